@@ -1,0 +1,223 @@
+//! Patient portal pages.
+
+use carekey_shared::{HomeInfo, Portal};
+use carekey_ui::idle::IdleWatcher;
+use carekey_ui::page::{PageHeading, RequireSession, sign_out_and_go};
+use carekey_ui::password::ChangePasswordForm;
+use carekey_ui::session::use_session;
+use carekey_ui::signin::SignInForm;
+use carekey_ui::{t, t_args};
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+
+#[component]
+pub fn Layout(children: Children) -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    let sign_out = sign_out_and_go("/");
+    let clinic = move || {
+        session
+            .portal
+            .get()
+            .map(|p| p.clinic_name)
+            .unwrap_or_default()
+    };
+    view! {
+        <header class="site">
+            <p class="brand">{clinic}</p>
+            <p class="product">{t("portal-name")}</p>
+        </header>
+        <main id="main">{children()}</main>
+        <IdleWatcher
+            on_timeout=Callback::new(move |_| {
+                session.notice.set(Some(t("signed-out-idle")));
+                navigate("/", Default::default());
+            })
+            on_sign_out=Callback::new(move |_| sign_out())
+        />
+    }
+}
+
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    let notice = session.notice;
+    let on_success = Callback::new(move |info: carekey_shared::SessionInfo| {
+        notice.set(None);
+        let to = if info.must_change_password {
+            "/change-password"
+        } else {
+            "/home"
+        };
+        navigate(to, Default::default());
+    });
+    view! {
+        <section class="card">
+            <PageHeading text=t("sign-in-title") />
+            <Show when=move || notice.get().is_some()>
+                <p class="notice" role="status">{move || notice.get()}</p>
+            </Show>
+            <p>{t("sign-in-intro")}</p>
+            <SignInForm portal=Portal::Patient on_success=on_success forgot_href="/forgot-password" />
+        </section>
+    }
+}
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    view! {
+        <RequireSession sign_in_href="/" change_href="/change-password">
+            <HomeContent />
+        </RequireSession>
+    }
+}
+
+#[component]
+fn HomeContent() -> impl IntoView {
+    let session = use_session();
+    let home = LocalResource::new(move || async move {
+        let r = carekey_shared::server_fns::home().await;
+        if r.is_ok() {
+            session.touch();
+        }
+        r
+    });
+    let sign_out = sign_out_and_go("/");
+    let name = move || {
+        session
+            .info
+            .get()
+            .map(|i| i.display_name)
+            .unwrap_or_default()
+    };
+    view! {
+        <section class="card">
+            <PageHeading text=t_args("home-greeting", &[("name", &name())]) />
+            <Suspense fallback=|| view! { <p role="status">{t("loading")}</p> }>
+                {move || home.get().map(|r| match r {
+                    Ok(h) => last_sign_in(&h).into_any(),
+                    Err(e) => view! { <p role="alert">{carekey_ui::errors::error_text(&e)}</p> }.into_any(),
+                })}
+            </Suspense>
+            <nav aria-label=t("home-nav-label")>
+                <ul class="menu">
+                    <li><a href="/settings">{t("settings-title")}</a></li>
+                </ul>
+            </nav>
+            <button type="button" on:click=move |_| sign_out()>{t("sign-out")}</button>
+        </section>
+    }
+}
+
+fn last_sign_in(h: &HomeInfo) -> impl IntoView + use<> {
+    let when = h.previous_sign_in_at_ms.map(|ms| {
+        js_sys::Date::new(&wasm_ms(ms)).to_locale_string("default", &js_sys::Object::new())
+    });
+    let failed = h.failed_attempts_since;
+    view! {
+        <p>
+            {match when {
+                Some(w) => t_args("home-last-sign-in", &[("when", &String::from(w))]),
+                None => t("home-first-sign-in"),
+            }}
+        </p>
+        {(failed > 0).then(|| view! {
+            <p class="notice">{t_args("home-failed-attempts", &[("count", &failed.to_string())])}</p>
+        })}
+    }
+}
+
+fn wasm_ms(ms: i64) -> leptos::wasm_bindgen::JsValue {
+    leptos::wasm_bindgen::JsValue::from_f64(ms as f64)
+}
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    view! {
+        <RequireSession sign_in_href="/" change_href="/change-password">
+            <section class="card">
+                <PageHeading text=t("settings-title") />
+                <h2>{t("settings-credentials")}</h2>
+                <ul class="menu">
+                    <li><a href="/settings/password">{t("settings-change-password")}</a></li>
+                </ul>
+                <p><a href="/home">{t("back-home")}</a></p>
+            </section>
+        </RequireSession>
+    }
+}
+
+#[component]
+pub fn ChangePasswordPage() -> impl IntoView {
+    let done = RwSignal::new(false);
+    view! {
+        <RequireSession sign_in_href="/" change_href="/change-password">
+            <section class="card">
+                <PageHeading text=t("change-title") />
+                <Show
+                    when=move || done.get()
+                    fallback=move || view! {
+                        <ChangePasswordForm forced=false on_done=Callback::new(move |_| done.set(true)) />
+                    }
+                >
+                    <p role="status" class="success">{t("change-done")}</p>
+                </Show>
+                <p><a href="/settings">{t("back-settings")}</a></p>
+            </section>
+        </RequireSession>
+    }
+}
+
+#[component]
+pub fn ForcedChangePage() -> impl IntoView {
+    let navigate = use_navigate();
+    view! {
+        <RequireSession sign_in_href="/" change_href="/change-password" allow_forced=true>
+            <section class="card">
+                <PageHeading text=t("forced-title") />
+                <p>{t("forced-intro")}</p>
+                <ChangePasswordForm
+                    forced=true
+                    on_done={
+                        let navigate = navigate.clone();
+                        Callback::new(move |_| navigate("/home", Default::default()))
+                    }
+                />
+            </section>
+        </RequireSession>
+    }
+}
+
+#[component]
+pub fn ForgotPasswordPage() -> impl IntoView {
+    let session = use_session();
+    let phone = move || session.clinic_phone();
+    view! {
+        <section class="card">
+            <PageHeading text=t("forgot-title") />
+            <p>{t("forgot-call-clinic")}</p>
+            <Show when=move || !phone().is_empty()>
+                <p class="phone">{move || t_args("forgot-clinic-phone", &[("phone", &phone())])}</p>
+            </Show>
+            <h2>{t("tips-title")}</h2>
+            <ul>
+                <li>{t("tip-original-email")}</li>
+                <li>{t("tip-spam")}</li>
+                <li>{t("tip-official-page")}</li>
+            </ul>
+            <p><a href="/">{t("back-sign-in")}</a></p>
+        </section>
+    }
+}
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    view! {
+        <section class="card">
+            <PageHeading text=t("not-found-title") />
+            <p>{t("not-found-body")}</p>
+            <p><a href="/">{t("back-sign-in")}</a></p>
+        </section>
+    }
+}

@@ -1,0 +1,182 @@
+//! The one translation layer. Components never hold English: they ask for a message id, and the
+//! catalogue for the patient's language answers. Catalogues are compiled in (a few KB) so the
+//! first page needs no extra request.
+
+use std::collections::HashMap;
+
+use fluent_bundle::{FluentArgs, FluentBundle, FluentResource, FluentValue};
+use unic_langid::{LanguageIdentifier, langid};
+
+pub const EN_FTL: &str = include_str!("../locales/en.ftl");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+}
+
+impl Lang {
+    fn id(self) -> LanguageIdentifier {
+        match self {
+            Lang::En => langid!("en-US"),
+        }
+    }
+
+    fn source(self) -> &'static str {
+        match self {
+            Lang::En => EN_FTL,
+        }
+    }
+}
+
+pub struct Catalogue {
+    bundle: FluentBundle<FluentResource>,
+}
+
+impl Catalogue {
+    pub fn new(lang: Lang) -> Self {
+        let mut bundle = FluentBundle::new(vec![lang.id()]);
+        // Unicode isolation marks around arguments confuse screen readers reading phone numbers
+        // and clutter copy-paste; our arguments are never mixed-direction text.
+        bundle.set_use_isolating(false);
+        // A catalogue that does not parse is a build-time bug caught by this crate's tests; at
+        // run time we keep whatever entries did parse rather than show nothing.
+        let resource = match FluentResource::try_new(lang.source().to_owned()) {
+            Ok(r) => r,
+            Err((r, _)) => r,
+        };
+        bundle.add_resource_overriding(resource);
+        Self { bundle }
+    }
+
+    /// The message for `id`, or the id itself if missing, so a gap is visible, never blank.
+    pub fn tr(&self, id: &str) -> String {
+        self.format(id, None)
+    }
+
+    pub fn tr_args(&self, id: &str, args: &[(&str, Arg)]) -> String {
+        let mut fa = FluentArgs::new();
+        for (k, v) in args {
+            match v {
+                Arg::Str(s) => fa.set(*k, FluentValue::from(s.clone())),
+                Arg::Num(n) => fa.set(*k, FluentValue::from(*n)),
+            }
+        }
+        self.format(id, Some(&fa))
+    }
+
+    fn format(&self, id: &str, args: Option<&FluentArgs>) -> String {
+        let Some(msg) = self.bundle.get_message(id) else {
+            return id.to_owned();
+        };
+        let Some(pattern) = msg.value() else {
+            return id.to_owned();
+        };
+        let mut errors = vec![];
+        self.bundle
+            .format_pattern(pattern, args, &mut errors)
+            .into_owned()
+    }
+
+    pub fn has(&self, id: &str) -> bool {
+        self.bundle.has_message(id)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Arg {
+    Str(String),
+    Num(f64),
+}
+
+/// Message ids of a catalogue source, for tests and tooling.
+pub fn ids(source: &str) -> HashMap<String, usize> {
+    let mut out = HashMap::new();
+    for (n, line) in source.lines().enumerate() {
+        let first = line.chars().next();
+        if matches!(first, Some(c) if c.is_ascii_alphabetic())
+            && let Some((id, _)) = line.split_once('=')
+        {
+            out.insert(id.trim().to_owned(), n + 1);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn english_catalogue_parses_cleanly() {
+        assert!(FluentResource::try_new(EN_FTL.to_owned()).is_ok());
+    }
+
+    #[test]
+    fn arguments_are_substituted() {
+        let c = Catalogue::new(Lang::En);
+        let s = c.tr_args("home-greeting", &[("name", Arg::Str("Maria".into()))]);
+        assert!(s.contains("Maria"), "{s}");
+    }
+
+    #[test]
+    fn missing_id_shows_itself() {
+        assert_eq!(Catalogue::new(Lang::En).tr("no-such-id"), "no-such-id");
+    }
+
+    /// Every `t("…")` / `t_args("…")` in the browser crates names a message that exists, so no
+    /// page ever shows a raw id to a patient.
+    #[test]
+    fn every_id_used_by_the_ui_exists() {
+        let c = Catalogue::new(Lang::En);
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut missing = vec![];
+        let mut seen = 0;
+        for dir in ["ui/src", "client/src", "staff/src"] {
+            for file in rs_files(&root.join(dir)) {
+                let text = std::fs::read_to_string(&file).unwrap();
+                for id in used_ids(&text) {
+                    seen += 1;
+                    if !c.has(&id) {
+                        missing.push(format!("{}: {id}", file.display()));
+                    }
+                }
+            }
+        }
+        assert!(
+            seen > 20,
+            "expected the UI to use the catalogue, found {seen} uses"
+        );
+        assert!(missing.is_empty(), "missing messages: {missing:#?}");
+    }
+
+    fn rs_files(dir: &Path) -> Vec<std::path::PathBuf> {
+        let mut out = vec![];
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                out.extend(rs_files(&p));
+            } else if p.extension().is_some_and(|e| e == "rs") {
+                out.push(p);
+            }
+        }
+        out
+    }
+
+    fn used_ids(text: &str) -> Vec<String> {
+        let mut out = vec![];
+        for pat in ["t(\"", "t_args(\"", "tr(\""] {
+            let mut rest = text;
+            while let Some(i) = rest.find(pat) {
+                rest = &rest[i + pat.len()..];
+                if let Some(end) = rest.find('"') {
+                    let id = &rest[..end];
+                    if !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+                        out.push(id.to_owned());
+                    }
+                }
+            }
+        }
+        out
+    }
+}

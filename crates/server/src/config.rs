@@ -1,0 +1,434 @@
+//! Configuration from `carekey.toml` plus `CAREKEY_*` environment variables (environment wins),
+//! validated at start-up. A bad value stops the server with one line naming the key, the value
+//! and what is allowed, so a clinic's IT admin can fix it without reading code.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration error: {key} = {value:?} ({source_name}) is not allowed: {allowed}")]
+    Invalid {
+        key: String,
+        value: String,
+        source_name: String,
+        allowed: String,
+    },
+    #[error("configuration error: unknown key {key:?} in {file}; known keys: {known}")]
+    UnknownKey {
+        key: String,
+        file: String,
+        known: String,
+    },
+    #[error("configuration error: cannot read {file}: {reason}")]
+    File { file: String, reason: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    /// Origin used in every link and for the CSRF origin check; never taken from Host.
+    pub public_url: String,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub dist_dir: PathBuf,
+    pub dev_mode: bool,
+    pub clinic_name: String,
+    pub clinic_phone: String,
+    pub clinic_address: String,
+    pub session_idle: Duration,
+    pub session_absolute: Duration,
+    pub session_warning: Duration,
+    pub lockout: LockoutConfig,
+    pub password_min_length: usize,
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy you run).
+    pub trust_forwarded_for: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockoutConfig {
+    /// Consecutive failures that trigger the first temporary lock.
+    pub threshold: u32,
+    pub base: Duration,
+    pub max: Duration,
+    /// Consecutive failures after which the account stays locked until a reset or staff unlock.
+    pub hard_lock_after: u32,
+}
+
+impl Default for LockoutConfig {
+    fn default() -> Self {
+        // SECURITY.md A1: 5 failures → 15 min, doubling to 24 h; 20 consecutive → locked.
+        Self {
+            threshold: 5,
+            base: Duration::from_secs(15 * 60),
+            max: Duration::from_secs(24 * 3600),
+            hard_lock_after: 20,
+        }
+    }
+}
+
+impl Config {
+    pub fn is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+/// Every key, its environment variable, and its default (None: no default / derived).
+const KEYS: &[(&str, Option<&str>)] = &[
+    ("bind", Some("127.0.0.1:3000")),
+    ("public_url", Some("http://127.0.0.1:3000")),
+    ("data_dir", Some("data")),
+    ("database_url", None),
+    ("dist_dir", Some("dist")),
+    ("dev_mode", Some("false")),
+    ("clinic.name", Some("Your clinic")),
+    ("clinic.phone", Some("")),
+    ("clinic.address", Some("")),
+    ("session.idle_minutes", Some("15")),
+    ("session.absolute_hours", Some("12")),
+    ("session.warning_seconds", Some("120")),
+    ("lockout.threshold", Some("5")),
+    ("lockout.base_minutes", Some("15")),
+    ("lockout.max_hours", Some("24")),
+    ("lockout.hard_lock_after", Some("20")),
+    ("password.min_length", Some("15")),
+    ("http.trust_forwarded_for", Some("false")),
+];
+
+/// The environment variable for a key: `session.idle_minutes` → `CAREKEY_SESSION_IDLE_MINUTES`.
+/// `database_url` also answers to the conventional `DATABASE_URL`.
+pub fn env_name(key: &str) -> String {
+    format!("CAREKEY_{}", key.replace('.', "_").to_uppercase())
+}
+
+struct Raw {
+    values: BTreeMap<String, (String, String)>, // key → (value, where it came from)
+}
+
+impl Raw {
+    fn get(&self, key: &str) -> (String, String) {
+        self.values
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| (String::new(), "default".into()))
+    }
+
+    fn invalid(&self, key: &str, allowed: &str) -> ConfigError {
+        let (value, source_name) = self.get(key);
+        ConfigError::Invalid {
+            key: key.into(),
+            value,
+            source_name,
+            allowed: allowed.into(),
+        }
+    }
+
+    fn parse<T: std::str::FromStr>(&self, key: &str, allowed: &str) -> Result<T, ConfigError> {
+        self.get(key)
+            .0
+            .trim()
+            .parse()
+            .map_err(|_| self.invalid(key, allowed))
+    }
+
+    fn bool(&self, key: &str) -> Result<bool, ConfigError> {
+        match self.get(key).0.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Ok(true),
+            "false" | "0" | "no" | "off" => Ok(false),
+            _ => Err(self.invalid(key, "true or false")),
+        }
+    }
+
+    fn ranged(&self, key: &str, lo: u64, hi: u64, unit: &str) -> Result<u64, ConfigError> {
+        let allowed = format!("a whole number of {unit} from {lo} to {hi}");
+        let v: u64 = self.parse(key, &allowed)?;
+        if (lo..=hi).contains(&v) {
+            Ok(v)
+        } else {
+            Err(self.invalid(key, &allowed))
+        }
+    }
+}
+
+/// Loads configuration: defaults, then `file` (if it exists or was named explicitly), then the
+/// environment given by `env` (a function so tests need not touch the process environment).
+pub fn load(
+    file: Option<&Path>,
+    explicit_file: bool,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, ConfigError> {
+    let mut values = BTreeMap::new();
+    for (key, default) in KEYS {
+        if let Some(d) = default {
+            values.insert((*key).to_owned(), ((*d).to_owned(), "default".to_owned()));
+        }
+    }
+    if let Some(path) = file {
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                for (k, v) in flatten_toml(&text, &path.display().to_string())? {
+                    values.insert(k, (v, format!("from {}", path.display())));
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit_file => {}
+            Err(e) => {
+                return Err(ConfigError::File {
+                    file: path.display().to_string(),
+                    reason: e.to_string(),
+                });
+            }
+        }
+    }
+    for (key, _) in KEYS {
+        let name = env_name(key);
+        if let Some(v) = env(&name) {
+            values.insert((*key).to_owned(), (v, format!("from {name}")));
+        } else if *key == "database_url"
+            && let Some(v) = env("DATABASE_URL")
+        {
+            values.insert((*key).to_owned(), (v, "from DATABASE_URL".into()));
+        }
+    }
+    build(&Raw { values })
+}
+
+fn flatten_toml(text: &str, file: &str) -> Result<Vec<(String, String)>, ConfigError> {
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| ConfigError::File {
+            file: file.into(),
+            reason: e.message().to_owned(),
+        })?;
+    let mut out = vec![];
+    flatten("", &table, &mut out);
+    let known: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
+    for (k, _) in &out {
+        if !known.contains(&k.as_str()) {
+            return Err(ConfigError::UnknownKey {
+                key: k.clone(),
+                file: file.into(),
+                known: known.join(", "),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn flatten(prefix: &str, table: &toml::Table, out: &mut Vec<(String, String)>) {
+    for (k, v) in table {
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            toml::Value::Table(t) => flatten(&key, t, out),
+            toml::Value::String(s) => out.push((key, s.clone())),
+            other => out.push((key, other.to_string())),
+        }
+    }
+}
+
+fn build(raw: &Raw) -> Result<Config, ConfigError> {
+    let bind: SocketAddr = raw.parse("bind", "an address and port such as 127.0.0.1:3000")?;
+    let public_url = parse_public_url(&raw.get("public_url").0).ok_or_else(|| {
+        raw.invalid(
+            "public_url",
+            "an origin such as https://portal.example.org (http or https, no path)",
+        )
+    })?;
+    let data_dir = PathBuf::from(raw.get("data_dir").0);
+    if data_dir.as_os_str().is_empty() {
+        return Err(raw.invalid("data_dir", "a directory path"));
+    }
+    let database_url = match raw.values.get("database_url") {
+        Some((v, _)) if !v.trim().is_empty() => {
+            let v = v.trim().to_owned();
+            if !(v.starts_with("sqlite://")
+                || v.starts_with("postgres://")
+                || v.starts_with("postgresql://"))
+            {
+                return Err(raw.invalid(
+                    "database_url",
+                    "a sqlite://PATH or postgres://USER@HOST/DB URL",
+                ));
+            }
+            v
+        }
+        _ => format!("sqlite://{}", data_dir.join("carekey.db").display()),
+    };
+    let idle = raw.ranged("session.idle_minutes", 1, 60, "minutes")?;
+    let absolute = raw.ranged("session.absolute_hours", 1, 24, "hours")?;
+    let warning = raw.ranged("session.warning_seconds", 10, 600, "seconds")?;
+    if warning >= idle * 60 {
+        return Err(raw.invalid(
+            "session.warning_seconds",
+            "fewer seconds than session.idle_minutes (the warning comes before the sign-out)",
+        ));
+    }
+    let lockout = LockoutConfig {
+        threshold: raw.ranged("lockout.threshold", 3, 10, "failures")? as u32,
+        base: Duration::from_secs(raw.ranged("lockout.base_minutes", 1, 60, "minutes")? * 60),
+        max: Duration::from_secs(raw.ranged("lockout.max_hours", 1, 72, "hours")? * 3600),
+        hard_lock_after: raw.ranged("lockout.hard_lock_after", 10, 100, "failures")? as u32,
+    };
+    if lockout.hard_lock_after <= lockout.threshold {
+        return Err(raw.invalid(
+            "lockout.hard_lock_after",
+            "more failures than lockout.threshold",
+        ));
+    }
+    Ok(Config {
+        bind,
+        public_url,
+        data_dir,
+        database_url,
+        dist_dir: PathBuf::from(raw.get("dist_dir").0),
+        dev_mode: raw.bool("dev_mode")?,
+        clinic_name: raw.get("clinic.name").0,
+        clinic_phone: raw.get("clinic.phone").0,
+        clinic_address: raw.get("clinic.address").0,
+        session_idle: Duration::from_secs(idle * 60),
+        session_absolute: Duration::from_secs(absolute * 3600),
+        session_warning: Duration::from_secs(warning),
+        lockout,
+        // 63B-4 §3.1.1.2 sets 15 as the floor for single-factor passwords; clinics may go higher.
+        password_min_length: raw.ranged("password.min_length", 15, 64, "characters")? as usize,
+        trust_forwarded_for: raw.bool("http.trust_forwarded_for")?,
+    })
+}
+
+/// `https://portal.example.org` or `http://127.0.0.1:3000`, with no path, query or fragment.
+fn parse_public_url(v: &str) -> Option<String> {
+    let v = v.trim().trim_end_matches('/');
+    let rest = v
+        .strip_prefix("https://")
+        .or_else(|| v.strip_prefix("http://"))?;
+    let ok = !rest.is_empty()
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    ok.then(|| v.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_env(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        load(None, false, &move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        })
+    }
+
+    #[test]
+    fn defaults_are_valid_and_match_the_security_numbers() {
+        let c = with_env(&[]).unwrap();
+        assert_eq!(c.session_idle, Duration::from_secs(15 * 60));
+        assert_eq!(c.session_absolute, Duration::from_secs(12 * 3600));
+        assert_eq!(c.lockout, LockoutConfig::default());
+        assert_eq!(c.password_min_length, 15);
+        assert_eq!(c.database_url, "sqlite://data/carekey.db");
+        assert!(!c.dev_mode);
+    }
+
+    #[test]
+    fn bad_value_names_key_value_source_and_what_is_allowed() {
+        let e = with_env(&[("CAREKEY_SESSION_IDLE_MINUTES", "0")]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "configuration error: session.idle_minutes = \"0\" (from CAREKEY_SESSION_IDLE_MINUTES) \
+             is not allowed: a whole number of minutes from 1 to 60"
+        );
+    }
+
+    #[test]
+    fn public_url_must_be_an_origin() {
+        for bad in [
+            "portal.example.org",
+            "https://x.org/path",
+            "ftp://x.org",
+            "https://x.org?a=1",
+        ] {
+            let e = with_env(&[("CAREKEY_PUBLIC_URL", bad)]).unwrap_err();
+            assert!(e.to_string().contains("public_url"), "{bad}: {e}");
+        }
+        let c = with_env(&[("CAREKEY_PUBLIC_URL", "https://portal.example.org/")]).unwrap();
+        assert_eq!(c.public_url, "https://portal.example.org");
+        assert!(c.is_https());
+    }
+
+    #[test]
+    fn booleans_and_addresses_explain_themselves() {
+        let e = with_env(&[("CAREKEY_DEV_MODE", "maybe")]).unwrap_err();
+        assert!(
+            e.to_string().ends_with("is not allowed: true or false"),
+            "{e}"
+        );
+        let e = with_env(&[("CAREKEY_BIND", "localhost")]).unwrap_err();
+        assert!(e.to_string().contains("bind = \"localhost\""), "{e}");
+    }
+
+    #[test]
+    fn min_length_cannot_go_below_nist_floor() {
+        let e = with_env(&[("CAREKEY_PASSWORD_MIN_LENGTH", "8")]).unwrap_err();
+        assert!(e.to_string().contains("from 15 to 64"), "{e}");
+    }
+
+    #[test]
+    fn database_url_from_conventional_variable() {
+        let c = with_env(&[("DATABASE_URL", "postgres://u@127.0.0.1/test")]).unwrap();
+        assert_eq!(c.database_url, "postgres://u@127.0.0.1/test");
+        let e = with_env(&[("DATABASE_URL", "mysql://x")]).unwrap_err();
+        assert!(e.to_string().contains("(from DATABASE_URL)"), "{e}");
+    }
+
+    #[test]
+    fn file_values_apply_and_unknown_keys_are_refused() {
+        let dir = std::env::temp_dir().join(format!("carekey-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("carekey.toml");
+        std::fs::write(
+            &f,
+            "dev_mode = true\n[clinic]\nname = \"Hillside Family Clinic\"\n",
+        )
+        .unwrap();
+        let c = load(Some(&f), true, &|_| None).unwrap();
+        assert!(c.dev_mode);
+        assert_eq!(c.clinic_name, "Hillside Family Clinic");
+
+        std::fs::write(&f, "[session]\nidle_minuts = 5\n").unwrap();
+        let e = load(Some(&f), true, &|_| None).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("unknown key \"session.idle_minuts\""),
+            "{e}"
+        );
+
+        std::fs::write(&f, "[session]\nidle_minutes = 90\n").unwrap();
+        let e = load(Some(&f), true, &|_| None).unwrap_err();
+        assert!(
+            e.to_string().contains(&format!("(from {})", f.display())),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn warning_must_come_before_logoff() {
+        let e = with_env(&[
+            ("CAREKEY_SESSION_IDLE_MINUTES", "1"),
+            ("CAREKEY_SESSION_WARNING_SECONDS", "90"),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("session.warning_seconds"), "{e}");
+    }
+}

@@ -1,0 +1,164 @@
+//! Demonstration data for development and the browser tests. Idempotent: running it twice adds
+//! nobody twice. Never run against a clinic's real database (the CLI refuses unless dev_mode).
+
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+use crate::domain::accounts::{NewAccount, NewPatient};
+use crate::domain::{ClientMeta, DomainError, Services};
+use crate::store::entities::account;
+
+pub struct DemoAccount {
+    pub username: &'static str,
+    pub password: &'static str,
+    pub kind: &'static str,
+    pub note: &'static str,
+}
+
+pub const ACCOUNTS: &[DemoAccount] = &[
+    DemoAccount {
+        username: "maria",
+        password: "sunflower-teapot-harbor",
+        kind: "patient",
+        note: "email and mobile on file",
+    },
+    DemoAccount {
+        username: "jchen",
+        password: "granite-maple-lantern",
+        kind: "patient",
+        note: "email only",
+    },
+    DemoAccount {
+        username: "sam",
+        password: "quiet-orchard-bicycle",
+        kind: "patient",
+        note: "landline (voice) only",
+    },
+    DemoAccount {
+        username: "ana",
+        password: "welcome-temporary-2026",
+        kind: "patient",
+        note: "must change password at sign-in",
+    },
+    DemoAccount {
+        username: "frontdesk",
+        password: "front-desk-coffee-morning",
+        kind: "staff",
+        note: "front-desk staff",
+    },
+    DemoAccount {
+        username: "admin",
+        password: "admin-violet-canyon-river",
+        kind: "admin",
+        note: "administrator",
+    },
+];
+
+struct Person {
+    username: &'static str,
+    mrn: &'static str,
+    first: &'static str,
+    last: &'static str,
+    dob: &'static str,
+    zip: &'static str,
+    email: Option<&'static str>,
+    phone: Option<(&'static str, bool, bool)>,
+}
+
+const PATIENTS: &[Person] = &[
+    Person {
+        username: "maria",
+        mrn: "100001",
+        first: "Maria",
+        last: "Lopez",
+        dob: "1958-03-14",
+        zip: "97205",
+        email: Some("maria.lopez@example.com"),
+        phone: Some(("+15035550101", true, true)),
+    },
+    Person {
+        username: "jchen",
+        mrn: "100002",
+        first: "James",
+        last: "Chen",
+        dob: "1990-11-02",
+        zip: "97214",
+        email: Some("james.chen@example.com"),
+        phone: None,
+    },
+    Person {
+        username: "sam",
+        mrn: "100003",
+        first: "Sam",
+        last: "Taylor",
+        dob: "1947-07-30",
+        zip: "97202",
+        email: None,
+        phone: Some(("+15035550177", false, true)),
+    },
+    Person {
+        username: "ana",
+        mrn: "100004",
+        first: "Ana",
+        last: "Silva",
+        dob: "1985-05-21",
+        zip: "97217",
+        email: Some("ana.silva@example.com"),
+        phone: Some(("+15035550142", true, true)),
+    },
+];
+
+/// Creates whatever demo records are missing; returns how many accounts were added.
+pub async fn load(s: &Services) -> Result<usize, DomainError> {
+    let meta = ClientMeta {
+        ip: "127.0.0.1".into(),
+        user_agent: "carekey demo-data".into(),
+    };
+    let mut added = 0;
+    for d in ACCOUNTS {
+        let exists = account::Entity::find()
+            .filter(account::Column::UsernameLower.eq(d.username))
+            .count(&s.db)
+            .await?
+            > 0;
+        if exists {
+            continue;
+        }
+        let (patient_id, display_name, email) =
+            match PATIENTS.iter().find(|p| p.username == d.username) {
+                Some(p) => {
+                    let row = s
+                        .create_patient(NewPatient {
+                            mrn: p.mrn.into(),
+                            first_name: p.first.into(),
+                            last_name: p.last.into(),
+                            date_of_birth: p.dob.into(),
+                            zip: p.zip.into(),
+                            email: p.email.map(Into::into),
+                            phone: p.phone.map(|(n, sms, voice)| (n.into(), sms, voice)),
+                        })
+                        .await?;
+                    (Some(row.id), p.first.to_owned(), None)
+                }
+                None => (
+                    None,
+                    d.username.to_owned(),
+                    Some(format!("{}@clinic.example.com", d.username)),
+                ),
+            };
+        s.create_account(
+            NewAccount {
+                kind: d.kind,
+                username: d.username.into(),
+                display_name,
+                patient_id,
+                email,
+                must_change_password: d.username == "ana",
+            },
+            d.password,
+            &meta,
+        )
+        .await?;
+        added += 1;
+    }
+    Ok(added)
+}

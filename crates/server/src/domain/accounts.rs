@@ -1,0 +1,301 @@
+//! Creating accounts and changing passwords. Every path that sets a password goes through
+//! `checked_hash`, so the policy applies everywhere (SECURITY.md P1–P6).
+
+use carekey_shared::SessionInfo;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use serde_json::json;
+
+use super::audit::{self, Event};
+use super::signin::{Allow, actor_for};
+use super::{ClientMeta, DomainError, Services};
+use crate::store::entities::{
+    account, contact, password_credential, password_history, patient, session,
+};
+
+/// How many previous passwords may not be reused (SECURITY.md P5).
+pub const HISTORY_DEPTH: u64 = 5;
+
+#[derive(Debug, Clone)]
+pub struct NewPatient {
+    pub mrn: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub date_of_birth: String,
+    pub zip: String,
+    pub email: Option<String>,
+    /// E.164, with whether it takes texts and calls.
+    pub phone: Option<(String, bool, bool)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub kind: &'static str,
+    pub username: String,
+    pub display_name: String,
+    pub patient_id: Option<i64>,
+    pub email: Option<String>,
+    pub must_change_password: bool,
+}
+
+pub fn valid_username(u: &str) -> bool {
+    (3..=64).contains(&u.chars().count())
+        && u.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+}
+
+impl Services {
+    /// Normalises, checks the policy and hashes. `context` words may not appear in the password
+    /// (filled in by the policy work; today: length rules).
+    pub async fn checked_hash(&self, password: &str) -> Result<String, DomainError> {
+        let issues = self.policy().check(password);
+        if !issues.is_empty() {
+            return Err(DomainError::PasswordRejected(issues));
+        }
+        self.hasher
+            .hash(carekey_shared::policy::normalize(password))
+            .await
+    }
+
+    pub async fn create_patient(&self, p: NewPatient) -> Result<patient::Model, DomainError> {
+        let now = self.now();
+        let txn = self.db.begin().await?;
+        let row = patient::ActiveModel {
+            mrn: Set(p.mrn),
+            first_name: Set(p.first_name),
+            last_name: Set(p.last_name),
+            date_of_birth: Set(p.date_of_birth),
+            zip: Set(p.zip),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        if let Some(email) = p.email {
+            add_contact(&txn, Some(row.id), None, "email", &email, false, false, now).await?;
+        }
+        if let Some((phone, sms, voice)) = p.phone {
+            add_contact(&txn, Some(row.id), None, "phone", &phone, sms, voice, now).await?;
+        }
+        txn.commit().await?;
+        Ok(row)
+    }
+
+    /// Creates an account with `password` (already chosen by an administrator or the demo).
+    pub async fn create_account(
+        &self,
+        n: NewAccount,
+        password: &str,
+        meta: &ClientMeta,
+    ) -> Result<account::Model, DomainError> {
+        if !valid_username(&n.username) {
+            return Err(DomainError::InvalidInput(
+                "usernames are 3 to 64 letters, digits, dots, dashes or underscores".into(),
+            ));
+        }
+        let phc = self.checked_hash(password).await?;
+        let now = self.now();
+        let txn = self.db.begin().await?;
+        let taken = account::Entity::find()
+            .filter(account::Column::UsernameLower.eq(n.username.to_lowercase()))
+            .count(&txn)
+            .await?;
+        if taken > 0 {
+            return Err(DomainError::UsernameTaken);
+        }
+        let a = account::ActiveModel {
+            kind: Set(n.kind.to_owned()),
+            username_lower: Set(n.username.to_lowercase()),
+            username: Set(n.username),
+            display_name: Set(n.display_name),
+            status: Set("active".into()),
+            lock_reason: Set(None),
+            must_change_password: Set(n.must_change_password),
+            failed_sign_ins: Set(0),
+            locked_until: Set(None),
+            last_sign_in_at: Set(None),
+            previous_sign_in_at: Set(None),
+            failures_before_last_sign_in: Set(0),
+            patient_id: Set(n.patient_id),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        password_credential::ActiveModel {
+            account_id: Set(a.id),
+            phc: Set(phc),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        if let Some(email) = n.email {
+            add_contact(&txn, None, Some(a.id), "email", &email, false, false, now).await?;
+        }
+        audit::append(
+            &txn,
+            now,
+            &actor_for(None, meta),
+            Event {
+                action: "account_created",
+                target: Some(a.id),
+                details: json!({ "kind": a.kind }),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(a)
+    }
+
+    /// Changes the signed-in account's own password (Settings, staff "Change Password", and the
+    /// forced change after a staff reset). The current password is always required (ASVS 6.2.3)
+    /// and a wrong one counts toward lockout (SECURITY.md P9).
+    pub async fn change_password(
+        &self,
+        token: Option<&str>,
+        current: &str,
+        new: &str,
+        repeat: &str,
+        meta: &ClientMeta,
+    ) -> Result<SessionInfo, DomainError> {
+        let authed = self.authenticate(token, Allow::DuringForcedChange).await?;
+        let acct = authed.account.clone();
+        let forced = acct.must_change_password;
+        if new != repeat {
+            return Err(DomainError::PasswordsDiffer);
+        }
+        let issues = self.policy().check(new);
+        if !issues.is_empty() {
+            return Err(DomainError::PasswordRejected(issues));
+        }
+        let stored = password_credential::Entity::find_by_id(acct.id)
+            .one(&self.db)
+            .await?;
+        let current_ok = self
+            .hasher
+            .verify(
+                carekey_shared::policy::normalize(current),
+                stored.as_ref().map(|c| c.phc.clone()),
+            )
+            .await?;
+        if !current_ok.ok {
+            self.record_failure(Some(&acct), "wrong_password", meta, self.now())
+                .await?;
+            return Err(DomainError::CurrentPasswordIncorrect);
+        }
+        let normalized = carekey_shared::policy::normalize(new);
+        // Not the current password, nor one of the last five.
+        let mut previous: Vec<String> = stored.iter().map(|c| c.phc.clone()).collect();
+        previous.extend(
+            password_history::Entity::find()
+                .filter(password_history::Column::AccountId.eq(acct.id))
+                .order_by_desc(password_history::Column::CreatedAt)
+                .limit(HISTORY_DEPTH - 1)
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(|h| h.phc),
+        );
+        for phc in previous {
+            if self.hasher.verify(normalized.clone(), Some(phc)).await?.ok {
+                return Err(DomainError::PasswordRejected(vec![
+                    carekey_shared::policy::PolicyIssue::RecentlyUsed,
+                ]));
+            }
+        }
+        let phc = self.hasher.hash(normalized).await?;
+        let now = self.now();
+        let txn = self.db.begin().await?;
+        if let Some(old) = stored {
+            password_history::ActiveModel {
+                account_id: Set(acct.id),
+                phc: Set(old.phc),
+                created_at: Set(old.created_at),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            password_credential::ActiveModel {
+                account_id: Set(acct.id),
+                phc: Set(phc),
+                created_at: Set(now),
+            }
+            .update(&txn)
+            .await?;
+        } else {
+            password_credential::ActiveModel {
+                account_id: Set(acct.id),
+                phc: Set(phc),
+                created_at: Set(now),
+            }
+            .insert(&txn)
+            .await?;
+        }
+        let mut am: account::ActiveModel = acct.clone().into();
+        am.must_change_password = Set(false);
+        am.updated_at = Set(now);
+        let acct = am.update(&txn).await?;
+        // Every other session ends; the one that made the change stays (SECURITY.md R9 spirit).
+        session::Entity::update_many()
+            .col_expr(session::Column::RevokedAt, Expr::value(now))
+            .filter(session::Column::AccountId.eq(acct.id))
+            .filter(session::Column::Id.ne(authed.session.id))
+            .filter(session::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await?;
+        audit::append(
+            &txn,
+            now,
+            &actor_for(Some(&acct), meta),
+            Event {
+                action: "password_changed",
+                target: Some(acct.id),
+                details: json!({ "forced": forced }),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(self.session_info(&acct, &authed.session, now))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn add_contact<C: ConnectionTrait>(
+    db: &C,
+    patient_id: Option<i64>,
+    account_id: Option<i64>,
+    kind: &str,
+    value: &str,
+    sms: bool,
+    voice: bool,
+    now: i64,
+) -> Result<(), DomainError> {
+    let value_norm = match kind {
+        "email" => value.trim().to_lowercase(),
+        _ => value
+            .chars()
+            .filter(|c| c.is_ascii_digit() || *c == '+')
+            .collect(),
+    };
+    contact::ActiveModel {
+        patient_id: Set(patient_id),
+        account_id: Set(account_id),
+        kind: Set(kind.to_owned()),
+        value: Set(value.trim().to_owned()),
+        value_norm: Set(value_norm),
+        sms_capable: Set(sms),
+        voice_capable: Set(voice),
+        verified_at: Set(Some(now)),
+        preferred: Set(false),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}

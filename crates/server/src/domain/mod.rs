@@ -1,0 +1,99 @@
+//! Domain services: everything CareKey decides, with no HTTP and no UI. The HTTP layer turns
+//! requests into calls here and `DomainError`s into calm responses.
+
+pub mod accounts;
+pub mod audit;
+pub mod clock;
+pub mod hashing;
+pub mod lockout;
+pub mod sessions;
+pub mod signin;
+
+use std::sync::Arc;
+
+use carekey_shared::policy::{PasswordPolicy, PolicyIssue};
+use sea_orm::{DatabaseConnection, DbErr};
+
+use crate::config::Config;
+use clock::{Clock, Entropy};
+use hashing::Hasher;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    #[error("sign-in failed")]
+    SignInFailed,
+    #[error("not signed in")]
+    NotSignedIn,
+    #[error("password change required before anything else")]
+    PasswordChangeRequired,
+    #[error("not allowed for this account")]
+    Forbidden,
+    #[error("current password incorrect")]
+    CurrentPasswordIncorrect,
+    #[error("password breaks the policy: {0:?}")]
+    PasswordRejected(Vec<PolicyIssue>),
+    #[error("new password and its repeat differ")]
+    PasswordsDiffer,
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    #[error("username already taken")]
+    UsernameTaken,
+    #[error("too many hashing requests waiting")]
+    Busy,
+    #[error("database: {0}")]
+    Database(#[from] DbErr),
+    #[error("hashing: {0}")]
+    Hashing(String),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+/// Where a request came from, for the audit trail and session records.
+#[derive(Debug, Clone, Default)]
+pub struct ClientMeta {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+/// All domain services, sharing one database, clock and hasher.
+pub struct Services {
+    pub db: DatabaseConnection,
+    pub cfg: Arc<Config>,
+    pub clock: Arc<dyn Clock>,
+    pub entropy: Arc<dyn Entropy>,
+    pub hasher: Hasher,
+}
+
+impl Services {
+    pub fn new(
+        db: DatabaseConnection,
+        cfg: Arc<Config>,
+        clock: Arc<dyn Clock>,
+        entropy: Arc<dyn Entropy>,
+    ) -> Result<Self, DomainError> {
+        Ok(Self {
+            db,
+            cfg,
+            clock,
+            entropy,
+            hasher: Hasher::new()?,
+        })
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    pub fn policy(&self) -> PasswordPolicy {
+        PasswordPolicy {
+            min_chars: self.cfg.password_min_length,
+        }
+    }
+
+    pub fn lifetimes(&self) -> sessions::Lifetimes {
+        sessions::Lifetimes {
+            idle: self.cfg.session_idle,
+            absolute: self.cfg.session_absolute,
+        }
+    }
+}

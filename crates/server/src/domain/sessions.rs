@@ -1,0 +1,124 @@
+//! Server-side sessions (SECURITY.md S1, S2). The browser holds a random token in a cookie; the
+//! database holds only its SHA-256, so a leaked dump opens no session.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+
+use super::DomainError;
+use super::clock::Entropy;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionState {
+    Active,
+    Revoked,
+    /// No request for longer than the idle limit (HIPAA 164.312(a)(2)(iii) automatic logoff).
+    IdleExpired,
+    /// Older than the absolute lifetime, however active.
+    AbsoluteExpired,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetimes {
+    pub idle: Duration,
+    pub absolute: Duration,
+}
+
+pub fn state(
+    created_at: i64,
+    last_seen_at: i64,
+    revoked_at: Option<i64>,
+    now_ms: i64,
+    limits: Lifetimes,
+) -> SessionState {
+    if revoked_at.is_some() {
+        SessionState::Revoked
+    } else if now_ms - created_at >= limits.absolute.as_millis() as i64 {
+        SessionState::AbsoluteExpired
+    } else if now_ms - last_seen_at >= limits.idle.as_millis() as i64 {
+        SessionState::IdleExpired
+    } else {
+        SessionState::Active
+    }
+}
+
+/// Seconds left before idle logoff and before the absolute end, as of `now_ms` with the session
+/// just touched.
+pub fn remaining(created_at: i64, now_ms: i64, limits: Lifetimes) -> (u64, u64) {
+    let absolute_left =
+        (created_at + limits.absolute.as_millis() as i64 - now_ms).max(0) as u64 / 1000;
+    let idle_left = (limits.idle.as_secs()).min(absolute_left);
+    (idle_left, absolute_left)
+}
+
+/// A new 256-bit token for the cookie.
+pub fn new_token(entropy: &dyn Entropy) -> Result<String, DomainError> {
+    let mut raw = [0u8; 32];
+    entropy
+        .fill(&mut raw)
+        .map_err(|e| DomainError::Internal(format!("entropy: {e}")))?;
+    Ok(URL_SAFE_NO_PAD.encode(raw))
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: i64 = 60_000;
+
+    fn limits() -> Lifetimes {
+        Lifetimes {
+            idle: Duration::from_secs(15 * 60),
+            absolute: Duration::from_secs(12 * 3600),
+        }
+    }
+
+    #[test]
+    fn idle_logoff_at_fifteen_minutes() {
+        let l = limits();
+        assert_eq!(state(0, 0, None, 15 * MIN - 1, l), SessionState::Active);
+        assert_eq!(state(0, 0, None, 15 * MIN, l), SessionState::IdleExpired);
+    }
+
+    #[test]
+    fn activity_keeps_it_alive_until_twelve_hours() {
+        let l = limits();
+        let twelve_h = 12 * 60 * MIN;
+        assert_eq!(
+            state(0, twelve_h - MIN, None, twelve_h - 1, l),
+            SessionState::Active
+        );
+        assert_eq!(
+            state(0, twelve_h - MIN, None, twelve_h, l),
+            SessionState::AbsoluteExpired
+        );
+    }
+
+    #[test]
+    fn revoked_is_final() {
+        assert_eq!(state(0, 0, Some(1), 2, limits()), SessionState::Revoked);
+    }
+
+    #[test]
+    fn remaining_time_never_exceeds_the_absolute_end() {
+        let l = limits();
+        assert_eq!(remaining(0, 0, l), (900, 43_200));
+        let near_end = 12 * 60 * MIN - 5 * MIN;
+        assert_eq!(remaining(0, near_end, l), (300, 300));
+    }
+
+    #[test]
+    fn tokens_are_long_random_and_stored_hashed() {
+        let a = new_token(&super::super::clock::OsEntropy).unwrap();
+        let b = new_token(&super::super::clock::OsEntropy).unwrap();
+        assert_eq!(a.len(), 43);
+        assert_ne!(a, b);
+        assert_eq!(token_hash(&a).len(), 64);
+        assert_ne!(token_hash(&a), a);
+    }
+}

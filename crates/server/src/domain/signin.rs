@@ -1,0 +1,422 @@
+//! Sign-in, session checks and sign-out.
+//!
+//! Enumeration (SECURITY.md E1, E2): an unknown identifier, a wrong password, a locked, disabled
+//! or wrong-portal account all end in the same `SignInFailed` after the same argon2 work and an
+//! audit write, so neither the answer nor its timing says whether someone is a patient here.
+
+use carekey_shared::policy::MAX_BYTES;
+use carekey_shared::{AccountKind, HomeInfo, Portal, SessionInfo};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use serde_json::json;
+
+use super::audit::{self, Actor, Event};
+use super::lockout::{self, LockDecision};
+use super::sessions::{self, SessionState};
+use super::{ClientMeta, DomainError, Services};
+use crate::store::entities::{account, contact, password_credential, session};
+
+/// A signed-in session: the token for the cookie and what the browser may know.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub token: String,
+    pub info: SessionInfo,
+}
+
+/// An authenticated request.
+#[derive(Debug, Clone)]
+pub struct Authed {
+    pub account: account::Model,
+    pub session: session::Model,
+}
+
+/// Whether a call may proceed while the account must change its password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Allow {
+    /// Only the change-password page's own calls (and whoami, sign-out).
+    DuringForcedChange,
+    /// Everything else: refused until the password has been changed.
+    FullSessionOnly,
+}
+
+pub fn kind_of(a: &account::Model) -> AccountKind {
+    match a.kind.as_str() {
+        "admin" => AccountKind::Admin,
+        "staff" => AccountKind::Staff,
+        _ => AccountKind::Patient,
+    }
+}
+
+pub(crate) fn actor_for(a: Option<&account::Model>, meta: &ClientMeta) -> Actor {
+    Actor {
+        account_id: a.map(|a| a.id),
+        name: a.map(|a| a.username.clone()).unwrap_or_default(),
+        ip: meta.ip.clone(),
+        user_agent: meta.user_agent.clone(),
+    }
+}
+
+impl Services {
+    /// Finds the account an identifier names: a username, or an email on file that belongs to
+    /// exactly one account. The same queries run whatever the outcome.
+    pub async fn find_by_identifier(
+        &self,
+        identifier: &str,
+    ) -> Result<Option<account::Model>, DomainError> {
+        let norm = identifier.trim().to_lowercase();
+        let by_name = account::Entity::find()
+            .filter(account::Column::UsernameLower.eq(norm.clone()))
+            .one(&self.db)
+            .await?;
+        let emails = contact::Entity::find()
+            .filter(contact::Column::Kind.eq("email"))
+            .filter(contact::Column::ValueNorm.eq(norm))
+            .all(&self.db)
+            .await?;
+        if by_name.is_some() {
+            return Ok(by_name);
+        }
+        // A family often shares one address; an email that matches several accounts identifies
+        // none of them, and the person must use their username.
+        let mut found: Vec<account::Model> = vec![];
+        for c in emails {
+            let a = if let Some(id) = c.account_id {
+                account::Entity::find_by_id(id).one(&self.db).await?
+            } else if let Some(pid) = c.patient_id {
+                account::Entity::find()
+                    .filter(account::Column::PatientId.eq(pid))
+                    .one(&self.db)
+                    .await?
+            } else {
+                None
+            };
+            if let Some(a) = a
+                && !found.iter().any(|f| f.id == a.id)
+            {
+                found.push(a);
+            }
+        }
+        Ok(if found.len() == 1 { found.pop() } else { None })
+    }
+
+    pub async fn sign_in(
+        &self,
+        portal: Portal,
+        identifier: &str,
+        password: &str,
+        previous_token: Option<&str>,
+        meta: &ClientMeta,
+    ) -> Result<NewSession, DomainError> {
+        // Oversized input is refused before any lookup or hashing (SECURITY.md P2).
+        if password.len() > MAX_BYTES || identifier.len() > 320 {
+            return Err(DomainError::InvalidInput("sign-in field too long".into()));
+        }
+        let now = self.now();
+        let account = self.find_by_identifier(identifier).await?;
+        let credential = match &account {
+            Some(a) => password_credential::Entity::find_by_id(a.id)
+                .one(&self.db)
+                .await?
+                .map(|c| c.phc),
+            None => None,
+        };
+        // Why this attempt cannot succeed even with the right password, if it cannot.
+        let blocked = match &account {
+            None => Some("unknown_identifier"),
+            Some(a) if kind_of(a).portal() != portal => Some("wrong_portal"),
+            Some(a) if a.status == "disabled" => Some("disabled"),
+            Some(a) if lockout::is_locked(&a.status, a.locked_until, now) => Some("locked"),
+            Some(_) if credential.is_none() => Some("no_password"),
+            Some(_) => None,
+        };
+        let normalized = carekey_shared::policy::normalize(password);
+        let phc = if blocked.is_none() { credential } else { None };
+        let verified = self.hasher.verify(normalized.clone(), phc).await?;
+
+        match (account, blocked, verified.ok) {
+            (Some(acct), None, true) => {
+                let rehash = if verified.needs_rehash {
+                    Some(self.hasher.hash(normalized).await?)
+                } else {
+                    None
+                };
+                self.complete_sign_in(acct, rehash, previous_token, meta, now)
+                    .await
+            }
+            (acct, reason, _) => {
+                let reason = reason.unwrap_or("wrong_password");
+                self.record_failure(acct.as_ref(), reason, meta, now)
+                    .await?;
+                Err(DomainError::SignInFailed)
+            }
+        }
+    }
+
+    async fn complete_sign_in(
+        &self,
+        acct: account::Model,
+        rehash: Option<String>,
+        previous_token: Option<&str>,
+        meta: &ClientMeta,
+        now: i64,
+    ) -> Result<NewSession, DomainError> {
+        let token = sessions::new_token(self.entropy.as_ref())?;
+        let txn = self.db.begin().await?;
+        let mut am: account::ActiveModel = acct.clone().into();
+        am.failed_sign_ins = Set(0);
+        am.locked_until = Set(None);
+        am.previous_sign_in_at = Set(acct.last_sign_in_at);
+        am.last_sign_in_at = Set(Some(now));
+        am.failures_before_last_sign_in = Set(acct.failed_sign_ins);
+        am.updated_at = Set(now);
+        let acct = am.update(&txn).await?;
+        if let Some(phc) = rehash {
+            password_credential::ActiveModel {
+                account_id: Set(acct.id),
+                phc: Set(phc),
+                created_at: Set(now),
+            }
+            .update(&txn)
+            .await?;
+        }
+        // A new id at every sign-in: a token planted before sign-in never becomes a session.
+        if let Some(old) = previous_token {
+            session::Entity::update_many()
+                .col_expr(session::Column::RevokedAt, Expr::value(now))
+                .filter(session::Column::TokenHash.eq(sessions::token_hash(old)))
+                .filter(session::Column::RevokedAt.is_null())
+                .exec(&txn)
+                .await?;
+        }
+        let s = session::ActiveModel {
+            token_hash: Set(sessions::token_hash(&token)),
+            account_id: Set(acct.id),
+            created_at: Set(now),
+            last_seen_at: Set(now),
+            revoked_at: Set(None),
+            user_agent: Set(meta.user_agent.chars().take(300).collect()),
+            ip: Set(meta.ip.clone()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        audit::append(
+            &txn,
+            now,
+            &actor_for(Some(&acct), meta),
+            Event {
+                action: "sign_in",
+                target: Some(acct.id),
+                details: json!({ "session": s.id }),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        tracing::info!(account = acct.id, "signed in");
+        Ok(NewSession {
+            token,
+            info: self.session_info(&acct, &s, now),
+        })
+    }
+
+    /// Counts a failure toward the account's lockout (when it is one that can be counted) and
+    /// writes the audit row. Runs for unknown identifiers too, so the database work is alike.
+    pub(crate) async fn record_failure(
+        &self,
+        acct: Option<&account::Model>,
+        reason: &str,
+        meta: &ClientMeta,
+        now: i64,
+    ) -> Result<(), DomainError> {
+        let txn = self.db.begin().await?;
+        let counts = reason == "wrong_password";
+        let mut locked = None;
+        if let (Some(a), true) = (acct, counts) {
+            account::Entity::update_many()
+                .col_expr(
+                    account::Column::FailedSignIns,
+                    Expr::col(account::Column::FailedSignIns).add(1),
+                )
+                .filter(account::Column::Id.eq(a.id))
+                .exec(&txn)
+                .await?;
+            let fresh = account::Entity::find_by_id(a.id)
+                .one(&txn)
+                .await?
+                .ok_or(DomainError::SignInFailed)?;
+            let failures = u32::try_from(fresh.failed_sign_ins).unwrap_or(0);
+            let decision = lockout::after_failure(&self.cfg.lockout, failures, now);
+            let mut am: account::ActiveModel = fresh.into();
+            match decision {
+                LockDecision::None => {}
+                LockDecision::Until(t) => {
+                    am.locked_until = Set(Some(t));
+                    locked = Some(json!({ "until": t, "failures": failures }));
+                }
+                LockDecision::Hard => {
+                    am.status = Set("locked".into());
+                    am.lock_reason = Set(Some("too_many_failed_sign_ins".into()));
+                    locked = Some(json!({ "until": "reset_or_unlock", "failures": failures }));
+                }
+            }
+            if locked.is_some() {
+                am.updated_at = Set(now);
+                am.update(&txn).await?;
+            }
+        }
+        audit::append(
+            &txn,
+            now,
+            &Actor {
+                account_id: None,
+                name: String::new(),
+                ip: meta.ip.clone(),
+                user_agent: meta.user_agent.clone(),
+            },
+            Event {
+                action: "sign_in_failed",
+                target: acct.map(|a| a.id),
+                details: json!({ "reason": reason }),
+            },
+        )
+        .await?;
+        if let (Some(a), Some(details)) = (acct, locked) {
+            audit::append(
+                &txn,
+                now,
+                &actor_for(None, meta),
+                Event {
+                    action: "account_locked",
+                    target: Some(a.id),
+                    details,
+                },
+            )
+            .await?;
+            tracing::warn!(account = a.id, "account locked after failed sign-ins");
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    pub fn session_info(&self, a: &account::Model, s: &session::Model, now: i64) -> SessionInfo {
+        let (idle, absolute) = sessions::remaining(s.created_at, now, self.lifetimes());
+        SessionInfo {
+            display_name: a.display_name.clone(),
+            kind: kind_of(a),
+            must_change_password: a.must_change_password,
+            idle_expires_in_secs: idle,
+            absolute_expires_in_secs: absolute,
+        }
+    }
+
+    /// Resolves a session token, enforcing idle and absolute lifetimes and the forced change.
+    /// Each successful call counts as activity.
+    pub async fn authenticate(
+        &self,
+        token: Option<&str>,
+        allow: Allow,
+    ) -> Result<Authed, DomainError> {
+        let token = token.ok_or(DomainError::NotSignedIn)?;
+        let now = self.now();
+        let s = session::Entity::find()
+            .filter(session::Column::TokenHash.eq(sessions::token_hash(token)))
+            .one(&self.db)
+            .await?
+            .ok_or(DomainError::NotSignedIn)?;
+        match sessions::state(
+            s.created_at,
+            s.last_seen_at,
+            s.revoked_at,
+            now,
+            self.lifetimes(),
+        ) {
+            SessionState::Active => {}
+            SessionState::Revoked => return Err(DomainError::NotSignedIn),
+            expired => {
+                session::Entity::update_many()
+                    .col_expr(session::Column::RevokedAt, Expr::value(now))
+                    .filter(session::Column::Id.eq(s.id))
+                    .filter(session::Column::RevokedAt.is_null())
+                    .exec(&self.db)
+                    .await?;
+                tracing::info!(session = s.id, ?expired, "session ended");
+                return Err(DomainError::NotSignedIn);
+            }
+        }
+        let a = account::Entity::find_by_id(s.account_id)
+            .one(&self.db)
+            .await?
+            .ok_or(DomainError::NotSignedIn)?;
+        if a.status == "disabled" {
+            return Err(DomainError::NotSignedIn);
+        }
+        if a.must_change_password && allow == Allow::FullSessionOnly {
+            return Err(DomainError::PasswordChangeRequired);
+        }
+        let s = session::ActiveModel {
+            id: Set(s.id),
+            last_seen_at: Set(now),
+            ..Default::default()
+        }
+        .update(&self.db)
+        .await?;
+        Ok(Authed {
+            account: a,
+            session: s,
+        })
+    }
+
+    pub async fn whoami(&self, token: Option<&str>) -> Result<SessionInfo, DomainError> {
+        let authed = self.authenticate(token, Allow::DuringForcedChange).await?;
+        Ok(self.session_info(&authed.account, &authed.session, self.now()))
+    }
+
+    pub async fn home(&self, token: Option<&str>) -> Result<HomeInfo, DomainError> {
+        let authed = self.authenticate(token, Allow::FullSessionOnly).await?;
+        let a = authed.account;
+        Ok(HomeInfo {
+            display_name: a.display_name,
+            previous_sign_in_at_ms: a.previous_sign_in_at,
+            failed_attempts_since: u32::try_from(a.failures_before_last_sign_in).unwrap_or(0),
+        })
+    }
+
+    pub async fn sign_out(
+        &self,
+        token: Option<&str>,
+        meta: &ClientMeta,
+    ) -> Result<(), DomainError> {
+        let Some(token) = token else { return Ok(()) };
+        let now = self.now();
+        let Some(s) = session::Entity::find()
+            .filter(session::Column::TokenHash.eq(sessions::token_hash(token)))
+            .filter(session::Column::RevokedAt.is_null())
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(());
+        };
+        let a = account::Entity::find_by_id(s.account_id)
+            .one(&self.db)
+            .await?;
+        let txn = self.db.begin().await?;
+        session::Entity::update_many()
+            .col_expr(session::Column::RevokedAt, Expr::value(now))
+            .filter(session::Column::Id.eq(s.id))
+            .exec(&txn)
+            .await?;
+        audit::append(
+            &txn,
+            now,
+            &actor_for(a.as_ref(), meta),
+            Event {
+                action: "sign_out",
+                target: Some(s.account_id),
+                details: json!({ "session": s.id }),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+}

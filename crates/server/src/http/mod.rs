@@ -1,0 +1,189 @@
+//! HTTP wiring: static files for the two browser apps, the server functions under `/api/`,
+//! health endpoints, and the middleware every response passes through.
+
+pub mod api;
+pub mod cookies;
+pub mod guard;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Router, middleware};
+use carekey_shared::ApiError;
+use carekey_shared::backend::{BackendHandle, RequestCtx};
+use leptos::prelude::provide_context;
+use sea_orm::ConnectionTrait;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::services::{ServeDir, ServeFile};
+
+use crate::domain::Services;
+
+/// Server-function bodies are small forms; a password may be at most 1 KiB (P2). Anything near
+/// this limit is refused before it is parsed.
+const API_BODY_LIMIT: usize = 16 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub services: Arc<Services>,
+    pub backend: BackendHandle,
+}
+
+impl AppState {
+    pub fn new(services: Arc<Services>) -> Self {
+        let backend: BackendHandle = Arc::new(api::Api {
+            services: services.clone(),
+        });
+        Self { services, backend }
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let dist = state.services.cfg.dist_dir.clone();
+    let api = Router::new()
+        .route("/api/{*fn_name}", post(server_fn_handler))
+        .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
+        .layer(RequestBodyLimitLayer::new(API_BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::same_origin_only,
+        ));
+    Router::new()
+        .merge(api)
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .nest_service("/staff", spa(&dist.join("staff")))
+        .fallback_service(spa(&dist.join("patient")))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::security_headers,
+        ))
+        .with_state(state)
+}
+
+/// Static files with precompressed variants, falling back to the app's `index.html` so deep
+/// links such as `/forgot-password` load the app.
+fn spa(dir: &Path) -> ServeDir<ServeFile> {
+    ServeDir::new(dir)
+        .precompressed_br()
+        .precompressed_gzip()
+        .fallback(
+            ServeFile::new(dir.join("index.html"))
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
+}
+
+/// Ready when the database answers within the pool's timeout; recovers by itself when the
+/// database comes back (SECURITY.md F1).
+async fn readyz(State(state): State<AppState>) -> Response {
+    let probe = state
+        .services
+        .db
+        .execute_unprepared("SELECT seq FROM audit_head WHERE id = 1");
+    match tokio::time::timeout(Duration::from_secs(4), probe).await {
+        Ok(Ok(_)) => (StatusCode::OK, "ready").into_response(),
+        Ok(Err(err)) => {
+            tracing::warn!(%err, "readiness: database unavailable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response(),
+    }
+}
+
+fn client_ip(state: &AppState, req: &Request, peer: SocketAddr) -> String {
+    if state.services.cfg.trust_forwarded_for
+        && let Some(first) = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+    {
+        let ip = first.trim();
+        if ip.parse::<std::net::IpAddr>().is_ok() {
+            return ip.to_owned();
+        }
+    }
+    peer.ip().to_string()
+}
+
+async fn server_fn_handler(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request<Body>,
+) -> Response {
+    let cfg = &state.services.cfg;
+    let token = req
+        .headers()
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| cookies::token_from_header(cfg, h));
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(300)
+        .collect();
+    let ctx = RequestCtx::new(client_ip(&state, &req, peer), user_agent, token);
+    let backend = state.backend.clone();
+    let ctx_for_fn = ctx.clone();
+    let res = leptos_axum::handle_server_fns_with_context(
+        move || {
+            provide_context(backend.clone());
+            provide_context(ctx_for_fn.clone());
+        },
+        req,
+    )
+    .await
+    .into_response();
+    let mut res = with_error_status(res).await;
+    for cookie in ctx.take_response_meta().set_cookies {
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    res
+}
+
+/// server_fn answers every error with 500; give each its real HTTP status instead, so a wrong
+/// password is a 401 and a dead database a 503, for clients and monitoring alike.
+async fn with_error_status(res: Response) -> Response {
+    if !res.headers().contains_key("serverfnerror") {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = to_bytes(body, API_BODY_LIMIT).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "").into_response();
+    };
+    if let Ok(err) = serde_json::from_slice::<ApiError>(&bytes) {
+        parts.status =
+            StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Fails loudly if the server functions were dropped by the linker (TOOLCHAIN.md): every
+/// endpoint the client calls must be registered.
+pub fn check_server_fns_registered() -> Result<(), String> {
+    let paths: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(p, _)| p.to_owned())
+        .collect();
+    let missing: Vec<&str> = carekey_shared::server_fns::ENDPOINTS
+        .iter()
+        .copied()
+        .filter(|e| !paths.iter().any(|p| p == e))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("server functions not registered: {missing:?}"))
+    }
+}

@@ -1,0 +1,181 @@
+//! `carekey`: serve the portal, run migrations, load demo data, create the first administrator.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use carekey_server::config::{self, Config};
+use carekey_server::domain::accounts::NewAccount;
+use carekey_server::domain::clock::SystemClock;
+use carekey_server::domain::{ClientMeta, DomainError};
+use carekey_server::{app, demo, store};
+
+#[derive(Parser)]
+#[command(
+    name = "carekey",
+    version,
+    about = "Patient-portal sign-in and credential recovery"
+)]
+struct Cli {
+    /// Configuration file (default: ./carekey.toml if present; or CAREKEY_CONFIG).
+    #[arg(long, global = true, env = "CAREKEY_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (migrations run first).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Add the demonstration patients and staff (development only: needs dev_mode = true).
+    DemoData,
+    /// Create an administrator. The password is prompted for, or read from standard input
+    /// when it is not a terminal; never from the command line, where `ps` would show it.
+    CreateAdmin {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "carekey=info,carekey_server=info,warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let explicit = cli.config.is_some();
+    let file = cli.config.unwrap_or_else(|| PathBuf::from("carekey.toml"));
+    let cfg = match config::load(Some(&file), explicit, &|k| std::env::var(k).ok()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli.command, cfg)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("{msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, cfg: Config) -> Result<(), String> {
+    match command {
+        Command::Serve => {
+            let bind = cfg.bind;
+            let public = cfg.public_url.clone();
+            let db = store::redact(&cfg.database_url);
+            let dev = cfg.dev_mode;
+            let services = app::services(cfg, Arc::new(SystemClock))
+                .await
+                .map_err(|e| e.to_string())?;
+            let listener = app::bind(bind).await.map_err(|e| e.to_string())?;
+            println!("CareKey is running.");
+            println!("  Patient portal: {public}/");
+            println!("  Staff console:  {public}/staff");
+            println!("  Database:       {db}");
+            if dev {
+                println!("  Development mode: on (never use in a clinic)");
+            }
+            app::serve(listener, services, app::shutdown_signal())
+                .await
+                .map_err(|e| e.to_string())
+        }
+        Command::Migrate => {
+            let db = store::connect(&cfg.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            store::migrate(&db).await.map_err(|e| e.to_string())?;
+            println!("Migrations applied to {}", store::redact(&cfg.database_url));
+            Ok(())
+        }
+        Command::DemoData => {
+            if !cfg.dev_mode {
+                return Err(
+                    "demo-data only runs with dev_mode = true (CAREKEY_DEV_MODE=true): \
+                            it creates accounts with published passwords"
+                        .into(),
+                );
+            }
+            let services = app::services(cfg, Arc::new(SystemClock))
+                .await
+                .map_err(|e| e.to_string())?;
+            let added = demo::load(&services).await.map_err(|e| e.to_string())?;
+            println!("Demo data ready ({added} accounts added). Demo accounts:");
+            for d in demo::ACCOUNTS {
+                println!(
+                    "  {:<8} {:<10} {:<26} {}",
+                    d.kind, d.username, d.password, d.note
+                );
+            }
+            Ok(())
+        }
+        Command::CreateAdmin { username, email } => {
+            let password = read_password()?;
+            let services = app::services(cfg, Arc::new(SystemClock))
+                .await
+                .map_err(|e| e.to_string())?;
+            let meta = ClientMeta {
+                ip: "local".into(),
+                user_agent: "carekey create-admin".into(),
+            };
+            let account = NewAccount {
+                kind: "admin",
+                display_name: username.clone(),
+                username,
+                patient_id: None,
+                email,
+                must_change_password: false,
+            };
+            match services.create_account(account, &password, &meta).await {
+                Ok(a) => {
+                    println!("Administrator {} created.", a.username);
+                    Ok(())
+                }
+                Err(DomainError::PasswordRejected(issues)) => Err(format!(
+                    "That password does not meet the policy ({issues:?}). Use at least {} characters.",
+                    services.cfg.password_min_length
+                )),
+                Err(e) => Err(e.to_string()),
+            }
+        }
+    }
+}
+
+fn read_password() -> Result<String, String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("New administrator password: ")
+            .map_err(|e| e.to_string())?;
+        let again = rpassword::prompt_password("Repeat it: ").map_err(|e| e.to_string())?;
+        if first != again {
+            return Err("The two passwords differ; nothing was created.".into());
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    }
+}

@@ -1,0 +1,306 @@
+//! Schema migrations. Written out explicitly (not derived from the entities) so that a later
+//! change to an entity can never silently rewrite history for a clinic's existing database.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::*;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(M0001Initial)]
+    }
+}
+
+struct M0001Initial;
+
+impl MigrationName for M0001Initial {
+    fn name(&self) -> &str {
+        "m0001_initial"
+    }
+}
+
+fn table(name: &'static str) -> TableCreateStatement {
+    Table::create().table(name).if_not_exists().to_owned()
+}
+
+fn index(table: &'static str, name: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
+    let mut i = Index::create();
+    i.name(name).table(table).if_not_exists();
+    for c in cols {
+        i.col(*c);
+    }
+    i.to_owned()
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0001Initial {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            table("patients")
+                .col(big_pk_auto("id"))
+                .col(string_uniq("mrn"))
+                .col(string("first_name"))
+                .col(string("last_name"))
+                .col(string("date_of_birth"))
+                .col(string("zip"))
+                .col(big_integer("created_at"))
+                .col(big_integer("updated_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            table("accounts")
+                .col(big_pk_auto("id"))
+                .col(string("kind"))
+                .col(string("username"))
+                .col(string_uniq("username_lower"))
+                .col(string("display_name"))
+                .col(string("status"))
+                .col(string_null("lock_reason"))
+                .col(boolean("must_change_password"))
+                .col(integer("failed_sign_ins"))
+                .col(big_integer_null("locked_until"))
+                .col(big_integer_null("last_sign_in_at"))
+                .col(big_integer_null("previous_sign_in_at"))
+                .col(integer("failures_before_last_sign_in"))
+                .col(big_integer_null("patient_id").unique_key())
+                .col(big_integer("created_at"))
+                .col(big_integer("updated_at"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from("accounts", "patient_id")
+                        .to("patients", "id"),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            table("contacts")
+                .col(big_pk_auto("id"))
+                .col(big_integer_null("patient_id"))
+                .col(big_integer_null("account_id"))
+                .col(string("kind"))
+                .col(string("value"))
+                .col(string("value_norm"))
+                .col(boolean("sms_capable"))
+                .col(boolean("voice_capable"))
+                .col(big_integer_null("verified_at"))
+                .col(boolean("preferred"))
+                .col(big_integer("created_at"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from("contacts", "patient_id")
+                        .to("patients", "id"),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .from("contacts", "account_id")
+                        .to("accounts", "id"),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "contacts",
+            "ix_contacts_value_norm",
+            &["kind", "value_norm"],
+        ))
+        .await?;
+        m.create_index(index("contacts", "ix_contacts_patient", &["patient_id"]))
+            .await?;
+        m.create_table(
+            table("password_credentials")
+                .col(big_integer("account_id").primary_key())
+                .col(text("phc"))
+                .col(big_integer("created_at"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from("password_credentials", "account_id")
+                        .to("accounts", "id"),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            table("password_history")
+                .col(big_pk_auto("id"))
+                .col(big_integer("account_id"))
+                .col(text("phc"))
+                .col(big_integer("created_at"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from("password_history", "account_id")
+                        .to("accounts", "id"),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "password_history",
+            "ix_password_history_account",
+            &["account_id", "created_at"],
+        ))
+        .await?;
+        m.create_table(
+            table("challenges")
+                .col(big_pk_auto("id"))
+                .col(big_integer("account_id"))
+                .col(string("purpose"))
+                .col(string("channel"))
+                .col(big_integer_null("contact_id"))
+                .col(string_uniq("secret_hmac"))
+                .col(string("reference"))
+                .col(big_integer("expires_at"))
+                .col(integer("attempts"))
+                .col(big_integer_null("consumed_at"))
+                .col(big_integer_null("superseded_at"))
+                .col(big_integer_null("issued_by"))
+                .col(text_null("checklist"))
+                .col(big_integer("created_at"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from("challenges", "account_id")
+                        .to("accounts", "id"),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "challenges",
+            "ix_challenges_account_purpose",
+            &["account_id", "purpose"],
+        ))
+        .await?;
+        m.create_table(
+            table("sessions")
+                .col(big_pk_auto("id"))
+                .col(string_uniq("token_hash"))
+                .col(big_integer("account_id"))
+                .col(big_integer("created_at"))
+                .col(big_integer("last_seen_at"))
+                .col(big_integer_null("revoked_at"))
+                .col(text("user_agent"))
+                .col(string("ip"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from("sessions", "account_id")
+                        .to("accounts", "id"),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("sessions", "ix_sessions_account", &["account_id"]))
+            .await?;
+        m.create_table(
+            table("outbox")
+                .col(big_pk_auto("id"))
+                .col(string("kind"))
+                .col(string("channel"))
+                .col(string("destination"))
+                .col(big_integer_null("account_id"))
+                .col(big_integer_null("challenge_id"))
+                .col(text("payload"))
+                .col(string("status"))
+                .col(integer("attempts"))
+                .col(big_integer("next_attempt_at"))
+                .col(big_integer_null("expires_at"))
+                .col(big_integer_null("lease_until"))
+                .col(big_integer_null("sent_at"))
+                .col(text_null("last_error"))
+                .col(big_integer("created_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "outbox",
+            "ix_outbox_due",
+            &["status", "next_attempt_at"],
+        ))
+        .await?;
+        m.create_table(
+            table("rate_limits")
+                .col(string("key").primary_key())
+                .col(big_integer("window_start"))
+                .col(integer("count"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            table("audit_log")
+                .col(big_pk_auto("id"))
+                .col(big_integer_uniq("seq"))
+                .col(big_integer("at"))
+                .col(big_integer_null("actor_account_id"))
+                .col(string("actor"))
+                .col(big_integer_null("target_account_id"))
+                .col(string("action"))
+                .col(string("ip"))
+                .col(text("user_agent"))
+                .col(text("details"))
+                .col(string("prev_hash"))
+                .col(string("hash"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "audit_log",
+            "ix_audit_target",
+            &["target_account_id"],
+        ))
+        .await?;
+        m.create_table(
+            table("audit_head")
+                .col(integer("id").primary_key())
+                .col(big_integer("seq"))
+                .col(string("hash"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            table("security_questions")
+                .col(big_integer("account_id").primary_key())
+                .col(text("question"))
+                .col(text("answer_phc"))
+                .col(big_integer("created_at"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from("security_questions", "account_id")
+                        .to("accounts", "id"),
+                )
+                .to_owned(),
+        )
+        .await?;
+        // The chain starts from a fixed genesis value so that the first row is verifiable too.
+        let genesis = Query::insert()
+            .into_table("audit_head")
+            .columns(["id", "seq", "hash"])
+            .values([1.into(), 0i64.into(), crate::domain::audit::GENESIS.into()])
+            .map_err(|e| DbErr::Migration(e.to_string()))?
+            .to_owned();
+        m.exec_stmt(genesis).await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in [
+            "security_questions",
+            "audit_head",
+            "audit_log",
+            "rate_limits",
+            "outbox",
+            "sessions",
+            "challenges",
+            "password_history",
+            "password_credentials",
+            "contacts",
+            "accounts",
+            "patients",
+        ] {
+            m.drop_table(Table::drop().table(t).if_exists().to_owned())
+                .await?;
+        }
+        Ok(())
+    }
+}

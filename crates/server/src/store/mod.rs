@@ -1,0 +1,111 @@
+//! Persistence: connection set-up for SQLite (default) and PostgreSQL, entities, migrations.
+
+pub mod entities;
+pub mod migration;
+
+use std::path::Path;
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlxSqliteConnector};
+use sea_orm_migration::MigratorTrait;
+
+/// How long a request may wait for a database connection before it gets a calm 503
+/// (SECURITY.md F1).
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the database at {url}: {source}")]
+    Connect { url: String, source: DbErr },
+    #[error("database migration failed: {0}")]
+    Migrate(DbErr),
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// Opens the database named by `url` (`sqlite://…` or `postgres://…`).
+pub async fn connect(url: &str) -> Result<DatabaseConnection, StoreError> {
+    let conn_err = |source| StoreError::Connect {
+        url: redact(url),
+        source,
+    };
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        let path = path.split('?').next().unwrap_or(path);
+        if let Some(dir) = Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+        // WAL lets readers proceed during a write; the busy timeout makes concurrent writers
+        // queue instead of failing; foreign keys are off by default in SQLite.
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(opts)
+            .await
+            .map_err(|e| conn_err(DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into()))))?;
+        Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+    } else {
+        let mut opts = ConnectOptions::new(url.to_owned());
+        opts.max_connections(16)
+            .min_connections(0)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_timeout(ACQUIRE_TIMEOUT)
+            .sqlx_logging(false);
+        Database::connect(opts).await.map_err(conn_err)
+    }
+}
+
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), StoreError> {
+    migration::Migrator::up(db, None)
+        .await
+        .map_err(StoreError::Migrate)
+}
+
+/// A URL safe to print: the password, if any, replaced.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn redacts_passwords_in_urls() {
+        assert_eq!(
+            redact("postgres://carekey:s3cret@db:5432/carekey"),
+            "postgres://carekey:***@db:5432/carekey"
+        );
+        assert_eq!(
+            redact("sqlite://data/carekey.db"),
+            "sqlite://data/carekey.db"
+        );
+    }
+}

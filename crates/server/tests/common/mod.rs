@@ -1,0 +1,326 @@
+//! Test harness: a real CareKey server on a loopback port, over SQLite or a fresh PostgreSQL
+//! database, with a clock the test moves.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use carekey_server::app;
+use carekey_server::config;
+use carekey_server::domain::Services;
+use carekey_server::domain::clock::ManualClock;
+use reqwest::header::HeaderMap;
+use sea_orm::{ConnectionTrait, Database};
+
+pub const START_MS: i64 = 1_800_000_000_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestServer {
+    pub base: String,
+    pub clock: ManualClock,
+    pub services: Arc<Services>,
+    pub db_kind: Db,
+    /// PostgreSQL only: the database name and an admin URL, for fault tests.
+    pub pg: Option<(String, String)>,
+    pub http: reqwest::Client,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+    _dir: TempDir,
+}
+
+pub struct TempDir(pub std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+pub fn pg_admin_url() -> String {
+    std::env::var("CAREKEY_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// A fresh PostgreSQL database for one test, or None (with a visible message) when no server
+/// answers.
+async fn fresh_pg_database(tag: &str) -> Option<(String, String)> {
+    let admin = pg_admin_url();
+    let conn = match Database::connect(&admin).await {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("skipped: no PostgreSQL at {admin} ({e})");
+            println!("skipped: no PostgreSQL at {admin}");
+            return None;
+        }
+    };
+    cleanup_stale_databases(&conn).await;
+    let name = format!(
+        "carekey_t_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst),
+        tag
+    );
+    conn.execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .ok()?;
+    let base = admin
+        .rsplit_once('/')
+        .map(|(b, _)| b.to_owned())
+        .unwrap_or(admin.clone());
+    Some((name.clone(), format!("{base}/{name}")))
+}
+
+static CLEANED: std::sync::Once = std::sync::Once::new();
+
+/// Drops databases left by earlier test processes (test binaries run one after another).
+async fn cleanup_stale_databases(conn: &sea_orm::DatabaseConnection) {
+    let mut first = false;
+    CLEANED.call_once(|| first = true);
+    if !first {
+        return;
+    }
+    let mine = format!("carekey_t_{}_", std::process::id());
+    let rows = conn
+        .query_all_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT datname FROM pg_database WHERE datname LIKE 'carekey_t_%'".to_owned(),
+        ))
+        .await
+        .unwrap_or_default();
+    for row in rows {
+        if let Ok(name) = row.try_get::<String>("", "datname")
+            && !name.starts_with(&mine)
+        {
+            let _ = conn
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await;
+        }
+    }
+}
+
+pub async fn start(db: Db, tag: &str) -> Option<TestServer> {
+    start_with(db, tag, &[]).await
+}
+
+pub async fn start_with(db: Db, tag: &str, extra: &[(&str, &str)]) -> Option<TestServer> {
+    let dir = std::env::temp_dir().join(format!(
+        "carekey-test-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (database_url, pg) = match db {
+        Db::Sqlite => (format!("sqlite://{}/carekey.db", dir.display()), None),
+        Db::Postgres => {
+            let (name, url) = fresh_pg_database(tag).await?;
+            (url.clone(), Some((name, pg_admin_url())))
+        }
+    };
+    let listener = app::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut env: HashMap<String, String> = HashMap::new();
+    env.insert("DATABASE_URL".into(), database_url);
+    env.insert("CAREKEY_PUBLIC_URL".into(), base.clone());
+    env.insert("CAREKEY_DATA_DIR".into(), dir.display().to_string());
+    env.insert(
+        "CAREKEY_DIST_DIR".into(),
+        dir.join("dist").display().to_string(),
+    );
+    env.insert("CAREKEY_DEV_MODE".into(), "true".into());
+    env.insert("CAREKEY_HTTP_TRUST_FORWARDED_FOR".into(), "true".into());
+    for (k, v) in extra {
+        env.insert((*k).into(), (*v).into());
+    }
+    let cfg = config::load(None, false, &|k| env.get(k).cloned()).unwrap();
+    let clock = ManualClock::new(START_MS);
+    let services = app::services(cfg, Arc::new(clock.clone())).await.unwrap();
+    carekey_server::demo::load(&services).await.unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let s2 = services.clone();
+    tokio::spawn(async move {
+        app::serve(listener, s2, async {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap();
+    });
+    Some(TestServer {
+        base,
+        clock,
+        services,
+        db_kind: db,
+        pg,
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        _shutdown: tx,
+        _dir: TempDir(dir),
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    /// The session cookie's value from Set-Cookie, if one was set.
+    pub fn session_cookie(&self) -> Option<String> {
+        self.headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("carekey_session=") && !c.starts_with("carekey_session=;"))
+            .and_then(|c| c.split(';').next())
+            .map(|kv| kv.to_owned())
+    }
+
+    /// Headers minus the ones that differ by time alone.
+    pub fn stable_headers(&self) -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = self
+            .headers
+            .iter()
+            .filter(|(k, _)| k.as_str() != "date")
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_owned()))
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+pub struct Call<'a> {
+    pub cookie: Option<&'a str>,
+    pub headers: Vec<(&'a str, String)>,
+}
+
+impl TestServer {
+    pub async fn post(&self, endpoint: &str, form: &[(&str, &str)], call: Call<'_>) -> Reply {
+        let mut req = self
+            .http
+            .post(format!("{}/api/{endpoint}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencode(form));
+        if let Some(c) = call.cookie {
+            req = req.header("cookie", c);
+        }
+        for (k, v) in call.headers {
+            req = req.header(k, v);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let body = res.text().await.unwrap();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn api(&self, endpoint: &str, form: &[(&str, &str)], cookie: Option<&str>) -> Reply {
+        self.post(
+            endpoint,
+            form,
+            Call {
+                cookie,
+                headers: vec![],
+            },
+        )
+        .await
+    }
+
+    pub async fn sign_in(&self, portal: &str, id: &str, pw: &str) -> Reply {
+        self.api(
+            "sign_in",
+            &[("portal", portal), ("identifier", id), ("password", pw)],
+            None,
+        )
+        .await
+    }
+
+    pub async fn sign_in_from(&self, ip: &str, id: &str, pw: &str) -> Reply {
+        self.post(
+            "sign_in",
+            &[("portal", "Patient"), ("identifier", id), ("password", pw)],
+            Call {
+                cookie: None,
+                headers: vec![("x-forwarded-for", ip.to_owned())],
+            },
+        )
+        .await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        let res = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let body = res.text().await.unwrap();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
+fn serde_urlencode(form: &[(&str, &str)]) -> String {
+    form.iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn enc(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Runs the same test body against SQLite and PostgreSQL.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($name:ident, |$srv:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($srv: common::TestServer) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let srv = common::start(common::Db::Sqlite, stringify!($name)).await.unwrap();
+                run(srv).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(srv) = common::start(common::Db::Postgres, stringify!($name)).await {
+                    run(srv).await;
+                }
+            }
+        }
+    };
+}

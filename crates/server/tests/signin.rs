@@ -1,0 +1,523 @@
+//! Sign-in, sessions, lockout, CSRF and headers, driven over HTTP against a running server on
+//! SQLite and on PostgreSQL.
+
+mod common;
+
+use std::time::Duration;
+
+use carekey_server::domain::audit::{ChainCheck, verify_chain};
+use common::Call;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+const MARIA_PW: &str = "sunflower-teapot-harbor";
+
+on_both_databases!(sign_in_success_sets_a_strict_host_only_cookie, |srv| {
+    let r = srv.sign_in("Patient", "maria", MARIA_PW).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let set_cookie = r
+        .headers
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(set_cookie.starts_with("carekey_session="), "{set_cookie}");
+    assert!(set_cookie.contains("HttpOnly"));
+    assert!(set_cookie.contains("SameSite=Strict"));
+    assert!(
+        !set_cookie.to_lowercase().contains("domain="),
+        "host-only: {set_cookie}"
+    );
+    let info: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(info["display_name"], "Maria");
+    assert_eq!(info["idle_expires_in_secs"], 900);
+
+    let cookie = r.session_cookie().unwrap();
+    let me = srv.api("whoami", &[], Some(&cookie)).await;
+    assert_eq!(me.status, 200, "{}", me.body);
+    let home = srv.api("home", &[], Some(&cookie)).await;
+    assert_eq!(home.status, 200, "{}", home.body);
+
+    // Email on file works as the identifier too, case-insensitively.
+    let r = srv
+        .sign_in("Patient", "Maria.Lopez@Example.com", MARIA_PW)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // Each sign-in gets a new session id.
+    assert_ne!(r.session_cookie().unwrap(), cookie);
+});
+
+on_both_databases!(wrong_password_is_a_calm_401, |srv| {
+    let r = srv
+        .sign_in("Patient", "maria", "sunflower-teapot-harbour")
+        .await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.body, "\"SignInFailed\"");
+    assert!(r.session_cookie().is_none());
+});
+
+on_both_databases!(
+    unknown_locked_disabled_and_wrong_portal_look_like_a_wrong_password,
+    |srv| {
+        let wrong = srv
+            .sign_in("Patient", "maria", "not-marias-password-at-all")
+            .await;
+        let unknown = srv
+            .sign_in("Patient", "nobody-here", "not-marias-password-at-all")
+            .await;
+        let unknown_email = srv
+            .sign_in(
+                "Patient",
+                "nobody@example.com",
+                "not-marias-password-at-all",
+            )
+            .await;
+        // A staff account on the patient door, with its real password.
+        let staff = srv
+            .sign_in("Patient", "frontdesk", "front-desk-coffee-morning")
+            .await;
+        for other in [&unknown, &unknown_email, &staff] {
+            assert_eq!(wrong.status, other.status);
+            assert_eq!(wrong.body, other.body);
+            assert_eq!(wrong.stable_headers(), other.stable_headers());
+        }
+        // Locked (after five failures) with the right password: still the same reply.
+        for _ in 0..5 {
+            srv.sign_in("Patient", "jchen", "wrong-wrong-wrong-wrong")
+                .await;
+        }
+        let locked = srv
+            .sign_in("Patient", "jchen", "granite-maple-lantern")
+            .await;
+        assert_eq!(wrong.status, locked.status);
+        assert_eq!(wrong.body, locked.body);
+        assert_eq!(wrong.stable_headers(), locked.stable_headers());
+    }
+);
+
+on_both_databases!(lockout_after_five_failures_from_different_ips, |srv| {
+    for i in 1..=5 {
+        let r = srv
+            .sign_in_from(&format!("203.0.113.{i}"), "sam", "a-wrong-guess-number-x")
+            .await;
+        assert_eq!(r.status, 401);
+    }
+    // The right password from yet another address is refused while locked.
+    let r = srv
+        .sign_in_from("198.51.100.7", "sam", "quiet-orchard-bicycle")
+        .await;
+    assert_eq!(r.status, 401, "locked account must not sign in");
+    srv.clock.advance(Duration::from_secs(15 * 60 - 1));
+    let r = srv
+        .sign_in_from("198.51.100.7", "sam", "quiet-orchard-bicycle")
+        .await;
+    assert_eq!(r.status, 401, "still locked one second before the end");
+    srv.clock.advance(Duration::from_secs(1));
+    let r = srv
+        .sign_in_from("198.51.100.7", "sam", "quiet-orchard-bicycle")
+        .await;
+    assert_eq!(r.status, 200, "lock over after 15 minutes: {}", r.body);
+
+    use carekey_server::store::entities::audit_log;
+    let locks = audit_log::Entity::find()
+        .filter(audit_log::Column::Action.eq("account_locked"))
+        .all(&srv.services.db)
+        .await
+        .unwrap();
+    assert_eq!(locks.len(), 1);
+    let failed = audit_log::Entity::find()
+        .filter(audit_log::Column::Action.eq("sign_in_failed"))
+        .all(&srv.services.db)
+        .await
+        .unwrap();
+    let ips: std::collections::BTreeSet<_> = failed.iter().map(|r| r.ip.clone()).collect();
+    assert!(
+        ips.contains("203.0.113.1") && ips.contains("203.0.113.5"),
+        "{ips:?}"
+    );
+    // The home page tells the person about the failed attempts before this sign-in.
+    let home = srv.api("home", &[], r.session_cookie().as_deref()).await;
+    let home: serde_json::Value = serde_json::from_str(&home.body).unwrap();
+    assert_eq!(home["failed_attempts_since"], 5);
+});
+
+on_both_databases!(twenty_consecutive_failures_lock_until_reset, |srv| {
+    for _ in 0..20 {
+        srv.sign_in("Patient", "sam", "a-wrong-guess-number-x")
+            .await;
+        srv.clock.advance(Duration::from_secs(25 * 3600));
+    }
+    let r = srv.sign_in("Patient", "sam", "quiet-orchard-bicycle").await;
+    assert_eq!(r.status, 401);
+    use carekey_server::store::entities::account;
+    let a = account::Entity::find()
+        .filter(account::Column::UsernameLower.eq("sam"))
+        .one(&srv.services.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(a.status, "locked");
+    assert_eq!(a.lock_reason.as_deref(), Some("too_many_failed_sign_ins"));
+});
+
+on_both_databases!(idle_and_absolute_session_expiry_give_401, |srv| {
+    let cookie = srv
+        .sign_in("Patient", "maria", MARIA_PW)
+        .await
+        .session_cookie()
+        .unwrap();
+    srv.clock.advance(Duration::from_secs(14 * 60));
+    assert_eq!(srv.api("whoami", &[], Some(&cookie)).await.status, 200);
+    srv.clock.advance(Duration::from_secs(15 * 60));
+    let r = srv.api("whoami", &[], Some(&cookie)).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.body, "\"NotSignedIn\"");
+
+    // Active every ten minutes, the session still ends at twelve hours.
+    let cookie = srv
+        .sign_in("Patient", "maria", MARIA_PW)
+        .await
+        .session_cookie()
+        .unwrap();
+    for _ in 0..71 {
+        srv.clock.advance(Duration::from_secs(10 * 60));
+        assert_eq!(srv.api("whoami", &[], Some(&cookie)).await.status, 200);
+    }
+    srv.clock.advance(Duration::from_secs(10 * 60));
+    assert_eq!(srv.api("whoami", &[], Some(&cookie)).await.status, 401);
+});
+
+on_both_databases!(sign_out_ends_the_session_and_clears_the_cookie, |srv| {
+    let cookie = srv
+        .sign_in("Patient", "maria", MARIA_PW)
+        .await
+        .session_cookie()
+        .unwrap();
+    let r = srv.api("sign_out", &[], Some(&cookie)).await;
+    assert_eq!(r.status, 200);
+    let cleared = r.headers.get("set-cookie").unwrap().to_str().unwrap();
+    assert!(cleared.starts_with("carekey_session=;") && cleared.contains("Max-Age=0"));
+    assert_eq!(srv.api("whoami", &[], Some(&cookie)).await.status, 401);
+});
+
+on_both_databases!(cross_origin_posts_are_refused, |srv| {
+    let form = [
+        ("portal", "Patient"),
+        ("identifier", "maria"),
+        ("password", MARIA_PW),
+    ];
+    let evil = srv
+        .post(
+            "sign_in",
+            &form,
+            Call {
+                cookie: None,
+                headers: vec![("origin", "http://evil.test".into())],
+            },
+        )
+        .await;
+    assert_eq!(evil.status, 403);
+    let cross = srv
+        .post(
+            "sign_in",
+            &form,
+            Call {
+                cookie: None,
+                headers: vec![("sec-fetch-site", "cross-site".into())],
+            },
+        )
+        .await;
+    assert_eq!(cross.status, 403);
+    let same = srv
+        .post(
+            "sign_in",
+            &form,
+            Call {
+                cookie: None,
+                headers: vec![
+                    ("origin", srv.base.clone()),
+                    ("sec-fetch-site", "same-origin".into()),
+                ],
+            },
+        )
+        .await;
+    assert_eq!(same.status, 200, "{}", same.body);
+});
+
+on_both_databases!(security_headers_on_every_response, |srv| {
+    let api = srv.sign_in("Patient", "maria", MARIA_PW).await;
+    let page = srv.get("/forgot-password").await;
+    for r in [&api, &page] {
+        let h = |k: &str| {
+            r.headers
+                .get(k)
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default()
+        };
+        assert!(
+            h("content-security-policy")
+                .starts_with("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'")
+        );
+        assert!(h("content-security-policy").contains("frame-ancestors 'none'"));
+        assert_eq!(h("referrer-policy"), "no-referrer");
+        assert_eq!(h("x-content-type-options"), "nosniff");
+        // Plain-http development: no HSTS (it would pin the browser to https on localhost).
+        assert_eq!(h("strict-transport-security"), "");
+    }
+    assert_eq!(api.headers.get("cache-control").unwrap(), "no-store");
+});
+
+on_both_databases!(forced_change_blocks_everything_else_until_done, |srv| {
+    let r = srv
+        .sign_in("Patient", "ana", "welcome-temporary-2026")
+        .await;
+    assert_eq!(r.status, 200);
+    let info: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(info["must_change_password"], true);
+    let cookie = r.session_cookie().unwrap();
+    let home = srv.api("home", &[], Some(&cookie)).await;
+    assert_eq!(home.status, 403);
+    assert_eq!(home.body, "\"PasswordChangeRequired\"");
+
+    // The temporary password cannot be kept, and short passwords are refused.
+    let same = srv
+        .api(
+            "change_password",
+            &[
+                ("current", "welcome-temporary-2026"),
+                ("new", "welcome-temporary-2026"),
+                ("repeat", "welcome-temporary-2026"),
+            ],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(same.status, 400);
+    assert!(same.body.contains("RecentlyUsed"), "{}", same.body);
+    let short = srv
+        .api(
+            "change_password",
+            &[
+                ("current", "welcome-temporary-2026"),
+                ("new", "fourteen-chars"),
+                ("repeat", "fourteen-chars"),
+            ],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(short.status, 400);
+    assert!(short.body.contains("TooShort"), "{}", short.body);
+
+    let ok = srv
+        .api(
+            "change_password",
+            &[
+                ("current", "welcome-temporary-2026"),
+                ("new", "my own garden by the river"),
+                ("repeat", "my own garden by the river"),
+            ],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(srv.api("home", &[], Some(&cookie)).await.status, 200);
+    assert_eq!(
+        srv.sign_in("Patient", "ana", "welcome-temporary-2026")
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        srv.sign_in("Patient", "ana", "my own garden by the river")
+            .await
+            .status,
+        200
+    );
+});
+
+on_both_databases!(wrong_current_password_counts_toward_lockout, |srv| {
+    let cookie = srv
+        .sign_in("Patient", "maria", MARIA_PW)
+        .await
+        .session_cookie()
+        .unwrap();
+    for _ in 0..5 {
+        let r = srv
+            .api(
+                "change_password",
+                &[
+                    ("current", "not-my-current-one"),
+                    ("new", "a brand new long password"),
+                    ("repeat", "a brand new long password"),
+                ],
+                Some(&cookie),
+            )
+            .await;
+        assert_eq!(r.status, 400);
+        assert_eq!(r.body, "\"CurrentPasswordIncorrect\"");
+    }
+    assert_eq!(
+        srv.sign_in("Patient", "maria", MARIA_PW).await.status,
+        401,
+        "locked now"
+    );
+});
+
+on_both_databases!(oversized_input_is_refused_before_hashing, |srv| {
+    let long = "x".repeat(2000);
+    let started = std::time::Instant::now();
+    let r = srv.sign_in("Patient", "maria", &long).await;
+    assert_eq!(r.status, 400);
+    let huge = "y".repeat(1_000_000);
+    let r = srv.sign_in("Patient", "maria", &huge).await;
+    assert_eq!(r.status, 413);
+    // Not a timing assertion on the happy path: a hash takes tens of ms; this took none.
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // 128-character passwords are accepted whole; a prefix is a different password.
+    let cookie = srv
+        .sign_in("Patient", "maria", MARIA_PW)
+        .await
+        .session_cookie()
+        .unwrap();
+    let long_pw: String = "correct horse battery staple "
+        .repeat(5)
+        .chars()
+        .take(128)
+        .collect();
+    let r = srv
+        .api(
+            "change_password",
+            &[
+                ("current", MARIA_PW),
+                ("new", &long_pw),
+                ("repeat", &long_pw),
+            ],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        srv.sign_in("Patient", "maria", &long_pw[..127])
+            .await
+            .status,
+        401
+    );
+    assert_eq!(srv.sign_in("Patient", "maria", &long_pw).await.status, 200);
+});
+
+on_both_databases!(nfc_and_nfd_forms_of_a_password_both_sign_in, |srv| {
+    let cookie = srv
+        .sign_in("Patient", "maria", MARIA_PW)
+        .await
+        .session_cookie()
+        .unwrap();
+    let nfc = "caf\u{e9} con leche por la ma\u{f1}ana";
+    let nfd = "cafe\u{301} con leche por la man\u{303}ana";
+    let r = srv
+        .api(
+            "change_password",
+            &[("current", MARIA_PW), ("new", nfc), ("repeat", nfc)],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(srv.sign_in("Patient", "maria", nfd).await.status, 200);
+    assert_eq!(srv.sign_in("Patient", "maria", nfc).await.status, 200);
+});
+
+on_both_databases!(weaker_stored_hash_is_upgraded_at_sign_in, |srv| {
+    use argon2::password_hash::PasswordHasher;
+    use carekey_server::store::entities::{account, password_credential};
+    use sea_orm::{ActiveModelTrait, Set};
+    let a = account::Entity::find()
+        .filter(account::Column::UsernameLower.eq("jchen"))
+        .one(&srv.services.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let weak = argon2::Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        argon2::Params::new(4096, 1, 1, None).unwrap(),
+    )
+    .hash_password_with_salt(b"granite-maple-lantern", b"0123456789abcdef")
+    .unwrap()
+    .to_string();
+    password_credential::ActiveModel {
+        account_id: Set(a.id),
+        phc: Set(weak.clone()),
+        created_at: Set(0),
+    }
+    .update(&srv.services.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        srv.sign_in("Patient", "jchen", "granite-maple-lantern")
+            .await
+            .status,
+        200
+    );
+    let now = password_credential::Entity::find_by_id(a.id)
+        .one(&srv.services.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(now.phc, weak);
+    assert!(
+        now.phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{}",
+        now.phc
+    );
+});
+
+on_both_databases!(audit_chain_is_intact_and_holds_no_secrets, |srv| {
+    srv.sign_in("Patient", "maria", "typo-in-the-password-x")
+        .await;
+    let cookie = srv
+        .sign_in("Patient", "maria", MARIA_PW)
+        .await
+        .session_cookie()
+        .unwrap();
+    srv.api("sign_out", &[], Some(&cookie)).await;
+    match verify_chain(&srv.services.db).await.unwrap() {
+        ChainCheck::Intact { rows } => assert!(rows >= 9, "{rows}"),
+        broken => panic!("{broken:?}"),
+    }
+    use carekey_server::store::entities::audit_log;
+    let rows = audit_log::Entity::find()
+        .all(&srv.services.db)
+        .await
+        .unwrap();
+    let token = cookie.split_once('=').unwrap().1;
+    for r in &rows {
+        let text = format!("{r:?}");
+        for secret in [MARIA_PW, "typo-in-the-password-x", token] {
+            assert!(!text.contains(secret), "audit row holds a secret: {text}");
+        }
+    }
+    let actions: Vec<_> = rows.iter().map(|r| r.action.as_str()).collect();
+    for a in ["sign_in_failed", "sign_in", "sign_out"] {
+        assert!(actions.contains(&a), "{actions:?}");
+    }
+
+    // Tampering with a row breaks the chain.
+    use sea_orm::{ActiveModelTrait, Set};
+    let victim = rows.iter().find(|r| r.action == "sign_in_failed").unwrap();
+    audit_log::ActiveModel {
+        id: Set(victim.id),
+        ip: Set("10.9.9.9".into()),
+        ..Default::default()
+    }
+    .update(&srv.services.db)
+    .await
+    .unwrap();
+    assert!(matches!(
+        verify_chain(&srv.services.db).await.unwrap(),
+        ChainCheck::Broken { .. }
+    ));
+});
+
+on_both_databases!(health_and_readiness, |srv| {
+    assert_eq!(srv.get("/healthz").await.status, 200);
+    assert_eq!(srv.get("/readyz").await.status, 200);
+    assert!(carekey_server::http::check_server_fns_registered().is_ok());
+});

@@ -1,0 +1,65 @@
+//! Request and response types carried by the server functions.
+
+use serde::{Deserialize, Serialize};
+
+/// Which front door a sign-in came through. A staff account cannot sign in on the patient
+/// portal and a patient cannot sign in on the staff console; both get the generic failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Portal {
+    Patient,
+    Staff,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AccountKind {
+    Patient,
+    Staff,
+    Admin,
+}
+
+impl AccountKind {
+    pub fn portal(self) -> Portal {
+        match self {
+            AccountKind::Patient => Portal::Patient,
+            AccountKind::Staff | AccountKind::Admin => Portal::Staff,
+        }
+    }
+}
+
+/// What the signed-in browser may know about its own session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// First name for patients, username for staff: used only for a greeting.
+    pub display_name: String,
+    pub kind: AccountKind,
+    /// When true the browser shows only the change-password page, and the server refuses every
+    /// other call for this session.
+    pub must_change_password: bool,
+    /// Seconds until the idle logoff if nothing else happens; the browser warns before it.
+    pub idle_expires_in_secs: u64,
+    /// Seconds until the absolute session lifetime ends.
+    pub absolute_expires_in_secs: u64,
+}
+
+/// Public facts about the clinic shown on the sign-in and help pages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClinicInfo {
+    pub clinic_name: String,
+    pub clinic_phone: String,
+    /// Seconds of inactivity before sign-out; the browser warns `idle_warning_secs` before.
+    pub idle_timeout_secs: u64,
+    pub idle_warning_secs: u64,
+    /// The clinic's minimum password length, so the browser's hints match the server.
+    pub password_min_length: usize,
+    pub dev_mode: bool,
+}
+
+/// The patient's portal home.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HomeInfo {
+    pub display_name: String,
+    /// Unix milliseconds of the sign-in before this one, if any.
+    pub previous_sign_in_at_ms: Option<i64>,
+    /// Failed sign-in attempts since the previous successful sign-in.
+    pub failed_attempts_since: u32,
+}

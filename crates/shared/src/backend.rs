@@ -1,0 +1,81 @@
+//! Server side of the contract: the narrow trait the server functions call. The server crate
+//! implements it with its domain services; this crate never sees HTTP or the database.
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+
+use crate::{ApiError, ClinicInfo, HomeInfo, Portal, SessionInfo};
+
+/// Facts about the incoming request, gathered by the HTTP layer before the server function runs.
+#[derive(Debug, Clone)]
+pub struct RequestCtx {
+    /// Client address (the peer, or the proxy's forwarded address when configured to trust it).
+    pub ip: String,
+    pub user_agent: String,
+    /// The raw session token from the cookie, if any.
+    pub session_token: Option<String>,
+    /// What the handler wants added to the response (cookies). Written by the backend, applied
+    /// by the HTTP layer after the server function returns.
+    pub response: Arc<Mutex<ResponseMeta>>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ResponseMeta {
+    pub set_cookies: Vec<String>,
+}
+
+impl RequestCtx {
+    pub fn new(ip: String, user_agent: String, session_token: Option<String>) -> Self {
+        Self {
+            ip,
+            user_agent,
+            session_token,
+            response: Arc::new(Mutex::new(ResponseMeta::default())),
+        }
+    }
+
+    pub fn set_cookie(&self, cookie: String) {
+        if let Ok(mut meta) = self.response.lock() {
+            meta.set_cookies.push(cookie);
+        }
+    }
+
+    pub fn take_response_meta(&self) -> ResponseMeta {
+        self.response
+            .lock()
+            .map(|mut m| std::mem::take(&mut *m))
+            .unwrap_or_default()
+    }
+}
+
+#[async_trait]
+pub trait Backend: Send + Sync + 'static {
+    async fn portal_info(&self) -> ClinicInfo;
+    async fn sign_in(
+        &self,
+        ctx: &RequestCtx,
+        portal: Portal,
+        identifier: String,
+        password: String,
+    ) -> Result<SessionInfo, ApiError>;
+    async fn whoami(&self, ctx: &RequestCtx) -> Result<SessionInfo, ApiError>;
+    async fn sign_out(&self, ctx: &RequestCtx) -> Result<(), ApiError>;
+    async fn home(&self, ctx: &RequestCtx) -> Result<HomeInfo, ApiError>;
+    async fn change_password(
+        &self,
+        ctx: &RequestCtx,
+        current: String,
+        new: String,
+        repeat: String,
+    ) -> Result<SessionInfo, ApiError>;
+}
+
+pub type BackendHandle = Arc<dyn Backend>;
+
+/// Pulls the backend and request facts the HTTP layer put into the server function's context.
+pub fn context() -> Result<(BackendHandle, RequestCtx), ApiError> {
+    let backend = leptos::prelude::use_context::<BackendHandle>().ok_or(ApiError::Unavailable)?;
+    let ctx = leptos::prelude::use_context::<RequestCtx>().ok_or(ApiError::Unavailable)?;
+    Ok((backend, ctx))
+}

@@ -1,0 +1,14 @@
+//! The contract between the browser and the server: what travels on the wire, the rules both
+//! sides apply (password policy), and the server-function declarations. No I/O lives here, so
+//! the same code compiles to wasm for the browser and natively for the server.
+
+pub mod api;
+pub mod error;
+pub mod policy;
+pub mod server_fns;
+
+#[cfg(feature = "ssr")]
+pub mod backend;
+
+pub use api::*;
+pub use error::ApiError;

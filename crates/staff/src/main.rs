@@ -1,0 +1,197 @@
+//! The staff console, served under /staff as its own wasm bundle.
+
+use carekey_shared::Portal;
+use carekey_ui::idle::IdleWatcher;
+use carekey_ui::page::{PageHeading, RequireSession, sign_out_and_go};
+use carekey_ui::password::ChangePasswordForm;
+use carekey_ui::session::{provide_session, use_session};
+use carekey_ui::signin::SignInForm;
+use carekey_ui::{t, t_args};
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::hooks::use_navigate;
+use leptos_router::path;
+
+const SIGN_IN: &str = "/staff";
+const HOME: &str = "/staff/home";
+const FORCED: &str = "/staff/change-password";
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(App);
+}
+
+#[component]
+fn App() -> impl IntoView {
+    provide_session();
+    view! {
+        <Router>
+            <Layout>
+                <Routes fallback=NotFound>
+                    <Route path=path!("/staff") view=SignInPage />
+                    <Route path=path!("/staff/home") view=HomePage />
+                    <Route path=path!("/staff/password") view=ChangePasswordPage />
+                    <Route path=path!("/staff/change-password") view=ForcedChangePage />
+                    <Route path=path!("/staff/forgot") view=ForgotPage />
+                </Routes>
+            </Layout>
+        </Router>
+    }
+}
+
+#[component]
+fn Layout(children: Children) -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    let sign_out = sign_out_and_go(SIGN_IN);
+    let user = move || session.info.get().map(|i| i.display_name);
+    let menu_open = RwSignal::new(false);
+    let sign_out_menu = sign_out.clone();
+    view! {
+        <header class="site staff">
+            <p class="brand">{t("staff-console-name")}</p>
+            <Show when=move || user().is_some()>
+                <div class="user-menu">
+                    <button
+                        type="button"
+                        aria-haspopup="true"
+                        aria-expanded=move || if menu_open.get() { "true" } else { "false" }
+                        aria-controls="user-menu-list"
+                        on:click=move |_| menu_open.update(|o| *o = !*o)
+                    >
+                        {move || t_args("staff-user-menu", &[("name", &user().unwrap_or_default())])}
+                    </button>
+                    <Show when=move || menu_open.get()>
+                        <ul id="user-menu-list" class="menu-popup">
+                            <li><a href="/staff/password" on:click=move |_| menu_open.set(false)>{t("settings-change-password")}</a></li>
+                            <li>
+                                <button type="button" on:click={
+                                    let sign_out = sign_out_menu.clone();
+                                    move |_| { menu_open.set(false); sign_out() }
+                                }>{t("sign-out")}</button>
+                            </li>
+                        </ul>
+                    </Show>
+                </div>
+            </Show>
+        </header>
+        <main id="main">{children()}</main>
+        <IdleWatcher
+            on_timeout=Callback::new(move |_| {
+                session.notice.set(Some(t("signed-out-idle")));
+                navigate(SIGN_IN, Default::default());
+            })
+            on_sign_out=Callback::new(move |_| sign_out())
+        />
+    }
+}
+
+#[component]
+fn SignInPage() -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    let notice = session.notice;
+    let on_success = Callback::new(move |info: carekey_shared::SessionInfo| {
+        notice.set(None);
+        navigate(
+            if info.must_change_password {
+                FORCED
+            } else {
+                HOME
+            },
+            Default::default(),
+        );
+    });
+    view! {
+        <section class="card">
+            <PageHeading text=t("staff-sign-in-title") />
+            <Show when=move || notice.get().is_some()>
+                <p class="notice" role="status">{move || notice.get()}</p>
+            </Show>
+            <SignInForm portal=Portal::Staff on_success=on_success forgot_href="/staff/forgot" />
+        </section>
+    }
+}
+
+#[component]
+fn HomePage() -> impl IntoView {
+    let session = use_session();
+    let name = move || {
+        session
+            .info
+            .get()
+            .map(|i| i.display_name)
+            .unwrap_or_default()
+    };
+    view! {
+        <RequireSession sign_in_href=SIGN_IN change_href=FORCED>
+            <section class="card">
+                <PageHeading text=t_args("staff-home-title", &[("name", &name())]) />
+                <p>{t("staff-home-body")}</p>
+            </section>
+        </RequireSession>
+    }
+}
+
+#[component]
+fn ChangePasswordPage() -> impl IntoView {
+    let done = RwSignal::new(false);
+    view! {
+        <RequireSession sign_in_href=SIGN_IN change_href=FORCED>
+            <section class="card">
+                <PageHeading text=t("change-title") />
+                <Show
+                    when=move || done.get()
+                    fallback=move || view! {
+                        <ChangePasswordForm forced=false on_done=Callback::new(move |_| done.set(true)) />
+                    }
+                >
+                    <p role="status" class="success">{t("change-done")}</p>
+                </Show>
+                <p><a href=HOME>{t("back-home")}</a></p>
+            </section>
+        </RequireSession>
+    }
+}
+
+#[component]
+fn ForcedChangePage() -> impl IntoView {
+    let navigate = use_navigate();
+    view! {
+        <RequireSession sign_in_href=SIGN_IN change_href=FORCED allow_forced=true>
+            <section class="card">
+                <PageHeading text=t("forced-title") />
+                <p>{t("forced-intro")}</p>
+                <ChangePasswordForm
+                    forced=true
+                    on_done={
+                        let navigate = navigate.clone();
+                        Callback::new(move |_| navigate(HOME, Default::default()))
+                    }
+                />
+            </section>
+        </RequireSession>
+    }
+}
+
+#[component]
+fn ForgotPage() -> impl IntoView {
+    view! {
+        <section class="card">
+            <PageHeading text=t("forgot-title") />
+            <p>{t("staff-forgot-body")}</p>
+            <p><a href=SIGN_IN>{t("back-sign-in")}</a></p>
+        </section>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    view! {
+        <section class="card">
+            <PageHeading text=t("not-found-title") />
+            <p>{t("not-found-body")}</p>
+            <p><a href=SIGN_IN>{t("back-sign-in")}</a></p>
+        </section>
+    }
+}

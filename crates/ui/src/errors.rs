@@ -1,0 +1,32 @@
+//! Calm, plain-language text for every error the server can answer with.
+
+use carekey_shared::ApiError;
+use carekey_shared::policy::PolicyIssue;
+
+use crate::i18n::{t, t_num};
+
+pub fn error_text(e: &ApiError) -> String {
+    match e {
+        ApiError::SignInFailed => t("error-sign-in-failed"),
+        ApiError::NotSignedIn => t("error-not-signed-in"),
+        ApiError::PasswordChangeRequired => t("error-password-change-required"),
+        ApiError::Forbidden => t("error-forbidden"),
+        ApiError::CurrentPasswordIncorrect => t("error-current-password"),
+        ApiError::PasswordRejected(issues) => {
+            issues.iter().map(policy_text).collect::<Vec<_>>().join(" ")
+        }
+        ApiError::PasswordsDiffer => t("error-passwords-differ"),
+        ApiError::InvalidInput(_) => t("error-invalid-input"),
+        ApiError::Busy => t("error-busy"),
+        ApiError::Unavailable => t("error-unavailable"),
+        ApiError::Transport(_) => t("error-network"),
+    }
+}
+
+pub fn policy_text(issue: &PolicyIssue) -> String {
+    match issue {
+        PolicyIssue::TooShort { min } => t_num("policy-too-short", "min", *min as f64),
+        PolicyIssue::TooLong { max } => t_num("policy-too-long", "max", *max as f64),
+        PolicyIssue::RecentlyUsed => t("policy-recently-used"),
+    }
+}

@@ -1,0 +1,27 @@
+//! Access to the translation catalogue from components.
+
+use carekey_i18n::{Arg, Catalogue, Lang};
+
+thread_local! {
+    // The browser runs the app on one thread; the catalogue is parsed once at start-up.
+    static CATALOGUE: Catalogue = Catalogue::new(Lang::En);
+}
+
+/// The text for a message id in the person's language.
+pub fn t(id: &str) -> String {
+    CATALOGUE.with(|c| c.tr(id))
+}
+
+/// The text for a message id with named arguments filled in.
+pub fn t_args(id: &str, args: &[(&str, &str)]) -> String {
+    let args: Vec<(&str, Arg)> = args
+        .iter()
+        .map(|(k, v)| (*k, Arg::Str((*v).to_owned())))
+        .collect();
+    CATALOGUE.with(|c| c.tr_args(id, &args))
+}
+
+/// Numeric argument (plural rules apply).
+pub fn t_num(id: &str, name: &str, n: f64) -> String {
+    CATALOGUE.with(|c| c.tr_args(id, &[(name, Arg::Num(n))]))
+}

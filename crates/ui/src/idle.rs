@@ -1,0 +1,92 @@
+//! Automatic logoff after inactivity, with a warning first (HIPAA 164.312(a)(2)(iii),
+//! SECURITY.md S2). The server ends the session on its own clock; this dialog only tells the
+//! person beforehand and lets them stay.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use std::time::Duration;
+
+use crate::i18n::{t, t_num};
+use crate::session::use_session;
+
+#[component]
+pub fn IdleWatcher(
+    /// Called after the idle limit passed (the server has ended the session by then).
+    on_timeout: Callback<()>,
+    on_sign_out: Callback<()>,
+) -> impl IntoView {
+    let session = use_session();
+    let now = RwSignal::new(js_sys::Date::now());
+    let stay_button = NodeRef::<leptos::html::Button>::new();
+
+    if let Ok(handle) =
+        set_interval_with_handle(move || now.set(js_sys::Date::now()), Duration::from_secs(1))
+    {
+        on_cleanup(move || handle.clear());
+    }
+
+    let limits = move || {
+        session
+            .portal
+            .get()
+            .map(|p| (p.idle_timeout_secs as f64, p.idle_warning_secs as f64))
+            .unwrap_or((900.0, 120.0))
+    };
+    let idle_secs = move || (now.get() - session.last_activity_ms.get()) / 1000.0;
+    let left = move || (limits().0 - idle_secs()).max(0.0);
+    let warning = move || session.info.get().is_some() && left() <= limits().1;
+
+    Effect::new(move |_| {
+        if session.info.get().is_some() && left() <= 0.0 {
+            session.info.set(None);
+            on_timeout.run(());
+        }
+    });
+    Effect::new(move |was_open: Option<bool>| {
+        let open = warning();
+        if open
+            && was_open != Some(true)
+            && let Some(b) = stay_button.get()
+        {
+            let _ = b.focus();
+        }
+        open
+    });
+
+    let stay = move |_| {
+        spawn_local(async move {
+            match carekey_shared::server_fns::whoami().await {
+                Ok(info) => session.signed_in(info),
+                Err(_) => {
+                    session.info.set(None);
+                    on_timeout.run(());
+                }
+            }
+        });
+    };
+
+    view! {
+        <Show when=warning>
+            <div class="overlay">
+                <div
+                    class="dialog"
+                    role="alertdialog"
+                    aria-modal="true"
+                    aria-labelledby="idle-title"
+                    aria-describedby="idle-body"
+                >
+                    <h2 id="idle-title">{t("idle-title")}</h2>
+                    <p id="idle-body">
+                        {move || t_num("idle-body", "minutes", (left() / 60.0).ceil())}
+                    </p>
+                    <div class="actions">
+                        <button class="primary" node_ref=stay_button on:click=stay>
+                            {t("idle-stay")}
+                        </button>
+                        <button on:click=move |_| on_sign_out.run(())>{t("sign-out")}</button>
+                    </div>
+                </div>
+            </div>
+        </Show>
+    }
+}

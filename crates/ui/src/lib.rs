@@ -1,0 +1,13 @@
+//! Components both browser apps use: translated text, form fields, the sign-in form, the
+//! idle-logoff warning. Everything a person reads comes from the catalogue (`t`).
+
+pub mod errors;
+pub mod fields;
+pub mod i18n;
+pub mod idle;
+pub mod page;
+pub mod password;
+pub mod session;
+pub mod signin;
+
+pub use i18n::{t, t_args};

@@ -1,0 +1,88 @@
+//! Page scaffolding: the document title, a heading that receives focus when the page opens
+//! (so screen-reader users hear where they landed after navigation), and the session guard.
+
+use carekey_shared::ApiError;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_navigate;
+
+use crate::i18n::t;
+use crate::session::use_session;
+
+#[component]
+pub fn PageHeading(text: String) -> impl IntoView {
+    let heading = NodeRef::<leptos::html::H1>::new();
+    let title = text.clone();
+    Effect::new(move |_| {
+        document().set_title(&title);
+        if let Some(h) = heading.get() {
+            let _ = h.focus();
+        }
+    });
+    view! { <h1 tabindex="-1" node_ref=heading>{text}</h1> }
+}
+
+/// Renders `children` only for a signed-in session; otherwise sends the person to sign in.
+/// Unless `allow_forced`, an account that must change its password is sent to do that first.
+#[component]
+pub fn RequireSession(
+    sign_in_href: &'static str,
+    change_href: &'static str,
+    #[prop(default = false)] allow_forced: bool,
+    children: ChildrenFn,
+) -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    let checked = RwSignal::new(session.info.get_untracked().is_some());
+    if !checked.get_untracked() {
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            match carekey_shared::server_fns::whoami().await {
+                Ok(info) => {
+                    session.signed_in(info);
+                    checked.set(true);
+                }
+                Err(ApiError::NotSignedIn) => navigate(sign_in_href, Default::default()),
+                Err(_) => {
+                    session.notice.set(Some(t("error-unavailable")));
+                    navigate(sign_in_href, Default::default());
+                }
+            }
+        });
+    }
+    Effect::new(move |_| {
+        if let Some(info) = session.info.get()
+            && info.must_change_password
+            && !allow_forced
+        {
+            navigate(change_href, Default::default());
+        }
+    });
+    let ready = move || {
+        checked.get()
+            && session
+                .info
+                .get()
+                .is_some_and(|i| allow_forced || !i.must_change_password)
+    };
+    view! {
+        <Show when=ready fallback=|| view! { <p class="loading" role="status">{t("loading")}</p> }>
+            {children()}
+        </Show>
+    }
+}
+
+/// Signs out and returns to the sign-in page with a confirmation.
+pub fn sign_out_and_go(to: &'static str) -> impl Fn() + Clone + 'static {
+    let session = use_session();
+    let navigate = use_navigate();
+    move || {
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            let _ = carekey_shared::server_fns::sign_out().await;
+            session.info.set(None);
+            session.notice.set(Some(t("signed-out")));
+            navigate(to, Default::default());
+        });
+    }
+}

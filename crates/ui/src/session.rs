@@ -1,0 +1,53 @@
+//! What the browser knows about its session, shared by every page through context.
+
+use carekey_shared::{ClinicInfo, SessionInfo};
+use leptos::prelude::*;
+
+#[derive(Clone, Copy)]
+pub struct SessionCtx {
+    pub info: RwSignal<Option<SessionInfo>>,
+    pub portal: RwSignal<Option<ClinicInfo>>,
+    /// Browser time (ms) of the last request the server counted as activity.
+    pub last_activity_ms: RwSignal<f64>,
+    /// Why the person was signed out, shown once on the sign-in page.
+    pub notice: RwSignal<Option<String>>,
+}
+
+pub fn provide_session() -> SessionCtx {
+    let ctx = SessionCtx {
+        info: RwSignal::new(None),
+        portal: RwSignal::new(None),
+        last_activity_ms: RwSignal::new(js_sys::Date::now()),
+        notice: RwSignal::new(None),
+    };
+    provide_context(ctx);
+    leptos::task::spawn_local(async move {
+        if let Ok(p) = carekey_shared::server_fns::portal_info().await {
+            ctx.portal.set(Some(p));
+        }
+    });
+    ctx
+}
+
+pub fn use_session() -> SessionCtx {
+    expect_context::<SessionCtx>()
+}
+
+impl SessionCtx {
+    pub fn signed_in(&self, info: SessionInfo) {
+        self.info.set(Some(info));
+        self.touch();
+    }
+
+    pub fn touch(&self) {
+        self.last_activity_ms.set(js_sys::Date::now());
+    }
+
+    pub fn clinic_phone(&self) -> String {
+        self.portal
+            .get()
+            .map(|p| p.clinic_phone)
+            .filter(|p| !p.is_empty())
+            .unwrap_or_default()
+    }
+}
