@@ -93,7 +93,7 @@ fn HomeContent() -> impl IntoView {
     };
     view! {
         <section class="card">
-            <PageHeading text=t_args("home-greeting", &[("name", &name())]) />
+            <PageHeading text=t_args("home-greeting", &[("name", name())]) />
             <Suspense fallback=|| view! { <p role="status">{t("loading")}</p> }>
                 {move || home.get().map(|r| match r {
                     Ok(h) => last_sign_in(&h).into_any(),
@@ -112,24 +112,20 @@ fn HomeContent() -> impl IntoView {
 
 fn last_sign_in(h: &HomeInfo) -> impl IntoView + use<> {
     let when = h.previous_sign_in_at_ms.map(|ms| {
-        js_sys::Date::new(&wasm_ms(ms)).to_locale_string("default", &js_sys::Object::new())
+        js_sys::Date::new(&(ms as f64).into()).to_locale_string("default", &js_sys::Object::new())
     });
     let failed = h.failed_attempts_since;
     view! {
         <p>
             {match when {
-                Some(w) => t_args("home-last-sign-in", &[("when", &String::from(w))]),
+                Some(w) => t_args("home-last-sign-in", &[("when", String::from(w))]),
                 None => t("home-first-sign-in"),
             }}
         </p>
         {(failed > 0).then(|| view! {
-            <p class="notice">{t_args("home-failed-attempts", &[("count", &failed.to_string())])}</p>
+            <p class="notice">{t_args("home-failed-attempts", &[("count", failed.to_string())])}</p>
         })}
     }
-}
-
-fn wasm_ms(ms: i64) -> leptos::wasm_bindgen::JsValue {
-    leptos::wasm_bindgen::JsValue::from_f64(ms as f64)
 }
 
 #[component]
@@ -198,7 +194,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
             <PageHeading text=t("forgot-title") />
             <p>{t("forgot-call-clinic")}</p>
             <Show when=move || !phone().is_empty()>
-                <p class="phone">{move || t_args("forgot-clinic-phone", &[("phone", &phone())])}</p>
+                <p class="phone">{move || t_args("forgot-clinic-phone", &[("phone", phone())])}</p>
             </Show>
             <h2>{t("tips-title")}</h2>
             <ul>

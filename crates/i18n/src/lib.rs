@@ -165,12 +165,18 @@ mod tests {
 
     fn used_ids(text: &str) -> Vec<String> {
         let mut out = vec![];
-        for pat in ["t(\"", "t_args(\"", "tr(\""] {
-            let mut rest = text;
-            while let Some(i) = rest.find(pat) {
-                rest = &rest[i + pat.len()..];
-                if let Some(end) = rest.find('"') {
-                    let id = &rest[..end];
+        for pat in ["t(\"", "t_args(\"", "t_num(\""] {
+            let mut from = 0;
+            while let Some(i) = text[from..].find(pat) {
+                let at = from + i;
+                from = at + pat.len();
+                // Only the functions themselves, not `expect("…")` or `set_title("…")`.
+                let before = text[..at].chars().next_back();
+                if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    continue;
+                }
+                if let Some(end) = text[from..].find('"') {
+                    let id = &text[from..from + end];
                     if !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
                         out.push(id.to_owned());
                     }

@@ -40,6 +40,12 @@ pub const ACCOUNTS: &[DemoAccount] = &[
         note: "must change password at sign-in",
     },
     DemoAccount {
+        username: "leo",
+        password: "welcome-temporary-2026",
+        kind: "patient",
+        note: "must change password at sign-in",
+    },
+    DemoAccount {
         username: "frontdesk",
         password: "front-desk-coffee-morning",
         kind: "staff",
@@ -94,6 +100,16 @@ const PATIENTS: &[Person] = &[
         zip: "97202",
         email: None,
         phone: Some(("+15035550177", false, true)),
+    },
+    Person {
+        username: "leo",
+        mrn: "100005",
+        first: "Leo",
+        last: "Park",
+        dob: "1972-09-09",
+        zip: "97211",
+        email: Some("leo.park@example.com"),
+        phone: None,
     },
     Person {
         username: "ana",
@@ -152,7 +168,7 @@ pub async fn load(s: &Services) -> Result<usize, DomainError> {
                 display_name,
                 patient_id,
                 email,
-                must_change_password: d.username == "ana",
+                must_change_password: d.note.starts_with("must change"),
             },
             d.password,
             &meta,

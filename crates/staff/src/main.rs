@@ -46,7 +46,10 @@ fn Layout(children: Children) -> impl IntoView {
     let sign_out = sign_out_and_go(SIGN_IN);
     let user = move || session.info.get().map(|i| i.display_name);
     let menu_open = RwSignal::new(false);
-    let sign_out_menu = sign_out.clone();
+    let sign_out_menu = {
+        let sign_out = sign_out.clone();
+        Callback::new(move |_: ()| sign_out())
+    };
     view! {
         <header class="site staff">
             <p class="brand">{t("staff-console-name")}</p>
@@ -59,15 +62,15 @@ fn Layout(children: Children) -> impl IntoView {
                         aria-controls="user-menu-list"
                         on:click=move |_| menu_open.update(|o| *o = !*o)
                     >
-                        {move || t_args("staff-user-menu", &[("name", &user().unwrap_or_default())])}
+                        {move || t_args("staff-user-menu", &[("name", user().unwrap_or_default())])}
                     </button>
                     <Show when=move || menu_open.get()>
                         <ul id="user-menu-list" class="menu-popup">
                             <li><a href="/staff/password" on:click=move |_| menu_open.set(false)>{t("settings-change-password")}</a></li>
                             <li>
-                                <button type="button" on:click={
-                                    let sign_out = sign_out_menu.clone();
-                                    move |_| { menu_open.set(false); sign_out() }
+                                <button type="button" on:click=move |_| {
+                                    menu_open.set(false);
+                                    sign_out_menu.run(());
                                 }>{t("sign-out")}</button>
                             </li>
                         </ul>
@@ -126,7 +129,7 @@ fn HomePage() -> impl IntoView {
     view! {
         <RequireSession sign_in_href=SIGN_IN change_href=FORCED>
             <section class="card">
-                <PageHeading text=t_args("staff-home-title", &[("name", &name())]) />
+                <PageHeading text=t_args("staff-home-title", &[("name", name())]) />
                 <p>{t("staff-home-body")}</p>
             </section>
         </RequireSession>

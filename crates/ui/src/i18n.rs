@@ -13,10 +13,10 @@ pub fn t(id: &str) -> String {
 }
 
 /// The text for a message id with named arguments filled in.
-pub fn t_args(id: &str, args: &[(&str, &str)]) -> String {
+pub fn t_args(id: &str, args: &[(&str, String)]) -> String {
     let args: Vec<(&str, Arg)> = args
         .iter()
-        .map(|(k, v)| (*k, Arg::Str((*v).to_owned())))
+        .map(|(k, v)| (*k, Arg::Str(v.clone())))
         .collect();
     CATALOGUE.with(|c| c.tr_args(id, &args))
 }

@@ -73,7 +73,7 @@ pub fn RequireSession(
 }
 
 /// Signs out and returns to the sign-in page with a confirmation.
-pub fn sign_out_and_go(to: &'static str) -> impl Fn() + Clone + 'static {
+pub fn sign_out_and_go(to: &'static str) -> impl Fn() + Clone + Send + Sync + 'static {
     let session = use_session();
     let navigate = use_navigate();
     move || {

@@ -55,13 +55,15 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
     res
 }
 
-/// `/carekey-client-0123456789abcdef_bg.wasm` and the like.
+/// `/carekey-client-0123456789abcdef_bg.wasm` and the like. Trunk writes the 64-bit hash in
+/// hex without leading zeros, so it can be shorter than 16 digits.
 pub fn is_hashed_asset(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or("");
     let stem = name.split('.').next().unwrap_or("");
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    stem.rsplit_once('-')
-        .is_some_and(|(_, h)| h.len() >= 16 && h.chars().all(|c| c.is_ascii_hexdigit()))
+    stem.rsplit_once('-').is_some_and(|(_, h)| {
+        (8..=16).contains(&h.len()) && h.chars().all(|c| c.is_ascii_hexdigit())
+    })
 }
 
 /// Refuses cross-site API requests: a browser always sends `Origin` on a cross-origin POST and
@@ -95,8 +97,11 @@ mod tests {
     fn recognises_trunk_hashed_names() {
         assert!(is_hashed_asset("/carekey-client-4c1f1ed2a3b4c5d6_bg.wasm"));
         assert!(is_hashed_asset("/staff/main-4c1f1ed2a3b4c5d6.css"));
+        assert!(is_hashed_asset("/carekey-client-cc72a044c934e74_bg.wasm"));
+        assert!(is_hashed_asset("/boot-aa658ec5f414777b.js"));
         assert!(!is_hashed_asset("/index.html"));
         assert!(!is_hashed_asset("/forgot-password"));
         assert!(!is_hashed_asset("/favicon.svg"));
+        assert!(!is_hashed_asset("/public/carekey-logo.svg"));
     }
 }

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# CareKey benchmark: prints figures, compares them with the budgets below, never fails a build.
+#   - every dist/ asset raw / gzip / brotli, and the patient sign-in page's critical path
+#   - sign-in throughput and p50/p95/p99 at 1, 8 and 64 concurrent clients (SQLite, release)
+#   - the server's peak resident memory
+# Usage: scripts/bench.sh [seconds-per-level]   (default 10)
+set -euo pipefail
+
+# Budgets (bytes, requests/s, ms, MiB). Over budget prints OVER; it does not exit non-zero.
+BUDGET_PATIENT_CRITICAL_BR=250000   # patient sign-in page, brotli, all requests
+BUDGET_SIGNIN_RPS_8=20              # argon2id m=19 MiB t=2 on 2 cores: ~30-60 hashes/s
+BUDGET_SIGNIN_P99_MS_1=250
+BUDGET_PEAK_RSS_MIB=300
+
+secs="${1:-10}"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+bash scripts/setup.sh run
+if ! command -v wrk >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then apt-get install -y -qq wrk >/dev/null; else echo "install wrk (apt-get install wrk)"; exit 1; fi
+fi
+export PATH="$HOME/.cargo/bin:$root/end2end/node_modules/.bin:$PATH"
+
+echo "== building release client and server"
+bash scripts/build-client.sh >/dev/null 2>&1 || bash scripts/build-client.sh
+cargo build --release --bin carekey 2>&1 | tail -1
+
+verdict() { # value budget higher-is-better
+  if [ "$3" = up ]; then awk -v v="$1" -v b="$2" 'BEGIN { print (v >= b) ? "ok" : "OVER" }'
+  else awk -v v="$1" -v b="$2" 'BEGIN { print (v <= b) ? "ok" : "OVER" }'; fi
+}
+
+echo
+echo "== dist/ assets (bytes)"
+printf '%-52s %10s %10s %10s\n' asset raw gzip brotli
+for f in $(cd dist && find . -type f ! -name '*.gz' ! -name '*.br' | sort); do
+  raw=$(stat -c %s "dist/$f")
+  gz=$( [ -f "dist/$f.gz" ] && stat -c %s "dist/$f.gz" || echo -)
+  br=$( [ -f "dist/$f.br" ] && stat -c %s "dist/$f.br" || echo -)
+  printf '%-52s %10s %10s %10s\n' "${f#./}" "$raw" "$gz" "$br"
+done
+
+# The patient's first page: index.html and everything it references (loader, JS glue, wasm,
+# CSS). Files it does not reference (favicon aside) are not on the critical path.
+crit_raw=0; crit_br=0; crit_gz=0; crit_list=""
+add() { crit_raw=$((crit_raw + $(stat -c %s "$1"))); crit_gz=$((crit_gz + $(stat -c %s "$1.gz"))); crit_br=$((crit_br + $(stat -c %s "$1.br"))); crit_list="$crit_list $(basename "$1")"; }
+add dist/patient/index.html
+for ref in $(grep -oE '(href|src)="/[^"]+\.(js|css|wasm)"' dist/patient/index.html | sed -E 's/.*="\/([^"]+)"/\1/' | sort -u); do
+  add "dist/patient/$ref"
+done
+wasm=$(ls dist/patient/*_bg.wasm)
+if ! echo "$crit_list" | grep -q "$(basename "$wasm")"; then add "$wasm"; fi
+boot=$(ls dist/patient/boot-*.js)
+echo
+echo "== patient sign-in critical path:$crit_list"
+echo "   raw $crit_raw  gzip $crit_gz  brotli $crit_br  (budget brotli $BUDGET_PATIENT_CRITICAL_BR: $(verdict $crit_br $BUDGET_PATIENT_CRITICAL_BR down))"
+staff_br=$(cat dist/staff/*.br 2>/dev/null | wc -c)
+echo "   staff console bundle (brotli, all files): $staff_br — none of it on the patient's path"
+
+echo
+echo "== sign-in load (release server, SQLite, ${secs}s per level)"
+data="$(mktemp -d -t carekey-bench-XXXXXX)"
+port=3200
+export CAREKEY_DATA_DIR="$data" CAREKEY_BIND="127.0.0.1:$port" CAREKEY_PUBLIC_URL="http://127.0.0.1:$port"
+export CAREKEY_DEV_MODE=true CAREKEY_DIST_DIR="$root/dist" RUST_LOG=warn
+unset DATABASE_URL
+target/release/carekey demo-data >/dev/null
+target/release/carekey serve >"$data/server.log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null || true; rm -rf "$data"' EXIT
+for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
+printf '%-8s %10s %9s %9s %9s %9s %8s\n' clients req/s p50_ms p95_ms p99_ms requests non2xx
+declare -A RPS P99
+for c in 1 8 64; do
+  threads=$(( c < 2 ? 1 : 2 ))
+  line=$(wrk -t"$threads" -c"$c" -d"${secs}s" --timeout 10s -s scripts/bench/signin.lua "http://127.0.0.1:$port/api/sign_in" | grep '^RESULT')
+  eval "$(echo "$line" | sed -E 's/^RESULT //; s/ /;/g')"
+  printf '%-8s %10s %9s %9s %9s %9s %8s\n' "$c" "$rps" "$p50_ms" "$p95_ms" "$p99_ms" "$requests" "$non2xx"
+  RPS[$c]=$rps; P99[$c]=$p99_ms
+done
+rss_kib=$(awk '/VmHWM/ { print $2 }' "/proc/$pid/status")
+rss_mib=$((rss_kib / 1024))
+echo
+echo "== server peak RSS: ${rss_mib} MiB (budget $BUDGET_PEAK_RSS_MIB: $(verdict $rss_mib $BUDGET_PEAK_RSS_MIB down))"
+echo "== budgets: sign-in req/s at 8 clients ${RPS[8]} (>= $BUDGET_SIGNIN_RPS_8: $(verdict "${RPS[8]}" $BUDGET_SIGNIN_RPS_8 up));" \
+     "p99 at 1 client ${P99[1]} ms (<= $BUDGET_SIGNIN_P99_MS_1: $(verdict "${P99[1]}" $BUDGET_SIGNIN_P99_MS_1 down))"
+echo "   (non2xx at 64 clients are 503 'busy' answers: the argon2 queue refuses waits over 2 s by design)"
