@@ -1,6 +1,7 @@
 //! Patient portal pages.
 
 use carekey_shared::{HomeInfo, Portal};
+use carekey_ui::i18n::t_num;
 use carekey_ui::idle::IdleWatcher;
 use carekey_ui::page::{PageHeading, RequireSession, sign_out_and_go};
 use carekey_ui::password::ChangePasswordForm;
@@ -123,7 +124,7 @@ fn last_sign_in(h: &HomeInfo) -> impl IntoView + use<> {
             }}
         </p>
         {(failed > 0).then(|| view! {
-            <p class="notice">{t_args("home-failed-attempts", &[("count", failed.to_string())])}</p>
+            <p class="notice">{t_num("home-failed-attempts", "count", f64::from(failed))}</p>
         })}
     }
 }

@@ -25,6 +25,9 @@ staff-sign-in-title = Staff sign in
 
 password-show = Show
 password-hide = Hide
+# Accessible names of the show/hide button; they start with the visible word (WCAG 2.5.3).
+password-show-field = Show { $field }
+password-hide-field = Hide { $field }
 
 ## Errors: calm, and always a next step
 error-sign-in-failed = That username and password did not match our records. Please check them and try again. If you have tried several times, your account may be paused for a short while to keep it safe; you can reset your password instead.
@@ -59,7 +62,10 @@ home-greeting = Welcome, { $name }
 home-nav-label = Portal menu
 home-last-sign-in = Your last sign-in was { $when }.
 home-first-sign-in = This is your first sign-in. Welcome!
-home-failed-attempts = Someone tried to sign in to your account { $count } time(s) with a wrong password before this sign-in. If it was not you, please change your password.
+home-failed-attempts = { $count ->
+    [one] Someone tried to sign in to your account once with a wrong password before this sign-in. If it was not you, please change your password.
+   *[other] Someone tried to sign in to your account { $count } times with a wrong password before this sign-in. If it was not you, please change your password.
+}
 
 ## Settings
 settings-title = Settings

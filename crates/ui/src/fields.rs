@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::t;
+use crate::i18n::{t, t_args};
 
 #[component]
 pub fn TextField(
@@ -46,6 +46,17 @@ pub fn PasswordField(
     #[prop(optional)] describedby: Option<&'static str>,
 ) -> impl IntoView {
     let shown = RwSignal::new(false);
+    // The visible text flips between Show and Hide, so the button is not also a pressed-state
+    // toggle (announcing both would contradict itself).
+    let field = label.to_lowercase();
+    let toggle_name = move || {
+        let id = if shown.get() {
+            "password-hide-field"
+        } else {
+            "password-show-field"
+        };
+        t_args(id, &[("field", field.clone())])
+    };
     view! {
         <div class="field">
             <label for=id>{label}</label>
@@ -64,7 +75,7 @@ pub fn PasswordField(
                     type="button"
                     class="toggle"
                     aria-controls=id
-                    aria-pressed=move || if shown.get() { "true" } else { "false" }
+                    aria-label=toggle_name
                     on:click=move |_| shown.update(|s| *s = !*s)
                 >
                     {move || if shown.get() { t("password-hide") } else { t("password-show") }}

@@ -39,6 +39,11 @@ pub fn IdleWatcher(
     Effect::new(move |_| {
         if session.info.get().is_some() && left() <= 0.0 {
             session.info.set(None);
+            // The server ends the session on its own clock anyway; saying so now also covers a
+            // browser whose clock runs ahead of the server's.
+            spawn_local(async {
+                let _ = carekey_shared::server_fns::sign_out().await;
+            });
             on_timeout.run(());
         }
     });
