@@ -97,12 +97,12 @@ test('an account with a temporary password must choose its own first', async ({ 
   await page.goto('/home');
   await expect(page).toHaveURL(/\/change-password$/);
 
-  await page.getByLabel('Temporary password').fill('welcome-temporary-2026');
+  await page.getByLabel('Temporary password', { exact: true }).fill('welcome-temporary-2026');
   await page.getByLabel('New password', { exact: true }).fill('short one');
   await expect(page.getByText('Use at least 15 characters')).toBeVisible();
   await page.getByLabel('New password', { exact: true }).fill('pelican harbor sunrise walk');
   await expect(page.getByText('This password meets all the rules.')).toBeVisible();
-  await page.getByLabel('Repeat new password').fill('pelican harbor sunrise walk');
+  await page.getByLabel('Repeat new password', { exact: true }).fill('pelican harbor sunrise walk');
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page).toHaveURL(/\/home$/);
   await expect(page.getByRole('heading', { level: 1, name: /^Welcome, / })).toBeVisible();

@@ -2,7 +2,6 @@
 //! the server runs it to enforce. The server never trusts the browser's verdict.
 
 use serde::{Deserialize, Serialize};
-use unicode_normalization::UnicodeNormalization;
 
 /// NIST SP 800-63B-4 §3.1.1.2: at least 15 characters when the password is the only factor.
 pub const DEFAULT_MIN_CHARS: usize = 15;
@@ -40,8 +39,19 @@ impl Default for PasswordPolicy {
 
 /// NFKC so that the same password typed on a Mac (NFD) and on Windows (NFC) is the same secret
 /// (63B §3.1.1.2, SECURITY.md P6). Applied before counting and before hashing.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn normalize(password: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
     password.nfkc().collect()
+}
+
+/// In the browser: the engine's own NFKC. Only hints are computed here; the server decides.
+#[cfg(target_arch = "wasm32")]
+pub fn normalize(password: &str) -> String {
+    js_sys::JsString::from(password)
+        .normalize("NFKC")
+        .as_string()
+        .unwrap_or_else(|| password.to_owned())
 }
 
 impl PasswordPolicy {

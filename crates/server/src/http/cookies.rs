@@ -38,3 +38,43 @@ pub fn token_from_header(cfg: &Config, header: &str) -> Option<String> {
         (k == name && !v.is_empty() && v.len() <= 128).then(|| v.to_owned())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(public_url: &str) -> Config {
+        let url = public_url.to_owned();
+        crate::config::load(None, false, &move |k| {
+            (k == "CAREKEY_PUBLIC_URL").then(|| url.clone())
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn https_uses_the_host_prefix_and_secure() {
+        let c = cfg("https://portal.example.org");
+        let s = session_cookie(&c, "tok");
+        assert_eq!(
+            s,
+            "__Host-carekey_session=tok; Path=/; HttpOnly; SameSite=Strict; Secure"
+        );
+        assert!(!s.contains("Domain"));
+        assert_eq!(
+            token_from_header(&c, "a=b; __Host-carekey_session=tok"),
+            Some("tok".into())
+        );
+        // The plain-http name is not accepted over https (no downgrade by cookie injection).
+        assert_eq!(token_from_header(&c, "carekey_session=tok"), None);
+    }
+
+    #[test]
+    fn plain_http_development_is_host_only_without_secure() {
+        let c = cfg("http://127.0.0.1:3000");
+        assert_eq!(
+            session_cookie(&c, "tok"),
+            "carekey_session=tok; Path=/; HttpOnly; SameSite=Strict"
+        );
+        assert!(clear_cookie(&c).contains("Max-Age=0"));
+    }
+}

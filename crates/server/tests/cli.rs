@@ -1,0 +1,119 @@
+//! The `carekey` binary as an administrator runs it.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn carekey(dir: &std::path::Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_carekey"));
+    c.current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env("CAREKEY_DATA_DIR", dir.join("data"))
+        .env("RUST_LOG", "warn");
+    c
+}
+
+fn temp_dir(tag: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("carekey-cli-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn run_with_stdin(mut cmd: Command, input: &str) -> std::process::Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn create_admin_takes_the_password_from_stdin_and_enforces_the_policy() {
+    let dir = temp_dir("admin");
+    let mut short = carekey(&dir);
+    short.args(["create-admin", "--username", "boss"]);
+    let out = run_with_stdin(short, "too-short\n");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("at least 15 characters"), "{err}");
+
+    let mut ok = carekey(&dir);
+    ok.args([
+        "create-admin",
+        "--username",
+        "boss",
+        "--email",
+        "boss@clinic.example.com",
+    ]);
+    let out = run_with_stdin(ok, "a long and private admin passphrase\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Administrator boss created"));
+
+    // The password never appears in the database, only its argon2id hash.
+    let db = std::fs::read(dir.join("data/carekey.db")).unwrap();
+    let needle = b"a long and private admin passphrase";
+    assert!(!db.windows(needle.len()).any(|w| w == needle));
+
+    let mut again = carekey(&dir);
+    again.args(["create-admin", "--username", "BOSS"]);
+    let out = run_with_stdin(again, "another long admin passphrase\n");
+    assert!(
+        !out.status.success(),
+        "usernames are unique whatever the case"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_bad_setting_stops_with_one_line_naming_key_value_and_what_is_allowed() {
+    let dir = temp_dir("cfg");
+    let out = carekey(&dir)
+        .arg("migrate")
+        .env("CAREKEY_SESSION_IDLE_MINUTES", "0")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("session.idle_minutes = \"0\""), "{err}");
+    assert!(err.contains("from 1 to 60"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn demo_data_refuses_outside_development_mode() {
+    let dir = temp_dir("demo");
+    let out = carekey(&dir).arg("demo-data").output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("dev_mode"));
+    let out = carekey(&dir)
+        .arg("demo-data")
+        .env("CAREKEY_DEV_MODE", "true")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Idempotent: a second run adds nobody.
+    let out = carekey(&dir)
+        .arg("demo-data")
+        .env("CAREKEY_DEV_MODE", "true")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(0 accounts added)"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
