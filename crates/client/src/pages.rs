@@ -4,7 +4,7 @@ use carekey_shared::{HomeInfo, Portal};
 use carekey_ui::i18n::t_num;
 use carekey_ui::idle::IdleWatcher;
 use carekey_ui::page::{PageHeading, RequireSession, sign_out_and_go};
-use carekey_ui::password::ChangePasswordForm;
+use carekey_ui::password::{self, PageLinks};
 use carekey_ui::session::use_session;
 use carekey_ui::signin::SignInForm;
 use carekey_ui::{t, t_args};
@@ -145,45 +145,20 @@ pub fn SettingsPage() -> impl IntoView {
     }
 }
 
+const LINKS: PageLinks = PageLinks {
+    sign_in: "/",
+    forced_change: "/change-password",
+    home: "/home",
+};
+
 #[component]
 pub fn ChangePasswordPage() -> impl IntoView {
-    let done = RwSignal::new(false);
-    view! {
-        <RequireSession sign_in_href="/" change_href="/change-password">
-            <section class="card">
-                <PageHeading text=t("change-title") />
-                <Show
-                    when=move || done.get()
-                    fallback=move || view! {
-                        <ChangePasswordForm forced=false on_done=Callback::new(move |_| done.set(true)) />
-                    }
-                >
-                    <p role="status" class="success">{t("change-done")}</p>
-                </Show>
-                <p><a href="/settings">{t("back-settings")}</a></p>
-            </section>
-        </RequireSession>
-    }
+    view! { <password::ChangePasswordPage links=LINKS back_href="/settings" back_label=t("back-settings") /> }
 }
 
 #[component]
 pub fn ForcedChangePage() -> impl IntoView {
-    let navigate = use_navigate();
-    view! {
-        <RequireSession sign_in_href="/" change_href="/change-password" allow_forced=true>
-            <section class="card">
-                <PageHeading text=t("forced-title") />
-                <p>{t("forced-intro")}</p>
-                <ChangePasswordForm
-                    forced=true
-                    on_done={
-                        let navigate = navigate.clone();
-                        Callback::new(move |_| navigate("/home", Default::default()))
-                    }
-                />
-            </section>
-        </RequireSession>
-    }
+    view! { <password::ForcedChangePage links=LINKS /> }
 }
 
 #[component]

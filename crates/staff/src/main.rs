@@ -3,7 +3,7 @@
 use carekey_shared::Portal;
 use carekey_ui::idle::IdleWatcher;
 use carekey_ui::page::{PageHeading, RequireSession, sign_out_and_go};
-use carekey_ui::password::ChangePasswordForm;
+use carekey_ui::password::{self, PageLinks};
 use carekey_ui::session::{provide_session, use_session};
 use carekey_ui::signin::SignInForm;
 use carekey_ui::{t, t_args};
@@ -136,45 +136,20 @@ fn HomePage() -> impl IntoView {
     }
 }
 
+const LINKS: PageLinks = PageLinks {
+    sign_in: SIGN_IN,
+    forced_change: FORCED,
+    home: HOME,
+};
+
 #[component]
 fn ChangePasswordPage() -> impl IntoView {
-    let done = RwSignal::new(false);
-    view! {
-        <RequireSession sign_in_href=SIGN_IN change_href=FORCED>
-            <section class="card">
-                <PageHeading text=t("change-title") />
-                <Show
-                    when=move || done.get()
-                    fallback=move || view! {
-                        <ChangePasswordForm forced=false on_done=Callback::new(move |_| done.set(true)) />
-                    }
-                >
-                    <p role="status" class="success">{t("change-done")}</p>
-                </Show>
-                <p><a href=HOME>{t("back-home")}</a></p>
-            </section>
-        </RequireSession>
-    }
+    view! { <password::ChangePasswordPage links=LINKS back_href=HOME back_label=t("back-home") /> }
 }
 
 #[component]
 fn ForcedChangePage() -> impl IntoView {
-    let navigate = use_navigate();
-    view! {
-        <RequireSession sign_in_href=SIGN_IN change_href=FORCED allow_forced=true>
-            <section class="card">
-                <PageHeading text=t("forced-title") />
-                <p>{t("forced-intro")}</p>
-                <ChangePasswordForm
-                    forced=true
-                    on_done={
-                        let navigate = navigate.clone();
-                        Callback::new(move |_| navigate(HOME, Default::default()))
-                    }
-                />
-            </section>
-        </RequireSession>
-    }
+    view! { <password::ForcedChangePage links=LINKS /> }
 }
 
 #[component]

@@ -9,7 +9,9 @@ use leptos::task::spawn_local;
 use crate::errors::{error_text, policy_text};
 use crate::fields::{Alert, PasswordField};
 use crate::i18n::t;
+use crate::page::{PageHeading, RequireSession};
 use crate::session::use_session;
+use leptos_router::hooks::use_navigate;
 
 #[component]
 pub fn ChangePasswordForm(
@@ -122,5 +124,60 @@ pub fn ChangePasswordForm(
                 {move || if busy.get() { t("saving") } else { t("change-save") }}
             </button>
         </form>
+    }
+}
+
+/// Links a change-password page needs; the two apps live under different paths.
+#[derive(Clone, Copy)]
+pub struct PageLinks {
+    pub sign_in: &'static str,
+    pub forced_change: &'static str,
+    pub home: &'static str,
+}
+
+/// The "Change password" page (patient Settings, staff user menu).
+#[component]
+pub fn ChangePasswordPage(
+    links: PageLinks,
+    back_href: &'static str,
+    back_label: String,
+) -> impl IntoView {
+    let done = RwSignal::new(false);
+    view! {
+        <RequireSession sign_in_href=links.sign_in change_href=links.forced_change>
+            <section class="card">
+                <PageHeading text=t("change-title") />
+                <Show
+                    when=move || done.get()
+                    fallback=move || view! {
+                        <ChangePasswordForm forced=false on_done=Callback::new(move |_| done.set(true)) />
+                    }
+                >
+                    <p role="status" class="success">{t("change-done")}</p>
+                </Show>
+                <p><a href=back_href>{back_label.clone()}</a></p>
+            </section>
+        </RequireSession>
+    }
+}
+
+/// The only page an account with a temporary password can open until it has chosen its own.
+#[component]
+pub fn ForcedChangePage(links: PageLinks) -> impl IntoView {
+    let navigate = use_navigate();
+    view! {
+        <RequireSession sign_in_href=links.sign_in change_href=links.forced_change allow_forced=true>
+            <section class="card">
+                <PageHeading text=t("forced-title") />
+                <p>{t("forced-intro")}</p>
+                <ChangePasswordForm
+                    forced=true
+                    on_done={
+                        let navigate = navigate.clone();
+                        Callback::new(move |_| navigate(links.home, Default::default()))
+                    }
+                />
+            </section>
+        </RequireSession>
     }
 }

@@ -2,7 +2,7 @@
 //! `checked_hash`, so the policy applies everywhere (SECURITY.md P1–P6).
 
 use carekey_shared::SessionInfo;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -10,6 +10,7 @@ use sea_orm::{
 use serde_json::json;
 
 use super::audit::{self, Event};
+use super::sessions;
 use super::signin::{Allow, actor_for};
 use super::{ClientMeta, DomainError, Services};
 use crate::store::entities::{
@@ -241,13 +242,14 @@ impl Services {
         am.updated_at = Set(now);
         let acct = am.update(&txn).await?;
         // Every other session ends; the one that made the change stays (SECURITY.md R9 spirit).
-        session::Entity::update_many()
-            .col_expr(session::Column::RevokedAt, Expr::value(now))
-            .filter(session::Column::AccountId.eq(acct.id))
-            .filter(session::Column::Id.ne(authed.session.id))
-            .filter(session::Column::RevokedAt.is_null())
-            .exec(&txn)
-            .await?;
+        sessions::revoke(
+            &txn,
+            session::Column::AccountId
+                .eq(acct.id)
+                .and(session::Column::Id.ne(authed.session.id)),
+            now,
+        )
+        .await?;
         audit::append(
             &txn,
             now,

@@ -3,11 +3,14 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sea_orm::sea_query::{Expr, SimpleExpr};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 
 use super::DomainError;
 use super::clock::Entropy;
+use crate::store::entities::session;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionState {
@@ -63,6 +66,18 @@ pub fn new_token(entropy: &dyn Entropy) -> Result<String, DomainError> {
 
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Ends every still-open session matching `which`, in one statement (no read-then-write race
+/// with a concurrent request on the same session).
+pub async fn revoke<C: ConnectionTrait>(db: &C, which: SimpleExpr, now: i64) -> Result<u64, DbErr> {
+    let res = session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .filter(which)
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
 }
 
 #[cfg(test)]

@@ -181,12 +181,12 @@ impl Services {
         }
         // A new id at every sign-in: a token planted before sign-in never becomes a session.
         if let Some(old) = previous_token {
-            session::Entity::update_many()
-                .col_expr(session::Column::RevokedAt, Expr::value(now))
-                .filter(session::Column::TokenHash.eq(sessions::token_hash(old)))
-                .filter(session::Column::RevokedAt.is_null())
-                .exec(&txn)
-                .await?;
+            sessions::revoke(
+                &txn,
+                session::Column::TokenHash.eq(sessions::token_hash(old)),
+                now,
+            )
+            .await?;
         }
         let s = session::ActiveModel {
             token_hash: Set(sessions::token_hash(&token)),
@@ -333,12 +333,7 @@ impl Services {
             SessionState::Active => {}
             SessionState::Revoked => return Err(DomainError::NotSignedIn),
             expired => {
-                session::Entity::update_many()
-                    .col_expr(session::Column::RevokedAt, Expr::value(now))
-                    .filter(session::Column::Id.eq(s.id))
-                    .filter(session::Column::RevokedAt.is_null())
-                    .exec(&self.db)
-                    .await?;
+                sessions::revoke(&self.db, session::Column::Id.eq(s.id), now).await?;
                 tracing::info!(session = s.id, ?expired, "session ended");
                 return Err(DomainError::NotSignedIn);
             }
@@ -400,11 +395,7 @@ impl Services {
             .one(&self.db)
             .await?;
         let txn = self.db.begin().await?;
-        session::Entity::update_many()
-            .col_expr(session::Column::RevokedAt, Expr::value(now))
-            .filter(session::Column::Id.eq(s.id))
-            .exec(&txn)
-            .await?;
+        sessions::revoke(&txn, session::Column::Id.eq(s.id), now).await?;
         audit::append(
             &txn,
             now,
