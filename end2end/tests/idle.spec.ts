@@ -18,6 +18,12 @@ test('after 13 quiet minutes a dialog offers to stay signed in; at 15 the portal
   await dialog.getByRole('button', { name: 'Stay signed in' }).click();
   await expect(dialog).toBeHidden();
 
+  // Escape dismisses the warning too, which also means "stay".
+  await page.clock.fastForward('13:01');
+  await expect(dialog).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+
   await page.clock.fastForward('15:01');
   await expect(page).toHaveURL(/\/$/);
   await expect(page.getByRole('status')).toContainText('signed you out after a period without activity');

@@ -300,17 +300,26 @@ fn build(raw: &Raw) -> Result<Config, ConfigError> {
     })
 }
 
-/// `https://portal.example.org` or `http://127.0.0.1:3000`, with no path, query or fragment.
+/// `https://portal.example.org` or `http://127.0.0.1:3000`, with no path, query or fragment,
+/// in the exact form a browser sends as `Origin` (lower case, default port dropped), because
+/// the cross-site check compares the two as strings.
 fn parse_public_url(v: &str) -> Option<String> {
-    let v = v.trim().trim_end_matches('/');
-    let rest = v
-        .strip_prefix("https://")
-        .or_else(|| v.strip_prefix("http://"))?;
+    let v = v.trim().trim_end_matches('/').to_ascii_lowercase();
+    let (scheme, rest) = if let Some(r) = v.strip_prefix("https://") {
+        ("https", r)
+    } else {
+        ("http", v.strip_prefix("http://")?)
+    };
     let ok = !rest.is_empty()
         && rest
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
-    ok.then(|| v.to_owned())
+    if !ok {
+        return None;
+    }
+    let default_port = if scheme == "https" { ":443" } else { ":80" };
+    let host = rest.strip_suffix(default_port).unwrap_or(rest);
+    Some(format!("{scheme}://{host}"))
 }
 
 #[cfg(test)]
@@ -365,6 +374,11 @@ mod tests {
         let c = with_env(&[("CAREKEY_PUBLIC_URL", "https://portal.example.org/")]).unwrap();
         assert_eq!(c.public_url, "https://portal.example.org");
         assert!(c.is_https());
+        // Written the way a browser writes Origin, or every API call would be refused.
+        let c = with_env(&[("CAREKEY_PUBLIC_URL", "HTTPS://Portal.Example.org:443")]).unwrap();
+        assert_eq!(c.public_url, "https://portal.example.org");
+        let c = with_env(&[("CAREKEY_PUBLIC_URL", "http://127.0.0.1:3000")]).unwrap();
+        assert_eq!(c.public_url, "http://127.0.0.1:3000");
     }
 
     #[test]

@@ -95,6 +95,65 @@ on_both_databases!(
     }
 );
 
+on_both_databases!(only_our_proxys_forwarded_address_is_believed, |srv| {
+    // The client wrote the first entry; our proxy appended the last.
+    srv.post(
+        "sign_in",
+        &[
+            ("portal", "Patient"),
+            ("identifier", "maria"),
+            ("password", "a-wrong-guess-number-x"),
+        ],
+        Call {
+            cookie: None,
+            headers: vec![("x-forwarded-for", "1.2.3.4, 198.51.100.23".into())],
+        },
+    )
+    .await;
+    use carekey_server::store::entities::audit_log;
+    let row = audit_log::Entity::find()
+        .filter(audit_log::Column::Action.eq("sign_in_failed"))
+        .one(&srv.services.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.ip, "198.51.100.23");
+});
+
+on_both_databases!(
+    a_locked_account_cannot_keep_guessing_through_its_session,
+    |srv| {
+        let cookie = srv
+            .sign_in("Patient", "maria", MARIA_PW)
+            .await
+            .session_cookie()
+            .unwrap();
+        for _ in 0..5 {
+            srv.sign_in("Patient", "maria", "a-wrong-guess-number-x")
+                .await;
+        }
+        // Paused now: even the right current password is refused on the change form.
+        let r = srv
+            .api(
+                "change_password",
+                &[
+                    ("current", MARIA_PW),
+                    ("new", "a brand new long password"),
+                    ("repeat", "a brand new long password"),
+                ],
+                Some(&cookie),
+            )
+            .await;
+        assert_eq!(r.body, "\"CurrentPasswordIncorrect\"");
+        use carekey_server::store::entities::audit_log;
+        let rows = audit_log::Entity::find()
+            .all(&srv.services.db)
+            .await
+            .unwrap();
+        assert!(!rows.iter().any(|r| r.action == "password_changed"));
+    }
+);
+
 on_both_databases!(lockout_after_five_failures_from_different_ips, |srv| {
     for i in 1..=5 {
         let r = srv
@@ -369,7 +428,8 @@ on_both_databases!(oversized_input_is_refused_before_hashing, |srv| {
     assert_eq!(r.status, 400);
     let huge = "y".repeat(1_000_000);
     let r = srv.sign_in("Patient", "maria", &huge).await;
-    assert_eq!(r.status, 413);
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("InvalidInput"), "{}", r.body);
     // Not a timing assertion on the happy path: a hash takes tens of ms; this took none.
     assert!(started.elapsed() < Duration::from_secs(5));
     // 128-character passwords are accepted whole; a prefix is a different password.

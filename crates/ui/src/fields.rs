@@ -85,14 +85,15 @@ pub fn PasswordField(
     }
 }
 
-/// A message region that screen readers announce when its text changes.
+/// A message region that screen readers announce when its text changes. It stays in the page
+/// while empty: a region inserted together with its text is often not announced.
 #[component]
 pub fn Alert(
     message: RwSignal<Option<String>>,
     #[prop(default = "alert")] id: &'static str,
 ) -> impl IntoView {
     view! {
-        <div id=id class="alert" role="alert" aria-live="assertive" class:empty=move || message.get().is_none()>
+        <div id=id class="alert" role="alert" class:empty=move || message.get().is_none()>
             {move || message.get()}
         </div>
     }

@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos::wasm_bindgen::JsCast;
 use std::time::Duration;
 
 use crate::i18n::{t, t_num};
@@ -33,7 +34,9 @@ pub fn IdleWatcher(
             .unwrap_or((900.0, 120.0))
     };
     let idle_secs = move || (now.get() - session.last_activity_ms.get()) / 1000.0;
-    let left = move || (limits().0 - idle_secs()).max(0.0);
+    // Whichever comes first: the idle logoff or the end of the 12-hour lifetime (S2).
+    let absolute_left = move || (session.absolute_deadline_ms.get() - now.get()) / 1000.0;
+    let left = move || (limits().0 - idle_secs()).min(absolute_left()).max(0.0);
     let warning = move || session.info.get().is_some() && left() <= limits().1;
 
     Effect::new(move |_| {
@@ -47,18 +50,29 @@ pub fn IdleWatcher(
             on_timeout.run(());
         }
     });
+    // Where focus was before the dialog took it, to give it back when the dialog closes.
+    let return_focus = StoredValue::new_local(None::<web_sys::HtmlElement>);
     Effect::new(move |was_open: Option<bool>| {
         let open = warning();
-        if open
-            && was_open != Some(true)
-            && let Some(b) = stay_button.get()
+        if open && was_open != Some(true) {
+            return_focus.set_value(
+                document()
+                    .active_element()
+                    .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()),
+            );
+            if let Some(b) = stay_button.get() {
+                let _ = b.focus();
+            }
+        } else if !open
+            && was_open == Some(true)
+            && let Some(el) = return_focus.get_value()
         {
-            let _ = b.focus();
+            let _ = el.focus();
         }
         open
     });
 
-    let stay = move |_| {
+    let stay = move || {
         spawn_local(async move {
             match carekey_shared::server_fns::whoami().await {
                 Ok(info) => session.signed_in(info),
@@ -79,13 +93,20 @@ pub fn IdleWatcher(
                     aria-modal="true"
                     aria-labelledby="idle-title"
                     aria-describedby="idle-body"
+                    on:keydown=move |ev| {
+                        // Escape dismisses the warning, which means staying signed in.
+                        if ev.key() == "Escape" {
+                            ev.prevent_default();
+                            stay();
+                        }
+                    }
                 >
                     <h2 id="idle-title">{t("idle-title")}</h2>
                     <p id="idle-body">
                         {move || t_num("idle-body", "minutes", (left() / 60.0).ceil())}
                     </p>
                     <div class="actions">
-                        <button class="primary" node_ref=stay_button on:click=stay>
+                        <button class="primary" node_ref=stay_button on:click=move |_| stay()>
                             {t("idle-stay")}
                         </button>
                         <button on:click=move |_| on_sign_out.run(())>{t("sign-out")}</button>

@@ -120,7 +120,7 @@ pub fn ChangePasswordForm(
             <Show when=mismatch>
                 <p class="field-note" role="status">{t("error-passwords-differ")}</p>
             </Show>
-            <button type="submit" class="primary" disabled=move || busy.get()>
+            <button type="submit" class="primary" aria-disabled=move || if busy.get() { "true" } else { "false" }>
                 {move || if busy.get() { t("saving") } else { t("change-save") }}
             </button>
         </form>

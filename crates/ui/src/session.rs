@@ -9,6 +9,8 @@ pub struct SessionCtx {
     pub portal: RwSignal<Option<ClinicInfo>>,
     /// Browser time (ms) of the last request the server counted as activity.
     pub last_activity_ms: RwSignal<f64>,
+    /// Browser time (ms) when the session's absolute lifetime ends, however active.
+    pub absolute_deadline_ms: RwSignal<f64>,
     /// Why the person was signed out, shown once on the sign-in page.
     pub notice: RwSignal<Option<String>>,
 }
@@ -18,6 +20,7 @@ pub fn provide_session() -> SessionCtx {
         info: RwSignal::new(None),
         portal: RwSignal::new(None),
         last_activity_ms: RwSignal::new(js_sys::Date::now()),
+        absolute_deadline_ms: RwSignal::new(f64::INFINITY),
         notice: RwSignal::new(None),
     };
     provide_context(ctx);
@@ -35,6 +38,8 @@ pub fn use_session() -> SessionCtx {
 
 impl SessionCtx {
     pub fn signed_in(&self, info: SessionInfo) {
+        self.absolute_deadline_ms
+            .set(js_sys::Date::now() + info.absolute_expires_in_secs as f64 * 1000.0);
         self.info.set(Some(info));
         self.touch();
     }

@@ -82,7 +82,7 @@ pub fn SignInForm(
                 value=password
                 autocomplete="current-password"
             />
-            <button type="submit" class="primary" disabled=move || busy.get()>
+            <button type="submit" class="primary" aria-disabled=move || if busy.get() { "true" } else { "false" }>
                 {move || if busy.get() { t("sign-in-busy") } else { t("sign-in-submit") }}
             </button>
             <p class="links">

@@ -4,14 +4,14 @@
 use carekey_shared::SessionInfo;
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, SqlErr, TransactionTrait,
 };
 use serde_json::json;
 
 use super::audit::{self, Event};
 use super::sessions;
-use super::signin::{Allow, actor_for};
+use super::signin::{Allow, Attempt, actor_for};
 use super::{ClientMeta, DomainError, Services};
 use crate::store::entities::{
     account, contact, password_credential, password_history, patient, session,
@@ -101,13 +101,8 @@ impl Services {
         let phc = self.checked_hash(password).await?;
         let now = self.now();
         let txn = self.db.begin().await?;
-        let taken = account::Entity::find()
-            .filter(account::Column::UsernameLower.eq(n.username.to_lowercase()))
-            .count(&txn)
-            .await?;
-        if taken > 0 {
-            return Err(DomainError::UsernameTaken);
-        }
+        // No "is it taken?" read first: a read before the write in a SQLite transaction can
+        // fail under a concurrent writer, and the unique index answers the question anyway.
         let a = account::ActiveModel {
             kind: Set(n.kind.to_owned()),
             username_lower: Set(n.username.to_lowercase()),
@@ -127,7 +122,13 @@ impl Services {
             ..Default::default()
         }
         .insert(&txn)
-        .await?;
+        .await
+        .map_err(|e| match e.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(msg)) if msg.contains("username_lower") => {
+                DomainError::UsernameTaken
+            }
+            _ => DomainError::Database(e),
+        })?;
         password_credential::ActiveModel {
             account_id: Set(a.id),
             phc: Set(phc),
@@ -174,6 +175,10 @@ impl Services {
         if !issues.is_empty() {
             return Err(DomainError::PasswordRejected(issues));
         }
+        // A paused account cannot keep guessing through a session it already has (P9, A1).
+        if super::lockout::is_locked(&acct.status, acct.locked_until, self.now()) {
+            return Err(DomainError::CurrentPasswordIncorrect);
+        }
         let stored = password_credential::Entity::find_by_id(acct.id)
             .one(&self.db)
             .await?;
@@ -185,8 +190,14 @@ impl Services {
             )
             .await?;
         if !current_ok.ok {
-            self.record_failure(Some(&acct), "wrong_password", meta, self.now())
-                .await?;
+            self.record_failure(
+                Some(&acct),
+                "wrong_password",
+                Attempt::PasswordChange,
+                meta,
+                self.now(),
+            )
+            .await?;
             return Err(DomainError::CurrentPasswordIncorrect);
         }
         let normalized = carekey_shared::policy::normalize(new);

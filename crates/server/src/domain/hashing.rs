@@ -134,8 +134,11 @@ impl Hasher {
             .map_err(|_| DomainError::Busy)?
             .map_err(|_| DomainError::Busy)?;
         let (tx, rx) = tokio::sync::oneshot::channel();
+        // The permit travels with the job: if the client disconnects and this future is dropped,
+        // the slot stays taken until the hash actually finishes, so the queue stays bounded.
         let job: Job = Box::new(move || {
             let _ = tx.send(work());
+            drop(permit);
         });
         self.workers
             .send(job)
@@ -143,7 +146,6 @@ impl Hasher {
         let out = rx
             .await
             .map_err(|_| DomainError::Hashing("hashing thread panicked".into()))?;
-        drop(permit);
         Ok(out)
     }
 

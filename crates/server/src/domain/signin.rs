@@ -30,6 +30,13 @@ pub struct Authed {
     pub session: session::Model,
 }
 
+/// What a failed password check was for, for the audit trail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    SignIn,
+    PasswordChange,
+}
+
 /// Whether a call may proceed while the account must change its password.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Allow {
@@ -113,13 +120,13 @@ impl Services {
         }
         let now = self.now();
         let account = self.find_by_identifier(identifier).await?;
-        let credential = match &account {
-            Some(a) => password_credential::Entity::find_by_id(a.id)
+        // The credential query runs for unknown identifiers too (against an id that never
+        // exists), so the database work does not depend on whether the account does.
+        let credential =
+            password_credential::Entity::find_by_id(account.as_ref().map_or(-1, |a| a.id))
                 .one(&self.db)
                 .await?
-                .map(|c| c.phc),
-            None => None,
-        };
+                .map(|c| c.phc);
         // Why this attempt cannot succeed even with the right password, if it cannot.
         let blocked = match &account {
             None => Some("unknown_identifier"),
@@ -131,45 +138,89 @@ impl Services {
         };
         let normalized = carekey_shared::policy::normalize(password);
         let phc = if blocked.is_none() { credential } else { None };
-        let verified = self.hasher.verify(normalized.clone(), phc).await?;
+        let verified = self.hasher.verify(normalized.clone(), phc.clone()).await?;
 
-        match (account, blocked, verified.ok) {
-            (Some(acct), None, true) => {
+        match (account, blocked, verified.ok, phc) {
+            (Some(acct), None, true, Some(verified_phc)) => {
                 let rehash = if verified.needs_rehash {
                     Some(self.hasher.hash(normalized).await?)
                 } else {
                     None
                 };
-                self.complete_sign_in(acct, rehash, previous_token, meta, now)
-                    .await
+                let done = self
+                    .complete_sign_in(&acct, &verified_phc, rehash, previous_token, meta, now)
+                    .await?;
+                match done {
+                    Some(session) => Ok(session),
+                    None => {
+                        // Locked, disabled or re-keyed while the hash ran: the right password
+                        // still does not get in.
+                        self.record_failure(Some(&acct), "locked", Attempt::SignIn, meta, now)
+                            .await?;
+                        Err(DomainError::SignInFailed)
+                    }
+                }
             }
-            (acct, reason, _) => {
+            (acct, reason, _, _) => {
                 let reason = reason.unwrap_or("wrong_password");
-                self.record_failure(acct.as_ref(), reason, meta, now)
+                self.record_failure(acct.as_ref(), reason, Attempt::SignIn, meta, now)
                     .await?;
                 Err(DomainError::SignInFailed)
             }
         }
     }
 
+    /// Opens the session, or returns None if the account was locked or disabled, or its password
+    /// changed, while the hash was being checked: the state is re-checked in the same statement
+    /// that records the success, so parallel guesses cannot slip past a lock that just landed.
     async fn complete_sign_in(
         &self,
-        acct: account::Model,
+        acct: &account::Model,
+        verified_phc: &str,
         rehash: Option<String>,
         previous_token: Option<&str>,
         meta: &ClientMeta,
         now: i64,
-    ) -> Result<NewSession, DomainError> {
+    ) -> Result<Option<NewSession>, DomainError> {
         let token = sessions::new_token(self.entropy.as_ref())?;
         let txn = self.db.begin().await?;
-        let mut am: account::ActiveModel = acct.clone().into();
-        am.failed_sign_ins = Set(0);
-        am.locked_until = Set(None);
-        am.previous_sign_in_at = Set(acct.last_sign_in_at);
-        am.last_sign_in_at = Set(Some(now));
-        am.failures_before_last_sign_in = Set(acct.failed_sign_ins);
-        am.updated_at = Set(now);
-        let acct = am.update(&txn).await?;
+        let opened = account::Entity::update_many()
+            .col_expr(
+                account::Column::PreviousSignInAt,
+                Expr::col(account::Column::LastSignInAt),
+            )
+            .col_expr(
+                account::Column::FailuresBeforeLastSignIn,
+                Expr::col(account::Column::FailedSignIns),
+            )
+            .col_expr(account::Column::LastSignInAt, Expr::value(now))
+            .col_expr(account::Column::FailedSignIns, Expr::value(0))
+            .col_expr(
+                account::Column::LockedUntil,
+                Expr::value(Option::<i64>::None),
+            )
+            .col_expr(account::Column::UpdatedAt, Expr::value(now))
+            .filter(account::Column::Id.eq(acct.id))
+            .filter(account::Column::Status.eq("active"))
+            .filter(
+                account::Column::LockedUntil
+                    .is_null()
+                    .or(account::Column::LockedUntil.lte(now)),
+            )
+            .exec(&txn)
+            .await?;
+        let still_same = password_credential::Entity::find_by_id(acct.id)
+            .one(&txn)
+            .await?
+            .is_some_and(|c| c.phc == verified_phc);
+        if opened.rows_affected != 1 || !still_same {
+            txn.rollback().await?;
+            return Ok(None);
+        }
+        let acct = account::Entity::find_by_id(acct.id)
+            .one(&txn)
+            .await?
+            .ok_or(DomainError::SignInFailed)?;
         if let Some(phc) = rehash {
             password_credential::ActiveModel {
                 account_id: Set(acct.id),
@@ -213,37 +264,38 @@ impl Services {
         .await?;
         txn.commit().await?;
         tracing::info!(account = acct.id, "signed in");
-        Ok(NewSession {
+        Ok(Some(NewSession {
             token,
             info: self.session_info(&acct, &s, now),
-        })
+        }))
     }
 
     /// Counts a failure toward the account's lockout (when it is one that can be counted) and
-    /// writes the audit row. Runs for unknown identifiers too, so the database work is alike.
+    /// writes the audit row. The same statements run for unknown, locked and disabled accounts
+    /// (the counter update then matches no row), so the database work is alike (SECURITY.md E2).
     pub(crate) async fn record_failure(
         &self,
         acct: Option<&account::Model>,
         reason: &str,
+        attempt: Attempt,
         meta: &ClientMeta,
         now: i64,
     ) -> Result<(), DomainError> {
         let txn = self.db.begin().await?;
-        let counts = reason == "wrong_password";
+        let counted = acct.filter(|_| reason == "wrong_password");
+        account::Entity::update_many()
+            .col_expr(
+                account::Column::FailedSignIns,
+                Expr::col(account::Column::FailedSignIns).add(1),
+            )
+            .filter(account::Column::Id.eq(counted.map_or(-1, |a| a.id)))
+            .exec(&txn)
+            .await?;
+        let fresh = account::Entity::find_by_id(counted.map_or(-1, |a| a.id))
+            .one(&txn)
+            .await?;
         let mut locked = None;
-        if let (Some(a), true) = (acct, counts) {
-            account::Entity::update_many()
-                .col_expr(
-                    account::Column::FailedSignIns,
-                    Expr::col(account::Column::FailedSignIns).add(1),
-                )
-                .filter(account::Column::Id.eq(a.id))
-                .exec(&txn)
-                .await?;
-            let fresh = account::Entity::find_by_id(a.id)
-                .one(&txn)
-                .await?
-                .ok_or(DomainError::SignInFailed)?;
+        if let Some(fresh) = fresh {
             let failures = u32::try_from(fresh.failed_sign_ins).unwrap_or(0);
             let decision = lockout::after_failure(&self.cfg.lockout, failures, now);
             let mut am: account::ActiveModel = fresh.into();
@@ -264,17 +316,17 @@ impl Services {
                 am.update(&txn).await?;
             }
         }
+        let (action, actor) = match attempt {
+            Attempt::SignIn => ("sign_in_failed", actor_for(None, meta)),
+            // The person is signed in: they are the actor, not an anonymous visitor.
+            Attempt::PasswordChange => ("password_change_failed", actor_for(acct, meta)),
+        };
         audit::append(
             &txn,
             now,
-            &Actor {
-                account_id: None,
-                name: String::new(),
-                ip: meta.ip.clone(),
-                user_agent: meta.user_agent.clone(),
-            },
+            &actor,
             Event {
-                action: "sign_in_failed",
+                action,
                 target: acct.map(|a| a.id),
                 details: json!({ "reason": reason }),
             },

@@ -29,6 +29,9 @@ use crate::domain::Services;
 /// this limit is refused before it is parsed.
 const API_BODY_LIMIT: usize = 16 * 1024;
 
+/// Longest an API call may take: 2 s hashing queue + hashes + database, with room to spare.
+const API_DEADLINE: Duration = Duration::from_secs(10);
+
 #[derive(Clone)]
 pub struct AppState {
     pub services: Arc<Services>,
@@ -50,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/{*fn_name}", post(server_fn_handler))
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(API_BODY_LIMIT))
+        .layer(middleware::from_fn(oversized_is_bad_input))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             guard::same_origin_only,
@@ -97,15 +101,20 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
+/// The peer address, or with `http.trust_forwarded_for` the address our proxy saw: the
+/// rightmost `X-Forwarded-For` entry, the one our own proxy appended. Entries to its left were
+/// written by the client and prove nothing.
 fn client_ip(state: &AppState, req: &Request, peer: SocketAddr) -> String {
     if state.services.cfg.trust_forwarded_for
-        && let Some(first) = req
+        && let Some(last) = req
             .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .next_back()
     {
-        let ip = first.trim();
+        let ip = last.trim();
         if ip.parse::<std::net::IpAddr>().is_ok() {
             return ip.to_owned();
         }
@@ -135,20 +144,49 @@ async fn server_fn_handler(
     let ctx = RequestCtx::new(client_ip(&state, &req, peer), user_agent, token);
     let backend = state.backend.clone();
     let ctx_for_fn = ctx.clone();
-    let res = leptos_axum::handle_server_fns_with_context(
+    let handled = leptos_axum::handle_server_fns_with_context(
         move || {
             provide_context(backend.clone());
             provide_context(ctx_for_fn.clone());
         },
         req,
-    )
-    .await
-    .into_response();
+    );
+    // Every call ends within a bound, even if the database hangs instead of refusing
+    // (SECURITY.md F1): the caller gets the calm 503, never a spinning page.
+    let res = match tokio::time::timeout(API_DEADLINE, handled).await {
+        Ok(res) => res.into_response(),
+        Err(_) => {
+            tracing::error!("API call exceeded {API_DEADLINE:?}");
+            return api_error(ApiError::Unavailable);
+        }
+    };
     let mut res = with_error_status(res).await;
     for cookie in ctx.take_response_meta().set_cookies {
         if let Ok(v) = HeaderValue::from_str(&cookie) {
             res.headers_mut().append(header::SET_COOKIE, v);
         }
+    }
+    res
+}
+
+fn api_error(err: ApiError) -> Response {
+    let status =
+        StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_string(&err).unwrap_or_default();
+    let mut res = (status, body).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    res
+}
+
+/// The body-size limit answers 413; SECURITY.md P2 asks for a 400 like any other bad input,
+/// with the same typed error the browser already knows how to word.
+async fn oversized_is_bad_input(req: Request, next: middleware::Next) -> Response {
+    let res = next.run(req).await;
+    if res.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return api_error(ApiError::InvalidInput("request too large".into()));
     }
     res
 }
