@@ -10,7 +10,7 @@ set -euo pipefail
 BUDGET_PATIENT_CRITICAL_BR=250000   # patient sign-in page, brotli, all requests
 BUDGET_SIGNIN_RPS_8=20              # argon2id m=19 MiB t=2 on 2 cores: ~30-60 hashes/s
 BUDGET_SIGNIN_P99_MS_1=250
-BUDGET_PEAK_RSS_MIB=300
+BUDGET_PEAK_RSS_MIB=128             # 2 hashing threads x 19 MiB + SQLite + runtime
 
 secs="${1:-10}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
