@@ -117,3 +117,54 @@ fn demo_data_refuses_outside_development_mode() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("(0 accounts added)"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn serve_stops_cleanly_on_sigterm() {
+    let dir = temp_dir("sigterm");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let mut child = carekey(&dir)
+        .arg("serve")
+        .env("CAREKEY_BIND", format!("127.0.0.1:{port}"))
+        .env("CAREKEY_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let ready = loop {
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            use std::io::Read;
+            s.write_all(b"GET /readyz HTTP/1.0\r\n\r\n").unwrap();
+            let mut reply = String::new();
+            let _ = s.read_to_string(&mut reply);
+            if reply.starts_with("HTTP/1.0 200") {
+                break true;
+            }
+        }
+        if started.elapsed() > std::time::Duration::from_secs(20) {
+            break false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(ready, "server did not become ready");
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running 10 s after SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status after SIGTERM: {status:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
