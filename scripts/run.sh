@@ -12,7 +12,7 @@ export CAREKEY_CLINIC_NAME="${CAREKEY_CLINIC_NAME:-Hillside Family Clinic}"
 export CAREKEY_CLINIC_PHONE="${CAREKEY_CLINIC_PHONE:-(503) 555-0100}"
 target/debug/carekey demo-data
 echo
-echo "Development messages (codes, links, notices) are written to this terminal's log;"
-echo "the development outbox page is part of the recovery work and is not built yet."
+echo "Development messages: none yet. CareKey does not send email, texts or calls in this"
+echo "version; recovery codes and notices, and the development outbox that shows them, are next."
 echo
 exec target/debug/carekey serve
