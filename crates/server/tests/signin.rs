@@ -47,6 +47,16 @@ on_both_databases!(sign_in_success_sets_a_strict_host_only_cookie, |srv| {
     assert_ne!(r.session_cookie().unwrap(), cookie);
 });
 
+on_both_databases!(a_staff_session_is_not_a_patient_session, |srv| {
+    let r = srv
+        .sign_in("Staff", "frontdesk", "front-desk-coffee-morning")
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let home = srv.api("home", &[], r.session_cookie().as_deref()).await;
+    assert_eq!(home.status, 403);
+    assert_eq!(home.body, "\"Forbidden\"");
+});
+
 on_both_databases!(wrong_password_is_a_calm_401, |srv| {
     let r = srv
         .sign_in("Patient", "maria", "sunflower-teapot-harbour")

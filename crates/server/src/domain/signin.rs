@@ -421,6 +421,10 @@ impl Services {
     pub async fn home(&self, token: Option<&str>) -> Result<HomeInfo, DomainError> {
         let authed = self.authenticate(token, Allow::FullSessionOnly).await?;
         let a = authed.account;
+        // The patient portal's home is for patients; a staff session is not one.
+        if kind_of(&a) != AccountKind::Patient {
+            return Err(DomainError::Forbidden);
+        }
         Ok(HomeInfo {
             display_name: a.display_name,
             previous_sign_in_at_ms: a.previous_sign_in_at,
