@@ -2,8 +2,6 @@
 //! catalogue for the patient's language answers. Catalogues are compiled in (a few KB) so the
 //! first page needs no extra request.
 
-use std::collections::HashMap;
-
 use fluent_bundle::{FluentArgs, FluentBundle, FluentResource, FluentValue};
 use unic_langid::{LanguageIdentifier, langid};
 
@@ -86,20 +84,6 @@ impl Catalogue {
 pub enum Arg {
     Str(String),
     Num(f64),
-}
-
-/// Message ids of a catalogue source, for tests and tooling.
-pub fn ids(source: &str) -> HashMap<String, usize> {
-    let mut out = HashMap::new();
-    for (n, line) in source.lines().enumerate() {
-        let first = line.chars().next();
-        if matches!(first, Some(c) if c.is_ascii_alphabetic())
-            && let Some((id, _)) = line.split_once('=')
-        {
-            out.insert(id.trim().to_owned(), n + 1);
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -11,6 +11,17 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 const MARIA_PW: &str = "sunflower-teapot-harbor";
 
+use carekey_server::store::entities::audit_log;
+
+/// Audit rows with this action, oldest first.
+async fn audit(srv: &common::TestServer, action: &str) -> Vec<audit_log::Model> {
+    audit_log::Entity::find()
+        .filter(audit_log::Column::Action.eq(action))
+        .all(&srv.services.db)
+        .await
+        .unwrap()
+}
+
 on_both_databases!(sign_in_success_sets_a_strict_host_only_cookie, |srv| {
     let r = srv.sign_in("Patient", "maria", MARIA_PW).await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -120,12 +131,10 @@ on_both_databases!(only_our_proxys_forwarded_address_is_believed, |srv| {
         },
     )
     .await;
-    use carekey_server::store::entities::audit_log;
-    let row = audit_log::Entity::find()
-        .filter(audit_log::Column::Action.eq("sign_in_failed"))
-        .one(&srv.services.db)
+    let row = audit(&srv, "sign_in_failed")
         .await
-        .unwrap()
+        .into_iter()
+        .next()
         .unwrap();
     assert_eq!(row.ip, "198.51.100.23");
 });
@@ -155,7 +164,6 @@ on_both_databases!(
             )
             .await;
         assert_eq!(r.body, "\"CurrentPasswordIncorrect\"");
-        use carekey_server::store::entities::audit_log;
         let rows = audit_log::Entity::find()
             .all(&srv.services.db)
             .await
@@ -187,18 +195,9 @@ on_both_databases!(lockout_after_five_failures_from_different_ips, |srv| {
         .await;
     assert_eq!(r.status, 200, "lock over after 15 minutes: {}", r.body);
 
-    use carekey_server::store::entities::audit_log;
-    let locks = audit_log::Entity::find()
-        .filter(audit_log::Column::Action.eq("account_locked"))
-        .all(&srv.services.db)
-        .await
-        .unwrap();
+    let locks = audit(&srv, "account_locked").await;
     assert_eq!(locks.len(), 1);
-    let failed = audit_log::Entity::find()
-        .filter(audit_log::Column::Action.eq("sign_in_failed"))
-        .all(&srv.services.db)
-        .await
-        .unwrap();
+    let failed = audit(&srv, "sign_in_failed").await;
     let ips: std::collections::BTreeSet<_> = failed.iter().map(|r| r.ip.clone()).collect();
     assert!(
         ips.contains("203.0.113.1") && ips.contains("203.0.113.5"),
@@ -552,7 +551,6 @@ on_both_databases!(audit_chain_is_intact_and_holds_no_secrets, |srv| {
         ChainCheck::Intact { rows } => assert!(rows >= 9, "{rows}"),
         broken => panic!("{broken:?}"),
     }
-    use carekey_server::store::entities::audit_log;
     let rows = audit_log::Entity::find()
         .all(&srv.services.db)
         .await

@@ -247,6 +247,18 @@ mod tests {
         verify_with(pw, phc, &mut Vec::new())
     }
 
+    /// A hash as an older, weaker configuration would have stored it (m=4 MiB, t=1).
+    fn weak_hash(pw: &[u8]) -> String {
+        Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(4096, 1, 1, None).unwrap(),
+        )
+        .hash_password_with_salt(pw, b"saltsaltsaltsalt")
+        .unwrap()
+        .to_string()
+    }
+
     #[test]
     fn stored_hash_is_argon2id_with_policy_parameters() {
         let phc = hash_blocking("correct horse battery staple");
@@ -278,14 +290,7 @@ mod tests {
         let a = hash_with("first password here", &mut memory).unwrap();
         let len = memory.len();
         assert_eq!(len, 19_456);
-        let weak = Argon2::new(
-            Algorithm::Argon2id,
-            Version::V0x13,
-            Params::new(4096, 1, 1, None).unwrap(),
-        )
-        .hash_password_with_salt(b"small one", b"saltsaltsaltsalt")
-        .unwrap()
-        .to_string();
+        let weak = weak_hash(b"small one");
         assert!(verify_with("small one", &weak, &mut memory).ok);
         assert!(verify_with("first password here", &a, &mut memory).ok);
         assert_eq!(memory.len(), len, "no regrowth for smaller parameters");
@@ -293,14 +298,7 @@ mod tests {
 
     #[test]
     fn weaker_hash_verifies_and_asks_for_rehash() {
-        let weak = Argon2::new(
-            Algorithm::Argon2id,
-            Version::V0x13,
-            Params::new(4096, 1, 1, None).unwrap(),
-        )
-        .hash_password_with_salt(b"an old password from 2019", b"saltsaltsaltsalt")
-        .unwrap()
-        .to_string();
+        let weak = weak_hash(b"an old password from 2019");
         let v = verify_blocking("an old password from 2019", &weak);
         assert_eq!(
             v,
