@@ -100,6 +100,9 @@ test('an account with a temporary password must choose its own first', async ({ 
   await page.getByLabel('Temporary password', { exact: true }).fill('welcome-temporary-2026');
   await page.getByLabel('New password', { exact: true }).fill('short one');
   await expect(page.getByText('Use at least 15 characters')).toBeVisible();
+  // The clinic's own name is among the first guesses: the hint says so while typing.
+  await page.getByLabel('New password', { exact: true }).fill('hillside picnic by the lake');
+  await expect(page.getByText('Leave out your name, username, email')).toBeVisible();
   await page.getByLabel('New password', { exact: true }).fill('pelican harbor sunrise walk');
   await expect(page.getByText('This password meets all the rules.')).toBeVisible();
   await page.getByLabel('Repeat new password', { exact: true }).fill('pelican harbor sunrise walk');

@@ -46,6 +46,8 @@ error-network = We could not connect. Please check your internet connection and 
 policy-too-short = Use at least { $min } characters. Three or four unrelated words work well.
 policy-too-long = Use no more than { $max } characters.
 policy-recently-used = Choose a password you have not used recently.
+policy-too-similar = This is too close to your current password. Choose something new, not a small change.
+policy-personal-info = Leave out your name, username, email and the clinic's name: they are the first things someone would try.
 hint-start = Choose a long password: at least 15 characters. A few unrelated words, like a short sentence, are easy to remember and hard to guess.
 hint-all-met = This password meets all the rules.
 

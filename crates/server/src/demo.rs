@@ -53,7 +53,7 @@ pub const ACCOUNTS: &[DemoAccount] = &[
     },
     DemoAccount {
         username: "admin",
-        password: "admin-violet-canyon-river",
+        password: "violet-canyon-river-stone",
         kind: "admin",
         note: "administrator",
     },

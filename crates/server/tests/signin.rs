@@ -360,7 +360,7 @@ on_both_databases!(forced_change_blocks_everything_else_until_done, |srv| {
         )
         .await;
     assert_eq!(same.status, 400);
-    assert!(same.body.contains("RecentlyUsed"), "{}", same.body);
+    assert!(same.body.contains("TooSimilarToCurrent"), "{}", same.body);
     let short = srv
         .api(
             "change_password",
@@ -388,6 +388,20 @@ on_both_databases!(forced_change_blocks_everything_else_until_done, |srv| {
         .await;
     assert_eq!(ok.status, 200, "{}", ok.body);
     assert_eq!(srv.api("home", &[], Some(&cookie)).await.status, 200);
+    // Going back to a previous password is refused by the history check (P5).
+    let back = srv
+        .api(
+            "change_password",
+            &[
+                ("current", "my own garden by the river"),
+                ("new", "welcome-temporary-2026"),
+                ("repeat", "welcome-temporary-2026"),
+            ],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(back.status, 400);
+    assert!(back.body.contains("RecentlyUsed"), "{}", back.body);
     assert_eq!(
         srv.sign_in("Patient", "ana", "welcome-temporary-2026")
             .await
@@ -401,6 +415,43 @@ on_both_databases!(forced_change_blocks_everything_else_until_done, |srv| {
         200
     );
 });
+
+on_both_databases!(
+    new_passwords_may_not_hold_personal_info_or_echo_the_current_one,
+    |srv| {
+        let cookie = srv
+            .sign_in("Patient", "maria", MARIA_PW)
+            .await
+            .session_cookie()
+            .unwrap();
+        let change = |new: &'static str| {
+            let cookie = cookie.clone();
+            let srv = &srv;
+            async move {
+                srv.api(
+                    "change_password",
+                    &[("current", MARIA_PW), ("new", new), ("repeat", new)],
+                    Some(&cookie),
+                )
+                .await
+            }
+        };
+        // Her last name (from the chart), her email's domain, the product's name.
+        for new in [
+            "lopez family garden party",
+            "my example mailbox password",
+            "my carekey portal password",
+        ] {
+            let r = change(new).await;
+            assert_eq!(r.status, 400, "{new}");
+            assert!(r.body.contains("ContainsPersonalInfo"), "{new}: {}", r.body);
+        }
+        let r = change("sunflower-teapot-harbor-2").await;
+        assert_eq!(r.status, 400);
+        assert!(r.body.contains("TooSimilarToCurrent"), "{}", r.body);
+        assert_eq!(change("quiet lanterns over the bay").await.status, 200);
+    }
+);
 
 on_both_databases!(wrong_current_password_counts_toward_lockout, |srv| {
     let cookie = srv

@@ -22,6 +22,75 @@ pub enum PolicyIssue {
     },
     /// The same as the current password or one of the last five (SECURITY.md P5).
     RecentlyUsed,
+    /// Within a few edits of the current password, or the same apart from case and digits
+    /// (SECURITY.md P5: "Summer2024" → "Summer2025" is not a new password).
+    TooSimilarToCurrent,
+    /// Contains the username, the person's name, part of their email, the clinic's name or
+    /// "carekey" (ASVS 6.2.11): the first guesses of anyone who knows the person.
+    ContainsPersonalInfo,
+}
+
+/// What the policy needs to know about the person beyond the candidate itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PolicyContext {
+    /// Username, names, email addresses, clinic name, as entered; split and lower-cased here.
+    pub words: Vec<String>,
+    /// The current password, when the person just typed it (change-password forms).
+    pub current: Option<String>,
+}
+
+/// Context words shorter than this are ignored: "Al" or "Ana" inside a long passphrase is
+/// coincidence, not a guessable hint.
+const MIN_CONTEXT_WORD: usize = 4;
+
+impl PolicyContext {
+    /// The lower-cased fragments to look for: whole entries, their words, and for email
+    /// addresses the local part and each domain label.
+    fn fragments(&self) -> Vec<String> {
+        let mut out: Vec<String> = vec!["carekey".into()];
+        for w in &self.words {
+            let w = normalize(w).to_lowercase();
+            let mut parts: Vec<&str> = vec![w.as_str()];
+            if let Some((local, domain)) = w.split_once('@') {
+                parts.push(local);
+                parts.extend(domain.split('.'));
+            }
+            parts.extend(w.split(|c: char| !c.is_alphanumeric()));
+            for p in parts {
+                let p = p.trim();
+                if p.chars().count() >= MIN_CONTEXT_WORD && !out.iter().any(|o| o == p) {
+                    out.push(p.to_owned());
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Edit distance in characters (insertions, deletions, substitutions).
+fn levenshtein(a: &[char], b: &[char]) -> usize {
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// SECURITY.md P5: edit distance of 3 or less, or equal once case and digits are ignored.
+pub fn too_similar(candidate: &str, current: &str) -> bool {
+    let a: Vec<char> = normalize(candidate).to_lowercase().chars().collect();
+    let b: Vec<char> = normalize(current).to_lowercase().chars().collect();
+    if levenshtein(&a, &b) <= 3 {
+        return true;
+    }
+    let strip = |v: &[char]| -> String { v.iter().filter(|c| !c.is_numeric()).collect() };
+    strip(&a) == strip(&b)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +124,27 @@ pub fn normalize(password: &str) -> String {
 }
 
 impl PasswordPolicy {
+    /// Every rule the candidate breaks, including the ones that need to know who is choosing
+    /// it. The server calls this on every path that sets a password; the browser calls it for
+    /// hints with whatever context it has.
+    pub fn check_with(&self, candidate: &str, ctx: &PolicyContext) -> Vec<PolicyIssue> {
+        let mut issues = self.check(candidate);
+        if candidate.is_empty() || issues.contains(&PolicyIssue::TooLong { max: MAX_CHARS }) {
+            return issues;
+        }
+        let lowered = normalize(candidate).to_lowercase();
+        if ctx.fragments().iter().any(|f| lowered.contains(f.as_str())) {
+            issues.push(PolicyIssue::ContainsPersonalInfo);
+        }
+        if let Some(current) = ctx.current.as_deref()
+            && !current.is_empty()
+            && too_similar(candidate, current)
+        {
+            issues.push(PolicyIssue::TooSimilarToCurrent);
+        }
+        issues
+    }
+
     /// Every rule the candidate breaks, in the order the hints show them.
     pub fn check(&self, candidate: &str) -> Vec<PolicyIssue> {
         let mut issues = Vec::new();
@@ -112,6 +202,87 @@ mod tests {
             p.check(&"x".repeat(1_000_000)),
             vec![PolicyIssue::TooLong { max: 256 }]
         );
+    }
+
+    fn ctx(words: &[&str], current: Option<&str>) -> PolicyContext {
+        PolicyContext {
+            words: words.iter().map(|w| (*w).to_owned()).collect(),
+            current: current.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn personal_information_is_refused() {
+        let p = PasswordPolicy::default();
+        let c = ctx(
+            &[
+                "maria",
+                "Maria",
+                "Lopez",
+                "maria.lopez@example.com",
+                "Hillside Family Clinic",
+            ],
+            None,
+        );
+        for bad in [
+            "MARIA loves the sea breeze",       // username / first name, any case
+            "my surname is lopez ok fine",      // last name
+            "hillside mornings are the best",   // clinic name word
+            "the carekey portal password",      // product name
+            "example domain is my secret pass", // email domain label
+        ] {
+            assert!(
+                p.check_with(bad, &c)
+                    .contains(&PolicyIssue::ContainsPersonalInfo),
+                "{bad}"
+            );
+        }
+        assert!(p.check_with("correct horse battery staple", &c).is_empty());
+        // Short name parts are not searched for: "Al" in "always" is a coincidence.
+        let short = ctx(&["Al Wu"], None);
+        assert!(
+            p.check_with("always walking up the hill", &short)
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn too_similar_to_current_is_refused() {
+        let p = PasswordPolicy::default();
+        let cases = [
+            ("summer sun and sand 2024", "summer sun and sand 2025", true), // one edit
+            ("summer sun and sand 2024", "Summer Sun And Sand 1999", true), // case + digits
+            ("summer sun and sand", "summer sun and sand!!!", true),        // three edits
+            ("summer sun and sand", "winter snow and ice storms", false),
+        ];
+        for (current, new, refused) in cases {
+            let issues = p.check_with(new, &ctx(&[], Some(current)));
+            assert_eq!(
+                issues.contains(&PolicyIssue::TooSimilarToCurrent),
+                refused,
+                "{current} -> {new}: {issues:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn edit_distance_counts_characters() {
+        let l = |a: &str, b: &str| {
+            levenshtein(
+                &a.chars().collect::<Vec<_>>(),
+                &b.chars().collect::<Vec<_>>(),
+            )
+        };
+        assert_eq!(l("kitten", "sitting"), 3);
+        assert_eq!(l("", "abc"), 3);
+        assert_eq!(l("ñandú", "nandu"), 2);
+    }
+
+    #[test]
+    fn context_checks_never_run_on_oversized_input() {
+        let p = PasswordPolicy::default();
+        let issues = p.check_with(&"m".repeat(5000), &ctx(&["mmmm"], Some("x")));
+        assert_eq!(issues, vec![PolicyIssue::TooLong { max: 256 }]);
     }
 
     #[test]

@@ -28,5 +28,7 @@ pub fn policy_text(issue: &PolicyIssue) -> String {
         PolicyIssue::TooShort { min } => t_num("policy-too-short", "min", *min as f64),
         PolicyIssue::TooLong { max } => t_num("policy-too-long", "max", *max as f64),
         PolicyIssue::RecentlyUsed => t("policy-recently-used"),
+        PolicyIssue::TooSimilarToCurrent => t("policy-too-similar"),
+        PolicyIssue::ContainsPersonalInfo => t("policy-personal-info"),
     }
 }

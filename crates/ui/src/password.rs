@@ -2,7 +2,7 @@
 //! enforces, shown while the person types, and quiet once they are met.
 
 use carekey_shared::ApiError;
-use carekey_shared::policy::{DEFAULT_MIN_CHARS, PasswordPolicy, PolicyIssue};
+use carekey_shared::policy::{DEFAULT_MIN_CHARS, PasswordPolicy, PolicyContext, PolicyIssue};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -33,12 +33,23 @@ pub fn ChangePasswordForm(
             .unwrap_or(DEFAULT_MIN_CHARS),
     };
 
+    // What this page knows about the person; the server adds the rest (username, emails).
+    let context = move || PolicyContext {
+        words: [
+            session.info.get().map(|i| i.display_name),
+            session.portal.get().map(|p| p.clinic_name),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
+        current: Some(current.get()).filter(|c| !c.is_empty()),
+    };
     let issues = move || {
         let n = new.get();
         if n.is_empty() {
             vec![]
         } else {
-            policy().check(&n)
+            policy().check_with(&n, &context())
         }
     };
     let mismatch = move || !repeat.get().is_empty() && repeat.get() != new.get();
@@ -52,7 +63,7 @@ pub fn ChangePasswordForm(
             error.set(Some(t("error-passwords-differ")));
             return;
         }
-        let found = policy().check(&new.get_untracked());
+        let found = policy().check_with(&new.get_untracked(), &context());
         if !found.is_empty() {
             error.set(Some(error_text(&ApiError::PasswordRejected(found))));
             return;

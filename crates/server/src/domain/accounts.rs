@@ -2,6 +2,7 @@
 //! `checked_hash`, so the policy applies everywhere (SECURITY.md P1–P6).
 
 use carekey_shared::SessionInfo;
+use carekey_shared::policy::PolicyContext;
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -49,16 +50,47 @@ pub fn valid_username(u: &str) -> bool {
 }
 
 impl Services {
-    /// Normalises, checks the policy and hashes. `context` words may not appear in the password
-    /// (filled in by the policy work; today: length rules).
-    pub async fn checked_hash(&self, password: &str) -> Result<String, DomainError> {
-        let issues = self.policy().check(password);
+    /// Normalises, checks the policy with what is known about the person, and hashes.
+    pub async fn checked_hash(
+        &self,
+        password: &str,
+        ctx: &PolicyContext,
+    ) -> Result<String, DomainError> {
+        let issues = self.policy().check_with(password, ctx);
         if !issues.is_empty() {
             return Err(DomainError::PasswordRejected(issues));
         }
         self.hasher
             .hash(carekey_shared::policy::normalize(password))
             .await
+    }
+
+    /// Everything about the person a guesser would try first: username, names, every email on
+    /// file, and the clinic's name.
+    pub async fn personal_words(&self, acct: &account::Model) -> Result<Vec<String>, DomainError> {
+        let mut words = vec![
+            acct.username.clone(),
+            acct.display_name.clone(),
+            self.cfg.clinic_name.clone(),
+        ];
+        let mut emails = contact::Entity::find()
+            .filter(contact::Column::Kind.eq("email"))
+            .filter(contact::Column::AccountId.eq(acct.id));
+        if let Some(pid) = acct.patient_id {
+            if let Some(p) = patient::Entity::find_by_id(pid).one(&self.db).await? {
+                words.push(p.first_name);
+                words.push(p.last_name);
+            }
+            emails = contact::Entity::find()
+                .filter(contact::Column::Kind.eq("email"))
+                .filter(
+                    contact::Column::AccountId
+                        .eq(acct.id)
+                        .or(contact::Column::PatientId.eq(pid)),
+                );
+        }
+        words.extend(emails.all(&self.db).await?.into_iter().map(|c| c.value));
+        Ok(words)
     }
 
     pub async fn create_patient(&self, p: NewPatient) -> Result<patient::Model, DomainError> {
@@ -98,7 +130,19 @@ impl Services {
                 "usernames are 3 to 64 letters, digits, dots, dashes or underscores".into(),
             ));
         }
-        let phc = self.checked_hash(password).await?;
+        let ctx = PolicyContext {
+            words: [
+                Some(n.username.clone()),
+                Some(n.display_name.clone()),
+                n.email.clone(),
+                Some(self.cfg.clinic_name.clone()),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+            current: None,
+        };
+        let phc = self.checked_hash(password, &ctx).await?;
         let now = self.now();
         let txn = self.db.begin().await?;
         // No "is it taken?" read first: a read before the write in a SQLite transaction can
@@ -171,7 +215,11 @@ impl Services {
         if new != repeat {
             return Err(DomainError::PasswordsDiffer);
         }
-        let issues = self.policy().check(new);
+        let ctx = PolicyContext {
+            words: self.personal_words(&acct).await?,
+            current: Some(current.to_owned()),
+        };
+        let issues = self.policy().check_with(new, &ctx);
         if !issues.is_empty() {
             return Err(DomainError::PasswordRejected(issues));
         }
