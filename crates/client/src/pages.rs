@@ -68,7 +68,7 @@ pub fn SignInPage() -> impl IntoView {
 #[component]
 pub fn HomePage() -> impl IntoView {
     view! {
-        <RequireSession sign_in_href="/" change_href="/change-password">
+        <RequireSession sign_in_href=LINKS.sign_in change_href=LINKS.forced_change>
             <HomeContent />
         </RequireSession>
     }
@@ -132,7 +132,7 @@ fn last_sign_in(h: &HomeInfo) -> impl IntoView + use<> {
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     view! {
-        <RequireSession sign_in_href="/" change_href="/change-password">
+        <RequireSession sign_in_href=LINKS.sign_in change_href=LINKS.forced_change>
             <section class="card">
                 <PageHeading text=t("settings-title") />
                 <h2>{t("settings-credentials")}</h2>

@@ -153,15 +153,7 @@ on_both_databases!(
         }
         // Paused now: even the right current password is refused on the change form.
         let r = srv
-            .api(
-                "change_password",
-                &[
-                    ("current", MARIA_PW),
-                    ("new", "a brand new long password"),
-                    ("repeat", "a brand new long password"),
-                ],
-                Some(&cookie),
-            )
+            .change_password(&cookie, MARIA_PW, "a brand new long password")
             .await;
         assert_eq!(r.body, "\"CurrentPasswordIncorrect\"");
         let rows = audit_log::Entity::find()
@@ -349,55 +341,31 @@ on_both_databases!(forced_change_blocks_everything_else_until_done, |srv| {
 
     // The temporary password cannot be kept, and short passwords are refused.
     let same = srv
-        .api(
-            "change_password",
-            &[
-                ("current", "welcome-temporary-2026"),
-                ("new", "welcome-temporary-2026"),
-                ("repeat", "welcome-temporary-2026"),
-            ],
-            Some(&cookie),
-        )
+        .change_password(&cookie, "welcome-temporary-2026", "welcome-temporary-2026")
         .await;
     assert_eq!(same.status, 400);
     assert!(same.body.contains("TooSimilarToCurrent"), "{}", same.body);
     let short = srv
-        .api(
-            "change_password",
-            &[
-                ("current", "welcome-temporary-2026"),
-                ("new", "fourteen-chars"),
-                ("repeat", "fourteen-chars"),
-            ],
-            Some(&cookie),
-        )
+        .change_password(&cookie, "welcome-temporary-2026", "fourteen-chars")
         .await;
     assert_eq!(short.status, 400);
     assert!(short.body.contains("TooShort"), "{}", short.body);
 
     let ok = srv
-        .api(
-            "change_password",
-            &[
-                ("current", "welcome-temporary-2026"),
-                ("new", "my own garden by the river"),
-                ("repeat", "my own garden by the river"),
-            ],
-            Some(&cookie),
+        .change_password(
+            &cookie,
+            "welcome-temporary-2026",
+            "my own garden by the river",
         )
         .await;
     assert_eq!(ok.status, 200, "{}", ok.body);
     assert_eq!(srv.api("home", &[], Some(&cookie)).await.status, 200);
     // Going back to a previous password is refused by the history check (P5).
     let back = srv
-        .api(
-            "change_password",
-            &[
-                ("current", "my own garden by the river"),
-                ("new", "welcome-temporary-2026"),
-                ("repeat", "welcome-temporary-2026"),
-            ],
-            Some(&cookie),
+        .change_password(
+            &cookie,
+            "my own garden by the river",
+            "welcome-temporary-2026",
         )
         .await;
     assert_eq!(back.status, 400);
@@ -427,14 +395,7 @@ on_both_databases!(
         let change = |new: &'static str| {
             let cookie = cookie.clone();
             let srv = &srv;
-            async move {
-                srv.api(
-                    "change_password",
-                    &[("current", MARIA_PW), ("new", new), ("repeat", new)],
-                    Some(&cookie),
-                )
-                .await
-            }
+            async move { srv.change_password(&cookie, MARIA_PW, new).await }
         };
         // Her last name (from the chart), her email's domain, the product's name.
         for new in [
@@ -461,15 +422,7 @@ on_both_databases!(wrong_current_password_counts_toward_lockout, |srv| {
         .unwrap();
     for _ in 0..5 {
         let r = srv
-            .api(
-                "change_password",
-                &[
-                    ("current", "not-my-current-one"),
-                    ("new", "a brand new long password"),
-                    ("repeat", "a brand new long password"),
-                ],
-                Some(&cookie),
-            )
+            .change_password(&cookie, "not-my-current-one", "a brand new long password")
             .await;
         assert_eq!(r.status, 400);
         assert_eq!(r.body, "\"CurrentPasswordIncorrect\"");
@@ -503,17 +456,7 @@ on_both_databases!(oversized_input_is_refused_before_hashing, |srv| {
         .chars()
         .take(128)
         .collect();
-    let r = srv
-        .api(
-            "change_password",
-            &[
-                ("current", MARIA_PW),
-                ("new", &long_pw),
-                ("repeat", &long_pw),
-            ],
-            Some(&cookie),
-        )
-        .await;
+    let r = srv.change_password(&cookie, MARIA_PW, &long_pw).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(
         srv.sign_in("Patient", "maria", &long_pw[..127])
@@ -532,13 +475,7 @@ on_both_databases!(nfc_and_nfd_forms_of_a_password_both_sign_in, |srv| {
         .unwrap();
     let nfc = "caf\u{e9} con leche por la ma\u{f1}ana";
     let nfd = "cafe\u{301} con leche por la man\u{303}ana";
-    let r = srv
-        .api(
-            "change_password",
-            &[("current", MARIA_PW), ("new", nfc), ("repeat", nfc)],
-            Some(&cookie),
-        )
-        .await;
+    let r = srv.change_password(&cookie, MARIA_PW, nfc).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(srv.sign_in("Patient", "maria", nfd).await.status, 200);
     assert_eq!(srv.sign_in("Patient", "maria", nfc).await.status, 200);

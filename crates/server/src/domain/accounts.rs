@@ -73,22 +73,18 @@ impl Services {
             acct.display_name.clone(),
             self.cfg.clinic_name.clone(),
         ];
-        let mut emails = contact::Entity::find()
-            .filter(contact::Column::Kind.eq("email"))
-            .filter(contact::Column::AccountId.eq(acct.id));
+        // A patient's emails belong to the chart; a staff member's to the account.
+        let mut owner = contact::Column::AccountId.eq(acct.id);
         if let Some(pid) = acct.patient_id {
             if let Some(p) = patient::Entity::find_by_id(pid).one(&self.db).await? {
                 words.push(p.first_name);
                 words.push(p.last_name);
             }
-            emails = contact::Entity::find()
-                .filter(contact::Column::Kind.eq("email"))
-                .filter(
-                    contact::Column::AccountId
-                        .eq(acct.id)
-                        .or(contact::Column::PatientId.eq(pid)),
-                );
+            owner = owner.or(contact::Column::PatientId.eq(pid));
         }
+        let emails = contact::Entity::find()
+            .filter(contact::Column::Kind.eq("email"))
+            .filter(owner);
         words.extend(emails.all(&self.db).await?.into_iter().map(|c| c.value));
         Ok(words)
     }

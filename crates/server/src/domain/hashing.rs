@@ -55,8 +55,7 @@ fn policy_params() -> Result<Params, DomainError> {
 
 /// Runs argon2 in `memory`, growing it only if these parameters need more than it has.
 fn run_argon2(
-    a: &Argon2<'_>,
-    params: &Params,
+    (alg, version, params): (Algorithm, Version, Params),
     password: &[u8],
     salt: &[u8],
     out: &mut [u8],
@@ -66,18 +65,18 @@ fn run_argon2(
     if memory.len() < need {
         memory.resize(need, Block::default());
     }
-    a.hash_password_into_with_memory(password, salt, out, &mut memory[..need])
+    Argon2::new(alg, version, params)
+        .hash_password_into_with_memory(password, salt, out, &mut memory[..need])
         .map_err(|e| DomainError::Hashing(e.to_string()))
 }
 
 /// A PHC string: `$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>` (unpadded standard base64).
 fn hash_with(password: &str, memory: &mut Vec<Block>) -> Result<String, DomainError> {
-    let params = policy_params()?;
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(|e| DomainError::Hashing(e.to_string()))?;
     let mut out = [0u8; OUTPUT_LEN];
-    let a = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
-    run_argon2(&a, &params, password.as_bytes(), &salt, &mut out, memory)?;
+    let policy = (Algorithm::Argon2id, Version::V0x13, policy_params()?);
+    run_argon2(policy, password.as_bytes(), &salt, &mut out, memory)?;
     Ok(format!(
         "$argon2id$v=19$m={M_COST_KIB},t={T_COST},p={P_COST}${}${}",
         STANDARD_NO_PAD.encode(salt),
@@ -105,10 +104,8 @@ fn verify_with(password: &str, phc: &str, memory: &mut Vec<Block>) -> Verified {
     let expected = expected.as_bytes();
     let mut out = vec![0u8; expected.len()];
     // Verify with the parameters stored in the hash, whatever they were.
-    let a = Argon2::new(alg, version, params.clone());
     if run_argon2(
-        &a,
-        &params,
+        (alg, version, params),
         password.as_bytes(),
         salt.as_ref(),
         &mut out,

@@ -169,9 +169,12 @@ async fn server_fn_handler(
     res
 }
 
+fn http_status(err: &ApiError) -> StatusCode {
+    StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
 fn api_error(err: ApiError) -> Response {
-    let status =
-        StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status = http_status(&err);
     let body = serde_json::to_string(&err).unwrap_or_default();
     let mut res = (status, body).into_response();
     res.headers_mut().insert(
@@ -202,8 +205,7 @@ async fn with_error_status(res: Response) -> Response {
         return (StatusCode::INTERNAL_SERVER_ERROR, "").into_response();
     };
     if let Ok(err) = serde_json::from_slice::<ApiError>(&bytes) {
-        parts.status =
-            StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        parts.status = http_status(&err);
     }
     Response::from_parts(parts, Body::from(bytes))
 }

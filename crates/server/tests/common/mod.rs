@@ -250,6 +250,16 @@ impl TestServer {
         .await
     }
 
+    /// The change-password form as a person submits it: the new password typed twice alike.
+    pub async fn change_password(&self, cookie: &str, current: &str, new: &str) -> Reply {
+        self.api(
+            "change_password",
+            &[("current", current), ("new", new), ("repeat", new)],
+            Some(cookie),
+        )
+        .await
+    }
+
     pub async fn sign_in_from(&self, ip: &str, id: &str, pw: &str) -> Reply {
         self.post(
             "sign_in",
