@@ -142,11 +142,7 @@ on_both_databases!(only_our_proxys_forwarded_address_is_believed, |srv| {
 on_both_databases!(
     a_locked_account_cannot_keep_guessing_through_its_session,
     |srv| {
-        let cookie = srv
-            .sign_in("Patient", "maria", MARIA_PW)
-            .await
-            .session_cookie()
-            .unwrap();
+        let cookie = srv.session("Patient", "maria", MARIA_PW).await;
         for _ in 0..5 {
             srv.sign_in("Patient", "maria", "a-wrong-guess-number-x")
                 .await;
@@ -221,11 +217,7 @@ on_both_databases!(twenty_consecutive_failures_lock_until_reset, |srv| {
 });
 
 on_both_databases!(idle_and_absolute_session_expiry_give_401, |srv| {
-    let cookie = srv
-        .sign_in("Patient", "maria", MARIA_PW)
-        .await
-        .session_cookie()
-        .unwrap();
+    let cookie = srv.session("Patient", "maria", MARIA_PW).await;
     srv.clock.advance(Duration::from_secs(14 * 60));
     assert_eq!(srv.api("whoami", &[], Some(&cookie)).await.status, 200);
     srv.clock.advance(Duration::from_secs(15 * 60));
@@ -234,11 +226,7 @@ on_both_databases!(idle_and_absolute_session_expiry_give_401, |srv| {
     assert_eq!(r.body, "\"NotSignedIn\"");
 
     // Active every ten minutes, the session still ends at twelve hours.
-    let cookie = srv
-        .sign_in("Patient", "maria", MARIA_PW)
-        .await
-        .session_cookie()
-        .unwrap();
+    let cookie = srv.session("Patient", "maria", MARIA_PW).await;
     for _ in 0..71 {
         srv.clock.advance(Duration::from_secs(10 * 60));
         assert_eq!(srv.api("whoami", &[], Some(&cookie)).await.status, 200);
@@ -248,11 +236,7 @@ on_both_databases!(idle_and_absolute_session_expiry_give_401, |srv| {
 });
 
 on_both_databases!(sign_out_ends_the_session_and_clears_the_cookie, |srv| {
-    let cookie = srv
-        .sign_in("Patient", "maria", MARIA_PW)
-        .await
-        .session_cookie()
-        .unwrap();
+    let cookie = srv.session("Patient", "maria", MARIA_PW).await;
     let r = srv.api("sign_out", &[], Some(&cookie)).await;
     assert_eq!(r.status, 200);
     let cleared = r.headers.get("set-cookie").unwrap().to_str().unwrap();
@@ -387,11 +371,7 @@ on_both_databases!(forced_change_blocks_everything_else_until_done, |srv| {
 on_both_databases!(
     new_passwords_may_not_hold_personal_info_or_echo_the_current_one,
     |srv| {
-        let cookie = srv
-            .sign_in("Patient", "maria", MARIA_PW)
-            .await
-            .session_cookie()
-            .unwrap();
+        let cookie = srv.session("Patient", "maria", MARIA_PW).await;
         let change = |new: &'static str| {
             let cookie = cookie.clone();
             let srv = &srv;
@@ -415,11 +395,7 @@ on_both_databases!(
 );
 
 on_both_databases!(wrong_current_password_counts_toward_lockout, |srv| {
-    let cookie = srv
-        .sign_in("Patient", "maria", MARIA_PW)
-        .await
-        .session_cookie()
-        .unwrap();
+    let cookie = srv.session("Patient", "maria", MARIA_PW).await;
     for _ in 0..5 {
         let r = srv
             .change_password(&cookie, "not-my-current-one", "a brand new long password")
@@ -446,11 +422,7 @@ on_both_databases!(oversized_input_is_refused_before_hashing, |srv| {
     // Not a timing assertion on the happy path: a hash takes tens of ms; this took none.
     assert!(started.elapsed() < Duration::from_secs(5));
     // 128-character passwords are accepted whole; a prefix is a different password.
-    let cookie = srv
-        .sign_in("Patient", "maria", MARIA_PW)
-        .await
-        .session_cookie()
-        .unwrap();
+    let cookie = srv.session("Patient", "maria", MARIA_PW).await;
     let long_pw: String = "correct horse battery staple "
         .repeat(5)
         .chars()
@@ -468,11 +440,7 @@ on_both_databases!(oversized_input_is_refused_before_hashing, |srv| {
 });
 
 on_both_databases!(nfc_and_nfd_forms_of_a_password_both_sign_in, |srv| {
-    let cookie = srv
-        .sign_in("Patient", "maria", MARIA_PW)
-        .await
-        .session_cookie()
-        .unwrap();
+    let cookie = srv.session("Patient", "maria", MARIA_PW).await;
     let nfc = "caf\u{e9} con leche por la ma\u{f1}ana";
     let nfd = "cafe\u{301} con leche por la man\u{303}ana";
     let r = srv.change_password(&cookie, MARIA_PW, nfc).await;
@@ -529,11 +497,7 @@ on_both_databases!(weaker_stored_hash_is_upgraded_at_sign_in, |srv| {
 on_both_databases!(audit_chain_is_intact_and_holds_no_secrets, |srv| {
     srv.sign_in("Patient", "maria", "typo-in-the-password-x")
         .await;
-    let cookie = srv
-        .sign_in("Patient", "maria", MARIA_PW)
-        .await
-        .session_cookie()
-        .unwrap();
+    let cookie = srv.session("Patient", "maria", MARIA_PW).await;
     srv.api("sign_out", &[], Some(&cookie)).await;
     match verify_chain(&srv.services.db).await.unwrap() {
         ChainCheck::Intact { rows } => assert!(rows >= 9, "{rows}"),

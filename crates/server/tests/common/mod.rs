@@ -250,6 +250,13 @@ impl TestServer {
         .await
     }
 
+    /// Signs in (it must succeed) and returns the session cookie for later calls.
+    pub async fn session(&self, portal: &str, id: &str, pw: &str) -> String {
+        let r = self.sign_in(portal, id, pw).await;
+        r.session_cookie()
+            .unwrap_or_else(|| panic!("sign-in as {id} failed: {} {}", r.status, r.body))
+    }
+
     /// The change-password form as a person submits it: the new password typed twice alike.
     pub async fn change_password(&self, cookie: &str, current: &str, new: &str) -> Reply {
         self.api(
