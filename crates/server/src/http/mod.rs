@@ -18,6 +18,7 @@ use axum::routing::{get, post};
 use axum::{Router, middleware};
 use carekey_shared::ApiError;
 use carekey_shared::backend::{BackendHandle, RequestCtx};
+use http_body_util::BodyExt;
 use leptos::prelude::provide_context;
 use sea_orm::ConnectionTrait;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -28,6 +29,10 @@ use crate::domain::Services;
 /// Server-function bodies are small forms; a password may be at most 1 KiB (P2). Anything near
 /// this limit is refused before it is parsed.
 const API_BODY_LIMIT: usize = 16 * 1024;
+
+/// Oversized bodies up to this size are read and discarded before the 400, so the client
+/// receives the answer rather than a connection reset.
+const DRAIN_CAP: usize = 4 * 1024 * 1024;
 
 /// Longest an API call may take: 2 s hashing queue + hashes + database, with room to spare.
 const API_DEADLINE: Duration = Duration::from_secs(10);
@@ -187,6 +192,28 @@ fn api_error(err: ApiError) -> Response {
 /// The body-size limit answers 413; SECURITY.md P2 asks for a 400 like any other bad input,
 /// with the same typed error the browser already knows how to word.
 async fn oversized_is_bad_input(req: Request, next: middleware::Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > API_BODY_LIMIT) {
+        // Answering before the upload is read makes the connection close under a client that
+        // is still sending, and it then sees a reset instead of this calm 400. Up to a cap the
+        // body is read and thrown away (never buffered); beyond it, closing is what an abusive
+        // client gets.
+        if declared.is_some_and(|n| n <= DRAIN_CAP) {
+            let mut body = req.into_body();
+            let mut seen = 0usize;
+            while let Some(Ok(frame)) = body.frame().await {
+                seen += frame.data_ref().map_or(0, |d| d.len());
+                if seen > DRAIN_CAP {
+                    break;
+                }
+            }
+        }
+        return api_error(ApiError::InvalidInput("request too large".into()));
+    }
     let res = next.run(req).await;
     if res.status() == StatusCode::PAYLOAD_TOO_LARGE {
         return api_error(ApiError::InvalidInput("request too large".into()));
