@@ -1,6 +1,7 @@
 //! The patient portal.
 
 mod pages;
+mod recovery;
 
 use carekey_ui::session::provide_session;
 use leptos::prelude::*;
@@ -24,7 +25,9 @@ fn App() -> impl IntoView {
                     <Route path=path!("/settings") view=pages::SettingsPage />
                     <Route path=path!("/settings/password") view=pages::ChangePasswordPage />
                     <Route path=path!("/change-password") view=pages::ForcedChangePage />
-                    <Route path=path!("/forgot-password") view=pages::ForgotPasswordPage />
+                    <Route path=path!("/forgot-password") view=recovery::ForgotPasswordPage />
+                    <Route path=path!("/forgot-username") view=recovery::ForgotUsernamePage />
+                    <Route path=path!("/reset") view=recovery::ResetLinkPage />
                 </Routes>
             </pages::Layout>
         </Router>

@@ -162,28 +162,6 @@ pub fn ForcedChangePage() -> impl IntoView {
 }
 
 #[component]
-pub fn ForgotPasswordPage() -> impl IntoView {
-    let session = use_session();
-    let phone = move || session.clinic_phone();
-    view! {
-        <section class="card">
-            <PageHeading text=t("forgot-title") />
-            <p>{t("forgot-call-clinic")}</p>
-            <Show when=move || !phone().is_empty()>
-                <p class="phone">{move || t_args("forgot-clinic-phone", &[("phone", phone())])}</p>
-            </Show>
-            <h2>{t("tips-title")}</h2>
-            <ul>
-                <li>{t("tip-original-email")}</li>
-                <li>{t("tip-spam")}</li>
-                <li>{t("tip-official-page")}</li>
-            </ul>
-            <p><a href="/">{t("back-sign-in")}</a></p>
-        </section>
-    }
-}
-
-#[component]
 pub fn NotFound() -> impl IntoView {
     view! {
         <section class="card">

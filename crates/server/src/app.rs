@@ -3,10 +3,17 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 
 use crate::config::Config;
+use crate::delivery::dev::DevOutbox;
+use crate::delivery::dispatcher::Dispatcher;
+use crate::delivery::smtp::Smtp;
+use crate::delivery::twilio::TwilioTransport;
+use crate::delivery::{Delivery, Transport, Transports};
+use crate::domain::secrets::ServerKey;
 use crate::domain::clock::{Clock, OsEntropy};
 use crate::domain::{DomainError, Services};
 use crate::http::{self, AppState};
@@ -33,12 +40,91 @@ pub enum AppError {
 pub async fn services(cfg: Config, clock: Arc<dyn Clock>) -> Result<Arc<Services>, AppError> {
     let db = store::connect(&cfg.database_url).await?;
     store::migrate(&db).await?;
+    let key = ServerKey::load_or_create(&cfg.secret_key_file, &OsEntropy)?;
+    let delivery = delivery(&cfg)?;
     Ok(Arc::new(Services::new(
         db,
         Arc::new(cfg),
         clock,
         Arc::new(OsEntropy),
+        key,
+        delivery,
     )?))
+}
+
+/// Chooses a transport per channel: the configured one, else the development outbox in dev
+/// mode, else none (and the channel is not offered to patients).
+pub fn delivery(cfg: &Config) -> Result<Delivery, AppError> {
+    let dev = cfg.dev_mode.then(|| Arc::new(DevOutbox::default()));
+    let as_transport = |d: &Arc<DevOutbox>| -> Arc<dyn Transport> { d.clone() };
+    let email: Option<Arc<dyn Transport>> = match &cfg.smtp {
+        Some(smtp) => Some(Arc::new(
+            Smtp::new(smtp).map_err(|e| AppError::Wiring(format!("smtp: {e}")))?,
+        )),
+        None => dev.as_ref().map(as_transport),
+    };
+    let phone: Option<Arc<dyn Transport>> = match &cfg.twilio {
+        Some(tw) => Some(Arc::new(
+            TwilioTransport::new(tw).map_err(|e| AppError::Wiring(format!("twilio: {e}")))?,
+        )),
+        None => dev.as_ref().map(as_transport),
+    };
+    if email.is_none() {
+        tracing::warn!("no SMTP server configured (smtp.host): patients cannot reset by email");
+    }
+    if phone.is_none() {
+        tracing::warn!("Twilio is not configured (twilio.account_sid): patients cannot reset by text or call");
+    }
+    let uses_dev = cfg.dev_mode && (cfg.smtp.is_none() || cfg.twilio.is_none());
+    Ok(Delivery {
+        transports: Transports { email, phone },
+        wake: Default::default(),
+        dev: if uses_dev { dev } else { None },
+    })
+}
+
+/// The signed URL Twilio fetches a call's script from. The origin is the configured one
+/// (SECURITY.md R8), and the tag binds the URL to the one message.
+pub fn voice_url(services: &Services, outbox_id: i64) -> String {
+    format!(
+        "{}/twilio/voice/{outbox_id}?t={}",
+        services.cfg.public_url,
+        services.key.tag(&["voice", &outbox_id.to_string()])
+    )
+}
+
+/// The background workers: the recovery worker and the outbox dispatcher. They stop when
+/// `stop` is set to true.
+pub fn spawn_workers(services: Arc<Services>, stop: tokio::sync::watch::Receiver<bool>) {
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|v| *v).await;
+    };
+    let svc = services.clone();
+    let worker_stop = stopped(stop.clone());
+    tokio::spawn(async move {
+        tokio::pin!(worker_stop);
+        loop {
+            if let Err(e) = svc.process_recovery_requests().await {
+                tracing::warn!(error = %e, "recovery worker: will retry");
+            }
+            tokio::select! {
+                _ = &mut worker_stop => break,
+                _ = svc.recovery_wake.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            }
+        }
+    });
+    let svc = services.clone();
+    let dispatcher = Dispatcher {
+        db: services.db.clone(),
+        clock: services.clock.clone(),
+        entropy: services.entropy.clone(),
+        delivery: services.delivery.clone(),
+        max_attempts: services.cfg.delivery_max_attempts,
+        voice_url: Arc::new(move |id| voice_url(&svc, id)),
+        poll: Duration::from_secs(2),
+    };
+    tokio::spawn(dispatcher.run(stopped(stop)));
 }
 
 /// Binds the listener (so the caller knows the port before serving).
@@ -55,14 +141,18 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), AppError> {
     http::check_server_fns_registered().map_err(AppError::Wiring)?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    spawn_workers(services.clone(), stop_rx);
     let app = http::router(AppState::new(services));
-    axum::serve(
+    let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await
-    .map_err(AppError::Serve)
+    .map_err(AppError::Serve);
+    let _ = stop_tx.send(true);
+    served
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -7,6 +7,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use carekey_shared::IdentifierMode;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     #[error("configuration error: {key} = {value:?} ({source_name}) is not allowed: {allowed}")]
@@ -45,6 +47,81 @@ pub struct Config {
     pub password_min_length: usize,
     /// Take the client address from `X-Forwarded-For` (only behind a proxy you run).
     pub trust_forwarded_for: bool,
+    /// The server key for HMACs of codes and links: from `secret_key_file`, created on first
+    /// start if missing. Several instances must share the same file.
+    pub secret_key_file: PathBuf,
+    pub recovery: RecoveryConfig,
+    pub smtp: Option<SmtpConfig>,
+    pub twilio: Option<TwilioConfig>,
+    /// Attempts per message before it is marked failed.
+    pub delivery_max_attempts: u32,
+}
+
+/// A configured secret: shown as `***` in logs and debug output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecoveryConfig {
+    pub identifier: IdentifierMode,
+    pub security_question: bool,
+    /// SECURITY.md R4: code 10 min, link 60 min, staff-issued code 24 h.
+    pub code_ttl: Duration,
+    pub link_ttl: Duration,
+    pub staff_code_ttl: Duration,
+    pub resend_after: Duration,
+    pub limits: SendLimits,
+}
+
+/// SECURITY.md A2: sends per account, per destination, per client address, and all texts and
+/// calls together (a cost ceiling against SMS pumping).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendLimits {
+    pub account_per_hour: u32,
+    pub account_per_day: u32,
+    pub destination_per_hour: u32,
+    pub destination_per_day: u32,
+    pub ip_per_hour: u32,
+    pub phone_per_hour_global: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Plain connection upgraded with STARTTLS (port 587); refuses to send if the upgrade fails.
+    StartTls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a relay on the same host or in tests.
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub username: String,
+    pub password: Secret,
+    /// `Clinic name <portal@clinic.example>`
+    pub from: String,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TwilioConfig {
+    pub account_sid: String,
+    pub auth_token: Secret,
+    /// The clinic's Twilio number, E.164.
+    pub from: String,
+    /// ISO country codes whose numbers may receive texts and calls (SECURITY.md A3).
+    pub allowed_countries: Vec<String>,
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,7 +172,36 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("lockout.hard_lock_after", Some("20")),
     ("password.min_length", Some("15")),
     ("http.trust_forwarded_for", Some("false")),
+    ("secret_key_file", Some("")),
+    ("recovery.identifier", Some("either")),
+    ("recovery.security_question", Some("false")),
+    ("recovery.code_minutes", Some("10")),
+    ("recovery.link_minutes", Some("60")),
+    ("recovery.staff_code_hours", Some("24")),
+    ("recovery.resend_seconds", Some("60")),
+    ("limits.account_per_hour", Some("5")),
+    ("limits.account_per_day", Some("10")),
+    ("limits.destination_per_hour", Some("5")),
+    ("limits.destination_per_day", Some("10")),
+    ("limits.ip_per_hour", Some("30")),
+    ("limits.texts_and_calls_per_hour", Some("500")),
+    ("smtp.host", Some("")),
+    ("smtp.port", Some("587")),
+    ("smtp.tls", Some("starttls")),
+    ("smtp.username", Some("")),
+    ("smtp.password", Some("")),
+    ("smtp.from", Some("")),
+    ("smtp.timeout_seconds", Some("15")),
+    ("twilio.account_sid", Some("")),
+    ("twilio.auth_token", Some("")),
+    ("twilio.from", Some("")),
+    ("twilio.allowed_countries", Some("US")),
+    ("twilio.timeout_seconds", Some("10")),
+    ("delivery.max_attempts", Some("8")),
 ];
+
+/// Countries whose numbers CareKey knows how to check (see `domain::phone`).
+pub const KNOWN_COUNTRIES: &[&str] = &["US", "CA", "GB", "IE", "AU", "NZ"];
 
 /// The environment variable for a key: `session.idle_minutes` → `CAREKEY_SESSION_IDLE_MINUTES`.
 /// `database_url` also answers to the conventional `DATABASE_URL`.
@@ -280,6 +386,10 @@ fn build(raw: &Raw) -> Result<Config, ConfigError> {
             "more failures than lockout.threshold",
         ));
     }
+    let secret_key_file = match raw.get("secret_key_file").0.trim() {
+        "" => data_dir.join("secret.key"),
+        p => PathBuf::from(p),
+    };
     Ok(Config {
         bind,
         public_url,
@@ -297,7 +407,103 @@ fn build(raw: &Raw) -> Result<Config, ConfigError> {
         // 63B-4 §3.1.1.2 sets 15 as the floor for single-factor passwords; clinics may go higher.
         password_min_length: raw.ranged("password.min_length", 15, 64, "characters")? as usize,
         trust_forwarded_for: raw.bool("http.trust_forwarded_for")?,
+        secret_key_file,
+        recovery: recovery(raw)?,
+        smtp: smtp(raw)?,
+        twilio: twilio(raw)?,
+        delivery_max_attempts: raw.ranged("delivery.max_attempts", 1, 20, "attempts")? as u32,
     })
+}
+
+fn recovery(raw: &Raw) -> Result<RecoveryConfig, ConfigError> {
+    let identifier = IdentifierMode::parse(raw.get("recovery.identifier").0.trim())
+        .ok_or_else(|| raw.invalid("recovery.identifier", "username, email, either or both"))?;
+    let per = |key: &str| -> Result<u32, ConfigError> {
+        Ok(raw.ranged(key, 1, 100_000, "messages")? as u32)
+    };
+    Ok(RecoveryConfig {
+        identifier,
+        security_question: raw.bool("recovery.security_question")?,
+        code_ttl: Duration::from_secs(raw.ranged("recovery.code_minutes", 5, 15, "minutes")? * 60),
+        link_ttl: Duration::from_secs(raw.ranged("recovery.link_minutes", 15, 120, "minutes")? * 60),
+        staff_code_ttl: Duration::from_secs(
+            raw.ranged("recovery.staff_code_hours", 1, 72, "hours")? * 3600,
+        ),
+        resend_after: Duration::from_secs(raw.ranged("recovery.resend_seconds", 30, 600, "seconds")?),
+        limits: SendLimits {
+            account_per_hour: per("limits.account_per_hour")?,
+            account_per_day: per("limits.account_per_day")?,
+            destination_per_hour: per("limits.destination_per_hour")?,
+            destination_per_day: per("limits.destination_per_day")?,
+            ip_per_hour: per("limits.ip_per_hour")?,
+            phone_per_hour_global: per("limits.texts_and_calls_per_hour")?,
+        },
+    })
+}
+
+fn smtp(raw: &Raw) -> Result<Option<SmtpConfig>, ConfigError> {
+    let host = raw.get("smtp.host").0.trim().to_owned();
+    if host.is_empty() {
+        return Ok(None);
+    }
+    let tls = match raw.get("smtp.tls").0.trim().to_ascii_lowercase().as_str() {
+        "starttls" => SmtpTls::StartTls,
+        "tls" => SmtpTls::Tls,
+        "none" => SmtpTls::None,
+        _ => return Err(raw.invalid("smtp.tls", "starttls, tls or none")),
+    };
+    let from = raw.get("smtp.from").0.trim().to_owned();
+    if from.parse::<lettre::message::Mailbox>().is_err() {
+        return Err(raw.invalid(
+            "smtp.from",
+            "a sender address such as \"Hillside Clinic <portal@hillside.example>\" (required when smtp.host is set)",
+        ));
+    }
+    Ok(Some(SmtpConfig {
+        host,
+        port: raw.ranged("smtp.port", 1, 65535, "port")? as u16,
+        tls,
+        username: raw.get("smtp.username").0.trim().to_owned(),
+        password: Secret(raw.get("smtp.password").0),
+        from,
+        timeout: Duration::from_secs(raw.ranged("smtp.timeout_seconds", 1, 120, "seconds")?),
+    }))
+}
+
+fn twilio(raw: &Raw) -> Result<Option<TwilioConfig>, ConfigError> {
+    let sid = raw.get("twilio.account_sid").0.trim().to_owned();
+    let countries: Vec<String> = raw
+        .get("twilio.allowed_countries")
+        .0
+        .split(',')
+        .map(|c| c.trim().to_ascii_uppercase())
+        .filter(|c| !c.is_empty())
+        .collect();
+    let allowed = format!("a comma-separated list of {}", KNOWN_COUNTRIES.join(", "));
+    if countries.is_empty() || countries.iter().any(|c| !KNOWN_COUNTRIES.contains(&c.as_str())) {
+        return Err(raw.invalid("twilio.allowed_countries", &allowed));
+    }
+    if sid.is_empty() {
+        return Ok(None);
+    }
+    if !(sid.starts_with("AC") && sid.len() == 34 && sid[2..].chars().all(|c| c.is_ascii_hexdigit())) {
+        return Err(raw.invalid("twilio.account_sid", "an Account SID: AC followed by 32 hex digits"));
+    }
+    let token = raw.get("twilio.auth_token").0.trim().to_owned();
+    if token.is_empty() {
+        return Err(raw.invalid("twilio.auth_token", "the account's auth token (required with twilio.account_sid)"));
+    }
+    let from = raw.get("twilio.from").0.trim().to_owned();
+    if !(from.starts_with('+') && (8..=16).contains(&from.len()) && from[1..].chars().all(|c| c.is_ascii_digit())) {
+        return Err(raw.invalid("twilio.from", "the clinic's Twilio number in E.164 form, such as +15035550100"));
+    }
+    Ok(Some(TwilioConfig {
+        account_sid: sid,
+        auth_token: Secret(token),
+        from,
+        allowed_countries: countries,
+        timeout: Duration::from_secs(raw.ranged("twilio.timeout_seconds", 1, 60, "seconds")?),
+    }))
 }
 
 /// `https://portal.example.org` or `http://127.0.0.1:3000`, with no path, query or fragment,
@@ -434,6 +640,48 @@ mod tests {
             e.to_string().contains(&format!("(from {})", f.display())),
             "{e}"
         );
+    }
+
+    #[test]
+    fn recovery_defaults_match_security_numbers() {
+        let c = with_env(&[]).unwrap();
+        assert_eq!(c.recovery.code_ttl, Duration::from_secs(600));
+        assert_eq!(c.recovery.link_ttl, Duration::from_secs(3600));
+        assert_eq!(c.recovery.staff_code_ttl, Duration::from_secs(24 * 3600));
+        assert_eq!(c.recovery.identifier, IdentifierMode::Either);
+        assert_eq!(c.recovery.limits.account_per_hour, 5);
+        assert_eq!(c.recovery.limits.ip_per_hour, 30);
+        assert_eq!(c.recovery.limits.phone_per_hour_global, 500);
+        assert!(c.smtp.is_none() && c.twilio.is_none());
+        assert_eq!(c.secret_key_file, PathBuf::from("data/secret.key"));
+    }
+
+    #[test]
+    fn smtp_and_twilio_settings_are_checked_and_secrets_never_printed() {
+        let e = with_env(&[("CAREKEY_SMTP_HOST", "mail.example.org")]).unwrap_err();
+        assert!(e.to_string().contains("smtp.from"), "{e}");
+        let c = with_env(&[
+            ("CAREKEY_SMTP_HOST", "mail.example.org"),
+            ("CAREKEY_SMTP_FROM", "Hillside <portal@hillside.example>"),
+            ("CAREKEY_SMTP_PASSWORD", "hunter2-smtp"),
+            ("CAREKEY_TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef"),
+            ("CAREKEY_TWILIO_AUTH_TOKEN", "tok-secret-value"),
+            ("CAREKEY_TWILIO_FROM", "+15035550100"),
+        ])
+        .unwrap();
+        let smtp = c.smtp.as_ref().unwrap();
+        assert_eq!((smtp.port, smtp.tls), (587, SmtpTls::StartTls));
+        let printed = format!("{c:?}");
+        assert!(!printed.contains("hunter2-smtp") && !printed.contains("tok-secret-value"));
+        let e = with_env(&[("CAREKEY_TWILIO_ALLOWED_COUNTRIES", "US,XX")]).unwrap_err();
+        assert!(e.to_string().contains("twilio.allowed_countries"), "{e}");
+        let e = with_env(&[
+            ("CAREKEY_TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef"),
+            ("CAREKEY_TWILIO_AUTH_TOKEN", "t"),
+            ("CAREKEY_TWILIO_FROM", "5035550100"),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("twilio.from"), "{e}");
     }
 
     #[test]

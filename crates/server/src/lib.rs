@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod config;
+pub mod delivery;
 pub mod demo;
 pub mod domain;
 pub mod http;

@@ -52,6 +52,7 @@ pub struct ClinicInfo {
     /// The clinic's minimum password length, so the browser's hints match the server.
     pub password_min_length: usize,
     pub dev_mode: bool,
+    pub recovery: crate::recovery::RecoveryOptions,
 }
 
 /// The patient's portal home.

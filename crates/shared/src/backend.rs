@@ -5,7 +5,10 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
-use crate::{ApiError, ClinicInfo, HomeInfo, Portal, SessionInfo};
+use crate::{
+    ApiError, ClinicInfo, HomeInfo, LinkPreview, Portal, RecoveryAccepted, RecoveryChannel,
+    RecoveryIdentity, ResetGrant, SessionInfo, UsernameLookup,
+};
 
 /// Facts about the incoming request, gathered by the HTTP layer before the server function runs.
 #[derive(Debug, Clone)]
@@ -69,6 +72,32 @@ pub trait Backend: Send + Sync + 'static {
         new: String,
         repeat: String,
     ) -> Result<SessionInfo, ApiError>;
+    async fn request_reset(
+        &self,
+        ctx: &RequestCtx,
+        who: RecoveryIdentity,
+        channel: RecoveryChannel,
+    ) -> Result<RecoveryAccepted, ApiError>;
+    async fn verify_reset_code(
+        &self,
+        ctx: &RequestCtx,
+        who: RecoveryIdentity,
+        code: String,
+    ) -> Result<ResetGrant, ApiError>;
+    async fn preview_reset_link(&self, ctx: &RequestCtx, token: String)
+    -> Result<LinkPreview, ApiError>;
+    async fn redeem_reset_link(&self, ctx: &RequestCtx, token: String)
+    -> Result<ResetGrant, ApiError>;
+    async fn complete_reset(
+        &self,
+        ctx: &RequestCtx,
+        grant: String,
+        security_answer: Option<String>,
+        new: String,
+        repeat: String,
+    ) -> Result<(), ApiError>;
+    async fn request_username(&self, ctx: &RequestCtx, lookup: UsernameLookup)
+    -> Result<(), ApiError>;
 }
 
 pub type BackendHandle = Arc<dyn Backend>;

@@ -29,6 +29,13 @@ pub enum ApiError {
     PasswordRejected(Vec<PolicyIssue>),
     #[error("passwords do not match")]
     PasswordsDiffer,
+    /// A recovery code, link or grant was not accepted; the problem is specific only when the
+    /// secret matched one that was issued (see `CodeProblem`).
+    #[error("code not accepted: {0:?}")]
+    CodeRejected(crate::recovery::CodeProblem),
+    /// The answer to the account's security question was wrong (counts as a wrong guess).
+    #[error("security answer incorrect")]
+    SecurityAnswerIncorrect,
     /// Malformed or oversized input.
     #[error("invalid input: {0}")]
     InvalidInput(String),
@@ -52,6 +59,8 @@ impl ApiError {
             ApiError::CurrentPasswordIncorrect
             | ApiError::PasswordRejected(_)
             | ApiError::PasswordsDiffer
+            | ApiError::CodeRejected(_)
+            | ApiError::SecurityAnswerIncorrect
             | ApiError::InvalidInput(_) => 400,
             ApiError::Busy | ApiError::Unavailable => 503,
             ApiError::Transport(_) => 500,

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod error;
 pub mod policy;
+pub mod recovery;
 pub mod server_fns;
 
 #[cfg(feature = "ssr")]
@@ -12,3 +13,4 @@ pub mod backend;
 
 pub use api::*;
 pub use error::ApiError;
+pub use recovery::*;

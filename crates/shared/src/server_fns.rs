@@ -6,7 +6,10 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use crate::backend::context;
-use crate::{ApiError, ClinicInfo, HomeInfo, Portal, SessionInfo};
+use crate::{
+    ApiError, ClinicInfo, HomeInfo, LinkPreview, Portal, RecoveryAccepted, RecoveryChannel,
+    RecoveryIdentity, ResetGrant, SessionInfo, UsernameLookup,
+};
 
 #[server(prefix = "/api", endpoint = "portal_info")]
 pub async fn portal_info() -> Result<ClinicInfo, ApiError> {
@@ -52,6 +55,60 @@ pub async fn change_password(
     backend.change_password(&ctx, current, new, repeat).await
 }
 
+/// Forgot password, step 1. The answer is the same whether or not an account matches and
+/// whether or not it has the chosen channel on file (SECURITY.md E1, E2).
+#[server(prefix = "/api", endpoint = "request_reset")]
+pub async fn request_reset(
+    who: RecoveryIdentity,
+    channel: RecoveryChannel,
+) -> Result<RecoveryAccepted, ApiError> {
+    let (backend, ctx) = context()?;
+    backend.request_reset(&ctx, who, channel).await
+}
+
+/// Forgot password, step 2 by code: a valid code becomes a short-lived grant.
+#[server(prefix = "/api", endpoint = "verify_reset_code")]
+pub async fn verify_reset_code(who: RecoveryIdentity, code: String) -> Result<ResetGrant, ApiError> {
+    let (backend, ctx) = context()?;
+    backend.verify_reset_code(&ctx, who, code).await
+}
+
+/// What a reset link will do, without using it (SECURITY.md R7).
+#[server(prefix = "/api", endpoint = "preview_reset_link")]
+pub async fn preview_reset_link(token: String) -> Result<LinkPreview, ApiError> {
+    let (backend, ctx) = context()?;
+    backend.preview_reset_link(&ctx, token).await
+}
+
+/// The patient pressed "Continue" on a link's page: only this uses the link up.
+#[server(prefix = "/api", endpoint = "redeem_reset_link")]
+pub async fn redeem_reset_link(token: String) -> Result<ResetGrant, ApiError> {
+    let (backend, ctx) = context()?;
+    backend.redeem_reset_link(&ctx, token).await
+}
+
+/// Forgot password, last step: the new password (and the security answer, when asked).
+#[server(prefix = "/api", endpoint = "complete_reset")]
+pub async fn complete_reset(
+    grant: String,
+    security_answer: Option<String>,
+    new: String,
+    repeat: String,
+) -> Result<(), ApiError> {
+    let (backend, ctx) = context()?;
+    backend
+        .complete_reset(&ctx, grant, security_answer, new, repeat)
+        .await
+}
+
+/// Forgot username. Always the same answer; the username goes only to a contact on file
+/// (SECURITY.md R11).
+#[server(prefix = "/api", endpoint = "request_username")]
+pub async fn request_username(lookup: UsernameLookup) -> Result<(), ApiError> {
+    let (backend, ctx) = context()?;
+    backend.request_username(&ctx, lookup).await
+}
+
 /// Every endpoint above; the server checks at start-up that each one is registered.
 pub const ENDPOINTS: &[&str] = &[
     "/api/portal_info",
@@ -60,4 +117,10 @@ pub const ENDPOINTS: &[&str] = &[
     "/api/sign_out",
     "/api/home",
     "/api/change_password",
+    "/api/request_reset",
+    "/api/verify_reset_code",
+    "/api/preview_reset_link",
+    "/api/redeem_reset_link",
+    "/api/complete_reset",
+    "/api/request_username",
 ];

@@ -1,6 +1,6 @@
 //! Calm, plain-language text for every error the server can answer with.
 
-use carekey_shared::ApiError;
+use carekey_shared::{ApiError, CodeProblem};
 use carekey_shared::policy::PolicyIssue;
 
 use crate::i18n::{t, t_num};
@@ -16,6 +16,8 @@ pub fn error_text(e: &ApiError) -> String {
             issues.iter().map(policy_text).collect::<Vec<_>>().join(" ")
         }
         ApiError::PasswordsDiffer => t("error-passwords-differ"),
+        ApiError::CodeRejected(p) => code_problem_text(*p),
+        ApiError::SecurityAnswerIncorrect => t("error-security-answer"),
         ApiError::InvalidInput(_) => t("error-invalid-input"),
         ApiError::Busy => t("error-busy"),
         ApiError::Unavailable => t("error-unavailable"),
@@ -30,5 +32,15 @@ pub fn policy_text(issue: &PolicyIssue) -> String {
         PolicyIssue::RecentlyUsed => t("policy-recently-used"),
         PolicyIssue::TooSimilarToCurrent => t("policy-too-similar"),
         PolicyIssue::ContainsPersonalInfo => t("policy-personal-info"),
+    }
+}
+
+/// Why a code or link did not work, and what to do next.
+pub fn code_problem_text(p: CodeProblem) -> String {
+    match p {
+        CodeProblem::NotAccepted => t("code-not-accepted"),
+        CodeProblem::Expired => t("code-expired"),
+        CodeProblem::AlreadyUsed => t("code-used"),
+        CodeProblem::Replaced => t("code-replaced"),
     }
 }

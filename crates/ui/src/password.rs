@@ -107,21 +107,7 @@ pub fn ChangePasswordForm(
                 autocomplete="new-password"
                 describedby="password-hints"
             />
-            <ul id="password-hints" class="hints" aria-live="polite">
-                <Show
-                    when=move || !new.get().is_empty()
-                    fallback=|| view! { <li>{t("hint-start")}</li> }
-                >
-                    <For
-                        each=issues
-                        key=|i: &PolicyIssue| format!("{i:?}")
-                        children=|i: PolicyIssue| view! { <li class="unmet">{policy_text(&i)}</li> }
-                    />
-                    <Show when=move || issues().is_empty()>
-                        <li class="met">{t("hint-all-met")}</li>
-                    </Show>
-                </Show>
-            </ul>
+            <PasswordHints new=new issues=Signal::derive(issues) />
             <PasswordField
                 id="repeat-password"
                 label=t("change-repeat-password")
@@ -135,6 +121,30 @@ pub fn ChangePasswordForm(
                 {move || if busy.get() { t("saving") } else { t("change-save") }}
             </button>
         </form>
+    }
+}
+
+/// The live list of unmet rules under a new-password field (`id="password-hints"`, which the
+/// field names in `aria-describedby`). Polite, so a screen reader hears the change after a
+/// pause in typing, not at every key.
+#[component]
+pub fn PasswordHints(new: RwSignal<String>, issues: Signal<Vec<PolicyIssue>>) -> impl IntoView {
+    view! {
+        <ul id="password-hints" class="hints" aria-live="polite">
+            <Show
+                when=move || !new.get().is_empty()
+                fallback=|| view! { <li>{t("hint-start")}</li> }
+            >
+                <For
+                    each=move || issues.get()
+                    key=|i: &PolicyIssue| format!("{i:?}")
+                    children=|i: PolicyIssue| view! { <li class="unmet">{policy_text(&i)}</li> }
+                />
+                <Show when=move || issues.get().is_empty()>
+                    <li class="met">{t("hint-all-met")}</li>
+                </Show>
+            </Show>
+        </ul>
     }
 }
 

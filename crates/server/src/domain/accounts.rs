@@ -245,53 +245,16 @@ impl Services {
             return Err(DomainError::CurrentPasswordIncorrect);
         }
         let normalized = carekey_shared::policy::normalize(new);
-        // Not the current password, nor one of the last five.
-        let mut previous: Vec<String> = stored.iter().map(|c| c.phc.clone()).collect();
-        previous.extend(
-            password_history::Entity::find()
-                .filter(password_history::Column::AccountId.eq(acct.id))
-                .order_by_desc(password_history::Column::CreatedAt)
-                .limit(HISTORY_DEPTH - 1)
-                .all(&self.db)
-                .await?
-                .into_iter()
-                .map(|h| h.phc),
-        );
-        for phc in previous {
-            if self.hasher.verify(normalized.clone(), Some(phc)).await?.ok {
-                return Err(DomainError::PasswordRejected(vec![
-                    carekey_shared::policy::PolicyIssue::RecentlyUsed,
-                ]));
-            }
+        if self.recently_used(acct.id, stored.as_ref(), &normalized).await? {
+            return Err(DomainError::PasswordRejected(vec![
+                carekey_shared::policy::PolicyIssue::RecentlyUsed,
+            ]));
         }
         let phc = self.hasher.hash(normalized).await?;
         let now = self.now();
+        let contacts = self.contacts_of(&self.db, &acct).await?;
         let txn = self.db.begin().await?;
-        if let Some(old) = stored {
-            password_history::ActiveModel {
-                account_id: Set(acct.id),
-                phc: Set(old.phc),
-                created_at: Set(old.created_at),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
-            password_credential::ActiveModel {
-                account_id: Set(acct.id),
-                phc: Set(phc),
-                created_at: Set(now),
-            }
-            .update(&txn)
-            .await?;
-        } else {
-            password_credential::ActiveModel {
-                account_id: Set(acct.id),
-                phc: Set(phc),
-                created_at: Set(now),
-            }
-            .insert(&txn)
-            .await?;
-        }
+        store_password(&txn, acct.id, stored, phc, now).await?;
         let mut am: account::ActiveModel = acct.clone().into();
         am.must_change_password = Set(false);
         am.updated_at = Set(now);
@@ -305,6 +268,11 @@ impl Services {
             now,
         )
         .await?;
+        // Any password change makes outstanding codes and links useless (SECURITY.md R5), and
+        // every contact on file hears about it (R9).
+        super::challenges::supersede(&txn, acct.id, super::challenges::OUTSTANDING, now).await?;
+        self.enqueue_password_notices(&txn, &acct, &contacts, "changed", now)
+            .await?;
         audit::append(
             &txn,
             now,
@@ -317,8 +285,67 @@ impl Services {
         )
         .await?;
         txn.commit().await?;
+        self.delivery.kick();
         Ok(self.session_info(&acct, &authed.session, now))
     }
+}
+
+impl Services {
+    /// Whether `normalized` is the current password or one of the last `HISTORY_DEPTH - 1`
+    /// before it (SECURITY.md P5).
+    pub(crate) async fn recently_used(
+        &self,
+        account_id: i64,
+        stored: Option<&password_credential::Model>,
+        normalized: &str,
+    ) -> Result<bool, DomainError> {
+        let mut previous: Vec<String> = stored.iter().map(|c| c.phc.clone()).collect();
+        previous.extend(
+            password_history::Entity::find()
+                .filter(password_history::Column::AccountId.eq(account_id))
+                .order_by_desc(password_history::Column::CreatedAt)
+                .limit(HISTORY_DEPTH - 1)
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(|h| h.phc),
+        );
+        for phc in previous {
+            if self.hasher.verify(normalized.to_owned(), Some(phc)).await?.ok {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}
+
+/// Replaces the account's password hash, keeping the old one in the history.
+pub(crate) async fn store_password<C: ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+    stored: Option<password_credential::Model>,
+    phc: String,
+    now: i64,
+) -> Result<(), DomainError> {
+    let fresh = password_credential::ActiveModel {
+        account_id: Set(account_id),
+        phc: Set(phc),
+        created_at: Set(now),
+    };
+    if let Some(old) = stored {
+        password_history::ActiveModel {
+            account_id: Set(account_id),
+            phc: Set(old.phc),
+            created_at: Set(old.created_at),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+        fresh.update(db).await?;
+    } else {
+        fresh.insert(db).await?;
+    }
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -3,9 +3,14 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod challenges;
 pub mod clock;
 pub mod hashing;
+pub mod limits;
 pub mod lockout;
+pub mod phone;
+pub mod recovery;
+pub mod secrets;
 pub mod sessions;
 pub mod signin;
 
@@ -17,6 +22,10 @@ use sea_orm::{DatabaseConnection, DbErr};
 use crate::config::Config;
 use clock::{Clock, Entropy};
 use hashing::Hasher;
+use secrets::ServerKey;
+use tokio::sync::Notify;
+
+use crate::delivery::Delivery;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DomainError {
@@ -36,6 +45,10 @@ pub enum DomainError {
     PasswordsDiffer,
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    #[error("recovery code, link or grant not accepted: {0:?}")]
+    CodeRejected(carekey_shared::CodeProblem),
+    #[error("security answer incorrect")]
+    SecurityAnswerIncorrect,
     #[error("username already taken")]
     UsernameTaken,
     #[error("too many hashing requests waiting")]
@@ -62,6 +75,11 @@ pub struct Services {
     pub clock: Arc<dyn Clock>,
     pub entropy: Arc<dyn Entropy>,
     pub hasher: Hasher,
+    /// The key for every stored HMAC (codes, links, grants).
+    pub key: ServerKey,
+    pub delivery: Delivery,
+    /// Wakes the recovery worker when a request has been queued.
+    pub recovery_wake: Arc<Notify>,
 }
 
 impl Services {
@@ -70,6 +88,8 @@ impl Services {
         cfg: Arc<Config>,
         clock: Arc<dyn Clock>,
         entropy: Arc<dyn Entropy>,
+        key: ServerKey,
+        delivery: Delivery,
     ) -> Result<Self, DomainError> {
         Ok(Self {
             db,
@@ -77,6 +97,9 @@ impl Services {
             clock,
             entropy,
             hasher: Hasher::new()?,
+            key,
+            delivery,
+            recovery_wake: Arc::new(Notify::new()),
         })
     }
 

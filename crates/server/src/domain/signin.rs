@@ -70,21 +70,30 @@ impl Services {
         &self,
         identifier: &str,
     ) -> Result<Option<account::Model>, DomainError> {
-        let norm = identifier.trim().to_lowercase();
-        let by_name = account::Entity::find()
-            .filter(account::Column::UsernameLower.eq(norm.clone()))
+        let by_name = self.find_by_username(identifier).await?;
+        let by_email = self.find_by_email(identifier).await?;
+        Ok(by_name.or(by_email))
+    }
+
+    pub async fn find_by_username(
+        &self,
+        username: &str,
+    ) -> Result<Option<account::Model>, DomainError> {
+        Ok(account::Entity::find()
+            .filter(account::Column::UsernameLower.eq(username.trim().to_lowercase()))
             .one(&self.db)
-            .await?;
+            .await?)
+    }
+
+    /// The one account an email address is on file for. A family often shares one address; an
+    /// email that matches several accounts identifies none of them, and the person must use
+    /// their username.
+    pub async fn find_by_email(&self, email: &str) -> Result<Option<account::Model>, DomainError> {
         let emails = contact::Entity::find()
             .filter(contact::Column::Kind.eq("email"))
-            .filter(contact::Column::ValueNorm.eq(norm))
+            .filter(contact::Column::ValueNorm.eq(email.trim().to_lowercase()))
             .all(&self.db)
             .await?;
-        if by_name.is_some() {
-            return Ok(by_name);
-        }
-        // A family often shares one address; an email that matches several accounts identifies
-        // none of them, and the person must use their username.
         let mut found: Vec<account::Model> = vec![];
         for c in emails {
             let a = if let Some(id) = c.account_id {

@@ -5,7 +5,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use carekey_shared::backend::{Backend, RequestCtx};
-use carekey_shared::{ApiError, ClinicInfo, HomeInfo, Portal, SessionInfo};
+use carekey_shared::{
+    ApiError, ClinicInfo, HomeInfo, LinkPreview, Portal, RecoveryAccepted, RecoveryChannel,
+    RecoveryIdentity, ResetGrant, SessionInfo, UsernameLookup,
+};
 
 use super::cookies;
 use crate::domain::{ClientMeta, DomainError, Services};
@@ -33,6 +36,8 @@ impl From<DomainError> for ApiError {
             DomainError::PasswordsDiffer => ApiError::PasswordsDiffer,
             DomainError::InvalidInput(m) => ApiError::InvalidInput(m),
             DomainError::UsernameTaken => ApiError::InvalidInput("username taken".into()),
+            DomainError::CodeRejected(p) => ApiError::CodeRejected(p),
+            DomainError::SecurityAnswerIncorrect => ApiError::SecurityAnswerIncorrect,
             DomainError::Busy => ApiError::Busy,
             DomainError::Database(err) => {
                 tracing::error!(%err, "database error");
@@ -57,6 +62,7 @@ impl Backend for Api {
             idle_warning_secs: c.session_warning.as_secs(),
             password_min_length: c.password_min_length,
             dev_mode: c.dev_mode,
+            recovery: self.services.recovery_options(),
         }
     }
 
@@ -114,5 +120,73 @@ impl Backend for Api {
                 &meta(ctx),
             )
             .await?)
+    }
+
+    async fn request_reset(
+        &self,
+        ctx: &RequestCtx,
+        who: RecoveryIdentity,
+        channel: RecoveryChannel,
+    ) -> Result<RecoveryAccepted, ApiError> {
+        Ok(self
+            .services
+            .request_reset(who, channel, &meta(ctx))
+            .await?)
+    }
+
+    async fn verify_reset_code(
+        &self,
+        ctx: &RequestCtx,
+        who: RecoveryIdentity,
+        code: String,
+    ) -> Result<ResetGrant, ApiError> {
+        Ok(self
+            .services
+            .verify_reset_code(who, &code, &meta(ctx))
+            .await?)
+    }
+
+    async fn preview_reset_link(
+        &self,
+        ctx: &RequestCtx,
+        token: String,
+    ) -> Result<LinkPreview, ApiError> {
+        Ok(self
+            .services
+            .preview_reset_link(&token, &meta(ctx))
+            .await?)
+    }
+
+    async fn redeem_reset_link(
+        &self,
+        ctx: &RequestCtx,
+        token: String,
+    ) -> Result<ResetGrant, ApiError> {
+        Ok(self
+            .services
+            .redeem_reset_link(&token, &meta(ctx))
+            .await?)
+    }
+
+    async fn complete_reset(
+        &self,
+        ctx: &RequestCtx,
+        grant: String,
+        security_answer: Option<String>,
+        new: String,
+        repeat: String,
+    ) -> Result<(), ApiError> {
+        Ok(self
+            .services
+            .complete_reset(&grant, security_answer.as_deref(), &new, &repeat, &meta(ctx))
+            .await?)
+    }
+
+    async fn request_username(
+        &self,
+        ctx: &RequestCtx,
+        lookup: UsernameLookup,
+    ) -> Result<(), ApiError> {
+        Ok(self.services.request_username(lookup, &meta(ctx)).await?)
     }
 }

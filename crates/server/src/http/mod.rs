@@ -4,6 +4,7 @@
 pub mod api;
 pub mod cookies;
 pub mod guard;
+pub mod outside;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -67,6 +68,12 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route(
+            "/twilio/voice/{id}",
+            post(outside::twilio_voice).layer(DefaultBodyLimit::max(API_BODY_LIMIT)),
+        )
+        .route("/dev/outbox", get(outside::dev_outbox))
+        .route("/dev/outbox.json", get(outside::dev_outbox_json))
         .nest_service("/staff", spa(&dist.join("staff")))
         .fallback_service(spa(&dist.join("patient")))
         .layer(middleware::from_fn_with_state(

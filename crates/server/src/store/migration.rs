@@ -9,7 +9,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Initial)]
+        vec![Box::new(M0001Initial), Box::new(M0002RecoveryRequests)]
     }
 }
 
@@ -302,5 +302,46 @@ impl MigrationTrait for M0001Initial {
                 .await?;
         }
         Ok(())
+    }
+}
+
+/// Forgot-password and forgot-username requests waiting for the recovery worker. The request
+/// handler only inserts here, so its work and timing are the same whether or not the
+/// identifier names an account (SECURITY.md E2); the worker decides and sends. A row holds what
+/// the visitor typed only until the worker has handled it.
+struct M0002RecoveryRequests;
+
+impl MigrationName for M0002RecoveryRequests {
+    fn name(&self) -> &str {
+        "m0002_recovery_requests"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0002RecoveryRequests {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            table("recovery_requests")
+                .col(big_pk_auto("id"))
+                .col(string("kind"))
+                .col(text("payload"))
+                .col(string("reference"))
+                .col(string("ip"))
+                .col(text("user_agent"))
+                .col(big_integer_null("lease_until"))
+                .col(big_integer("created_at"))
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(
+            Table::drop()
+                .table("recovery_requests")
+                .if_exists()
+                .to_owned(),
+        )
+        .await
     }
 }

@@ -10,5 +10,6 @@ pub mod password_credential;
 pub mod password_history;
 pub mod patient;
 pub mod rate_limit;
+pub mod recovery_request;
 pub mod security_question;
 pub mod session;

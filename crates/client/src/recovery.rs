@@ -1,0 +1,681 @@
+//! Forgot password (email link, email code, text, call), the link landing page, and forgot
+//! username.
+//!
+//! Until a code or link is proved, every page says the same thing whoever typed what: "if an
+//! account matches and has … on file, we sent it there" (SECURITY.md E1). Masked contacts
+//! appear only after the proof.
+
+use carekey_shared::policy::{DEFAULT_MIN_CHARS, PasswordPolicy, PolicyContext};
+use carekey_shared::server_fns;
+use carekey_shared::{
+    ApiError, IdentifierMode, LinkPreview, RecoveryAccepted, RecoveryChannel, RecoveryIdentity,
+    ResetGrant, UsernameLookup, normalize_code,
+};
+use carekey_ui::errors::error_text;
+use carekey_ui::fields::{Alert, PasswordField, TextField};
+use carekey_ui::page::PageHeading;
+use carekey_ui::password::PasswordHints;
+use carekey_ui::session::use_session;
+use carekey_ui::{t, t_args};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+#[derive(Clone, PartialEq)]
+enum Step {
+    Identify,
+    Sent(RecoveryAccepted),
+    NewPassword(ResetGrant),
+    Done,
+}
+
+fn channel_label(c: RecoveryChannel) -> String {
+    t(match c {
+        RecoveryChannel::EmailLink => "recover-channel-email-link",
+        RecoveryChannel::EmailCode => "recover-channel-email-code",
+        RecoveryChannel::Sms => "recover-channel-sms",
+        RecoveryChannel::Voice => "recover-channel-voice",
+    })
+}
+
+fn aria_busy(busy: RwSignal<bool>) -> impl Fn() -> &'static str + Copy {
+    move || if busy.get() { "true" } else { "false" }
+}
+
+/// Tips from the clinic's own help text, for when nothing arrives.
+#[component]
+fn NothingArrived() -> impl IntoView {
+    let session = use_session();
+    let phone = move || session.clinic_phone();
+    let name = move || {
+        session
+            .portal
+            .get()
+            .map(|p| p.clinic_name)
+            .unwrap_or_default()
+    };
+    view! {
+        <h2>{t("recover-nothing-arrived")}</h2>
+        <ul>
+            <li>{t("tip-spam")}</li>
+            <li>{t("tip-original-email")}</li>
+            <li>{t("tip-expiry")}</li>
+            <li>{t("tip-official-page")}</li>
+            <li>
+                {move || if phone().is_empty() {
+                    t_args("tip-call-clinic", &[("clinic", name())])
+                } else {
+                    t_args("tip-call-clinic-phone", &[("clinic", name()), ("phone", phone())])
+                }}
+            </li>
+        </ul>
+    }
+}
+
+#[component]
+pub fn ForgotPasswordPage() -> impl IntoView {
+    let step = RwSignal::new(Step::Identify);
+    let identifier = RwSignal::new(String::new());
+    let email = RwSignal::new(String::new());
+    let channel = RwSignal::new(None::<RecoveryChannel>);
+    let who = move || RecoveryIdentity {
+        identifier: identifier.get_untracked(),
+        email: email.get_untracked(),
+    };
+    view! {
+        <section class="card">
+            {move || match step.get() {
+                Step::Identify => view! {
+                    <IdentifyStep identifier email channel on_sent=Callback::new(move |a| step.set(Step::Sent(a))) />
+                }.into_any(),
+                Step::Sent(accepted) => view! {
+                    <SentStep
+                        accepted
+                        who=Signal::derive(who)
+                        on_grant=Callback::new(move |g| step.set(Step::NewPassword(g)))
+                        on_restart=Callback::new(move |_| step.set(Step::Identify))
+                    />
+                }.into_any(),
+                Step::NewPassword(grant) => view! {
+                    <NewPasswordStep
+                        grant
+                        known_words=Signal::derive(move || vec![identifier.get(), email.get()])
+                        on_done=Callback::new(move |_| step.set(Step::Done))
+                    />
+                }.into_any(),
+                Step::Done => view! { <DoneStep /> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn IdentifyStep(
+    identifier: RwSignal<String>,
+    email: RwSignal<String>,
+    channel: RwSignal<Option<RecoveryChannel>>,
+    on_sent: Callback<RecoveryAccepted>,
+) -> impl IntoView {
+    let session = use_session();
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let options = move || session.portal.get().map(|p| p.recovery);
+    let mode = move || options().map_or(IdentifierMode::Either, |o| o.identifier);
+    let channels = move || options().map(|o| o.channels).unwrap_or_default();
+    // The first channel on offer is chosen unless the patient picks another.
+    let chosen = move || channel.get().or_else(|| channels().first().copied());
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        let both = mode() == IdentifierMode::Both;
+        if identifier.get_untracked().trim().is_empty()
+            || (both && email.get_untracked().trim().is_empty())
+        {
+            error.set(Some(t(match mode() {
+                IdentifierMode::Username => "recover-missing-username",
+                IdentifierMode::Email => "recover-missing-email",
+                IdentifierMode::Either => "recover-missing-identifier",
+                IdentifierMode::Both => "recover-missing-both",
+            })));
+            return;
+        }
+        let Some(c) = chosen() else { return };
+        busy.set(true);
+        error.set(None);
+        let who = RecoveryIdentity {
+            identifier: identifier.get_untracked().trim().to_owned(),
+            email: email.get_untracked().trim().to_owned(),
+        };
+        spawn_local(async move {
+            let r = server_fns::request_reset(who, c).await;
+            busy.set(false);
+            match r {
+                Ok(a) => on_sent.run(a),
+                Err(e) => error.set(Some(error_text(&e))),
+            }
+        });
+    };
+
+    let first = move || match mode() {
+        IdentifierMode::Username | IdentifierMode::Both => {
+            (t("recover-username"), "text", "username")
+        }
+        IdentifierMode::Email => (t("recover-email"), "email", "email"),
+        IdentifierMode::Either => (t("sign-in-identifier"), "text", "username"),
+    };
+    view! {
+        <PageHeading text=t("forgot-title") />
+        <p>{t("recover-intro")}</p>
+        <Show
+            when=move || options().is_some()
+            fallback=|| view! { <p role="status">{t("loading")}</p> }
+        >
+            <Show
+                when=move || !channels().is_empty()
+                fallback=|| view! { <p>{t("forgot-call-clinic")}</p> }
+            >
+                <form class="stack" on:submit=submit novalidate>
+                    <Alert message=error id="recover-error" />
+                    <TextField
+                        id="recover-identifier"
+                        label=first().0
+                        value=identifier
+                        autocomplete=first().2
+                        input_type=first().1
+                        inputmode=if first().1 == "email" { "email" } else { "text" }
+                    />
+                    <Show when=move || mode() == IdentifierMode::Both>
+                        <TextField
+                            id="recover-email"
+                            label=t("recover-email")
+                            value=email
+                            autocomplete="email"
+                            input_type="email"
+                            inputmode="email"
+                        />
+                    </Show>
+                    <fieldset class="choices">
+                        <legend>{t("recover-how")}</legend>
+                        <p class="hint" id="recover-how-hint">{t("recover-how-hint")}</p>
+                        <For
+                            each=channels
+                            key=|c| *c
+                            children=move |c: RecoveryChannel| {
+                                let id = format!("channel-{}", c.as_str());
+                                view! {
+                                    <div class="choice">
+                                        <input
+                                            type="radio"
+                                            name="channel"
+                                            id=id.clone()
+                                            aria-describedby="recover-how-hint"
+                                            prop:checked=move || chosen() == Some(c)
+                                            on:change=move |_| channel.set(Some(c))
+                                        />
+                                        <label for=id>{channel_label(c)}</label>
+                                    </div>
+                                }
+                            }
+                        />
+                    </fieldset>
+                    <button type="submit" class="primary" aria-disabled=aria_busy(busy)>
+                        {move || if busy.get() { t("sending") } else { t("recover-send") }}
+                    </button>
+                </form>
+            </Show>
+        </Show>
+        <p><a href="/forgot-username">{t("recover-forgot-username-link")}</a></p>
+        <p><a href="/">{t("back-sign-in")}</a></p>
+    }
+}
+
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+#[component]
+fn SentStep(
+    accepted: RecoveryAccepted,
+    who: Signal<RecoveryIdentity>,
+    on_grant: Callback<ResetGrant>,
+    on_restart: Callback<()>,
+) -> impl IntoView {
+    let current = RwSignal::new(accepted);
+    let code = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let status = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let resend_at = RwSignal::new(now_ms() + current.get_untracked().resend_after_secs as f64 * 1000.0);
+    let tick = RwSignal::new(now_ms());
+    if let Ok(handle) = set_interval_with_handle(
+        move || tick.set(now_ms()),
+        std::time::Duration::from_secs(1),
+    ) {
+        on_cleanup(move || handle.clear());
+    }
+    let wait_secs = move || ((resend_at.get() - tick.get()) / 1000.0).ceil().max(0.0) as u64;
+    let channel = move || current.get().channel;
+    let minutes = move || current.get().expires_in_secs.div_ceil(60).to_string();
+    let reference = move || current.get().reference;
+
+    let heading = match channel() {
+        RecoveryChannel::EmailLink | RecoveryChannel::EmailCode => t("recover-check-email"),
+        RecoveryChannel::Sms => t("recover-check-texts"),
+        RecoveryChannel::Voice => t("recover-check-calls"),
+    };
+    let sent_text = move || {
+        let id = match channel() {
+            RecoveryChannel::EmailLink => "recover-sent-email-link",
+            RecoveryChannel::EmailCode => "recover-sent-email-code",
+            RecoveryChannel::Sms => "recover-sent-sms",
+            RecoveryChannel::Voice => "recover-sent-voice",
+        };
+        t_args(id, &[("minutes", minutes())])
+    };
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        let Some(c) = normalize_code(&code.get_untracked()) else {
+            error.set(Some(t("recover-code-format")));
+            return;
+        };
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            let r = server_fns::verify_reset_code(who.get_untracked(), c).await;
+            busy.set(false);
+            match r {
+                Ok(g) => on_grant.run(g),
+                Err(e) => {
+                    let msg = match &e {
+                        ApiError::CodeRejected(_) => format!(
+                            "{} {}",
+                            error_text(&e),
+                            t_args("recover-newest-reference", &[("reference", reference())])
+                        ),
+                        _ => error_text(&e),
+                    };
+                    error.set(Some(msg));
+                }
+            }
+        });
+    };
+    let resend = move |_| {
+        if busy.get_untracked() || wait_secs() > 0 {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let c = channel();
+        spawn_local(async move {
+            let r = server_fns::request_reset(who.get_untracked(), c).await;
+            busy.set(false);
+            match r {
+                Ok(a) => {
+                    resend_at.set(now_ms() + a.resend_after_secs as f64 * 1000.0);
+                    status.set(Some(t_args("recover-resent", &[("reference", a.reference.clone())])));
+                    code.set(String::new());
+                    current.set(a);
+                }
+                Err(e) => error.set(Some(error_text(&e))),
+            }
+        });
+    };
+
+    view! {
+        <PageHeading text=heading />
+        <p>{sent_text}</p>
+        <p>{move || t_args("recover-reference", &[("reference", reference())])}</p>
+        <div role="status" class="notice" class:empty=move || status.get().is_none()>{move || status.get()}</div>
+        <Show when=move || channel().sends_code()>
+            <form class="stack" on:submit=submit novalidate>
+                <Alert message=error id="code-error" />
+                <TextField
+                    id="recover-code"
+                    label=t("recover-code")
+                    value=code
+                    autocomplete="one-time-code"
+                    inputmode="numeric"
+                    hint=t("recover-code-hint")
+                />
+                <button type="submit" class="primary" aria-disabled=aria_busy(busy)>
+                    {move || if busy.get() { t("checking") } else { t("recover-continue") }}
+                </button>
+            </form>
+        </Show>
+        <Show when=move || !channel().sends_code()>
+            <Alert message=error id="code-error" />
+        </Show>
+        <p>
+            <button
+                type="button"
+                on:click=resend
+                aria-disabled={move || if wait_secs() > 0 || busy.get() { "true" } else { "false" }}
+            >
+                {move || if channel().sends_code() { t("recover-resend-code") } else { t("recover-resend-link") }}
+            </button>
+            <span class="field-note" aria-live="off">
+                {move || (wait_secs() > 0).then(|| t_args("recover-resend-wait", &[("seconds", wait_secs().to_string())]))}
+            </span>
+        </p>
+        <p><button type="button" class="link" on:click=move |_| on_restart.run(())>{t("recover-another-way")}</button></p>
+        <NothingArrived />
+    }
+}
+
+#[component]
+fn NewPasswordStep(
+    grant: ResetGrant,
+    known_words: Signal<Vec<String>>,
+    on_done: Callback<()>,
+) -> impl IntoView {
+    let session = use_session();
+    let new = RwSignal::new(String::new());
+    let repeat = RwSignal::new(String::new());
+    let answer = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let policy = move || PasswordPolicy {
+        min_chars: session
+            .portal
+            .get()
+            .map_or(DEFAULT_MIN_CHARS, |p| p.password_min_length),
+    };
+    let context = move || PolicyContext {
+        words: known_words
+            .get()
+            .into_iter()
+            .chain(session.portal.get().map(|p| p.clinic_name))
+            .filter(|w| !w.is_empty())
+            .collect(),
+        current: None,
+    };
+    let issues = move || {
+        let n = new.get();
+        if n.is_empty() {
+            vec![]
+        } else {
+            policy().check_with(&n, &context())
+        }
+    };
+    let mismatch = move || !repeat.get().is_empty() && repeat.get() != new.get();
+    let question = grant.security_question.clone();
+    let has_question = question.is_some();
+    let token = grant.grant.clone();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        if new.get_untracked() != repeat.get_untracked() {
+            error.set(Some(t("error-passwords-differ")));
+            return;
+        }
+        let found = policy().check_with(&new.get_untracked(), &context());
+        if !found.is_empty() {
+            error.set(Some(error_text(&ApiError::PasswordRejected(found))));
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let token = token.clone();
+        let a = has_question.then(|| answer.get_untracked());
+        spawn_local(async move {
+            let r = server_fns::complete_reset(token, a, new.get_untracked(), repeat.get_untracked()).await;
+            busy.set(false);
+            match r {
+                Ok(()) => on_done.run(()),
+                Err(e) => error.set(Some(error_text(&e))),
+            }
+        });
+    };
+    view! {
+        <PageHeading text=t("recover-new-title") />
+        <p>{t_args("recover-confirmed", &[("contact", grant.masked_contact.clone())])}</p>
+        <form class="stack" on:submit=submit novalidate>
+            <Alert message=error id="reset-error" />
+            {question.map(|q| view! {
+                <TextField id="security-answer" label=q value=answer autocomplete="off" />
+            })}
+            <PasswordField
+                id="new-password"
+                label=t("change-new-password")
+                value=new
+                autocomplete="new-password"
+                describedby="password-hints"
+            />
+            <PasswordHints new=new issues=Signal::derive(issues) />
+            <PasswordField
+                id="repeat-password"
+                label=t("change-repeat-password")
+                value=repeat
+                autocomplete="new-password"
+            />
+            <Show when=mismatch>
+                <p class="field-note" role="status">{t("error-passwords-differ")}</p>
+            </Show>
+            <button type="submit" class="primary" aria-disabled=aria_busy(busy)>
+                {move || if busy.get() { t("saving") } else { t("recover-save") }}
+            </button>
+        </form>
+    }
+}
+
+#[component]
+fn DoneStep() -> impl IntoView {
+    view! {
+        <PageHeading text=t("recover-done-title") />
+        <p role="status" class="success">{t("recover-done-body")}</p>
+        <p><a href="/" class="button primary">{t("recover-done-sign-in")}</a></p>
+    }
+}
+
+#[derive(Clone, PartialEq)]
+enum LinkStep {
+    Checking,
+    Preview(LinkPreview),
+    Problem(String),
+    NewPassword(ResetGrant),
+    Done,
+}
+
+/// The token from `#t=…`, then removed from the address bar so it is not left in history or
+/// shown over the patient's shoulder.
+fn take_link_token() -> Option<String> {
+    let w = window();
+    let hash = w.location().hash().ok()?;
+    let token = hash.strip_prefix("#t=").map(str::to_owned)?;
+    if let Ok(history) = w.history() {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/reset"));
+    }
+    Some(token).filter(|t| !t.is_empty())
+}
+
+/// `/reset#t=…`: shows where the link was sent and a Continue button. Opening the page uses
+/// nothing (mail scanners open links); only Continue does (SECURITY.md R7).
+#[component]
+pub fn ResetLinkPage() -> impl IntoView {
+    let step = RwSignal::new(LinkStep::Checking);
+    let token = take_link_token();
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    match token.clone() {
+        None => step.set(LinkStep::Problem(t("code-not-accepted"))),
+        Some(tok) => spawn_local(async move {
+            match server_fns::preview_reset_link(tok).await {
+                Ok(p) => step.set(LinkStep::Preview(p)),
+                Err(e) => step.set(LinkStep::Problem(error_text(&e))),
+            }
+        }),
+    }
+    let token = StoredValue::new(token.unwrap_or_default());
+    let go = move |_| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        spawn_local(async move {
+            let r = server_fns::redeem_reset_link(token.get_value()).await;
+            busy.set(false);
+            match r {
+                Ok(g) => step.set(LinkStep::NewPassword(g)),
+                Err(e @ ApiError::CodeRejected(_)) => step.set(LinkStep::Problem(error_text(&e))),
+                Err(e) => error.set(Some(error_text(&e))),
+            }
+        });
+    };
+    view! {
+        <section class="card">
+            {move || match step.get() {
+                LinkStep::Checking => view! { <p role="status">{t("loading")}</p> }.into_any(),
+                LinkStep::Preview(p) => view! {
+                    <PageHeading text=t("recover-link-title") />
+                    <p>{t_args("recover-link-body", &[("contact", p.masked_contact.clone())])}</p>
+                    <Alert message=error id="link-error" />
+                    <button type="button" class="primary" on:click=go aria-disabled=aria_busy(busy)>
+                        {t("recover-continue")}
+                    </button>
+                }.into_any(),
+                LinkStep::Problem(msg) => view! {
+                    <PageHeading text=t("recover-link-problem-title") />
+                    <p>{msg}</p>
+                    <p><a href="/forgot-password" class="button primary">{t("recover-get-new")}</a></p>
+                    <NothingArrived />
+                }.into_any(),
+                LinkStep::NewPassword(g) => view! {
+                    <NewPasswordStep
+                        grant=g
+                        known_words=Signal::derive(Vec::new)
+                        on_done=Callback::new(move |_| step.set(LinkStep::Done))
+                    />
+                }.into_any(),
+                LinkStep::Done => view! { <DoneStep /> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum UsernameBy {
+    Contact,
+    Demographics,
+}
+
+/// Forgot username. The username is sent to the contact on file, never shown (SECURITY.md R11).
+#[component]
+pub fn ForgotUsernamePage() -> impl IntoView {
+    let by = RwSignal::new(UsernameBy::Contact);
+    let contact = RwSignal::new(String::new());
+    let first = RwSignal::new(String::new());
+    let last = RwSignal::new(String::new());
+    let dob = RwSignal::new(String::new());
+    let zip = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let sent = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        let lookup = match by.get_untracked() {
+            UsernameBy::Contact => UsernameLookup::Contact {
+                email_or_phone: contact.get_untracked().trim().to_owned(),
+            },
+            UsernameBy::Demographics => UsernameLookup::Demographics {
+                first_name: first.get_untracked().trim().to_owned(),
+                last_name: last.get_untracked().trim().to_owned(),
+                date_of_birth: dob.get_untracked().trim().to_owned(),
+                zip: zip.get_untracked().trim().to_owned(),
+            },
+        };
+        let missing = match &lookup {
+            UsernameLookup::Contact { email_or_phone } => email_or_phone.is_empty(),
+            UsernameLookup::Demographics {
+                first_name,
+                last_name,
+                date_of_birth,
+                zip,
+            } => first_name.is_empty() || last_name.is_empty() || date_of_birth.is_empty() || zip.is_empty(),
+        };
+        if missing {
+            error.set(Some(t("username-missing")));
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            let r = server_fns::request_username(lookup).await;
+            busy.set(false);
+            match r {
+                Ok(()) => sent.set(true),
+                Err(e) => error.set(Some(error_text(&e))),
+            }
+        });
+    };
+    let choice = move |value: UsernameBy, id: &'static str, label: String| {
+        view! {
+            <div class="choice">
+                <input
+                    type="radio"
+                    name="username-by"
+                    id=id
+                    prop:checked=move || by.get() == value
+                    on:change=move |_| by.set(value)
+                />
+                <label for=id>{label}</label>
+            </div>
+        }
+    };
+    view! {
+        <section class="card">
+            <Show
+                when=move || sent.get()
+                fallback=move || view! {
+                    <PageHeading text=t("username-title") />
+                    <p>{t("username-intro")}</p>
+                    <form class="stack" on:submit=submit novalidate>
+                        <Alert message=error id="username-error" />
+                        <fieldset class="choices">
+                            <legend>{t("username-how")}</legend>
+                            {choice(UsernameBy::Contact, "by-contact", t("username-by-contact"))}
+                            {choice(UsernameBy::Demographics, "by-demographics", t("username-by-demographics"))}
+                        </fieldset>
+                        <Show
+                            when=move || by.get() == UsernameBy::Contact
+                            fallback=move || view! {
+                                <TextField id="first-name" label=t("username-first-name") value=first autocomplete="given-name" />
+                                <TextField id="last-name" label=t("username-last-name") value=last autocomplete="family-name" />
+                                <TextField id="date-of-birth" label=t("username-dob") value=dob autocomplete="bday" input_type="date" />
+                                <TextField id="zip" label=t("username-zip") value=zip autocomplete="postal-code" inputmode="numeric" />
+                            }
+                        >
+                            <TextField
+                                id="contact"
+                                label=t("username-contact")
+                                value=contact
+                                autocomplete="email"
+                                hint=t("username-contact-hint")
+                            />
+                        </Show>
+                        <button type="submit" class="primary" aria-disabled=aria_busy(busy)>
+                            {move || if busy.get() { t("sending") } else { t("username-send") }}
+                        </button>
+                    </form>
+                    <p><a href="/forgot-password">{t("username-forgot-password-link")}</a></p>
+                    <p><a href="/">{t("back-sign-in")}</a></p>
+                }
+            >
+                <PageHeading text=t("username-sent-title") />
+                <p role="status">{t("username-sent-body")}</p>
+                <NothingArrived />
+                <p><a href="/" class="button primary">{t("back-sign-in")}</a></p>
+            </Show>
+        </section>
+    }
+}

@@ -1,0 +1,80 @@
+//! The development outbox: used for a channel when dev mode is on and no real transport is
+//! configured. Messages are kept in memory (the newest 200), listed at `/dev/outbox` and
+//! printed to the log. Never used outside dev mode: codes would be readable by anyone.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use serde::Serialize;
+
+use super::{Body, Outgoing, SendError, Transport};
+
+const KEEP: usize = 200;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DevMessage {
+    pub id: i64,
+    pub kind: String,
+    pub channel: &'static str,
+    pub to: String,
+    /// Subject for email; empty otherwise.
+    pub subject: String,
+    /// The text body, SMS text, or the voice script as spoken.
+    pub text: String,
+}
+
+#[derive(Default)]
+pub struct DevOutbox {
+    messages: Mutex<VecDeque<DevMessage>>,
+}
+
+impl DevOutbox {
+    /// Newest first.
+    pub fn list(&self) -> Vec<DevMessage> {
+        self.messages
+            .lock()
+            .map(|m| m.iter().rev().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+#[async_trait]
+impl Transport for DevOutbox {
+    fn name(&self) -> &'static str {
+        "development outbox"
+    }
+
+    async fn send(&self, msg: &Outgoing) -> Result<(), SendError> {
+        let (subject, text) = match &msg.body {
+            Body::Email { subject, text, .. } => (subject.clone(), text.clone()),
+            Body::Sms { text } => (String::new(), text.clone()),
+            b @ Body::Voice { .. } => (String::new(), b.voice_script().unwrap_or_default()),
+        };
+        let m = DevMessage {
+            id: msg.id,
+            kind: msg.kind.clone(),
+            channel: msg.body.channel(),
+            to: msg.destination.clone(),
+            subject,
+            text,
+        };
+        tracing::info!(
+            id = m.id,
+            channel = m.channel,
+            to = %m.to,
+            "development outbox (dev mode only):\n{}{}",
+            if m.subject.is_empty() { String::new() } else { format!("Subject: {}\n", m.subject) },
+            m.text
+        );
+        let mut q = self
+            .messages
+            .lock()
+            .map_err(|_| SendError::Temporary("development outbox lock poisoned".into()))?;
+        q.push_back(m);
+        while q.len() > KEEP {
+            q.pop_front();
+        }
+        Ok(())
+    }
+}

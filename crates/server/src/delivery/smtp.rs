@@ -1,0 +1,75 @@
+//! Email through an SMTP relay, with lettre. Text and HTML bodies; STARTTLS, TLS or (for a
+//! relay on the same host, or tests) none.
+
+use async_trait::async_trait;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use super::{Body, Outgoing, SendError, Transport};
+use crate::config::{SmtpConfig, SmtpTls};
+
+pub struct Smtp {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl Smtp {
+    pub fn new(cfg: &SmtpConfig) -> Result<Self, String> {
+        let builder = match cfg.tls {
+            SmtpTls::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&cfg.host)
+                .map_err(|e| e.to_string())?,
+            SmtpTls::Tls => {
+                AsyncSmtpTransport::<Tokio1Executor>::relay(&cfg.host).map_err(|e| e.to_string())?
+            }
+            SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&cfg.host),
+        };
+        let mut builder = builder.port(cfg.port).timeout(Some(cfg.timeout));
+        if !cfg.username.is_empty() {
+            builder = builder.credentials(Credentials::new(
+                cfg.username.clone(),
+                cfg.password.0.clone(),
+            ));
+        }
+        let from = cfg.from.parse::<Mailbox>().map_err(|e| e.to_string())?;
+        Ok(Self {
+            transport: builder.build(),
+            from,
+        })
+    }
+}
+
+#[async_trait]
+impl Transport for Smtp {
+    fn name(&self) -> &'static str {
+        "smtp"
+    }
+
+    async fn send(&self, msg: &Outgoing) -> Result<(), SendError> {
+        let Body::Email {
+            subject,
+            text,
+            html,
+        } = &msg.body
+        else {
+            return Err(SendError::Permanent("not an email".into()));
+        };
+        let to = msg
+            .destination
+            .parse::<Mailbox>()
+            .map_err(|e| SendError::Permanent(format!("address on file is not valid: {e}")))?;
+        let email = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .multipart(MultiPart::alternative_plain_html(text.clone(), html.clone()))
+            .map_err(|e| SendError::Permanent(format!("could not build the message: {e}")))?;
+        match self.transport.send(email).await {
+            Ok(_) => Ok(()),
+            // 5xx from the server: the address or message was refused for good.
+            Err(e) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
+            // 4xx, connection refused, TLS or timeout: the relay may be back later.
+            Err(e) => Err(SendError::Temporary(e.to_string())),
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! Issued codes, links and grants: storing, superseding and using them up.
+//!
+//! SECURITY.md R3–R6: the table holds only HMACs; a challenge is used by one conditional
+//! UPDATE (`consumed_at IS NULL AND superseded_at IS NULL AND expires_at > now AND attempts <
+//! 5`), so of any number of simultaneous submissions exactly one succeeds (F5).
+
+use std::time::Duration;
+
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+
+use super::secrets::ServerKey;
+use crate::store::entities::challenge::{self, Column};
+
+/// Wrong guesses one code survives (SECURITY.md R6); the sixth is refused even if right.
+pub const MAX_GUESSES: i32 = 5;
+/// Wrong guesses per account per day before recovery pauses for an hour (R6).
+pub const MAX_GUESSES_PER_DAY: u32 = 20;
+pub const PAUSE: Duration = Duration::from_secs(3600);
+/// How long a proved code or link leaves to choose the new password.
+pub const GRANT_TTL: Duration = Duration::from_secs(15 * 60);
+
+pub const RESET: &str = "reset";
+pub const STAFF_CODE: &str = "staff_code";
+pub const GRANT: &str = "grant";
+/// Everything a new request, a successful reset or any password change makes obsolete (R5).
+pub const OUTSTANDING: &[&str] = &[RESET, STAFF_CODE, GRANT];
+
+/// The HMAC stored for a typed code. The account and the reference are part of it, so the same
+/// eight digits issued to two people never collide in the unique index.
+pub fn code_tag(key: &ServerKey, account_id: i64, purpose: &str, reference: &str, code: &str) -> String {
+    key.tag(&["code", purpose, &account_id.to_string(), reference, code])
+}
+
+pub fn code_matches(key: &ServerKey, row: &challenge::Model, code: &str) -> bool {
+    key.verify(
+        &["code", &row.purpose, &row.account_id.to_string(), &row.reference, code],
+        &row.secret_hmac,
+    )
+}
+
+/// The HMAC stored for a link token or grant: 256 random bits are unique on their own.
+pub fn token_tag(key: &ServerKey, kind: &str, token: &str) -> String {
+    key.tag(&["token", kind, token])
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Active,
+    Expired,
+    Used,
+    Replaced,
+    /// Five wrong guesses: refused even with the right code.
+    Exhausted,
+}
+
+pub fn state(row: &challenge::Model, now: i64) -> State {
+    if row.consumed_at.is_some() {
+        State::Used
+    } else if row.superseded_at.is_some() {
+        State::Replaced
+    } else if row.expires_at <= now {
+        State::Expired
+    } else if row.attempts >= MAX_GUESSES {
+        State::Exhausted
+    } else {
+        State::Active
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewChallenge<'a> {
+    pub account_id: i64,
+    pub purpose: &'a str,
+    pub channel: &'a str,
+    pub contact_id: Option<i64>,
+    pub secret_hmac: String,
+    pub reference: &'a str,
+    pub ttl: Duration,
+    pub issued_by: Option<i64>,
+    pub checklist: Option<String>,
+}
+
+pub async fn insert<C: ConnectionTrait>(
+    db: &C,
+    n: NewChallenge<'_>,
+    now: i64,
+) -> Result<challenge::Model, DbErr> {
+    challenge::ActiveModel {
+        account_id: Set(n.account_id),
+        purpose: Set(n.purpose.to_owned()),
+        channel: Set(n.channel.to_owned()),
+        contact_id: Set(n.contact_id),
+        secret_hmac: Set(n.secret_hmac),
+        reference: Set(n.reference.to_owned()),
+        expires_at: Set(now + n.ttl.as_millis() as i64),
+        attempts: Set(0),
+        consumed_at: Set(None),
+        superseded_at: Set(None),
+        issued_by: Set(n.issued_by),
+        checklist: Set(n.checklist),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
+/// Marks every outstanding challenge of these purposes as replaced.
+pub async fn supersede<C: ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+    purposes: &[&str],
+    now: i64,
+) -> Result<u64, DbErr> {
+    Ok(challenge::Entity::update_many()
+        .col_expr(Column::SupersededAt, Expr::value(now))
+        .filter(Column::AccountId.eq(account_id))
+        .filter(Column::Purpose.is_in(purposes.iter().copied()))
+        .filter(Column::ConsumedAt.is_null())
+        .filter(Column::SupersededAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// Uses the challenge up; true only for the one caller whose UPDATE matched.
+pub async fn consume<C: ConnectionTrait>(db: &C, id: i64, now: i64) -> Result<bool, DbErr> {
+    let res = challenge::Entity::update_many()
+        .col_expr(Column::ConsumedAt, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .filter(Column::ConsumedAt.is_null())
+        .filter(Column::SupersededAt.is_null())
+        .filter(Column::ExpiresAt.gt(now))
+        .filter(Column::Attempts.lt(MAX_GUESSES))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Counts a wrong guess against every live code of the account (the guesser cannot know which
+/// one they aimed at). Runs for unknown accounts too, against an id that never exists, so the
+/// work does not depend on whether the account does.
+pub async fn count_wrong_guess<C: ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+    purposes: &[&str],
+    now: i64,
+) -> Result<(), DbErr> {
+    challenge::Entity::update_many()
+        .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
+        .filter(Column::AccountId.eq(account_id))
+        .filter(Column::Purpose.is_in(purposes.iter().copied()))
+        .filter(Column::ConsumedAt.is_null())
+        .filter(Column::SupersededAt.is_null())
+        .filter(Column::ExpiresAt.gt(now))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(expires_at: i64) -> challenge::Model {
+        challenge::Model {
+            id: 1,
+            account_id: 7,
+            purpose: RESET.into(),
+            channel: "sms".into(),
+            contact_id: None,
+            secret_hmac: String::new(),
+            reference: "K7QM".into(),
+            expires_at,
+            attempts: 0,
+            consumed_at: None,
+            superseded_at: None,
+            issued_by: None,
+            checklist: None,
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn ttl_edge_one_second_either_side() {
+        let ttl = 600_000;
+        let r = row(ttl);
+        assert_eq!(state(&r, ttl - 1_000), State::Active);
+        assert_eq!(state(&r, ttl), State::Expired);
+        assert_eq!(state(&r, ttl + 1_000), State::Expired);
+    }
+
+    #[test]
+    fn sixth_guess_is_refused_even_if_right() {
+        let mut r = row(600_000);
+        r.attempts = MAX_GUESSES - 1;
+        assert_eq!(state(&r, 0), State::Active);
+        r.attempts = MAX_GUESSES;
+        assert_eq!(state(&r, 0), State::Exhausted);
+    }
+
+    #[test]
+    fn used_and_replaced_outrank_expiry() {
+        let mut r = row(10);
+        r.consumed_at = Some(5);
+        assert_eq!(state(&r, 20), State::Used);
+        let mut r = row(10);
+        r.superseded_at = Some(5);
+        assert_eq!(state(&r, 20), State::Replaced);
+    }
+
+    #[test]
+    fn code_tags_bind_account_and_reference() {
+        let k = ServerKey::from_bytes([1; 32]);
+        let mut r = row(1);
+        r.secret_hmac = code_tag(&k, 7, RESET, "K7QM", "01234567");
+        assert!(code_matches(&k, &r, "01234567"));
+        assert!(!code_matches(&k, &r, "01234568"));
+        r.account_id = 8;
+        assert!(!code_matches(&k, &r, "01234567"));
+    }
+}

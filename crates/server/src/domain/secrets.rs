@@ -1,0 +1,243 @@
+//! Recovery secrets: how codes, link tokens and references are made, and the server key that
+//! turns them into what the database stores.
+//!
+//! SECURITY.md R1–R3: codes are 8 random digits and link tokens 256 random bits, both from the
+//! OS CSPRNG; the database holds only HMAC-SHA256 under a key that lives outside it, so a dump
+//! of the database opens nothing; comparisons are constant-time.
+
+use std::io::Write;
+use std::path::Path;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use super::DomainError;
+use super::clock::Entropy;
+use carekey_shared::CODE_DIGITS;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The key for every HMAC CareKey stores. 32 random bytes.
+#[derive(Clone)]
+pub struct ServerKey([u8; 32]);
+
+impl std::fmt::Debug for ServerKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServerKey(***)")
+    }
+}
+
+impl ServerKey {
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// Reads the key file (64 hex digits), creating it readable by this user only when it does
+    /// not exist yet. `create_new` means two instances starting together cannot both write one.
+    pub fn load_or_create(path: &Path, entropy: &dyn Entropy) -> Result<Self, DomainError> {
+        let fail = |what: &str, e: &dyn std::fmt::Display| {
+            DomainError::Internal(format!("secret key file {}: {what}: {e}", path.display()))
+        };
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                let bytes = hex::decode(text.trim()).map_err(|e| fail("not hex", &e))?;
+                let key: [u8; 32] = bytes
+                    .try_into()
+                    .map_err(|_| fail("wrong length", &"expected 64 hex digits"))?;
+                Ok(Self(key))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut key = [0u8; 32];
+                entropy.fill(&mut key).map_err(|e| fail("random", &e))?;
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| fail("create directory", &e))?;
+                }
+                let mut opts = std::fs::OpenOptions::new();
+                opts.write(true).create_new(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+                match opts.open(path) {
+                    Ok(mut f) => {
+                        f.write_all(hex::encode(key).as_bytes())
+                            .and_then(|_| f.sync_all())
+                            .map_err(|e| fail("write", &e))?;
+                        tracing::info!(path = %path.display(), "created a new server key");
+                        Ok(Self(key))
+                    }
+                    // Another instance created it between our read and our create: use theirs.
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        Self::load_or_create(path, entropy)
+                    }
+                    Err(e) => Err(fail("create", &e)),
+                }
+            }
+            Err(e) => Err(fail("read", &e)),
+        }
+    }
+
+    fn mac(&self, parts: &[&str]) -> HmacSha256 {
+        // `new_from_slice` accepts any key length; 32 bytes cannot fail.
+        let mut m = <HmacSha256 as Mac>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        // Length-prefixed, so ("ab","c") and ("a","bc") never collide.
+        for p in parts {
+            m.update(&(p.len() as u64).to_be_bytes());
+            m.update(p.as_bytes());
+        }
+        m
+    }
+
+    /// HMAC-SHA256 of the parts, hex.
+    pub fn tag(&self, parts: &[&str]) -> String {
+        hex::encode(self.mac(parts).finalize().into_bytes())
+    }
+
+    /// Constant-time check of a stored tag (SECURITY.md R3).
+    pub fn verify(&self, parts: &[&str], stored_hex: &str) -> bool {
+        match hex::decode(stored_hex) {
+            Ok(bytes) => self.mac(parts).verify_slice(&bytes).is_ok(),
+            Err(_) => false,
+        }
+    }
+}
+
+fn random<const N: usize>(entropy: &dyn Entropy) -> Result<[u8; N], DomainError> {
+    let mut b = [0u8; N];
+    entropy
+        .fill(&mut b)
+        .map_err(|e| DomainError::Internal(format!("random: {e}")))?;
+    Ok(b)
+}
+
+/// Eight uniformly random digits, leading zeros kept (SECURITY.md R1). Values of the 32-bit
+/// draw at or above the largest multiple of 10^8 are redrawn, so no code is likelier than
+/// another (modulo bias would favour low codes by about 2%).
+pub fn new_code(entropy: &dyn Entropy) -> Result<String, DomainError> {
+    const SPACE: u32 = 100_000_000;
+    const LIMIT: u32 = (u32::MAX / SPACE) * SPACE;
+    loop {
+        let v = u32::from_be_bytes(random::<4>(entropy)?);
+        if v < LIMIT {
+            return Ok(format!("{:0width$}", v % SPACE, width = CODE_DIGITS));
+        }
+    }
+}
+
+/// 256 random bits, URL-safe (SECURITY.md R2).
+pub fn new_token(entropy: &dyn Entropy) -> Result<String, DomainError> {
+    Ok(URL_SAFE_NO_PAD.encode(random::<32>(entropy)?))
+}
+
+/// Letters and digits that cannot be mistaken for one another when read aloud or on a small
+/// screen (no 0/O, 1/I/L, 2/Z, 5/S, 8/B).
+const REFERENCE_ALPHABET: &[u8] = b"ACDEFGHJKMNPQRTUVWXY34679";
+
+/// A short, non-secret label (e.g. `K7QM`) printed in the message and on the page, so the
+/// patient can tell the newest code from an older one (SECURITY.md R10).
+pub fn new_reference(entropy: &dyn Entropy) -> Result<String, DomainError> {
+    let n = REFERENCE_ALPHABET.len() as u8;
+    // 250 is the largest multiple of 25 below 256: draws above it are skipped to stay uniform.
+    let limit = (u8::MAX / n) * n;
+    let mut out = String::with_capacity(4);
+    while out.len() < 4 {
+        for b in random::<8>(entropy)? {
+            if b < limit && out.len() < 4 {
+                out.push(REFERENCE_ALPHABET[usize::from(b % n)] as char);
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::clock::OsEntropy;
+    use std::sync::Mutex;
+
+    /// Hands out the given bytes, then zeros.
+    struct Scripted(Mutex<Vec<u8>>);
+
+    impl Entropy for Scripted {
+        fn fill(&self, buf: &mut [u8]) -> Result<(), getrandom::Error> {
+            let mut src = self.0.lock().unwrap();
+            for b in buf.iter_mut() {
+                *b = if src.is_empty() { 0 } else { src.remove(0) };
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn codes_keep_leading_zeros_and_redraw_biased_values() {
+        // 0xFFFFFFFF is above the last whole multiple of 10^8 and must be redrawn; the next
+        // draw (7) becomes 00000007.
+        let e = Scripted(Mutex::new(vec![0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 7]));
+        assert_eq!(new_code(&e).unwrap(), "00000007");
+    }
+
+    #[test]
+    fn codes_are_spread_over_all_first_digits() {
+        let mut first = [0u32; 10];
+        for _ in 0..20_000 {
+            let c = new_code(&OsEntropy).unwrap();
+            assert_eq!(c.len(), 8);
+            assert!(c.chars().all(|c| c.is_ascii_digit()));
+            first[usize::from(c.as_bytes()[0] - b'0')] += 1;
+        }
+        // Each first digit expects 2,000; a uniform source stays far inside 1,700..2,300.
+        for (d, n) in first.iter().enumerate() {
+            assert!((1_700..2_300).contains(n), "digit {d}: {n} of 20000");
+        }
+    }
+
+    #[test]
+    fn tokens_carry_256_bits() {
+        let t = new_token(&OsEntropy).unwrap();
+        assert_eq!(URL_SAFE_NO_PAD.decode(&t).unwrap().len(), 32);
+        assert_ne!(t, new_token(&OsEntropy).unwrap());
+    }
+
+    #[test]
+    fn references_use_only_unambiguous_characters() {
+        for _ in 0..200 {
+            let r = new_reference(&OsEntropy).unwrap();
+            assert_eq!(r.len(), 4);
+            assert!(r.bytes().all(|b| REFERENCE_ALPHABET.contains(&b)), "{r}");
+        }
+    }
+
+    #[test]
+    fn tags_verify_only_the_same_parts_under_the_same_key() {
+        let k = ServerKey::from_bytes([7; 32]);
+        let t = k.tag(&["code", "42", "12345678"]);
+        assert!(k.verify(&["code", "42", "12345678"], &t));
+        assert!(!k.verify(&["code", "42", "12345679"], &t));
+        assert!(!k.verify(&["code", "421", "2345678"], &t));
+        assert!(!ServerKey::from_bytes([8; 32]).verify(&["code", "42", "12345678"], &t));
+        assert!(!k.verify(&["code"], "not hex"));
+        // The stored tag never contains the secret.
+        assert!(!t.contains("12345678"));
+    }
+
+    #[test]
+    fn key_file_is_created_once_private_and_then_reused() {
+        let dir = std::env::temp_dir().join(format!("carekey-key-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("secret.key");
+        let a = ServerKey::load_or_create(&path, &OsEntropy).unwrap();
+        let b = ServerKey::load_or_create(&path, &OsEntropy).unwrap();
+        assert_eq!(a.0, b.0);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::write(&path, "zz").unwrap();
+        assert!(ServerKey::load_or_create(&path, &OsEntropy).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
