@@ -1,6 +1,9 @@
 import { defineConfig } from '@playwright/test';
 
 const port = Number(process.env.E2E_PORT ?? 3100);
+export const smtpPort = Number(process.env.E2E_SMTP_PORT ?? 3125);
+export const mailPort = Number(process.env.E2E_MAIL_PORT ?? 3180);
+export const shortPort = Number(process.env.E2E_SHORT_PORT ?? 3101);
 
 export default defineConfig({
   testDir: './tests',
@@ -31,11 +34,33 @@ export default defineConfig({
     { name: 'phone', use: { viewport: { width: 360, height: 640 }, isMobile: true, hasTouch: true } },
     { name: 'desktop', use: { viewport: { width: 1280, height: 800 } } },
   ],
-  webServer: {
-    command: './start-server.sh',
-    url: `http://127.0.0.1:${port}/readyz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    env: { E2E_PORT: String(port) },
-  },
+  // A real SMTP server for email (the tests read what CareKey sent from its HTTP side), and
+  // CareKey itself; texts and calls go to CareKey's development outbox (no Twilio here).
+  webServer: [
+    {
+      command: `node smtp-sink.mjs --smtp-port ${smtpPort} --http-port ${mailPort}`,
+      url: `http://127.0.0.1:${mailPort}/healthz`,
+      reuseExistingServer: false,
+      timeout: 20_000,
+    },
+    {
+      command: './start-server.sh',
+      url: `http://127.0.0.1:${port}/readyz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      env: { E2E_PORT: String(port), E2E_SMTP_PORT: String(smtpPort) },
+    },
+    // A second CareKey whose codes live 10 seconds, for the "expired code" path.
+    {
+      command: './start-server.sh',
+      url: `http://127.0.0.1:${shortPort}/readyz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      env: {
+        E2E_PORT: String(shortPort),
+        E2E_SMTP_PORT: String(smtpPort),
+        CAREKEY_DEV_RECOVERY_TTL_SECONDS: '10',
+      },
+    },
+  ],
 });

@@ -11,5 +11,10 @@ export CAREKEY_DEV_MODE=true
 export CAREKEY_DIST_DIR="$(pwd)/../dist"
 export CAREKEY_CLINIC_NAME="Hillside Family Clinic"
 export CAREKEY_CLINIC_PHONE="(503) 555-0100"
+# Email through the tests' SMTP server; texts and calls to the development outbox.
+export CAREKEY_SMTP_HOST=127.0.0.1
+export CAREKEY_SMTP_PORT="${E2E_SMTP_PORT:-3125}"
+export CAREKEY_SMTP_TLS=none
+export CAREKEY_SMTP_FROM="Hillside Family Clinic <portal@hillside.example>"
 ../target/debug/carekey demo-data >/dev/null
 exec ../target/debug/carekey serve

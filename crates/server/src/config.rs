@@ -198,6 +198,7 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("twilio.allowed_countries", Some("US")),
     ("twilio.timeout_seconds", Some("10")),
     ("delivery.max_attempts", Some("8")),
+    ("dev.recovery_ttl_seconds", Some("0")),
 ];
 
 /// Countries whose numbers CareKey knows how to check (see `domain::phone`).
@@ -416,6 +417,23 @@ fn build(raw: &Raw) -> Result<Config, ConfigError> {
 }
 
 fn recovery(raw: &Raw) -> Result<RecoveryConfig, ConfigError> {
+    // Development and browser tests only: codes and links that expire in seconds, so the
+    // "expired code" path can be walked through without waiting ten minutes.
+    let dev_ttl = raw.ranged("dev.recovery_ttl_seconds", 0, 600, "seconds")?;
+    if dev_ttl > 0 && !raw.bool("dev_mode")? {
+        return Err(raw.invalid("dev.recovery_ttl_seconds", "0 unless dev_mode = true"));
+    }
+    let mut r = recovery_normal(raw)?;
+    if dev_ttl > 0 {
+        r.code_ttl = Duration::from_secs(dev_ttl);
+        r.link_ttl = Duration::from_secs(dev_ttl);
+    }
+    // Nobody should wait longer for a new code than the old one lives.
+    r.resend_after = r.resend_after.min(r.code_ttl);
+    Ok(r)
+}
+
+fn recovery_normal(raw: &Raw) -> Result<RecoveryConfig, ConfigError> {
     let identifier = IdentifierMode::parse(raw.get("recovery.identifier").0.trim())
         .ok_or_else(|| raw.invalid("recovery.identifier", "username, email, either or both"))?;
     let per = |key: &str| -> Result<u32, ConfigError> {
