@@ -67,7 +67,9 @@ const smtp = new SMTPServer({
     }
   },
 });
-smtp.on('error', (err) => console.error('smtp-sink: smtp error:', err.message));
+// Connection-level errors only: a failure to listen is reported once, below.
+let listening = false;
+smtp.on('error', (err) => listening && console.error('smtp-sink: smtp error:', err.message));
 
 function sendJson(res, status, body) {
   res.writeHead(status, { 'content-type': 'application/json' });
@@ -104,6 +106,7 @@ function listen(server, port) {
 try {
   const smtpPort = await listen(smtp.server, args['smtp-port']);
   const httpPort = await listen(api, args['http-port']);
+  listening = true;
   console.log(`smtp-sink: smtp on ${HOST}:${smtpPort}, http on ${HOST}:${httpPort}`);
 } catch (err) {
   console.error(`smtp-sink: cannot listen: ${err.message}`);

@@ -227,8 +227,32 @@ fn IdentifyStep(
             </Show>
         </Show>
         <p><a href="/forgot-username">{t("recover-forgot-username-link")}</a></p>
+        <CallInstead />
         <p><a href="/">{t("back-sign-in")}</a></p>
     }
+}
+
+/// For patients whose email or phone has changed, or who cannot use either.
+#[component]
+fn CallInstead() -> impl IntoView {
+    let session = use_session();
+    let text = move || {
+        let name = session
+            .portal
+            .get()
+            .map(|p| p.clinic_name)
+            .unwrap_or_default();
+        let phone = session.clinic_phone();
+        if phone.is_empty() {
+            t_args("recover-call-instead", &[("clinic", name)])
+        } else {
+            t_args(
+                "recover-call-instead-phone",
+                &[("clinic", name), ("phone", phone)],
+            )
+        }
+    };
+    view! { <p>{text}</p> }
 }
 
 fn now_ms() -> f64 {
@@ -247,7 +271,8 @@ fn SentStep(
     let error = RwSignal::new(None::<String>);
     let status = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    let resend_at = RwSignal::new(now_ms() + current.get_untracked().resend_after_secs as f64 * 1000.0);
+    let resend_at =
+        RwSignal::new(now_ms() + current.get_untracked().resend_after_secs as f64 * 1000.0);
     let tick = RwSignal::new(now_ms());
     if let Ok(handle) = set_interval_with_handle(
         move || tick.set(now_ms()),
@@ -318,7 +343,10 @@ fn SentStep(
             match r {
                 Ok(a) => {
                     resend_at.set(now_ms() + a.resend_after_secs as f64 * 1000.0);
-                    status.set(Some(t_args("recover-resent", &[("reference", a.reference.clone())])));
+                    status.set(Some(t_args(
+                        "recover-resent",
+                        &[("reference", a.reference.clone())],
+                    )));
                     code.set(String::new());
                     current.set(a);
                 }
@@ -426,7 +454,9 @@ fn NewPasswordStep(
         let token = token.clone();
         let a = has_question.then(|| answer.get_untracked());
         spawn_local(async move {
-            let r = server_fns::complete_reset(token, a, new.get_untracked(), repeat.get_untracked()).await;
+            let r =
+                server_fns::complete_reset(token, a, new.get_untracked(), repeat.get_untracked())
+                    .await;
             busy.set(false);
             match r {
                 Ok(()) => on_done.run(()),
@@ -601,7 +631,12 @@ pub fn ForgotUsernamePage() -> impl IntoView {
                 last_name,
                 date_of_birth,
                 zip,
-            } => first_name.is_empty() || last_name.is_empty() || date_of_birth.is_empty() || zip.is_empty(),
+            } => {
+                first_name.is_empty()
+                    || last_name.is_empty()
+                    || date_of_birth.is_empty()
+                    || zip.is_empty()
+            }
         };
         if missing {
             error.set(Some(t("username-missing")));

@@ -13,8 +13,8 @@ use crate::delivery::dispatcher::Dispatcher;
 use crate::delivery::smtp::Smtp;
 use crate::delivery::twilio::TwilioTransport;
 use crate::delivery::{Delivery, Transport, Transports};
-use crate::domain::secrets::ServerKey;
 use crate::domain::clock::{Clock, OsEntropy};
+use crate::domain::secrets::ServerKey;
 use crate::domain::{DomainError, Services};
 use crate::http::{self, AppState};
 use crate::store::{self, StoreError};
@@ -73,7 +73,9 @@ pub fn delivery(cfg: &Config) -> Result<Delivery, AppError> {
         tracing::warn!("no SMTP server configured (smtp.host): patients cannot reset by email");
     }
     if phone.is_none() {
-        tracing::warn!("Twilio is not configured (twilio.account_sid): patients cannot reset by text or call");
+        tracing::warn!(
+            "Twilio is not configured (twilio.account_sid): patients cannot reset by text or call"
+        );
     }
     let uses_dev = cfg.dev_mode && (cfg.smtp.is_none() || cfg.twilio.is_none());
     Ok(Delivery {
@@ -103,9 +105,16 @@ pub fn spawn_workers(services: Arc<Services>, stop: tokio::sync::watch::Receiver
     let worker_stop = stopped(stop.clone());
     tokio::spawn(async move {
         tokio::pin!(worker_stop);
+        let mut last_housekeeping = std::time::Instant::now();
         loop {
             if let Err(e) = svc.process_recovery_requests().await {
                 tracing::warn!(error = %e, "recovery worker: will retry");
+            }
+            if last_housekeeping.elapsed() > Duration::from_secs(600) {
+                last_housekeeping = std::time::Instant::now();
+                if let Err(e) = svc.housekeeping().await {
+                    tracing::warn!(error = %e, "housekeeping: will retry");
+                }
             }
             tokio::select! {
                 _ = &mut worker_stop => break,

@@ -443,11 +443,18 @@ fn recovery_normal(raw: &Raw) -> Result<RecoveryConfig, ConfigError> {
         identifier,
         security_question: raw.bool("recovery.security_question")?,
         code_ttl: Duration::from_secs(raw.ranged("recovery.code_minutes", 5, 15, "minutes")? * 60),
-        link_ttl: Duration::from_secs(raw.ranged("recovery.link_minutes", 15, 120, "minutes")? * 60),
+        link_ttl: Duration::from_secs(
+            raw.ranged("recovery.link_minutes", 15, 120, "minutes")? * 60,
+        ),
         staff_code_ttl: Duration::from_secs(
             raw.ranged("recovery.staff_code_hours", 1, 72, "hours")? * 3600,
         ),
-        resend_after: Duration::from_secs(raw.ranged("recovery.resend_seconds", 30, 600, "seconds")?),
+        resend_after: Duration::from_secs(raw.ranged(
+            "recovery.resend_seconds",
+            30,
+            600,
+            "seconds",
+        )?),
         limits: SendLimits {
             account_per_hour: per("limits.account_per_hour")?,
             account_per_day: per("limits.account_per_day")?,
@@ -498,22 +505,41 @@ fn twilio(raw: &Raw) -> Result<Option<TwilioConfig>, ConfigError> {
         .filter(|c| !c.is_empty())
         .collect();
     let allowed = format!("a comma-separated list of {}", KNOWN_COUNTRIES.join(", "));
-    if countries.is_empty() || countries.iter().any(|c| !KNOWN_COUNTRIES.contains(&c.as_str())) {
+    if countries.is_empty()
+        || countries
+            .iter()
+            .any(|c| !KNOWN_COUNTRIES.contains(&c.as_str()))
+    {
         return Err(raw.invalid("twilio.allowed_countries", &allowed));
     }
     if sid.is_empty() {
         return Ok(None);
     }
-    if !(sid.starts_with("AC") && sid.len() == 34 && sid[2..].chars().all(|c| c.is_ascii_hexdigit())) {
-        return Err(raw.invalid("twilio.account_sid", "an Account SID: AC followed by 32 hex digits"));
+    if !(sid.starts_with("AC")
+        && sid.len() == 34
+        && sid[2..].chars().all(|c| c.is_ascii_hexdigit()))
+    {
+        return Err(raw.invalid(
+            "twilio.account_sid",
+            "an Account SID: AC followed by 32 hex digits",
+        ));
     }
     let token = raw.get("twilio.auth_token").0.trim().to_owned();
     if token.is_empty() {
-        return Err(raw.invalid("twilio.auth_token", "the account's auth token (required with twilio.account_sid)"));
+        return Err(raw.invalid(
+            "twilio.auth_token",
+            "the account's auth token (required with twilio.account_sid)",
+        ));
     }
     let from = raw.get("twilio.from").0.trim().to_owned();
-    if !(from.starts_with('+') && (8..=16).contains(&from.len()) && from[1..].chars().all(|c| c.is_ascii_digit())) {
-        return Err(raw.invalid("twilio.from", "the clinic's Twilio number in E.164 form, such as +15035550100"));
+    if !(from.starts_with('+')
+        && (8..=16).contains(&from.len())
+        && from[1..].chars().all(|c| c.is_ascii_digit()))
+    {
+        return Err(raw.invalid(
+            "twilio.from",
+            "the clinic's Twilio number in E.164 form, such as +15035550100",
+        ));
     }
     Ok(Some(TwilioConfig {
         account_sid: sid,
@@ -682,7 +708,10 @@ mod tests {
             ("CAREKEY_SMTP_HOST", "mail.example.org"),
             ("CAREKEY_SMTP_FROM", "Hillside <portal@hillside.example>"),
             ("CAREKEY_SMTP_PASSWORD", "hunter2-smtp"),
-            ("CAREKEY_TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef"),
+            (
+                "CAREKEY_TWILIO_ACCOUNT_SID",
+                "AC0123456789abcdef0123456789abcdef",
+            ),
             ("CAREKEY_TWILIO_AUTH_TOKEN", "tok-secret-value"),
             ("CAREKEY_TWILIO_FROM", "+15035550100"),
         ])
@@ -694,7 +723,10 @@ mod tests {
         let e = with_env(&[("CAREKEY_TWILIO_ALLOWED_COUNTRIES", "US,XX")]).unwrap_err();
         assert!(e.to_string().contains("twilio.allowed_countries"), "{e}");
         let e = with_env(&[
-            ("CAREKEY_TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef"),
+            (
+                "CAREKEY_TWILIO_ACCOUNT_SID",
+                "AC0123456789abcdef0123456789abcdef",
+            ),
             ("CAREKEY_TWILIO_AUTH_TOKEN", "t"),
             ("CAREKEY_TWILIO_FROM", "5035550100"),
         ])

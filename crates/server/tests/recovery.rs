@@ -18,7 +18,10 @@ const NEW_PW: &str = "lighthouse-marmalade-cactus";
 const WAIT: Duration = Duration::from_secs(15);
 
 fn who(id: &str) -> Vec<(&'static str, String)> {
-    vec![("who[identifier]", id.to_owned()), ("who[email]", String::new())]
+    vec![
+        ("who[identifier]", id.to_owned()),
+        ("who[email]", String::new()),
+    ]
 }
 
 async fn request_reset(srv: &TestServer, id: &str, channel: &str) -> common::Reply {
@@ -69,15 +72,27 @@ fn code_in(text: &str) -> String {
 }
 
 /// Waits until the development outbox holds `n` messages to `to`; returns them newest first.
-async fn dev_messages(srv: &TestServer, to: &str, n: usize) -> Vec<carekey_server::delivery::dev::DevMessage> {
-    let dev = srv.services.delivery.dev.clone().expect("dev outbox in use");
+async fn dev_messages(
+    srv: &TestServer,
+    to: &str,
+    n: usize,
+) -> Vec<carekey_server::delivery::dev::DevMessage> {
+    let dev = srv
+        .services
+        .delivery
+        .dev
+        .clone()
+        .expect("dev outbox in use");
     let deadline = std::time::Instant::now() + WAIT;
     loop {
         let got: Vec<_> = dev.list().into_iter().filter(|m| m.to == to).collect();
         if got.len() >= n {
             return got;
         }
-        assert!(std::time::Instant::now() < deadline, "waited for {n} messages to {to}, have {got:?}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "waited for {n} messages to {to}, have {got:?}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -87,11 +102,17 @@ async fn worker_idle(srv: &TestServer) {
     use carekey_server::store::entities::recovery_request;
     let deadline = std::time::Instant::now() + WAIT;
     loop {
-        let left = recovery_request::Entity::find().all(&srv.services.db).await.unwrap();
+        let left = recovery_request::Entity::find()
+            .all(&srv.services.db)
+            .await
+            .unwrap();
         if left.is_empty() {
             return;
         }
-        assert!(std::time::Instant::now() < deadline, "requests not handled: {left:?}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "requests not handled: {left:?}"
+        );
         srv.services.recovery_wake.notify_one();
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -106,7 +127,10 @@ async fn with_smtp(db: common::Db, tag: &str, sink: &SmtpSink) -> Option<TestSer
             ("CAREKEY_SMTP_HOST", "127.0.0.1"),
             ("CAREKEY_SMTP_PORT", &port),
             ("CAREKEY_SMTP_TLS", "none"),
-            ("CAREKEY_SMTP_FROM", "Hillside Family Clinic <portal@hillside.example>"),
+            (
+                "CAREKEY_SMTP_FROM",
+                "Hillside Family Clinic <portal@hillside.example>",
+            ),
             ("CAREKEY_SMTP_TIMEOUT_SECONDS", "3"),
         ],
     )
@@ -138,155 +162,205 @@ macro_rules! with_smtp_on_both {
     };
 }
 
-with_smtp_on_both!(email_code_resets_and_notifies_through_real_smtp, |srv, sink| {
-    let old_session = srv.session("Patient", "maria", MARIA_PW).await;
-    let r = request_reset(&srv, "maria", "EmailCode").await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let accepted = json(&r);
-    let reference = accepted["reference"].as_str().unwrap().to_owned();
-    assert_eq!(accepted["expires_in_secs"], 600);
+with_smtp_on_both!(
+    email_code_resets_and_notifies_through_real_smtp,
+    |srv, sink| {
+        let old_session = srv.session("Patient", "maria", MARIA_PW).await;
+        let r = request_reset(&srv, "maria", "EmailCode").await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let accepted = json(&r);
+        let reference = accepted["reference"].as_str().unwrap().to_owned();
+        assert_eq!(accepted["expires_in_secs"], 600);
 
-    let mail = sink.wait_for(MARIA_EMAIL, 1, WAIT).await;
-    assert_eq!(mail.len(), 1);
-    assert!(mail[0].subject.contains(&reference), "{}", mail[0].subject);
-    assert!(mail[0].text.contains("expires in 10 minutes"));
-    assert!(mail[0].html.contains("<p"), "an HTML part too");
-    assert_eq!(mail[0].from, "portal@hillside.example");
-    let code = code_in(&mail[0].text);
+        let mail = sink.wait_for(MARIA_EMAIL, 1, WAIT).await;
+        assert_eq!(mail.len(), 1);
+        assert!(mail[0].subject.contains(&reference), "{}", mail[0].subject);
+        assert!(mail[0].text.contains("expires in 10 minutes"));
+        assert!(mail[0].html.contains("<p"), "an HTML part too");
+        assert_eq!(mail[0].from, "portal@hillside.example");
+        let code = code_in(&mail[0].text);
 
-    let g = verify_code(&srv, "maria", &format!("{} {}", &code[..4], &code[4..])).await;
-    assert_eq!(g.status, 200, "{}", g.body);
-    let grant = json(&g);
-    assert_eq!(grant["masked_contact"], "m•••@example.com");
-    let r = complete(&srv, grant["grant"].as_str().unwrap(), NEW_PW).await;
-    assert_eq!(r.status, 200, "{}", r.body);
+        let g = verify_code(&srv, "maria", &format!("{} {}", &code[..4], &code[4..])).await;
+        assert_eq!(g.status, 200, "{}", g.body);
+        let grant = json(&g);
+        assert_eq!(grant["masked_contact"], "m•••@example.com");
+        let r = complete(&srv, grant["grant"].as_str().unwrap(), NEW_PW).await;
+        assert_eq!(r.status, 200, "{}", r.body);
 
-    // R9: no automatic sign-in, every session ended, a notice to the contact on file.
-    assert!(r.session_cookie().is_none());
-    assert_eq!(srv.api("whoami", &[], Some(&old_session)).await.status, 401);
-    assert_eq!(srv.sign_in("Patient", "maria", MARIA_PW).await.status, 401);
-    assert_eq!(srv.sign_in("Patient", "maria", NEW_PW).await.status, 200);
-    let mail = sink.wait_for(MARIA_EMAIL, 2, WAIT).await;
-    assert!(mail[1].subject.contains("password was changed"), "{}", mail[1].subject);
+        // R9: no automatic sign-in, every session ended, a notice to the contact on file.
+        assert!(r.session_cookie().is_none());
+        assert_eq!(srv.api("whoami", &[], Some(&old_session)).await.status, 401);
+        assert_eq!(srv.sign_in("Patient", "maria", MARIA_PW).await.status, 401);
+        assert_eq!(srv.sign_in("Patient", "maria", NEW_PW).await.status, 200);
+        let mail = sink.wait_for(MARIA_EMAIL, 2, WAIT).await;
+        assert!(
+            mail[1].subject.contains("password was changed"),
+            "{}",
+            mail[1].subject
+        );
 
-    // The code worked once.
-    let again = verify_code(&srv, "maria", &code).await;
-    assert_eq!(again.status, 400);
-    assert!(again.body.contains("AlreadyUsed"), "{}", again.body);
+        // The code worked once.
+        let again = verify_code(&srv, "maria", &code).await;
+        assert_eq!(again.status, 400);
+        assert!(again.body.contains("AlreadyUsed"), "{}", again.body);
 
-    // The notice by text went through the development outbox (no Twilio here).
-    dev_messages(&srv, "+15035550101", 1).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+        // The notice by text went through the development outbox (no Twilio here).
+        dev_messages(&srv, "+15035550101", 1).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
 
-    // R3: neither the code nor the grant is anywhere in the database.
-    let rows = challenge::Entity::find().all(&srv.services.db).await.unwrap();
-    let outbox_rows = outbox::Entity::find().all(&srv.services.db).await.unwrap();
-    let audit_rows = audit_log::Entity::find().all(&srv.services.db).await.unwrap();
-    let dump = format!("{rows:?}{outbox_rows:?}{audit_rows:?}");
-    assert!(!dump.contains(&code), "code stored in the clear");
-    assert!(!dump.contains(grant["grant"].as_str().unwrap()));
-    assert!(outbox_rows.iter().all(|o| o.payload == "{}"), "payloads scrubbed after sending");
-});
-
-with_smtp_on_both!(email_link_survives_scanners_and_uses_the_configured_origin, |srv, sink| {
-    // R8: a forged Host header changes nothing in the link.
-    let mut form = who("maria");
-    form.push(("channel", "EmailLink".to_owned()));
-    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let r = srv
-        .post(
-            "request_reset",
-            &form,
-            Call {
-                cookie: None,
-                headers: vec![("host", "evil.test".into()), ("x-forwarded-host", "evil.test".into())],
-            },
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(json(&r)["expires_in_secs"], 3600);
-    let mail = sink.wait_for(MARIA_EMAIL, 1, WAIT).await;
-    let prefix = format!("{}/reset#t=", srv.base);
-    let line = mail[0]
-        .text
-        .lines()
-        .find(|l| l.starts_with(&prefix))
-        .unwrap_or_else(|| panic!("no link to {prefix} in {}", mail[0].text));
-    assert!(!mail[0].text.contains("evil.test") && !mail[0].html.contains("evil.test"));
-    let token = line.trim_start_matches(&prefix).trim().to_owned();
-    assert!(token.len() >= 43, "256-bit token: {token}");
-
-    // R7: HEAD, three GETs of the page and two previews (a scanner running the page's script)
-    // leave the link valid.
-    let head = srv.http.head(format!("{}/reset", srv.base)).send().await.unwrap();
-    assert!(head.status().as_u16() < 500);
-    for _ in 0..3 {
-        assert!(srv.get("/reset").await.status < 500);
-    }
-    for _ in 0..2 {
-        let p = srv.api("preview_reset_link", &[("token", &token)], None).await;
-        assert_eq!(p.status, 200, "{}", p.body);
-        assert_eq!(json(&p)["masked_contact"], "m•••@example.com");
-    }
-    let g = srv.api("redeem_reset_link", &[("token", &token)], None).await;
-    assert_eq!(g.status, 200, "{}", g.body);
-    let again = srv.api("redeem_reset_link", &[("token", &token)], None).await;
-    assert!(again.body.contains("AlreadyUsed"), "{}", again.body);
-    let grant = json(&g)["grant"].as_str().unwrap().to_owned();
-    assert_eq!(complete(&srv, &grant, NEW_PW).await.status, 200);
-    assert_eq!(srv.sign_in("Patient", "maria", NEW_PW).await.status, 200);
-});
-
-with_smtp_on_both!(smtp_outage_is_retried_and_expired_codes_are_dropped, |srv, sink| {
-    let port = sink.smtp_port;
-    sink.stop().await;
-    let r = request_reset(&srv, "maria", "EmailCode").await;
-    assert_eq!(r.status, 200, "the answer does not depend on SMTP: {}", r.body);
-    // The dispatcher tries, fails and schedules a retry.
-    let deadline = std::time::Instant::now() + WAIT;
-    let row = loop {
-        let rows = outbox::Entity::find().all(&srv.services.db).await.unwrap();
-        if let Some(r) = rows.into_iter().find(|r| r.attempts >= 1) {
-            break r;
-        }
-        assert!(std::time::Instant::now() < deadline, "no failed attempt recorded");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    assert_eq!(row.status, "queued");
-    assert!(row.last_error.is_some());
-
-    // SMTP comes back; once the retry is due the code is delivered.
-    let sink = SmtpSink::start_on(port).await;
-    srv.clock.advance(Duration::from_secs(11));
-    srv.services.delivery.kick();
-    let mail = sink.wait_for(MARIA_EMAIL, 1, WAIT).await;
-    let code = code_in(&mail[0].text);
-    assert_eq!(verify_code(&srv, "maria", &code).await.status, 200);
-
-    // Down again; this time the code expires before SMTP returns: it is never sent late.
-    sink.stop().await;
-    assert_eq!(request_reset(&srv, "maria", "EmailCode").await.status, 200);
-    worker_idle(&srv).await;
-    srv.clock.advance(Duration::from_secs(601));
-    let sink = SmtpSink::start_on(port).await;
-    srv.services.delivery.kick();
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
-        let rows = outbox::Entity::find()
-            .filter(outbox::Column::Kind.eq("reset_code"))
+        // R3: neither the code nor the grant is anywhere in the database.
+        let rows = challenge::Entity::find()
             .all(&srv.services.db)
             .await
             .unwrap();
-        if rows.iter().any(|r| r.status == "expired") {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "not expired: {rows:?}");
-        srv.services.delivery.kick();
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        let outbox_rows = outbox::Entity::find().all(&srv.services.db).await.unwrap();
+        let audit_rows = audit_log::Entity::find()
+            .all(&srv.services.db)
+            .await
+            .unwrap();
+        let dump = format!("{rows:?}{outbox_rows:?}{audit_rows:?}");
+        assert!(!dump.contains(&code), "code stored in the clear");
+        assert!(!dump.contains(grant["grant"].as_str().unwrap()));
+        assert!(
+            outbox_rows.iter().all(|o| o.payload == "{}"),
+            "payloads scrubbed after sending"
+        );
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(sink.messages_to(MARIA_EMAIL).await.len(), 0, "an expired code was sent");
-});
+);
+
+with_smtp_on_both!(
+    email_link_survives_scanners_and_uses_the_configured_origin,
+    |srv, sink| {
+        // R8: a forged Host header changes nothing in the link.
+        let mut form = who("maria");
+        form.push(("channel", "EmailLink".to_owned()));
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = srv
+            .post(
+                "request_reset",
+                &form,
+                Call {
+                    cookie: None,
+                    headers: vec![
+                        ("host", "evil.test".into()),
+                        ("x-forwarded-host", "evil.test".into()),
+                    ],
+                },
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(json(&r)["expires_in_secs"], 3600);
+        let mail = sink.wait_for(MARIA_EMAIL, 1, WAIT).await;
+        let prefix = format!("{}/reset#t=", srv.base);
+        let line = mail[0]
+            .text
+            .lines()
+            .find(|l| l.starts_with(&prefix))
+            .unwrap_or_else(|| panic!("no link to {prefix} in {}", mail[0].text));
+        assert!(!mail[0].text.contains("evil.test") && !mail[0].html.contains("evil.test"));
+        let token = line.trim_start_matches(&prefix).trim().to_owned();
+        assert!(token.len() >= 43, "256-bit token: {token}");
+
+        // R7: HEAD, three GETs of the page and two previews (a scanner running the page's script)
+        // leave the link valid.
+        let head = srv
+            .http
+            .head(format!("{}/reset", srv.base))
+            .send()
+            .await
+            .unwrap();
+        assert!(head.status().as_u16() < 500);
+        for _ in 0..3 {
+            assert!(srv.get("/reset").await.status < 500);
+        }
+        for _ in 0..2 {
+            let p = srv
+                .api("preview_reset_link", &[("token", &token)], None)
+                .await;
+            assert_eq!(p.status, 200, "{}", p.body);
+            assert_eq!(json(&p)["masked_contact"], "m•••@example.com");
+        }
+        let g = srv
+            .api("redeem_reset_link", &[("token", &token)], None)
+            .await;
+        assert_eq!(g.status, 200, "{}", g.body);
+        let again = srv
+            .api("redeem_reset_link", &[("token", &token)], None)
+            .await;
+        assert!(again.body.contains("AlreadyUsed"), "{}", again.body);
+        let grant = json(&g)["grant"].as_str().unwrap().to_owned();
+        assert_eq!(complete(&srv, &grant, NEW_PW).await.status, 200);
+        assert_eq!(srv.sign_in("Patient", "maria", NEW_PW).await.status, 200);
+    }
+);
+
+with_smtp_on_both!(
+    smtp_outage_is_retried_and_expired_codes_are_dropped,
+    |srv, sink| {
+        let port = sink.smtp_port;
+        sink.stop().await;
+        let r = request_reset(&srv, "maria", "EmailCode").await;
+        assert_eq!(
+            r.status, 200,
+            "the answer does not depend on SMTP: {}",
+            r.body
+        );
+        // The dispatcher tries, fails and schedules a retry.
+        let deadline = std::time::Instant::now() + WAIT;
+        let row = loop {
+            let rows = outbox::Entity::find().all(&srv.services.db).await.unwrap();
+            if let Some(r) = rows.into_iter().find(|r| r.attempts >= 1) {
+                break r;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no failed attempt recorded"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert_eq!(row.status, "queued");
+        assert!(row.last_error.is_some());
+
+        // SMTP comes back; once the retry is due the code is delivered.
+        let sink = SmtpSink::start_on(port).await;
+        srv.clock.advance(Duration::from_secs(11));
+        srv.services.delivery.kick();
+        let mail = sink.wait_for(MARIA_EMAIL, 1, WAIT).await;
+        let code = code_in(&mail[0].text);
+        assert_eq!(verify_code(&srv, "maria", &code).await.status, 200);
+
+        // Down again; this time the code expires before SMTP returns: it is never sent late.
+        sink.stop().await;
+        assert_eq!(request_reset(&srv, "maria", "EmailCode").await.status, 200);
+        worker_idle(&srv).await;
+        srv.clock.advance(Duration::from_secs(601));
+        let sink = SmtpSink::start_on(port).await;
+        srv.services.delivery.kick();
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            let rows = outbox::Entity::find()
+                .filter(outbox::Column::Kind.eq("reset_code"))
+                .all(&srv.services.db)
+                .await
+                .unwrap();
+            if rows.iter().any(|r| r.status == "expired") {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "not expired: {rows:?}"
+            );
+            srv.services.delivery.kick();
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(
+            sink.messages_to(MARIA_EMAIL).await.len(),
+            0,
+            "an expired code was sent"
+        );
+    }
+);
 
 on_both_databases!(texts_and_calls_go_through_the_dev_outbox, |srv| {
     let r = request_reset(&srv, "maria", "Sms").await;
@@ -296,7 +370,10 @@ on_both_databases!(texts_and_calls_go_through_the_dev_outbox, |srv| {
     let text = &sms[0].text;
     let code = code_in(text);
     let host = srv.base.trim_start_matches("http://");
-    assert!(text.ends_with(&format!("@{host} #{code}")), "Web OTP line: {text}");
+    assert!(
+        text.ends_with(&format!("@{host} #{code}")),
+        "Web OTP line: {text}"
+    );
     assert!(text.contains(&reference));
     let g = verify_code(&srv, "maria", &code).await;
     assert_eq!(g.status, 200, "{}", g.body);
@@ -308,24 +385,32 @@ on_both_databases!(texts_and_calls_go_through_the_dev_outbox, |srv| {
     assert_eq!(call[0].channel, "voice");
     let code = code_in(&call[0].text.replace(", ", ""));
     let spelled: Vec<String> = code.chars().map(String::from).collect();
-    assert_eq!(call[0].text.matches(&spelled.join(", ")).count(), 2, "{}", call[0].text);
+    assert_eq!(
+        call[0].text.matches(&spelled.join(", ")).count(),
+        2,
+        "{}",
+        call[0].text
+    );
     assert_eq!(verify_code(&srv, "sam", &code).await.status, 200);
 });
 
 on_both_databases!(every_identifier_gets_the_same_answer, |srv| {
     // A locked account (sign-in locked for good) and one disabled.
     account::Entity::update_many()
-        .col_expr(account::Column::Status, sea_orm::sea_query::Expr::value("locked"))
+        .col_expr(
+            account::Column::Status,
+            sea_orm::sea_query::Expr::value("locked"),
+        )
         .filter(account::Column::UsernameLower.eq("leo"))
         .exec(&srv.services.db)
         .await
         .unwrap();
     let cases = [
-        ("maria", "Sms"),        // exists, has a mobile
-        ("nobody-here", "Sms"),  // unknown
-        ("leo", "Sms"),          // locked, no phone
-        ("jchen", "Sms"),        // exists, no phone on file
-        ("frontdesk", "Sms"),    // staff: not recovered here
+        ("maria", "Sms"),       // exists, has a mobile
+        ("nobody-here", "Sms"), // unknown
+        ("leo", "Sms"),         // locked, no phone
+        ("jchen", "Sms"),       // exists, no phone on file
+        ("frontdesk", "Sms"),   // staff: not recovered here
         ("maria.lopez@example.com", "Sms"),
     ];
     let mut shapes = vec![];
@@ -335,7 +420,12 @@ on_both_databases!(every_identifier_gets_the_same_answer, |srv| {
         let reference = body["reference"].as_str().unwrap().to_owned();
         assert_eq!(reference.len(), 4);
         body["reference"] = "XXXX".into();
-        shapes.push((r.status, r.stable_headers(), body.to_string(), r.session_cookie()));
+        shapes.push((
+            r.status,
+            r.stable_headers(),
+            body.to_string(),
+            r.session_cookie(),
+        ));
     }
     for s in &shapes[1..] {
         assert_eq!(s, &shapes[0], "E1: responses differ");
@@ -349,85 +439,107 @@ on_both_databases!(every_identifier_gets_the_same_answer, |srv| {
     assert_eq!(sent.len(), 2, "{sent:?}");
 });
 
-on_both_databases!(fifty_simultaneous_submissions_of_one_code_succeed_once, |srv| {
-    assert_eq!(request_reset(&srv, "maria", "Sms").await.status, 200);
-    let code = code_in(&dev_messages(&srv, "+15035550101", 1).await[0].text);
-    let mut tasks = vec![];
-    for _ in 0..50 {
-        let base = srv.base.clone();
-        let http = srv.http.clone();
-        let code = code.clone();
-        tasks.push(tokio::spawn(async move {
-            http.post(format!("{base}/api/verify_reset_code"))
-                .header("content-type", "application/x-www-form-urlencoded")
-                .header("origin", base.clone())
-                .body(format!("who[identifier]=maria&who[email]=&code={code}"))
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }));
-    }
-    let mut ok = 0;
-    for t in tasks {
-        let s = t.await.unwrap();
-        assert!(s == 200 || s == 400, "status {s}");
-        ok += usize::from(s == 200);
-    }
-    assert_eq!(ok, 1, "F5: exactly one success");
-});
-
-on_both_databases!(codes_expire_are_replaced_and_survive_only_five_wrong_guesses, |srv| {
-    // TTL − 1 s works.
-    request_reset(&srv, "maria", "Sms").await;
-    let code = code_in(&dev_messages(&srv, "+15035550101", 1).await[0].text);
-    srv.clock.advance(Duration::from_secs(599));
-    assert_eq!(verify_code(&srv, "maria", &code).await.status, 200);
-
-    // TTL + 1 s does not, and says why.
-    request_reset(&srv, "maria", "Sms").await;
-    let code = code_in(&dev_messages(&srv, "+15035550101", 2).await[0].text);
-    srv.clock.advance(Duration::from_secs(601));
-    let r = verify_code(&srv, "maria", &code).await;
-    assert!(r.body.contains("Expired"), "{}", r.body);
-
-    // A resend replaces the earlier code (R5).
-    request_reset(&srv, "maria", "Sms").await;
-    let first = code_in(&dev_messages(&srv, "+15035550101", 3).await[0].text);
-    request_reset(&srv, "maria", "Sms").await;
-    let second = code_in(&dev_messages(&srv, "+15035550101", 4).await[0].text);
-    let r = verify_code(&srv, "maria", &first).await;
-    assert!(r.body.contains("Replaced"), "{}", r.body);
-
-    // Five wrong guesses, then the right code is refused too (R6).
-    let wrong = if second == "00000000" { "11111111" } else { "00000000" };
-    for _ in 0..5 {
-        let r = verify_code(&srv, "maria", wrong).await;
-        assert!(r.body.contains("NotAccepted"), "{}", r.body);
-    }
-    let r = verify_code(&srv, "maria", &second).await;
-    assert!(r.body.contains("NotAccepted"), "sixth guess accepted: {}", r.body);
-});
-
-on_both_databases!(twenty_wrong_guesses_a_day_pause_recovery_for_an_hour, |srv| {
-    for round in 0..4 {
-        request_reset(&srv, "maria", "Sms").await;
-        dev_messages(&srv, "+15035550101", round + 1).await;
-        for _ in 0..5 {
-            verify_code(&srv, "maria", "99999999").await;
+on_both_databases!(
+    fifty_simultaneous_submissions_of_one_code_succeed_once,
+    |srv| {
+        assert_eq!(request_reset(&srv, "maria", "Sms").await.status, 200);
+        let code = code_in(&dev_messages(&srv, "+15035550101", 1).await[0].text);
+        let mut tasks = vec![];
+        for _ in 0..50 {
+            let base = srv.base.clone();
+            let http = srv.http.clone();
+            let code = code.clone();
+            tasks.push(tokio::spawn(async move {
+                http.post(format!("{base}/api/verify_reset_code"))
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .header("origin", base.clone())
+                    .body(format!("who[identifier]=maria&who[email]=&code={code}"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }));
         }
+        let mut ok = 0;
+        for t in tasks {
+            let s = t.await.unwrap();
+            assert!(s == 200 || s == 400, "status {s}");
+            ok += usize::from(s == 200);
+        }
+        assert_eq!(ok, 1, "F5: exactly one success");
     }
-    // A fresh code does not reset the count: even the right one is refused for an hour.
-    srv.clock.advance(Duration::from_secs(60));
-    request_reset(&srv, "maria", "Sms").await;
-    let code = code_in(&dev_messages(&srv, "+15035550101", 5).await[0].text);
-    assert!(verify_code(&srv, "maria", &code).await.body.contains("NotAccepted"));
-    srv.clock.advance(Duration::from_secs(3600));
-    request_reset(&srv, "maria", "Sms").await;
-    let code = code_in(&dev_messages(&srv, "+15035550101", 6).await[0].text);
-    assert_eq!(verify_code(&srv, "maria", &code).await.status, 200);
-});
+);
+
+on_both_databases!(
+    codes_expire_are_replaced_and_survive_only_five_wrong_guesses,
+    |srv| {
+        // TTL − 1 s works.
+        request_reset(&srv, "maria", "Sms").await;
+        let code = code_in(&dev_messages(&srv, "+15035550101", 1).await[0].text);
+        srv.clock.advance(Duration::from_secs(599));
+        assert_eq!(verify_code(&srv, "maria", &code).await.status, 200);
+
+        // TTL + 1 s does not, and says why.
+        request_reset(&srv, "maria", "Sms").await;
+        let code = code_in(&dev_messages(&srv, "+15035550101", 2).await[0].text);
+        srv.clock.advance(Duration::from_secs(601));
+        let r = verify_code(&srv, "maria", &code).await;
+        assert!(r.body.contains("Expired"), "{}", r.body);
+
+        // A resend replaces the earlier code (R5).
+        request_reset(&srv, "maria", "Sms").await;
+        let first = code_in(&dev_messages(&srv, "+15035550101", 3).await[0].text);
+        request_reset(&srv, "maria", "Sms").await;
+        let second = code_in(&dev_messages(&srv, "+15035550101", 4).await[0].text);
+        let r = verify_code(&srv, "maria", &first).await;
+        assert!(r.body.contains("Replaced"), "{}", r.body);
+
+        // Five wrong guesses, then the right code is refused too (R6).
+        let wrong = if second == "00000000" {
+            "11111111"
+        } else {
+            "00000000"
+        };
+        for _ in 0..5 {
+            let r = verify_code(&srv, "maria", wrong).await;
+            assert!(r.body.contains("NotAccepted"), "{}", r.body);
+        }
+        let r = verify_code(&srv, "maria", &second).await;
+        assert!(
+            r.body.contains("NotAccepted"),
+            "sixth guess accepted: {}",
+            r.body
+        );
+    }
+);
+
+on_both_databases!(
+    twenty_wrong_guesses_a_day_pause_recovery_for_an_hour,
+    |srv| {
+        for round in 0..4 {
+            request_reset(&srv, "maria", "Sms").await;
+            dev_messages(&srv, "+15035550101", round + 1).await;
+            for _ in 0..5 {
+                verify_code(&srv, "maria", "99999999").await;
+            }
+        }
+        // A fresh code does not reset the count: even the right one is refused for an hour.
+        srv.clock.advance(Duration::from_secs(60));
+        request_reset(&srv, "maria", "Sms").await;
+        let code = code_in(&dev_messages(&srv, "+15035550101", 5).await[0].text);
+        assert!(
+            verify_code(&srv, "maria", &code)
+                .await
+                .body
+                .contains("NotAccepted")
+        );
+        srv.clock.advance(Duration::from_secs(3600));
+        request_reset(&srv, "maria", "Sms").await;
+        let code = code_in(&dev_messages(&srv, "+15035550101", 6).await[0].text);
+        assert_eq!(verify_code(&srv, "maria", &code).await.status, 200);
+    }
+);
 
 on_both_databases!(send_limits_stop_sending_but_not_the_answer, |srv| {
     // A2: 5 per account per hour. The sixth request answers the same and sends nothing.
@@ -438,7 +550,10 @@ on_both_databases!(send_limits_stop_sending_but_not_the_answer, |srv| {
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let dev = srv.services.delivery.dev.clone().unwrap();
-    assert_eq!(dev.list().iter().filter(|m| m.to == "+15035550101").count(), 5);
+    assert_eq!(
+        dev.list().iter().filter(|m| m.to == "+15035550101").count(),
+        5
+    );
     let limited = audit_log::Entity::find()
         .filter(audit_log::Column::Action.eq("recovery_requested"))
         .all(&srv.services.db)
@@ -450,58 +565,315 @@ on_both_databases!(send_limits_stop_sending_but_not_the_answer, |srv| {
     assert_eq!(limited, 1);
 });
 
-on_both_databases!(reset_clears_a_lock_and_username_reminders_go_only_to_contacts, |srv| {
-    // Lock Maria for good: 20 wrong passwords.
-    for _ in 0..20 {
-        srv.sign_in("Patient", "maria", "wrong-password-entirely").await;
-        srv.clock.advance(Duration::from_secs(25 * 3600));
+on_both_databases!(
+    reset_clears_a_lock_and_username_reminders_go_only_to_contacts,
+    |srv| {
+        // Lock Maria for good: 20 wrong passwords.
+        for _ in 0..20 {
+            srv.sign_in("Patient", "maria", "wrong-password-entirely")
+                .await;
+            srv.clock.advance(Duration::from_secs(25 * 3600));
+        }
+        assert_eq!(srv.sign_in("Patient", "maria", MARIA_PW).await.status, 401);
+        request_reset(&srv, "maria", "Sms").await;
+        let code = code_in(&dev_messages(&srv, "+15035550101", 1).await[0].text);
+        let g = verify_code(&srv, "maria", &code).await;
+        let grant = json(&g)["grant"].as_str().unwrap().to_owned();
+        assert_eq!(complete(&srv, &grant, NEW_PW).await.status, 200);
+        assert_eq!(srv.sign_in("Patient", "maria", NEW_PW).await.status, 200);
+
+        // Forgot username by demographics: sent to the email on file, never in the answer.
+        let r = srv
+            .api(
+                "request_username",
+                &[
+                    ("lookup[Demographics][first_name]", "maria"),
+                    ("lookup[Demographics][last_name]", "LOPEZ"),
+                    ("lookup[Demographics][date_of_birth]", "1958-03-14"),
+                    ("lookup[Demographics][zip]", "97205"),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(!r.body.contains("maria"));
+        let unknown = srv
+            .api(
+                "request_username",
+                &[
+                    ("lookup[Demographics][first_name]", "Nobody"),
+                    ("lookup[Demographics][last_name]", "Here"),
+                    ("lookup[Demographics][date_of_birth]", "1900-01-01"),
+                    ("lookup[Demographics][zip]", "00000"),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(
+            (unknown.status, unknown.body.clone()),
+            (r.status, r.body.clone())
+        );
+        // The reset's notice came first; the reminder is the newest.
+        let mail = dev_messages(&srv, MARIA_EMAIL, 2).await;
+        assert!(
+            mail[0].text.contains("username") && mail[0].text.contains("maria"),
+            "{:?}",
+            mail[0]
+        );
+
+        // By phone number, typed the way people type it.
+        let r = srv
+            .api(
+                "request_username",
+                &[("lookup[Contact][email_or_phone]", "(503) 555-0101")],
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        // The reset code, the reset notice, then the reminder.
+        let texts = dev_messages(&srv, "+15035550101", 3).await;
+        assert!(
+            texts[0].text.contains("username is maria"),
+            "{}",
+            texts[0].text
+        );
     }
-    assert_eq!(srv.sign_in("Patient", "maria", MARIA_PW).await.status, 401);
-    request_reset(&srv, "maria", "Sms").await;
-    let code = code_in(&dev_messages(&srv, "+15035550101", 1).await[0].text);
-    let g = verify_code(&srv, "maria", &code).await;
-    let grant = json(&g)["grant"].as_str().unwrap().to_owned();
-    assert_eq!(complete(&srv, &grant, NEW_PW).await.status, 200);
-    assert_eq!(srv.sign_in("Patient", "maria", NEW_PW).await.status, 200);
+);
 
-    // Forgot username by demographics: sent to the email on file, never in the answer.
-    let r = srv
-        .api(
-            "request_username",
-            &[
-                ("lookup[Demographics][first_name]", "maria"),
-                ("lookup[Demographics][last_name]", "LOPEZ"),
-                ("lookup[Demographics][date_of_birth]", "1958-03-14"),
-                ("lookup[Demographics][zip]", "97205"),
-            ],
-            None,
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    assert!(!r.body.contains("maria"));
-    let unknown = srv
-        .api(
-            "request_username",
-            &[
-                ("lookup[Demographics][first_name]", "Nobody"),
-                ("lookup[Demographics][last_name]", "Here"),
-                ("lookup[Demographics][date_of_birth]", "1900-01-01"),
-                ("lookup[Demographics][zip]", "00000"),
-            ],
-            None,
-        )
-        .await;
-    assert_eq!((unknown.status, unknown.body.clone()), (r.status, r.body.clone()));
-    // The reset's notice came first; the reminder is the newest.
-    let mail = dev_messages(&srv, MARIA_EMAIL, 2).await;
-    assert!(mail[0].text.contains("username") && mail[0].text.contains("maria"), "{:?}", mail[0]);
+const TWILIO_TOKEN: &str = "test-auth-token-not-real";
 
-    // By phone number, typed the way people type it.
-    let r = srv
-        .api("request_username", &[("lookup[Contact][email_or_phone]", "(503) 555-0101")], None)
-        .await;
+async fn with_twilio(db: common::Db, tag: &str) -> Option<TestServer> {
+    common::start_with(
+        db,
+        tag,
+        &[
+            (
+                "CAREKEY_TWILIO_ACCOUNT_SID",
+                "AC0123456789abcdef0123456789abcdef",
+            ),
+            ("CAREKEY_TWILIO_AUTH_TOKEN", TWILIO_TOKEN),
+            ("CAREKEY_TWILIO_FROM", "+15035550100"),
+            ("CAREKEY_TWILIO_TIMEOUT_SECONDS", "2"),
+        ],
+    )
+    .await
+}
+
+/// Posts to the voice-script URL the way Twilio does: form parameters and a signature over the
+/// configured URL.
+async fn twilio_post(
+    srv: &TestServer,
+    url: &str,
+    params: &[(&str, &str)],
+    token: &str,
+) -> common::Reply {
+    let owned: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let sig = carekey_server::delivery::twilio::signature(token, url, &owned);
+    let body: String = form_body(params);
+    let res = srv
+        .http
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-twilio-signature", sig)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    common::Reply {
+        status: res.status().as_u16(),
+        headers: res.headers().clone(),
+        body: res.text().await.unwrap(),
+    }
+}
+
+fn form_body(params: &[(&str, &str)]) -> String {
+    params
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.replace('+', "%2B")))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twilio_fetches_the_call_script_only_when_signed_and_at_most_three_times() {
+    use carekey_server::delivery::{Body, outbox as ob};
+    let srv = with_twilio(common::Db::Sqlite, "voice_script")
+        .await
+        .unwrap();
+    let now = srv.services.now();
+    let body = Body::Voice {
+        intro: "Hello. This is Hillside.".into(),
+        digits: "01234567".into(),
+        outro: "The code expires in 10 minutes.".into(),
+    };
+    let row = ob::enqueue(
+        &srv.services.db,
+        ob::NewMessage {
+            kind: "reset_code",
+            destination: "+15035550177",
+            account_id: None,
+            challenge_id: None,
+            body,
+            expires_at: Some(now + 600_000),
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    // As if the dispatcher had placed the call: sent, script kept until it expires.
+    ob::finish(&srv.services.db, row.id, "sent", None, now, true)
+        .await
+        .unwrap();
+    let url = carekey_server::app::voice_url(&srv.services, row.id);
+    assert!(url.starts_with(&srv.base), "{url}");
+    let call = [
+        ("CallSid", "CA1"),
+        ("From", "+15035550100"),
+        ("To", "+15035550177"),
+    ];
+
+    // Not signed by our auth token: refused.
+    assert_eq!(
+        twilio_post(&srv, &url, &call, "someone-elses-token")
+            .await
+            .status,
+        403
+    );
+    // Signed, but the URL's tag is for another message: refused.
+    let other = url.replace(
+        &format!("/voice/{}?", row.id),
+        &format!("/voice/{}?", row.id + 1),
+    );
+    assert_eq!(
+        twilio_post(&srv, &other, &call, TWILIO_TOKEN).await.status,
+        403
+    );
+
+    let r = twilio_post(&srv, &url, &call, TWILIO_TOKEN).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    // The reset code, the reset notice, then the reminder.
-    let texts = dev_messages(&srv, "+15035550101", 3).await;
-    assert!(texts[0].text.contains("username is maria"), "{}", texts[0].text);
-});
+    assert_eq!(r.headers["content-type"], "text/xml; charset=utf-8");
+    assert_eq!(
+        r.body.matches("0, 1, 2, 3, 4, 5, 6, 7").count(),
+        2,
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("press 1"));
+    // "Press 1 to repeat": the Gather posts Digits to the repeat URL.
+    let repeat = format!("{url}&r=1");
+    let mut pressed = call.to_vec();
+    pressed.push(("Digits", "1"));
+    let r = twilio_post(&srv, &repeat, &pressed, TWILIO_TOKEN).await;
+    assert!(r.body.contains("0, 1, 2"), "{}", r.body);
+    let mut other_key = call.to_vec();
+    other_key.push(("Digits", "9"));
+    let r = twilio_post(&srv, &repeat, &other_key, TWILIO_TOKEN).await;
+    assert!(
+        r.body.contains("Goodbye") && !r.body.contains("0, 1, 2"),
+        "{}",
+        r.body
+    );
+    // A third play is allowed, a fourth is not.
+    assert!(
+        twilio_post(&srv, &repeat, &pressed, TWILIO_TOKEN)
+            .await
+            .body
+            .contains("0, 1, 2")
+    );
+    let r = twilio_post(&srv, &repeat, &pressed, TWILIO_TOKEN).await;
+    assert!(!r.body.contains("0, 1, 2"), "fourth play: {}", r.body);
+
+    // Once the code has expired the script is gone, and the payload is scrubbed.
+    srv.clock.advance(Duration::from_secs(601));
+    let r = twilio_post(&srv, &url, &call, TWILIO_TOKEN).await;
+    assert!(!r.body.contains("0, 1, 2"), "{}", r.body);
+    srv.services.housekeeping().await.unwrap();
+    let row = outbox::Entity::find_by_id(row.id)
+        .one(&srv.services.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.payload, "{}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn texts_go_only_to_allowed_countries_and_twilio_failures_are_retried_not_switched() {
+    use carekey_server::domain::ClientMeta;
+    use carekey_server::domain::accounts::{NewAccount, NewPatient};
+    let srv = with_twilio(common::Db::Sqlite, "twilio_rules")
+        .await
+        .unwrap();
+    // A patient whose only mobile is in Jamaica (+1 876), a favourite of SMS-pumping rings.
+    let p = srv
+        .services
+        .create_patient(NewPatient {
+            mrn: "900001".into(),
+            first_name: "Pat".into(),
+            last_name: "Abroad".into(),
+            date_of_birth: "1970-01-01".into(),
+            zip: "97201".into(),
+            email: None,
+            phone: Some(("+18765550123".into(), true, true)),
+        })
+        .await
+        .unwrap();
+    srv.services
+        .create_account(
+            NewAccount {
+                kind: "patient",
+                username: "pat".into(),
+                display_name: "Pat".into(),
+                patient_id: Some(p.id),
+                email: None,
+                must_change_password: false,
+            },
+            "tangerine-bicycle-window-frost",
+            &ClientMeta::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(request_reset(&srv, "pat", "Sms").await.status, 200);
+    worker_idle(&srv).await;
+    let queued = outbox::Entity::find().all(&srv.services.db).await.unwrap();
+    assert!(
+        queued.is_empty(),
+        "A3: nothing may go to a disallowed number: {queued:?}"
+    );
+    let audit_rows = audit_log::Entity::find()
+        .filter(audit_log::Column::Action.eq("recovery_requested"))
+        .all(&srv.services.db)
+        .await
+        .unwrap();
+    assert!(
+        audit_rows[0].details.contains("country_not_allowed"),
+        "{:?}",
+        audit_rows[0]
+    );
+
+    // Maria's US mobile is allowed. Twilio cannot be reached from here: the attempt fails
+    // within the configured timeout, is scheduled again, and is never turned into an email.
+    assert_eq!(request_reset(&srv, "maria", "Sms").await.status, 200);
+    let deadline = std::time::Instant::now() + WAIT;
+    let row = loop {
+        let rows = outbox::Entity::find().all(&srv.services.db).await.unwrap();
+        if let Some(r) = rows.into_iter().find(|r| r.attempts >= 1) {
+            break r;
+        }
+        assert!(std::time::Instant::now() < deadline, "no attempt recorded");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        (row.channel.as_str(), row.status.as_str()),
+        ("sms", "queued")
+    );
+    assert!(row.last_error.as_deref().unwrap_or("").len() > 3);
+    let all = outbox::Entity::find().all(&srv.services.db).await.unwrap();
+    assert_eq!(
+        all.len(),
+        1,
+        "no second message on another channel: {all:?}"
+    );
+}

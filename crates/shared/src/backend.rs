@@ -84,10 +84,16 @@ pub trait Backend: Send + Sync + 'static {
         who: RecoveryIdentity,
         code: String,
     ) -> Result<ResetGrant, ApiError>;
-    async fn preview_reset_link(&self, ctx: &RequestCtx, token: String)
-    -> Result<LinkPreview, ApiError>;
-    async fn redeem_reset_link(&self, ctx: &RequestCtx, token: String)
-    -> Result<ResetGrant, ApiError>;
+    async fn preview_reset_link(
+        &self,
+        ctx: &RequestCtx,
+        token: String,
+    ) -> Result<LinkPreview, ApiError>;
+    async fn redeem_reset_link(
+        &self,
+        ctx: &RequestCtx,
+        token: String,
+    ) -> Result<ResetGrant, ApiError>;
     async fn complete_reset(
         &self,
         ctx: &RequestCtx,
@@ -96,8 +102,11 @@ pub trait Backend: Send + Sync + 'static {
         new: String,
         repeat: String,
     ) -> Result<(), ApiError>;
-    async fn request_username(&self, ctx: &RequestCtx, lookup: UsernameLookup)
-    -> Result<(), ApiError>;
+    async fn request_username(
+        &self,
+        ctx: &RequestCtx,
+        lookup: UsernameLookup,
+    ) -> Result<(), ApiError>;
 }
 
 pub type BackendHandle = Arc<dyn Backend>;

@@ -40,7 +40,10 @@ impl RecoveryChannel {
     }
 
     pub fn is_email(self) -> bool {
-        matches!(self, RecoveryChannel::EmailLink | RecoveryChannel::EmailCode)
+        matches!(
+            self,
+            RecoveryChannel::EmailLink | RecoveryChannel::EmailCode
+        )
     }
 
     /// A code is typed in; a link is opened.

@@ -68,7 +68,10 @@ pub async fn request_reset(
 
 /// Forgot password, step 2 by code: a valid code becomes a short-lived grant.
 #[server(prefix = "/api", endpoint = "verify_reset_code")]
-pub async fn verify_reset_code(who: RecoveryIdentity, code: String) -> Result<ResetGrant, ApiError> {
+pub async fn verify_reset_code(
+    who: RecoveryIdentity,
+    code: String,
+) -> Result<ResetGrant, ApiError> {
     let (backend, ctx) = context()?;
     backend.verify_reset_code(&ctx, who, code).await
 }

@@ -1,7 +1,7 @@
 //! Calm, plain-language text for every error the server can answer with.
 
-use carekey_shared::{ApiError, CodeProblem};
 use carekey_shared::policy::PolicyIssue;
+use carekey_shared::{ApiError, CodeProblem};
 
 use crate::i18n::{t, t_num};
 

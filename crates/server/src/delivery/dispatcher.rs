@@ -90,17 +90,30 @@ impl Dispatcher {
         f64::from(u32::from_be_bytes(b)) / f64::from(u32::MAX)
     }
 
-    async fn deliver(&self, row: crate::store::entities::outbox::Model) -> Result<(), sea_orm::DbErr> {
+    async fn deliver(
+        &self,
+        row: crate::store::entities::outbox::Model,
+    ) -> Result<(), sea_orm::DbErr> {
         let now = self.clock.now_ms();
         if row.expires_at.is_some_and(|t| t <= now) {
-            tracing::info!(id = row.id, "outbox: expired before it could be sent; dropped");
+            tracing::info!(
+                id = row.id,
+                "outbox: expired before it could be sent; dropped"
+            );
             return outbox::finish(&self.db, row.id, "expired", row.last_error, now, false).await;
         }
         let body: Body = match serde_json::from_str(&row.payload) {
             Ok(b) => b,
             Err(e) => {
-                return outbox::finish(&self.db, row.id, "failed", Some(format!("unreadable: {e}")), now, false)
-                    .await;
+                return outbox::finish(
+                    &self.db,
+                    row.id,
+                    "failed",
+                    Some(format!("unreadable: {e}")),
+                    now,
+                    false,
+                )
+                .await;
             }
         };
         let Some(transport) = self.delivery.transports.for_channel(&row.channel).cloned() else {

@@ -315,14 +315,21 @@ mod tests {
         assert!(text.contains("password reset code is 01234567"));
         assert!(text.contains("reference K7QM"));
         assert!(text.contains("expires in 10 minutes"));
-        assert!(text.ends_with("@portal.hillside.example #01234567"), "{text}");
+        assert!(
+            text.ends_with("@portal.hillside.example #01234567"),
+            "{text}"
+        );
     }
 
     #[test]
     fn email_code_has_text_and_escaped_html() {
         let mut l = lh();
         l.clinic_name = "Smith & <Sons>".into();
-        let Body::Email { subject, text, html } = reset_code(&l, "email", "12345678", "K7QM", 600)
+        let Body::Email {
+            subject,
+            text,
+            html,
+        } = reset_code(&l, "email", "12345678", "K7QM", 600)
         else {
             panic!("not an email")
         };
@@ -346,7 +353,11 @@ mod tests {
     fn voice_spells_the_code_twice() {
         let b = reset_code(&lh(), "voice", "12345678", "K7QM", 600);
         let script = b.voice_script().unwrap();
-        assert_eq!(script.matches("1, 2, 3, 4, 5, 6, 7, 8").count(), 2, "{script}");
+        assert_eq!(
+            script.matches("1, 2, 3, 4, 5, 6, 7, 8").count(),
+            2,
+            "{script}"
+        );
         assert!(script.contains("expires in 10 minutes"));
     }
 }

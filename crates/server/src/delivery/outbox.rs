@@ -62,11 +62,7 @@ pub async fn due<C: ConnectionTrait>(db: &C, now: i64, limit: u64) -> Result<Vec
         .column(Column::Id)
         .filter(Column::Status.is_in(["queued", "sending"]))
         .filter(Column::NextAttemptAt.lte(now))
-        .filter(
-            Column::LeaseUntil
-                .is_null()
-                .or(Column::LeaseUntil.lt(now)),
-        )
+        .filter(Column::LeaseUntil.is_null().or(Column::LeaseUntil.lt(now)))
         .order_by_asc(Column::NextAttemptAt)
         .limit(limit)
         .into_tuple::<i64>()
@@ -87,11 +83,7 @@ pub async fn claim<C: ConnectionTrait>(
         .filter(Column::Id.eq(id))
         .filter(Column::Status.is_in(["queued", "sending"]))
         .filter(Column::NextAttemptAt.lte(now))
-        .filter(
-            Column::LeaseUntil
-                .is_null()
-                .or(Column::LeaseUntil.lt(now)),
-        )
+        .filter(Column::LeaseUntil.is_null().or(Column::LeaseUntil.lt(now)))
         .exec(db)
         .await?;
     if res.rows_affected != 1 {

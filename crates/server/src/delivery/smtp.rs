@@ -62,7 +62,10 @@ impl Transport for Smtp {
             .from(self.from.clone())
             .to(to)
             .subject(subject)
-            .multipart(MultiPart::alternative_plain_html(text.clone(), html.clone()))
+            .multipart(MultiPart::alternative_plain_html(
+                text.clone(),
+                html.clone(),
+            ))
             .map_err(|e| SendError::Permanent(format!("could not build the message: {e}")))?;
         match self.transport.send(email).await {
             Ok(_) => Ok(()),

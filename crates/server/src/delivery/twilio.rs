@@ -65,10 +65,16 @@ impl Transport for TwilioTransport {
             Body::Sms { text } => {
                 let req = self.client.send_msg(&self.from, to, text);
                 match tokio::time::timeout(self.timeout, req.run()).await {
-                    Err(_) => return Err(SendError::Temporary("Twilio did not answer in time".into())),
+                    Err(_) => {
+                        return Err(SendError::Temporary("Twilio did not answer in time".into()));
+                    }
                     Ok(Err(e)) => return Err(classify_error(&e)),
                     Ok(Ok(TwilioJson::Success(_))) => Ok(()),
-                    Ok(Ok(TwilioJson::Fail { code, message, status })) => Err((status, code, message)),
+                    Ok(Ok(TwilioJson::Fail {
+                        code,
+                        message,
+                        status,
+                    })) => Err((status, code, message)),
                 }
             }
             Body::Voice { .. } => {
@@ -79,10 +85,16 @@ impl Transport for TwilioTransport {
                 // Ring for 30 s: long enough for a landline to be reached across a room.
                 let req = self.client.call(&self.from, to, url).timeout("30");
                 match tokio::time::timeout(self.timeout, req.run()).await {
-                    Err(_) => return Err(SendError::Temporary("Twilio did not answer in time".into())),
+                    Err(_) => {
+                        return Err(SendError::Temporary("Twilio did not answer in time".into()));
+                    }
                     Ok(Err(e)) => return Err(classify_error(&e)),
                     Ok(Ok(TwilioJson::Success(_))) => Ok(()),
-                    Ok(Ok(TwilioJson::Fail { code, message, status })) => Err((status, code, message)),
+                    Ok(Ok(TwilioJson::Fail {
+                        code,
+                        message,
+                        status,
+                    })) => Err((status, code, message)),
                 }
             }
             Body::Email { .. } => return Err(SendError::Permanent("not a text or call".into())),
@@ -97,10 +109,22 @@ mod tests {
 
     #[test]
     fn rate_limits_and_server_errors_are_retried_other_refusals_are_final() {
-        assert!(matches!(classify_refusal(429, 20429, "Too many"), SendError::Temporary(_)));
-        assert!(matches!(classify_refusal(503, 0, "down"), SendError::Temporary(_)));
-        assert!(matches!(classify_refusal(400, 21211, "invalid To"), SendError::Permanent(_)));
-        assert!(matches!(classify_refusal(401, 20003, "auth"), SendError::Permanent(_)));
+        assert!(matches!(
+            classify_refusal(429, 20429, "Too many"),
+            SendError::Temporary(_)
+        ));
+        assert!(matches!(
+            classify_refusal(503, 0, "down"),
+            SendError::Temporary(_)
+        ));
+        assert!(matches!(
+            classify_refusal(400, 21211, "invalid To"),
+            SendError::Permanent(_)
+        ));
+        assert!(matches!(
+            classify_refusal(401, 20003, "auth"),
+            SendError::Permanent(_)
+        ));
     }
 }
 
@@ -124,7 +148,12 @@ pub fn signature(auth_token: &str, url: &str, params: &[(String, String)]) -> St
 }
 
 /// Constant-time check of a request's signature.
-pub fn signature_valid(auth_token: &str, url: &str, params: &[(String, String)], given: &str) -> bool {
+pub fn signature_valid(
+    auth_token: &str,
+    url: &str,
+    params: &[(String, String)],
+    given: &str,
+) -> bool {
     let expected = signature(auth_token, url, params);
     expected.len() == given.len()
         && expected
@@ -202,10 +231,28 @@ mod signature_tests {
             p("To", "+18005551212"),
         ];
         let url = "https://mycompany.com/myapp.php?foo=1&bar=2";
-        assert_eq!(signature("12345", url, &params), "RSOYDt4T1cUTdK1PDd93/VVr8B8=");
-        assert!(signature_valid("12345", url, &params, "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
-        assert!(!signature_valid("12346", url, &params, "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
-        assert!(!signature_valid("12345", "https://evil.test/myapp.php?foo=1&bar=2", &params, "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
+        assert_eq!(
+            signature("12345", url, &params),
+            "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+        );
+        assert!(signature_valid(
+            "12345",
+            url,
+            &params,
+            "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+        ));
+        assert!(!signature_valid(
+            "12346",
+            url,
+            &params,
+            "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+        ));
+        assert!(!signature_valid(
+            "12345",
+            "https://evil.test/myapp.php?foo=1&bar=2",
+            &params,
+            "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+        ));
     }
 
     #[test]

@@ -245,7 +245,10 @@ impl Services {
             return Err(DomainError::CurrentPasswordIncorrect);
         }
         let normalized = carekey_shared::policy::normalize(new);
-        if self.recently_used(acct.id, stored.as_ref(), &normalized).await? {
+        if self
+            .recently_used(acct.id, stored.as_ref(), &normalized)
+            .await?
+        {
             return Err(DomainError::PasswordRejected(vec![
                 carekey_shared::policy::PolicyIssue::RecentlyUsed,
             ]));
@@ -311,7 +314,12 @@ impl Services {
                 .map(|h| h.phc),
         );
         for phc in previous {
-            if self.hasher.verify(normalized.to_owned(), Some(phc)).await?.ok {
+            if self
+                .hasher
+                .verify(normalized.to_owned(), Some(phc))
+                .await?
+                .ok
+            {
                 return Ok(true);
             }
         }

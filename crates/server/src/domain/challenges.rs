@@ -7,7 +7,9 @@
 use std::time::Duration;
 
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+};
 
 use super::secrets::ServerKey;
 use crate::store::entities::challenge::{self, Column};
@@ -28,13 +30,25 @@ pub const OUTSTANDING: &[&str] = &[RESET, STAFF_CODE, GRANT];
 
 /// The HMAC stored for a typed code. The account and the reference are part of it, so the same
 /// eight digits issued to two people never collide in the unique index.
-pub fn code_tag(key: &ServerKey, account_id: i64, purpose: &str, reference: &str, code: &str) -> String {
+pub fn code_tag(
+    key: &ServerKey,
+    account_id: i64,
+    purpose: &str,
+    reference: &str,
+    code: &str,
+) -> String {
     key.tag(&["code", purpose, &account_id.to_string(), reference, code])
 }
 
 pub fn code_matches(key: &ServerKey, row: &challenge::Model, code: &str) -> bool {
     key.verify(
-        &["code", &row.purpose, &row.account_id.to_string(), &row.reference, code],
+        &[
+            "code",
+            &row.purpose,
+            &row.account_id.to_string(),
+            &row.reference,
+            code,
+        ],
         &row.secret_hmac,
     )
 }

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use sea_orm::sea_query::{CaseStatement, Expr, ExprTrait, OnConflict, Query};
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryFilter, ColumnTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
 use crate::store::entities::rate_limit::{self, Column};
 

@@ -98,7 +98,10 @@ mod tests {
         assert!(allowed("+447700900123", &["US".into(), "GB".into()]));
         assert!(!allowed("+1503555012", &us()), "too short");
         assert!(!allowed("15035550123", &us()), "not E.164");
-        assert!(!allowed("+882123456", &us()), "satellite and unknown ranges");
+        assert!(
+            !allowed("+882123456", &us()),
+            "satellite and unknown ranges"
+        );
     }
 
     #[test]

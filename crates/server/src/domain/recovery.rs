@@ -228,7 +228,11 @@ impl Services {
             .await?)
     }
 
-    fn contact_for(&self, contacts: &[contact::Model], channel: RecoveryChannel) -> Option<contact::Model> {
+    fn contact_for(
+        &self,
+        contacts: &[contact::Model],
+        channel: RecoveryChannel,
+    ) -> Option<contact::Model> {
         contacts
             .iter()
             .find(|c| match channel {
@@ -262,15 +266,32 @@ impl Services {
         let l = self.cfg.recovery.limits;
         let mut over = false;
         for (key, window, max) in [
-            (format!("send:account:{account_id}"), HOUR, l.account_per_hour),
-            (format!("send:account:{account_id}:day"), DAY, l.account_per_day),
-            (format!("send:dest:{destination}"), HOUR, l.destination_per_hour),
-            (format!("send:dest:{destination}:day"), DAY, l.destination_per_day),
+            (
+                format!("send:account:{account_id}"),
+                HOUR,
+                l.account_per_hour,
+            ),
+            (
+                format!("send:account:{account_id}:day"),
+                DAY,
+                l.account_per_day,
+            ),
+            (
+                format!("send:dest:{destination}"),
+                HOUR,
+                l.destination_per_hour,
+            ),
+            (
+                format!("send:dest:{destination}:day"),
+                DAY,
+                l.destination_per_day,
+            ),
         ] {
             over |= limits::hit(db, &key, window, now).await? > max;
         }
         if by_phone {
-            over |= limits::hit(db, "send:phone:global", HOUR, now).await? > l.phone_per_hour_global;
+            over |=
+                limits::hit(db, "send:phone:global", HOUR, now).await? > l.phone_per_hour_global;
         }
         Ok(over)
     }
@@ -337,7 +358,9 @@ impl Services {
             user_agent: req.user_agent.clone(),
         };
         let Ok(p) = serde_json::from_str::<ResetPayload>(&req.payload) else {
-            recovery_request::Entity::delete_by_id(req.id).exec(&self.db).await?;
+            recovery_request::Entity::delete_by_id(req.id)
+                .exec(&self.db)
+                .await?;
             return Ok(());
         };
         let acct = self.find_for_recovery(&p.who).await?;
@@ -384,7 +407,9 @@ impl Services {
             },
         )
         .await?;
-        recovery_request::Entity::delete_by_id(req.id).exec(&txn).await?;
+        recovery_request::Entity::delete_by_id(req.id)
+            .exec(&txn)
+            .await?;
         txn.commit().await?;
         if sent {
             self.delivery.kick();
@@ -442,7 +467,11 @@ impl Services {
         outbox::enqueue(
             txn,
             NewMessage {
-                kind: if channel.sends_code() { "reset_code" } else { "reset_link" },
+                kind: if channel.sends_code() {
+                    "reset_code"
+                } else {
+                    "reset_link"
+                },
                 destination: &c.value,
                 account_id: Some(acct.id),
                 challenge_id: Some(row.id),
@@ -455,19 +484,26 @@ impl Services {
         Ok(())
     }
 
-    async fn handle_username_request(&self, req: &recovery_request::Model) -> Result<(), DomainError> {
+    async fn handle_username_request(
+        &self,
+        req: &recovery_request::Model,
+    ) -> Result<(), DomainError> {
         let now = self.now();
         let meta = ClientMeta {
             ip: req.ip.clone(),
             user_agent: req.user_agent.clone(),
         };
         let Ok(lookup) = serde_json::from_str::<UsernameLookup>(&req.payload) else {
-            recovery_request::Entity::delete_by_id(req.id).exec(&self.db).await?;
+            recovery_request::Entity::delete_by_id(req.id)
+                .exec(&self.db)
+                .await?;
             return Ok(());
         };
         // (account, the contact to send to) when exactly one account matches.
         let found = match &lookup {
-            UsernameLookup::Contact { email_or_phone } => self.username_by_contact(email_or_phone).await?,
+            UsernameLookup::Contact { email_or_phone } => {
+                self.username_by_contact(email_or_phone).await?
+            }
             UsernameLookup::Demographics {
                 first_name,
                 last_name,
@@ -525,7 +561,9 @@ impl Services {
             },
         )
         .await?;
-        recovery_request::Entity::delete_by_id(req.id).exec(&txn).await?;
+        recovery_request::Entity::delete_by_id(req.id)
+            .exec(&txn)
+            .await?;
         txn.commit().await?;
         if sent {
             self.delivery.kick();
@@ -569,7 +607,9 @@ impl Services {
             }
         }
         Ok(match found.len() {
-            1 => found.pop().filter(|(_, c)| c.kind == "email" || self.phone_allowed(&c.value_norm)),
+            1 => found
+                .pop()
+                .filter(|(_, c)| c.kind == "email" || self.phone_allowed(&c.value_norm)),
             _ => None,
         })
     }
@@ -604,17 +644,25 @@ impl Services {
         };
         let contacts = self.contacts_of(&self.db, &a).await?;
         // Email first (the patient asked on a web page), else a number that takes texts.
-        let c = self.contact_for(&contacts, RecoveryChannel::EmailCode).or_else(|| {
-            self.contact_for(&contacts, RecoveryChannel::Sms)
-                .filter(|c| self.phone_allowed(&c.value_norm))
-        });
+        let c = self
+            .contact_for(&contacts, RecoveryChannel::EmailCode)
+            .or_else(|| {
+                self.contact_for(&contacts, RecoveryChannel::Sms)
+                    .filter(|c| self.phone_allowed(&c.value_norm))
+            });
         Ok(c.map(|c| (a, c)))
     }
 
     /// Per-address cap on guesses of any kind; true when over it.
-    async fn too_many_guesses_from(&self, meta: &ClientMeta, now: i64) -> Result<bool, DomainError> {
-        Ok(limits::hit(&self.db, &format!("guess:ip:{}", meta.ip), HOUR, now).await?
-            > GUESSES_PER_IP_PER_HOUR)
+    async fn too_many_guesses_from(
+        &self,
+        meta: &ClientMeta,
+        now: i64,
+    ) -> Result<bool, DomainError> {
+        Ok(
+            limits::hit(&self.db, &format!("guess:ip:{}", meta.ip), HOUR, now).await?
+                > GUESSES_PER_IP_PER_HOUR,
+        )
     }
 
     /// Forgot password, step 2 by code.
@@ -642,7 +690,8 @@ impl Services {
             .filter(challenge::Column::CreatedAt.gt(since))
             .all(&self.db)
             .await?;
-        let paused = limits::paused(&self.db, &pause_key(account_id), challenges::PAUSE, now).await?;
+        let paused =
+            limits::paused(&self.db, &pause_key(account_id), challenges::PAUSE, now).await?;
         let matched = rows
             .iter()
             .find(|r| challenges::code_matches(&self.key, r, &code));
@@ -809,7 +858,9 @@ impl Services {
             return Err(not_accepted());
         }
         let row = challenge::Entity::find()
-            .filter(challenge::Column::SecretHmac.eq(challenges::token_tag(&self.key, "link", token)))
+            .filter(
+                challenge::Column::SecretHmac.eq(challenges::token_tag(&self.key, "link", token)),
+            )
             .filter(challenge::Column::Purpose.eq(challenges::RESET))
             .filter(challenge::Column::Channel.eq("email_link"))
             .one(&self.db)
@@ -827,7 +878,11 @@ impl Services {
     }
 
     /// What a link will do, without using it (SECURITY.md R7).
-    pub async fn preview_reset_link(&self, token: &str, meta: &ClientMeta) -> Result<LinkPreview, DomainError> {
+    pub async fn preview_reset_link(
+        &self,
+        token: &str,
+        meta: &ClientMeta,
+    ) -> Result<LinkPreview, DomainError> {
         let now = self.now();
         let (_, row) = self.link_row(token, meta, now).await?;
         Ok(LinkPreview {
@@ -837,7 +892,11 @@ impl Services {
     }
 
     /// "Continue" on a link's page: uses the link and issues a grant.
-    pub async fn redeem_reset_link(&self, token: &str, meta: &ClientMeta) -> Result<ResetGrant, DomainError> {
+    pub async fn redeem_reset_link(
+        &self,
+        token: &str,
+        meta: &ClientMeta,
+    ) -> Result<ResetGrant, DomainError> {
         let now = self.now();
         let (a, row) = self.link_row(token, meta, now).await?;
         self.grant_for(&a, &row, "link", meta, now).await
@@ -856,7 +915,9 @@ impl Services {
         self.check_fields(&[grant, security_answer.unwrap_or("")])?;
         let now = self.now();
         let row = challenge::Entity::find()
-            .filter(challenge::Column::SecretHmac.eq(challenges::token_tag(&self.key, "grant", grant)))
+            .filter(
+                challenge::Column::SecretHmac.eq(challenges::token_tag(&self.key, "grant", grant)),
+            )
             .filter(challenge::Column::Purpose.eq(challenges::GRANT))
             .one(&self.db)
             .await?
@@ -897,8 +958,13 @@ impl Services {
             .one(&self.db)
             .await?;
         let normalized = carekey_shared::policy::normalize(new);
-        if self.recently_used(acct.id, stored.as_ref(), &normalized).await? {
-            return Err(DomainError::PasswordRejected(vec![PolicyIssue::RecentlyUsed]));
+        if self
+            .recently_used(acct.id, stored.as_ref(), &normalized)
+            .await?
+        {
+            return Err(DomainError::PasswordRejected(vec![
+                PolicyIssue::RecentlyUsed,
+            ]));
         }
         let phc = self.hasher.hash(normalized).await?;
         let now = self.now();
@@ -944,6 +1010,18 @@ impl Services {
         Ok(())
     }
 
+    /// Periodic clean-up: scrub call scripts whose codes have expired, and forget rate
+    /// counters from windows long gone.
+    pub async fn housekeeping(&self) -> Result<(), DomainError> {
+        let now = self.now();
+        let scrubbed = outbox::scrub_expired(&self.db, now).await?;
+        let pruned = limits::prune(&self.db, now).await?;
+        if scrubbed + pruned > 0 {
+            tracing::debug!(scrubbed, pruned, "housekeeping");
+        }
+        Ok(())
+    }
+
     /// A notice to every contact on file that can receive one (SECURITY.md R9).
     pub(crate) async fn enqueue_password_notices(
         &self,
@@ -959,7 +1037,9 @@ impl Services {
         for c in contacts {
             let via = match c.kind.as_str() {
                 "email" if have_email => "email",
-                "phone" if have_phone && c.sms_capable && self.phone_allowed(&c.value_norm) => "sms",
+                "phone" if have_phone && c.sms_capable && self.phone_allowed(&c.value_norm) => {
+                    "sms"
+                }
                 _ => continue,
             };
             outbox::enqueue(

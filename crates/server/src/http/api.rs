@@ -151,10 +151,7 @@ impl Backend for Api {
         ctx: &RequestCtx,
         token: String,
     ) -> Result<LinkPreview, ApiError> {
-        Ok(self
-            .services
-            .preview_reset_link(&token, &meta(ctx))
-            .await?)
+        Ok(self.services.preview_reset_link(&token, &meta(ctx)).await?)
     }
 
     async fn redeem_reset_link(
@@ -162,10 +159,7 @@ impl Backend for Api {
         ctx: &RequestCtx,
         token: String,
     ) -> Result<ResetGrant, ApiError> {
-        Ok(self
-            .services
-            .redeem_reset_link(&token, &meta(ctx))
-            .await?)
+        Ok(self.services.redeem_reset_link(&token, &meta(ctx)).await?)
     }
 
     async fn complete_reset(
@@ -178,7 +172,13 @@ impl Backend for Api {
     ) -> Result<(), ApiError> {
         Ok(self
             .services
-            .complete_reset(&grant, security_answer.as_deref(), &new, &repeat, &meta(ctx))
+            .complete_reset(
+                &grant,
+                security_answer.as_deref(),
+                &new,
+                &repeat,
+                &meta(ctx),
+            )
             .await?)
     }
 

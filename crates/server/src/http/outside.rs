@@ -50,7 +50,10 @@ pub async fn twilio_voice(
         return StatusCode::FORBIDDEN.into_response();
     }
     let repeat = get("r") == Some("1");
-    let pressed = params.iter().find(|(k, _)| k == "Digits").map(|(_, v)| v.as_str());
+    let pressed = params
+        .iter()
+        .find(|(k, _)| k == "Digits")
+        .map(|(_, v)| v.as_str());
     if repeat && pressed != Some("1") {
         return twiml(goodbye_twiml());
     }
@@ -100,7 +103,12 @@ fn esc(s: &str) -> String {
 /// `GET /dev/outbox`: what would have been emailed, texted or read out, newest first. Exists
 /// only in dev mode with the development outbox in use.
 pub async fn dev_outbox(State(state): State<AppState>) -> Response {
-    let Some(dev) = state.services.delivery.dev.as_ref().filter(|_| state.services.cfg.dev_mode)
+    let Some(dev) = state
+        .services
+        .delivery
+        .dev
+        .as_ref()
+        .filter(|_| state.services.cfg.dev_mode)
     else {
         return StatusCode::NOT_FOUND.into_response();
     };
@@ -134,16 +142,18 @@ pub async fn dev_outbox(State(state): State<AppState>) -> Response {
         ));
     }
     html.push_str("</main></body></html>");
-    (
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        html,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
 }
 
 /// `GET /dev/outbox.json`, for scripts and tests.
 pub async fn dev_outbox_json(State(state): State<AppState>) -> Response {
-    match state.services.delivery.dev.as_ref().filter(|_| state.services.cfg.dev_mode) {
+    match state
+        .services
+        .delivery
+        .dev
+        .as_ref()
+        .filter(|_| state.services.cfg.dev_mode)
+    {
         Some(dev) => axum::Json(dev.list()).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
