@@ -126,7 +126,7 @@ fn minutes(ttl_secs: u64) -> String {
     let m = ttl_secs.div_ceil(60);
     if m == 1 {
         "1 minute".into()
-    } else if m % 60 == 0 && m >= 60 {
+    } else if m.is_multiple_of(60) && m >= 60 {
         let h = m / 60;
         if h == 1 {
             "1 hour".into()

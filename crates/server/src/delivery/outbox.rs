@@ -57,7 +57,7 @@ pub async fn enqueue<C: ConnectionTrait>(
 
 /// Ids of messages due now, oldest first.
 pub async fn due<C: ConnectionTrait>(db: &C, now: i64, limit: u64) -> Result<Vec<i64>, DbErr> {
-    Ok(outbox::Entity::find()
+    outbox::Entity::find()
         .select_only()
         .column(Column::Id)
         .filter(Column::Status.is_in(["queued", "sending"]))
@@ -67,7 +67,7 @@ pub async fn due<C: ConnectionTrait>(db: &C, now: i64, limit: u64) -> Result<Vec
         .limit(limit)
         .into_tuple::<i64>()
         .all(db)
-        .await?)
+        .await
 }
 
 /// Takes the message for `lease_ms`, or returns None if another worker has it.

@@ -43,7 +43,7 @@ pub async fn hit<C: ConnectionTrait>(
             OnConflict::column(Column::Key)
                 .values([
                     (Column::Count, count.into()),
-                    (Column::WindowStart, Expr::val(start).into()),
+                    (Column::WindowStart, Expr::val(start)),
                 ])
                 .to_owned(),
         )
