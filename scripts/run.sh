@@ -11,8 +11,12 @@ export CAREKEY_DEV_MODE="${CAREKEY_DEV_MODE:-true}"
 export CAREKEY_CLINIC_NAME="${CAREKEY_CLINIC_NAME:-Hillside Family Clinic}"
 export CAREKEY_CLINIC_PHONE="${CAREKEY_CLINIC_PHONE:-(503) 555-0100}"
 target/debug/carekey demo-data
+url="${CAREKEY_PUBLIC_URL:-http://127.0.0.1:3000}"
 echo
-echo "Development messages: none yet. CareKey does not send email, texts or calls in this"
-echo "version; recovery codes and notices, and the development outbox that shows them, are next."
+if [ -z "${CAREKEY_SMTP_HOST:-}" ] || [ -z "${CAREKEY_TWILIO_ACCOUNT_SID:-}" ]; then
+  echo "Development outbox: $url/dev/outbox"
+  echo "  Emails (no smtp.host set) and texts and calls (no Twilio set) are not sent anywhere;"
+  echo "  they are listed there, newest first, and printed in this log."
+fi
 echo
 exec target/debug/carekey serve

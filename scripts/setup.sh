@@ -16,6 +16,9 @@ apt_missing=()
 command -v brotli >/dev/null || apt_missing+=(brotli)
 command -v python3 >/dev/null || apt_missing+=(python3)
 command -v npm >/dev/null || apt_missing+=(npm)
+# OpenSSL headers for the TLS of the mail (lettre) and Twilio (twilio-async) clients.
+command -v pkg-config >/dev/null || apt_missing+=(pkg-config)
+dpkg -s libssl-dev >/dev/null 2>&1 || apt_missing+=(libssl-dev)
 if [ "$mode" = test ]; then
   command -v chromium >/dev/null || apt_missing+=(chromium)
 fi
