@@ -877,3 +877,114 @@ async fn texts_go_only_to_allowed_countries_and_twilio_failures_are_retried_not_
         "no second message on another channel: {all:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_question_is_asked_after_the_code_when_the_clinic_turns_it_on() {
+    use carekey_server::domain::recovery::normalize_answer;
+    use carekey_server::store::entities::security_question;
+    use sea_orm::{ActiveModelTrait, Set};
+    let srv = common::start_with(
+        common::Db::Sqlite,
+        "security_question",
+        &[("CAREKEY_RECOVERY_SECURITY_QUESTION", "true")],
+    )
+    .await
+    .unwrap();
+    let maria = srv
+        .services
+        .find_by_username("maria")
+        .await
+        .unwrap()
+        .unwrap();
+    let phc = srv
+        .services
+        .hasher
+        .hash(normalize_answer("  Fluffy "))
+        .await
+        .unwrap();
+    security_question::ActiveModel {
+        account_id: Set(maria.id),
+        question: Set("What was the name of your first pet?".into()),
+        answer_phc: Set(phc),
+        created_at: Set(srv.services.now()),
+    }
+    .insert(&srv.services.db)
+    .await
+    .unwrap();
+    request_reset(&srv, "maria", "Sms").await;
+    let code = code_in(&dev_messages(&srv, "+15035550101", 1).await[0].text);
+    let g = json(&verify_code(&srv, "maria", &code).await);
+    assert_eq!(
+        g["security_question"],
+        "What was the name of your first pet?"
+    );
+    let grant = g["grant"].as_str().unwrap();
+    let answer = |a: &'static str| {
+        [
+            ("grant", grant),
+            ("security_answer", a),
+            ("new", NEW_PW),
+            ("repeat", NEW_PW),
+        ]
+    };
+    let r = srv.api("complete_reset", &answer("Rex"), None).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("SecurityAnswerIncorrect"), "{}", r.body);
+    let r = srv.api("complete_reset", &answer("fluffy"), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(srv.sign_in("Patient", "maria", NEW_PW).await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identifier_modes_decide_what_names_an_account() {
+    // "both": the username and the email must name the same account.
+    let srv = common::start_with(
+        common::Db::Sqlite,
+        "mode_both",
+        &[("CAREKEY_RECOVERY_IDENTIFIER", "both")],
+    )
+    .await
+    .unwrap();
+    let ask = |id: &'static str, email: &'static str| {
+        [
+            ("who[identifier]", id),
+            ("who[email]", email),
+            ("channel", "Sms"),
+        ]
+    };
+    for (id, email) in [
+        ("maria", ""),
+        ("maria", "james.chen@example.com"),
+        (MARIA_EMAIL, MARIA_EMAIL),
+    ] {
+        assert_eq!(
+            srv.api("request_reset", &ask(id, email), None).await.status,
+            200
+        );
+    }
+    worker_idle(&srv).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(srv.services.delivery.dev.clone().unwrap().list().is_empty());
+    assert_eq!(
+        srv.api("request_reset", &ask("maria", MARIA_EMAIL), None)
+            .await
+            .status,
+        200
+    );
+    dev_messages(&srv, "+15035550101", 1).await;
+
+    // "username": an email address is not a username.
+    let srv = common::start_with(
+        common::Db::Sqlite,
+        "mode_username",
+        &[("CAREKEY_RECOVERY_IDENTIFIER", "username")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(request_reset(&srv, MARIA_EMAIL, "Sms").await.status, 200);
+    worker_idle(&srv).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(srv.services.delivery.dev.clone().unwrap().list().is_empty());
+    let info = json(&srv.api("portal_info", &[], None).await);
+    assert_eq!(info["recovery"]["identifier"], "Username");
+}

@@ -727,13 +727,12 @@ impl Services {
             now,
         )
         .await?;
-        let mut paused = false;
-        if acct.is_some() {
-            let n = limits::hit(&txn, &format!("guess:account:{account_id}"), DAY, now).await?;
-            if n >= challenges::MAX_GUESSES_PER_DAY {
-                limits::start_pause(&txn, &pause_key(account_id), now).await?;
-                paused = true;
-            }
+        // Unknown identifiers all count on one shared row (-1): the same statement runs either
+        // way, so the answer's timing does not say whether the account exists (E2).
+        let n = limits::hit(&txn, &format!("guess:account:{account_id}"), DAY, now).await?;
+        let paused = acct.is_some() && n >= challenges::MAX_GUESSES_PER_DAY;
+        if paused {
+            limits::start_pause(&txn, &pause_key(account_id), now).await?;
         }
         audit::append(
             &txn,
