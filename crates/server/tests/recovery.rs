@@ -988,3 +988,103 @@ async fn identifier_modes_decide_what_names_an_account() {
     let info = json(&srv.api("portal_info", &[], None).await);
     assert_eq!(info["recovery"]["identifier"], "Username");
 }
+
+mod several_instances {
+    use super::*;
+    use async_trait::async_trait;
+    use carekey_server::delivery::dispatcher::Dispatcher;
+    use carekey_server::delivery::outbox::{self as ob, NewMessage};
+    use carekey_server::delivery::{Body, Delivery, Outgoing, SendError, Transport, Transports};
+    use std::sync::{Arc, Mutex};
+
+    /// A transport that notes what it was asked to send.
+    #[derive(Default)]
+    struct Counting(Mutex<Vec<i64>>);
+
+    #[async_trait]
+    impl Transport for Counting {
+        fn name(&self) -> &'static str {
+            "counting"
+        }
+        async fn send(&self, m: &Outgoing) -> Result<(), SendError> {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            self.0.lock().unwrap().push(m.id);
+            Ok(())
+        }
+    }
+
+    fn dispatcher(srv: &TestServer, t: Arc<Counting>) -> Dispatcher {
+        Dispatcher {
+            db: srv.services.db.clone(),
+            clock: srv.services.clock.clone(),
+            entropy: srv.services.entropy.clone(),
+            delivery: Delivery {
+                transports: Transports {
+                    email: None,
+                    phone: Some(t),
+                },
+                ..Default::default()
+            },
+            max_attempts: 3,
+            voice_url: Arc::new(|id| format!("http://x/{id}")),
+            poll: Duration::from_secs(60),
+        }
+    }
+
+    // F6: three dispatchers on one database (the server's own and two more) share 40 messages;
+    // each message is sent exactly once.
+    on_both_databases!(each_outbox_message_is_sent_by_exactly_one_instance, |srv| {
+        let (a, b) = (Arc::new(Counting::default()), Arc::new(Counting::default()));
+        let (da, db_) = (dispatcher(&srv, a.clone()), dispatcher(&srv, b.clone()));
+        let now = srv.services.now();
+        let mut ids = vec![];
+        for i in 0..40 {
+            let row = ob::enqueue(
+                &srv.services.db,
+                NewMessage {
+                    kind: "notice",
+                    destination: &format!("+1503555{i:04}"),
+                    account_id: None,
+                    challenge_id: None,
+                    body: Body::Sms {
+                        text: format!("message {i}"),
+                    },
+                    expires_at: None,
+                },
+                now,
+            )
+            .await
+            .unwrap();
+            ids.push(row.id);
+        }
+        srv.services.delivery.kick();
+        let (ra, rb) = tokio::join!(da.tick(), db_.tick());
+        ra.unwrap();
+        rb.unwrap();
+        // Whatever the server's own dispatcher took went to its development outbox.
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            let rows = outbox::Entity::find().all(&srv.services.db).await.unwrap();
+            if rows.iter().all(|r| r.status == "sent") {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "not all sent");
+            srv.services.delivery.kick();
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let mut sent: Vec<i64> = a.0.lock().unwrap().clone();
+        sent.extend(b.0.lock().unwrap().iter());
+        sent.extend(
+            srv.services
+                .delivery
+                .dev
+                .clone()
+                .unwrap()
+                .list()
+                .iter()
+                .map(|m| m.id),
+        );
+        sent.sort();
+        assert_eq!(sent, ids, "every message once, none twice");
+    });
+}
