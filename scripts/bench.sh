@@ -7,7 +7,10 @@
 set -euo pipefail
 
 # Budgets (bytes, requests/s, ms, MiB). Over budget prints OVER; it does not exit non-zero.
-BUDGET_PATIENT_CRITICAL_BR=250000   # patient sign-in page, brotli, all requests
+# Patient sign-in page, brotli, all requests. 275,000 since the recovery pages joined the
+# patient bundle (+45 KB): a patient who forgot their password then loads nothing more, where
+# a separate recovery bundle would cost them ~200 KB at the worst moment (it repeats Leptos).
+BUDGET_PATIENT_CRITICAL_BR=275000
 BUDGET_SIGNIN_RPS_8=20              # argon2id m=19 MiB t=2 on 2 cores: ~30-60 hashes/s
 BUDGET_SIGNIN_P99_MS_1=250
 BUDGET_PEAK_RSS_MIB=128             # 2 hashing threads x 19 MiB + SQLite + runtime
