@@ -139,6 +139,7 @@ pub fn SettingsPage() -> impl IntoView {
                 <ul class="menu">
                     <li><a href="/settings/password">{t("settings-change-password")}</a></li>
                 </ul>
+                <carekey_ui::devices::SignedInDevices />
                 <p><a href="/home">{t("back-home")}</a></p>
             </section>
         </RequireSession>

@@ -5,7 +5,7 @@
 //! account matches and has … on file, we sent it there" (SECURITY.md E1). Masked contacts
 //! appear only after the proof.
 
-use carekey_shared::policy::{DEFAULT_MIN_CHARS, PasswordPolicy, PolicyContext};
+use carekey_shared::policy::PolicyContext;
 use carekey_shared::server_fns;
 use carekey_shared::{
     ApiError, IdentifierMode, LinkPreview, RecoveryAccepted, RecoveryChannel, RecoveryIdentity,
@@ -13,6 +13,7 @@ use carekey_shared::{
 };
 use carekey_ui::errors::error_text;
 use carekey_ui::fields::{Alert, PasswordField, TextField};
+use carekey_ui::i18n::t_num;
 use carekey_ui::page::PageHeading;
 use carekey_ui::password::PasswordHints;
 use carekey_ui::session::use_session;
@@ -384,11 +385,12 @@ fn SentStep(
                 type="button"
                 on:click=resend
                 aria-disabled={move || if wait_secs() > 0 || busy.get() { "true" } else { "false" }}
+                aria-describedby="resend-wait"
             >
                 {move || if channel().sends_code() { t("recover-resend-code") } else { t("recover-resend-link") }}
             </button>
-            <span class="field-note" aria-live="off">
-                {move || (wait_secs() > 0).then(|| t_args("recover-resend-wait", &[("seconds", wait_secs().to_string())]))}
+            <span class="hint" id="resend-wait">
+                {move || (wait_secs() > 0).then(|| t_num("recover-resend-wait", "seconds", wait_secs() as f64))}
             </span>
         </p>
         <p><button type="button" class="link" on:click=move |_| on_restart.run(())>{t("recover-another-way")}</button></p>
@@ -408,12 +410,7 @@ fn NewPasswordStep(
     let answer = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    let policy = move || PasswordPolicy {
-        min_chars: session
-            .portal
-            .get()
-            .map_or(DEFAULT_MIN_CHARS, |p| p.password_min_length),
-    };
+    let policy = move || carekey_ui::password::policy_of(&session);
     let context = move || PolicyContext {
         words: known_words
             .get()
@@ -422,6 +419,7 @@ fn NewPasswordStep(
             .filter(|w| !w.is_empty())
             .collect(),
         current: None,
+        common: session.common_list.get().list(),
     };
     let issues = move || {
         let n = new.get();
@@ -478,6 +476,7 @@ fn NewPasswordStep(
                 value=new
                 autocomplete="new-password"
                 describedby="password-hints"
+                on_focus=Callback::new(|_| carekey_ui::common_list::ensure_loaded())
             />
             <PasswordHints new=new issues=Signal::derive(issues) />
             <PasswordField

@@ -48,6 +48,9 @@ policy-too-long = Use no more than { $max } characters.
 policy-recently-used = Choose a password you have not used recently.
 policy-too-similar = This is too close to your current password. Choose something new, not a small change.
 policy-personal-info = Leave out your name, username, email and the clinic's name: they are the first things someone would try.
+policy-common = This is one of the passwords people use most, or one padded out with repeats, numbers or symbols. Choose something only you would think of.
+policy-needs-mix = This clinic asks for letters, numbers and symbols. Add at least one of each; a space counts as a symbol.
+hint-common-list-unavailable = We could not load our list of common passwords, so these hints may miss one. We will still check when you save.
 hint-start = Choose a long password: at least 15 characters. A few unrelated words, like a short sentence, are easy to remember and hard to guess.
 hint-all-met = This password meets all the rules.
 
@@ -73,6 +76,15 @@ home-failed-attempts = { $count ->
 settings-title = Settings
 settings-credentials = Manage login credentials
 settings-change-password = Change password
+devices-title = Signed-in devices
+devices-this-one = { $device } (this device)
+devices-times = Signed in { $signed_in }. Last active { $active }.
+devices-sign-out-others = Sign out everywhere else
+devices-signed-out = { $count ->
+    [0] There were no other devices to sign out.
+    [one] We signed out 1 other device.
+   *[other] We signed out { $count } other devices.
+}
 
 change-title = Change password
 change-current-password = Current password
@@ -122,15 +134,18 @@ recover-continue = Continue
 recover-newest-reference = Use the code from the newest message, reference { $reference }.
 recover-resend-code = Send a new code
 recover-resend-link = Send a new link
-recover-resend-wait = You can ask again in { $seconds } seconds.
-recover-resent = We sent a new one. Its reference is { $reference }. Older codes and links no longer work.
+recover-resend-wait = { $seconds ->
+    [one] You can ask again in 1 second.
+   *[other] You can ask again in { $seconds } seconds.
+}
+recover-resent = If an account matches, we sent a new one. Its reference is { $reference }, and older codes and links no longer work.
 recover-another-way = Try another way
 recover-nothing-arrived = Nothing arrived?
 tip-expiry = Codes and links expire. If yours has, ask for a new one.
 tip-call-clinic = Still stuck? Call { $clinic }. The front desk can help after checking who you are.
 tip-call-clinic-phone = Still stuck? Call { $clinic } at { $phone }. The front desk can help after checking who you are.
 recover-new-title = Choose a new password
-recover-confirmed = Thank you. You confirmed the code sent to { $contact }.
+recover-confirmed = Thank you, that worked. It was sent to { $contact }.
 recover-save = Save new password
 recover-done-title = Your password has been changed
 recover-done-body = For your safety, every device that was signed in has been signed out, and we sent a notice to the contacts on file. Please sign in with your new password.

@@ -45,6 +45,8 @@ pub struct Config {
     pub session_warning: Duration,
     pub lockout: LockoutConfig,
     pub password_min_length: usize,
+    /// Optional clinic rule: letters, digits and symbols (SECURITY.md P3; off by default).
+    pub password_require_mix: bool,
     /// Take the client address from `X-Forwarded-For` (only behind a proxy you run).
     pub trust_forwarded_for: bool,
     /// The server key for HMACs of codes and links: from `secret_key_file`, created on first
@@ -171,6 +173,7 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("lockout.max_hours", Some("24")),
     ("lockout.hard_lock_after", Some("20")),
     ("password.min_length", Some("15")),
+    ("password.require_mix", Some("false")),
     ("http.trust_forwarded_for", Some("false")),
     ("secret_key_file", Some("")),
     ("recovery.identifier", Some("either")),
@@ -407,6 +410,7 @@ fn build(raw: &Raw) -> Result<Config, ConfigError> {
         lockout,
         // 63B-4 §3.1.1.2 sets 15 as the floor for single-factor passwords; clinics may go higher.
         password_min_length: raw.ranged("password.min_length", 15, 64, "characters")? as usize,
+        password_require_mix: raw.bool("password.require_mix")?,
         trust_forwarded_for: raw.bool("http.trust_forwarded_for")?,
         secret_key_file,
         recovery: recovery(raw)?,

@@ -51,8 +51,22 @@ pub struct ClinicInfo {
     pub idle_warning_secs: u64,
     /// The clinic's minimum password length, so the browser's hints match the server.
     pub password_min_length: usize,
+    /// The clinic's optional "letters, digits and symbols" rule.
+    pub password_require_mix: bool,
     pub dev_mode: bool,
     pub recovery: crate::recovery::RecoveryOptions,
+}
+
+/// One signed-in browser, for "Signed-in devices" in Settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceSession {
+    pub id: i64,
+    /// "Chrome on Android": from the browser's user agent.
+    pub device: String,
+    pub signed_in_at_ms: i64,
+    pub last_active_at_ms: i64,
+    /// The browser asking.
+    pub current: bool,
 }
 
 /// The patient's portal home.

@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 
 use crate::{
-    ApiError, ClinicInfo, HomeInfo, LinkPreview, Portal, RecoveryAccepted, RecoveryChannel,
-    RecoveryIdentity, ResetGrant, SessionInfo, UsernameLookup,
+    ApiError, ClinicInfo, DeviceSession, HomeInfo, LinkPreview, Portal, RecoveryAccepted,
+    RecoveryChannel, RecoveryIdentity, ResetGrant, SessionInfo, UsernameLookup,
 };
 
 /// Facts about the incoming request, gathered by the HTTP layer before the server function runs.
@@ -72,6 +72,8 @@ pub trait Backend: Send + Sync + 'static {
         new: String,
         repeat: String,
     ) -> Result<SessionInfo, ApiError>;
+    async fn list_sessions(&self, ctx: &RequestCtx) -> Result<Vec<DeviceSession>, ApiError>;
+    async fn sign_out_other_sessions(&self, ctx: &RequestCtx) -> Result<u32, ApiError>;
     async fn request_reset(
         &self,
         ctx: &RequestCtx,

@@ -3,6 +3,7 @@
 //! the same code compiles to wasm for the browser and natively for the server.
 
 pub mod api;
+pub mod common;
 pub mod error;
 pub mod policy;
 pub mod recovery;

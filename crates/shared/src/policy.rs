@@ -28,6 +28,11 @@ pub enum PolicyIssue {
     /// Contains the username, the person's name, part of their email, the clinic's name or
     /// "carekey" (ASVS 6.2.11): the first guesses of anyone who knows the person.
     ContainsPersonalInfo,
+    /// A common password, or one padded out to the minimum with repeats, digits or symbols
+    /// (SECURITY.md P4).
+    Common,
+    /// The clinic asks for letters, digits and symbols (optional rule, SECURITY.md P3).
+    NeedsMix,
 }
 
 /// What the policy needs to know about the person beyond the candidate itself.
@@ -37,6 +42,8 @@ pub struct PolicyContext {
     pub words: Vec<String>,
     /// The current password, when the person just typed it (change-password forms).
     pub current: Option<String>,
+    /// The common-password list, once loaded (the browser fetches it on first use).
+    pub common: Option<std::sync::Arc<crate::common::CommonPasswords>>,
 }
 
 /// Context words shorter than this are ignored: "Al" or "Ana" inside a long passphrase is
@@ -93,15 +100,26 @@ pub fn too_similar(candidate: &str, current: &str) -> bool {
     strip(&a) == strip(&b)
 }
 
+/// At least one letter, one digit and one character that is neither (a space counts).
+fn has_mix(candidate: &str) -> bool {
+    candidate.chars().any(char::is_alphabetic)
+        && candidate.chars().any(char::is_numeric)
+        && candidate.chars().any(|c| !c.is_alphanumeric())
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PasswordPolicy {
     pub min_chars: usize,
+    /// Letters, digits and symbols all required (off by default: NIST advises against
+    /// composition rules, but some clinics must have one).
+    pub require_mix: bool,
 }
 
 impl Default for PasswordPolicy {
     fn default() -> Self {
         Self {
             min_chars: DEFAULT_MIN_CHARS,
+            require_mix: false,
         }
     }
 }
@@ -142,6 +160,9 @@ impl PasswordPolicy {
         {
             issues.push(PolicyIssue::TooSimilarToCurrent);
         }
+        if ctx.common.as_ref().is_some_and(|c| c.is_common(&lowered)) {
+            issues.push(PolicyIssue::Common);
+        }
         issues
     }
 
@@ -160,6 +181,9 @@ impl PasswordPolicy {
         }
         if chars > MAX_CHARS {
             issues.push(PolicyIssue::TooLong { max: MAX_CHARS });
+        }
+        if self.require_mix && !has_mix(candidate) {
+            issues.push(PolicyIssue::NeedsMix);
         }
         issues
     }
@@ -208,7 +232,48 @@ mod tests {
         PolicyContext {
             words: words.iter().map(|w| (*w).to_owned()).collect(),
             current: current.map(str::to_owned),
+            common: None,
         }
+    }
+
+    #[test]
+    fn common_passwords_are_refused_when_the_list_is_known() {
+        let p = PasswordPolicy::default();
+        let mut c = ctx(&[], None);
+        assert!(
+            p.check_with("monkeymonkeymonkey", &c).is_empty(),
+            "no list, no verdict"
+        );
+        c.common = Some(std::sync::Arc::new(crate::common::CommonPasswords::parse(
+            crate::common::LIST,
+        )));
+        assert_eq!(
+            p.check_with("monkeymonkeymonkey", &c),
+            vec![PolicyIssue::Common]
+        );
+        assert_eq!(
+            p.check_with("password", &c),
+            vec![PolicyIssue::TooShort { min: 15 }, PolicyIssue::Common]
+        );
+        assert!(p.check_with("correct horse battery staple", &c).is_empty());
+    }
+
+    #[test]
+    fn the_optional_mix_rule_needs_letters_digits_and_symbols() {
+        let p = PasswordPolicy {
+            require_mix: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            p.check("correct horse battery staple"),
+            vec![PolicyIssue::NeedsMix]
+        );
+        assert!(p.check("correct horse battery staple 42").is_empty());
+        assert!(
+            PasswordPolicy::default()
+                .check("correct horse battery staple")
+                .is_empty()
+        );
     }
 
     #[test]

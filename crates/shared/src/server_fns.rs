@@ -7,8 +7,8 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::backend::context;
 use crate::{
-    ApiError, ClinicInfo, HomeInfo, LinkPreview, Portal, RecoveryAccepted, RecoveryChannel,
-    RecoveryIdentity, ResetGrant, SessionInfo, UsernameLookup,
+    ApiError, ClinicInfo, DeviceSession, HomeInfo, LinkPreview, Portal, RecoveryAccepted,
+    RecoveryChannel, RecoveryIdentity, ResetGrant, SessionInfo, UsernameLookup,
 };
 
 #[server(prefix = "/api", endpoint = "portal_info")]
@@ -53,6 +53,20 @@ pub async fn change_password(
 ) -> Result<SessionInfo, ApiError> {
     let (backend, ctx) = context()?;
     backend.change_password(&ctx, current, new, repeat).await
+}
+
+/// The account's signed-in browsers (Settings > Manage Login Credentials).
+#[server(prefix = "/api", endpoint = "list_sessions")]
+pub async fn list_sessions() -> Result<Vec<DeviceSession>, ApiError> {
+    let (backend, ctx) = context()?;
+    backend.list_sessions(&ctx).await
+}
+
+/// "Sign out everywhere else": ends every other session of the account; returns how many.
+#[server(prefix = "/api", endpoint = "sign_out_other_sessions")]
+pub async fn sign_out_other_sessions() -> Result<u32, ApiError> {
+    let (backend, ctx) = context()?;
+    backend.sign_out_other_sessions(&ctx).await
 }
 
 /// Forgot password, step 1. The answer is the same whether or not an account matches and
@@ -120,6 +134,8 @@ pub const ENDPOINTS: &[&str] = &[
     "/api/sign_out",
     "/api/home",
     "/api/change_password",
+    "/api/list_sessions",
+    "/api/sign_out_other_sessions",
     "/api/request_reset",
     "/api/verify_reset_code",
     "/api/preview_reset_link",

@@ -32,6 +32,8 @@ pub fn policy_text(issue: &PolicyIssue) -> String {
         PolicyIssue::RecentlyUsed => t("policy-recently-used"),
         PolicyIssue::TooSimilarToCurrent => t("policy-too-similar"),
         PolicyIssue::ContainsPersonalInfo => t("policy-personal-info"),
+        PolicyIssue::Common => t("policy-common"),
+        PolicyIssue::NeedsMix => t("policy-needs-mix"),
     }
 }
 

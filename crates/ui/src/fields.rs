@@ -44,6 +44,9 @@ pub fn PasswordField(
     /// "current-password" or "new-password", so managers fill or generate correctly.
     autocomplete: &'static str,
     #[prop(optional)] describedby: Option<&'static str>,
+    /// Called when the field gets focus (new-password fields start loading the common list).
+    #[prop(optional)]
+    on_focus: Option<Callback<()>>,
 ) -> impl IntoView {
     let shown = RwSignal::new(false);
     // The visible text flips between Show and Hide, so the button is not also a pressed-state
@@ -70,6 +73,11 @@ pub fn PasswordField(
                     spellcheck="false"
                     aria-describedby=describedby
                     bind:value=value
+                    on:focus=move |_| {
+                        if let Some(f) = on_focus {
+                            f.run(());
+                        }
+                    }
                 />
                 <button
                     type="button"

@@ -1,6 +1,8 @@
 //! Components both browser apps use: translated text, form fields, the sign-in form, the
 //! idle-logoff warning. Everything a person reads comes from the catalogue (`t`).
 
+pub mod common_list;
+pub mod devices;
 pub mod errors;
 pub mod fields;
 pub mod i18n;

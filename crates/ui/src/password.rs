@@ -6,6 +6,7 @@ use carekey_shared::policy::{DEFAULT_MIN_CHARS, PasswordPolicy, PolicyContext, P
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::common_list::{ListState, ensure_loaded};
 use crate::errors::{error_text, policy_text};
 use crate::fields::{Alert, PasswordField};
 use crate::i18n::t;
@@ -25,13 +26,7 @@ pub fn ChangePasswordForm(
     let repeat = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    let policy = move || PasswordPolicy {
-        min_chars: session
-            .portal
-            .get()
-            .map(|p| p.password_min_length)
-            .unwrap_or(DEFAULT_MIN_CHARS),
-    };
+    let policy = move || policy_of(&session);
 
     // What this page knows about the person; the server adds the rest (username, emails).
     let context = move || PolicyContext {
@@ -43,6 +38,7 @@ pub fn ChangePasswordForm(
         .flatten()
         .collect(),
         current: Some(current.get()).filter(|c| !c.is_empty()),
+        common: session.common_list.get().list(),
     };
     let issues = move || {
         let n = new.get();
@@ -106,6 +102,7 @@ pub fn ChangePasswordForm(
                 value=new
                 autocomplete="new-password"
                 describedby="password-hints"
+                on_focus=Callback::new(|_| ensure_loaded())
             />
             <PasswordHints new=new issues=Signal::derive(issues) />
             <PasswordField
@@ -129,8 +126,13 @@ pub fn ChangePasswordForm(
 /// pause in typing, not at every key.
 #[component]
 pub fn PasswordHints(new: RwSignal<String>, issues: Signal<Vec<PolicyIssue>>) -> impl IntoView {
+    let session = use_session();
+    let list_failed = move || session.common_list.get() == ListState::Failed;
     view! {
         <ul id="password-hints" class="hints" aria-live="polite">
+            <Show when=list_failed>
+                <li>{t("hint-common-list-unavailable")}</li>
+            </Show>
             <Show
                 when=move || !new.get().is_empty()
                 fallback=|| view! { <li>{t("hint-start")}</li> }
@@ -146,6 +148,21 @@ pub fn PasswordHints(new: RwSignal<String>, issues: Signal<Vec<PolicyIssue>>) ->
             </Show>
         </ul>
     }
+}
+
+/// The clinic's policy as the browser knows it (the defaults until the clinic's facts load).
+pub fn policy_of(session: &crate::session::SessionCtx) -> PasswordPolicy {
+    session
+        .portal
+        .get()
+        .map(|p| PasswordPolicy {
+            min_chars: p.password_min_length,
+            require_mix: p.password_require_mix,
+        })
+        .unwrap_or(PasswordPolicy {
+            min_chars: DEFAULT_MIN_CHARS,
+            require_mix: false,
+        })
 }
 
 /// Links a change-password page needs; the two apps live under different paths.

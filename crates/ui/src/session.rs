@@ -13,6 +13,8 @@ pub struct SessionCtx {
     pub absolute_deadline_ms: RwSignal<f64>,
     /// Why the person was signed out, shown once on the sign-in page.
     pub notice: RwSignal<Option<String>>,
+    /// The common-password list for the hints, fetched on first use.
+    pub common_list: RwSignal<crate::common_list::ListState>,
 }
 
 pub fn provide_session() -> SessionCtx {
@@ -22,6 +24,7 @@ pub fn provide_session() -> SessionCtx {
         last_activity_ms: RwSignal::new(js_sys::Date::now()),
         absolute_deadline_ms: RwSignal::new(f64::INFINITY),
         notice: RwSignal::new(None),
+        common_list: RwSignal::new(Default::default()),
     };
     provide_context(ctx);
     leptos::task::spawn_local(async move {

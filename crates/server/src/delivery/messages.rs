@@ -168,7 +168,9 @@ pub fn reset_code(
             ),
             digits: code.to_owned(),
             outro: format!(
-                "The code expires in {expiry}. If you did not ask for it, you can hang up."
+                "The message reference is {}. The code expires in {expiry}. If you did not ask \
+                 for it, you can hang up.",
+                spell_digits(reference)
             ),
         },
         _ => {
@@ -359,5 +361,6 @@ mod tests {
             "{script}"
         );
         assert!(script.contains("expires in 10 minutes"));
+        assert!(script.contains("reference is K, 7, Q, M"), "R10: {script}");
     }
 }

@@ -67,11 +67,21 @@ impl Transport for Smtp {
                 html.clone(),
             ))
             .map_err(|e| SendError::Permanent(format!("could not build the message: {e}")))?;
+        let code = |e: &lettre::transport::smtp::Error| {
+            e.status().map_or("no code".to_owned(), |c| c.to_string())
+        };
         match self.transport.send(email).await {
             Ok(_) => Ok(()),
+            // A reply's text often repeats the address; only its code is kept.
             // 5xx from the server: the address or message was refused for good.
-            Err(e) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
-            // 4xx, connection refused, TLS or timeout: the relay may be back later.
+            Err(e) if e.is_permanent() => {
+                Err(SendError::Permanent(format!("SMTP refused: {}", code(&e))))
+            }
+            // 4xx: the relay may take it later.
+            Err(e) if e.is_transient() => {
+                Err(SendError::Temporary(format!("SMTP not now: {}", code(&e))))
+            }
+            // Connection refused, TLS or timeout: no address in these.
             Err(e) => Err(SendError::Temporary(e.to_string())),
         }
     }

@@ -31,9 +31,10 @@ impl TwilioTransport {
     }
 }
 
-/// Twilio's JSON error answer: status is the HTTP status it reported.
-pub fn classify_refusal(status: usize, code: usize, message: &str) -> SendError {
-    let what = format!("Twilio {status} (code {code}): {message}");
+/// Twilio's JSON error answer: status is the HTTP status it reported. Twilio's message text
+/// often repeats the phone number, so only the numbers are kept for the log and the outbox.
+pub fn classify_refusal(status: usize, code: usize) -> SendError {
+    let what = format!("Twilio refused: HTTP {status}, error {code}");
     if status == 429 || status >= 500 {
         SendError::Temporary(what)
     } else {
@@ -41,17 +42,26 @@ pub fn classify_refusal(status: usize, code: usize, message: &str) -> SendError 
     }
 }
 
+/// Only a connection that was never made is retried. Anything after the request may have
+/// reached Twilio (a broken connection, an answer twilio-async cannot parse — it does not see
+/// the HTTP status — or a timeout) is final: a patient must never get the same code twice,
+/// and can always ask for a new one (SECURITY.md F3).
 fn classify_error(e: &TwilioErr) -> SendError {
     match e {
-        // Could not connect, or the connection broke: nothing was accepted, try again.
-        TwilioErr::NetworkErr(_) | TwilioErr::Io(_) => SendError::Temporary(format!("{e:?}")),
-        // A body that is not Twilio's JSON is almost always a gateway's 5xx page.
-        TwilioErr::SerdeErr(_) => {
-            SendError::Temporary(format!("Twilio's answer could not be read: {e:?}"))
+        TwilioErr::NetworkErr(h) if h.is_connect() => {
+            SendError::Temporary("could not connect to Twilio".into())
         }
-        _ => SendError::Permanent(format!("{e:?}")),
+        TwilioErr::NetworkErr(_) | TwilioErr::Io(_) => {
+            SendError::Permanent("connection to Twilio broke; outcome unknown, not retried".into())
+        }
+        TwilioErr::SerdeErr(_) => SendError::Permanent(
+            "Twilio's answer could not be read; outcome unknown, not retried".into(),
+        ),
+        _ => SendError::Permanent("the request to Twilio could not be made".into()),
     }
 }
+
+const NO_ANSWER: &str = "Twilio did not answer in time; outcome unknown, not retried";
 
 #[async_trait]
 impl Transport for TwilioTransport {
@@ -66,7 +76,7 @@ impl Transport for TwilioTransport {
                 let req = self.client.send_msg(&self.from, to, text);
                 match tokio::time::timeout(self.timeout, req.run()).await {
                     Err(_) => {
-                        return Err(SendError::Temporary("Twilio did not answer in time".into()));
+                        return Err(SendError::Permanent(NO_ANSWER.into()));
                     }
                     Ok(Err(e)) => return Err(classify_error(&e)),
                     Ok(Ok(TwilioJson::Success(_))) => Ok(()),
@@ -86,7 +96,7 @@ impl Transport for TwilioTransport {
                 let req = self.client.call(&self.from, to, url).timeout("30");
                 match tokio::time::timeout(self.timeout, req.run()).await {
                     Err(_) => {
-                        return Err(SendError::Temporary("Twilio did not answer in time".into()));
+                        return Err(SendError::Permanent(NO_ANSWER.into()));
                     }
                     Ok(Err(e)) => return Err(classify_error(&e)),
                     Ok(Ok(TwilioJson::Success(_))) => Ok(()),
@@ -99,7 +109,7 @@ impl Transport for TwilioTransport {
             }
             Body::Email { .. } => return Err(SendError::Permanent("not a text or call".into())),
         };
-        outcome.map_err(|(status, code, message)| classify_refusal(status, code, &message))
+        outcome.map_err(|(status, code, _message)| classify_refusal(status, code))
     }
 }
 
@@ -110,21 +120,20 @@ mod tests {
     #[test]
     fn rate_limits_and_server_errors_are_retried_other_refusals_are_final() {
         assert!(matches!(
-            classify_refusal(429, 20429, "Too many"),
+            classify_refusal(429, 20429),
             SendError::Temporary(_)
         ));
+        assert!(matches!(classify_refusal(503, 0), SendError::Temporary(_)));
         assert!(matches!(
-            classify_refusal(503, 0, "down"),
-            SendError::Temporary(_)
-        ));
-        assert!(matches!(
-            classify_refusal(400, 21211, "invalid To"),
+            classify_refusal(400, 21211),
             SendError::Permanent(_)
         ));
         assert!(matches!(
-            classify_refusal(401, 20003, "auth"),
+            classify_refusal(401, 20003),
             SendError::Permanent(_)
         ));
+        // Never the number itself.
+        assert!(!format!("{:?}", classify_refusal(400, 21211)).contains('+'));
     }
 }
 

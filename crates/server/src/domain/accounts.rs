@@ -126,8 +126,8 @@ impl Services {
                 "usernames are 3 to 64 letters, digits, dots, dashes or underscores".into(),
             ));
         }
-        let ctx = PolicyContext {
-            words: [
+        let ctx = self.policy_context(
+            [
                 Some(n.username.clone()),
                 Some(n.display_name.clone()),
                 n.email.clone(),
@@ -136,8 +136,8 @@ impl Services {
             .into_iter()
             .flatten()
             .collect(),
-            current: None,
-        };
+            None,
+        );
         let phc = self.checked_hash(password, &ctx).await?;
         let now = self.now();
         let txn = self.db.begin().await?;
@@ -211,10 +211,7 @@ impl Services {
         if new != repeat {
             return Err(DomainError::PasswordsDiffer);
         }
-        let ctx = PolicyContext {
-            words: self.personal_words(&acct).await?,
-            current: Some(current.to_owned()),
-        };
+        let ctx = self.policy_context(self.personal_words(&acct).await?, Some(current));
         let issues = self.policy().check_with(new, &ctx);
         if !issues.is_empty() {
             return Err(DomainError::PasswordRejected(issues));

@@ -14,7 +14,8 @@ use sea_orm::{
 use super::secrets::ServerKey;
 use crate::store::entities::challenge::{self, Column};
 
-/// Wrong guesses one code survives (SECURITY.md R6); the sixth is refused even if right.
+/// Guesses one code survives (SECURITY.md R6): attempts are counted before they are
+/// compared, so the sixth is refused even if right.
 pub const MAX_GUESSES: i32 = 5;
 /// Wrong guesses per account per day before recovery pauses for an hour (R6).
 pub const MAX_GUESSES_PER_DAY: u32 = 20;
@@ -75,7 +76,8 @@ pub fn state(row: &challenge::Model, now: i64) -> State {
         State::Replaced
     } else if row.expires_at <= now {
         State::Expired
-    } else if row.attempts >= MAX_GUESSES {
+    } else if row.attempts > MAX_GUESSES {
+        // Only reachable by rows written before guesses were capped at five.
         State::Exhausted
     } else {
         State::Active
@@ -146,31 +148,35 @@ pub async fn consume<C: ConnectionTrait>(db: &C, id: i64, now: i64) -> Result<bo
         .filter(Column::ConsumedAt.is_null())
         .filter(Column::SupersededAt.is_null())
         .filter(Column::ExpiresAt.gt(now))
-        .filter(Column::Attempts.lt(MAX_GUESSES))
+        .filter(Column::Attempts.lte(MAX_GUESSES))
         .exec(db)
         .await?;
     Ok(res.rows_affected == 1)
 }
 
-/// Counts a wrong guess against every live code of the account (the guesser cannot know which
-/// one they aimed at). Runs for unknown accounts too, against an id that never exists, so the
-/// work does not depend on whether the account does.
-pub async fn count_wrong_guess<C: ConnectionTrait>(
+/// Takes one of the five guesses of every live code of the account, before the guess is
+/// compared: one UPDATE that only matches codes with guesses left, so of any number of
+/// simultaneous guesses at most five are ever compared (R6), while one of several
+/// simultaneous submissions of the right code still succeeds (F5). Returns whether a guess
+/// was available. Runs for unknown accounts too, against an id that never exists, so the work
+/// does not depend on whether the account does.
+pub async fn take_guess<C: ConnectionTrait>(
     db: &C,
     account_id: i64,
     purposes: &[&str],
     now: i64,
-) -> Result<(), DbErr> {
-    challenge::Entity::update_many()
+) -> Result<bool, DbErr> {
+    let res = challenge::Entity::update_many()
         .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
         .filter(Column::AccountId.eq(account_id))
         .filter(Column::Purpose.is_in(purposes.iter().copied()))
         .filter(Column::ConsumedAt.is_null())
         .filter(Column::SupersededAt.is_null())
         .filter(Column::ExpiresAt.gt(now))
+        .filter(Column::Attempts.lt(MAX_GUESSES))
         .exec(db)
         .await?;
-    Ok(())
+    Ok(res.rows_affected > 0)
 }
 
 #[cfg(test)]
@@ -207,10 +213,11 @@ mod tests {
 
     #[test]
     fn sixth_guess_is_refused_even_if_right() {
+        // `attempts` already includes the guess being checked.
         let mut r = row(600_000);
-        r.attempts = MAX_GUESSES - 1;
-        assert_eq!(state(&r, 0), State::Active);
         r.attempts = MAX_GUESSES;
+        assert_eq!(state(&r, 0), State::Active);
+        r.attempts = MAX_GUESSES + 1;
         assert_eq!(state(&r, 0), State::Exhausted);
     }
 

@@ -19,6 +19,22 @@ fn window_start(now: i64, window: Duration) -> i64 {
     now - now.rem_euclid(w)
 }
 
+/// The part of a client address that limits are counted under: the whole IPv4 address, or
+/// the /64 network of an IPv6 one (a single home or phone is given a whole /64, so counting
+/// single v6 addresses would give an attacker billions of fresh ones).
+pub fn address_key(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        _ => ip.to_owned(),
+    }
+}
+
 /// Counts one event under `key` in the current window and returns the count including it.
 pub async fn hit<C: ConnectionTrait>(
     db: &C,
@@ -90,6 +106,15 @@ pub async fn start_pause<C: ConnectionTrait>(db: &C, key: &str, now: i64) -> Res
     Ok(())
 }
 
+/// Forgets the count under `key` (a pause that has started restarts the count after it).
+pub async fn reset<C: ConnectionTrait>(db: &C, key: &str) -> Result<(), DbErr> {
+    rate_limit::Entity::delete_many()
+        .filter(Column::Key.eq(key))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Whether a pause started under `key` is still running.
 pub async fn paused<C: ConnectionTrait>(
     db: &C,
@@ -118,6 +143,14 @@ pub async fn prune<C: ConnectionTrait>(db: &C, now: i64) -> Result<u64, DbErr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_addresses_count_by_network() {
+        assert_eq!(address_key("203.0.113.7"), "203.0.113.7");
+        assert_eq!(address_key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(address_key("2001:db8:1:2:bbbb::9"), "2001:db8:1:2::/64");
+        assert_eq!(address_key("::ffff:203.0.113.7"), "203.0.113.7");
+    }
 
     #[test]
     fn windows_are_the_same_for_every_instance() {

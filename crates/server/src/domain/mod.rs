@@ -14,9 +14,10 @@ pub mod secrets;
 pub mod sessions;
 pub mod signin;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use carekey_shared::policy::{PasswordPolicy, PolicyIssue};
+use carekey_shared::common::CommonPasswords;
+use carekey_shared::policy::{PasswordPolicy, PolicyContext, PolicyIssue};
 use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::config::Config;
@@ -110,6 +111,22 @@ impl Services {
     pub fn policy(&self) -> PasswordPolicy {
         PasswordPolicy {
             min_chars: self.cfg.password_min_length,
+            require_mix: self.cfg.password_require_mix,
+        }
+    }
+
+    /// What the policy checks a new password against: the person's own words, the current
+    /// password when it was typed, and the common-password list (SECURITY.md P4, P5).
+    pub fn policy_context(&self, words: Vec<String>, current: Option<&str>) -> PolicyContext {
+        static COMMON: OnceLock<Arc<CommonPasswords>> = OnceLock::new();
+        PolicyContext {
+            words,
+            current: current.map(str::to_owned),
+            common: Some(
+                COMMON
+                    .get_or_init(|| Arc::new(CommonPasswords::parse(carekey_shared::common::LIST)))
+                    .clone(),
+            ),
         }
     }
 

@@ -28,6 +28,19 @@ pub fn country_of(e164: &str) -> Option<&'static str> {
             return None;
         }
         let area: u16 = national[..3].parse().ok()?;
+        let exchange = national.as_bytes()[3];
+        // NANP area codes and exchanges start with 2-9. N11 codes are services; N00 codes are
+        // toll-free, premium-rate (900) or personal-number ranges, as are 976 and the
+        // repeated-digit 5XX codes: none of them is a patient's own phone.
+        let not_a_phone = area < 200
+            || exchange < b'2'
+            || area % 100 == 11
+            || area.is_multiple_of(100)
+            || area == 976
+            || matches!(area, 522 | 533 | 544 | 566 | 577 | 588);
+        if not_a_phone {
+            return None;
+        }
         return if CARIBBEAN.contains(&area) {
             None
         } else if CANADA.contains(&area) {
@@ -98,6 +111,11 @@ mod tests {
         assert!(allowed("+447700900123", &["US".into(), "GB".into()]));
         assert!(!allowed("+1503555012", &us()), "too short");
         assert!(!allowed("15035550123", &us()), "not E.164");
+        assert!(!allowed("+19005550123", &us()), "premium rate");
+        assert!(!allowed("+15005550123", &us()), "personal-number range");
+        assert!(!allowed("+14115550123", &us()), "N11 service code");
+        assert!(!allowed("+11235550123", &us()), "area codes start with 2-9");
+        assert!(!allowed("+15031550123", &us()), "exchanges start with 2-9");
         assert!(
             !allowed("+882123456", &us()),
             "satellite and unknown ranges"

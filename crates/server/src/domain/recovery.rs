@@ -7,7 +7,7 @@
 //! whether an account matches, which contact to use, whether a limit was hit, and writes the
 //! challenge and its outbox row in one transaction.
 
-use carekey_shared::policy::{PolicyContext, PolicyIssue};
+use carekey_shared::policy::PolicyIssue;
 use carekey_shared::{
     CodeProblem, IdentifierMode, LinkPreview, RecoveryAccepted, RecoveryChannel, RecoveryIdentity,
     RecoveryOptions, ResetGrant, UsernameLookup, mask_email, mask_phone, normalize_code,
@@ -117,6 +117,13 @@ impl Services {
         reference: String,
         meta: &ClientMeta,
     ) -> Result<(), DomainError> {
+        // A flood from one address is dropped here, before anything is stored; the count runs
+        // for every request alike and the answer does not change.
+        let now = self.now();
+        let key = format!("send:ip:{}", limits::address_key(&meta.ip));
+        if limits::hit(&self.db, &key, HOUR, now).await? > self.cfg.recovery.limits.ip_per_hour {
+            return Ok(());
+        }
         recovery_request::ActiveModel {
             kind: Set(kind.to_owned()),
             payload: Set(payload),
@@ -124,7 +131,7 @@ impl Services {
             ip: Set(meta.ip.clone()),
             user_agent: Set(meta.user_agent.chars().take(300).collect()),
             lease_until: Set(None),
-            created_at: Set(self.now()),
+            created_at: Set(now),
             ..Default::default()
         }
         .insert(&self.db)
@@ -289,7 +296,9 @@ impl Services {
         ] {
             over |= limits::hit(db, &key, window, now).await? > max;
         }
-        if by_phone {
+        // The clinic-wide budget counts only texts and calls that will really go: refused
+        // requests for one patient must not use up everyone's budget.
+        if by_phone && !over {
             over |=
                 limits::hit(db, "send:phone:global", HOUR, now).await? > l.phone_per_hour_global;
         }
@@ -369,10 +378,8 @@ impl Services {
             None => vec![],
         };
         let txn = self.db.begin().await?;
-        let ip_count = limits::hit(&txn, &format!("send:ip:{}", req.ip), HOUR, now).await?;
         let mut sent = false;
         let outcome = match (&acct, self.contact_for(&contacts, p.channel)) {
-            _ if ip_count > self.cfg.recovery.limits.ip_per_hour => "limited_ip",
             (None, _) => "no_account",
             (Some(_), None) => "no_contact",
             (Some(_), Some(c)) if c.kind == "phone" && !self.phone_allowed(&c.value_norm) => {
@@ -515,10 +522,8 @@ impl Services {
             }
         };
         let txn = self.db.begin().await?;
-        let ip_count = limits::hit(&txn, &format!("send:ip:{}", req.ip), HOUR, now).await?;
         let mut sent = false;
         let outcome = match &found {
-            _ if ip_count > self.cfg.recovery.limits.ip_per_hour => "limited_ip",
             None => "no_single_match",
             Some((a, c)) => {
                 if self
@@ -622,16 +627,21 @@ impl Services {
         zip: &str,
     ) -> Result<Option<(account::Model, contact::Model)>, DomainError> {
         let zip5: String = zip.trim().chars().take(5).collect();
+        if zip5.len() != 5 || !zip5.chars().all(|c| c.is_ascii_digit()) {
+            return Ok(None);
+        }
         let lower = |col: patient::Column| Expr::expr(Func::lower(Expr::col(col)));
-        let patients = patient::Entity::find()
+        // The ZIP is compared here, not with LIKE, so "%" in the form matches nothing.
+        let patients: Vec<patient::Model> = patient::Entity::find()
             .filter(lower(patient::Column::FirstName).eq(first.trim().to_lowercase()))
             .filter(lower(patient::Column::LastName).eq(last.trim().to_lowercase()))
             .filter(patient::Column::DateOfBirth.eq(dob.trim()))
-            .filter(patient::Column::Zip.starts_with(zip5.as_str()))
-            .limit(2)
             .all(&self.db)
-            .await?;
-        if patients.len() != 1 || zip5.len() != 5 {
+            .await?
+            .into_iter()
+            .filter(|p| p.zip.chars().take(5).collect::<String>() == zip5)
+            .collect();
+        if patients.len() != 1 {
             return Ok(None);
         }
         let Some(a) = account::Entity::find()
@@ -659,10 +669,14 @@ impl Services {
         meta: &ClientMeta,
         now: i64,
     ) -> Result<bool, DomainError> {
-        Ok(
-            limits::hit(&self.db, &format!("guess:ip:{}", meta.ip), HOUR, now).await?
-                > GUESSES_PER_IP_PER_HOUR,
+        Ok(limits::hit(
+            &self.db,
+            &format!("guess:ip:{}", limits::address_key(&meta.ip)),
+            HOUR,
+            now,
         )
+        .await?
+            > GUESSES_PER_IP_PER_HOUR)
     }
 
     /// Forgot password, step 2 by code.
@@ -681,6 +695,9 @@ impl Services {
             return Err(not_accepted());
         }
         let acct = self.find_for_recovery(&who).await?;
+        // Every attempt is counted *before* it is compared, so simultaneous guesses cannot
+        // all slip in under the limits (R6); a correct code spends an attempt too.
+        let (paused, guess_left) = self.count_attempt(acct.as_ref(), now).await?;
         let account_id = acct.as_ref().map_or(-1, |a| a.id);
         let since = now - DAY.as_millis() as i64;
         let rows = challenge::Entity::find()
@@ -690,17 +707,16 @@ impl Services {
             .filter(challenge::Column::CreatedAt.gt(since))
             .all(&self.db)
             .await?;
-        let paused =
-            limits::paused(&self.db, &pause_key(account_id), challenges::PAUSE, now).await?;
         let matched = rows
             .iter()
             .find(|r| challenges::code_matches(&self.key, r, &code));
         if let (Some(a), Some(r), false) = (&acct, matched, paused) {
             match challenges::state(r, now) {
-                State::Active => {
+                State::Active if guess_left => {
                     return self.grant_for(a, r, "code", meta, now).await;
                 }
-                State::Exhausted => {}
+                // Five guesses used: refused even when right.
+                State::Active | State::Exhausted => {}
                 // The right code, but an old one: say so, it was this person's own message.
                 other => {
                     self.audit_code_problem(a, r, other, meta, now).await?;
@@ -708,32 +724,52 @@ impl Services {
                 }
             }
         }
-        self.count_wrong_guess(acct.as_ref(), meta, now).await?;
+        self.audit_wrong_guess(acct.as_ref(), paused, meta, now)
+            .await?;
         Err(not_accepted())
     }
 
-    async fn count_wrong_guess(
+    /// Counts one attempt against the account's day and takes one guess from its live codes.
+    /// Answers (recovery paused, a guess was left). The same statements run for unknown
+    /// identifiers, against the shared id -1, so the work does not depend on whether the
+    /// account exists (E2).
+    async fn count_attempt(
         &self,
         acct: Option<&account::Model>,
+        now: i64,
+    ) -> Result<(bool, bool), DomainError> {
+        let account_id = acct.map_or(-1, |a| a.id);
+        let day_key = format!("guess:account:{account_id}");
+        let txn = self.db.begin().await?;
+        let n = limits::hit(&txn, &day_key, DAY, now).await?;
+        let already = limits::paused(&txn, &pause_key(account_id), challenges::PAUSE, now).await?;
+        // The twenty-first attempt in a day starts an hour's pause; the count starts again
+        // after it (a new code does not reset it, only the pause does).
+        let over = n > challenges::MAX_GUESSES_PER_DAY;
+        if over {
+            limits::start_pause(&txn, &pause_key(account_id), now).await?;
+            limits::reset(&txn, &day_key).await?;
+        }
+        let guess_left = !(already || over)
+            && challenges::take_guess(
+                &txn,
+                account_id,
+                &[challenges::RESET, challenges::STAFF_CODE, challenges::GRANT],
+                now,
+            )
+            .await?;
+        txn.commit().await?;
+        Ok((acct.is_some() && (already || over), guess_left))
+    }
+
+    async fn audit_wrong_guess(
+        &self,
+        acct: Option<&account::Model>,
+        paused: bool,
         meta: &ClientMeta,
         now: i64,
     ) -> Result<(), DomainError> {
-        let account_id = acct.map_or(-1, |a| a.id);
         let txn = self.db.begin().await?;
-        challenges::count_wrong_guess(
-            &txn,
-            account_id,
-            &[challenges::RESET, challenges::STAFF_CODE, challenges::GRANT],
-            now,
-        )
-        .await?;
-        // Unknown identifiers all count on one shared row (-1): the same statement runs either
-        // way, so the answer's timing does not say whether the account exists (E2).
-        let n = limits::hit(&txn, &format!("guess:account:{account_id}"), DAY, now).await?;
-        let paused = acct.is_some() && n >= challenges::MAX_GUESSES_PER_DAY;
-        if paused {
-            limits::start_pause(&txn, &pause_key(account_id), now).await?;
-        }
         audit::append(
             &txn,
             now,
@@ -747,6 +783,11 @@ impl Services {
         .await?;
         txn.commit().await?;
         Ok(())
+    }
+
+    /// Whether recovery is paused for the account after too many wrong guesses (R6).
+    async fn recovery_paused(&self, account_id: i64, now: i64) -> Result<bool, DomainError> {
+        Ok(limits::paused(&self.db, &pause_key(account_id), challenges::PAUSE, now).await?)
     }
 
     async fn audit_code_problem(
@@ -870,6 +911,9 @@ impl Services {
             .await?
             .filter(|a| a.status != "disabled")
             .ok_or_else(not_accepted)?;
+        if self.recovery_paused(a.id, now).await? {
+            return Err(not_accepted());
+        }
         match challenges::state(&row, now) {
             State::Active => Ok((a, row)),
             other => Err(DomainError::CodeRejected(problem(other))),
@@ -933,10 +977,7 @@ impl Services {
         if new != repeat {
             return Err(DomainError::PasswordsDiffer);
         }
-        let ctx = PolicyContext {
-            words: self.personal_words(&acct).await?,
-            current: None,
-        };
+        let ctx = self.policy_context(self.personal_words(&acct).await?, None);
         let issues = self.policy().check_with(new, &ctx);
         if !issues.is_empty() {
             return Err(DomainError::PasswordRejected(issues));
@@ -946,11 +987,18 @@ impl Services {
                 .one(&self.db)
                 .await?
         {
+            // Answers count against the same day's attempts as codes, and a pause stops them.
+            let (paused, guess_left) = self.count_attempt(Some(&acct), now).await?;
             let answer = normalize_answer(security_answer.unwrap_or(""));
             let ok = self.hasher.verify(answer, Some(q.answer_phc)).await?.ok;
-            if !ok {
-                self.count_wrong_guess(Some(&acct), meta, now).await?;
-                return Err(DomainError::SecurityAnswerIncorrect);
+            if paused || !guess_left || !ok {
+                self.audit_wrong_guess(Some(&acct), paused, meta, now)
+                    .await?;
+                return Err(if paused || !guess_left {
+                    not_accepted()
+                } else {
+                    DomainError::SecurityAnswerIncorrect
+                });
             }
         }
         let stored = password_credential::Entity::find_by_id(acct.id)

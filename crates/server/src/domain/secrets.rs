@@ -54,19 +54,26 @@ impl ServerKey {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir).map_err(|e| fail("create directory", &e))?;
                 }
+                // Written whole to a private temporary file, then linked into place: another
+                // instance starting at the same moment, or a crash, never sees a half-written
+                // key, and the first link wins.
+                let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
                 let mut opts = std::fs::OpenOptions::new();
-                opts.write(true).create_new(true);
+                opts.write(true).create(true).truncate(true);
                 #[cfg(unix)]
                 std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-                match opts.open(path) {
-                    Ok(mut f) => {
-                        f.write_all(hex::encode(key).as_bytes())
-                            .and_then(|_| f.sync_all())
-                            .map_err(|e| fail("write", &e))?;
+                let mut f = opts.open(&tmp).map_err(|e| fail("create", &e))?;
+                f.write_all(hex::encode(key).as_bytes())
+                    .and_then(|_| f.sync_all())
+                    .map_err(|e| fail("write", &e))?;
+                let linked = std::fs::hard_link(&tmp, path);
+                let _ = std::fs::remove_file(&tmp);
+                match linked {
+                    Ok(()) => {
                         tracing::info!(path = %path.display(), "created a new server key");
                         Ok(Self(key))
                     }
-                    // Another instance created it between our read and our create: use theirs.
+                    // Another instance created it first: use theirs.
                     Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                         Self::load_or_create(path, entropy)
                     }

@@ -80,11 +80,61 @@ pub async fn revoke<C: ConnectionTrait>(db: &C, which: SimpleExpr, now: i64) -> 
     Ok(res.rows_affected)
 }
 
+/// "Chrome on Android", "Safari on iPhone", "Firefox on Windows": enough for a person to
+/// recognise their own device in the signed-in list, nothing more.
+pub fn describe_user_agent(ua: &str) -> String {
+    let browser = if ua.contains("Edg/") {
+        "Edge"
+    } else if ua.contains("SamsungBrowser") {
+        "Samsung Internet"
+    } else if ua.contains("Firefox/") || ua.contains("FxiOS") {
+        "Firefox"
+    } else if ua.contains("Chrome/") || ua.contains("CriOS") || ua.contains("Chromium") {
+        "Chrome"
+    } else if ua.contains("Safari/") {
+        "Safari"
+    } else {
+        "A browser"
+    };
+    let system = if ua.contains("iPhone") {
+        "iPhone"
+    } else if ua.contains("iPad") {
+        "iPad"
+    } else if ua.contains("Android") {
+        "Android"
+    } else if ua.contains("Windows") {
+        "Windows"
+    } else if ua.contains("Mac OS X") || ua.contains("Macintosh") {
+        "Mac"
+    } else if ua.contains("CrOS") {
+        "Chromebook"
+    } else if ua.contains("Linux") {
+        "Linux"
+    } else {
+        "an unknown device"
+    };
+    format!("{browser} on {system}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const MIN: i64 = 60_000;
+
+    #[test]
+    fn user_agents_become_plain_device_names() {
+        let android = "Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36";
+        assert_eq!(describe_user_agent(android), "Chrome on Android");
+        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+        assert_eq!(describe_user_agent(iphone), "Safari on iPhone");
+        let edge = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36 Edg/126.0";
+        assert_eq!(describe_user_agent(edge), "Edge on Windows");
+        assert_eq!(
+            describe_user_agent("curl/8.0"),
+            "A browser on an unknown device"
+        );
+    }
 
     fn limits() -> Lifetimes {
         Lifetimes {

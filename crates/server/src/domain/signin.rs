@@ -5,9 +5,11 @@
 //! audit write, so neither the answer nor its timing says whether someone is a patient here.
 
 use carekey_shared::policy::MAX_BYTES;
-use carekey_shared::{AccountKind, HomeInfo, Portal, SessionInfo};
+use carekey_shared::{AccountKind, DeviceSession, HomeInfo, Portal, SessionInfo};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
 use serde_json::json;
 
 use super::audit::{self, Actor, Event};
@@ -474,5 +476,71 @@ impl Services {
         .await?;
         txn.commit().await?;
         Ok(())
+    }
+
+    /// The account's live sessions, newest activity first (Settings > signed-in devices).
+    pub async fn list_sessions(
+        &self,
+        token: Option<&str>,
+    ) -> Result<Vec<DeviceSession>, DomainError> {
+        let authed = self.authenticate(token, Allow::FullSessionOnly).await?;
+        let now = self.now();
+        let rows = session::Entity::find()
+            .filter(session::Column::AccountId.eq(authed.account.id))
+            .filter(session::Column::RevokedAt.is_null())
+            .order_by_desc(session::Column::LastSeenAt)
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter(|s| {
+                sessions::state(
+                    s.created_at,
+                    s.last_seen_at,
+                    s.revoked_at,
+                    now,
+                    self.lifetimes(),
+                ) == SessionState::Active
+            })
+            .map(|s| DeviceSession {
+                id: s.id,
+                device: sessions::describe_user_agent(&s.user_agent),
+                signed_in_at_ms: s.created_at,
+                last_active_at_ms: s.last_seen_at,
+                current: s.id == authed.session.id,
+            })
+            .collect())
+    }
+
+    /// Ends every session of the account but this one.
+    pub async fn sign_out_other_sessions(
+        &self,
+        token: Option<&str>,
+        meta: &ClientMeta,
+    ) -> Result<u32, DomainError> {
+        let authed = self.authenticate(token, Allow::FullSessionOnly).await?;
+        let now = self.now();
+        let txn = self.db.begin().await?;
+        let ended = sessions::revoke(
+            &txn,
+            session::Column::AccountId
+                .eq(authed.account.id)
+                .and(session::Column::Id.ne(authed.session.id)),
+            now,
+        )
+        .await?;
+        audit::append(
+            &txn,
+            now,
+            &actor_for(Some(&authed.account), meta),
+            Event {
+                action: "signed_out_elsewhere",
+                target: Some(authed.account.id),
+                details: json!({ "sessions_ended": ended }),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(u32::try_from(ended).unwrap_or(u32::MAX))
     }
 }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use carekey_shared::backend::{Backend, RequestCtx};
 use carekey_shared::{
-    ApiError, ClinicInfo, HomeInfo, LinkPreview, Portal, RecoveryAccepted, RecoveryChannel,
-    RecoveryIdentity, ResetGrant, SessionInfo, UsernameLookup,
+    ApiError, ClinicInfo, DeviceSession, HomeInfo, LinkPreview, Portal, RecoveryAccepted,
+    RecoveryChannel, RecoveryIdentity, ResetGrant, SessionInfo, UsernameLookup,
 };
 
 use super::cookies;
@@ -61,6 +61,7 @@ impl Backend for Api {
             idle_timeout_secs: c.session_idle.as_secs(),
             idle_warning_secs: c.session_warning.as_secs(),
             password_min_length: c.password_min_length,
+            password_require_mix: c.password_require_mix,
             dev_mode: c.dev_mode,
             recovery: self.services.recovery_options(),
         }
@@ -119,6 +120,20 @@ impl Backend for Api {
                 &repeat,
                 &meta(ctx),
             )
+            .await?)
+    }
+
+    async fn list_sessions(&self, ctx: &RequestCtx) -> Result<Vec<DeviceSession>, ApiError> {
+        Ok(self
+            .services
+            .list_sessions(ctx.session_token.as_deref())
+            .await?)
+    }
+
+    async fn sign_out_other_sessions(&self, ctx: &RequestCtx) -> Result<u32, ApiError> {
+        Ok(self
+            .services
+            .sign_out_other_sessions(ctx.session_token.as_deref(), &meta(ctx))
             .await?)
     }
 

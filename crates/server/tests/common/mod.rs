@@ -113,6 +113,15 @@ pub async fn start(db: Db, tag: &str) -> Option<TestServer> {
 }
 
 pub async fn start_with(db: Db, tag: &str, extra: &[(&str, &str)]) -> Option<TestServer> {
+    start_inner(db, tag, extra, true).await
+}
+
+/// A server with no demo data (for settings the demo passwords would not meet).
+pub async fn start_empty(db: Db, tag: &str, extra: &[(&str, &str)]) -> Option<TestServer> {
+    start_inner(db, tag, extra, false).await
+}
+
+async fn start_inner(db: Db, tag: &str, extra: &[(&str, &str)], demo: bool) -> Option<TestServer> {
     let dir = std::env::temp_dir().join(format!(
         "carekey-test-{}-{}",
         std::process::id(),
@@ -145,7 +154,9 @@ pub async fn start_with(db: Db, tag: &str, extra: &[(&str, &str)]) -> Option<Tes
     let cfg = config::load(None, false, &|k| env.get(k).cloned()).unwrap();
     let clock = ManualClock::new(START_MS);
     let services = app::services(cfg, Arc::new(clock.clone())).await.unwrap();
-    carekey_server::demo::load(&services).await.unwrap();
+    if demo {
+        carekey_server::demo::load(&services).await.unwrap();
+    }
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let s2 = services.clone();
     tokio::spawn(async move {

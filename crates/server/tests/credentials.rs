@@ -1,0 +1,166 @@
+//! Settings > Manage Login Credentials over HTTP: the password policy on every path that sets
+//! a password (common passwords, the optional composition rule), and signed-in devices.
+
+mod common;
+
+use std::time::Duration;
+
+const MARIA_PW: &str = "sunflower-teapot-harbor";
+
+on_both_databases!(common_passwords_are_refused_on_every_path, |srv| {
+    let cookie = srv.session("Patient", "maria", MARIA_PW).await;
+    for padded in [
+        "monkeymonkeymonkey",
+        "dragon123456789!!",
+        "qwertyuiop123456",
+    ] {
+        let r = srv.change_password(&cookie, MARIA_PW, padded).await;
+        assert_eq!(r.status, 400, "{padded}: {}", r.body);
+        assert!(r.body.contains("Common"), "{padded}: {}", r.body);
+    }
+    // The same list on the reset path.
+    let r = srv
+        .api(
+            "request_reset",
+            &[
+                ("who[identifier]", "maria"),
+                ("who[email]", ""),
+                ("channel", "Sms"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let dev = srv.services.delivery.dev.clone().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let text = loop {
+        if let Some(m) = dev.list().into_iter().find(|m| m.kind == "reset_code") {
+            break m.text;
+        }
+        assert!(std::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let code: String = text
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 8)
+        .unwrap()
+        .to_owned();
+    let g = srv
+        .api(
+            "verify_reset_code",
+            &[
+                ("who[identifier]", "maria"),
+                ("who[email]", ""),
+                ("code", &code),
+            ],
+            None,
+        )
+        .await;
+    let grant: serde_json::Value = serde_json::from_str(&g.body).unwrap();
+    let grant = grant["grant"].as_str().unwrap();
+    let pw = "passwordpassword";
+    let r = srv
+        .api(
+            "complete_reset",
+            &[("grant", grant), ("new", pw), ("repeat", pw)],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("Common"), "{}", r.body);
+});
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_optional_mix_rule_applies_when_the_clinic_turns_it_on() {
+    use carekey_server::domain::ClientMeta;
+    use carekey_server::domain::DomainError;
+    use carekey_server::domain::accounts::NewAccount;
+    let srv = common::start_empty(
+        common::Db::Sqlite,
+        "require_mix",
+        &[("CAREKEY_PASSWORD_REQUIRE_MIX", "true")],
+    )
+    .await
+    .unwrap();
+    let info: serde_json::Value =
+        serde_json::from_str(&srv.api("portal_info", &[], None).await.body).unwrap();
+    assert_eq!(info["password_require_mix"], true);
+    let account = |pw: &'static str| {
+        let s = srv.services.clone();
+        async move {
+            s.create_account(
+                NewAccount {
+                    kind: "staff",
+                    username: "desk".into(),
+                    display_name: "Desk".into(),
+                    patient_id: None,
+                    email: None,
+                    must_change_password: false,
+                },
+                pw,
+                &ClientMeta::default(),
+            )
+            .await
+        }
+    };
+    // Every path that sets a password: creating an account…
+    assert!(matches!(
+        account("lantern orchard bicycle").await,
+        Err(DomainError::PasswordRejected(i)) if i.contains(&carekey_shared::policy::PolicyIssue::NeedsMix)
+    ));
+    account("lantern orchard bicycle #7").await.unwrap();
+    // …and changing it.
+    let cookie = srv
+        .session("Staff", "desk", "lantern orchard bicycle #7")
+        .await;
+    let current = "lantern orchard bicycle #7";
+    let r = srv
+        .change_password(&cookie, current, "copper kettle meadow song")
+        .await;
+    assert!(r.body.contains("NeedsMix"), "{}", r.body);
+    let r = srv
+        .change_password(&cookie, current, "copper kettle meadow song 42")
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+on_both_databases!(signed_in_devices_and_signing_out_everywhere_else, |srv| {
+    let phone = srv
+        .post(
+            "sign_in",
+            &[("portal", "Patient"), ("identifier", "maria"), ("password", MARIA_PW)],
+            common::Call {
+                cookie: None,
+                headers: vec![(
+                    "user-agent",
+                    "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36".into(),
+                )],
+            },
+        )
+        .await
+        .session_cookie()
+        .unwrap();
+    srv.clock.advance(Duration::from_secs(60));
+    let desktop = srv.session("Patient", "maria", MARIA_PW).await;
+    let r = srv.api("list_sessions", &[], Some(&desktop)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let list: Vec<serde_json::Value> = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list.iter().filter(|d| d["current"] == true).count(), 1);
+    assert!(
+        list.iter().any(|d| d["device"] == "Chrome on Android"),
+        "{list:?}"
+    );
+
+    let r = srv
+        .api("sign_out_other_sessions", &[], Some(&desktop))
+        .await;
+    assert_eq!((r.status, r.body.as_str()), (200, "1"));
+    assert_eq!(srv.api("whoami", &[], Some(&phone)).await.status, 401);
+    assert_eq!(srv.api("whoami", &[], Some(&desktop)).await.status, 200);
+    let list: Vec<serde_json::Value> =
+        serde_json::from_str(&srv.api("list_sessions", &[], Some(&desktop)).await.body).unwrap();
+    assert_eq!(list.len(), 1);
+    // Without a session there is nothing to list.
+    assert_eq!(srv.api("list_sessions", &[], None).await.status, 401);
+});
