@@ -39,3 +39,52 @@ test('common passwords: the list loads only when needed and the hint names the p
   await expect(page.getByText('This password meets all the rules.')).toBeVisible();
   await expectAccessible(page);
 });
+
+test('change username from Settings, then sign in with it', async ({ page }, info) => {
+  const [user, password, fresh] = info.project.name === 'phone'
+    ? ['hana', 'lilac-window-paper-boat', 'Hana.S']
+    : ['ivan', 'granite-owl-summer-road', 'Ivan.P'];
+  await signIn(page, user, password);
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('link', { name: 'Change username' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Change username' })).toBeFocused();
+  // Someone else's name, any capitalisation, is refused calmly.
+  await page.getByLabel('New username').fill('MARIA');
+  await page.getByLabel('Current password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Save username' }).click();
+  await expect(page.getByRole('alert')).toContainText('already in use');
+  await page.getByLabel('New username').fill(fresh);
+  await expectAccessible(page);
+  await expectNoHorizontalScroll(page);
+  await page.getByRole('button', { name: 'Save username' }).click();
+  await expect(page.getByRole('status')).toContainText(`Your username is now ${fresh}`);
+  await page.context().clearCookies();
+  await signIn(page, fresh.toLowerCase(), password);
+  await expect(page.getByRole('heading', { level: 1, name: /^Welcome, / })).toBeVisible();
+});
+
+test('a password can be pasted into every password field', async ({ page, context }, info) => {
+  // By email: the username test above may have changed the username.
+  const [user, password] = info.project.name === 'phone'
+    ? ['hana.sato@example.com', 'lilac-window-paper-boat']
+    : ['ivan.petrov@example.com', 'granite-owl-summer-road'];
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  await page.goto('/');
+  await page.evaluate((p) => navigator.clipboard.writeText(p), password);
+  await page.getByLabel('Username or email').fill(user);
+  const field = page.getByLabel('Password', { exact: true });
+  await field.focus();
+  await page.keyboard.press('ControlOrMeta+V');
+  await expect(field).toHaveValue(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: /^Welcome, / })).toBeVisible();
+  await page.goto('/settings/password');
+  const fresh = 'quiet-harbor-violin-maple';
+  await page.evaluate((p) => navigator.clipboard.writeText(p), fresh);
+  for (const label of ['New password', 'Repeat new password']) {
+    await page.getByLabel(label, { exact: true }).focus();
+    await page.keyboard.press('ControlOrMeta+V');
+    await expect(page.getByLabel(label, { exact: true })).toHaveValue(fresh);
+  }
+  await expect(page.getByText('This password meets all the rules.')).toBeVisible();
+});

@@ -24,6 +24,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("/home") view=pages::HomePage />
                     <Route path=path!("/settings") view=pages::SettingsPage />
                     <Route path=path!("/settings/password") view=pages::ChangePasswordPage />
+                    <Route path=path!("/settings/username") view=pages::ChangeUsernamePage />
                     <Route path=path!("/change-password") view=pages::ForcedChangePage />
                     <Route path=path!("/forgot-password") view=recovery::ForgotPasswordPage />
                     <Route path=path!("/forgot-username") view=recovery::ForgotUsernamePage />

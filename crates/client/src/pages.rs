@@ -138,6 +138,7 @@ pub fn SettingsPage() -> impl IntoView {
                 <h2>{t("settings-credentials")}</h2>
                 <ul class="menu">
                     <li><a href="/settings/password">{t("settings-change-password")}</a></li>
+                    <li><a href="/settings/username">{t("settings-change-username")}</a></li>
                 </ul>
                 <carekey_ui::devices::SignedInDevices />
                 <p><a href="/home">{t("back-home")}</a></p>
@@ -155,6 +156,11 @@ const LINKS: PageLinks = PageLinks {
 #[component]
 pub fn ChangePasswordPage() -> impl IntoView {
     view! { <password::ChangePasswordPage links=LINKS back_href="/settings" back_label=t("back-settings") /> }
+}
+
+#[component]
+pub fn ChangeUsernamePage() -> impl IntoView {
+    view! { <password::ChangeUsernamePage links=LINKS back_href="/settings" back_label=t("back-settings") /> }
 }
 
 #[component]

@@ -70,6 +70,18 @@ pub const ACCOUNTS: &[DemoAccount] = &[
         note: "landline (voice) only (recovery demos)",
     },
     DemoAccount {
+        username: "hana",
+        password: "lilac-window-paper-boat",
+        kind: "patient",
+        note: "email and mobile on file (settings demos)",
+    },
+    DemoAccount {
+        username: "ivan",
+        password: "granite-owl-summer-road",
+        kind: "patient",
+        note: "email only (settings demos)",
+    },
+    DemoAccount {
         username: "frontdesk",
         password: "front-desk-coffee-morning",
         kind: "staff",
@@ -184,6 +196,26 @@ const PATIENTS: &[Person] = &[
         zip: "97203",
         email: None,
         phone: Some(("+15035550144", false, true)),
+    },
+    Person {
+        username: "hana",
+        mrn: "100010",
+        first: "Hana",
+        last: "Sato",
+        dob: "1988-06-30",
+        zip: "97210",
+        email: Some("hana.sato@example.com"),
+        phone: Some(("+15035550155", true, true)),
+    },
+    Person {
+        username: "ivan",
+        mrn: "100011",
+        first: "Ivan",
+        last: "Petrov",
+        dob: "1969-10-12",
+        zip: "97212",
+        email: Some("ivan.petrov@example.com"),
+        phone: None,
     },
 ];
 

@@ -164,3 +164,63 @@ on_both_databases!(signed_in_devices_and_signing_out_everywhere_else, |srv| {
     // Without a session there is nothing to list.
     assert_eq!(srv.api("list_sessions", &[], None).await.status, 401);
 });
+
+on_both_databases!(username_change_needs_the_password_and_a_free_name, |srv| {
+    let cookie = srv.session("Patient", "maria", MARIA_PW).await;
+    let change = |current: &'static str, name: &'static str| {
+        let cookie = cookie.clone();
+        let srv = &srv;
+        async move {
+            srv.api(
+                "change_username",
+                &[("current", current), ("new_username", name)],
+                Some(&cookie),
+            )
+            .await
+        }
+    };
+    // A wrong current password is refused and counts toward lockout (P9).
+    let r = change("not-my-password-at-all", "maria.l").await;
+    assert!(r.body.contains("CurrentPasswordIncorrect"), "{}", r.body);
+    let acct = srv
+        .services
+        .find_by_username("maria")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(acct.failed_sign_ins, 1);
+    // Taken, whatever the capitalisation; and not a username at all.
+    assert!(
+        change(MARIA_PW, "JCHEN")
+            .await
+            .body
+            .contains("UsernameTaken")
+    );
+    assert!(
+        change(MARIA_PW, "a b")
+            .await
+            .body
+            .contains("UsernameInvalid")
+    );
+    let r = change(MARIA_PW, "Maria.L").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(srv.sign_in("Patient", "maria", MARIA_PW).await.status, 401);
+    assert_eq!(
+        srv.sign_in("Patient", "maria.l", MARIA_PW).await.status,
+        200
+    );
+    // Every contact on file hears the new name.
+    let dev = srv.services.delivery.dev.clone().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while dev
+        .list()
+        .iter()
+        .filter(|m| m.kind == "username_notice")
+        .count()
+        < 2
+    {
+        assert!(std::time::Instant::now() < deadline, "{:?}", dev.list());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(dev.list().iter().any(|m| m.text.contains("Maria.L")));
+});

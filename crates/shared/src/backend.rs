@@ -74,6 +74,12 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<SessionInfo, ApiError>;
     async fn list_sessions(&self, ctx: &RequestCtx) -> Result<Vec<DeviceSession>, ApiError>;
     async fn sign_out_other_sessions(&self, ctx: &RequestCtx) -> Result<u32, ApiError>;
+    async fn change_username(
+        &self,
+        ctx: &RequestCtx,
+        current: String,
+        new_username: String,
+    ) -> Result<SessionInfo, ApiError>;
     async fn request_reset(
         &self,
         ctx: &RequestCtx,

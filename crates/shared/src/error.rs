@@ -36,6 +36,12 @@ pub enum ApiError {
     /// The answer to the account's security question was wrong (counts as a wrong guess).
     #[error("security answer incorrect")]
     SecurityAnswerIncorrect,
+    /// Another account already has that username (any capitalisation).
+    #[error("username taken")]
+    UsernameTaken,
+    /// A username must be 3 to 64 letters, digits, dots, dashes, underscores or @.
+    #[error("username not allowed")]
+    UsernameInvalid,
     /// Malformed or oversized input.
     #[error("invalid input: {0}")]
     InvalidInput(String),
@@ -61,6 +67,8 @@ impl ApiError {
             | ApiError::PasswordsDiffer
             | ApiError::CodeRejected(_)
             | ApiError::SecurityAnswerIncorrect
+            | ApiError::UsernameTaken
+            | ApiError::UsernameInvalid
             | ApiError::InvalidInput(_) => 400,
             ApiError::Busy | ApiError::Unavailable => 503,
             ApiError::Transport(_) => 500,

@@ -55,6 +55,17 @@ pub async fn change_password(
     backend.change_password(&ctx, current, new, repeat).await
 }
 
+/// Settings: a new username (unique whatever the capitalisation); the current password is
+/// required and a wrong one counts toward lockout.
+#[server(prefix = "/api", endpoint = "change_username")]
+pub async fn change_username(
+    current: String,
+    new_username: String,
+) -> Result<SessionInfo, ApiError> {
+    let (backend, ctx) = context()?;
+    backend.change_username(&ctx, current, new_username).await
+}
+
 /// The account's signed-in browsers (Settings > Manage Login Credentials).
 #[server(prefix = "/api", endpoint = "list_sessions")]
 pub async fn list_sessions() -> Result<Vec<DeviceSession>, ApiError> {
@@ -134,6 +145,7 @@ pub const ENDPOINTS: &[&str] = &[
     "/api/sign_out",
     "/api/home",
     "/api/change_password",
+    "/api/change_username",
     "/api/list_sessions",
     "/api/sign_out_other_sessions",
     "/api/request_reset",

@@ -18,6 +18,8 @@ pub fn error_text(e: &ApiError) -> String {
         ApiError::PasswordsDiffer => t("error-passwords-differ"),
         ApiError::CodeRejected(p) => code_problem_text(*p),
         ApiError::SecurityAnswerIncorrect => t("error-security-answer"),
+        ApiError::UsernameTaken => t("error-username-taken"),
+        ApiError::UsernameInvalid => t("error-username-invalid"),
         ApiError::InvalidInput(_) => t("error-invalid-input"),
         ApiError::Busy => t("error-busy"),
         ApiError::Unavailable => t("error-unavailable"),

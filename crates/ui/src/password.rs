@@ -219,3 +219,82 @@ pub fn ForcedChangePage(links: PageLinks) -> impl IntoView {
         </RequireSession>
     }
 }
+
+/// Settings: a new username, authorised by the current password.
+#[component]
+pub fn ChangeUsernamePage(
+    links: PageLinks,
+    back_href: &'static str,
+    back_label: String,
+) -> impl IntoView {
+    let session = use_session();
+    let current = RwSignal::new(String::new());
+    let username = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let done = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        let (c, u) = (
+            current.get_untracked(),
+            username.get_untracked().trim().to_owned(),
+        );
+        if c.is_empty() || u.is_empty() {
+            error.set(Some(t("username-missing")));
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            let r = carekey_shared::server_fns::change_username(c, u.clone()).await;
+            busy.set(false);
+            match r {
+                Ok(info) => {
+                    session.signed_in(info);
+                    current.set(String::new());
+                    done.set(Some(u));
+                }
+                Err(e) => error.set(Some(error_text(&e))),
+            }
+        });
+    };
+    view! {
+        <RequireSession sign_in_href=links.sign_in change_href=links.forced_change>
+            <section class="card">
+                <PageHeading text=t("username-change-title") />
+                <Show
+                    when=move || done.get().is_some()
+                    fallback=move || view! {
+                        <form class="stack" on:submit=submit novalidate>
+                            <Alert message=error id="username-error" />
+                            <crate::fields::TextField
+                                id="new-username"
+                                label=t("username-change-new")
+                                value=username
+                                autocomplete="username"
+                                hint=t("username-change-hint")
+                            />
+                            <PasswordField
+                                id="current-password"
+                                label=t("change-current-password")
+                                value=current
+                                autocomplete="current-password"
+                            />
+                            <button type="submit" class="primary" aria-disabled=move || if busy.get() { "true" } else { "false" }>
+                                {move || if busy.get() { t("saving") } else { t("username-change-save") }}
+                            </button>
+                        </form>
+                    }
+                >
+                    <p role="status" class="success">
+                        {move || crate::i18n::t_args("username-change-done", &[("username", done.get().unwrap_or_default())])}
+                    </p>
+                </Show>
+                <p><a href=back_href>{back_label.clone()}</a></p>
+            </section>
+        </RequireSession>
+    }
+}

@@ -263,6 +263,36 @@ pub fn username_reminder(lh: &Letterhead, channel: &str, username: &str) -> Body
     }
 }
 
+/// Sent to every contact on file after the username changed: the new one, so the patient can
+/// still sign in, and a warning if it was not them.
+pub fn username_changed_notice(lh: &Letterhead, channel: &str, username: &str) -> Body {
+    let act = format!("If this was not you, {} right away.", lh.call_us());
+    match channel {
+        "sms" => Body::Sms {
+            text: format!(
+                "{}: your patient portal username is now {username}. Not you? {}.",
+                lh.clinic_name,
+                lh.call_us()
+            ),
+        },
+        _ => {
+            let paras = vec![
+                format!(
+                    "Your {} patient portal username was just changed. It is now:",
+                    lh.clinic_name
+                ),
+                username.to_owned(),
+                act,
+            ];
+            Body::Email {
+                subject: "Your portal username was changed".into(),
+                text: paras.join("\n\n"),
+                html: html(&paras, Some(username)),
+            }
+        }
+    }
+}
+
 /// Sent to every contact on file after a password is reset or changed (SECURITY.md R9), so a
 /// patient whose account was taken over hears about it.
 pub fn password_changed_notice(lh: &Letterhead, channel: &str, how: &str) -> Body {

@@ -122,9 +122,7 @@ impl Services {
         meta: &ClientMeta,
     ) -> Result<account::Model, DomainError> {
         if !valid_username(&n.username) {
-            return Err(DomainError::InvalidInput(
-                "usernames are 3 to 64 letters, digits, dots, dashes or underscores".into(),
-            ));
+            return Err(DomainError::UsernameInvalid);
         }
         let ctx = self.policy_context(
             [
@@ -216,31 +214,7 @@ impl Services {
         if !issues.is_empty() {
             return Err(DomainError::PasswordRejected(issues));
         }
-        // A paused account cannot keep guessing through a session it already has (P9, A1).
-        if super::lockout::is_locked(&acct.status, acct.locked_until, self.now()) {
-            return Err(DomainError::CurrentPasswordIncorrect);
-        }
-        let stored = password_credential::Entity::find_by_id(acct.id)
-            .one(&self.db)
-            .await?;
-        let current_ok = self
-            .hasher
-            .verify(
-                carekey_shared::policy::normalize(current),
-                stored.as_ref().map(|c| c.phc.clone()),
-            )
-            .await?;
-        if !current_ok.ok {
-            self.record_failure(
-                Some(&acct),
-                "wrong_password",
-                Attempt::PasswordChange,
-                meta,
-                self.now(),
-            )
-            .await?;
-            return Err(DomainError::CurrentPasswordIncorrect);
-        }
+        let stored = self.confirm_current_password(&acct, current, meta).await?;
         let normalized = carekey_shared::policy::normalize(new);
         if self
             .recently_used(acct.id, stored.as_ref(), &normalized)
@@ -287,6 +261,90 @@ impl Services {
         txn.commit().await?;
         self.delivery.kick();
         Ok(self.session_info(&acct, &authed.session, now))
+    }
+}
+
+impl Services {
+    /// Checks the current password typed to authorise a change; a wrong one counts toward
+    /// lockout (SECURITY.md P9), and a paused account cannot keep guessing through a session.
+    async fn confirm_current_password(
+        &self,
+        acct: &account::Model,
+        current: &str,
+        meta: &ClientMeta,
+    ) -> Result<Option<password_credential::Model>, DomainError> {
+        if super::lockout::is_locked(&acct.status, acct.locked_until, self.now()) {
+            return Err(DomainError::CurrentPasswordIncorrect);
+        }
+        let stored = password_credential::Entity::find_by_id(acct.id)
+            .one(&self.db)
+            .await?;
+        let ok = self
+            .hasher
+            .verify(
+                carekey_shared::policy::normalize(current),
+                stored.as_ref().map(|c| c.phc.clone()),
+            )
+            .await?
+            .ok;
+        if !ok {
+            self.record_failure(
+                Some(acct),
+                "wrong_password",
+                Attempt::PasswordChange,
+                meta,
+                self.now(),
+            )
+            .await?;
+            return Err(DomainError::CurrentPasswordIncorrect);
+        }
+        Ok(stored)
+    }
+
+    /// Settings > Manage Login Credentials: a new username. Unique whatever the capitalisation
+    /// (the unique index on `username_lower` decides, so two people racing for one name cannot
+    /// both get it); every contact on file hears about it.
+    pub async fn change_username(
+        &self,
+        token: Option<&str>,
+        current: &str,
+        new_username: &str,
+        meta: &ClientMeta,
+    ) -> Result<SessionInfo, DomainError> {
+        let authed = self.authenticate(token, Allow::FullSessionOnly).await?;
+        let acct = authed.account.clone();
+        let new_username = new_username.trim();
+        if !valid_username(new_username) {
+            return Err(DomainError::UsernameInvalid);
+        }
+        self.confirm_current_password(&acct, current, meta).await?;
+        let now = self.now();
+        let contacts = self.contacts_of(&self.db, &acct).await?;
+        let txn = self.db.begin().await?;
+        let mut am: account::ActiveModel = acct.clone().into();
+        am.username = Set(new_username.to_owned());
+        am.username_lower = Set(new_username.to_lowercase());
+        am.updated_at = Set(now);
+        let updated = am.update(&txn).await.map_err(|e| match e.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => DomainError::UsernameTaken,
+            _ => DomainError::Database(e),
+        })?;
+        self.enqueue_username_notices(&txn, &updated, &contacts, now)
+            .await?;
+        audit::append(
+            &txn,
+            now,
+            &actor_for(Some(&updated), meta),
+            Event {
+                action: "username_changed",
+                target: Some(acct.id),
+                details: json!({ "from": acct.username, "to": updated.username }),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        self.delivery.kick();
+        Ok(self.session_info(&updated, &authed.session, now))
     }
 }
 

@@ -52,6 +52,8 @@ pub enum DomainError {
     SecurityAnswerIncorrect,
     #[error("username already taken")]
     UsernameTaken,
+    #[error("username not allowed")]
+    UsernameInvalid,
     #[error("too many hashing requests waiting")]
     Busy,
     #[error("database: {0}")]

@@ -1069,6 +1069,53 @@ impl Services {
         Ok(())
     }
 
+    /// Tells every contact on file the new username (they are where it may be sent, R11).
+    pub(crate) async fn enqueue_username_notices(
+        &self,
+        txn: &impl ConnectionTrait,
+        acct: &account::Model,
+        contacts: &[contact::Model],
+        now: i64,
+    ) -> Result<(), DomainError> {
+        let lh = self.letterhead();
+        for (c, via) in self.notice_routes(contacts) {
+            outbox::enqueue(
+                txn,
+                NewMessage {
+                    kind: "username_notice",
+                    destination: &c.value,
+                    account_id: Some(acct.id),
+                    challenge_id: None,
+                    body: messages::username_changed_notice(&lh, via, &acct.username),
+                    expires_at: Some(now + DAY.as_millis() as i64),
+                },
+                now,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Which contacts can get a notice, and how: email when email is delivered, texts to
+    /// allowed mobiles when texts are.
+    fn notice_routes<'a>(
+        &self,
+        contacts: &'a [contact::Model],
+    ) -> Vec<(&'a contact::Model, &'static str)> {
+        let have_phone = self.delivery.transports.phone.is_some();
+        let have_email = self.delivery.transports.email.is_some();
+        contacts
+            .iter()
+            .filter_map(|c| match c.kind.as_str() {
+                "email" if have_email => Some((c, "email")),
+                "phone" if have_phone && c.sms_capable && self.phone_allowed(&c.value_norm) => {
+                    Some((c, "sms"))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
     /// A notice to every contact on file that can receive one (SECURITY.md R9).
     pub(crate) async fn enqueue_password_notices(
         &self,
@@ -1079,16 +1126,7 @@ impl Services {
         now: i64,
     ) -> Result<(), DomainError> {
         let lh = self.letterhead();
-        let have_phone = self.delivery.transports.phone.is_some();
-        let have_email = self.delivery.transports.email.is_some();
-        for c in contacts {
-            let via = match c.kind.as_str() {
-                "email" if have_email => "email",
-                "phone" if have_phone && c.sms_capable && self.phone_allowed(&c.value_norm) => {
-                    "sms"
-                }
-                _ => continue,
-            };
+        for (c, via) in self.notice_routes(contacts) {
             outbox::enqueue(
                 txn,
                 NewMessage {

@@ -35,7 +35,8 @@ impl From<DomainError> for ApiError {
             DomainError::PasswordRejected(issues) => ApiError::PasswordRejected(issues),
             DomainError::PasswordsDiffer => ApiError::PasswordsDiffer,
             DomainError::InvalidInput(m) => ApiError::InvalidInput(m),
-            DomainError::UsernameTaken => ApiError::InvalidInput("username taken".into()),
+            DomainError::UsernameTaken => ApiError::UsernameTaken,
+            DomainError::UsernameInvalid => ApiError::UsernameInvalid,
             DomainError::CodeRejected(p) => ApiError::CodeRejected(p),
             DomainError::SecurityAnswerIncorrect => ApiError::SecurityAnswerIncorrect,
             DomainError::Busy => ApiError::Busy,
@@ -134,6 +135,23 @@ impl Backend for Api {
         Ok(self
             .services
             .sign_out_other_sessions(ctx.session_token.as_deref(), &meta(ctx))
+            .await?)
+    }
+
+    async fn change_username(
+        &self,
+        ctx: &RequestCtx,
+        current: String,
+        new_username: String,
+    ) -> Result<SessionInfo, ApiError> {
+        Ok(self
+            .services
+            .change_username(
+                ctx.session_token.as_deref(),
+                &current,
+                &new_username,
+                &meta(ctx),
+            )
             .await?)
     }
 
