@@ -88,3 +88,33 @@ test('a password can be pasted into every password field', async ({ page, contex
   }
   await expect(page.getByText('This password meets all the rules.')).toBeVisible();
 });
+
+test('change the mobile number, confirmed by a code sent to the new number', async ({ page, baseURL }, info) => {
+  const [email, password, typed, e164] = info.project.name === 'phone'
+    ? ['hana.sato@example.com', 'lilac-window-paper-boat', '(503) 555-0166', '+15035550166']
+    : ['ivan.petrov@example.com', 'granite-owl-summer-road', '503.555.0188', '+15035550188'];
+  await signIn(page, email, password);
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('link', { name: 'Email and phone' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Email and phone' })).toBeFocused();
+  await expect(page.getByText(`Email address: ${email}`)).toBeVisible();
+  await page.getByLabel('Mobile phone (texts)').check();
+  await page.getByLabel('New phone number').fill(typed);
+  await page.getByLabel('Current password', { exact: true }).fill(password);
+  await expectAccessible(page);
+  await expectNoHorizontalScroll(page);
+  await page.getByRole('button', { name: 'Send a code' }).click();
+  await expect(page.getByText(/We sent an 8-digit code to •••-•••-\d{4}/)).toBeVisible();
+  let text = '';
+  await expect.poll(async () => {
+    const all = (await (await fetch(`${baseURL}/dev/outbox.json`)).json()) as { to: string; kind: string; text: string }[];
+    text = all.find((m) => m.to === e164 && m.kind === 'contact_code')?.text ?? '';
+    return text;
+  }, { timeout: 15_000 }).not.toBe('');
+  const code = /\b(\d{8})\b/.exec(text)![1];
+  await page.getByLabel('Code', { exact: true }).fill(code);
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
+  await expect(page.getByText(`Mobile phone (texts): ${e164}`)).toBeVisible();
+  await expectAccessible(page);
+});

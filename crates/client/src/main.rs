@@ -1,5 +1,6 @@
 //! The patient portal.
 
+mod contact;
 mod pages;
 mod recovery;
 
@@ -25,6 +26,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("/settings") view=pages::SettingsPage />
                     <Route path=path!("/settings/password") view=pages::ChangePasswordPage />
                     <Route path=path!("/settings/username") view=pages::ChangeUsernamePage />
+                    <Route path=path!("/settings/contact") view=contact::ContactPage />
                     <Route path=path!("/change-password") view=pages::ForcedChangePage />
                     <Route path=path!("/forgot-password") view=recovery::ForgotPasswordPage />
                     <Route path=path!("/forgot-username") view=recovery::ForgotUsernamePage />

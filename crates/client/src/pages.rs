@@ -139,6 +139,7 @@ pub fn SettingsPage() -> impl IntoView {
                 <ul class="menu">
                     <li><a href="/settings/password">{t("settings-change-password")}</a></li>
                     <li><a href="/settings/username">{t("settings-change-username")}</a></li>
+                    <li><a href="/settings/contact">{t("settings-contact")}</a></li>
                 </ul>
                 <carekey_ui::devices::SignedInDevices />
                 <p><a href="/home">{t("back-home")}</a></p>

@@ -224,3 +224,129 @@ on_both_databases!(username_change_needs_the_password_and_a_free_name, |srv| {
     }
     assert!(dev.list().iter().any(|m| m.text.contains("Maria.L")));
 });
+
+/// The newest development-outbox message of `kind` to `to`, waiting for it.
+async fn dev_message(srv: &common::TestServer, to: &str, kind: &str) -> String {
+    let dev = srv.services.delivery.dev.clone().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(m) = dev
+            .list()
+            .into_iter()
+            .find(|m| m.to == to && m.kind == kind)
+        {
+            return m.text;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {kind} to {to}: {:?}",
+            dev.list()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn code_in(text: &str) -> String {
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 8)
+        .unwrap_or_else(|| panic!("no code in {text}"))
+        .to_owned()
+}
+
+on_both_databases!(
+    email_and_phone_changes_need_the_password_and_a_code_from_the_new_contact,
+    |srv| {
+        let cookie = srv.session("Patient", "maria", MARIA_PW).await;
+        let start = |current: &'static str, kind: &'static str, value: &'static str| {
+            let cookie = cookie.clone();
+            let srv = &srv;
+            async move {
+                srv.api(
+                    "start_contact_change",
+                    &[("current", current), ("kind", kind), ("value", value)],
+                    Some(&cookie),
+                )
+                .await
+            }
+        };
+        assert!(
+            start(MARIA_PW, "Email", "not an email")
+                .await
+                .body
+                .contains("ContactInvalid")
+        );
+        // A3 applies here too: a number outside the allowed countries is refused.
+        assert!(
+            start(MARIA_PW, "Mobile", "+1 876 555 0123")
+                .await
+                .body
+                .contains("ContactInvalid")
+        );
+        let r = start("wrong-password-here", "Email", "maria.new@example.com").await;
+        assert!(r.body.contains("CurrentPasswordIncorrect"), "{}", r.body);
+
+        let r = start(MARIA_PW, "Email", "Maria.New@example.com").await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let started: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(started["masked_destination"], "M•••@example.com");
+        let code = code_in(&dev_message(&srv, "Maria.New@example.com", "contact_code").await);
+        let confirm = |code: String| {
+            let cookie = cookie.clone();
+            let srv = &srv;
+            async move {
+                srv.api("confirm_contact_change", &[("code", &code)], Some(&cookie))
+                    .await
+            }
+        };
+        let wrong = if code == "00000000" {
+            "11111111"
+        } else {
+            "00000000"
+        };
+        assert!(confirm(wrong.into()).await.body.contains("NotAccepted"));
+        // Nothing changed yet.
+        assert_eq!(
+            srv.sign_in("Patient", "maria.lopez@example.com", MARIA_PW)
+                .await
+                .status,
+            200
+        );
+        let r = confirm(code).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(
+            r.body.contains("Maria.New@example.com") && !r.body.contains("maria.lopez@"),
+            "{}",
+            r.body
+        );
+        // The old address and the mobile were told; the new address signs in, the old does not.
+        dev_message(&srv, MARIA_EMAIL_OLD, "contact_notice").await;
+        dev_message(&srv, "+15035550101", "contact_notice").await;
+        assert_eq!(
+            srv.sign_in("Patient", "maria.new@example.com", MARIA_PW)
+                .await
+                .status,
+            200
+        );
+        assert_eq!(
+            srv.sign_in("Patient", "maria.lopez@example.com", MARIA_PW)
+                .await
+                .status,
+            401
+        );
+
+        // A mobile number, typed the way people type it, confirmed by a text.
+        let r = start(MARIA_PW, "Mobile", "(503) 555-0199").await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let code = code_in(&dev_message(&srv, "+15035550199", "contact_code").await);
+        let r = confirm(code).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(
+            r.body.contains("+15035550199") && !r.body.contains("+15035550101"),
+            "{}",
+            r.body
+        );
+        dev_message(&srv, "+15035550101", "contact_notice").await;
+    }
+);
+
+const MARIA_EMAIL_OLD: &str = "maria.lopez@example.com";

@@ -69,6 +69,32 @@ pub struct DeviceSession {
     pub current: bool,
 }
 
+/// What kind of contact a person is changing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ContactKind {
+    Email,
+    /// Takes texts (and calls).
+    Mobile,
+    /// Takes calls only.
+    Landline,
+}
+
+/// A contact on file, shown to its own signed-in owner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactInfo {
+    pub kind: ContactKind,
+    pub value: String,
+}
+
+/// A code is on its way to the new contact; it becomes the contact on file when the code
+/// comes back (SECURITY.md A5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactChangeStarted {
+    pub reference: String,
+    pub masked_destination: String,
+    pub expires_in_secs: u64,
+}
+
 /// The patient's portal home.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HomeInfo {

@@ -6,8 +6,9 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 
 use crate::{
-    ApiError, ClinicInfo, DeviceSession, HomeInfo, LinkPreview, Portal, RecoveryAccepted,
-    RecoveryChannel, RecoveryIdentity, ResetGrant, SessionInfo, UsernameLookup,
+    ApiError, ClinicInfo, ContactChangeStarted, ContactInfo, ContactKind, DeviceSession, HomeInfo,
+    LinkPreview, Portal, RecoveryAccepted, RecoveryChannel, RecoveryIdentity, ResetGrant,
+    SessionInfo, UsernameLookup,
 };
 
 /// Facts about the incoming request, gathered by the HTTP layer before the server function runs.
@@ -72,6 +73,19 @@ pub trait Backend: Send + Sync + 'static {
         new: String,
         repeat: String,
     ) -> Result<SessionInfo, ApiError>;
+    async fn my_contacts(&self, ctx: &RequestCtx) -> Result<Vec<ContactInfo>, ApiError>;
+    async fn start_contact_change(
+        &self,
+        ctx: &RequestCtx,
+        current: String,
+        kind: ContactKind,
+        value: String,
+    ) -> Result<ContactChangeStarted, ApiError>;
+    async fn confirm_contact_change(
+        &self,
+        ctx: &RequestCtx,
+        code: String,
+    ) -> Result<Vec<ContactInfo>, ApiError>;
     async fn list_sessions(&self, ctx: &RequestCtx) -> Result<Vec<DeviceSession>, ApiError>;
     async fn sign_out_other_sessions(&self, ctx: &RequestCtx) -> Result<u32, ApiError>;
     async fn change_username(

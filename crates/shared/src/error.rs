@@ -42,6 +42,9 @@ pub enum ApiError {
     /// A username must be 3 to 64 letters, digits, dots, dashes, underscores or @.
     #[error("username not allowed")]
     UsernameInvalid,
+    /// Not an email address, or not a phone number CareKey can send to.
+    #[error("contact not usable")]
+    ContactInvalid,
     /// Malformed or oversized input.
     #[error("invalid input: {0}")]
     InvalidInput(String),
@@ -69,6 +72,7 @@ impl ApiError {
             | ApiError::SecurityAnswerIncorrect
             | ApiError::UsernameTaken
             | ApiError::UsernameInvalid
+            | ApiError::ContactInvalid
             | ApiError::InvalidInput(_) => 400,
             ApiError::Busy | ApiError::Unavailable => 503,
             ApiError::Transport(_) => 500,

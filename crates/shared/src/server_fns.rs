@@ -7,8 +7,9 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::backend::context;
 use crate::{
-    ApiError, ClinicInfo, DeviceSession, HomeInfo, LinkPreview, Portal, RecoveryAccepted,
-    RecoveryChannel, RecoveryIdentity, ResetGrant, SessionInfo, UsernameLookup,
+    ApiError, ClinicInfo, ContactChangeStarted, ContactInfo, ContactKind, DeviceSession, HomeInfo,
+    LinkPreview, Portal, RecoveryAccepted, RecoveryChannel, RecoveryIdentity, ResetGrant,
+    SessionInfo, UsernameLookup,
 };
 
 #[server(prefix = "/api", endpoint = "portal_info")]
@@ -64,6 +65,34 @@ pub async fn change_username(
 ) -> Result<SessionInfo, ApiError> {
     let (backend, ctx) = context()?;
     backend.change_username(&ctx, current, new_username).await
+}
+
+/// The signed-in account's own email addresses and phone numbers.
+#[server(prefix = "/api", endpoint = "my_contacts")]
+pub async fn my_contacts() -> Result<Vec<ContactInfo>, ApiError> {
+    let (backend, ctx) = context()?;
+    backend.my_contacts(&ctx).await
+}
+
+/// Settings: a new email or phone. Needs the current password (a wrong one counts toward
+/// lockout); sends a code to the new contact.
+#[server(prefix = "/api", endpoint = "start_contact_change")]
+pub async fn start_contact_change(
+    current: String,
+    kind: ContactKind,
+    value: String,
+) -> Result<ContactChangeStarted, ApiError> {
+    let (backend, ctx) = context()?;
+    backend
+        .start_contact_change(&ctx, current, kind, value)
+        .await
+}
+
+/// The code from the new contact: the change happens, and the old contact hears about it.
+#[server(prefix = "/api", endpoint = "confirm_contact_change")]
+pub async fn confirm_contact_change(code: String) -> Result<Vec<ContactInfo>, ApiError> {
+    let (backend, ctx) = context()?;
+    backend.confirm_contact_change(&ctx, code).await
 }
 
 /// The account's signed-in browsers (Settings > Manage Login Credentials).
@@ -146,6 +175,9 @@ pub const ENDPOINTS: &[&str] = &[
     "/api/home",
     "/api/change_password",
     "/api/change_username",
+    "/api/my_contacts",
+    "/api/start_contact_change",
+    "/api/confirm_contact_change",
     "/api/list_sessions",
     "/api/sign_out_other_sessions",
     "/api/request_reset",

@@ -20,6 +20,7 @@ pub fn error_text(e: &ApiError) -> String {
         ApiError::SecurityAnswerIncorrect => t("error-security-answer"),
         ApiError::UsernameTaken => t("error-username-taken"),
         ApiError::UsernameInvalid => t("error-username-invalid"),
+        ApiError::ContactInvalid => t("error-contact-invalid"),
         ApiError::InvalidInput(_) => t("error-invalid-input"),
         ApiError::Busy => t("error-busy"),
         ApiError::Unavailable => t("error-unavailable"),

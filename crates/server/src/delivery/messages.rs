@@ -263,6 +263,96 @@ pub fn username_reminder(lh: &Letterhead, channel: &str, username: &str) -> Body
     }
 }
 
+/// A code confirming a new email or phone for the account (SECURITY.md A5).
+pub fn contact_code(
+    lh: &Letterhead,
+    channel: &str,
+    code: &str,
+    reference: &str,
+    ttl_secs: u64,
+) -> Body {
+    let expiry = minutes(ttl_secs);
+    match channel {
+        "sms" => Body::Sms {
+            text: format!(
+                "{}: your code to add this number to your patient portal is {code} (reference \
+                 {reference}). It expires in {expiry}. Didn't ask? Ignore this.\n\n@{} #{code}",
+                lh.clinic_name,
+                lh.host()
+            ),
+        },
+        "voice" => Body::Voice {
+            intro: format!(
+                "Hello. This is {} with the code to add this phone number to your patient portal.",
+                lh.clinic_name
+            ),
+            digits: code.to_owned(),
+            outro: format!(
+                "The message reference is {}. The code expires in {expiry}. If you did not ask \
+                 for it, you can hang up.",
+                spell_digits(reference)
+            ),
+        },
+        _ => {
+            let paras = vec![
+                format!(
+                    "To add this email address to your {} patient portal, type this code:",
+                    lh.clinic_name
+                ),
+                code.to_owned(),
+                format!("Reference: {reference}. The code expires in {expiry} and works once."),
+                "If you did not ask for this, you can ignore it; nothing changes.".to_owned(),
+            ];
+            Body::Email {
+                subject: format!("Confirm your email address (reference {reference})"),
+                text: paras.join("\n\n"),
+                html: html(&paras, Some(code)),
+            }
+        }
+    }
+}
+
+/// Sent to the contacts on file before an email or phone change (SECURITY.md A5).
+pub fn contact_changed_notice(
+    lh: &Letterhead,
+    channel: &str,
+    kind: carekey_shared::ContactKind,
+    masked_new: &str,
+) -> Body {
+    let what = match kind {
+        carekey_shared::ContactKind::Email => "email address",
+        carekey_shared::ContactKind::Mobile => "mobile number",
+        carekey_shared::ContactKind::Landline => "phone number",
+    };
+    match channel {
+        "sms" => Body::Sms {
+            text: format!(
+                "{}: the {what} on your patient portal was changed to {masked_new}. Not you? {}.",
+                lh.clinic_name,
+                lh.call_us()
+            ),
+        },
+        _ => {
+            let paras = vec![
+                format!(
+                    "The {what} on your {} patient portal account was just changed to {masked_new}.",
+                    lh.clinic_name
+                ),
+                "If this was you, there is nothing else to do.".to_owned(),
+                format!(
+                    "If this was not you, {} right away so we can secure your account.",
+                    lh.call_us()
+                ),
+            ];
+            Body::Email {
+                subject: format!("Your portal {what} was changed"),
+                text: paras.join("\n\n"),
+                html: html(&paras, None),
+            }
+        }
+    }
+}
+
 /// Sent to every contact on file after the username changed: the new one, so the patient can
 /// still sign in, and a warning if it was not them.
 pub fn username_changed_notice(lh: &Letterhead, channel: &str, username: &str) -> Body {

@@ -267,7 +267,7 @@ impl Services {
 impl Services {
     /// Checks the current password typed to authorise a change; a wrong one counts toward
     /// lockout (SECURITY.md P9), and a paused account cannot keep guessing through a session.
-    async fn confirm_current_password(
+    pub(crate) async fn confirm_current_password(
         &self,
         acct: &account::Model,
         current: &str,

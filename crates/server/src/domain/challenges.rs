@@ -26,6 +26,7 @@ pub const GRANT_TTL: Duration = Duration::from_secs(15 * 60);
 pub const RESET: &str = "reset";
 pub const STAFF_CODE: &str = "staff_code";
 pub const GRANT: &str = "grant";
+pub const VERIFY_CONTACT: &str = "verify_contact";
 /// Everything a new request, a successful reset or any password change makes obsolete (R5).
 pub const OUTSTANDING: &[&str] = &[RESET, STAFF_CODE, GRANT];
 
@@ -95,6 +96,7 @@ pub struct NewChallenge<'a> {
     pub ttl: Duration,
     pub issued_by: Option<i64>,
     pub checklist: Option<String>,
+    pub pending_value: Option<String>,
 }
 
 pub async fn insert<C: ConnectionTrait>(
@@ -116,6 +118,7 @@ pub async fn insert<C: ConnectionTrait>(
         issued_by: Set(n.issued_by),
         checklist: Set(n.checklist),
         created_at: Set(now),
+        pending_value: Set(n.pending_value),
         ..Default::default()
     }
     .insert(db)
@@ -199,6 +202,7 @@ mod tests {
             issued_by: None,
             checklist: None,
             created_at: 0,
+            pending_value: None,
         }
     }
 

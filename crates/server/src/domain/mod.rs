@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod audit;
 pub mod challenges;
 pub mod clock;
+pub mod contacts;
 pub mod hashing;
 pub mod limits;
 pub mod lockout;
@@ -54,6 +55,8 @@ pub enum DomainError {
     UsernameTaken,
     #[error("username not allowed")]
     UsernameInvalid,
+    #[error("not an email address or phone number that can be used")]
+    ContactInvalid,
     #[error("too many hashing requests waiting")]
     Busy,
     #[error("database: {0}")]

@@ -32,6 +32,9 @@ use crate::store::entities::{
     session,
 };
 
+/// What a recovery guess is counted against.
+const RECOVERY_PURPOSES: &[&str] = &[challenges::RESET, challenges::STAFF_CODE, challenges::GRANT];
+
 /// Guesses of codes and links one client address may make per hour, whatever the accounts.
 const GUESSES_PER_IP_PER_HOUR: u32 = 100;
 /// How long a worker owns a request before another instance may take it over.
@@ -250,7 +253,7 @@ impl Services {
             .cloned()
     }
 
-    fn phone_allowed(&self, number: &str) -> bool {
+    pub(crate) fn phone_allowed(&self, number: &str) -> bool {
         let countries = self
             .cfg
             .twilio
@@ -262,7 +265,7 @@ impl Services {
 
     /// Counts one send against every limit that applies; true if any is exceeded
     /// (SECURITY.md A2). All counters are bumped, so a refused send still counts.
-    async fn over_send_limits(
+    pub(crate) async fn over_send_limits(
         &self,
         db: &impl ConnectionTrait,
         account_id: i64,
@@ -467,6 +470,7 @@ impl Services {
                 ttl,
                 issued_by: None,
                 checklist: None,
+                pending_value: None,
             },
             now,
         )
@@ -664,7 +668,7 @@ impl Services {
     }
 
     /// Per-address cap on guesses of any kind; true when over it.
-    async fn too_many_guesses_from(
+    pub(crate) async fn too_many_guesses_from(
         &self,
         meta: &ClientMeta,
         now: i64,
@@ -697,7 +701,9 @@ impl Services {
         let acct = self.find_for_recovery(&who).await?;
         // Every attempt is counted *before* it is compared, so simultaneous guesses cannot
         // all slip in under the limits (R6); a correct code spends an attempt too.
-        let (paused, guess_left) = self.count_attempt(acct.as_ref(), now).await?;
+        let (paused, guess_left) = self
+            .count_attempt(acct.as_ref(), RECOVERY_PURPOSES, now)
+            .await?;
         let account_id = acct.as_ref().map_or(-1, |a| a.id);
         let since = now - DAY.as_millis() as i64;
         let rows = challenge::Entity::find()
@@ -733,9 +739,10 @@ impl Services {
     /// Answers (recovery paused, a guess was left). The same statements run for unknown
     /// identifiers, against the shared id -1, so the work does not depend on whether the
     /// account exists (E2).
-    async fn count_attempt(
+    pub(crate) async fn count_attempt(
         &self,
         acct: Option<&account::Model>,
+        purposes: &[&str],
         now: i64,
     ) -> Result<(bool, bool), DomainError> {
         let account_id = acct.map_or(-1, |a| a.id);
@@ -750,19 +757,13 @@ impl Services {
             limits::start_pause(&txn, &pause_key(account_id), now).await?;
             limits::reset(&txn, &day_key).await?;
         }
-        let guess_left = !(already || over)
-            && challenges::take_guess(
-                &txn,
-                account_id,
-                &[challenges::RESET, challenges::STAFF_CODE, challenges::GRANT],
-                now,
-            )
-            .await?;
+        let guess_left =
+            !(already || over) && challenges::take_guess(&txn, account_id, purposes, now).await?;
         txn.commit().await?;
         Ok((acct.is_some() && (already || over), guess_left))
     }
 
-    async fn audit_wrong_guess(
+    pub(crate) async fn audit_wrong_guess(
         &self,
         acct: Option<&account::Model>,
         paused: bool,
@@ -842,6 +843,7 @@ impl Services {
                 ttl: challenges::GRANT_TTL,
                 issued_by: None,
                 checklist: None,
+                pending_value: None,
             },
             now,
         )
@@ -988,7 +990,9 @@ impl Services {
                 .await?
         {
             // Answers count against the same day's attempts as codes, and a pause stops them.
-            let (paused, guess_left) = self.count_attempt(Some(&acct), now).await?;
+            let (paused, guess_left) = self
+                .count_attempt(Some(&acct), RECOVERY_PURPOSES, now)
+                .await?;
             let answer = normalize_answer(security_answer.unwrap_or(""));
             let ok = self.hasher.verify(answer, Some(q.answer_phc)).await?.ok;
             if paused || !guess_left || !ok {
@@ -1098,7 +1102,7 @@ impl Services {
 
     /// Which contacts can get a notice, and how: email when email is delivered, texts to
     /// allowed mobiles when texts are.
-    fn notice_routes<'a>(
+    pub(crate) fn notice_routes<'a>(
         &self,
         contacts: &'a [contact::Model],
     ) -> Vec<(&'a contact::Model, &'static str)> {

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use carekey_shared::backend::{Backend, RequestCtx};
 use carekey_shared::{
-    ApiError, ClinicInfo, DeviceSession, HomeInfo, LinkPreview, Portal, RecoveryAccepted,
-    RecoveryChannel, RecoveryIdentity, ResetGrant, SessionInfo, UsernameLookup,
+    ApiError, ClinicInfo, ContactChangeStarted, ContactInfo, ContactKind, DeviceSession, HomeInfo,
+    LinkPreview, Portal, RecoveryAccepted, RecoveryChannel, RecoveryIdentity, ResetGrant,
+    SessionInfo, UsernameLookup,
 };
 
 use super::cookies;
@@ -37,6 +38,7 @@ impl From<DomainError> for ApiError {
             DomainError::InvalidInput(m) => ApiError::InvalidInput(m),
             DomainError::UsernameTaken => ApiError::UsernameTaken,
             DomainError::UsernameInvalid => ApiError::UsernameInvalid,
+            DomainError::ContactInvalid => ApiError::ContactInvalid,
             DomainError::CodeRejected(p) => ApiError::CodeRejected(p),
             DomainError::SecurityAnswerIncorrect => ApiError::SecurityAnswerIncorrect,
             DomainError::Busy => ApiError::Busy,
@@ -121,6 +123,43 @@ impl Backend for Api {
                 &repeat,
                 &meta(ctx),
             )
+            .await?)
+    }
+
+    async fn my_contacts(&self, ctx: &RequestCtx) -> Result<Vec<ContactInfo>, ApiError> {
+        Ok(self
+            .services
+            .my_contacts(ctx.session_token.as_deref())
+            .await?)
+    }
+
+    async fn start_contact_change(
+        &self,
+        ctx: &RequestCtx,
+        current: String,
+        kind: ContactKind,
+        value: String,
+    ) -> Result<ContactChangeStarted, ApiError> {
+        Ok(self
+            .services
+            .start_contact_change(
+                ctx.session_token.as_deref(),
+                &current,
+                kind,
+                &value,
+                &meta(ctx),
+            )
+            .await?)
+    }
+
+    async fn confirm_contact_change(
+        &self,
+        ctx: &RequestCtx,
+        code: String,
+    ) -> Result<Vec<ContactInfo>, ApiError> {
+        Ok(self
+            .services
+            .confirm_contact_change(ctx.session_token.as_deref(), &code, &meta(ctx))
             .await?)
     }
 

@@ -9,7 +9,11 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Initial), Box::new(M0002RecoveryRequests)]
+        vec![
+            Box::new(M0001Initial),
+            Box::new(M0002RecoveryRequests),
+            Box::new(M0003PendingContact),
+        ]
     }
 }
 
@@ -340,6 +344,39 @@ impl MigrationTrait for M0002RecoveryRequests {
             Table::drop()
                 .table("recovery_requests")
                 .if_exists()
+                .to_owned(),
+        )
+        .await
+    }
+}
+
+/// A contact change waits for its code: the new email or number rides on the challenge that
+/// confirms it (SECURITY.md A5), and becomes a contact only when the code comes back.
+struct M0003PendingContact;
+
+impl MigrationName for M0003PendingContact {
+    fn name(&self) -> &str {
+        "m0003_pending_contact"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0003PendingContact {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("challenges")
+                .add_column(text_null("pending_value"))
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("challenges")
+                .drop_column("pending_value")
                 .to_owned(),
         )
         .await

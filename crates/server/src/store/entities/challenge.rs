@@ -27,6 +27,8 @@ pub struct Model {
     /// JSON of the identity checks staff ticked before issuing a desk code.
     pub checklist: Option<String>,
     pub created_at: i64,
+    /// Contact changes: the new email or number (JSON), applied when the code comes back.
+    pub pending_value: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

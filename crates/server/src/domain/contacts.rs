@@ -1,0 +1,358 @@
+//! Changing an email address or phone number (SECURITY.md A5): the current password first, a
+//! code to the *new* contact, and only when that code comes back does the contact change; the
+//! contacts on file before the change hear about it, so a taken-over session cannot quietly
+//! redirect recovery.
+
+use carekey_shared::{
+    CodeProblem, ContactChangeStarted, ContactInfo, ContactKind, RecoveryChannel, mask_email,
+    mask_phone, normalize_code,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::audit::{self, Event};
+use super::challenges::{self, NewChallenge, State};
+use super::limits::DAY;
+use super::signin::{Allow, actor_for};
+use super::{ClientMeta, DomainError, Services, phone, secrets};
+use crate::delivery::messages;
+use crate::delivery::outbox::{self, NewMessage};
+use crate::store::entities::{account, challenge, contact};
+
+/// The new contact, carried on the challenge until its code comes back.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Pending {
+    kind: ContactKind,
+    value: String,
+}
+
+fn kind_of(c: &contact::Model) -> ContactKind {
+    match (c.kind.as_str(), c.sms_capable) {
+        ("email", _) => ContactKind::Email,
+        (_, true) => ContactKind::Mobile,
+        _ => ContactKind::Landline,
+    }
+}
+
+/// A plausible email address: one @, something on each side, a dot in the domain, no spaces.
+/// Whether it really receives mail is what the code proves.
+pub fn plausible_email(v: &str) -> bool {
+    let Some((local, domain)) = v.rsplit_once('@') else {
+        return false;
+    };
+    v.len() <= 254
+        && !local.is_empty()
+        && !local.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !v.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+impl Services {
+    pub async fn my_contacts(&self, token: Option<&str>) -> Result<Vec<ContactInfo>, DomainError> {
+        let authed = self.authenticate(token, Allow::FullSessionOnly).await?;
+        Ok(self
+            .contacts_of(&self.db, &authed.account)
+            .await?
+            .iter()
+            .map(|c| ContactInfo {
+                kind: kind_of(c),
+                value: c.value.clone(),
+            })
+            .collect())
+    }
+
+    /// Checks the password, then sends a code to the new contact.
+    pub async fn start_contact_change(
+        &self,
+        token: Option<&str>,
+        current: &str,
+        kind: ContactKind,
+        value: &str,
+        meta: &ClientMeta,
+    ) -> Result<ContactChangeStarted, DomainError> {
+        let authed = self.authenticate(token, Allow::FullSessionOnly).await?;
+        let acct = authed.account;
+        let value = value.trim();
+        let (destination, norm, masked) = match kind {
+            ContactKind::Email if plausible_email(value) => {
+                (value.to_owned(), value.to_lowercase(), mask_email(value))
+            }
+            ContactKind::Mobile | ContactKind::Landline => {
+                let e164 = phone::lookup_forms(value)
+                    .into_iter()
+                    .find(|f| f.starts_with('+'))
+                    .filter(|f| self.phone_allowed(f))
+                    .ok_or(DomainError::ContactInvalid)?;
+                (e164.clone(), e164.clone(), mask_phone(&e164))
+            }
+            ContactKind::Email => return Err(DomainError::ContactInvalid),
+        };
+        let channel = match kind {
+            ContactKind::Email => RecoveryChannel::EmailCode,
+            ContactKind::Mobile => RecoveryChannel::Sms,
+            ContactKind::Landline => RecoveryChannel::Voice,
+        };
+        let transport_ready = if channel.is_email() {
+            self.delivery.transports.email.is_some()
+        } else {
+            self.delivery.transports.phone.is_some()
+        };
+        if !transport_ready {
+            return Err(DomainError::ContactInvalid);
+        }
+        self.confirm_current_password(&acct, current, meta).await?;
+        let now = self.now();
+        let reference = secrets::new_reference(self.entropy.as_ref())?;
+        let code = secrets::new_code(self.entropy.as_ref())?;
+        let ttl = self.cfg.recovery.code_ttl;
+        let pending = serde_json::to_string(&Pending {
+            kind,
+            value: destination.clone(),
+        })
+        .map_err(|e| DomainError::Internal(e.to_string()))?;
+        let txn = self.db.begin().await?;
+        // A flood of "send a code to this number" from one session is held to the same send
+        // limits as recovery (A2); the answer then is the same, and nothing is sent.
+        let over = self
+            .over_send_limits(&txn, acct.id, &norm, !channel.is_email(), now)
+            .await?;
+        if !over {
+            challenges::supersede(&txn, acct.id, &[challenges::VERIFY_CONTACT], now).await?;
+            let row = challenges::insert(
+                &txn,
+                NewChallenge {
+                    account_id: acct.id,
+                    purpose: challenges::VERIFY_CONTACT,
+                    channel: channel.as_str(),
+                    contact_id: None,
+                    secret_hmac: challenges::code_tag(
+                        &self.key,
+                        acct.id,
+                        challenges::VERIFY_CONTACT,
+                        &reference,
+                        &code,
+                    ),
+                    reference: &reference,
+                    ttl,
+                    issued_by: None,
+                    checklist: None,
+                    pending_value: Some(pending),
+                },
+                now,
+            )
+            .await?;
+            let via = match channel {
+                RecoveryChannel::Sms => "sms",
+                RecoveryChannel::Voice => "voice",
+                _ => "email",
+            };
+            outbox::enqueue(
+                &txn,
+                NewMessage {
+                    kind: "contact_code",
+                    destination: &destination,
+                    account_id: Some(acct.id),
+                    challenge_id: Some(row.id),
+                    body: messages::contact_code(
+                        &self.letterhead(),
+                        via,
+                        &code,
+                        &reference,
+                        ttl.as_secs(),
+                    ),
+                    expires_at: Some(row.expires_at),
+                },
+                now,
+            )
+            .await?;
+        }
+        audit::append(
+            &txn,
+            now,
+            &actor_for(Some(&acct), meta),
+            Event {
+                action: "contact_change_started",
+                target: Some(acct.id),
+                details: json!({ "to": masked, "limited": over }),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        self.delivery.kick();
+        Ok(ContactChangeStarted {
+            reference,
+            masked_destination: masked,
+            expires_in_secs: ttl.as_secs(),
+        })
+    }
+
+    /// The code from the new contact: the contact changes and the old ones are told, in one
+    /// transaction.
+    pub async fn confirm_contact_change(
+        &self,
+        token: Option<&str>,
+        code: &str,
+        meta: &ClientMeta,
+    ) -> Result<Vec<ContactInfo>, DomainError> {
+        let authed = self.authenticate(token, Allow::FullSessionOnly).await?;
+        let acct = authed.account.clone();
+        let now = self.now();
+        let not_accepted = DomainError::CodeRejected(CodeProblem::NotAccepted);
+        let Some(code) = normalize_code(code) else {
+            return Err(not_accepted);
+        };
+        if self.too_many_guesses_from(meta, now).await? {
+            return Err(not_accepted);
+        }
+        let (paused, guess_left) = self
+            .count_attempt(Some(&acct), &[challenges::VERIFY_CONTACT], now)
+            .await?;
+        let rows = challenge::Entity::find()
+            .filter(challenge::Column::AccountId.eq(acct.id))
+            .filter(challenge::Column::Purpose.eq(challenges::VERIFY_CONTACT))
+            .filter(challenge::Column::CreatedAt.gt(now - DAY.as_millis() as i64))
+            .all(&self.db)
+            .await?;
+        let matched = rows
+            .iter()
+            .find(|r| challenges::code_matches(&self.key, r, &code));
+        let row = match matched.map(|r| (r, challenges::state(r, now))) {
+            Some((r, State::Active)) if guess_left && !paused => r.clone(),
+            Some((_, s @ (State::Expired | State::Used | State::Replaced))) => {
+                return Err(DomainError::CodeRejected(match s {
+                    State::Expired => CodeProblem::Expired,
+                    State::Used => CodeProblem::AlreadyUsed,
+                    _ => CodeProblem::Replaced,
+                }));
+            }
+            _ => {
+                self.audit_wrong_guess(Some(&acct), paused, meta, now)
+                    .await?;
+                return Err(not_accepted);
+            }
+        };
+        let pending: Pending = row
+            .pending_value
+            .as_deref()
+            .and_then(|p| serde_json::from_str(p).ok())
+            .ok_or_else(|| DomainError::Internal("contact change without its new value".into()))?;
+        let before = self.contacts_of(&self.db, &acct).await?;
+        let txn = self.db.begin().await?;
+        if !challenges::consume(&txn, row.id, now).await? {
+            txn.rollback().await?;
+            return Err(DomainError::CodeRejected(CodeProblem::AlreadyUsed));
+        }
+        // The new contact replaces the ones of the same kind (an email replaces emails, a
+        // mobile the mobiles, a landline the landlines).
+        let replaced: Vec<&contact::Model> = before
+            .iter()
+            .filter(|c| kind_of(c) == pending.kind)
+            .collect();
+        for c in &replaced {
+            contact::Entity::delete_by_id(c.id).exec(&txn).await?;
+        }
+        self.insert_verified_contact(&txn, &acct, &pending, now)
+            .await?;
+        let masked = match pending.kind {
+            ContactKind::Email => mask_email(&pending.value),
+            _ => mask_phone(&pending.value),
+        };
+        // Everyone on file before the change hears about it, the replaced contact included.
+        let lh = self.letterhead();
+        for (c, via) in self.notice_routes(&before) {
+            outbox::enqueue(
+                &txn,
+                NewMessage {
+                    kind: "contact_notice",
+                    destination: &c.value,
+                    account_id: Some(acct.id),
+                    challenge_id: None,
+                    body: messages::contact_changed_notice(&lh, via, pending.kind, &masked),
+                    expires_at: Some(now + DAY.as_millis() as i64),
+                },
+                now,
+            )
+            .await?;
+        }
+        audit::append(
+            &txn,
+            now,
+            &actor_for(Some(&acct), meta),
+            Event {
+                action: "contact_changed",
+                target: Some(acct.id),
+                details: json!({
+                    "kind": format!("{:?}", pending.kind),
+                    "to": masked,
+                    "replaced": replaced.len(),
+                }),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        self.delivery.kick();
+        self.my_contacts(token).await
+    }
+
+    async fn insert_verified_contact(
+        &self,
+        txn: &impl ConnectionTrait,
+        acct: &account::Model,
+        p: &Pending,
+        now: i64,
+    ) -> Result<(), DomainError> {
+        let (patient_id, account_id) = match acct.patient_id {
+            Some(pid) => (Some(pid), None),
+            None => (None, Some(acct.id)),
+        };
+        let (kind, norm, sms, voice) = match p.kind {
+            ContactKind::Email => ("email", p.value.to_lowercase(), false, false),
+            ContactKind::Mobile => ("phone", p.value.clone(), true, true),
+            ContactKind::Landline => ("phone", p.value.clone(), false, true),
+        };
+        contact::ActiveModel {
+            patient_id: Set(patient_id),
+            account_id: Set(account_id),
+            kind: Set(kind.to_owned()),
+            value: Set(p.value.clone()),
+            value_norm: Set(norm),
+            sms_capable: Set(sms),
+            voice_capable: Set(voice),
+            verified_at: Set(Some(now)),
+            preferred: Set(false),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_addresses_are_checked_for_shape_only() {
+        for ok in ["a@b.co", "jane.doe+portal@example.org"] {
+            assert!(plausible_email(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "no-at.example",
+            "@example.org",
+            "a@b",
+            "a b@c.org",
+            "a@.org",
+            "a@org.",
+        ] {
+            assert!(!plausible_email(bad), "{bad}");
+        }
+    }
+}
