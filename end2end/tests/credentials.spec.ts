@@ -34,9 +34,11 @@ test('common passwords: the list loads only when needed and the hint names the p
   expect(fetched, 'not on the first page').toEqual([]);
   await page.getByLabel('New password', { exact: true }).fill('monkeymonkeymonkey');
   await expect(page.getByText('one of the passwords people use most')).toBeVisible();
+  await expect(page.getByText('Strength: too weak yet')).toBeVisible();
   expect(fetched.length).toBe(1);
   await page.getByLabel('New password', { exact: true }).fill('lantern orchard bicycle spoon');
   await expect(page.getByText('This password meets all the rules.')).toBeVisible();
+  await expect(page.getByText('Strength: strong')).toBeVisible();
   await expectAccessible(page);
 });
 

@@ -51,6 +51,10 @@ policy-personal-info = Leave out your name, username, email and the clinic's nam
 policy-common = This is one of the passwords people use most, or one padded out with repeats, numbers or symbols. Choose something only you would think of.
 policy-needs-mix = This clinic asks for letters, numbers and symbols. Add at least one of each; a space counts as a symbol.
 hint-common-list-unavailable = We could not load our list of common passwords, so these hints may miss one. We will still check when you save.
+strength-label = Strength: { $level }
+strength-too-weak = too weak yet
+strength-good = good
+strength-strong = strong
 hint-start = Choose a long password: at least 15 characters. A few unrelated words, like a short sentence, are easy to remember and hard to guess.
 hint-all-met = This password meets all the rules.
 

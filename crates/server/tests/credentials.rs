@@ -166,6 +166,7 @@ on_both_databases!(signed_in_devices_and_signing_out_everywhere_else, |srv| {
 });
 
 on_both_databases!(username_change_needs_the_password_and_a_free_name, |srv| {
+    let elsewhere = srv.session("Patient", "maria", MARIA_PW).await;
     let cookie = srv.session("Patient", "maria", MARIA_PW).await;
     let change = |current: &'static str, name: &'static str| {
         let cookie = cookie.clone();
@@ -209,6 +210,9 @@ on_both_databases!(username_change_needs_the_password_and_a_free_name, |srv| {
         srv.sign_in("Patient", "maria.l", MARIA_PW).await.status,
         200
     );
+    // The other session ended; this one stayed.
+    assert_eq!(srv.api("whoami", &[], Some(&elsewhere)).await.status, 401);
+    assert_eq!(srv.api("whoami", &[], Some(&cookie)).await.status, 200);
     // Every contact on file hears the new name.
     let dev = srv.services.delivery.dev.clone().unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(15);

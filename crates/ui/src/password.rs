@@ -128,7 +128,28 @@ pub fn ChangePasswordForm(
 pub fn PasswordHints(new: RwSignal<String>, issues: Signal<Vec<PolicyIssue>>) -> impl IntoView {
     let session = use_session();
     let list_failed = move || session.common_list.get() == ListState::Failed;
+    // A rough guide only, once every rule is met: length is what makes a passphrase strong.
+    let strength = move || {
+        let n = new.get().chars().count();
+        if n == 0 {
+            None
+        } else if !issues.get().is_empty() {
+            Some((1, t("strength-too-weak")))
+        } else if n < 20 {
+            Some((2, t("strength-good")))
+        } else {
+            Some((3, t("strength-strong")))
+        }
+    };
     view! {
+        <Show when=move || strength().is_some()>
+            <p class="strength" id="password-strength">
+                <span class="meter" aria-hidden="true">
+                    <span class=move || format!("bar level-{}", strength().map_or(0, |s| s.0))></span>
+                </span>
+                {move || strength().map(|s| crate::i18n::t_args("strength-label", &[("level", s.1)]))}
+            </p>
+        </Show>
         <ul id="password-hints" class="hints" aria-live="polite">
             <Show when=list_failed>
                 <li>{t("hint-common-list-unavailable")}</li>

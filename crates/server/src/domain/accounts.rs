@@ -331,6 +331,15 @@ impl Services {
         })?;
         self.enqueue_username_notices(&txn, &updated, &contacts, now)
             .await?;
+        // After any change to how the account signs in, the other sessions end.
+        sessions::revoke(
+            &txn,
+            session::Column::AccountId
+                .eq(acct.id)
+                .and(session::Column::Id.ne(authed.session.id)),
+            now,
+        )
+        .await?;
         audit::append(
             &txn,
             now,

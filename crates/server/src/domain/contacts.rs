@@ -7,6 +7,7 @@ use carekey_shared::{
     CodeProblem, ContactChangeStarted, ContactInfo, ContactKind, RecoveryChannel, mask_email,
     mask_phone, normalize_code,
 };
+use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
 };
@@ -17,10 +18,10 @@ use super::audit::{self, Event};
 use super::challenges::{self, NewChallenge, State};
 use super::limits::DAY;
 use super::signin::{Allow, actor_for};
-use super::{ClientMeta, DomainError, Services, phone, secrets};
+use super::{ClientMeta, DomainError, Services, phone, secrets, sessions};
 use crate::delivery::messages;
 use crate::delivery::outbox::{self, NewMessage};
-use crate::store::entities::{account, challenge, contact};
+use crate::store::entities::{account, challenge, contact, session};
 
 /// The new contact, carried on the challenge until its code comes back.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -247,6 +248,16 @@ impl Services {
             txn.rollback().await?;
             return Err(DomainError::CodeRejected(CodeProblem::AlreadyUsed));
         }
+        // The other sessions end: whoever else is signed in must not keep using the old
+        // recovery route's account.
+        sessions::revoke(
+            &txn,
+            session::Column::AccountId
+                .eq(acct.id)
+                .and(session::Column::Id.ne(authed.session.id)),
+            now,
+        )
+        .await?;
         // The new contact replaces the ones of the same kind (an email replaces emails, a
         // mobile the mobiles, a landline the landlines).
         let replaced: Vec<&contact::Model> = before
