@@ -354,3 +354,32 @@ on_both_databases!(
 );
 
 const MARIA_EMAIL_OLD: &str = "maria.lopez@example.com";
+
+on_both_databases!(
+    each_of_the_last_five_passwords_is_refused_the_sixth_is_not,
+    |srv| {
+        let cookie = srv.session("Patient", "maria", MARIA_PW).await;
+        let chain = [
+            MARIA_PW,
+            "amber lighthouse at dusk",
+            "seven quiet otters swim",
+            "purple tractor in the rain",
+            "violin made of driftwood",
+            "cinnamon clouds over lisbon",
+        ];
+        for pair in chain.windows(2) {
+            let r = srv.change_password(&cookie, pair[0], pair[1]).await;
+            assert_eq!(r.status, 200, "{} -> {}: {}", pair[0], pair[1], r.body);
+        }
+        let current = chain[5];
+        // The current one and the four before it: refused (P5, N = 5).
+        for old in &chain[1..5] {
+            let r = srv.change_password(&cookie, current, old).await;
+            assert_eq!(r.status, 400, "{old}");
+            assert!(r.body.contains("RecentlyUsed"), "{old}: {}", r.body);
+        }
+        // Six back is allowed again.
+        let r = srv.change_password(&cookie, current, chain[0]).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+);

@@ -371,6 +371,9 @@ impl Services {
             password_history::Entity::find()
                 .filter(password_history::Column::AccountId.eq(account_id))
                 .order_by_desc(password_history::Column::CreatedAt)
+                // Ties (two changes in one millisecond, or a frozen test clock) go by insertion
+                // order; otherwise PostgreSQL may return any four of them.
+                .order_by_desc(password_history::Column::Id)
                 .limit(HISTORY_DEPTH - 1)
                 .all(&self.db)
                 .await?

@@ -82,14 +82,14 @@ async fn fresh_pg_database(tag: &str) -> Option<(String, String)> {
 
 static CLEANED: std::sync::Once = std::sync::Once::new();
 
-/// Drops databases left by earlier test processes (test binaries run one after another).
+/// Drops databases left by earlier test processes that have ended (test binaries run one
+/// after another; a crashed run leaves its databases behind).
 async fn cleanup_stale_databases(conn: &sea_orm::DatabaseConnection) {
     let mut first = false;
     CLEANED.call_once(|| first = true);
     if !first {
         return;
     }
-    let mine = format!("carekey_t_{}_", std::process::id());
     let rows = conn
         .query_all_raw(sea_orm::Statement::from_string(
             conn.get_database_backend(),
@@ -98,8 +98,19 @@ async fn cleanup_stale_databases(conn: &sea_orm::DatabaseConnection) {
         .await
         .unwrap_or_default();
     for row in rows {
+        // Only databases whose test process has ended: another test run on this machine
+        // (a second checkout, CI beside a developer) may be using the others right now.
+        let creator_gone = |name: &str| {
+            name.strip_prefix("carekey_t_")
+                .and_then(|rest| rest.split('_').next())
+                .and_then(|pid| pid.parse::<u32>().ok())
+                .is_some_and(|pid| {
+                    pid != std::process::id()
+                        && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+                })
+        };
         if let Ok(name) = row.try_get::<String>("", "datname")
-            && !name.starts_with(&mine)
+            && creator_gone(&name)
         {
             let _ = conn
                 .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
