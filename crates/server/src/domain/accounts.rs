@@ -14,9 +14,7 @@ use super::audit::{self, Event};
 use super::sessions;
 use super::signin::{Allow, Attempt, actor_for};
 use super::{ClientMeta, DomainError, Services};
-use crate::store::entities::{
-    account, contact, password_credential, password_history, patient, session,
-};
+use crate::store::entities::{account, contact, password_credential, password_history, patient};
 
 /// How many previous passwords may not be reused (SECURITY.md P5).
 pub const HISTORY_DEPTH: u64 = 5;
@@ -234,14 +232,7 @@ impl Services {
         am.updated_at = Set(now);
         let acct = am.update(&txn).await?;
         // Every other session ends; the one that made the change stays (SECURITY.md R9 spirit).
-        sessions::revoke(
-            &txn,
-            session::Column::AccountId
-                .eq(acct.id)
-                .and(session::Column::Id.ne(authed.session.id)),
-            now,
-        )
-        .await?;
+        sessions::revoke_others(&txn, acct.id, authed.session.id, now).await?;
         // Any password change makes outstanding codes and links useless (SECURITY.md R5), and
         // every contact on file hears about it (R9).
         super::challenges::supersede(&txn, acct.id, super::challenges::OUTSTANDING, now).await?;
@@ -332,14 +323,7 @@ impl Services {
         self.enqueue_username_notices(&txn, &updated, &contacts, now)
             .await?;
         // After any change to how the account signs in, the other sessions end.
-        sessions::revoke(
-            &txn,
-            session::Column::AccountId
-                .eq(acct.id)
-                .and(session::Column::Id.ne(authed.session.id)),
-            now,
-        )
-        .await?;
+        sessions::revoke_others(&txn, acct.id, authed.session.id, now).await?;
         audit::append(
             &txn,
             now,

@@ -7,7 +7,6 @@ use carekey_shared::{
     CodeProblem, ContactChangeStarted, ContactInfo, ContactKind, RecoveryChannel, mask_email,
     mask_phone, normalize_code,
 };
-use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
 };
@@ -21,7 +20,7 @@ use super::signin::{Allow, actor_for};
 use super::{ClientMeta, DomainError, Services, phone, secrets, sessions};
 use crate::delivery::messages;
 use crate::delivery::outbox::{self, NewMessage};
-use crate::store::entities::{account, challenge, contact, session};
+use crate::store::entities::{account, challenge, contact};
 
 /// The new contact, carried on the challenge until its code comes back.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -250,14 +249,7 @@ impl Services {
         }
         // The other sessions end: whoever else is signed in must not keep using the old
         // recovery route's account.
-        sessions::revoke(
-            &txn,
-            session::Column::AccountId
-                .eq(acct.id)
-                .and(session::Column::Id.ne(authed.session.id)),
-            now,
-        )
-        .await?;
+        sessions::revoke_others(&txn, acct.id, authed.session.id, now).await?;
         // The new contact replaces the ones of the same kind (an email replaces emails, a
         // mobile the mobiles, a landline the landlines).
         let replaced: Vec<&contact::Model> = before

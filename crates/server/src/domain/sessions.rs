@@ -80,6 +80,25 @@ pub async fn revoke<C: ConnectionTrait>(db: &C, which: SimpleExpr, now: i64) -> 
     Ok(res.rows_affected)
 }
 
+/// Ends every open session of the account except `keep` (the one that made a change).
+pub async fn revoke_others<C: ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+    keep: i64,
+    now: i64,
+) -> Result<u64, DbErr> {
+    // In here only: the trait's `min`/`max` would shadow the integers' elsewhere in this file.
+    use sea_orm::sea_query::ExprTrait as _;
+    revoke(
+        db,
+        session::Column::AccountId
+            .eq(account_id)
+            .and(session::Column::Id.ne(keep)),
+        now,
+    )
+    .await
+}
+
 /// "Chrome on Android", "Safari on iPhone", "Firefox on Windows": enough for a person to
 /// recognise their own device in the signed-in list, nothing more.
 pub fn describe_user_agent(ua: &str) -> String {

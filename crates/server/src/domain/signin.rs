@@ -521,14 +521,8 @@ impl Services {
         let authed = self.authenticate(token, Allow::FullSessionOnly).await?;
         let now = self.now();
         let txn = self.db.begin().await?;
-        let ended = sessions::revoke(
-            &txn,
-            session::Column::AccountId
-                .eq(authed.account.id)
-                .and(session::Column::Id.ne(authed.session.id)),
-            now,
-        )
-        .await?;
+        let ended =
+            sessions::revoke_others(&txn, authed.account.id, authed.session.id, now).await?;
         audit::append(
             &txn,
             now,
