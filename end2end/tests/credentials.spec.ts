@@ -29,6 +29,8 @@ test('common passwords: the list loads only when needed and the hint names the p
     if (r.url().includes('common-passwords')) fetched.push(r.url());
   });
   await signIn(page, 'maria', 'sunflower-teapot-harbor');
+  // Wait for the sign-in to land before navigating, or the navigation cancels it.
+  await expect(page.getByRole('heading', { level: 1, name: 'Welcome, Maria' })).toBeVisible();
   await page.goto('/settings/password');
   await expect(page.getByRole('heading', { level: 1, name: 'Change password' })).toBeVisible();
   expect(fetched, 'not on the first page').toEqual([]);
