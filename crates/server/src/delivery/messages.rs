@@ -138,6 +138,34 @@ fn minutes(ttl_secs: u64) -> String {
     }
 }
 
+/// A code by text: what it is for, the reference, the expiry, and the Web OTP line last.
+fn sms_code(lh: &Letterhead, what: &str, code: &str, reference: &str, expiry: &str) -> Body {
+    Body::Sms {
+        text: format!(
+            "{}: your {what} is {code} (reference {reference}). It expires in {expiry}. \
+             Didn't ask? Ignore this.\n\n@{} #{code}",
+            lh.clinic_name,
+            lh.host()
+        ),
+    }
+}
+
+/// A code by call: read digit by digit, with the reference spelled out too.
+fn voice_code(lh: &Letterhead, purpose: &str, code: &str, reference: &str, expiry: &str) -> Body {
+    Body::Voice {
+        intro: format!(
+            "Hello. This is {} with the code to {purpose}.",
+            lh.clinic_name
+        ),
+        digits: code.to_owned(),
+        outro: format!(
+            "The message reference is {}. The code expires in {expiry}. If you did not ask for \
+             it, you can hang up.",
+            spell_digits(reference)
+        ),
+    }
+}
+
 /// A password-reset code, for the channel it goes by.
 pub fn reset_code(
     lh: &Letterhead,
@@ -153,26 +181,14 @@ pub fn reset_code(
         lh.call_us()
     );
     match channel {
-        "sms" => Body::Sms {
-            text: format!(
-                "{}: your password reset code is {code} (reference {reference}). It expires in \
-                 {expiry}. Didn't ask? Ignore this.\n\n@{} #{code}",
-                lh.clinic_name,
-                lh.host()
-            ),
-        },
-        "voice" => Body::Voice {
-            intro: format!(
-                "Hello. This is {} with the code to reset your patient portal password.",
-                lh.clinic_name
-            ),
-            digits: code.to_owned(),
-            outro: format!(
-                "The message reference is {}. The code expires in {expiry}. If you did not ask \
-                 for it, you can hang up.",
-                spell_digits(reference)
-            ),
-        },
+        "sms" => sms_code(lh, "password reset code", code, reference, &expiry),
+        "voice" => voice_code(
+            lh,
+            "reset your patient portal password",
+            code,
+            reference,
+            &expiry,
+        ),
         _ => {
             let paras = vec![
                 format!(
@@ -273,26 +289,20 @@ pub fn contact_code(
 ) -> Body {
     let expiry = minutes(ttl_secs);
     match channel {
-        "sms" => Body::Sms {
-            text: format!(
-                "{}: your code to add this number to your patient portal is {code} (reference \
-                 {reference}). It expires in {expiry}. Didn't ask? Ignore this.\n\n@{} #{code}",
-                lh.clinic_name,
-                lh.host()
-            ),
-        },
-        "voice" => Body::Voice {
-            intro: format!(
-                "Hello. This is {} with the code to add this phone number to your patient portal.",
-                lh.clinic_name
-            ),
-            digits: code.to_owned(),
-            outro: format!(
-                "The message reference is {}. The code expires in {expiry}. If you did not ask \
-                 for it, you can hang up.",
-                spell_digits(reference)
-            ),
-        },
+        "sms" => sms_code(
+            lh,
+            "code to add this number to your patient portal",
+            code,
+            reference,
+            &expiry,
+        ),
+        "voice" => voice_code(
+            lh,
+            "add this phone number to your patient portal",
+            code,
+            reference,
+            &expiry,
+        ),
         _ => {
             let paras = vec![
                 format!(

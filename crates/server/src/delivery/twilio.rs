@@ -71,21 +71,10 @@ impl Transport for TwilioTransport {
 
     async fn send(&self, msg: &Outgoing) -> Result<(), SendError> {
         let to = msg.destination.as_str();
-        let outcome = match &msg.body {
+        match &msg.body {
             Body::Sms { text } => {
-                let req = self.client.send_msg(&self.from, to, text);
-                match tokio::time::timeout(self.timeout, req.run()).await {
-                    Err(_) => {
-                        return Err(SendError::Permanent(NO_ANSWER.into()));
-                    }
-                    Ok(Err(e)) => return Err(classify_error(&e)),
-                    Ok(Ok(TwilioJson::Success(_))) => Ok(()),
-                    Ok(Ok(TwilioJson::Fail {
-                        code,
-                        message,
-                        status,
-                    })) => Err((status, code, message)),
-                }
+                self.outcome(self.client.send_msg(&self.from, to, text).run())
+                    .await
             }
             Body::Voice { .. } => {
                 let url = msg
@@ -93,23 +82,26 @@ impl Transport for TwilioTransport {
                     .as_deref()
                     .ok_or_else(|| SendError::Permanent("no script URL for the call".into()))?;
                 // Ring for 30 s: long enough for a landline to be reached across a room.
-                let req = self.client.call(&self.from, to, url).timeout("30");
-                match tokio::time::timeout(self.timeout, req.run()).await {
-                    Err(_) => {
-                        return Err(SendError::Permanent(NO_ANSWER.into()));
-                    }
-                    Ok(Err(e)) => return Err(classify_error(&e)),
-                    Ok(Ok(TwilioJson::Success(_))) => Ok(()),
-                    Ok(Ok(TwilioJson::Fail {
-                        code,
-                        message,
-                        status,
-                    })) => Err((status, code, message)),
-                }
+                self.outcome(self.client.call(&self.from, to, url).timeout("30").run())
+                    .await
             }
-            Body::Email { .. } => return Err(SendError::Permanent("not a text or call".into())),
-        };
-        outcome.map_err(|(status, code, _message)| classify_refusal(status, code))
+            Body::Email { .. } => Err(SendError::Permanent("not a text or call".into())),
+        }
+    }
+}
+
+impl TwilioTransport {
+    /// One request to Twilio, bounded by the configured timeout, mapped to retry or not.
+    async fn outcome<T>(
+        &self,
+        request: impl std::future::Future<Output = Result<TwilioJson<T>, TwilioErr>>,
+    ) -> Result<(), SendError> {
+        match tokio::time::timeout(self.timeout, request).await {
+            Err(_) => Err(SendError::Permanent(NO_ANSWER.into())),
+            Ok(Err(e)) => Err(classify_error(&e)),
+            Ok(Ok(TwilioJson::Success(_))) => Ok(()),
+            Ok(Ok(TwilioJson::Fail { code, status, .. })) => Err(classify_refusal(status, code)),
+        }
     }
 }
 

@@ -407,8 +407,9 @@ pub(crate) async fn store_password<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Adds a contact, verified now (staff entered it, or its owner proved it with a code).
 #[allow(clippy::too_many_arguments)]
-async fn add_contact<C: ConnectionTrait>(
+pub(crate) async fn add_contact<C: ConnectionTrait>(
     db: &C,
     patient_id: Option<i64>,
     account_id: Option<i64>,

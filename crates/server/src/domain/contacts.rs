@@ -7,12 +7,11 @@ use carekey_shared::{
     CodeProblem, ContactChangeStarted, ContactInfo, ContactKind, RecoveryChannel, mask_email,
     mask_phone, normalize_code,
 };
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::accounts::add_contact;
 use super::audit::{self, Event};
 use super::challenges::{self, NewChallenge, State};
 use super::limits::DAY;
@@ -20,7 +19,7 @@ use super::signin::{Allow, actor_for};
 use super::{ClientMeta, DomainError, Services, phone, secrets, sessions};
 use crate::delivery::messages;
 use crate::delivery::outbox::{self, NewMessage};
-use crate::store::entities::{account, challenge, contact};
+use crate::store::entities::{challenge, contact};
 
 /// The new contact, carried on the challenge until its code comes back.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -259,8 +258,27 @@ impl Services {
         for c in &replaced {
             contact::Entity::delete_by_id(c.id).exec(&txn).await?;
         }
-        self.insert_verified_contact(&txn, &acct, &pending, now)
-            .await?;
+        // A patient's contacts belong to the chart; a staff member's to the account.
+        let (patient_id, account_id) = match acct.patient_id {
+            Some(pid) => (Some(pid), None),
+            None => (None, Some(acct.id)),
+        };
+        let (kind, sms, voice) = match pending.kind {
+            ContactKind::Email => ("email", false, false),
+            ContactKind::Mobile => ("phone", true, true),
+            ContactKind::Landline => ("phone", false, true),
+        };
+        add_contact(
+            &txn,
+            patient_id,
+            account_id,
+            kind,
+            &pending.value,
+            sms,
+            voice,
+            now,
+        )
+        .await?;
         let masked = match pending.kind {
             ContactKind::Email => mask_email(&pending.value),
             _ => mask_phone(&pending.value),
@@ -300,40 +318,6 @@ impl Services {
         txn.commit().await?;
         self.delivery.kick();
         self.my_contacts(token).await
-    }
-
-    async fn insert_verified_contact(
-        &self,
-        txn: &impl ConnectionTrait,
-        acct: &account::Model,
-        p: &Pending,
-        now: i64,
-    ) -> Result<(), DomainError> {
-        let (patient_id, account_id) = match acct.patient_id {
-            Some(pid) => (Some(pid), None),
-            None => (None, Some(acct.id)),
-        };
-        let (kind, norm, sms, voice) = match p.kind {
-            ContactKind::Email => ("email", p.value.to_lowercase(), false, false),
-            ContactKind::Mobile => ("phone", p.value.clone(), true, true),
-            ContactKind::Landline => ("phone", p.value.clone(), false, true),
-        };
-        contact::ActiveModel {
-            patient_id: Set(patient_id),
-            account_id: Set(account_id),
-            kind: Set(kind.to_owned()),
-            value: Set(p.value.clone()),
-            value_norm: Set(norm),
-            sms_capable: Set(sms),
-            voice_capable: Set(voice),
-            verified_at: Set(Some(now)),
-            preferred: Set(false),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(txn)
-        .await?;
-        Ok(())
     }
 }
 

@@ -402,21 +402,30 @@ impl Services {
                 }
             }
         };
-        audit::append(
-            &txn,
-            now,
-            &actor_for(None, &meta),
-            Event {
-                action: "recovery_requested",
-                target: acct.as_ref().map(|a| a.id),
-                details: json!({
-                    "channel": p.channel.as_str(),
-                    "reference": req.reference,
-                    "outcome": outcome,
-                }),
-            },
-        )
-        .await?;
+        let event = Event {
+            action: "recovery_requested",
+            target: acct.as_ref().map(|a| a.id),
+            details: json!({
+                "channel": p.channel.as_str(),
+                "reference": req.reference,
+                "outcome": outcome,
+            }),
+        };
+        self.finish_request(txn, req, &meta, event, sent, now).await
+    }
+
+    /// Audits a handled request, deletes it and commits, in the transaction that did the work;
+    /// then wakes the dispatcher if a message was queued.
+    async fn finish_request(
+        &self,
+        txn: sea_orm::DatabaseTransaction,
+        req: &recovery_request::Model,
+        meta: &ClientMeta,
+        event: Event<'_>,
+        sent: bool,
+        now: i64,
+    ) -> Result<(), DomainError> {
+        audit::append(&txn, now, &actor_for(None, meta), event).await?;
         recovery_request::Entity::delete_by_id(req.id)
             .exec(&txn)
             .await?;
@@ -559,25 +568,12 @@ impl Services {
             UsernameLookup::Contact { .. } => "contact",
             UsernameLookup::Demographics { .. } => "demographics",
         };
-        audit::append(
-            &txn,
-            now,
-            &actor_for(None, &meta),
-            Event {
-                action: "username_requested",
-                target: found.as_ref().map(|(a, _)| a.id),
-                details: json!({ "by": how, "outcome": outcome }),
-            },
-        )
-        .await?;
-        recovery_request::Entity::delete_by_id(req.id)
-            .exec(&txn)
-            .await?;
-        txn.commit().await?;
-        if sent {
-            self.delivery.kick();
-        }
-        Ok(())
+        let event = Event {
+            action: "username_requested",
+            target: found.as_ref().map(|(a, _)| a.id),
+            details: json!({ "by": how, "outcome": outcome }),
+        };
+        self.finish_request(txn, req, &meta, event, sent, now).await
     }
 
     /// The one patient account a typed email or phone number is on file for, and that contact
