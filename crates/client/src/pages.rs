@@ -16,13 +16,7 @@ pub fn Layout(children: Children) -> impl IntoView {
     let session = use_session();
     let navigate = use_navigate();
     let sign_out = sign_out_and_go("/");
-    let clinic = move || {
-        session
-            .portal
-            .get()
-            .map(|p| p.clinic_name)
-            .unwrap_or_default()
-    };
+    let clinic = move || session.clinic_name();
     view! {
         <header class="site">
             <p class="brand">{clinic}</p>

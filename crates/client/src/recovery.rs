@@ -15,7 +15,7 @@ use carekey_ui::errors::error_text;
 use carekey_ui::fields::{Alert, PasswordField, TextField};
 use carekey_ui::i18n::t_num;
 use carekey_ui::page::PageHeading;
-use carekey_ui::password::PasswordHints;
+use carekey_ui::password::{PasswordHints, live_issues, refusal_before_submit};
 use carekey_ui::session::use_session;
 use carekey_ui::{t, t_args};
 use leptos::prelude::*;
@@ -47,13 +47,7 @@ fn aria_busy(busy: RwSignal<bool>) -> impl Fn() -> &'static str + Copy {
 fn NothingArrived() -> impl IntoView {
     let session = use_session();
     let phone = move || session.clinic_phone();
-    let name = move || {
-        session
-            .portal
-            .get()
-            .map(|p| p.clinic_name)
-            .unwrap_or_default()
-    };
+    let name = move || session.clinic_name();
     view! {
         <h2>{t("recover-nothing-arrived")}</h2>
         <ul>
@@ -238,11 +232,7 @@ fn IdentifyStep(
 fn CallInstead() -> impl IntoView {
     let session = use_session();
     let text = move || {
-        let name = session
-            .portal
-            .get()
-            .map(|p| p.clinic_name)
-            .unwrap_or_default();
+        let name = session.clinic_name();
         let phone = session.clinic_phone();
         if phone.is_empty() {
             t_args("recover-call-instead", &[("clinic", name)])
@@ -421,14 +411,7 @@ fn NewPasswordStep(
         current: None,
         common: session.common_list.get().list(),
     };
-    let issues = move || {
-        let n = new.get();
-        if n.is_empty() {
-            vec![]
-        } else {
-            policy().check_with(&n, &context())
-        }
-    };
+    let issues = move || live_issues(&policy(), &new.get(), &context());
     let mismatch = move || !repeat.get().is_empty() && repeat.get() != new.get();
     let question = grant.security_question.clone();
     let has_question = question.is_some();
@@ -438,13 +421,13 @@ fn NewPasswordStep(
         if busy.get_untracked() {
             return;
         }
-        if new.get_untracked() != repeat.get_untracked() {
-            error.set(Some(t("error-passwords-differ")));
-            return;
-        }
-        let found = policy().check_with(&new.get_untracked(), &context());
-        if !found.is_empty() {
-            error.set(Some(error_text(&ApiError::PasswordRejected(found))));
+        if let Some(why) = refusal_before_submit(
+            &policy(),
+            &new.get_untracked(),
+            &repeat.get_untracked(),
+            &context(),
+        ) {
+            error.set(Some(why));
             return;
         }
         busy.set(true);

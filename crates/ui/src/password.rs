@@ -40,14 +40,7 @@ pub fn ChangePasswordForm(
         current: Some(current.get()).filter(|c| !c.is_empty()),
         common: session.common_list.get().list(),
     };
-    let issues = move || {
-        let n = new.get();
-        if n.is_empty() {
-            vec![]
-        } else {
-            policy().check_with(&n, &context())
-        }
-    };
+    let issues = move || live_issues(&policy(), &new.get(), &context());
     let mismatch = move || !repeat.get().is_empty() && repeat.get() != new.get();
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -55,13 +48,13 @@ pub fn ChangePasswordForm(
         if busy.get_untracked() {
             return;
         }
-        if new.get_untracked() != repeat.get_untracked() {
-            error.set(Some(t("error-passwords-differ")));
-            return;
-        }
-        let found = policy().check_with(&new.get_untracked(), &context());
-        if !found.is_empty() {
-            error.set(Some(error_text(&ApiError::PasswordRejected(found))));
+        if let Some(why) = refusal_before_submit(
+            &policy(),
+            &new.get_untracked(),
+            &repeat.get_untracked(),
+            &context(),
+        ) {
+            error.set(Some(why));
             return;
         }
         busy.set(true);
@@ -169,6 +162,30 @@ pub fn PasswordHints(new: RwSignal<String>, issues: Signal<Vec<PolicyIssue>>) ->
             </Show>
         </ul>
     }
+}
+
+/// The rules a new password breaks, for the hints (none while the field is empty).
+pub fn live_issues(policy: &PasswordPolicy, new: &str, ctx: &PolicyContext) -> Vec<PolicyIssue> {
+    if new.is_empty() {
+        vec![]
+    } else {
+        policy.check_with(new, ctx)
+    }
+}
+
+/// Why a new-password form must not be sent yet, in words for its alert; None when it may go.
+/// The server checks again; this only spares a round trip.
+pub fn refusal_before_submit(
+    policy: &PasswordPolicy,
+    new: &str,
+    repeat: &str,
+    ctx: &PolicyContext,
+) -> Option<String> {
+    if new != repeat {
+        return Some(t("error-passwords-differ"));
+    }
+    let found = policy.check_with(new, ctx);
+    (!found.is_empty()).then(|| error_text(&ApiError::PasswordRejected(found)))
 }
 
 /// The clinic's policy as the browser knows it (the defaults until the clinic's facts load).

@@ -51,6 +51,10 @@ impl SessionCtx {
         self.last_activity_ms.set(js_sys::Date::now());
     }
 
+    pub fn clinic_name(&self) -> String {
+        self.portal.get().map(|p| p.clinic_name).unwrap_or_default()
+    }
+
     pub fn clinic_phone(&self) -> String {
         self.portal
             .get()
