@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Builds both browser apps with Trunk: the patient portal into dist/patient and the staff
-# console, a separate wasm bundle, into dist/staff (so it adds nothing to a patient's page).
+# Builds the three wasm bundles with Trunk, each its own download so none weighs on another:
+#   dist/patient  the first page (sign-in and recovery), what every visitor loads
+#   dist/portal   the signed-in patient pages, served under /portal/ (loaded after sign-in)
+#   dist/staff    the staff console, served under /staff/
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 export PATH="$HOME/.cargo/bin:$root/end2end/node_modules/.bin:$PATH"
 trunk build --release --offline --config Trunk.toml \
   --dist dist/patient --public-url / crates/client/index.html
+trunk build --release --offline --config Trunk.toml \
+  --dist dist/portal --public-url /portal/ crates/portal/index.html
 trunk build --release --offline --config Trunk.toml \
   --dist dist/staff --public-url /staff/ crates/staff/index.html

@@ -16,7 +16,7 @@ else
 fi
 
 echo "==> Rust unit and integration tests"
-cargo test --workspace --exclude carekey-client --exclude carekey-staff --exclude carekey-ui
+cargo test --workspace --exclude carekey-client --exclude carekey-staff --exclude carekey-portal --exclude carekey-ui
 
 echo "==> Building the browser apps and the server for the browser tests"
 bash scripts/build-client.sh

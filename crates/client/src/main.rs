@@ -1,9 +1,10 @@
-//! The patient portal.
+//! The patient portal's first page: sign-in and the recovery pages. The signed-in pages are a
+//! second bundle (`carekey-portal`), so this one, which every visitor downloads, stays small.
 
-mod contact;
 mod pages;
 mod recovery;
 
+use carekey_ui::nav::provide_bundle;
 use carekey_ui::session::provide_session;
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
@@ -14,20 +15,23 @@ fn main() {
     leptos::mount::mount_to_body(App);
 }
 
+/// The paths this bundle renders; the server sends the portal bundle for the signed-in ones.
+fn owns(path: &str) -> bool {
+    matches!(
+        path,
+        "/" | "/forgot-password" | "/forgot-username" | "/reset"
+    )
+}
+
 #[component]
 fn App() -> impl IntoView {
     provide_session();
+    provide_bundle(owns);
     view! {
         <Router>
             <pages::Layout>
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("/") view=pages::SignInPage />
-                    <Route path=path!("/home") view=pages::HomePage />
-                    <Route path=path!("/settings") view=pages::SettingsPage />
-                    <Route path=path!("/settings/password") view=pages::ChangePasswordPage />
-                    <Route path=path!("/settings/username") view=pages::ChangeUsernamePage />
-                    <Route path=path!("/settings/contact") view=contact::ContactPage />
-                    <Route path=path!("/change-password") view=pages::ForcedChangePage />
                     <Route path=path!("/forgot-password") view=recovery::ForgotPasswordPage />
                     <Route path=path!("/forgot-username") view=recovery::ForgotUsernamePage />
                     <Route path=path!("/reset") view=recovery::ResetLinkPage />

@@ -541,3 +541,36 @@ on_both_databases!(health_and_readiness, |srv| {
     assert_eq!(srv.get("/readyz").await.status, 200);
     assert!(carekey_server::http::check_server_fns_registered().is_ok());
 });
+
+/// The signed-in pages are a second bundle: their paths must load its page, and every other
+/// path (deep links into recovery, unknown paths) the first page's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_path_loads_the_bundle_that_renders_it() {
+    let srv = common::start(common::Db::Sqlite, "bundles").await.unwrap();
+    let dist = srv.services.cfg.dist_dir.clone();
+    for (bundle, body) in [
+        ("patient", "first page"),
+        ("portal", "signed-in portal"),
+        ("staff", "staff console"),
+    ] {
+        std::fs::create_dir_all(dist.join(bundle)).unwrap();
+        std::fs::write(dist.join(bundle).join("index.html"), body).unwrap();
+    }
+    std::fs::write(dist.join("portal").join("app-0123456789abcdef.js"), "js").unwrap();
+    for (path, body) in [
+        ("/", "first page"),
+        ("/forgot-password", "first page"),
+        ("/reset", "first page"),
+        ("/no-such-page", "first page"),
+        ("/home", "signed-in portal"),
+        ("/settings", "signed-in portal"),
+        ("/settings/contact", "signed-in portal"),
+        ("/change-password", "signed-in portal"),
+        ("/staff/home", "staff console"),
+        ("/portal/app-0123456789abcdef.js", "js"),
+    ] {
+        let r = srv.get(path).await;
+        assert_eq!((r.status, r.body.as_str()), (200, body), "{path}");
+    }
+    assert_eq!(srv.get("/portal/missing.js").await.status, 404);
+}

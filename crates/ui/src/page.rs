@@ -4,9 +4,9 @@
 use carekey_shared::ApiError;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
 
 use crate::i18n::t;
+use crate::nav::use_go;
 use crate::session::use_session;
 
 #[component]
@@ -32,7 +32,7 @@ pub fn RequireSession(
     children: ChildrenFn,
 ) -> impl IntoView {
     let session = use_session();
-    let navigate = use_navigate();
+    let navigate = use_go();
     let checked = RwSignal::new(session.info.get_untracked().is_some());
     if !checked.get_untracked() {
         let navigate = navigate.clone();
@@ -42,10 +42,10 @@ pub fn RequireSession(
                     session.signed_in(info);
                     checked.set(true);
                 }
-                Err(ApiError::NotSignedIn) => navigate(sign_in_href, Default::default()),
+                Err(ApiError::NotSignedIn) => navigate(sign_in_href),
                 Err(_) => {
                     session.notice.set(Some(t("error-unavailable")));
-                    navigate(sign_in_href, Default::default());
+                    navigate(sign_in_href);
                 }
             }
         });
@@ -55,7 +55,7 @@ pub fn RequireSession(
             && info.must_change_password
             && !allow_forced
         {
-            navigate(change_href, Default::default());
+            navigate(change_href);
         }
     });
     let ready = move || {
@@ -75,14 +75,14 @@ pub fn RequireSession(
 /// Signs out and returns to the sign-in page with a confirmation.
 pub fn sign_out_and_go(to: &'static str) -> impl Fn() + Clone + Send + Sync + 'static {
     let session = use_session();
-    let navigate = use_navigate();
+    let navigate = use_go();
     move || {
         let navigate = navigate.clone();
         spawn_local(async move {
             let _ = carekey_shared::server_fns::sign_out().await;
             session.info.set(None);
             session.notice.set(Some(t("signed-out")));
-            navigate(to, Default::default());
+            navigate(to);
         });
     }
 }

@@ -12,7 +12,6 @@ use crate::fields::{Alert, PasswordField};
 use crate::i18n::t;
 use crate::page::{PageHeading, RequireSession};
 use crate::session::use_session;
-use leptos_router::hooks::use_navigate;
 
 #[component]
 pub fn ChangePasswordForm(
@@ -240,7 +239,7 @@ pub fn ChangePasswordPage(
 /// The only page an account with a temporary password can open until it has chosen its own.
 #[component]
 pub fn ForcedChangePage(links: PageLinks) -> impl IntoView {
-    let navigate = use_navigate();
+    let navigate = crate::nav::use_go();
     view! {
         <RequireSession sign_in_href=links.sign_in change_href=links.forced_change allow_forced=true>
             <section class="card">
@@ -250,7 +249,7 @@ pub fn ForcedChangePage(links: PageLinks) -> impl IntoView {
                     forced=true
                     on_done={
                         let navigate = navigate.clone();
-                        Callback::new(move |_| navigate(links.home, Default::default()))
+                        Callback::new(move |_| navigate(links.home))
                     }
                 />
             </section>

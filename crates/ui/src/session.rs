@@ -23,7 +23,7 @@ pub fn provide_session() -> SessionCtx {
         portal: RwSignal::new(None),
         last_activity_ms: RwSignal::new(js_sys::Date::now()),
         absolute_deadline_ms: RwSignal::new(f64::INFINITY),
-        notice: RwSignal::new(None),
+        notice: RwSignal::new(crate::nav::take_notice()),
         common_list: RwSignal::new(Default::default()),
     };
     provide_context(ctx);

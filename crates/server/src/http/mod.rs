@@ -75,6 +75,7 @@ pub fn router(state: AppState) -> Router {
         .route("/dev/outbox", get(outside::dev_outbox))
         .route("/dev/outbox.json", get(outside::dev_outbox_json))
         .nest_service("/staff", spa(&dist.join("staff")))
+        .merge(portal_routes(&dist.join("portal")))
         .fallback_service(spa(&dist.join("patient")))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -94,6 +95,22 @@ fn spa(dir: &Path) -> ServeDir<ServeFile> {
                 .precompressed_br()
                 .precompressed_gzip(),
         )
+}
+
+/// The signed-in patient pages are a second bundle (`carekey-portal`, files under `/portal/`),
+/// so the first page, which every visitor downloads, carries sign-in and recovery only. These
+/// paths load that bundle's page; every other path outside `/staff` loads the first page's.
+pub const PORTAL_PATHS: [&str; 4] = ["/home", "/settings", "/settings/{*rest}", "/change-password"];
+
+fn portal_routes<S: Clone + Send + Sync + 'static>(dir: &Path) -> Router<S> {
+    let page = ServeFile::new(dir.join("index.html"))
+        .precompressed_br()
+        .precompressed_gzip();
+    let files = ServeDir::new(dir).precompressed_br().precompressed_gzip();
+    PORTAL_PATHS
+        .iter()
+        .fold(Router::new(), |r, path| r.route_service(path, page.clone()))
+        .nest_service("/portal", files)
 }
 
 /// Ready when the database answers within the pool's timeout; recovers by itself when the

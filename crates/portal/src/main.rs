@@ -1,0 +1,41 @@
+//! The signed-in patient portal: home and Settings > Manage Login Credentials. A bundle of its
+//! own, loaded after sign-in, so none of it weighs on the first page every visitor downloads.
+
+mod contact;
+mod pages;
+
+use carekey_ui::nav::provide_bundle;
+use carekey_ui::session::provide_session;
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(App);
+}
+
+/// The paths this bundle renders; the server routes exactly these to it (`http::PORTAL_PATHS`).
+fn owns(path: &str) -> bool {
+    matches!(path, "/home" | "/settings" | "/change-password") || path.starts_with("/settings/")
+}
+
+#[component]
+fn App() -> impl IntoView {
+    provide_session();
+    provide_bundle(owns);
+    view! {
+        <Router>
+            <pages::Layout>
+                <Routes fallback=pages::NotFound>
+                    <Route path=path!("/home") view=pages::HomePage />
+                    <Route path=path!("/settings") view=pages::SettingsPage />
+                    <Route path=path!("/settings/password") view=pages::ChangePasswordPage />
+                    <Route path=path!("/settings/username") view=pages::ChangeUsernamePage />
+                    <Route path=path!("/settings/contact") view=contact::ContactPage />
+                    <Route path=path!("/change-password") view=pages::ForcedChangePage />
+                </Routes>
+            </pages::Layout>
+        </Router>
+    }
+}
