@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { expectAccessible, expectNoHorizontalScroll, signIn } from './helpers';
+import { expectAccessible, expectNoHorizontalScroll, mailCount, signIn, waitForMail } from './helpers';
 
 test('signed-in devices: see them and sign out everywhere else', async ({ page, browser }) => {
   // Another browser signed in as the same patient.
@@ -121,4 +121,54 @@ test('change the mobile number, confirmed by a code sent to the new number', asy
   await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
   await expect(page.getByText(`Mobile phone (texts): ${e164}`)).toBeVisible();
   await expectAccessible(page);
+});
+
+test('if the common-password list cannot load, the hints say so and the server still refuses', async ({ page }, info) => {
+  await page.route('**/common-passwords.txt', (route) => route.abort());
+  // Accounts no other test locks out (the sign-in tests lock jchen and sam).
+  const [user, password] = info.project.name === 'phone'
+    ? ['nora', 'harbor-violin-pepper-cloud']
+    : ['paul', 'quartz-meadow-kettle-fern'];
+  await signIn(page, user, password);
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('link', { name: 'Change password' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Change password' })).toBeFocused();
+  await page.getByLabel('Current password', { exact: true }).fill(password);
+  await page.getByLabel('New password', { exact: true }).fill('monkeymonkeymonkey');
+  await expect(page.getByText('We could not load our list of common passwords')).toBeVisible();
+  // The length and personal-word hints still work without the list.
+  await expect(page.getByText('one of the passwords people use most')).toHaveCount(0);
+  await page.getByLabel('Repeat new password', { exact: true }).fill('monkeymonkeymonkey');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(page.getByRole('alert')).toContainText('one of the passwords people use most');
+  await expectAccessible(page);
+});
+
+test('change the email address, confirmed by a code sent to the new address', async ({ page }, info) => {
+  const [user, password, old, fresh] = info.project.name === 'phone'
+    ? ['nora', 'harbor-violin-pepper-cloud', 'nora.quinn@example.com', 'nora.q@example.org']
+    : ['paul', 'quartz-meadow-kettle-fern', 'paul.adams@example.com', 'p.adams@example.org'];
+  const oldSeen = await mailCount(old);
+  const freshSeen = await mailCount(fresh);
+  await signIn(page, user, password);
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('link', { name: 'Email and phone' }).click();
+  await expect(page.getByText(`Email address: ${old}`)).toBeVisible();
+  await page.getByRole('radio', { name: 'Email address' }).check();
+  await page.getByLabel('New email address').fill(fresh);
+  await page.getByLabel('Current password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Send a code' }).click();
+  await expect(page.getByText(/We sent an 8-digit code to /)).toBeVisible();
+  const mail = await waitForMail(fresh, freshSeen);
+  const code = /\b(\d{8})\b/.exec(mail.text)![1];
+  await page.getByLabel('Code', { exact: true }).fill(code);
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
+  await expect(page.getByText(`Email address: ${fresh}`)).toBeVisible();
+  // The address on file before is told, in case the change was not theirs.
+  const notice = await waitForMail(old, oldSeen);
+  expect(notice.text).not.toContain(code);
+  // The new address now signs in.
+  await signIn(page, fresh, password);
+  await expect(page.getByRole('heading', { level: 1, name: /^Welcome, / })).toBeVisible();
 });

@@ -24,6 +24,8 @@ use leptos::task::spawn_local;
 #[derive(Clone, PartialEq)]
 enum Step {
     Identify,
+    /// The patient has a code from the clinic (a desk code or an activation letter).
+    ClinicCode,
     Sent(RecoveryAccepted),
     NewPassword(ResetGrant),
     Done,
@@ -80,7 +82,16 @@ pub fn ForgotPasswordPage() -> impl IntoView {
         <section class="card">
             {move || match step.get() {
                 Step::Identify => view! {
-                    <IdentifyStep identifier email channel on_sent=Callback::new(move |a| step.set(Step::Sent(a))) />
+                    <IdentifyStep identifier email channel
+                        on_sent=Callback::new(move |a| step.set(Step::Sent(a)))
+                        on_clinic_code=Callback::new(move |_| step.set(Step::ClinicCode)) />
+                }.into_any(),
+                Step::ClinicCode => view! {
+                    <ClinicCodeStep
+                        identifier
+                        on_grant=Callback::new(move |g| step.set(Step::NewPassword(g)))
+                        on_back=Callback::new(move |_| step.set(Step::Identify))
+                    />
                 }.into_any(),
                 Step::Sent(accepted) => view! {
                     <SentStep
@@ -109,6 +120,7 @@ fn IdentifyStep(
     email: RwSignal<String>,
     channel: RwSignal<Option<RecoveryChannel>>,
     on_sent: Callback<RecoveryAccepted>,
+    on_clinic_code: Callback<()>,
 ) -> impl IntoView {
     let session = use_session();
     let error = RwSignal::new(None::<String>);
@@ -221,9 +233,73 @@ fn IdentifyStep(
                 </form>
             </Show>
         </Show>
+        <p><button type="button" class="link" on:click=move |_| on_clinic_code.run(())>{t("recover-have-clinic-code")}</button></p>
         <p><a href="/forgot-username">{t("recover-forgot-username-link")}</a></p>
         <CallInstead />
         <p><a href="/">{t("back-sign-in")}</a></p>
+    }
+}
+
+/// A code the clinic gave the patient at the desk, on the phone or in an activation letter:
+/// their username and the code, then a new password. The same guesses and limits apply as to
+/// a code that came by message (R6).
+#[component]
+fn ClinicCodeStep(
+    identifier: RwSignal<String>,
+    on_grant: Callback<ResetGrant>,
+    on_back: Callback<()>,
+) -> impl IntoView {
+    let code = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        if identifier.get_untracked().trim().is_empty() {
+            error.set(Some(t("recover-missing-username")));
+            return;
+        }
+        let Some(c) = normalize_code(&code.get_untracked()) else {
+            error.set(Some(t("recover-code-format")));
+            return;
+        };
+        busy.set(true);
+        error.set(None);
+        let who = RecoveryIdentity {
+            identifier: identifier.get_untracked(),
+            email: String::new(),
+        };
+        spawn_local(async move {
+            let r = server_fns::verify_reset_code(who, c).await;
+            busy.set(false);
+            match r {
+                Ok(g) => on_grant.run(g),
+                Err(e) => error.set(Some(error_text(&e))),
+            }
+        });
+    };
+    view! {
+        <PageHeading text=t("recover-clinic-code-title") />
+        <p>{t("recover-clinic-code-intro")}</p>
+        <form class="stack" on:submit=submit novalidate>
+            <Alert message=error id="clinic-code-error" />
+            <TextField id="clinic-username" label=t("recover-username") value=identifier autocomplete="username" />
+            <TextField
+                id="clinic-code"
+                label=t("recover-code")
+                value=code
+                autocomplete="one-time-code"
+                inputmode="numeric"
+                hint=t("recover-code-hint")
+            />
+            <button type="submit" class="primary" aria-disabled=aria_busy(busy)>
+                {move || if busy.get() { t("checking") } else { t("recover-continue") }}
+            </button>
+        </form>
+        <p><button type="button" class="link" on:click=move |_| on_back.run(())>{t("recover-another-way")}</button></p>
+        <CallInstead />
     }
 }
 

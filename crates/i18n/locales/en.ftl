@@ -2,7 +2,6 @@
 # Plain language for patients: short sentences, no jargon, say what to do next.
 
 portal-name = Patient portal
-staff-console-name = CareKey staff console
 loading = Loading…
 saving = Saving…
 sign-out = Sign out
@@ -21,7 +20,6 @@ sign-in-submit = Sign in
 sign-in-busy = Signing in…
 sign-in-forgot-password = Forgot your password or username?
 sign-in-missing-fields = Please enter both your username (or email) and your password.
-staff-sign-in-title = Staff sign in
 
 password-show = Show
 password-hide = Hide
@@ -41,6 +39,9 @@ error-invalid-input = Something in the form could not be read. Please check it a
 error-busy = We are very busy right now. Please wait a moment and try again.
 error-unavailable = We cannot reach our records right now. Please try again in a few minutes.
 error-network = We could not connect. Please check your internet connection and try again.
+error-not-found = We could not find that record. It may have been changed; please search again.
+error-already-exists = A patient with that medical record number is already on file. Search for them instead.
+error-too-many-messages = This person has had as many messages as we send in a while. Please wait an hour, or give them a one-time code at the desk instead.
 
 ## Password rules, shown while typing
 policy-too-short = Use at least { $min } characters. Three or four unrelated words work well.
@@ -171,6 +172,9 @@ recover-resend-wait = { $seconds ->
 }
 recover-resent = If an account matches, we sent a new one. Its reference is { $reference }, and older codes and links no longer work.
 recover-another-way = Try another way
+recover-have-clinic-code = I have a code from the clinic
+recover-clinic-code-title = Use a code from the clinic
+recover-clinic-code-intro = If the clinic gave you a one-time code, at the desk, on the phone or in a letter, enter your username and that code. You will then choose a new password.
 recover-nothing-arrived = Nothing arrived?
 tip-expiry = Codes and links expire. If yours has, ask for a new one.
 tip-call-clinic = Still stuck? Call { $clinic }. The front desk can help after checking who you are.
@@ -213,10 +217,6 @@ username-sent-title = Check your email or phone
 username-sent-body = If exactly one account matches what you entered, we sent its username to the email address or mobile phone on file. It can take a few minutes.
 
 ## Staff console
-staff-user-menu = { $name } (menu)
-staff-home-title = Hello, { $name }
-staff-home-body = You are signed in to the staff console.
-staff-forgot-body = Ask a CareKey administrator at your clinic to reset your password in Admin > Users.
 
 not-found-title = Page not found
 not-found-body = We could not find that page. It may have moved.

@@ -6,6 +6,10 @@ use fluent_bundle::{FluentArgs, FluentBundle, FluentResource, FluentValue};
 use unic_langid::{LanguageIdentifier, langid};
 
 pub const EN_FTL: &str = include_str!("../locales/en.ftl");
+/// The staff console's own messages: compiled only into the staff bundle (and the tests), so
+/// they add nothing to the patient's pages.
+#[cfg(any(feature = "staff", test))]
+pub const EN_STAFF_FTL: &str = include_str!("../locales/en-staff.ftl");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -43,6 +47,17 @@ impl Catalogue {
             Err((r, _)) => r,
         };
         bundle.add_resource_overriding(resource);
+        #[cfg(any(feature = "staff", test))]
+        {
+            let staff = match lang {
+                Lang::En => EN_STAFF_FTL,
+            };
+            let resource = match FluentResource::try_new(staff.to_owned()) {
+                Ok(r) => r,
+                Err((r, _)) => r,
+            };
+            bundle.add_resource_overriding(resource);
+        }
         Self { bundle }
     }
 
@@ -94,6 +109,7 @@ mod tests {
     #[test]
     fn english_catalogue_parses_cleanly() {
         assert!(FluentResource::try_new(EN_FTL.to_owned()).is_ok());
+        assert!(FluentResource::try_new(EN_STAFF_FTL.to_owned()).is_ok());
     }
 
     #[test]
@@ -116,7 +132,7 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let mut missing = vec![];
         let mut seen = 0;
-        for dir in ["ui/src", "client/src", "staff/src"] {
+        for dir in ["ui/src", "client/src", "portal/src", "staff/src"] {
             for file in rs_files(&root.join(dir)) {
                 let text = std::fs::read_to_string(&file).unwrap();
                 for id in used_ids(&text) {

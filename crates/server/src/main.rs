@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use carekey_server::config::{self, Config};
 use carekey_server::domain::accounts::NewAccount;
 use carekey_server::domain::clock::SystemClock;
+use carekey_server::domain::patients::RowOutcome;
 use carekey_server::domain::{ClientMeta, DomainError};
 use carekey_server::{app, demo, store};
 
@@ -42,6 +43,13 @@ enum Command {
         username: String,
         #[arg(long)]
         email: Option<String>,
+    },
+    /// Add the patients in a CSV file (columns: mrn, first_name, last_name, date_of_birth, zip,
+    /// and optionally email, phone, phone_type = mobile | landline). Prints what became of
+    /// each row; patients already on file (same MRN) are left as they are, so a second run
+    /// adds nobody twice.
+    ImportPatients {
+        file: PathBuf,
     },
 }
 
@@ -129,6 +137,42 @@ async fn run(command: Command, cfg: Config) -> Result<(), String> {
             }
             Ok(())
         }
+        Command::ImportPatients { file } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let services = app::services(cfg, Arc::new(SystemClock))
+                .await
+                .map_err(|e| e.to_string())?;
+            let meta = ClientMeta {
+                ip: "127.0.0.1".into(),
+                user_agent: "carekey import-patients".into(),
+            };
+            let outcomes = services
+                .import_patients(&text, &meta)
+                .await
+                .map_err(|e| e.to_string())?;
+            let (mut imported, mut skipped, mut refused) = (0, 0, 0);
+            for (i, o) in outcomes.iter().enumerate() {
+                // Row 1 is the header, so data rows are numbered as a spreadsheet shows them.
+                let row = i + 2;
+                match o {
+                    RowOutcome::Imported => {
+                        imported += 1;
+                        println!("row {row}: imported");
+                    }
+                    RowOutcome::AlreadyOnFile => {
+                        skipped += 1;
+                        println!("row {row}: already on file (same MRN), left as it was");
+                    }
+                    RowOutcome::Refused(fields) => {
+                        refused += 1;
+                        println!("row {row}: refused, check: {}", fields.join(", "));
+                    }
+                }
+            }
+            println!("{imported} imported, {skipped} already on file, {refused} refused");
+            Ok(())
+        }
         Command::CreateAdmin { username, email } => {
             let password = read_password()?;
             let services = app::services(cfg, Arc::new(SystemClock))
@@ -146,7 +190,7 @@ async fn run(command: Command, cfg: Config) -> Result<(), String> {
                 email,
                 must_change_password: false,
             };
-            match services.create_account(account, &password, &meta).await {
+            match services.create_account(account, &password, None, &meta).await {
                 Ok(a) => {
                     println!("Administrator {} created.", a.username);
                     Ok(())

@@ -168,3 +168,37 @@ fn serve_stops_cleanly_on_sigterm() {
     assert!(status.success(), "exit status after SIGTERM: {status:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn import_patients_reports_each_row_and_adds_nobody_twice() {
+    let dir = temp_dir("import");
+    let file = dir.join("patients.csv");
+    std::fs::write(
+        &file,
+        "mrn,first_name,last_name,date_of_birth,zip,email,phone,phone_type\n\
+         500001,Ada,Byron,1980-12-10,97201,ada@example.com,503-555-0190,mobile\n\
+         500002,Luis,Reyes,1990-02-30,97201,,,\n\
+         500003,Ben,Okafor,1975-07-07,9720,,,\n",
+    )
+    .unwrap();
+    let run = || {
+        let out = carekey(&dir)
+            .args(["import-patients", file.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let first = run();
+    assert!(first.contains("row 2: imported"), "{first}");
+    assert!(first.contains("row 3: refused, check: date_of_birth"), "{first}");
+    assert!(first.contains("row 4: refused, check: zip"), "{first}");
+    assert!(first.contains("1 imported, 0 already on file, 2 refused"), "{first}");
+    let second = run();
+    assert!(second.contains("row 2: already on file"), "{second}");
+    assert!(second.contains("0 imported, 1 already on file, 2 refused"), "{second}");
+}

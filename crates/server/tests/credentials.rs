@@ -98,6 +98,7 @@ async fn the_optional_mix_rule_applies_when_the_clinic_turns_it_on() {
                     must_change_password: false,
                 },
                 pw,
+                None,
                 &ClientMeta::default(),
             )
             .await

@@ -831,6 +831,7 @@ async fn texts_go_only_to_allowed_countries_and_twilio_failures_are_retried_not_
                 must_change_password: false,
             },
             "tangerine-bicycle-window-frost",
+            None,
             &ClientMeta::default(),
         )
         .await

@@ -10,6 +10,11 @@ use crate::{
     LinkPreview, Portal, RecoveryAccepted, RecoveryChannel, RecoveryIdentity, ResetGrant,
     SessionInfo, UsernameLookup,
 };
+use crate::staff::{
+    AuditFilter, AuditRow, CredentialsLetter, DeliveryStatus, DeskCode, IdentityChecks,
+    NewPatient, NewStaffUser, PasswordChoice, PatientChart, PatientSummary, SentToPatient,
+    StaffRole, StaffUser,
+};
 
 /// Facts about the incoming request, gathered by the HTTP layer before the server function runs.
 #[derive(Debug, Clone)]
@@ -54,7 +59,7 @@ impl RequestCtx {
 }
 
 #[async_trait]
-pub trait Backend: Send + Sync + 'static {
+pub trait Backend: StaffBackend + Send + Sync + 'static {
     async fn portal_info(&self) -> ClinicInfo;
     async fn sign_in(
         &self,
@@ -129,6 +134,80 @@ pub trait Backend: Send + Sync + 'static {
         ctx: &RequestCtx,
         lookup: UsernameLookup,
     ) -> Result<(), ApiError>;
+}
+
+/// The staff console's half of the backend (`staff_fns`).
+#[async_trait]
+pub trait StaffBackend: Send + Sync + 'static {
+    async fn staff_users(&self, ctx: &RequestCtx, query: String) -> Result<Vec<StaffUser>, ApiError>;
+    async fn admin_reset_password(
+        &self,
+        ctx: &RequestCtx,
+        user_id: i64,
+        new: String,
+        repeat: String,
+        your_password: String,
+    ) -> Result<StaffUser, ApiError>;
+    async fn create_staff_user(
+        &self,
+        ctx: &RequestCtx,
+        user: NewStaffUser,
+        password: String,
+    ) -> Result<StaffUser, ApiError>;
+    async fn set_staff_enabled(
+        &self,
+        ctx: &RequestCtx,
+        user_id: i64,
+        enabled: bool,
+    ) -> Result<StaffUser, ApiError>;
+    async fn set_staff_role(
+        &self,
+        ctx: &RequestCtx,
+        user_id: i64,
+        role: StaffRole,
+    ) -> Result<StaffUser, ApiError>;
+    async fn search_patients(
+        &self,
+        ctx: &RequestCtx,
+        query: String,
+    ) -> Result<Vec<PatientSummary>, ApiError>;
+    async fn add_patient(&self, ctx: &RequestCtx, p: NewPatient) -> Result<PatientSummary, ApiError>;
+    async fn patient_chart(&self, ctx: &RequestCtx, patient_id: i64) -> Result<PatientChart, ApiError>;
+    async fn update_patient_contacts(
+        &self,
+        ctx: &RequestCtx,
+        patient_id: i64,
+        email: String,
+        phone: String,
+        phone_is_mobile: bool,
+    ) -> Result<PatientChart, ApiError>;
+    async fn portal_credentials(
+        &self,
+        ctx: &RequestCtx,
+        patient_id: i64,
+        username: String,
+        choice: PasswordChoice,
+    ) -> Result<CredentialsLetter, ApiError>;
+    async fn portal_send_reset(
+        &self,
+        ctx: &RequestCtx,
+        patient_id: i64,
+        channel: RecoveryChannel,
+    ) -> Result<SentToPatient, ApiError>;
+    async fn portal_desk_code(
+        &self,
+        ctx: &RequestCtx,
+        patient_id: i64,
+        checks: IdentityChecks,
+    ) -> Result<DeskCode, ApiError>;
+    async fn portal_unlock(&self, ctx: &RequestCtx, patient_id: i64) -> Result<PatientChart, ApiError>;
+    async fn message_status(
+        &self,
+        ctx: &RequestCtx,
+        message_id: i64,
+    ) -> Result<DeliveryStatus, ApiError>;
+    async fn audit_rows(&self, ctx: &RequestCtx, filter: AuditFilter) -> Result<Vec<AuditRow>, ApiError>;
+    async fn audit_csv(&self, ctx: &RequestCtx, filter: AuditFilter) -> Result<String, ApiError>;
 }
 
 pub type BackendHandle = Arc<dyn Backend>;

@@ -48,6 +48,16 @@ pub enum ApiError {
     /// Malformed or oversized input.
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    /// Staff console: the patient, user or message asked for is not on file.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// Staff console: a patient with that MRN is already on file.
+    #[error("already on file: {0}")]
+    AlreadyExists(String),
+    /// Staff console: this person or number has had as many messages as the send limits allow
+    /// for now (SECURITY.md A2).
+    #[error("too many messages")]
+    TooManyMessages,
     /// Too many requests are waiting (hashing queue full): try again in a moment.
     #[error("busy")]
     Busy,
@@ -74,6 +84,9 @@ impl ApiError {
             | ApiError::UsernameInvalid
             | ApiError::ContactInvalid
             | ApiError::InvalidInput(_) => 400,
+            ApiError::NotFound(_) => 404,
+            ApiError::AlreadyExists(_) => 409,
+            ApiError::TooManyMessages => 429,
             ApiError::Busy | ApiError::Unavailable => 503,
             ApiError::Transport(_) => 500,
         }

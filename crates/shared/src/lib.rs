@@ -8,6 +8,8 @@ pub mod error;
 pub mod policy;
 pub mod recovery;
 pub mod server_fns;
+pub mod staff;
+pub mod staff_fns;
 
 #[cfg(feature = "ssr")]
 pub mod backend;

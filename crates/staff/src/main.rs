@@ -1,6 +1,13 @@
-//! The staff console, served under /staff as its own wasm bundle.
+//! The staff console, served under /staff as its own wasm bundle: patients and their charts
+//! for front-desk staff; Admin > Users and the audit log for administrators too.
 
-use carekey_shared::Portal;
+mod audit;
+mod chart;
+mod letter;
+mod patients;
+mod users;
+
+use carekey_shared::{AccountKind, ApiError, Portal};
 use carekey_ui::idle::IdleWatcher;
 use carekey_ui::page::{PageHeading, RequireSession, sign_out_and_go};
 use carekey_ui::password::{self, PageLinks};
@@ -12,9 +19,30 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::use_navigate;
 use leptos_router::path;
 
-const SIGN_IN: &str = "/staff";
+pub(crate) const SIGN_IN: &str = "/staff";
 const HOME: &str = "/staff/home";
-const FORCED: &str = "/staff/change-password";
+pub(crate) const FORCED: &str = "/staff/change-password";
+
+/// A time in the browser's own locale and time zone.
+pub(crate) fn when(ms: i64) -> String {
+    js_sys::Date::new(&(ms as f64).into())
+        .to_locale_string("default", &js_sys::Object::new())
+        .into()
+}
+
+/// An add-patient refusal, naming the fields the server found wrong.
+pub(crate) fn field_problems(e: &ApiError) -> String {
+    match e {
+        ApiError::InvalidInput(fields) if !fields.is_empty() => {
+            let names: Vec<String> = fields
+                .split(',')
+                .map(|f| t(&format!("st-field-{}", f.replace('_', "-"))))
+                .collect();
+            carekey_ui::t_args("st-fields-wrong", &[("fields", names.join(", "))])
+        }
+        other => carekey_ui::errors::error_text(other),
+    }
+}
 
 fn main() {
     console_error_panic_hook::set_once();
@@ -33,6 +61,11 @@ fn App() -> impl IntoView {
                     <Route path=path!("/staff/password") view=ChangePasswordPage />
                     <Route path=path!("/staff/change-password") view=ForcedChangePage />
                     <Route path=path!("/staff/forgot") view=ForgotPage />
+                    <Route path=path!("/staff/patients") view=patients::PatientsPage />
+                    <Route path=path!("/staff/patients/new") view=patients::AddPatientPage />
+                    <Route path=path!("/staff/patients/:id") view=chart::ChartPage />
+                    <Route path=path!("/staff/admin/users") view=users::UsersPage />
+                    <Route path=path!("/staff/admin/audit") view=audit::AuditPage />
                 </Routes>
             </Layout>
         </Router>
@@ -45,14 +78,27 @@ fn Layout(children: Children) -> impl IntoView {
     let navigate = use_navigate();
     let sign_out = sign_out_and_go(SIGN_IN);
     let user = move || session.info.get().map(|i| i.display_name);
+    let is_admin = move || session.info.get().is_some_and(|i| i.kind == AccountKind::Admin);
+    let full = move || session.info.get().is_some_and(|i| !i.must_change_password);
     let menu_open = RwSignal::new(false);
     let sign_out_menu = {
         let sign_out = sign_out.clone();
         Callback::new(move |_: ()| sign_out())
     };
     view! {
-        <header class="site staff">
+        <header class="site staff no-print">
             <p class="brand">{t("staff-console-name")}</p>
+            <Show when=full>
+                <nav aria-label=t("st-nav-label")>
+                    <ul class="nav">
+                        <li><a href="/staff/patients">{t("st-patients-title")}</a></li>
+                        <Show when=is_admin>
+                            <li><a href="/staff/admin/users">{t("st-users-title")}</a></li>
+                            <li><a href="/staff/admin/audit">{t("st-audit-title")}</a></li>
+                        </Show>
+                    </ul>
+                </nav>
+            </Show>
             <Show when=move || user().is_some()>
                 <div class="user-menu">
                     <button
@@ -131,6 +177,13 @@ fn HomePage() -> impl IntoView {
             <section class="card">
                 <PageHeading text=t_args("staff-home-title", &[("name", name())]) />
                 <p>{t("staff-home-body")}</p>
+                <ul class="menu">
+                    <li><a href="/staff/patients">{t("st-home-patients")}</a></li>
+                    <Show when=move || session.info.get().is_some_and(|i| i.kind == AccountKind::Admin)>
+                        <li><a href="/staff/admin/users">{t("st-home-users")}</a></li>
+                        <li><a href="/staff/admin/audit">{t("st-home-audit")}</a></li>
+                    </Show>
+                </ul>
             </section>
         </RequireSession>
     }

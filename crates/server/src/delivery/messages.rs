@@ -279,6 +279,41 @@ pub fn username_reminder(lh: &Letterhead, channel: &str, username: &str) -> Body
     }
 }
 
+/// Sent to the email on file when staff set up or reset portal sign-in. It carries the
+/// username only: the temporary password or activation code is on the printed letter the
+/// clinic handed over, so a mailbox read by someone else does not open the portal.
+pub fn credentials_email(lh: &Letterhead, username: &str, activation: bool, address: &str) -> Body {
+    let what = if activation {
+        "The letter the clinic gave you has a one-time activation code. On the sign-in page, \
+         choose \"Forgot your password or username?\", then \"I have a code from the clinic\", \
+         and enter your username and that code to choose your own password."
+    } else {
+        "The letter the clinic gave you has a temporary password. Sign in with your username \
+         and that password; you will then be asked to choose your own."
+    };
+    let mut paras = vec![
+        format!(
+            "{} set up sign-in to your patient portal. Your username is:",
+            lh.clinic_name
+        ),
+        username.to_owned(),
+        what.to_owned(),
+        format!("Sign in at {}.", lh.public_url),
+        format!(
+            "If you did not ask the clinic for this, {} so we can help.",
+            lh.call_us()
+        ),
+    ];
+    if !address.trim().is_empty() {
+        paras.push(address.trim().to_owned());
+    }
+    Body::Email {
+        subject: "Your patient portal sign-in".into(),
+        text: paras.join("\n\n"),
+        html: html(&paras, Some(username)),
+    }
+}
+
 /// A code confirming a new email or phone for the account (SECURITY.md A5).
 pub fn contact_code(
     lh: &Letterhead,

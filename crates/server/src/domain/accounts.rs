@@ -88,35 +88,16 @@ impl Services {
     }
 
     pub async fn create_patient(&self, p: NewPatient) -> Result<patient::Model, DomainError> {
-        let now = self.now();
-        let txn = self.db.begin().await?;
-        let row = patient::ActiveModel {
-            mrn: Set(p.mrn),
-            first_name: Set(p.first_name),
-            last_name: Set(p.last_name),
-            date_of_birth: Set(p.date_of_birth),
-            zip: Set(p.zip),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        if let Some(email) = p.email {
-            add_contact(&txn, Some(row.id), None, "email", &email, false, false, now).await?;
-        }
-        if let Some((phone, sms, voice)) = p.phone {
-            add_contact(&txn, Some(row.id), None, "phone", &phone, sms, voice, now).await?;
-        }
-        txn.commit().await?;
-        Ok(row)
+        self.insert_patient(p, None, &ClientMeta::default()).await
     }
 
-    /// Creates an account with `password` (already chosen by an administrator or the demo).
+    /// Creates an account with `password` (chosen by an administrator, the CLI or the demo);
+    /// `by` is the staff member who did it, for the audit row.
     pub async fn create_account(
         &self,
         n: NewAccount,
         password: &str,
+        by: Option<&account::Model>,
         meta: &ClientMeta,
     ) -> Result<account::Model, DomainError> {
         if !valid_username(&n.username) {
@@ -178,7 +159,7 @@ impl Services {
         audit::append(
             &txn,
             now,
-            &actor_for(None, meta),
+            &actor_for(by, meta),
             Event {
                 action: "account_created",
                 target: Some(a.id),

@@ -6,14 +6,17 @@ pub mod audit;
 pub mod challenges;
 pub mod clock;
 pub mod contacts;
+pub mod dates;
 pub mod hashing;
 pub mod limits;
 pub mod lockout;
+pub mod patients;
 pub mod phone;
 pub mod recovery;
 pub mod secrets;
 pub mod sessions;
 pub mod signin;
+pub mod staff;
 
 use std::sync::{Arc, OnceLock};
 
@@ -57,6 +60,12 @@ pub enum DomainError {
     UsernameInvalid,
     #[error("not an email address or phone number that can be used")]
     ContactInvalid,
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("already on file: {0}")]
+    AlreadyExists(String),
+    #[error("send limits reached for this person or number")]
+    TooManyMessages,
     #[error("too many hashing requests waiting")]
     Busy,
     #[error("database: {0}")]

@@ -238,7 +238,7 @@ impl Services {
             .await?)
     }
 
-    fn contact_for(
+    pub(crate) fn contact_for(
         &self,
         contacts: &[contact::Model],
         channel: RecoveryChannel,
@@ -437,8 +437,8 @@ impl Services {
     }
 
     /// Replaces any outstanding code or link with a new one and queues its message, in the
-    /// caller's transaction.
-    async fn issue_reset(
+    /// caller's transaction; answers the message's outbox id.
+    pub(crate) async fn issue_reset(
         &self,
         txn: &impl ConnectionTrait,
         acct: &account::Model,
@@ -446,7 +446,7 @@ impl Services {
         channel: RecoveryChannel,
         reference: &str,
         now: i64,
-    ) -> Result<(), DomainError> {
+    ) -> Result<i64, DomainError> {
         challenges::supersede(txn, acct.id, challenges::OUTSTANDING, now).await?;
         let lh = self.letterhead();
         let r = &self.cfg.recovery;
@@ -484,7 +484,7 @@ impl Services {
             now,
         )
         .await?;
-        outbox::enqueue(
+        let message = outbox::enqueue(
             txn,
             NewMessage {
                 kind: if channel.sends_code() {
@@ -501,7 +501,7 @@ impl Services {
             now,
         )
         .await?;
-        Ok(())
+        Ok(message.id)
     }
 
     async fn handle_username_request(
@@ -701,7 +701,9 @@ impl Services {
             .count_attempt(acct.as_ref(), RECOVERY_PURPOSES, now)
             .await?;
         let account_id = acct.as_ref().map_or(-1, |a| a.id);
-        let since = now - DAY.as_millis() as i64;
+        // Codes that ended within the last day still match, so an expired code gets the calm
+        // "expired" answer; the longest-lived are the clinic's (R4: 24 h by default).
+        let since = now - (self.cfg.recovery.staff_code_ttl + DAY).as_millis() as i64;
         let rows = challenge::Entity::find()
             .filter(challenge::Column::AccountId.eq(account_id))
             .filter(challenge::Column::Purpose.is_in([challenges::RESET, challenges::STAFF_CODE]))

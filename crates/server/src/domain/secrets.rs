@@ -137,6 +137,45 @@ pub fn new_token(entropy: &dyn Entropy) -> Result<String, DomainError> {
     Ok(URL_SAFE_NO_PAD.encode(random::<32>(entropy)?))
 }
 
+/// Letters and digits for temporary passwords: none that look like another (no l, o, 0, 1,
+/// 5, 8), none that sound alike read aloud (no c beside k, no q, w, x, y), so a password can
+/// be read over the phone, typed from a printed letter and pronounced as syllables.
+const TEMP_CONSONANTS: &[u8] = b"bdfghjkmnprstvz";
+const TEMP_VOWELS: &[u8] = b"aeiu";
+const TEMP_DIGITS: &[u8] = b"234679";
+
+/// A uniform draw below `n` (rejection sampling, no modulo bias).
+fn below(entropy: &dyn Entropy, n: u8) -> Result<u8, DomainError> {
+    let limit = (u8::MAX / n) * n;
+    loop {
+        let [b] = random::<1>(entropy)?;
+        if b < limit {
+            return Ok(b % n);
+        }
+    }
+}
+
+/// A temporary password staff can hand over: four two-syllable words and two digits, such as
+/// `bexa-tumi-rifa-kedu-47` (22 characters, about 52 bits). It only has to survive until the
+/// patient's first sign-in, which forces a change (SECURITY.md R4 spirit, seed 000).
+pub fn temporary_password(entropy: &dyn Entropy) -> Result<String, DomainError> {
+    let mut parts = Vec::with_capacity(5);
+    for _ in 0..4 {
+        let mut word = String::with_capacity(4);
+        for _ in 0..2 {
+            word.push(TEMP_CONSONANTS[usize::from(below(entropy, TEMP_CONSONANTS.len() as u8)?)] as char);
+            word.push(TEMP_VOWELS[usize::from(below(entropy, TEMP_VOWELS.len() as u8)?)] as char);
+        }
+        parts.push(word);
+    }
+    let mut digits = String::with_capacity(2);
+    for _ in 0..2 {
+        digits.push(TEMP_DIGITS[usize::from(below(entropy, TEMP_DIGITS.len() as u8)?)] as char);
+    }
+    parts.push(digits);
+    Ok(parts.join("-"))
+}
+
 /// Letters and digits that cannot be mistaken for one another when read aloud or on a small
 /// screen (no 0/O, 1/I/L, 2/Z, 5/S, 8/B).
 const REFERENCE_ALPHABET: &[u8] = b"ACDEFGHJKMNPQRTUVWXY34679";
@@ -246,5 +285,53 @@ mod tests {
         std::fs::write(&path, "zz").unwrap();
         assert!(ServerKey::load_or_create(&path, &OsEntropy).is_err());
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Hands out the bytes of a seeded xorshift generator: a different stream per seed.
+    struct Seeded(Mutex<u64>);
+
+    impl Entropy for Seeded {
+        fn fill(&self, buf: &mut [u8]) -> Result<(), getrandom::Error> {
+            let mut x = self.0.lock().unwrap();
+            for b in buf.iter_mut() {
+                *x ^= *x << 13;
+                *x ^= *x >> 7;
+                *x ^= *x << 17;
+                *b = (*x >> 24) as u8;
+            }
+            Ok(())
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2_000))]
+        /// Whatever the random stream, a generated password meets the default policy and the
+        /// strictest one a clinic can choose (with the "letters, digits and symbols" rule), and
+        /// carries no look-alike characters.
+        #[test]
+        fn temporary_passwords_always_meet_the_policy(seed in 1u64..) {
+            let pw = temporary_password(&Seeded(Mutex::new(seed))).unwrap();
+            let common = std::sync::Arc::new(carekey_shared::common::CommonPasswords::parse(
+                carekey_shared::common::LIST,
+            ));
+            let ctx = carekey_shared::policy::PolicyContext {
+                words: vec!["maria".into(), "lopez".into(), "Your clinic".into()],
+                current: None,
+                common: Some(common),
+            };
+            for require_mix in [false, true] {
+                let policy = carekey_shared::policy::PasswordPolicy { min_chars: 15, require_mix };
+                proptest::prop_assert_eq!(policy.check_with(&pw, &ctx), vec![], "{}", pw);
+            }
+            proptest::prop_assert!(!pw.chars().any(|c| "0o1lI5S8B".contains(c)), "{}", pw);
+            proptest::prop_assert_eq!(pw.len(), 22);
+        }
+    }
+
+    #[test]
+    fn temporary_passwords_differ() {
+        let a = temporary_password(&OsEntropy).unwrap();
+        let b = temporary_password(&OsEntropy).unwrap();
+        assert_ne!(a, b);
     }
 }

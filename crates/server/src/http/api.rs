@@ -18,7 +18,7 @@ pub struct Api {
     pub services: Arc<Services>,
 }
 
-fn meta(ctx: &RequestCtx) -> ClientMeta {
+pub(super) fn meta(ctx: &RequestCtx) -> ClientMeta {
     ClientMeta {
         ip: ctx.ip.clone(),
         user_agent: ctx.user_agent.clone(),
@@ -42,6 +42,9 @@ impl From<DomainError> for ApiError {
             DomainError::CodeRejected(p) => ApiError::CodeRejected(p),
             DomainError::SecurityAnswerIncorrect => ApiError::SecurityAnswerIncorrect,
             DomainError::Busy => ApiError::Busy,
+            DomainError::NotFound(what) => ApiError::NotFound(what),
+            DomainError::AlreadyExists(what) => ApiError::AlreadyExists(what),
+            DomainError::TooManyMessages => ApiError::TooManyMessages,
             DomainError::Database(err) => {
                 tracing::error!(%err, "database error");
                 ApiError::Unavailable

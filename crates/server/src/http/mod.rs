@@ -5,6 +5,7 @@ pub mod api;
 pub mod cookies;
 pub mod guard;
 pub mod outside;
+pub mod staff_api;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -269,6 +270,7 @@ pub fn check_server_fns_registered() -> Result<(), String> {
         .collect();
     let missing: Vec<&str> = carekey_shared::server_fns::ENDPOINTS
         .iter()
+        .chain(carekey_shared::staff_fns::STAFF_ENDPOINTS)
         .copied()
         .filter(|e| !paths.iter().any(|p| p == e))
         .collect();

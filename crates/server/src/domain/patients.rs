@@ -1,0 +1,300 @@
+//! Patients on file: added by hand in the console or imported from a clinic's list
+//! (`carekey import-patients FILE.csv`). Both go through the same checks, and the MRN's unique
+//! index makes a second run of the same file add nobody twice.
+
+use carekey_shared::staff::NewPatient as Typed;
+use sea_orm::{ActiveModelTrait, Set, SqlErr, TransactionTrait};
+use serde_json::json;
+
+use super::accounts::{NewPatient, add_contact};
+use super::audit::{self, Event};
+use super::signin::actor_for;
+use super::{ClientMeta, DomainError, Services, dates, phone};
+use crate::store::entities::{account, patient};
+
+/// The fields of a typed-in or imported patient that are wrong, by name (`mrn`, `zip`, …), or
+/// the record ready to store. The date of birth must be a real, past date; the phone one
+/// CareKey can reach (E.164, a known country); US ZIP codes as 5 digits or ZIP+4.
+pub fn check_new_patient(n: &Typed, today_ms: i64) -> Result<NewPatient, Vec<&'static str>> {
+    let mut bad = vec![];
+    let mrn = n.mrn.trim();
+    if mrn.is_empty()
+        || mrn.len() > 32
+        || !mrn.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        bad.push("mrn");
+    }
+    let name_ok = |s: &str| !s.trim().is_empty() && s.trim().chars().count() <= 100;
+    if !name_ok(&n.first_name) {
+        bad.push("first_name");
+    }
+    if !name_ok(&n.last_name) {
+        bad.push("last_name");
+    }
+    let dob = n.date_of_birth.trim();
+    if !dates::day_start_ms(dob).is_some_and(|d| d <= today_ms) {
+        bad.push("date_of_birth");
+    }
+    let zip = n.zip.trim();
+    let zip_ok = (zip.len() == 5 && zip.chars().all(|c| c.is_ascii_digit()))
+        || (zip.len() == 10
+            && zip.as_bytes()[5] == b'-'
+            && zip
+                .chars()
+                .enumerate()
+                .all(|(i, c)| i == 5 || c.is_ascii_digit()));
+    if !zip_ok {
+        bad.push("zip");
+    }
+    let email = n.email.trim();
+    if !email.is_empty() && !super::contacts::plausible_email(email) {
+        bad.push("email");
+    }
+    let phone = match n.phone.trim() {
+        "" => None,
+        typed => {
+            let e164 = phone::lookup_forms(typed)
+                .into_iter()
+                .find(|f| f.starts_with('+') && phone::country_of(f).is_some());
+            if e164.is_none() {
+                bad.push("phone");
+            }
+            e164
+        }
+    };
+    if !bad.is_empty() {
+        return Err(bad);
+    }
+    Ok(NewPatient {
+        mrn: mrn.to_owned(),
+        first_name: n.first_name.trim().to_owned(),
+        last_name: n.last_name.trim().to_owned(),
+        date_of_birth: dob.to_owned(),
+        zip: zip.to_owned(),
+        email: (!email.is_empty()).then(|| email.to_owned()),
+        phone: phone.map(|p| (p, n.phone_is_mobile, true)),
+    })
+}
+
+/// What became of one row of an import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowOutcome {
+    Imported,
+    /// A patient with this MRN is already on file; nothing was changed.
+    AlreadyOnFile,
+    /// The fields that are wrong, or the columns missing.
+    Refused(Vec<&'static str>),
+}
+
+/// Splits CSV text (RFC 4180: quoted fields, doubled quotes, CRLF or LF) into rows of cells.
+pub fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let mut rows = vec![];
+    let mut row = vec![];
+    let mut cell = String::new();
+    let mut quoted = false;
+    let mut chars = text.trim_start_matches('\u{feff}').chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                cell.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => cell.push(c),
+            (false, '"') if cell.is_empty() => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut cell)),
+            (false, '\r') => {}
+            (false, '\n') => {
+                row.push(std::mem::take(&mut cell));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, c) => cell.push(c),
+        }
+    }
+    if !cell.is_empty() || !row.is_empty() {
+        row.push(cell);
+        rows.push(row);
+    }
+    rows.retain(|r| r.iter().any(|c| !c.trim().is_empty()));
+    rows
+}
+
+/// The columns an import file must have (any order, header names as here).
+pub const IMPORT_COLUMNS: [&str; 8] = [
+    "mrn",
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "zip",
+    "email",
+    "phone",
+    "phone_type",
+];
+
+impl Services {
+    /// Stores a checked patient and their contacts in one transaction, audited as `by`.
+    pub async fn insert_patient(
+        &self,
+        p: NewPatient,
+        by: Option<&account::Model>,
+        meta: &ClientMeta,
+    ) -> Result<patient::Model, DomainError> {
+        let now = self.now();
+        let txn = self.db.begin().await?;
+        let row = patient::ActiveModel {
+            mrn: Set(p.mrn),
+            first_name: Set(p.first_name),
+            last_name: Set(p.last_name),
+            date_of_birth: Set(p.date_of_birth),
+            zip: Set(p.zip),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await
+        .map_err(|e| match e.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => DomainError::AlreadyExists("mrn".into()),
+            _ => DomainError::Database(e),
+        })?;
+        if let Some(email) = &p.email {
+            add_contact(&txn, Some(row.id), None, "email", email, false, false, now).await?;
+        }
+        if let Some((phone, sms, voice)) = &p.phone {
+            add_contact(&txn, Some(row.id), None, "phone", phone, *sms, *voice, now).await?;
+        }
+        audit::append(
+            &txn,
+            now,
+            &actor_for(by, meta),
+            Event {
+                action: "patient_added",
+                target: None,
+                details: json!({ "patient": row.id }),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(row)
+    }
+
+    /// `carekey import-patients`: one outcome per data row, in file order. A row is imported
+    /// whole or not at all; a second run reports every row as already on file.
+    pub async fn import_patients(
+        &self,
+        csv: &str,
+        meta: &ClientMeta,
+    ) -> Result<Vec<RowOutcome>, DomainError> {
+        let rows = parse_csv(csv);
+        let Some((header, data)) = rows.split_first() else {
+            return Ok(vec![]);
+        };
+        let header: Vec<String> = header.iter().map(|h| h.trim().to_lowercase()).collect();
+        let col = |name: &str| header.iter().position(|h| h == name);
+        let missing: Vec<&'static str> = IMPORT_COLUMNS
+            .iter()
+            .copied()
+            .filter(|c| !matches!(*c, "email" | "phone" | "phone_type") && col(c).is_none())
+            .collect();
+        if !missing.is_empty() {
+            return Ok(data
+                .iter()
+                .map(|_| RowOutcome::Refused(missing.clone()))
+                .collect());
+        }
+        let mut out = Vec::with_capacity(data.len());
+        for r in data {
+            let cell = |name: &str| {
+                col(name)
+                    .and_then(|i| r.get(i))
+                    .map(|s| s.trim().to_owned())
+                    .unwrap_or_default()
+            };
+            let phone_type = cell("phone_type").to_lowercase();
+            let typed = Typed {
+                mrn: cell("mrn"),
+                first_name: cell("first_name"),
+                last_name: cell("last_name"),
+                date_of_birth: cell("date_of_birth"),
+                zip: cell("zip"),
+                email: cell("email"),
+                phone: cell("phone"),
+                phone_is_mobile: !matches!(phone_type.as_str(), "landline" | "home" | "voice"),
+            };
+            let outcome = match check_new_patient(&typed, self.now()) {
+                Err(bad) => RowOutcome::Refused(bad),
+                Ok(p) => match self.insert_patient(p, None, meta).await {
+                    Ok(_) => RowOutcome::Imported,
+                    Err(DomainError::AlreadyExists(_)) => RowOutcome::AlreadyOnFile,
+                    Err(e) => return Err(e),
+                },
+            };
+            out.push(outcome);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TODAY: i64 = 1_795_356_309_120; // 2026-11-22
+
+    fn typed() -> Typed {
+        Typed {
+            mrn: "200001".into(),
+            first_name: "Olivia".into(),
+            last_name: "Reyes".into(),
+            date_of_birth: "1961-05-04".into(),
+            zip: "97201".into(),
+            email: "olivia@example.com".into(),
+            phone: "(503) 555-0170".into(),
+            phone_is_mobile: true,
+        }
+    }
+
+    #[test]
+    fn a_good_patient_is_ready_to_store() {
+        let p = check_new_patient(&typed(), TODAY).unwrap();
+        assert_eq!(p.phone, Some(("+15035550170".into(), true, true)));
+        assert_eq!(p.email.as_deref(), Some("olivia@example.com"));
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        let bad = Typed {
+            mrn: "20 01".into(),
+            first_name: " ".into(),
+            last_name: "".into(),
+            date_of_birth: "2030-01-01".into(),
+            zip: "9720".into(),
+            email: "olivia(at)example.com".into(),
+            phone: "12".into(),
+            phone_is_mobile: true,
+        };
+        assert_eq!(
+            check_new_patient(&bad, TODAY).unwrap_err(),
+            ["mrn", "first_name", "last_name", "date_of_birth", "zip", "email", "phone"]
+        );
+        let mut zip4 = typed();
+        zip4.zip = "97201-1234".into();
+        zip4.email = String::new();
+        zip4.phone = String::new();
+        let p = check_new_patient(&zip4, TODAY).unwrap();
+        assert_eq!((p.email, p.phone), (None, None));
+    }
+
+    #[test]
+    fn csv_quotes_commas_and_line_ends() {
+        let rows = parse_csv("\u{feff}a,b,c\r\n\"Reyes, Jr.\",\"say \"\"hi\"\"\",\n\n1,2,3");
+        assert_eq!(
+            rows,
+            vec![
+                vec!["a", "b", "c"],
+                vec!["Reyes, Jr.", "say \"hi\"", ""],
+                vec!["1", "2", "3"],
+            ]
+        );
+    }
+}

@@ -1,0 +1,458 @@
+//! A patient's chart: demographics, contacts staff can correct, and the Patient Portal / API
+//! Access widget (create or reset credentials, activation letter, send a reset, desk code,
+//! unlock, delivery status).
+
+use carekey_shared::staff::{
+    AccountStatus, CredentialsLetter, DeliveryStatus, DeskCode, IdentityChecks, PasswordChoice,
+    PatientChart, PortalAccess,
+};
+use carekey_shared::{ContactKind, RecoveryChannel, staff_fns};
+use carekey_ui::errors::error_text;
+use carekey_ui::fields::{Alert, PasswordField, TextField};
+use carekey_ui::page::{PageHeading, RequireSession};
+use carekey_ui::{t, t_args};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_params_map;
+
+use crate::letter::LetterView;
+use crate::{FORCED, SIGN_IN, when};
+
+#[component]
+pub fn ChartPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(-1)
+    };
+    let chart = RwSignal::new(None::<Result<PatientChart, String>>);
+    let letter = RwSignal::new(None::<CredentialsLetter>);
+    let reload = move || {
+        let pid = id();
+        spawn_local(async move {
+            chart.set(Some(
+                staff_fns::open_chart(pid)
+                    .await
+                    .map_err(|e| error_text(&e)),
+            ));
+        });
+    };
+    Effect::new(move |_| reload());
+    view! {
+        <RequireSession sign_in_href=SIGN_IN change_href=FORCED>
+            {move || match (letter.get(), chart.get()) {
+                (Some(l), _) => view! {
+                    <LetterView letter=l on_close=Callback::new(move |_| { letter.set(None); reload(); }) />
+                }.into_any(),
+                (None, None) => view! { <p role="status">{t("loading")}</p> }.into_any(),
+                (None, Some(Err(e))) => view! {
+                    <section class="card"><p role="alert">{e}</p>
+                    <p><a href="/staff/patients">{t("st-back-patients")}</a></p></section>
+                }.into_any(),
+                (None, Some(Ok(c))) => view! {
+                    <ChartView chart=c on_change=Callback::new(move |c| chart.set(Some(Ok(c))))
+                        on_letter=Callback::new(move |l| letter.set(Some(l))) />
+                }.into_any(),
+            }}
+        </RequireSession>
+    }
+}
+
+#[component]
+fn ChartView(
+    chart: PatientChart,
+    on_change: Callback<PatientChart>,
+    on_letter: Callback<CredentialsLetter>,
+) -> impl IntoView {
+    let p = chart.patient.clone();
+    let title = format!("{} {}", p.first_name, p.last_name);
+    view! {
+        <section class="card wide">
+            <PageHeading text=title />
+            <dl class="facts">
+                <dt>{t("st-mrn")}</dt><dd>{p.mrn.clone()}</dd>
+                <dt>{t("st-dob")}</dt><dd>{p.date_of_birth.clone()}</dd>
+                <dt>{t("st-zip")}</dt><dd>{chart.zip.clone()}</dd>
+            </dl>
+            <ContactsForm chart=chart.clone() on_change=on_change />
+            <PortalWidget chart=chart on_change=on_change on_letter=on_letter />
+            <p class="no-print"><a href="/staff/patients">{t("st-back-patients")}</a></p>
+        </section>
+    }
+}
+
+#[component]
+fn ContactsForm(chart: PatientChart, on_change: Callback<PatientChart>) -> impl IntoView {
+    let pid = chart.patient.id;
+    let email = RwSignal::new(
+        chart
+            .contacts
+            .iter()
+            .find(|c| c.kind == ContactKind::Email)
+            .map(|c| c.value.clone())
+            .unwrap_or_default(),
+    );
+    let phone_now = chart.contacts.iter().find(|c| c.kind != ContactKind::Email).cloned();
+    let phone = RwSignal::new(phone_now.as_ref().map(|c| c.value.clone()).unwrap_or_default());
+    let mobile = RwSignal::new(phone_now.as_ref().is_none_or(|c| c.sms_capable));
+    let status = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<String>);
+    let capability = phone_now.map(|c| {
+        if c.sms_capable {
+            t("st-phone-texts-calls")
+        } else {
+            t("st-phone-calls-only")
+        }
+    });
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        error.set(None);
+        status.set(None);
+        let (e, ph, m) = (email.get_untracked(), phone.get_untracked(), mobile.get_untracked());
+        spawn_local(async move {
+            match staff_fns::update_patient_contacts(pid, e, ph, m).await {
+                Ok(c) => {
+                    status.set(Some(t("st-contacts-saved")));
+                    on_change.run(c);
+                }
+                Err(e) => error.set(Some(error_text(&e))),
+            }
+        });
+    };
+    view! {
+        <h2>{t("st-contacts")}</h2>
+        <p class="hint">{t("st-contacts-hint")}</p>
+        {capability.map(|c| view! { <p>{c}</p> })}
+        <form class="stack" on:submit=save novalidate>
+            <Alert message=error id="contacts-error" />
+            <TextField id="chart-email" label=t("st-email") value=email input_type="email" inputmode="email" />
+            <TextField id="chart-phone" label=t("st-phone") value=phone input_type="tel" inputmode="tel" />
+            <div class="field">
+                <label class="check">
+                    <input type="checkbox" bind:checked=mobile />
+                    {t("st-phone-mobile")}
+                </label>
+            </div>
+            <button type="submit">{t("st-contacts-save")}</button>
+            <div role="status" class="notice" class:empty=move || status.get().is_none()>{move || status.get()}</div>
+        </form>
+    }
+}
+
+fn status_text(p: &PortalAccess) -> String {
+    match p.status {
+        AccountStatus::Active if p.must_change_password && !p.has_password => {
+            t("st-portal-waiting-activation")
+        }
+        AccountStatus::Active if p.must_change_password => t("st-portal-must-change"),
+        AccountStatus::Active => t("st-portal-active"),
+        AccountStatus::Disabled => t("st-portal-disabled"),
+        AccountStatus::Locked => match (p.lock_reason.as_deref(), p.locked_until_ms) {
+            (_, Some(until)) => t_args("st-portal-paused", &[("until", when(until))]),
+            _ => t("st-portal-locked"),
+        },
+    }
+}
+
+#[component]
+fn PortalWidget(
+    chart: PatientChart,
+    on_change: Callback<PatientChart>,
+    on_letter: Callback<CredentialsLetter>,
+) -> impl IntoView {
+    let pid = chart.patient.id;
+    let portal = chart.portal.clone();
+    let has_account = portal.is_some();
+    let has_email = chart.contacts.iter().any(|c| c.kind == ContactKind::Email);
+    let has_mobile = chart.contacts.iter().any(|c| c.sms_capable);
+    let has_phone = chart.contacts.iter().any(|c| c.kind != ContactKind::Email);
+    let locked = portal
+        .as_ref()
+        .is_some_and(|p| p.status == AccountStatus::Locked);
+    let state = portal.clone().map(|p| {
+        let last = p
+            .last_sign_in_at_ms
+            .map(when)
+            .unwrap_or_else(|| t("st-never"));
+        let failures = p.recent_failures.clone();
+        view! {
+            <dl class="facts">
+                <dt>{t("st-username")}</dt><dd>{p.username.clone()}</dd>
+                <dt>{t("st-portal-state")}</dt><dd>{status_text(&p)}</dd>
+                <dt>{t("st-last-sign-in")}</dt><dd>{last}</dd>
+                <dt>{t("st-failed-sign-ins")}</dt><dd>{p.failed_sign_ins.to_string()}</dd>
+            </dl>
+            {(!failures.is_empty()).then(|| view! {
+                <details>
+                    <summary>{t("st-recent-failures")}</summary>
+                    <ul>{failures.into_iter().map(|f| view! {
+                        <li>{t_args("st-failure-line", &[("when", when(f.at_ms)), ("ip", f.ip)])}</li>
+                    }).collect_view()}</ul>
+                </details>
+            })}
+        }
+    });
+    view! {
+        <section class="widget" aria-labelledby="portal-widget-title">
+            <h2 id="portal-widget-title">{t("st-portal-widget")}</h2>
+            {match state {
+                Some(s) => s.into_any(),
+                None => view! { <p>{t("st-portal-none")}</p> }.into_any(),
+            }}
+            {locked.then(|| view! { <UnlockButton pid=pid on_change=on_change /> })}
+            <CredentialsForm
+                pid=pid
+                suggested=chart.suggested_username.clone()
+                has_account=has_account
+                on_letter=on_letter
+            />
+            {has_account.then(|| view! {
+                <SendReset pid=pid has_email=has_email has_mobile=has_mobile has_phone=has_phone />
+                <DeskCodeForm pid=pid />
+            })}
+            <Deliveries chart=chart />
+        </section>
+    }
+}
+
+#[component]
+fn UnlockButton(pid: i64, on_change: Callback<PatientChart>) -> impl IntoView {
+    let error = RwSignal::new(None::<String>);
+    let unlock = move |_| {
+        spawn_local(async move {
+            match staff_fns::portal_unlock(pid).await {
+                Ok(c) => on_change.run(c),
+                Err(e) => error.set(Some(error_text(&e))),
+            }
+        });
+    };
+    view! {
+        <Alert message=error id="unlock-error" />
+        <button type="button" class="primary" on:click=unlock>{t("st-unlock")}</button>
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum How {
+    Generated,
+    Chosen,
+    Activation,
+}
+
+#[component]
+fn CredentialsForm(
+    pid: i64,
+    suggested: String,
+    has_account: bool,
+    on_letter: Callback<CredentialsLetter>,
+) -> impl IntoView {
+    let username = RwSignal::new(suggested);
+    let how = RwSignal::new(How::Generated);
+    let chosen = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        let choice = match how.get_untracked() {
+            How::Generated => PasswordChoice::Generated,
+            How::Chosen => PasswordChoice::Chosen(chosen.get_untracked()),
+            How::Activation => PasswordChoice::ActivationCode,
+        };
+        busy.set(true);
+        error.set(None);
+        let u = username.get_untracked();
+        spawn_local(async move {
+            let r = staff_fns::portal_credentials(pid, u, choice).await;
+            busy.set(false);
+            match r {
+                Ok(l) => on_letter.run(l),
+                Err(e) => error.set(Some(error_text(&e))),
+            }
+        });
+    };
+    let radio = move |value: How, id: &'static str, label: String| {
+        view! {
+            <label class="check" for=id>
+                <input type="radio" id=id name="password-how"
+                    prop:checked=move || how.get() == value
+                    on:change=move |_| how.set(value) />
+                {label}
+            </label>
+        }
+    };
+    view! {
+        <h3>{if has_account { t("st-reset-credentials") } else { t("st-create-credentials") }}</h3>
+        <form class="stack" on:submit=save novalidate>
+            <Alert message=error id="credentials-error" />
+            <TextField id="portal-username" label=t("st-username") value=username />
+            <fieldset>
+                <legend>{t("st-password-how")}</legend>
+                {radio(How::Generated, "how-generated", t("st-password-generated"))}
+                {radio(How::Chosen, "how-chosen", t("st-password-chosen"))}
+                {radio(How::Activation, "how-activation", t("st-password-activation"))}
+            </fieldset>
+            <Show when=move || how.get() == How::Chosen>
+                <PasswordField id="portal-password" label=t("st-password") value=chosen autocomplete="new-password" />
+            </Show>
+            <button type="submit" class="primary">
+                {move || if busy.get() { t("saving") } else { t("st-save-and-print") }}
+            </button>
+        </form>
+    }
+}
+
+#[component]
+fn SendReset(pid: i64, has_email: bool, has_mobile: bool, has_phone: bool) -> impl IntoView {
+    let status = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<String>);
+    let send = move |channel: RecoveryChannel| {
+        status.set(None);
+        error.set(None);
+        spawn_local(async move {
+            match staff_fns::portal_send_reset(pid, channel).await {
+                Ok(s) => status.set(Some(t_args("st-sent-to", &[("to", s.to)]))),
+                Err(e) => error.set(Some(error_text(&e))),
+            }
+        });
+    };
+    view! {
+        <h3>{t("st-send-reset")}</h3>
+        <p class="hint">{t("st-send-reset-hint")}</p>
+        <Alert message=error id="send-error" />
+        <div class="button-row">
+            {has_email.then(|| view! {
+                <button type="button" on:click=move |_| send(RecoveryChannel::EmailLink)>{t("st-send-link")}</button>
+                <button type="button" on:click=move |_| send(RecoveryChannel::EmailCode)>{t("st-send-email-code")}</button>
+            })}
+            {has_mobile.then(|| view! {
+                <button type="button" on:click=move |_| send(RecoveryChannel::Sms)>{t("st-send-text")}</button>
+            })}
+            {has_phone.then(|| view! {
+                <button type="button" on:click=move |_| send(RecoveryChannel::Voice)>{t("st-send-call")}</button>
+            })}
+        </div>
+        {(!has_email && !has_phone).then(|| view! { <p>{t("st-no-contacts")}</p> })}
+        <div role="status" class="notice" class:empty=move || status.get().is_none()>{move || status.get()}</div>
+    }
+}
+
+#[component]
+fn DeskCodeForm(pid: i64) -> impl IntoView {
+    let dob = RwSignal::new(false);
+    let zip = RwSignal::new(false);
+    let callback = RwSignal::new(false);
+    let photo = RwSignal::new(false);
+    let code = RwSignal::new(None::<DeskCode>);
+    let error = RwSignal::new(None::<String>);
+    let make = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let checks = IdentityChecks {
+            date_of_birth: dob.get_untracked(),
+            zip: zip.get_untracked(),
+            callback_number: callback.get_untracked(),
+            photo_id: photo.get_untracked(),
+        };
+        error.set(None);
+        if !checks.any() {
+            error.set(Some(t("st-desk-code-check-first")));
+            return;
+        }
+        spawn_local(async move {
+            match staff_fns::portal_desk_code(pid, checks).await {
+                Ok(c) => code.set(Some(c)),
+                Err(e) => error.set(Some(error_text(&e))),
+            }
+        });
+    };
+    let check = move |sig: RwSignal<bool>, label: String| {
+        view! {
+            <label class="check">
+                <input type="checkbox" bind:checked=sig />
+                {label}
+            </label>
+        }
+    };
+    view! {
+        <h3>{t("st-desk-code")}</h3>
+        <form class="stack" on:submit=make novalidate>
+            <fieldset>
+                <legend>{t("st-desk-code-checked")}</legend>
+                {check(dob, t("st-check-dob"))}
+                {check(zip, t("st-check-zip"))}
+                {check(callback, t("st-check-callback"))}
+                {check(photo, t("st-check-photo"))}
+            </fieldset>
+            <Alert message=error id="desk-code-error" />
+            <button type="submit">{t("st-desk-code-make")}</button>
+        </form>
+        <div role="status">
+            {move || code.get().map(|c| view! {
+                <div class="code-box">
+                    <p>{t_args("st-desk-code-is", &[("username", c.username.clone())])}</p>
+                    <p class="code">{c.code.clone()}</p>
+                    <p>{t_args("st-desk-code-until", &[("until", when(c.expires_at_ms))])}</p>
+                    <p class="hint">{t("st-desk-code-how")}</p>
+                </div>
+            })}
+        </div>
+    }
+}
+
+fn delivery_word(s: DeliveryStatus) -> String {
+    t(match s {
+        DeliveryStatus::Queued => "st-delivery-queued",
+        DeliveryStatus::Sending => "st-delivery-sending",
+        DeliveryStatus::Sent => "st-delivery-sent",
+        DeliveryStatus::Failed => "st-delivery-failed",
+        DeliveryStatus::Expired => "st-delivery-expired",
+    })
+}
+
+#[component]
+fn Deliveries(chart: PatientChart) -> impl IntoView {
+    let rows = chart.deliveries;
+    view! {
+        <h3>{t("st-deliveries")}</h3>
+        {if rows.is_empty() {
+            view! { <p>{t("st-deliveries-none")}</p> }.into_any()
+        } else {
+            view! {
+                <div class="table-scroll">
+                <table>
+                    <thead><tr>
+                        <th scope="col">{t("st-col-when")}</th>
+                        <th scope="col">{t("st-col-what")}</th>
+                        <th scope="col">{t("st-col-to")}</th>
+                        <th scope="col">{t("st-col-status")}</th>
+                    </tr></thead>
+                    <tbody>
+                        {rows.into_iter().map(|r| view! {
+                            <tr>
+                                <td>{when(r.created_at_ms)}</td>
+                                <td>{r.kind.replace('_', " ")}</td>
+                                <td>{format!("{} ({})", r.destination, r.channel)}</td>
+                                <td>{delivery_word(r.status)}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+                </div>
+            }.into_any()
+        }}
+    }
+}
+
+pub fn email_status_text(s: DeliveryStatus, to: &str) -> String {
+    let id = match s {
+        DeliveryStatus::Sent => "st-letter-email-sent",
+        DeliveryStatus::Failed | DeliveryStatus::Expired => "st-letter-email-failed",
+        DeliveryStatus::Queued | DeliveryStatus::Sending => "st-letter-email-queued",
+    };
+    t_args(id, &[("to", to.to_owned())])
+}

@@ -1,0 +1,156 @@
+import { expect, Page, test } from '@playwright/test';
+import { expectAccessible, expectNoHorizontalScroll, pick, signIn } from './helpers';
+
+async function staffSignIn(page: Page, user: string, password: string) {
+  await page.goto('/staff');
+  await page.getByLabel('Username or email').fill(user);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** Counts print-dialog requests instead of opening one (headless Chromium has no printer). */
+async function watchPrinting(page: Page) {
+  await page.addInitScript(() => {
+    (window as unknown as { printed: number }).printed = 0;
+    window.print = () => { (window as unknown as { printed: number }).printed += 1; };
+  });
+}
+
+async function openChart(page: Page, query: string, name: RegExp) {
+  await page.getByRole('link', { name: 'Patients' }).first().click();
+  await page.getByLabel('Name, date of birth or MRN').fill(query);
+  await page.getByRole('button', { name: 'Search', exact: true }).click();
+  await page.getByRole('link', { name }).click();
+  await expect(page.getByRole('heading', { level: 2, name: 'Patient Portal / API Access' })).toBeVisible();
+}
+
+test('an admin resets a staff user\'s password, typing their own as the check', async ({ page }, info) => {
+  const [user, display] = pick(info, ['nurse.amy', 'nurse.amy'], ['nurse.ben', 'nurse.ben']);
+  const fresh = pick(info, 'harbor-lilac-meadow-stone', 'violet-pepper-canyon-road');
+  await staffSignIn(page, 'admin', 'violet-canyon-river-stone');
+  await page.getByRole('link', { name: 'Users' }).first().click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Users' })).toBeVisible();
+  await page.getByRole('button', { name: user, exact: true }).click();
+  await expect(page.getByRole('heading', { level: 2, name: display })).toBeVisible();
+  await page.getByLabel(`New password for ${user}`).fill(fresh);
+  await page.getByLabel('Repeat new password', { exact: true }).fill(fresh);
+  // The user's password in "Your Password" is the seed's classic mistake: refused, calmly.
+  await page.getByLabel('Your password', { exact: true }).fill('lagoon-pepper-violet-hill');
+  await page.getByRole('button', { name: 'Reset password', exact: true }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'current password was not correct' })).toBeVisible();
+  await page.getByLabel('Your password', { exact: true }).fill('violet-canyon-river-stone');
+  await page.getByRole('button', { name: 'Reset password', exact: true }).click();
+  await expect(page.getByRole('status').filter({ hasText: `${user} was signed out everywhere` })).toBeVisible();
+  await expectAccessible(page);
+  await expectNoHorizontalScroll(page);
+
+  // The user signs in with it and must choose their own at once.
+  const other = await page.context().browser()!.newContext();
+  const theirs = await other.newPage();
+  await staffSignIn(theirs, user, fresh);
+  await expect(theirs).toHaveURL(/\/staff\/change-password$/);
+  await other.close();
+});
+
+test('staff reset a patient\'s portal password from the chart; the letter prints and the email is sent', async ({ page }, info) => {
+  const [user, query, name, email] = pick(info,
+    ['tom', 'Baker', /Baker, Tom/, 't•••@example.com'],
+    ['uma', 'Patel', /Patel, Uma/, 'u•••@example.com']);
+  await watchPrinting(page);
+  await staffSignIn(page, 'frontdesk', 'front-desk-coffee-morning');
+  await openChart(page, query, name);
+  await expectAccessible(page);
+  await expectNoHorizontalScroll(page);
+  await page.getByLabel('Use a password CareKey makes (easy to read aloud)').check();
+  await page.getByRole('button', { name: 'Save and print letter' }).click();
+
+  await expect(page.getByRole('heading', { level: 1, name: 'Credentials letter' })).toBeVisible();
+  const letter = page.getByRole('article', { name: 'Credentials letter' });
+  await expect(letter.getByText(user, { exact: true })).toBeVisible();
+  const temp = (await letter.locator('dd.mono').nth(1).textContent())!.trim();
+  expect(temp).toMatch(/^[a-z]{4}-[a-z]{4}-[a-z]{4}-[a-z]{4}-\d{2}$/);
+  await expect.poll(() => page.evaluate(() => (window as unknown as { printed: number }).printed)).toBeGreaterThan(0);
+  // The email status comes from the outbox and turns to "sent" once the SMTP server took it.
+  await expect(page.getByRole('status').filter({ hasText: `An email with this news was sent to ${email}` }))
+    .toBeVisible({ timeout: 20_000 });
+  await expectAccessible(page);
+
+  // The patient signs in with it and is made to choose their own.
+  const other = await page.context().browser()!.newContext();
+  const patient = await other.newPage();
+  await signIn(patient, user, temp);
+  await expect(patient).toHaveURL(/\/change-password$/);
+  await expect(patient.getByRole('heading', { level: 1, name: 'Choose your own password' })).toBeVisible();
+  await other.close();
+});
+
+test('staff unlock a locked patient', async ({ page }, info) => {
+  const [user, password, query, name] = pick(info,
+    ['vic', 'amber-violin-orchard-rain', 'Hale', /Hale, Victor/],
+    ['wes', 'thistle-copper-window-bay', 'Stone', /Stone, Wesley/]);
+  // Five wrong passwords pause the account.
+  const other = await page.context().browser()!.newContext();
+  const patient = await other.newPage();
+  for (let i = 0; i < 5; i++) {
+    await signIn(patient, user, 'not-the-right-password');
+    await expect(patient.getByRole('alert')).toBeVisible();
+  }
+  await staffSignIn(page, 'frontdesk', 'front-desk-coffee-morning');
+  await openChart(page, query, name);
+  await expect(page.getByText(/Paused after failed sign-ins until/)).toBeVisible();
+  await page.getByText('Recent failed sign-ins').click();
+  await expect(page.getByText(/from 127\.0\.0\.1/).first()).toBeVisible();
+  await page.getByRole('button', { name: 'Unlock account' }).click();
+  await expect(page.getByText('Active', { exact: true })).toBeVisible();
+  await signIn(patient, user, password);
+  await expect(patient.getByRole('heading', { level: 1, name: /^Welcome, / })).toBeVisible();
+  await other.close();
+});
+
+test('activation letter: a new patient chooses their own password with the code', async ({ page }, info) => {
+  const [mrn, first, last, username] = pick(info,
+    ['900001', 'Iris', 'Novak', 'inovak'],
+    ['900002', 'Jonas', 'Berg', 'jberg']);
+  await watchPrinting(page);
+  await staffSignIn(page, 'frontdesk', 'front-desk-coffee-morning');
+  await page.getByRole('link', { name: 'Patients' }).first().click();
+  await page.getByRole('link', { name: 'Add a patient' }).click();
+  await page.getByLabel('Medical record number (MRN)').fill(mrn);
+  await page.getByLabel('First name').fill(first);
+  await page.getByLabel('Last name').fill(last);
+  await page.getByLabel('Date of birth').fill('2030-01-01');
+  await page.getByLabel('ZIP code').fill('97201');
+  await page.getByRole('button', { name: 'Add patient' }).click();
+  await expect(page.getByRole('alert')).toContainText('the date of birth');
+  await page.getByLabel('Date of birth').fill('1984-08-19');
+  await page.getByRole('button', { name: 'Add patient' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: `${first} ${last}` })).toBeVisible();
+  await expect(page.getByText('This patient has no portal account yet.')).toBeVisible();
+  await expect(page.getByLabel('Username', { exact: true })).toHaveValue(username);
+  await page.getByLabel(/No password: print an activation letter/).check();
+  await page.getByRole('button', { name: 'Save and print letter' }).click();
+  const letter = page.getByRole('article', { name: 'Credentials letter' });
+  await expect(letter.getByText('Activation code')).toBeVisible();
+  await expect(letter.getByText('Temporary password')).toHaveCount(0);
+  await expect(page.getByRole('status').filter({ hasText: 'No email address is on file' })).toBeVisible();
+  const code = (await letter.locator('dd.mono').nth(1).textContent())!.trim();
+  expect(code).toMatch(/^\d{8}$/);
+
+  const other = await page.context().browser()!.newContext();
+  const patient = await other.newPage();
+  await patient.goto('/forgot-password');
+  await patient.getByRole('button', { name: 'I have a code from the clinic' }).click();
+  await expect(patient.getByRole('heading', { level: 1, name: 'Use a code from the clinic' })).toBeFocused();
+  await patient.getByLabel('Username', { exact: true }).fill(username);
+  await patient.getByLabel('Code', { exact: true }).fill(code);
+  await patient.getByRole('button', { name: 'Continue' }).click();
+  const pw = pick(info, 'juniper kettle lantern moss', 'copper meadow violin tide');
+  await patient.getByLabel('New password', { exact: true }).fill(pw);
+  await patient.getByLabel('Repeat new password', { exact: true }).fill(pw);
+  await expectAccessible(patient);
+  await patient.getByRole('button', { name: 'Save new password' }).click();
+  await expect(patient.getByRole('heading', { level: 1, name: 'Your password has been changed' })).toBeVisible();
+  await signIn(patient, username, pw);
+  await expect(patient.getByRole('heading', { level: 1, name: `Welcome, ${first}` })).toBeVisible();
+  await other.close();
+});
