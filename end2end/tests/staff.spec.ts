@@ -32,7 +32,7 @@ test('an admin resets a staff user\'s password, typing their own as the check', 
   await expect(page.getByRole('heading', { level: 1, name: 'Users' })).toBeVisible();
   await page.getByRole('button', { name: user, exact: true }).click();
   await expect(page.getByRole('heading', { level: 2, name: display })).toBeVisible();
-  await page.getByLabel(`New password for ${user}`).fill(fresh);
+  await page.getByLabel(`New password for ${user}`, { exact: true }).fill(fresh);
   await page.getByLabel('Repeat new password', { exact: true }).fill(fresh);
   // The user's password in "Your Password" is the seed's classic mistake: refused, calmly.
   await page.getByLabel('Your password', { exact: true }).fill('lagoon-pepper-violet-hill');
@@ -130,8 +130,8 @@ test('activation letter: a new patient chooses their own password with the code'
   await page.getByLabel(/No password: print an activation letter/).check();
   await page.getByRole('button', { name: 'Save and print letter' }).click();
   const letter = page.getByRole('article', { name: 'Credentials letter' });
-  await expect(letter.getByText('Activation code')).toBeVisible();
-  await expect(letter.getByText('Temporary password')).toHaveCount(0);
+  await expect(letter.getByText('Activation code', { exact: true })).toBeVisible();
+  await expect(letter.getByText('Temporary password', { exact: true })).toHaveCount(0);
   await expect(page.getByRole('status').filter({ hasText: 'No email address is on file' })).toBeVisible();
   const code = (await letter.locator('dd.mono').nth(1).textContent())!.trim();
   expect(code).toMatch(/^\d{8}$/);

@@ -2,8 +2,8 @@
 
 use carekey_shared::HomeInfo;
 use carekey_ui::i18n::t_num;
-use carekey_ui::nav::use_go;
 use carekey_ui::idle::IdleWatcher;
+use carekey_ui::nav::use_go;
 use carekey_ui::page::{PageHeading, RequireSession, sign_out_and_go};
 use carekey_ui::password::{self, PageLinks};
 use carekey_ui::session::use_session;

@@ -48,9 +48,7 @@ enum Command {
     /// and optionally email, phone, phone_type = mobile | landline). Prints what became of
     /// each row; patients already on file (same MRN) are left as they are, so a second run
     /// adds nobody twice.
-    ImportPatients {
-        file: PathBuf,
-    },
+    ImportPatients { file: PathBuf },
 }
 
 fn main() -> ExitCode {
@@ -190,7 +188,10 @@ async fn run(command: Command, cfg: Config) -> Result<(), String> {
                 email,
                 must_change_password: false,
             };
-            match services.create_account(account, &password, None, &meta).await {
+            match services
+                .create_account(account, &password, None, &meta)
+                .await
+            {
                 Ok(a) => {
                     println!("Administrator {} created.", a.username);
                     Ok(())

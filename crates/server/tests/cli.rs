@@ -195,10 +195,19 @@ fn import_patients_reports_each_row_and_adds_nobody_twice() {
     };
     let first = run();
     assert!(first.contains("row 2: imported"), "{first}");
-    assert!(first.contains("row 3: refused, check: date_of_birth"), "{first}");
+    assert!(
+        first.contains("row 3: refused, check: date_of_birth"),
+        "{first}"
+    );
     assert!(first.contains("row 4: refused, check: zip"), "{first}");
-    assert!(first.contains("1 imported, 0 already on file, 2 refused"), "{first}");
+    assert!(
+        first.contains("1 imported, 0 already on file, 2 refused"),
+        "{first}"
+    );
     let second = run();
     assert!(second.contains("row 2: already on file"), "{second}");
-    assert!(second.contains("0 imported, 1 already on file, 2 refused"), "{second}");
+    assert!(
+        second.contains("0 imported, 1 already on file, 2 refused"),
+        "{second}"
+    );
 }

@@ -122,10 +122,17 @@ impl<'a> Runner<'a> {
                 if self.path == Path::Forced {
                     self.set_must_change().await;
                 }
-                let cookie = self.srv.session("Patient", self.username, &self.current).await;
+                let cookie = self
+                    .srv
+                    .session("Patient", self.username, &self.current)
+                    .await;
                 if self.path == Path::Forced {
                     let me = self.srv.api("whoami", &[], Some(&cookie)).await;
-                    assert!(me.body.contains("\"must_change_password\":true"), "{}", me.body);
+                    assert!(
+                        me.body.contains("\"must_change_password\":true"),
+                        "{}",
+                        me.body
+                    );
                 }
                 self.srv.change_password(&cookie, &self.current, new).await
             }
@@ -174,16 +181,28 @@ async fn run_table(srv: &TestServer, path: Path) {
     let first = r.current.clone();
 
     // P1: 14 code points refused, 15 accepted.
-    refused_for(r.attempt("violet-harbor1").await, "TooShort", "14 chars", path);
+    refused_for(
+        r.attempt("violet-harbor1").await,
+        "TooShort",
+        "14 chars",
+        path,
+    );
     r.attempt("violet-harbor12").await.unwrap();
 
     // P2: a long password is stored whole: 128 accepted and its 127-character prefix does
     // not sign in; 257 code points are refused, never truncated.
-    let long: String = "ember-lagoon-quartz-willow-".repeat(5).chars().take(128).collect();
+    let long: String = "ember-lagoon-quartz-willow-"
+        .repeat(5)
+        .chars()
+        .take(128)
+        .collect();
     r.attempt(&long).await.unwrap();
     assert!(r.signs_in_with(&long).await, "{path:?}");
     let prefix: String = long.chars().take(127).collect();
-    assert!(!r.signs_in_with(&prefix).await, "{path:?}: a prefix signed in");
+    assert!(
+        !r.signs_in_with(&prefix).await,
+        "{path:?}: a prefix signed in"
+    );
     let too_long: String = "x7-quiet-meadow-".repeat(17).chars().take(257).collect();
     refused_for(r.attempt(&too_long).await, "TooLong", "257 chars", path);
 
@@ -191,7 +210,12 @@ async fn run_table(srv: &TestServer, path: Path) {
     r.attempt("tangerine bicycle orchard").await.unwrap();
 
     // P4: common passwords, and words anyone who knows the person would try first.
-    refused_for(r.attempt("passwordpassword").await, "Common", "common", path);
+    refused_for(
+        r.attempt("passwordpassword").await,
+        "Common",
+        "common",
+        path,
+    );
     refused_for(
         r.attempt(&format!("{}-garden-lantern", r.username)).await,
         "ContainsPersonalInfo",
@@ -233,9 +257,15 @@ async fn run_table(srv: &TestServer, path: Path) {
     // P6: stored normalised, so the composed and decomposed forms of "café" both sign in.
     let decomposed = "cafe\u{301} lantern harbor song";
     r.attempt(decomposed).await.unwrap();
-    assert!(r.signs_in_with("caf\u{e9} lantern harbor song").await, "{path:?}");
+    assert!(
+        r.signs_in_with("caf\u{e9} lantern harbor song").await,
+        "{path:?}"
+    );
     assert!(r.signs_in_with(decomposed).await, "{path:?}");
-    assert!(!r.signs_in_with(&first).await, "{path:?}: the first password still works");
+    assert!(
+        !r.signs_in_with(&first).await,
+        "{path:?}: the first password still works"
+    );
 }
 
 on_both_databases!(policy_table_on_the_settings_change, |srv| {

@@ -21,6 +21,9 @@ fn json(r: &common::Reply) -> serde_json::Value {
     serde_json::from_str(&r.body).unwrap_or_else(|_| panic!("not JSON: {} {}", r.status, r.body))
 }
 
+/// A form's fields, as the browser would send them.
+type Form = Vec<(&'static str, String)>;
+
 async fn account_id(srv: &TestServer, username: &str) -> i64 {
     account::Entity::find()
         .filter(account::Column::UsernameLower.eq(username.to_lowercase()))
@@ -79,7 +82,7 @@ async fn complete(srv: &TestServer, grant: &str, pw: &str) -> common::Reply {
 on_both_databases!(every_staff_endpoint_checks_the_role, |srv| {
     let desk_id = account_id(&srv, "frontdesk").await.to_string();
     let maria = patient_id(&srv, "100001").await.to_string();
-    let calls: Vec<(&str, bool, Vec<(&str, String)>)> = vec![
+    let calls: Vec<(&str, bool, Form)> = vec![
         ("staff_users", true, vec![("query", String::new())]),
         (
             "admin_reset_password",
@@ -143,7 +146,10 @@ on_both_databases!(every_staff_endpoint_checks_the_role, |srv| {
         (
             "portal_send_reset",
             false,
-            vec![("patient_id", maria.clone()), ("channel", "EmailLink".into())],
+            vec![
+                ("patient_id", maria.clone()),
+                ("channel", "EmailLink".into()),
+            ],
         ),
         (
             "portal_desk_code",
@@ -170,29 +176,48 @@ on_both_databases!(every_staff_endpoint_checks_the_role, |srv| {
     ];
     let covered: Vec<String> = calls.iter().map(|c| format!("/api/{}", c.0)).collect();
     for e in carekey_shared::staff_fns::STAFF_ENDPOINTS {
-        assert!(covered.iter().any(|c| c == e), "{e} missing from the matrix");
+        assert!(
+            covered.iter().any(|c| c == e),
+            "{e} missing from the matrix"
+        );
     }
-    let patient = srv.session("Patient", "jchen", "granite-maple-lantern").await;
+    let patient = srv
+        .session("Patient", "jchen", "granite-maple-lantern")
+        .await;
     let desk = staff_session(&srv, "frontdesk", DESK_PW).await;
     let admin = staff_session(&srv, "admin", ADMIN_PW).await;
     for (endpoint, admin_only, form) in &calls {
         let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let nobody = srv.api(endpoint, &form, None).await;
-        assert_eq!(nobody.status, 401, "{endpoint} without a session: {}", nobody.body);
+        assert_eq!(
+            nobody.status, 401,
+            "{endpoint} without a session: {}",
+            nobody.body
+        );
         let p = srv.api(endpoint, &form, Some(&patient)).await;
         assert_eq!(p.status, 403, "{endpoint} as a patient: {}", p.body);
         let d = srv.api(endpoint, &form, Some(&desk)).await;
         if *admin_only {
             assert_eq!(d.status, 403, "{endpoint} as front desk: {}", d.body);
         } else {
-            assert!(![401, 403].contains(&d.status), "{endpoint} as front desk: {} {}", d.status, d.body);
+            assert!(
+                ![401, 403].contains(&d.status),
+                "{endpoint} as front desk: {} {}",
+                d.status,
+                d.body
+            );
         }
         let a = srv.api(endpoint, &form, Some(&admin)).await;
-        assert!(![401, 403].contains(&a.status), "{endpoint} as admin: {} {}", a.status, a.body);
+        assert!(
+            ![401, 403].contains(&a.status),
+            "{endpoint} as admin: {} {}",
+            a.status,
+            a.body
+        );
     }
 });
 
-fn audit_filter() -> Vec<(&'static str, String)> {
+fn audit_filter() -> Form {
     vec![
         ("filter[person]", String::new()),
         ("filter[action]", String::new()),
@@ -201,84 +226,90 @@ fn audit_filter() -> Vec<(&'static str, String)> {
     ]
 }
 
-on_both_databases!(admin_resets_a_staff_password_with_their_own_as_the_check, |srv| {
-    let desk_id = account_id(&srv, "frontdesk").await.to_string();
-    let desk_before = staff_session(&srv, "frontdesk", DESK_PW).await;
-    let admin = staff_session(&srv, "admin", ADMIN_PW).await;
-    let new = "maple-lantern-harbor-quartz";
-    let reset = |your: &'static str| {
-        let desk_id = desk_id.clone();
-        let admin = admin.clone();
-        let srv = &srv;
-        async move {
-            srv.api(
+on_both_databases!(
+    admin_resets_a_staff_password_with_their_own_as_the_check,
+    |srv| {
+        let desk_id = account_id(&srv, "frontdesk").await.to_string();
+        let desk_before = staff_session(&srv, "frontdesk", DESK_PW).await;
+        let admin = staff_session(&srv, "admin", ADMIN_PW).await;
+        let new = "maple-lantern-harbor-quartz";
+        let reset = |your: &'static str| {
+            let desk_id = desk_id.clone();
+            let admin = admin.clone();
+            let srv = &srv;
+            async move {
+                srv.api(
+                    "admin_reset_password",
+                    &[
+                        ("user_id", &desk_id),
+                        ("new", new),
+                        ("repeat", new),
+                        ("your_password", your),
+                    ],
+                    Some(&admin),
+                )
+                .await
+            }
+        };
+        // A wrong own password: refused, nothing changed, and it counts toward the admin's lockout.
+        let r = reset("violet-canyon-river-stones").await;
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert!(r.body.contains("CurrentPasswordIncorrect"), "{}", r.body);
+        let admin_row = account::Entity::find_by_id(account_id(&srv, "admin").await)
+            .one(&srv.services.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(admin_row.failed_sign_ins, 1);
+        assert_eq!(srv.sign_in("Staff", "frontdesk", DESK_PW).await.status, 200);
+        // The user's own policy applies: their username in the password is refused.
+        let weak = srv
+            .api(
                 "admin_reset_password",
                 &[
                     ("user_id", &desk_id),
-                    ("new", new),
-                    ("repeat", new),
-                    ("your_password", your),
+                    ("new", "frontdesk-password-2026"),
+                    ("repeat", "frontdesk-password-2026"),
+                    ("your_password", ADMIN_PW),
                 ],
                 Some(&admin),
             )
-            .await
-        }
-    };
-    // A wrong own password: refused, nothing changed, and it counts toward the admin's lockout.
-    let r = reset("violet-canyon-river-stones").await;
-    assert_eq!(r.status, 400, "{}", r.body);
-    assert!(r.body.contains("CurrentPasswordIncorrect"), "{}", r.body);
-    let admin_row = account::Entity::find_by_id(account_id(&srv, "admin").await)
-        .one(&srv.services.db)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(admin_row.failed_sign_ins, 1);
-    assert_eq!(srv.sign_in("Staff", "frontdesk", DESK_PW).await.status, 200);
-    // The user's own policy applies: their username in the password is refused.
-    let weak = srv
-        .api(
-            "admin_reset_password",
-            &[
-                ("user_id", &desk_id),
-                ("new", "frontdesk-password-2026"),
-                ("repeat", "frontdesk-password-2026"),
-                ("your_password", ADMIN_PW),
-            ],
-            Some(&admin),
-        )
-        .await;
-    assert_eq!(weak.status, 400, "{}", weak.body);
-    assert!(weak.body.contains("PasswordRejected"), "{}", weak.body);
+            .await;
+        assert_eq!(weak.status, 400, "{}", weak.body);
+        assert!(weak.body.contains("PasswordRejected"), "{}", weak.body);
 
-    let r = reset(ADMIN_PW).await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(json(&r)["must_change_password"], true);
-    // Their sessions ended; the old password no longer works; the new one must be changed.
-    assert_eq!(srv.api("whoami", &[], Some(&desk_before)).await.status, 401);
-    assert_eq!(srv.sign_in("Staff", "frontdesk", DESK_PW).await.status, 401);
-    let s = srv.sign_in("Staff", "frontdesk", new).await;
-    assert_eq!(json(&s)["must_change_password"], true);
-    let rows = audit_actions(&srv, "staff_password_reset").await;
-    assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].actor, "admin");
-    assert!(!rows[0].details.contains(new), "no password in the audit trail");
-    // An administrator cannot reset their own password here (they use Change Password).
-    let own = account_id(&srv, "admin").await.to_string();
-    let r = srv
-        .api(
-            "admin_reset_password",
-            &[
-                ("user_id", &own),
-                ("new", new),
-                ("repeat", new),
-                ("your_password", ADMIN_PW),
-            ],
-            Some(&admin),
-        )
-        .await;
-    assert_eq!(r.status, 403);
-});
+        let r = reset(ADMIN_PW).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(json(&r)["must_change_password"], true);
+        // Their sessions ended; the old password no longer works; the new one must be changed.
+        assert_eq!(srv.api("whoami", &[], Some(&desk_before)).await.status, 401);
+        assert_eq!(srv.sign_in("Staff", "frontdesk", DESK_PW).await.status, 401);
+        let s = srv.sign_in("Staff", "frontdesk", new).await;
+        assert_eq!(json(&s)["must_change_password"], true);
+        let rows = audit_actions(&srv, "staff_password_reset").await;
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].actor, "admin");
+        assert!(
+            !rows[0].details.contains(new),
+            "no password in the audit trail"
+        );
+        // An administrator cannot reset their own password here (they use Change Password).
+        let own = account_id(&srv, "admin").await.to_string();
+        let r = srv
+            .api(
+                "admin_reset_password",
+                &[
+                    ("user_id", &own),
+                    ("new", new),
+                    ("repeat", new),
+                    ("your_password", ADMIN_PW),
+                ],
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(r.status, 403);
+    }
+);
 
 on_both_databases!(admin_creates_disables_and_promotes_staff_users, |srv| {
     let admin = staff_session(&srv, "admin", ADMIN_PW).await;
@@ -296,7 +327,9 @@ on_both_databases!(admin_creates_disables_and_promotes_staff_users, |srv| {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let id = json(&r)["id"].as_i64().unwrap().to_string();
-    let kay = srv.session("Staff", "nurse.kay", "orchid-pebble-sunrise-drum").await;
+    let kay = srv
+        .session("Staff", "nurse.kay", "orchid-pebble-sunrise-drum")
+        .await;
     assert_eq!(
         json(&srv.api("whoami", &[], Some(&kay)).await)["must_change_password"],
         true
@@ -336,10 +369,16 @@ on_both_databases!(admin_creates_disables_and_promotes_staff_users, |srv| {
     )
     .await;
     let up = srv
-        .api("set_staff_role", &[("user_id", &id), ("role", "Admin")], Some(&admin))
+        .api(
+            "set_staff_role",
+            &[("user_id", &id), ("role", "Admin")],
+            Some(&admin),
+        )
         .await;
     assert_eq!(json(&up)["role"], "Admin");
-    let list = srv.api("staff_users", &[("query", "kay")], Some(&admin)).await;
+    let list = srv
+        .api("staff_users", &[("query", "kay")], Some(&admin))
+        .await;
     assert_eq!(json(&list).as_array().unwrap().len(), 1);
     for action in [
         "staff_user_disabled",
@@ -352,238 +391,301 @@ on_both_databases!(admin_creates_disables_and_promotes_staff_users, |srv| {
     assert!(created.iter().any(|r| r.actor == "admin"));
 });
 
-on_both_databases!(chart_reset_forces_a_change_and_ends_the_patients_sessions, |srv| {
-    let maria_session = srv.session("Patient", "maria", MARIA_PW).await;
-    let desk = staff_session(&srv, "frontdesk", DESK_PW).await;
-    let found = srv.api("search_patients", &[("query", "lopez mar")], Some(&desk)).await;
-    let hits = json(&found);
-    assert_eq!(hits.as_array().unwrap().len(), 1, "{}", found.body);
-    let pid = hits[0]["id"].as_i64().unwrap().to_string();
-    for q in ["1958-03-14", "100001"] {
-        let r = json(&srv.api("search_patients", &[("query", q)], Some(&desk)).await);
-        assert_eq!(r[0]["id"].as_i64().unwrap().to_string(), pid, "{q}");
-    }
-    let chart = json(&srv.api("patient_chart", &[("patient_id", &pid)], Some(&desk)).await);
-    assert_eq!(chart["portal"]["username"], "maria");
-    assert_eq!(chart["contacts"].as_array().unwrap().len(), 2);
-
-    let r = srv
-        .api(
-            "portal_credentials",
-            &[
-                ("patient_id", &pid),
-                ("username", "maria"),
-                ("choice", "Generated"),
-            ],
-            Some(&desk),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let letter = json(&r);
-    let temp = letter["temporary_password"].as_str().unwrap().to_owned();
-    assert_eq!(letter["username"], "maria");
-    assert!(letter["activation_code"].is_null());
-    // The email goes to the address on file, without the password, and its status is real.
-    let message_id = letter["email"]["message_id"].as_i64().unwrap().to_string();
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        let s = srv
-            .api("message_status", &[("message_id", &message_id)], Some(&desk))
-            .await;
-        if s.body == "\"Sent\"" {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "still {}", s.body);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let dev = srv.services.delivery.dev.clone().unwrap();
-    let mail = dev
-        .list()
-        .into_iter()
-        .find(|m| m.kind == "credentials_letter")
-        .unwrap();
-    assert_eq!(mail.to, "maria.lopez@example.com");
-    assert!(mail.text.contains("maria") && !mail.text.contains(&temp));
-
-    assert_eq!(srv.api("home", &[], Some(&maria_session)).await.status, 401);
-    assert_eq!(srv.sign_in("Patient", "maria", MARIA_PW).await.status, 401);
-    let s = srv.sign_in("Patient", "maria", &temp).await;
-    assert_eq!(s.status, 200);
-    assert_eq!(json(&s)["must_change_password"], true);
-    let rows = audit_actions(&srv, "portal_password_reset").await;
-    assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].actor, "frontdesk");
-    assert!(!rows[0].details.contains(&temp));
-    // A password staff choose obeys the same policy.
-    let r = srv
-        .api(
-            "portal_credentials",
-            &[
-                ("patient_id", &pid),
-                ("username", "maria"),
-                ("choice[Chosen]", "maria-lopez-2026"),
-            ],
-            Some(&desk),
-        )
-        .await;
-    assert_eq!(r.status, 400, "{}", r.body);
-    assert!(r.body.contains("PasswordRejected"), "{}", r.body);
-});
-
-on_both_databases!(a_desk_code_works_once_for_a_day_and_keeps_the_checklist, |srv| {
-    let desk = staff_session(&srv, "frontdesk", DESK_PW).await;
-    let pid = patient_id(&srv, "100003").await.to_string(); // sam, landline only
-    let none = srv
-        .api(
-            "portal_desk_code",
-            &[
-                ("patient_id", &pid),
-                ("checks[date_of_birth]", "false"),
-                ("checks[zip]", "false"),
-                ("checks[callback_number]", "false"),
-                ("checks[photo_id]", "false"),
-            ],
-            Some(&desk),
-        )
-        .await;
-    assert_eq!(none.status, 400, "nothing checked: {}", none.body);
-    // A fresh staff session each time: a day passes between the two codes.
-    let issue = || async {
+on_both_databases!(
+    chart_reset_forces_a_change_and_ends_the_patients_sessions,
+    |srv| {
+        let maria_session = srv.session("Patient", "maria", MARIA_PW).await;
         let desk = staff_session(&srv, "frontdesk", DESK_PW).await;
+        let found = srv
+            .api("search_patients", &[("query", "lopez mar")], Some(&desk))
+            .await;
+        let hits = json(&found);
+        assert_eq!(hits.as_array().unwrap().len(), 1, "{}", found.body);
+        let pid = hits[0]["id"].as_i64().unwrap().to_string();
+        for q in ["1958-03-14", "100001"] {
+            let r = json(
+                &srv.api("search_patients", &[("query", q)], Some(&desk))
+                    .await,
+            );
+            assert_eq!(r[0]["id"].as_i64().unwrap().to_string(), pid, "{q}");
+        }
+        let chart = json(
+            &srv.api("patient_chart", &[("patient_id", &pid)], Some(&desk))
+                .await,
+        );
+        assert_eq!(chart["portal"]["username"], "maria");
+        assert_eq!(chart["contacts"].as_array().unwrap().len(), 2);
+
         let r = srv
             .api(
-                "portal_desk_code",
+                "portal_credentials",
                 &[
                     ("patient_id", &pid),
-                    ("checks[date_of_birth]", "true"),
-                    ("checks[zip]", "false"),
-                    ("checks[callback_number]", "true"),
-                    ("checks[photo_id]", "false"),
+                    ("username", "maria"),
+                    ("choice", "Generated"),
                 ],
                 Some(&desk),
             )
             .await;
         assert_eq!(r.status, 200, "{}", r.body);
-        json(&r)["code"].as_str().unwrap().to_owned()
-    };
-    let code = issue().await;
-    let row = challenge::Entity::find()
-        .filter(challenge::Column::Purpose.eq("staff_code"))
-        .one(&srv.services.db)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(row.checklist.as_deref(), Some("[\"date_of_birth\",\"callback_number\"]"));
-    assert_eq!(row.expires_at - row.created_at, 24 * 3600 * 1000);
-    let audit = audit_actions(&srv, "desk_code_issued").await;
-    assert!(audit[0].details.contains("callback_number"));
-    assert!(!audit[0].details.contains(&code));
+        let letter = json(&r);
+        let temp = letter["temporary_password"].as_str().unwrap().to_owned();
+        assert_eq!(letter["username"], "maria");
+        assert!(letter["activation_code"].is_null());
+        // The email goes to the address on file, without the password, and its status is real.
+        let message_id = letter["email"]["message_id"].as_i64().unwrap().to_string();
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let s = srv
+                .api(
+                    "message_status",
+                    &[("message_id", &message_id)],
+                    Some(&desk),
+                )
+                .await;
+            if s.body == "\"Sent\"" {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "still {}", s.body);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let dev = srv.services.delivery.dev.clone().unwrap();
+        let mail = dev
+            .list()
+            .into_iter()
+            .find(|m| m.kind == "credentials_letter")
+            .unwrap();
+        assert_eq!(mail.to, "maria.lopez@example.com");
+        assert!(mail.text.contains("maria") && !mail.text.contains(&temp));
 
-    // 24 h less a second: still good; used once, then refused.
-    srv.clock.advance(Duration::from_secs(24 * 3600 - 1));
-    let g = redeem_code(&srv, "sam", &code).await;
-    assert_eq!(g.status, 200, "{}", g.body);
-    let grant = json(&g)["grant"].as_str().unwrap().to_owned();
-    assert_eq!(complete(&srv, &grant, "meadow-violin-copper-sky").await.status, 200);
-    let again = redeem_code(&srv, "sam", &code).await;
-    assert_eq!(again.status, 400);
-    assert_eq!(srv.sign_in("Patient", "sam", "meadow-violin-copper-sky").await.status, 200);
-
-    // A second code, a second past its 24 hours: refused as expired.
-    let code = issue().await;
-    srv.clock.advance(Duration::from_secs(24 * 3600 + 1));
-    let late = redeem_code(&srv, "sam", &code).await;
-    assert_eq!(late.status, 400);
-    assert!(late.body.contains("Expired"), "{}", late.body);
-});
-
-on_both_databases!(activation_letter_lets_a_new_patient_choose_a_password, |srv| {
-    let desk = staff_session(&srv, "frontdesk", DESK_PW).await;
-    let added = srv
-        .api(
-            "add_patient",
-            &[
-                ("patient[mrn]", "200001"),
-                ("patient[first_name]", "Olivia"),
-                ("patient[last_name]", "Reyes"),
-                ("patient[date_of_birth]", "1961-05-04"),
-                ("patient[zip]", "97201"),
-                ("patient[email]", ""),
-                ("patient[phone]", "(503) 555-0170"),
-                ("patient[phone_is_mobile]", "true"),
-            ],
-            Some(&desk),
-        )
-        .await;
-    assert_eq!(added.status, 200, "{}", added.body);
-    let pid = json(&added)["id"].as_i64().unwrap().to_string();
-    let twice = srv
-        .api(
-            "add_patient",
-            &[
-                ("patient[mrn]", "200001"),
-                ("patient[first_name]", "Olivia"),
-                ("patient[last_name]", "Reyes"),
-                ("patient[date_of_birth]", "1961-05-04"),
-                ("patient[zip]", "97201"),
-                ("patient[email]", ""),
-                ("patient[phone]", ""),
-                ("patient[phone_is_mobile]", "false"),
-            ],
-            Some(&desk),
-        )
-        .await;
-    assert_eq!(twice.status, 409, "{}", twice.body);
-    let chart = json(&srv.api("patient_chart", &[("patient_id", &pid)], Some(&desk)).await);
-    assert!(chart["portal"].is_null());
-    assert_eq!(chart["suggested_username"], "oreyes");
-    assert_eq!(chart["contacts"][0]["value"], "+15035550170");
-
-    let r = srv
-        .api(
-            "portal_credentials",
-            &[
-                ("patient_id", &pid),
-                ("username", "oreyes"),
-                ("choice", "ActivationCode"),
-            ],
-            Some(&desk),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let letter = json(&r);
-    assert!(letter["temporary_password"].is_null());
-    assert!(letter["email"].is_null(), "no email on file");
-    let code = letter["activation_code"].as_str().unwrap().to_owned();
-    // No password yet: nothing signs in.
-    assert_eq!(srv.sign_in("Patient", "oreyes", &code).await.status, 401);
-    let g = redeem_code(&srv, "oreyes", &code).await;
-    assert_eq!(g.status, 200, "{}", g.body);
-    let grant = json(&g)["grant"].as_str().unwrap().to_owned();
-    assert_eq!(complete(&srv, &grant, "saffron-window-meadow-kite").await.status, 200);
-    let s = srv.sign_in("Patient", "oreyes", "saffron-window-meadow-kite").await;
-    assert_eq!(s.status, 200);
-    assert_eq!(json(&s)["must_change_password"], false);
-});
-
-on_both_databases!(staff_unlock_a_locked_patient_and_see_why_it_was_locked, |srv| {
-    let desk = staff_session(&srv, "frontdesk", DESK_PW).await;
-    for _ in 0..5 {
-        srv.sign_in("Patient", "jchen", "wrong-password-guess").await;
+        assert_eq!(srv.api("home", &[], Some(&maria_session)).await.status, 401);
+        assert_eq!(srv.sign_in("Patient", "maria", MARIA_PW).await.status, 401);
+        let s = srv.sign_in("Patient", "maria", &temp).await;
+        assert_eq!(s.status, 200);
+        assert_eq!(json(&s)["must_change_password"], true);
+        let rows = audit_actions(&srv, "portal_password_reset").await;
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].actor, "frontdesk");
+        assert!(!rows[0].details.contains(&temp));
+        // A password staff choose obeys the same policy.
+        let r = srv
+            .api(
+                "portal_credentials",
+                &[
+                    ("patient_id", &pid),
+                    ("username", "maria"),
+                    ("choice[Chosen]", "maria-lopez-2026"),
+                ],
+                Some(&desk),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert!(r.body.contains("PasswordRejected"), "{}", r.body);
     }
-    assert_eq!(srv.sign_in("Patient", "jchen", "granite-maple-lantern").await.status, 401);
-    let pid = patient_id(&srv, "100002").await.to_string();
-    let chart = json(&srv.api("patient_chart", &[("patient_id", &pid)], Some(&desk)).await);
-    assert_eq!(chart["portal"]["status"], "Locked");
-    assert_eq!(chart["portal"]["failed_sign_ins"], 5);
-    assert!(chart["portal"]["recent_failures"].as_array().unwrap().len() >= 5);
-    let r = srv.api("portal_unlock", &[("patient_id", &pid)], Some(&desk)).await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(json(&r)["portal"]["status"], "Active");
-    assert_eq!(srv.sign_in("Patient", "jchen", "granite-maple-lantern").await.status, 200);
-    let rows = audit_actions(&srv, "account_unlocked").await;
-    assert_eq!(rows[0].actor, "frontdesk");
-});
+);
+
+on_both_databases!(
+    a_desk_code_works_once_for_a_day_and_keeps_the_checklist,
+    |srv| {
+        let desk = staff_session(&srv, "frontdesk", DESK_PW).await;
+        let pid = patient_id(&srv, "100003").await.to_string(); // sam, landline only
+        let none = srv
+            .api(
+                "portal_desk_code",
+                &[
+                    ("patient_id", &pid),
+                    ("checks[date_of_birth]", "false"),
+                    ("checks[zip]", "false"),
+                    ("checks[callback_number]", "false"),
+                    ("checks[photo_id]", "false"),
+                ],
+                Some(&desk),
+            )
+            .await;
+        assert_eq!(none.status, 400, "nothing checked: {}", none.body);
+        // A fresh staff session each time: a day passes between the two codes.
+        let issue = || async {
+            let desk = staff_session(&srv, "frontdesk", DESK_PW).await;
+            let r = srv
+                .api(
+                    "portal_desk_code",
+                    &[
+                        ("patient_id", &pid),
+                        ("checks[date_of_birth]", "true"),
+                        ("checks[zip]", "false"),
+                        ("checks[callback_number]", "true"),
+                        ("checks[photo_id]", "false"),
+                    ],
+                    Some(&desk),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            json(&r)["code"].as_str().unwrap().to_owned()
+        };
+        let code = issue().await;
+        let row = challenge::Entity::find()
+            .filter(challenge::Column::Purpose.eq("staff_code"))
+            .one(&srv.services.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            row.checklist.as_deref(),
+            Some("[\"date_of_birth\",\"callback_number\"]")
+        );
+        assert_eq!(row.expires_at - row.created_at, 24 * 3600 * 1000);
+        let audit = audit_actions(&srv, "desk_code_issued").await;
+        assert!(audit[0].details.contains("callback_number"));
+        assert!(!audit[0].details.contains(&code));
+
+        // 24 h less a second: still good; used once, then refused.
+        srv.clock.advance(Duration::from_secs(24 * 3600 - 1));
+        let g = redeem_code(&srv, "sam", &code).await;
+        assert_eq!(g.status, 200, "{}", g.body);
+        let grant = json(&g)["grant"].as_str().unwrap().to_owned();
+        assert_eq!(
+            complete(&srv, &grant, "meadow-violin-copper-sky")
+                .await
+                .status,
+            200
+        );
+        let again = redeem_code(&srv, "sam", &code).await;
+        assert_eq!(again.status, 400);
+        assert_eq!(
+            srv.sign_in("Patient", "sam", "meadow-violin-copper-sky")
+                .await
+                .status,
+            200
+        );
+
+        // A second code, a second past its 24 hours: refused as expired.
+        let code = issue().await;
+        srv.clock.advance(Duration::from_secs(24 * 3600 + 1));
+        let late = redeem_code(&srv, "sam", &code).await;
+        assert_eq!(late.status, 400);
+        assert!(late.body.contains("Expired"), "{}", late.body);
+    }
+);
+
+on_both_databases!(
+    activation_letter_lets_a_new_patient_choose_a_password,
+    |srv| {
+        let desk = staff_session(&srv, "frontdesk", DESK_PW).await;
+        let added = srv
+            .api(
+                "add_patient",
+                &[
+                    ("patient[mrn]", "200001"),
+                    ("patient[first_name]", "Olivia"),
+                    ("patient[last_name]", "Reyes"),
+                    ("patient[date_of_birth]", "1961-05-04"),
+                    ("patient[zip]", "97201"),
+                    ("patient[email]", ""),
+                    ("patient[phone]", "(503) 555-0170"),
+                    ("patient[phone_is_mobile]", "true"),
+                ],
+                Some(&desk),
+            )
+            .await;
+        assert_eq!(added.status, 200, "{}", added.body);
+        let pid = json(&added)["id"].as_i64().unwrap().to_string();
+        let twice = srv
+            .api(
+                "add_patient",
+                &[
+                    ("patient[mrn]", "200001"),
+                    ("patient[first_name]", "Olivia"),
+                    ("patient[last_name]", "Reyes"),
+                    ("patient[date_of_birth]", "1961-05-04"),
+                    ("patient[zip]", "97201"),
+                    ("patient[email]", ""),
+                    ("patient[phone]", ""),
+                    ("patient[phone_is_mobile]", "false"),
+                ],
+                Some(&desk),
+            )
+            .await;
+        assert_eq!(twice.status, 409, "{}", twice.body);
+        let chart = json(
+            &srv.api("patient_chart", &[("patient_id", &pid)], Some(&desk))
+                .await,
+        );
+        assert!(chart["portal"].is_null());
+        assert_eq!(chart["suggested_username"], "oreyes");
+        assert_eq!(chart["contacts"][0]["value"], "+15035550170");
+
+        let r = srv
+            .api(
+                "portal_credentials",
+                &[
+                    ("patient_id", &pid),
+                    ("username", "oreyes"),
+                    ("choice", "ActivationCode"),
+                ],
+                Some(&desk),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let letter = json(&r);
+        assert!(letter["temporary_password"].is_null());
+        assert!(letter["email"].is_null(), "no email on file");
+        let code = letter["activation_code"].as_str().unwrap().to_owned();
+        // No password yet: nothing signs in.
+        assert_eq!(srv.sign_in("Patient", "oreyes", &code).await.status, 401);
+        let g = redeem_code(&srv, "oreyes", &code).await;
+        assert_eq!(g.status, 200, "{}", g.body);
+        let grant = json(&g)["grant"].as_str().unwrap().to_owned();
+        assert_eq!(
+            complete(&srv, &grant, "saffron-window-meadow-kite")
+                .await
+                .status,
+            200
+        );
+        let s = srv
+            .sign_in("Patient", "oreyes", "saffron-window-meadow-kite")
+            .await;
+        assert_eq!(s.status, 200);
+        assert_eq!(json(&s)["must_change_password"], false);
+    }
+);
+
+on_both_databases!(
+    staff_unlock_a_locked_patient_and_see_why_it_was_locked,
+    |srv| {
+        let desk = staff_session(&srv, "frontdesk", DESK_PW).await;
+        for _ in 0..5 {
+            srv.sign_in("Patient", "jchen", "wrong-password-guess")
+                .await;
+        }
+        assert_eq!(
+            srv.sign_in("Patient", "jchen", "granite-maple-lantern")
+                .await
+                .status,
+            401
+        );
+        let pid = patient_id(&srv, "100002").await.to_string();
+        let chart = json(
+            &srv.api("patient_chart", &[("patient_id", &pid)], Some(&desk))
+                .await,
+        );
+        assert_eq!(chart["portal"]["status"], "Locked");
+        assert_eq!(chart["portal"]["failed_sign_ins"], 5);
+        assert!(chart["portal"]["recent_failures"].as_array().unwrap().len() >= 5);
+        let r = srv
+            .api("portal_unlock", &[("patient_id", &pid)], Some(&desk))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(json(&r)["portal"]["status"], "Active");
+        assert_eq!(
+            srv.sign_in("Patient", "jchen", "granite-maple-lantern")
+                .await
+                .status,
+            200
+        );
+        let rows = audit_actions(&srv, "account_unlocked").await;
+        assert_eq!(rows[0].actor, "frontdesk");
+    }
+);
 
 on_both_databases!(staff_send_a_reset_to_a_contact_on_file, |srv| {
     let desk = staff_session(&srv, "frontdesk", DESK_PW).await;
@@ -611,55 +713,58 @@ on_both_databases!(staff_send_a_reset_to_a_contact_on_file, |srv| {
     assert_eq!(audit_actions(&srv, "staff_sent_reset").await.len(), 1);
 });
 
-on_both_databases!(the_audit_log_filters_and_exports_csv_without_secrets, |srv| {
-    let admin = staff_session(&srv, "admin", ADMIN_PW).await;
-    srv.sign_in("Patient", "maria", "not-her-password").await;
-    let rows = json(
-        &srv.api(
-            "audit_rows",
-            &[
-                ("filter[person]", "maria"),
-                ("filter[action]", "sign_in_failed"),
-                ("filter[from]", ""),
-                ("filter[to]", ""),
-            ],
-            Some(&admin),
-        )
-        .await,
-    );
-    let rows = rows.as_array().unwrap();
-    assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0]["target"], "maria");
-    let csv = srv
-        .api(
-            "audit_csv",
-            &[
-                ("filter[person]", ""),
-                ("filter[action]", ""),
-                ("filter[from]", "2000-01-01"),
-                ("filter[to]", "2100-12-31"),
-            ],
-            Some(&admin),
-        )
-        .await;
-    let text: String = serde_json::from_str(&csv.body).unwrap();
-    assert!(text.starts_with("seq,time_utc,actor,target,action,ip,detail\r\n"));
-    assert!(text.contains(",sign_in_failed,"));
-    assert!(!text.contains("not-her-password"));
-    let bad = srv
-        .api(
-            "audit_rows",
-            &[
-                ("filter[person]", ""),
-                ("filter[action]", ""),
-                ("filter[from]", "last tuesday"),
-                ("filter[to]", ""),
-            ],
-            Some(&admin),
-        )
-        .await;
-    assert_eq!(bad.status, 400);
-});
+on_both_databases!(
+    the_audit_log_filters_and_exports_csv_without_secrets,
+    |srv| {
+        let admin = staff_session(&srv, "admin", ADMIN_PW).await;
+        srv.sign_in("Patient", "maria", "not-her-password").await;
+        let rows = json(
+            &srv.api(
+                "audit_rows",
+                &[
+                    ("filter[person]", "maria"),
+                    ("filter[action]", "sign_in_failed"),
+                    ("filter[from]", ""),
+                    ("filter[to]", ""),
+                ],
+                Some(&admin),
+            )
+            .await,
+        );
+        let rows = rows.as_array().unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0]["target"], "maria");
+        let csv = srv
+            .api(
+                "audit_csv",
+                &[
+                    ("filter[person]", ""),
+                    ("filter[action]", ""),
+                    ("filter[from]", "2000-01-01"),
+                    ("filter[to]", "2100-12-31"),
+                ],
+                Some(&admin),
+            )
+            .await;
+        let text: String = serde_json::from_str(&csv.body).unwrap();
+        assert!(text.starts_with("seq,time_utc,actor,target,action,ip,detail\r\n"));
+        assert!(text.contains(",sign_in_failed,"));
+        assert!(!text.contains("not-her-password"));
+        let bad = srv
+            .api(
+                "audit_rows",
+                &[
+                    ("filter[person]", ""),
+                    ("filter[action]", ""),
+                    ("filter[from]", "last tuesday"),
+                    ("filter[to]", ""),
+                ],
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(bad.status, 400);
+    }
+);
 
 on_both_databases!(importing_a_patient_list_twice_adds_nobody_twice, |srv| {
     let csv = "mrn,first_name,last_name,date_of_birth,zip,email,phone,phone_type\n\

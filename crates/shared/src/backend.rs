@@ -5,15 +5,15 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
+use crate::staff::{
+    AuditFilter, AuditRow, CredentialsLetter, DeliveryStatus, DeskCode, IdentityChecks, NewPatient,
+    NewStaffUser, PasswordChoice, PatientChart, PatientSummary, SentToPatient, StaffRole,
+    StaffUser,
+};
 use crate::{
     ApiError, ClinicInfo, ContactChangeStarted, ContactInfo, ContactKind, DeviceSession, HomeInfo,
     LinkPreview, Portal, RecoveryAccepted, RecoveryChannel, RecoveryIdentity, ResetGrant,
     SessionInfo, UsernameLookup,
-};
-use crate::staff::{
-    AuditFilter, AuditRow, CredentialsLetter, DeliveryStatus, DeskCode, IdentityChecks,
-    NewPatient, NewStaffUser, PasswordChoice, PatientChart, PatientSummary, SentToPatient,
-    StaffRole, StaffUser,
 };
 
 /// Facts about the incoming request, gathered by the HTTP layer before the server function runs.
@@ -139,7 +139,11 @@ pub trait Backend: StaffBackend + Send + Sync + 'static {
 /// The staff console's half of the backend (`staff_fns`).
 #[async_trait]
 pub trait StaffBackend: Send + Sync + 'static {
-    async fn staff_users(&self, ctx: &RequestCtx, query: String) -> Result<Vec<StaffUser>, ApiError>;
+    async fn staff_users(
+        &self,
+        ctx: &RequestCtx,
+        query: String,
+    ) -> Result<Vec<StaffUser>, ApiError>;
     async fn admin_reset_password(
         &self,
         ctx: &RequestCtx,
@@ -171,8 +175,16 @@ pub trait StaffBackend: Send + Sync + 'static {
         ctx: &RequestCtx,
         query: String,
     ) -> Result<Vec<PatientSummary>, ApiError>;
-    async fn add_patient(&self, ctx: &RequestCtx, p: NewPatient) -> Result<PatientSummary, ApiError>;
-    async fn patient_chart(&self, ctx: &RequestCtx, patient_id: i64) -> Result<PatientChart, ApiError>;
+    async fn add_patient(
+        &self,
+        ctx: &RequestCtx,
+        p: NewPatient,
+    ) -> Result<PatientSummary, ApiError>;
+    async fn patient_chart(
+        &self,
+        ctx: &RequestCtx,
+        patient_id: i64,
+    ) -> Result<PatientChart, ApiError>;
     async fn update_patient_contacts(
         &self,
         ctx: &RequestCtx,
@@ -200,13 +212,21 @@ pub trait StaffBackend: Send + Sync + 'static {
         patient_id: i64,
         checks: IdentityChecks,
     ) -> Result<DeskCode, ApiError>;
-    async fn portal_unlock(&self, ctx: &RequestCtx, patient_id: i64) -> Result<PatientChart, ApiError>;
+    async fn portal_unlock(
+        &self,
+        ctx: &RequestCtx,
+        patient_id: i64,
+    ) -> Result<PatientChart, ApiError>;
     async fn message_status(
         &self,
         ctx: &RequestCtx,
         message_id: i64,
     ) -> Result<DeliveryStatus, ApiError>;
-    async fn audit_rows(&self, ctx: &RequestCtx, filter: AuditFilter) -> Result<Vec<AuditRow>, ApiError>;
+    async fn audit_rows(
+        &self,
+        ctx: &RequestCtx,
+        filter: AuditFilter,
+    ) -> Result<Vec<AuditRow>, ApiError>;
     async fn audit_csv(&self, ctx: &RequestCtx, filter: AuditFilter) -> Result<String, ApiError>;
 }
 

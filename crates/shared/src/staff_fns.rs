@@ -3,14 +3,14 @@
 
 use leptos::prelude::*;
 
+use crate::ApiError;
 #[cfg(feature = "ssr")]
 use crate::backend::context;
-use crate::ApiError;
 use crate::recovery::RecoveryChannel;
 use crate::staff::{
-    AuditFilter, AuditRow, CredentialsLetter, DeliveryStatus, DeskCode, IdentityChecks,
-    NewPatient, NewStaffUser, PasswordChoice, PatientChart, PatientSummary, SentToPatient,
-    StaffRole, StaffUser,
+    AuditFilter, AuditRow, CredentialsLetter, DeliveryStatus, DeskCode, IdentityChecks, NewPatient,
+    NewStaffUser, PasswordChoice, PatientChart, PatientSummary, SentToPatient, StaffRole,
+    StaffUser,
 };
 
 #[server(prefix = "/api", endpoint = "staff_users")]
@@ -33,7 +33,10 @@ pub async fn admin_reset_password(
 }
 
 #[server(prefix = "/api", endpoint = "create_staff_user")]
-pub async fn create_staff_user(user: NewStaffUser, password: String) -> Result<StaffUser, ApiError> {
+pub async fn create_staff_user(
+    user: NewStaffUser,
+    password: String,
+) -> Result<StaffUser, ApiError> {
     let (b, ctx) = context()?;
     b.create_staff_user(&ctx, user, password).await
 }

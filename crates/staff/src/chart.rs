@@ -34,9 +34,7 @@ pub fn ChartPage() -> impl IntoView {
         let pid = id();
         spawn_local(async move {
             chart.set(Some(
-                staff_fns::open_chart(pid)
-                    .await
-                    .map_err(|e| error_text(&e)),
+                staff_fns::open_chart(pid).await.map_err(|e| error_text(&e)),
             ));
         });
     };
@@ -95,8 +93,17 @@ fn ContactsForm(chart: PatientChart, on_change: Callback<PatientChart>) -> impl 
             .map(|c| c.value.clone())
             .unwrap_or_default(),
     );
-    let phone_now = chart.contacts.iter().find(|c| c.kind != ContactKind::Email).cloned();
-    let phone = RwSignal::new(phone_now.as_ref().map(|c| c.value.clone()).unwrap_or_default());
+    let phone_now = chart
+        .contacts
+        .iter()
+        .find(|c| c.kind != ContactKind::Email)
+        .cloned();
+    let phone = RwSignal::new(
+        phone_now
+            .as_ref()
+            .map(|c| c.value.clone())
+            .unwrap_or_default(),
+    );
     let mobile = RwSignal::new(phone_now.as_ref().is_none_or(|c| c.sms_capable));
     let status = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
@@ -111,7 +118,11 @@ fn ContactsForm(chart: PatientChart, on_change: Callback<PatientChart>) -> impl 
         ev.prevent_default();
         error.set(None);
         status.set(None);
-        let (e, ph, m) = (email.get_untracked(), phone.get_untracked(), mobile.get_untracked());
+        let (e, ph, m) = (
+            email.get_untracked(),
+            phone.get_untracked(),
+            mobile.get_untracked(),
+        );
         spawn_local(async move {
             match staff_fns::update_patient_contacts(pid, e, ph, m).await {
                 Ok(c) => {

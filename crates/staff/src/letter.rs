@@ -39,7 +39,11 @@ pub fn LetterView(letter: CredentialsLetter, on_close: Callback<()>) -> impl Int
     Effect::new(move |_| {
         let _ = window().print();
     });
-    let to = letter.email.as_ref().map(|e| e.to.clone()).unwrap_or_default();
+    let to = letter
+        .email
+        .as_ref()
+        .map(|e| e.to.clone())
+        .unwrap_or_default();
     let email_line = move || match email_status.get() {
         Some(s) => email_status_text(s, &to),
         None => t("st-letter-email-none"),

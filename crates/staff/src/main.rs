@@ -78,7 +78,12 @@ fn Layout(children: Children) -> impl IntoView {
     let navigate = use_navigate();
     let sign_out = sign_out_and_go(SIGN_IN);
     let user = move || session.info.get().map(|i| i.display_name);
-    let is_admin = move || session.info.get().is_some_and(|i| i.kind == AccountKind::Admin);
+    let is_admin = move || {
+        session
+            .info
+            .get()
+            .is_some_and(|i| i.kind == AccountKind::Admin)
+    };
     let full = move || session.info.get().is_some_and(|i| !i.must_change_password);
     let menu_open = RwSignal::new(false);
     let sign_out_menu = {

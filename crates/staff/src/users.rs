@@ -37,6 +37,8 @@ pub fn UsersPage() -> impl IntoView {
     let users = RwSignal::new(Vec::<StaffUser>::new());
     let selected = RwSignal::new(None::<StaffUser>);
     let error = RwSignal::new(None::<String>);
+    // Outside the panel, which is rebuilt with the saved user: the confirmation must survive.
+    let notice = RwSignal::new(None::<String>);
     let load = move || {
         let q = query.get_untracked();
         spawn_local(async move {
@@ -79,7 +81,10 @@ pub fn UsersPage() -> impl IntoView {
                                 <td>
                                     <button type="button" class="link" on:click={
                                         let u = u.clone();
-                                        move |_| selected.set(Some(u.clone()))
+                                        move |_| {
+                                            notice.set(None);
+                                            selected.set(Some(u.clone()));
+                                        }
                                     }>{u.username.clone()}</button>
                                 </td>
                                 <td>{u.display_name.clone()}</td>
@@ -91,7 +96,8 @@ pub fn UsersPage() -> impl IntoView {
                     </tbody>
                 </table>
                 </div>
-                {move || selected.get().map(|u| view! { <UserPanel user=u on_saved=on_saved /> })}
+                <div role="status" class="notice" class:empty=move || notice.get().is_none()>{move || notice.get()}</div>
+                {move || selected.get().map(|u| view! { <UserPanel user=u on_saved=on_saved notice=notice /> })}
                 <NewUserForm on_saved=on_saved />
             </section>
         </RequireSession>
@@ -100,13 +106,16 @@ pub fn UsersPage() -> impl IntoView {
 
 /// Reset the selected user's password; enable or disable them; change their role.
 #[component]
-fn UserPanel(user: StaffUser, on_saved: Callback<StaffUser>) -> impl IntoView {
+fn UserPanel(
+    user: StaffUser,
+    on_saved: Callback<StaffUser>,
+    notice: RwSignal<Option<String>>,
+) -> impl IntoView {
     let session = use_session();
     let new = RwSignal::new(String::new());
     let repeat = RwSignal::new(String::new());
     let yours = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
-    let status = RwSignal::new(None::<String>);
     let id = user.id;
     let name = user.username.clone();
     let context = {
@@ -126,7 +135,7 @@ fn UserPanel(user: StaffUser, on_saved: Callback<StaffUser>) -> impl IntoView {
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
             error.set(None);
-            status.set(None);
+            notice.set(None);
             if let Some(why) = refusal_before_submit(
                 &policy_of(&session),
                 &new.get_untracked(),
@@ -136,7 +145,11 @@ fn UserPanel(user: StaffUser, on_saved: Callback<StaffUser>) -> impl IntoView {
                 error.set(Some(why));
                 return;
             }
-            let (n, r, y) = (new.get_untracked(), repeat.get_untracked(), yours.get_untracked());
+            let (n, r, y) = (
+                new.get_untracked(),
+                repeat.get_untracked(),
+                yours.get_untracked(),
+            );
             let name = name.clone();
             spawn_local(async move {
                 match staff_fns::admin_reset_password(id, n, r, y).await {
@@ -144,7 +157,7 @@ fn UserPanel(user: StaffUser, on_saved: Callback<StaffUser>) -> impl IntoView {
                         new.set(String::new());
                         repeat.set(String::new());
                         yours.set(String::new());
-                        status.set(Some(t_args("st-user-reset-done", &[("name", name)])));
+                        notice.set(Some(t_args("st-user-reset-done", &[("name", name)])));
                         on_saved.run(u);
                     }
                     Err(e) => error.set(Some(error_text(&e))),
@@ -189,7 +202,6 @@ fn UserPanel(user: StaffUser, on_saved: Callback<StaffUser>) -> impl IntoView {
                 <p class="hint">{t("st-your-password-hint")}</p>
                 <button type="submit" class="primary">{t("st-user-reset-save")}</button>
             </form>
-            <div role="status" class="notice" class:empty=move || status.get().is_none()>{move || status.get()}</div>
             <div class="button-row">
                 <button type="button" on:click=toggle>{if enabled { t("st-user-disable") } else { t("st-user-enable") }}</button>
                 <button type="button" on:click=change_role>{t_args("st-user-make-role", &[("role", role_text(other_role))])}</button>
@@ -223,7 +235,10 @@ fn NewUserForm(on_saved: Callback<StaffUser>) -> impl IntoView {
         spawn_local(async move {
             match staff_fns::create_staff_user(user, pw).await {
                 Ok(u) => {
-                    status.set(Some(t_args("st-user-created", &[("name", u.username.clone())])));
+                    status.set(Some(t_args(
+                        "st-user-created",
+                        &[("name", u.username.clone())],
+                    )));
                     username.set(String::new());
                     display.set(String::new());
                     password.set(String::new());

@@ -75,7 +75,15 @@ mod tests {
 
     #[test]
     fn impossible_dates_are_refused() {
-        for bad in ["2026-02-30", "2025-02-29", "2026-13-01", "2026-00-10", "26-1-1", "yesterday", "2026-1a-01"] {
+        for bad in [
+            "2026-02-30",
+            "2025-02-29",
+            "2026-13-01",
+            "2026-00-10",
+            "26-1-1",
+            "yesterday",
+            "2026-1a-01",
+        ] {
             assert_eq!(day_start_ms(bad), None, "{bad}");
         }
         assert!(day_start_ms("2024-02-29").is_some());

@@ -32,7 +32,7 @@ pub fn check_new_patient(n: &Typed, today_ms: i64) -> Result<NewPatient, Vec<&'s
         bad.push("last_name");
     }
     let dob = n.date_of_birth.trim();
-    if !dates::day_start_ms(dob).is_some_and(|d| d <= today_ms) {
+    if dates::day_start_ms(dob).is_none_or(|d| d > today_ms) {
         bad.push("date_of_birth");
     }
     let zip = n.zip.trim();
@@ -275,7 +275,15 @@ mod tests {
         };
         assert_eq!(
             check_new_patient(&bad, TODAY).unwrap_err(),
-            ["mrn", "first_name", "last_name", "date_of_birth", "zip", "email", "phone"]
+            [
+                "mrn",
+                "first_name",
+                "last_name",
+                "date_of_birth",
+                "zip",
+                "email",
+                "phone"
+            ]
         );
         let mut zip4 = typed();
         zip4.zip = "97201-1234".into();

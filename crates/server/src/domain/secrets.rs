@@ -163,7 +163,9 @@ pub fn temporary_password(entropy: &dyn Entropy) -> Result<String, DomainError> 
     for _ in 0..4 {
         let mut word = String::with_capacity(4);
         for _ in 0..2 {
-            word.push(TEMP_CONSONANTS[usize::from(below(entropy, TEMP_CONSONANTS.len() as u8)?)] as char);
+            word.push(
+                TEMP_CONSONANTS[usize::from(below(entropy, TEMP_CONSONANTS.len() as u8)?)] as char,
+            );
             word.push(TEMP_VOWELS[usize::from(below(entropy, TEMP_VOWELS.len() as u8)?)] as char);
         }
         parts.push(word);

@@ -21,8 +21,8 @@ use unicode_normalization::UnicodeNormalization;
 use super::accounts::{NewAccount, store_password, valid_username};
 use super::audit::{self, Event};
 use super::challenges::{self, NewChallenge};
-use super::signin::{Allow, actor_for};
 use super::dates::{day_start_ms, iso_utc};
+use super::signin::{Allow, actor_for};
 use super::{ClientMeta, DomainError, Services, lockout, secrets, sessions};
 use crate::delivery::messages;
 use crate::delivery::outbox::{self, NewMessage};
@@ -451,16 +451,15 @@ impl Services {
         } else if q.chars().all(|c| c.is_ascii_digit()) {
             Condition::all().add(patient::Column::Mrn.eq(q))
         } else {
-            q.split_whitespace()
-                .fold(Condition::all(), |all, word| {
-                    let pattern = like_pattern(&word.to_lowercase());
-                    all.add(
-                        Condition::any()
-                            .add(lower_like(patient::Column::FirstName, &pattern))
-                            .add(lower_like(patient::Column::LastName, &pattern))
-                            .add(lower_like(patient::Column::Mrn, &pattern)),
-                    )
-                })
+            q.split_whitespace().fold(Condition::all(), |all, word| {
+                let pattern = like_pattern(&word.to_lowercase());
+                all.add(
+                    Condition::any()
+                        .add(lower_like(patient::Column::FirstName, &pattern))
+                        .add(lower_like(patient::Column::LastName, &pattern))
+                        .add(lower_like(patient::Column::Mrn, &pattern)),
+                )
+            })
         };
         let rows = patient::Entity::find()
             .filter(cond)
@@ -887,8 +886,13 @@ impl Services {
         let now = self.now();
         let reference = secrets::new_reference(self.entropy.as_ref())?;
         let code = secrets::new_code(self.entropy.as_ref())?;
-        let tag =
-            challenges::code_tag(&self.key, acct.id, challenges::STAFF_CODE, &reference, &code);
+        let tag = challenges::code_tag(
+            &self.key,
+            acct.id,
+            challenges::STAFF_CODE,
+            &reference,
+            &code,
+        );
         let checklist = json!(checks.words()).to_string();
         let txn = self.db.begin().await?;
         challenges::supersede(&txn, acct.id, challenges::OUTSTANDING, now).await?;
@@ -1068,7 +1072,10 @@ impl Services {
         if !person.is_empty() {
             // A person is matched as the one who acted or the one acted on.
             let ids: Vec<i64> = account::Entity::find()
-                .filter(lower_like(account::Column::Username, &like_pattern(&person)))
+                .filter(lower_like(
+                    account::Column::Username,
+                    &like_pattern(&person),
+                ))
                 .all(&self.db)
                 .await?
                 .into_iter()
@@ -1192,5 +1199,4 @@ mod tests {
     fn search_wildcards_are_literal() {
         assert_eq!(like_pattern("50%_off"), "%50\\%\\_off%");
     }
-
 }

@@ -101,7 +101,12 @@ fn spa(dir: &Path) -> ServeDir<ServeFile> {
 /// The signed-in patient pages are a second bundle (`carekey-portal`, files under `/portal/`),
 /// so the first page, which every visitor downloads, carries sign-in and recovery only. These
 /// paths load that bundle's page; every other path outside `/staff` loads the first page's.
-pub const PORTAL_PATHS: [&str; 4] = ["/home", "/settings", "/settings/{*rest}", "/change-password"];
+pub const PORTAL_PATHS: [&str; 4] = [
+    "/home",
+    "/settings",
+    "/settings/{*rest}",
+    "/change-password",
+];
 
 fn portal_routes<S: Clone + Send + Sync + 'static>(dir: &Path) -> Router<S> {
     let page = ServeFile::new(dir.join("index.html"))

@@ -6,9 +6,9 @@ use carekey_shared::ApiError;
 use carekey_shared::RecoveryChannel;
 use carekey_shared::backend::{RequestCtx, StaffBackend};
 use carekey_shared::staff::{
-    AuditFilter, AuditRow, CredentialsLetter, DeliveryStatus, DeskCode, IdentityChecks,
-    NewPatient, NewStaffUser, PasswordChoice, PatientChart, PatientSummary, SentToPatient,
-    StaffRole, StaffUser,
+    AuditFilter, AuditRow, CredentialsLetter, DeliveryStatus, DeskCode, IdentityChecks, NewPatient,
+    NewStaffUser, PasswordChoice, PatientChart, PatientSummary, SentToPatient, StaffRole,
+    StaffUser,
 };
 
 use super::api::{Api, meta};
@@ -19,7 +19,11 @@ fn token(ctx: &RequestCtx) -> Option<&str> {
 
 #[async_trait]
 impl StaffBackend for Api {
-    async fn staff_users(&self, ctx: &RequestCtx, query: String) -> Result<Vec<StaffUser>, ApiError> {
+    async fn staff_users(
+        &self,
+        ctx: &RequestCtx,
+        query: String,
+    ) -> Result<Vec<StaffUser>, ApiError> {
         Ok(self.services.staff_users(token(ctx), &query).await?)
     }
 
@@ -33,7 +37,14 @@ impl StaffBackend for Api {
     ) -> Result<StaffUser, ApiError> {
         Ok(self
             .services
-            .admin_reset_password(token(ctx), user_id, &new, &repeat, &your_password, &meta(ctx))
+            .admin_reset_password(
+                token(ctx),
+                user_id,
+                &new,
+                &repeat,
+                &your_password,
+                &meta(ctx),
+            )
             .await?)
     }
 
@@ -81,11 +92,19 @@ impl StaffBackend for Api {
         Ok(self.services.search_patients(token(ctx), &query).await?)
     }
 
-    async fn add_patient(&self, ctx: &RequestCtx, p: NewPatient) -> Result<PatientSummary, ApiError> {
+    async fn add_patient(
+        &self,
+        ctx: &RequestCtx,
+        p: NewPatient,
+    ) -> Result<PatientSummary, ApiError> {
         Ok(self.services.add_patient(token(ctx), p, &meta(ctx)).await?)
     }
 
-    async fn patient_chart(&self, ctx: &RequestCtx, patient_id: i64) -> Result<PatientChart, ApiError> {
+    async fn patient_chart(
+        &self,
+        ctx: &RequestCtx,
+        patient_id: i64,
+    ) -> Result<PatientChart, ApiError> {
         Ok(self.services.patient_chart(token(ctx), patient_id).await?)
     }
 
@@ -147,7 +166,11 @@ impl StaffBackend for Api {
             .await?)
     }
 
-    async fn portal_unlock(&self, ctx: &RequestCtx, patient_id: i64) -> Result<PatientChart, ApiError> {
+    async fn portal_unlock(
+        &self,
+        ctx: &RequestCtx,
+        patient_id: i64,
+    ) -> Result<PatientChart, ApiError> {
         Ok(self
             .services
             .portal_unlock(token(ctx), patient_id, &meta(ctx))
@@ -162,7 +185,11 @@ impl StaffBackend for Api {
         Ok(self.services.message_status(token(ctx), message_id).await?)
     }
 
-    async fn audit_rows(&self, ctx: &RequestCtx, filter: AuditFilter) -> Result<Vec<AuditRow>, ApiError> {
+    async fn audit_rows(
+        &self,
+        ctx: &RequestCtx,
+        filter: AuditFilter,
+    ) -> Result<Vec<AuditRow>, ApiError> {
         Ok(self.services.audit_rows(token(ctx), &filter).await?)
     }
 
