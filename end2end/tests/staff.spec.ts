@@ -141,7 +141,7 @@ test('activation letter: a new patient chooses their own password with the code'
   await patient.goto('/forgot-password');
   await patient.getByRole('button', { name: 'I have a code from the clinic' }).click();
   await expect(patient.getByRole('heading', { level: 1, name: 'Use a code from the clinic' })).toBeFocused();
-  await patient.getByLabel('Username', { exact: true }).fill(username);
+  await patient.getByLabel('Username or email', { exact: true }).fill(username);
   await patient.getByLabel('Code', { exact: true }).fill(code);
   await patient.getByRole('button', { name: 'Continue' }).click();
   const pw = pick(info, 'juniper kettle lantern moss', 'copper meadow violin tide');

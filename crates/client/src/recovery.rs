@@ -89,6 +89,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                 Step::ClinicCode => view! {
                     <ClinicCodeStep
                         identifier
+                        email
                         on_grant=Callback::new(move |g| step.set(Step::NewPassword(g)))
                         on_back=Callback::new(move |_| step.set(Step::Identify))
                     />
@@ -165,13 +166,7 @@ fn IdentifyStep(
         });
     };
 
-    let first = move || match mode() {
-        IdentifierMode::Username | IdentifierMode::Both => {
-            (t("recover-username"), "text", "username")
-        }
-        IdentifierMode::Email => (t("recover-email"), "email", "email"),
-        IdentifierMode::Either => (t("sign-in-identifier"), "text", "username"),
-    };
+    let first = move || identifier_field(mode());
     view! {
         <PageHeading text=t("forgot-title") />
         <p>{t("recover-intro")}</p>
@@ -240,15 +235,36 @@ fn IdentifyStep(
     }
 }
 
+/// The label, input type and autocomplete of the field that names the account, as the clinic's
+/// `recovery.identifier` setting asks for it.
+fn identifier_field(mode: IdentifierMode) -> (String, &'static str, &'static str) {
+    match mode {
+        IdentifierMode::Username | IdentifierMode::Both => {
+            (t("recover-username"), "text", "username")
+        }
+        IdentifierMode::Email => (t("recover-email"), "email", "email"),
+        IdentifierMode::Either => (t("sign-in-identifier"), "text", "username"),
+    }
+}
+
 /// A code the clinic gave the patient at the desk, on the phone or in an activation letter:
 /// their username and the code, then a new password. The same guesses and limits apply as to
 /// a code that came by message (R6).
 #[component]
 fn ClinicCodeStep(
     identifier: RwSignal<String>,
+    email: RwSignal<String>,
     on_grant: Callback<ResetGrant>,
     on_back: Callback<()>,
 ) -> impl IntoView {
+    let session = use_session();
+    let mode = move || {
+        session
+            .portal
+            .get()
+            .map_or(IdentifierMode::Either, |p| p.recovery.identifier)
+    };
+    let first = move || identifier_field(mode());
     let code = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
@@ -257,8 +273,16 @@ fn ClinicCodeStep(
         if busy.get_untracked() {
             return;
         }
-        if identifier.get_untracked().trim().is_empty() {
-            error.set(Some(t("recover-missing-username")));
+        let both = mode() == IdentifierMode::Both;
+        if identifier.get_untracked().trim().is_empty()
+            || (both && email.get_untracked().trim().is_empty())
+        {
+            error.set(Some(t(match mode() {
+                IdentifierMode::Username => "recover-missing-username",
+                IdentifierMode::Email => "recover-missing-email",
+                IdentifierMode::Either => "recover-missing-identifier",
+                IdentifierMode::Both => "recover-missing-both",
+            })));
             return;
         }
         let Some(c) = normalize_code(&code.get_untracked()) else {
@@ -269,7 +293,7 @@ fn ClinicCodeStep(
         error.set(None);
         let who = RecoveryIdentity {
             identifier: identifier.get_untracked(),
-            email: String::new(),
+            email: email.get_untracked(),
         };
         spawn_local(async move {
             let r = server_fns::verify_reset_code(who, c).await;
@@ -285,7 +309,17 @@ fn ClinicCodeStep(
         <p>{t("recover-clinic-code-intro")}</p>
         <form class="stack" on:submit=submit novalidate>
             <Alert message=error id="clinic-code-error" />
-            <TextField id="clinic-username" label=t("recover-username") value=identifier autocomplete="username" />
+            <TextField
+                id="clinic-identifier"
+                label=first().0
+                value=identifier
+                autocomplete=first().2
+                input_type=first().1
+                inputmode=if first().1 == "email" { "email" } else { "text" }
+            />
+            <Show when=move || mode() == IdentifierMode::Both>
+                <TextField id="clinic-email" label=t("recover-email") value=email autocomplete="email" input_type="email" inputmode="email" />
+            </Show>
             <TextField
                 id="clinic-code"
                 label=t("recover-code")

@@ -802,3 +802,60 @@ on_both_databases!(importing_a_patient_list_twice_adds_nobody_twice, |srv| {
     assert_eq!(contacts.len(), 1);
     assert!(!contacts[0].sms_capable && contacts[0].voice_capable);
 });
+
+on_both_databases!(
+    a_staff_correction_of_contacts_tells_whoever_was_on_file,
+    |srv| {
+        let desk = staff_session(&srv, "frontdesk", DESK_PW).await;
+        let pid = patient_id(&srv, "100001").await.to_string();
+        let update = |email: &'static str| {
+            let (pid, desk, srv) = (pid.clone(), desk.clone(), &srv);
+            async move {
+                srv.api(
+                    "update_patient_contacts",
+                    &[
+                        ("patient_id", &pid),
+                        ("email", email),
+                        ("phone", "(503) 555-0101"),
+                        ("phone_is_mobile", "true"),
+                    ],
+                    Some(&desk),
+                )
+                .await
+            }
+        };
+        // The same contacts again: nothing changed, nobody is told.
+        let same = update("Maria.Lopez@example.com").await;
+        assert_eq!(same.status, 200, "{}", same.body);
+        let bad = update("maria(at)example.org").await;
+        assert_eq!(bad.status, 400);
+        let r = update("maria.l@example.org").await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(json(&r)["contacts"][0]["value"], "maria.l@example.org");
+        let dev = srv.services.delivery.dev.clone().unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        let told = loop {
+            let told: Vec<String> = dev
+                .list()
+                .into_iter()
+                .filter(|m| m.kind == "contact_notice")
+                .map(|m| m.to.to_lowercase())
+                .collect();
+            if told.len() >= 2 || std::time::Instant::now() > deadline {
+                break told;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        // The old address and the mobile on file hear about it; the new address does not.
+        assert!(
+            told.contains(&"maria.lopez@example.com".to_owned()),
+            "{told:?}"
+        );
+        assert!(told.contains(&"+15035550101".to_owned()), "{told:?}");
+        assert_eq!(told.len(), 2, "{told:?}");
+        assert_eq!(
+            audit_actions(&srv, "patient_contacts_updated").await.len(),
+            2
+        );
+    }
+);

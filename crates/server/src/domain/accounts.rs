@@ -63,6 +63,40 @@ impl Services {
             .await
     }
 
+    /// Refuses `new` if it breaks the policy for this person (P1–P6). `current` is the current
+    /// password where the person just typed it, so "too similar" can be judged (P5).
+    pub(crate) async fn check_new_password(
+        &self,
+        acct: &account::Model,
+        new: &str,
+        current: Option<&str>,
+    ) -> Result<(), DomainError> {
+        let ctx = self.policy_context(self.personal_words(acct).await?, current);
+        let issues = self.policy().check_with(new, &ctx);
+        if issues.is_empty() {
+            Ok(())
+        } else {
+            Err(DomainError::PasswordRejected(issues))
+        }
+    }
+
+    /// The hash to store for `new`, unless it is the current password (`stored`) or one of the
+    /// ones before it (P5).
+    pub(crate) async fn hash_unless_recent(
+        &self,
+        account_id: i64,
+        stored: Option<&password_credential::Model>,
+        new: &str,
+    ) -> Result<String, DomainError> {
+        let normalized = carekey_shared::policy::normalize(new);
+        if self.recently_used(account_id, stored, &normalized).await? {
+            return Err(DomainError::PasswordRejected(vec![
+                carekey_shared::policy::PolicyIssue::RecentlyUsed,
+            ]));
+        }
+        self.hasher.hash(normalized).await
+    }
+
     /// Everything about the person a guesser would try first: username, names, every email on
     /// file, and the clinic's name.
     pub async fn personal_words(&self, acct: &account::Model) -> Result<Vec<String>, DomainError> {
@@ -188,22 +222,11 @@ impl Services {
         if new != repeat {
             return Err(DomainError::PasswordsDiffer);
         }
-        let ctx = self.policy_context(self.personal_words(&acct).await?, Some(current));
-        let issues = self.policy().check_with(new, &ctx);
-        if !issues.is_empty() {
-            return Err(DomainError::PasswordRejected(issues));
-        }
+        self.check_new_password(&acct, new, Some(current)).await?;
         let stored = self.confirm_current_password(&acct, current, meta).await?;
-        let normalized = carekey_shared::policy::normalize(new);
-        if self
-            .recently_used(acct.id, stored.as_ref(), &normalized)
-            .await?
-        {
-            return Err(DomainError::PasswordRejected(vec![
-                carekey_shared::policy::PolicyIssue::RecentlyUsed,
-            ]));
-        }
-        let phc = self.hasher.hash(normalized).await?;
+        let phc = self
+            .hash_unless_recent(acct.id, stored.as_ref(), new)
+            .await?;
         let now = self.now();
         let contacts = self.contacts_of(&self.db, &acct).await?;
         let txn = self.db.begin().await?;

@@ -7,7 +7,6 @@
 //! whether an account matches, which contact to use, whether a limit was hit, and writes the
 //! challenge and its outbox row in one transaction.
 
-use carekey_shared::policy::PolicyIssue;
 use carekey_shared::{
     CodeProblem, IdentifierMode, LinkPreview, RecoveryAccepted, RecoveryChannel, RecoveryIdentity,
     RecoveryOptions, ResetGrant, UsernameLookup, mask_email, mask_phone, normalize_code,
@@ -977,11 +976,7 @@ impl Services {
         if new != repeat {
             return Err(DomainError::PasswordsDiffer);
         }
-        let ctx = self.policy_context(self.personal_words(&acct).await?, None);
-        let issues = self.policy().check_with(new, &ctx);
-        if !issues.is_empty() {
-            return Err(DomainError::PasswordRejected(issues));
-        }
+        self.check_new_password(&acct, new, None).await?;
         if self.cfg.recovery.security_question
             && let Some(q) = security_question::Entity::find_by_id(acct.id)
                 .one(&self.db)
@@ -1006,16 +1001,9 @@ impl Services {
         let stored = password_credential::Entity::find_by_id(acct.id)
             .one(&self.db)
             .await?;
-        let normalized = carekey_shared::policy::normalize(new);
-        if self
-            .recently_used(acct.id, stored.as_ref(), &normalized)
-            .await?
-        {
-            return Err(DomainError::PasswordRejected(vec![
-                PolicyIssue::RecentlyUsed,
-            ]));
-        }
-        let phc = self.hasher.hash(normalized).await?;
+        let phc = self
+            .hash_unless_recent(acct.id, stored.as_ref(), new)
+            .await?;
         let now = self.now();
         let contacts = self.contacts_of(&self.db, &acct).await?;
         let txn = self.db.begin().await?;

@@ -277,24 +277,13 @@ impl Services {
         action: &str,
         meta: &ClientMeta,
     ) -> Result<account::Model, DomainError> {
-        let ctx = self.policy_context(self.personal_words(target).await?, None);
-        let issues = self.policy().check_with(new, &ctx);
-        if !issues.is_empty() {
-            return Err(DomainError::PasswordRejected(issues));
-        }
+        self.check_new_password(target, new, None).await?;
         let stored = password_credential::Entity::find_by_id(target.id)
             .one(&self.db)
             .await?;
-        let normalized = carekey_shared::policy::normalize(new);
-        if self
-            .recently_used(target.id, stored.as_ref(), &normalized)
-            .await?
-        {
-            return Err(DomainError::PasswordRejected(vec![
-                carekey_shared::policy::PolicyIssue::RecentlyUsed,
-            ]));
-        }
-        let phc = self.hasher.hash(normalized).await?;
+        let phc = self
+            .hash_unless_recent(target.id, stored.as_ref(), new)
+            .await?;
         let now = self.now();
         let contacts = self.contacts_of(&self.db, target).await?;
         let txn = self.db.begin().await?;
@@ -360,41 +349,19 @@ impl Services {
         enabled: bool,
         meta: &ClientMeta,
     ) -> Result<StaffUser, DomainError> {
-        let admin = self.staff_member(token, StaffRole::Admin).await?;
-        let target = self.staff_target(user_id).await?;
-        if target.id == admin.id {
-            // An administrator cannot lock themselves out of the console by accident.
-            return Err(DomainError::Forbidden);
-        }
-        let now = self.now();
-        let txn = self.db.begin().await?;
-        let mut am: account::ActiveModel = target.clone().into();
-        am.status = Set(if enabled { "active" } else { "disabled" }.into());
-        am.lock_reason = Set(None);
-        am.locked_until = Set(None);
-        am.failed_sign_ins = Set(0);
-        am.updated_at = Set(now);
-        let updated = am.update(&txn).await?;
-        if !enabled {
-            sessions::revoke(&txn, session::Column::AccountId.eq(target.id), now).await?;
-        }
-        audit::append(
-            &txn,
-            now,
-            &actor_for(Some(&admin), meta),
-            Event {
-                action: if enabled {
-                    "staff_user_enabled"
-                } else {
-                    "staff_user_disabled"
-                },
-                target: Some(target.id),
-                details: json!({}),
-            },
-        )
-        .await?;
-        txn.commit().await?;
-        Ok(staff_user(&updated, now))
+        let action = if enabled {
+            "staff_user_enabled"
+        } else {
+            "staff_user_disabled"
+        };
+        self.change_staff_user(token, user_id, meta, action, !enabled, |_, am| {
+            am.status = Set(if enabled { "active" } else { "disabled" }.into());
+            am.lock_reason = Set(None);
+            am.locked_until = Set(None);
+            am.failed_sign_ins = Set(0);
+            json!({})
+        })
+        .await
     }
 
     pub async fn set_staff_role(
@@ -404,27 +371,55 @@ impl Services {
         role: StaffRole,
         meta: &ClientMeta,
     ) -> Result<StaffUser, DomainError> {
+        self.change_staff_user(
+            token,
+            user_id,
+            meta,
+            "staff_role_changed",
+            false,
+            |t, am| {
+                am.kind = Set(role_word(role).into());
+                json!({ "from": t.kind, "to": role_word(role) })
+            },
+        )
+        .await
+    }
+
+    /// An administrator's change to another staff user and its audit row, in one transaction.
+    /// `apply` edits the row and answers the audit detail. Nobody changes their own account
+    /// here, so an administrator cannot turn themselves off or remove the last admin by
+    /// accident.
+    async fn change_staff_user(
+        &self,
+        token: Option<&str>,
+        user_id: i64,
+        meta: &ClientMeta,
+        action: &str,
+        end_sessions: bool,
+        apply: impl FnOnce(&account::Model, &mut account::ActiveModel) -> serde_json::Value,
+    ) -> Result<StaffUser, DomainError> {
         let admin = self.staff_member(token, StaffRole::Admin).await?;
         let target = self.staff_target(user_id).await?;
         if target.id == admin.id {
-            // Keeps at least the acting administrator: nobody demotes the last admin by accident.
             return Err(DomainError::Forbidden);
         }
         let now = self.now();
         let txn = self.db.begin().await?;
-        let from = target.kind.clone();
         let mut am: account::ActiveModel = target.clone().into();
-        am.kind = Set(role_word(role).into());
+        let details = apply(&target, &mut am);
         am.updated_at = Set(now);
         let updated = am.update(&txn).await?;
+        if end_sessions {
+            sessions::revoke(&txn, session::Column::AccountId.eq(target.id), now).await?;
+        }
         audit::append(
             &txn,
             now,
             &actor_for(Some(&admin), meta),
             Event {
-                action: "staff_role_changed",
+                action,
                 target: Some(target.id),
-                details: json!({ "from": from, "to": role_word(role) }),
+                details,
             },
         )
         .await?;
@@ -630,6 +625,16 @@ impl Services {
             ),
         };
         let now = self.now();
+        let before = contact::Entity::find()
+            .filter(contact::Column::PatientId.eq(p.id))
+            .all(&self.db)
+            .await?;
+        let old_email = before.iter().find(|c| c.kind == "email");
+        let old_phone = before.iter().find(|c| c.kind == "phone");
+        let email_changed = old_email.map(|c| c.value_norm.as_str())
+            != Some(email.to_lowercase().as_str()).filter(|e| !e.is_empty());
+        let phone_changed = old_phone.map(|c| (c.value_norm.clone(), c.sms_capable))
+            != phone.clone().map(|p| (p, phone_is_mobile));
         let txn = self.db.begin().await?;
         contact::Entity::delete_many()
             .filter(contact::Column::PatientId.eq(p.id))
@@ -652,6 +657,45 @@ impl Services {
             )
             .await?;
         }
+        // A wrong "correction" is how an account is taken over: whoever was on file before
+        // hears about it, as when the patient changes a contact themselves (A5).
+        if let Some(a) = &acct {
+            let lh = self.letterhead();
+            let changes = [
+                (
+                    email_changed,
+                    ContactKind::Email,
+                    (!email.is_empty()).then(|| mask_email(email)),
+                ),
+                (
+                    phone_changed,
+                    if phone_is_mobile {
+                        ContactKind::Mobile
+                    } else {
+                        ContactKind::Landline
+                    },
+                    phone.as_deref().map(mask_phone),
+                ),
+            ];
+            for (_, kind, new_value) in changes.into_iter().filter(|c| c.0) {
+                let shown = new_value.unwrap_or_else(|| "none on file".into());
+                for (c, via) in self.notice_routes(&before) {
+                    outbox::enqueue(
+                        &txn,
+                        NewMessage {
+                            kind: "contact_notice",
+                            destination: &c.value,
+                            account_id: Some(a.id),
+                            challenge_id: None,
+                            body: messages::contact_changed_notice(&lh, via, kind, &shown),
+                            expires_at: Some(now + 24 * 3600 * 1000),
+                        },
+                        now,
+                    )
+                    .await?;
+                }
+            }
+        }
         audit::append(
             &txn,
             now,
@@ -669,6 +713,7 @@ impl Services {
         )
         .await?;
         txn.commit().await?;
+        self.delivery.kick();
         self.chart(p.id).await
     }
 
