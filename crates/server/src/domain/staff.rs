@@ -277,6 +277,23 @@ impl Services {
         action: &str,
         meta: &ClientMeta,
     ) -> Result<account::Model, DomainError> {
+        let prepared = self.prepare_temporary(target, new).await?;
+        let txn = self.db.begin().await?;
+        let updated = self
+            .apply_temporary(&txn, by, target, prepared, action, meta, self.now())
+            .await?;
+        txn.commit().await?;
+        self.delivery.kick();
+        Ok(updated)
+    }
+
+    /// The slow, read-only half of a staff reset: policy, history and hash, before any
+    /// transaction opens (argon2 must not hold the write lock).
+    async fn prepare_temporary(
+        &self,
+        target: &account::Model,
+        new: &str,
+    ) -> Result<Prepared, DomainError> {
         self.check_new_password(target, new, None).await?;
         let stored = password_credential::Entity::find_by_id(target.id)
             .one(&self.db)
@@ -284,17 +301,34 @@ impl Services {
         let phc = self
             .hash_unless_recent(target.id, stored.as_ref(), new)
             .await?;
-        let now = self.now();
         let contacts = self.contacts_of(&self.db, target).await?;
-        let txn = self.db.begin().await?;
-        store_password(&txn, target.id, stored, phc, now).await?;
-        let updated = clear_lock(&txn, target, true, now).await?;
-        sessions::revoke(&txn, session::Column::AccountId.eq(target.id), now).await?;
-        challenges::supersede(&txn, target.id, challenges::OUTSTANDING, now).await?;
-        self.enqueue_password_notices(&txn, &updated, &contacts, "reset by the clinic", now)
+        Ok(Prepared {
+            phc,
+            stored,
+            contacts,
+        })
+    }
+
+    /// The writing half, in the caller's transaction.
+    #[allow(clippy::too_many_arguments)]
+    async fn apply_temporary(
+        &self,
+        txn: &impl ConnectionTrait,
+        by: &account::Model,
+        target: &account::Model,
+        p: Prepared,
+        action: &str,
+        meta: &ClientMeta,
+        now: i64,
+    ) -> Result<account::Model, DomainError> {
+        store_password(txn, target.id, p.stored, p.phc, now).await?;
+        let updated = clear_lock(txn, target, true, now).await?;
+        sessions::revoke(txn, session::Column::AccountId.eq(target.id), now).await?;
+        challenges::supersede(txn, target.id, challenges::OUTSTANDING, now).await?;
+        self.enqueue_password_notices(txn, &updated, &p.contacts, "reset by the clinic", now)
             .await?;
         audit::append(
-            &txn,
+            txn,
             now,
             &actor_for(Some(by), meta),
             Event {
@@ -304,8 +338,6 @@ impl Services {
             },
         )
         .await?;
-        txn.commit().await?;
-        self.delivery.kick();
         Ok(updated)
     }
 
@@ -764,7 +796,10 @@ impl Services {
                     .await?
             }
         };
-        let (temporary_password, activation) = match choice {
+        // The slow part first (hashing), then the reset or code and the letter's email in one
+        // transaction: the letter never claims an email that was not queued, and a failed queue
+        // leaves the old credentials as they were.
+        let password = match choice {
             PasswordChoice::Generated => {
                 let words = self.personal_words(&acct).await?;
                 let ctx = self.policy_context(words, None);
@@ -773,34 +808,46 @@ impl Services {
                 while !self.policy().check_with(&pw, &ctx).is_empty() {
                     pw = secrets::temporary_password(self.entropy.as_ref())?;
                 }
-                self.set_temporary_password(&staff, &acct, &pw, "portal_password_reset", meta)
-                    .await?;
-                (Some(pw), None)
+                Some(pw)
             }
-            PasswordChoice::Chosen(pw) => {
-                self.set_temporary_password(&staff, &acct, &pw, "portal_password_reset", meta)
-                    .await?;
-                (Some(pw), None)
-            }
-            PasswordChoice::ActivationCode => {
-                let issued = self
-                    .issue_staff_code(&staff, &acct, "letter", &IdentityChecks::default(), meta)
-                    .await?;
-                (None, Some(issued))
-            }
+            PasswordChoice::Chosen(pw) => Some(pw),
+            PasswordChoice::ActivationCode => None,
+        };
+        let prepared = match &password {
+            Some(pw) => Some(self.prepare_temporary(&acct, pw).await?),
+            None => None,
         };
         let now = self.now();
+        let txn = self.db.begin().await?;
+        let activation = match prepared {
+            Some(p) => {
+                self.apply_temporary(&txn, &staff, &acct, p, "portal_password_reset", meta, now)
+                    .await?;
+                None
+            }
+            None => Some(
+                self.insert_staff_code(
+                    &txn,
+                    &staff,
+                    &acct,
+                    "letter",
+                    &IdentityChecks::default(),
+                    meta,
+                    now,
+                )
+                .await?,
+            ),
+        };
         let email = match email {
             Some(c) => {
-                let lh = self.letterhead();
                 let body = messages::credentials_email(
-                    &lh,
+                    &self.letterhead(),
                     &acct.username,
                     activation.is_some(),
                     &self.cfg.clinic_address,
                 );
                 let row = outbox::enqueue(
-                    &self.db,
+                    &txn,
                     NewMessage {
                         kind: "credentials_letter",
                         destination: &c.value,
@@ -812,7 +859,6 @@ impl Services {
                     now,
                 )
                 .await?;
-                self.delivery.kick();
                 Some(LetterEmail {
                     message_id: row.id,
                     to: mask_email(&c.value),
@@ -821,6 +867,9 @@ impl Services {
             }
             None => None,
         };
+        txn.commit().await?;
+        self.delivery.kick();
+        let temporary_password = password;
         Ok(CredentialsLetter {
             clinic_name: self.cfg.clinic_name.clone(),
             clinic_address: self.cfg.clinic_address.clone(),
@@ -928,7 +977,26 @@ impl Services {
         checks: &IdentityChecks,
         meta: &ClientMeta,
     ) -> Result<DeskCode, DomainError> {
-        let now = self.now();
+        let txn = self.db.begin().await?;
+        let code = self
+            .insert_staff_code(&txn, staff, acct, how, checks, meta, self.now())
+            .await?;
+        txn.commit().await?;
+        Ok(code)
+    }
+
+    /// `issue_staff_code`'s writes, in the caller's transaction.
+    #[allow(clippy::too_many_arguments)]
+    async fn insert_staff_code(
+        &self,
+        txn: &impl ConnectionTrait,
+        staff: &account::Model,
+        acct: &account::Model,
+        how: &str,
+        checks: &IdentityChecks,
+        meta: &ClientMeta,
+        now: i64,
+    ) -> Result<DeskCode, DomainError> {
         let reference = secrets::new_reference(self.entropy.as_ref())?;
         let code = secrets::new_code(self.entropy.as_ref())?;
         let tag = challenges::code_tag(
@@ -939,10 +1007,9 @@ impl Services {
             &code,
         );
         let checklist = json!(checks.words()).to_string();
-        let txn = self.db.begin().await?;
-        challenges::supersede(&txn, acct.id, challenges::OUTSTANDING, now).await?;
+        challenges::supersede(txn, acct.id, challenges::OUTSTANDING, now).await?;
         let row = challenges::insert(
-            &txn,
+            txn,
             NewChallenge {
                 account_id: acct.id,
                 purpose: challenges::STAFF_CODE,
@@ -959,7 +1026,7 @@ impl Services {
         )
         .await?;
         audit::append(
-            &txn,
+            txn,
             now,
             &actor_for(Some(staff), meta),
             Event {
@@ -973,7 +1040,6 @@ impl Services {
             },
         )
         .await?;
-        txn.commit().await?;
         Ok(DeskCode {
             username: acct.username.clone(),
             code,
@@ -1190,6 +1256,13 @@ impl Services {
         }
         Ok(out)
     }
+}
+
+/// A staff reset's password, checked and hashed, waiting for its transaction.
+struct Prepared {
+    phc: String,
+    stored: Option<password_credential::Model>,
+    contacts: Vec<contact::Model>,
 }
 
 fn taken(e: sea_orm::DbErr) -> DomainError {
