@@ -137,16 +137,10 @@ fn IdentifyStep(
         if busy.get_untracked() {
             return;
         }
-        let both = mode() == IdentifierMode::Both;
-        if identifier.get_untracked().trim().is_empty()
-            || (both && email.get_untracked().trim().is_empty())
+        if let Some(why) =
+            missing_identity(mode(), &identifier.get_untracked(), &email.get_untracked())
         {
-            error.set(Some(t(match mode() {
-                IdentifierMode::Username => "recover-missing-username",
-                IdentifierMode::Email => "recover-missing-email",
-                IdentifierMode::Either => "recover-missing-identifier",
-                IdentifierMode::Both => "recover-missing-both",
-            })));
+            error.set(Some(why));
             return;
         }
         let Some(c) = chosen() else { return };
@@ -235,6 +229,20 @@ fn IdentifyStep(
     }
 }
 
+/// What the patient still has to fill in to name their account, in words; None when enough.
+fn missing_identity(mode: IdentifierMode, identifier: &str, email: &str) -> Option<String> {
+    let missing =
+        identifier.trim().is_empty() || (mode == IdentifierMode::Both && email.trim().is_empty());
+    missing.then(|| {
+        t(match mode {
+            IdentifierMode::Username => "recover-missing-username",
+            IdentifierMode::Email => "recover-missing-email",
+            IdentifierMode::Either => "recover-missing-identifier",
+            IdentifierMode::Both => "recover-missing-both",
+        })
+    })
+}
+
 /// The label, input type and autocomplete of the field that names the account, as the clinic's
 /// `recovery.identifier` setting asks for it.
 fn identifier_field(mode: IdentifierMode) -> (String, &'static str, &'static str) {
@@ -273,16 +281,10 @@ fn ClinicCodeStep(
         if busy.get_untracked() {
             return;
         }
-        let both = mode() == IdentifierMode::Both;
-        if identifier.get_untracked().trim().is_empty()
-            || (both && email.get_untracked().trim().is_empty())
+        if let Some(why) =
+            missing_identity(mode(), &identifier.get_untracked(), &email.get_untracked())
         {
-            error.set(Some(t(match mode() {
-                IdentifierMode::Username => "recover-missing-username",
-                IdentifierMode::Email => "recover-missing-email",
-                IdentifierMode::Either => "recover-missing-identifier",
-                IdentifierMode::Both => "recover-missing-both",
-            })));
+            error.set(Some(why));
             return;
         }
         let Some(c) = normalize_code(&code.get_untracked()) else {

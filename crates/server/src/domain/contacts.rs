@@ -7,7 +7,7 @@ use carekey_shared::{
     CodeProblem, ContactChangeStarted, ContactInfo, ContactKind, RecoveryChannel, mask_email,
     mask_phone, normalize_code,
 };
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -19,7 +19,7 @@ use super::signin::{Allow, actor_for};
 use super::{ClientMeta, DomainError, Services, phone, secrets, sessions};
 use crate::delivery::messages;
 use crate::delivery::outbox::{self, NewMessage};
-use crate::store::entities::{challenge, contact};
+use crate::store::entities::{account, challenge, contact};
 
 /// The new contact, carried on the challenge until its code comes back.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -28,7 +28,7 @@ struct Pending {
     value: String,
 }
 
-fn kind_of(c: &contact::Model) -> ContactKind {
+pub(crate) fn kind_of(c: &contact::Model) -> ContactKind {
     match (c.kind.as_str(), c.sms_capable) {
         ("email", _) => ContactKind::Email,
         (_, true) => ContactKind::Mobile,
@@ -284,22 +284,8 @@ impl Services {
             _ => mask_phone(&pending.value),
         };
         // Everyone on file before the change hears about it, the replaced contact included.
-        let lh = self.letterhead();
-        for (c, via) in self.notice_routes(&before) {
-            outbox::enqueue(
-                &txn,
-                NewMessage {
-                    kind: "contact_notice",
-                    destination: &c.value,
-                    account_id: Some(acct.id),
-                    challenge_id: None,
-                    body: messages::contact_changed_notice(&lh, via, pending.kind, &masked),
-                    expires_at: Some(now + DAY.as_millis() as i64),
-                },
-                now,
-            )
+        self.enqueue_contact_notices(&txn, &acct, &before, pending.kind, &masked, now)
             .await?;
-        }
         audit::append(
             &txn,
             now,
@@ -318,6 +304,39 @@ impl Services {
         txn.commit().await?;
         self.delivery.kick();
         self.my_contacts(token).await
+    }
+}
+
+impl Services {
+    /// Tells every contact in `before` that the account's `kind` contact is now `shown`
+    /// (masked, or "none on file"): the patient's own change and a staff correction alike
+    /// (SECURITY.md A5), since a changed contact is how an account is taken over.
+    pub(crate) async fn enqueue_contact_notices(
+        &self,
+        txn: &impl ConnectionTrait,
+        acct: &account::Model,
+        before: &[contact::Model],
+        kind: ContactKind,
+        shown: &str,
+        now: i64,
+    ) -> Result<(), DomainError> {
+        let lh = self.letterhead();
+        for (c, via) in self.notice_routes(before) {
+            outbox::enqueue(
+                txn,
+                NewMessage {
+                    kind: "contact_notice",
+                    destination: &c.value,
+                    account_id: Some(acct.id),
+                    challenge_id: None,
+                    body: messages::contact_changed_notice(&lh, via, kind, shown),
+                    expires_at: Some(now + DAY.as_millis() as i64),
+                },
+                now,
+            )
+            .await?;
+        }
+        Ok(())
     }
 }
 

@@ -22,6 +22,7 @@ use super::accounts::{NewAccount, store_password, valid_username};
 use super::audit::{self, Event};
 use super::challenges::{self, NewChallenge};
 use super::dates::{day_start_ms, iso_utc};
+use super::limits::DAY;
 use super::signin::{Allow, actor_for};
 use super::{ClientMeta, DomainError, Services, lockout, secrets, sessions};
 use crate::delivery::messages;
@@ -85,11 +86,7 @@ fn summary(p: &patient::Model, has_portal_account: bool) -> PatientSummary {
 
 fn chart_contact(c: &contact::Model) -> ChartContact {
     ChartContact {
-        kind: match (c.kind.as_str(), c.sms_capable) {
-            ("email", _) => ContactKind::Email,
-            (_, true) => ContactKind::Mobile,
-            _ => ContactKind::Landline,
-        },
+        kind: super::contacts::kind_of(c),
         value: c.value.clone(),
         sms_capable: c.sms_capable,
         voice_capable: c.voice_capable,
@@ -692,7 +689,6 @@ impl Services {
         // A wrong "correction" is how an account is taken over: whoever was on file before
         // hears about it, as when the patient changes a contact themselves (A5).
         if let Some(a) = &acct {
-            let lh = self.letterhead();
             let changes = [
                 (
                     email_changed,
@@ -711,21 +707,8 @@ impl Services {
             ];
             for (_, kind, new_value) in changes.into_iter().filter(|c| c.0) {
                 let shown = new_value.unwrap_or_else(|| "none on file".into());
-                for (c, via) in self.notice_routes(&before) {
-                    outbox::enqueue(
-                        &txn,
-                        NewMessage {
-                            kind: "contact_notice",
-                            destination: &c.value,
-                            account_id: Some(a.id),
-                            challenge_id: None,
-                            body: messages::contact_changed_notice(&lh, via, kind, &shown),
-                            expires_at: Some(now + 24 * 3600 * 1000),
-                        },
-                        now,
-                    )
+                self.enqueue_contact_notices(&txn, a, &before, kind, &shown, now)
                     .await?;
-                }
             }
         }
         audit::append(
@@ -854,7 +837,7 @@ impl Services {
                         account_id: Some(acct.id),
                         challenge_id: None,
                         body,
-                        expires_at: Some(now + 24 * 3600 * 1000),
+                        expires_at: Some(now + DAY.as_millis() as i64),
                     },
                     now,
                 )
@@ -1177,7 +1160,7 @@ impl Services {
         if !filter.to.trim().is_empty() {
             let to = day_start_ms(filter.to.trim())
                 .ok_or_else(|| DomainError::InvalidInput("to".into()))?;
-            q = q.filter(audit_log::Column::At.lt(to + 24 * 3600 * 1000));
+            q = q.filter(audit_log::Column::At.lt(to + DAY.as_millis() as i64));
         }
         let person = filter.person.trim().to_lowercase();
         if !person.is_empty() {
