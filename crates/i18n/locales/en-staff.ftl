@@ -111,6 +111,7 @@ st-delivery-sending = sending
 st-delivery-sent = sent
 st-delivery-failed = could not be sent
 st-delivery-expired = not sent in time
+st-delivery-cancelled = not sent: the contact changed first
 
 ## Credentials letter
 st-letter-title = Credentials letter

@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use crate::config::Config;
 use crate::delivery::dev::DevOutbox;
 use crate::delivery::dispatcher::Dispatcher;
+use crate::delivery::seal::Sealer;
 use crate::delivery::smtp::Smtp;
 use crate::delivery::twilio::TwilioTransport;
 use crate::delivery::{Delivery, Transport, Transports};
@@ -41,7 +42,7 @@ pub async fn services(cfg: Config, clock: Arc<dyn Clock>) -> Result<Arc<Services
     let db = store::connect(&cfg.database_url).await?;
     store::migrate(&db).await?;
     let key = ServerKey::load_or_create(&cfg.secret_key_file, &OsEntropy)?;
-    let delivery = delivery(&cfg)?;
+    let delivery = delivery(&cfg, Sealer::new(key.derive("outbox-seal-v1")))?;
     Ok(Arc::new(Services::new(
         db,
         Arc::new(cfg),
@@ -54,7 +55,7 @@ pub async fn services(cfg: Config, clock: Arc<dyn Clock>) -> Result<Arc<Services
 
 /// Chooses a transport per channel: the configured one, else the development outbox in dev
 /// mode, else none (and the channel is not offered to patients).
-pub fn delivery(cfg: &Config) -> Result<Delivery, AppError> {
+pub fn delivery(cfg: &Config, sealer: Sealer) -> Result<Delivery, AppError> {
     let dev = cfg.dev_mode.then(|| Arc::new(DevOutbox::default()));
     let as_transport = |d: &Arc<DevOutbox>| -> Arc<dyn Transport> { d.clone() };
     let email: Option<Arc<dyn Transport>> = match &cfg.smtp {
@@ -82,6 +83,7 @@ pub fn delivery(cfg: &Config) -> Result<Delivery, AppError> {
         transports: Transports { email, phone },
         wake: Default::default(),
         dev: if uses_dev { dev } else { None },
+        sealer,
     })
 }
 

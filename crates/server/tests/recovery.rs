@@ -711,6 +711,7 @@ async fn twilio_fetches_the_call_script_only_when_signed_and_at_most_three_times
     };
     let row = ob::enqueue(
         &srv.services.db,
+        &srv.services.delivery.sealer,
         ob::NewMessage {
             kind: "reset_code",
             destination: "+15035550177",
@@ -1024,7 +1025,9 @@ mod several_instances {
                     email: None,
                     phone: Some(t),
                 },
-                ..Default::default()
+                wake: Default::default(),
+                dev: None,
+                sealer: srv.services.delivery.sealer.clone(),
             },
             max_attempts: 3,
             voice_url: Arc::new(|id| format!("http://x/{id}")),
@@ -1042,6 +1045,7 @@ mod several_instances {
         for i in 0..40 {
             let row = ob::enqueue(
                 &srv.services.db,
+                &srv.services.delivery.sealer,
                 NewMessage {
                     kind: "notice",
                     destination: &format!("+1503555{i:04}"),

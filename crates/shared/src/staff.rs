@@ -123,6 +123,8 @@ pub enum DeliveryStatus {
     Sent,
     Failed,
     Expired,
+    /// Not sent because the contact it was for changed first.
+    Cancelled,
 }
 
 impl DeliveryStatus {
@@ -132,13 +134,17 @@ impl DeliveryStatus {
             "sent" => Self::Sent,
             "failed" => Self::Failed,
             "expired" => Self::Expired,
+            "cancelled" => Self::Cancelled,
             _ => Self::Queued,
         }
     }
 
     /// Nothing more will happen to the message.
     pub fn is_final(self) -> bool {
-        matches!(self, Self::Sent | Self::Failed | Self::Expired)
+        matches!(
+            self,
+            Self::Sent | Self::Failed | Self::Expired | Self::Cancelled
+        )
     }
 }
 
@@ -277,6 +283,11 @@ mod tests {
         assert_eq!(DeliveryStatus::parse("sent"), DeliveryStatus::Sent);
         assert_eq!(DeliveryStatus::parse("queued"), DeliveryStatus::Queued);
         assert!(DeliveryStatus::Expired.is_final());
+        assert_eq!(
+            DeliveryStatus::parse("cancelled"),
+            DeliveryStatus::Cancelled
+        );
+        assert!(DeliveryStatus::Cancelled.is_final());
         assert!(!DeliveryStatus::Sending.is_final());
     }
 }

@@ -422,6 +422,7 @@ fn delivery_word(s: DeliveryStatus) -> String {
         DeliveryStatus::Sent => "st-delivery-sent",
         DeliveryStatus::Failed => "st-delivery-failed",
         DeliveryStatus::Expired => "st-delivery-expired",
+        DeliveryStatus::Cancelled => "st-delivery-cancelled",
     })
 }
 
@@ -462,7 +463,9 @@ fn Deliveries(chart: PatientChart) -> impl IntoView {
 pub fn email_status_text(s: DeliveryStatus, to: &str) -> String {
     let id = match s {
         DeliveryStatus::Sent => "st-letter-email-sent",
-        DeliveryStatus::Failed | DeliveryStatus::Expired => "st-letter-email-failed",
+        DeliveryStatus::Failed | DeliveryStatus::Expired | DeliveryStatus::Cancelled => {
+            "st-letter-email-failed"
+        }
         DeliveryStatus::Queued | DeliveryStatus::Sending => "st-letter-email-queued",
     };
     t_args(id, &[("to", to.to_owned())])

@@ -14,13 +14,16 @@ use super::outbox;
 use super::{Body, Delivery, Outgoing, SendError};
 use crate::domain::clock::{Clock, Entropy};
 
-/// How long a claimed message is ours before another instance may take it over.
+/// How long a claimed message is ours before another instance may take it over: at least twice
+/// the longest a send may take, so a live instance never loses a message it is sending.
 const LEASE_MS: i64 = 120_000;
 /// The first retry waits about this long; each later one twice as long, up to `MAX_BACKOFF`.
 const BASE_BACKOFF: Duration = Duration::from_secs(5);
 const MAX_BACKOFF: Duration = Duration::from_secs(600);
 /// An upper bound on one send, whatever the transport's own timeout.
 const SEND_DEADLINE: Duration = Duration::from_secs(60);
+
+const _: () = assert!(LEASE_MS >= 2 * SEND_DEADLINE.as_millis() as i64);
 
 pub type VoiceUrl = Arc<dyn Fn(i64) -> String + Send + Sync>;
 
@@ -70,7 +73,12 @@ impl Dispatcher {
             }
             let mut progressed = false;
             for id in ids {
-                if let Some(row) = outbox::claim(&self.db, id, now, LEASE_MS).await? {
+                // The lease runs from the moment of this claim, not from when the batch was
+                // read: after slow sends earlier in the batch, a lease computed from the
+                // batch's time would already have run out, and another instance would send
+                // the same message again.
+                let claimed_at = self.clock.now_ms();
+                if let Some(row) = outbox::claim(&self.db, id, claimed_at, LEASE_MS).await? {
                     self.deliver(row).await?;
                     handled += 1;
                     progressed = true;
@@ -102,20 +110,26 @@ impl Dispatcher {
             );
             return outbox::finish(&self.db, row.id, "expired", row.last_error, now, false).await;
         }
-        let body: Body = match serde_json::from_str(&row.payload) {
-            Ok(b) => b,
-            Err(e) => {
-                return outbox::finish(
-                    &self.db,
-                    row.id,
-                    "failed",
-                    Some(format!("unreadable: {e}")),
-                    now,
-                    false,
-                )
-                .await;
-            }
-        };
+        let opened = self
+            .delivery
+            .sealer
+            .open(row.id, &row.payload)
+            .map_err(|e| e.to_string());
+        let body: Body =
+            match opened.and_then(|p| serde_json::from_str(&p).map_err(|e| e.to_string())) {
+                Ok(b) => b,
+                Err(e) => {
+                    return outbox::finish(
+                        &self.db,
+                        row.id,
+                        "failed",
+                        Some(format!("unreadable: {e}")),
+                        now,
+                        false,
+                    )
+                    .await;
+                }
+            };
         let Some(transport) = self.delivery.transports.for_channel(&row.channel).cloned() else {
             // Configuration changed after it was queued; do not switch channel.
             let err = format!("no transport configured for {}", row.channel);

@@ -8,6 +8,7 @@ pub mod dev;
 pub mod dispatcher;
 pub mod messages;
 pub mod outbox;
+pub mod seal;
 pub mod smtp;
 pub mod twilio;
 
@@ -67,12 +68,14 @@ impl Transports {
 
 /// What the domain needs from delivery: the transports (to know which channels exist) and a
 /// way to wake the dispatcher after a commit.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Delivery {
     pub transports: Transports,
     pub wake: Arc<Notify>,
     /// The development outbox, when it is in use (dev mode without SMTP or Twilio).
     pub dev: Option<Arc<dev::DevOutbox>>,
+    /// Seals payloads at rest in the outbox (SECURITY.md S9).
+    pub sealer: seal::Sealer,
 }
 
 impl Delivery {

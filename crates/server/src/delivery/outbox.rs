@@ -12,6 +12,7 @@ use sea_orm::{
 };
 
 use super::Body;
+use super::seal::Sealer;
 use crate::store::entities::outbox::{self, Column};
 
 /// Nothing stays readable after delivery: the code or link inside is replaced by this.
@@ -28,19 +29,22 @@ pub struct NewMessage<'a> {
     pub expires_at: Option<i64>,
 }
 
+/// Queues a message in the caller's transaction. Its payload is sealed to the row's id
+/// (SECURITY.md S9), so the row is written first and the sealed payload after.
 pub async fn enqueue<C: ConnectionTrait>(
     db: &C,
+    sealer: &Sealer,
     m: NewMessage<'_>,
     now: i64,
 ) -> Result<outbox::Model, DbErr> {
-    let payload = serde_json::to_string(&m.body).map_err(|e| DbErr::Custom(e.to_string()))?;
-    outbox::ActiveModel {
+    let plain = serde_json::to_string(&m.body).map_err(|e| DbErr::Custom(e.to_string()))?;
+    let mut row = outbox::ActiveModel {
         kind: Set(m.kind.to_owned()),
         channel: Set(m.body.channel().to_owned()),
         destination: Set(m.destination.to_owned()),
         account_id: Set(m.account_id),
         challenge_id: Set(m.challenge_id),
-        payload: Set(payload),
+        payload: Set(SCRUBBED.to_owned()),
         status: Set("queued".into()),
         attempts: Set(0),
         next_attempt_at: Set(now),
@@ -52,7 +56,17 @@ pub async fn enqueue<C: ConnectionTrait>(
         ..Default::default()
     }
     .insert(db)
-    .await
+    .await?;
+    let sealed = sealer
+        .seal(row.id, &plain)
+        .map_err(|e| DbErr::Custom(e.to_string()))?;
+    outbox::Entity::update_many()
+        .col_expr(Column::Payload, Expr::value(sealed.clone()))
+        .filter(Column::Id.eq(row.id))
+        .exec(db)
+        .await?;
+    row.payload = sealed;
+    Ok(row)
 }
 
 /// Ids of messages due now, oldest first.
@@ -142,6 +156,29 @@ pub async fn scrub_expired<C: ConnectionTrait>(db: &C, now: i64) -> Result<u64, 
         .filter(Column::Status.is_in(["sent", "failed", "expired"]))
         .filter(Column::Payload.ne(SCRUBBED))
         .filter(Column::ExpiresAt.lt(now))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// Withdraws messages still waiting for `destinations` of this account: the contact they were
+/// for has been replaced, and a code or link must not reach an address its owner just left.
+/// A message already being sent is left to finish. The payload goes with it.
+pub async fn cancel_queued<C: ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+    destinations: &[String],
+) -> Result<u64, DbErr> {
+    if destinations.is_empty() {
+        return Ok(0);
+    }
+    Ok(outbox::Entity::update_many()
+        .col_expr(Column::Status, Expr::value("cancelled"))
+        .col_expr(Column::Payload, Expr::value(SCRUBBED))
+        .col_expr(Column::LastError, Expr::value(Some("contact changed")))
+        .filter(Column::AccountId.eq(account_id))
+        .filter(Column::Destination.is_in(destinations.iter().cloned()))
+        .filter(Column::Status.eq("queued"))
         .exec(db)
         .await?
         .rows_affected)

@@ -11,6 +11,7 @@ use sea_orm::{
 use serde_json::json;
 
 use super::audit::{self, Event};
+use super::credentials::SetBy;
 use super::sessions;
 use super::signin::{Allow, Attempt, actor_for};
 use super::{ClientMeta, DomainError, Services};
@@ -223,38 +224,33 @@ impl Services {
             return Err(DomainError::PasswordsDiffer);
         }
         self.check_new_password(&acct, new, Some(current)).await?;
-        let stored = self.confirm_current_password(&acct, current, meta).await?;
-        let phc = self
-            .hash_unless_recent(acct.id, stored.as_ref(), new)
+        let stored = self
+            .confirm_current_password(&acct, current, meta)
+            .await?
+            .ok_or(DomainError::CurrentPasswordIncorrect)?;
+        let phc = self.hash_unless_recent(acct.id, Some(&stored), new).await?;
+        let mut uow = self.begin(actor_for(Some(&acct), meta)).await?;
+        let set = self
+            .set_password(
+                &mut uow,
+                acct.id,
+                phc,
+                SetBy::Owner {
+                    session_id: authed.session.id,
+                    verified_phc: stored.phc,
+                },
+                "changed",
+            )
             .await?;
-        let now = self.now();
-        let contacts = self.contacts_of(&self.db, &acct).await?;
-        let txn = self.db.begin().await?;
-        store_password(&txn, acct.id, stored, phc, now).await?;
-        let mut am: account::ActiveModel = acct.clone().into();
-        am.must_change_password = Set(false);
-        am.updated_at = Set(now);
-        let acct = am.update(&txn).await?;
-        // Every other session ends; the one that made the change stays (SECURITY.md R9 spirit).
-        sessions::revoke_others(&txn, acct.id, authed.session.id, now).await?;
-        // Any password change makes outstanding codes and links useless (SECURITY.md R5), and
-        // every contact on file hears about it (R9).
-        super::challenges::supersede(&txn, acct.id, super::challenges::OUTSTANDING, now).await?;
-        self.enqueue_password_notices(&txn, &acct, &contacts, "changed", now)
-            .await?;
-        audit::append(
-            &txn,
-            now,
-            &actor_for(Some(&acct), meta),
-            Event {
-                action: "password_changed",
-                target: Some(acct.id),
-                details: json!({ "forced": forced }),
-            },
+        uow.audit(
+            "password_changed",
+            Some(acct.id),
+            json!({ "forced": forced }),
         )
         .await?;
-        txn.commit().await?;
-        self.delivery.kick();
+        let now = uow.now;
+        uow.commit(self).await?;
+        let acct = set.account;
         Ok(self.session_info(&acct, &authed.session, now))
     }
 }
@@ -380,35 +376,6 @@ impl Services {
         }
         Ok(false)
     }
-}
-
-/// Replaces the account's password hash, keeping the old one in the history.
-pub(crate) async fn store_password<C: ConnectionTrait>(
-    db: &C,
-    account_id: i64,
-    stored: Option<password_credential::Model>,
-    phc: String,
-    now: i64,
-) -> Result<(), DomainError> {
-    let fresh = password_credential::ActiveModel {
-        account_id: Set(account_id),
-        phc: Set(phc),
-        created_at: Set(now),
-    };
-    if let Some(old) = stored {
-        password_history::ActiveModel {
-            account_id: Set(account_id),
-            phc: Set(old.phc),
-            created_at: Set(old.created_at),
-            ..Default::default()
-        }
-        .insert(db)
-        .await?;
-        fresh.update(db).await?;
-    } else {
-        fresh.insert(db).await?;
-    }
-    Ok(())
 }
 
 /// Adds a contact, verified now (staff entered it, or its owner proved it with a code).

@@ -143,6 +143,26 @@ pub async fn supersede<C: ConnectionTrait>(
         .rows_affected)
 }
 
+/// Marks every outstanding challenge sent to (or proved through) one of these contacts as
+/// replaced: a link mailed to an address its owner has since left must not work.
+pub async fn supersede_sent_to<C: ConnectionTrait>(
+    db: &C,
+    contact_ids: &[i64],
+    now: i64,
+) -> Result<u64, DbErr> {
+    if contact_ids.is_empty() {
+        return Ok(0);
+    }
+    Ok(challenge::Entity::update_many()
+        .col_expr(Column::SupersededAt, Expr::value(now))
+        .filter(Column::ContactId.is_in(contact_ids.iter().copied()))
+        .filter(Column::ConsumedAt.is_null())
+        .filter(Column::SupersededAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
 /// Uses the challenge up; true only for the one caller whose UPDATE matched.
 pub async fn consume<C: ConnectionTrait>(db: &C, id: i64, now: i64) -> Result<bool, DbErr> {
     let res = challenge::Entity::update_many()

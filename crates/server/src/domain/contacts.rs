@@ -152,6 +152,7 @@ impl Services {
             };
             outbox::enqueue(
                 &txn,
+                &self.delivery.sealer,
                 NewMessage {
                     kind: "contact_code",
                     destination: &destination,
@@ -255,6 +256,7 @@ impl Services {
             .iter()
             .filter(|c| kind_of(c) == pending.kind)
             .collect();
+        self.withdraw_from(&txn, &acct, &replaced, now).await?;
         for c in &replaced {
             contact::Entity::delete_by_id(c.id).exec(&txn).await?;
         }
@@ -308,6 +310,24 @@ impl Services {
 }
 
 impl Services {
+    /// A contact of the account has been replaced or removed: codes and links sent to it, and
+    /// grants proved through it, stop working, and messages still queued for it are withdrawn.
+    /// In the unit of work that replaces it, before the notices to the old contacts are
+    /// queued (those must still go).
+    pub(crate) async fn withdraw_from(
+        &self,
+        txn: &impl ConnectionTrait,
+        acct: &account::Model,
+        replaced: &[&contact::Model],
+        now: i64,
+    ) -> Result<(), DomainError> {
+        let ids: Vec<i64> = replaced.iter().map(|c| c.id).collect();
+        challenges::supersede_sent_to(txn, &ids, now).await?;
+        let destinations: Vec<String> = replaced.iter().map(|c| c.value.clone()).collect();
+        outbox::cancel_queued(txn, acct.id, &destinations).await?;
+        Ok(())
+    }
+
     /// Tells every contact in `before` that the account's `kind` contact is now `shown`
     /// (masked, or "none on file"): the patient's own change and a staff correction alike
     /// (SECURITY.md A5), since a changed contact is how an account is taken over.
@@ -324,6 +344,7 @@ impl Services {
         for (c, via) in self.notice_routes(before) {
             outbox::enqueue(
                 txn,
+                &self.delivery.sealer,
                 NewMessage {
                     kind: "contact_notice",
                     destination: &c.value,

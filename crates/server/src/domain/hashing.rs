@@ -8,6 +8,7 @@
 //! sign-ins grew the server from 12 MiB to 228 MiB. With owned buffers the memory is exactly
 //! cores × m_cost whatever the allocator.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -37,6 +38,9 @@ pub struct Hasher {
     /// A real hash of a random password: unknown users are "verified" against it so that the
     /// response takes as long as for a real account (SECURITY.md E2).
     dummy_phc: Arc<String>,
+    /// Hashes and verifications begun since start (a metric, and how a test knows a use case
+    /// has finished its reads and is hashing).
+    started: Arc<AtomicU64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,6 +180,7 @@ impl Hasher {
             workers: start_workers(cores)?,
             queue_timeout: QUEUE_TIMEOUT,
             dummy_phc: Arc::new(dummy),
+            started: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -187,6 +192,7 @@ impl Hasher {
             .await
             .map_err(|_| DomainError::Busy)?
             .map_err(|_| DomainError::Busy)?;
+        self.started.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = tokio::sync::oneshot::channel();
         // The permit travels with the job: if the client disconnects and this future is dropped,
         // the slot stays taken until the hash actually finishes, so the queue stays bounded.
@@ -201,6 +207,11 @@ impl Hasher {
             .await
             .map_err(|_| DomainError::Hashing("hashing thread panicked".into()))?;
         Ok(out)
+    }
+
+    /// How many hashes and verifications have begun since start.
+    pub fn started(&self) -> u64 {
+        self.started.load(Ordering::Relaxed)
     }
 
     /// Hashes an already normalised password.

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod challenges;
 pub mod clock;
 pub mod contacts;
+pub mod credentials;
 pub mod dates;
 pub mod hashing;
 pub mod limits;
@@ -17,6 +18,7 @@ pub mod secrets;
 pub mod sessions;
 pub mod signin;
 pub mod staff;
+pub mod uow;
 
 use std::sync::{Arc, OnceLock};
 
@@ -68,6 +70,10 @@ pub enum DomainError {
     TooManyMessages,
     #[error("too many hashing requests waiting")]
     Busy,
+    /// Another change to the same record committed first; nothing was written. Trying again
+    /// starts from what is there now.
+    #[error("changed by someone else meanwhile")]
+    Conflict,
     #[error("database: {0}")]
     Database(#[from] DbErr),
     #[error("hashing: {0}")]

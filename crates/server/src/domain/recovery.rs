@@ -21,14 +21,15 @@ use serde_json::json;
 
 use super::audit::{self, Event};
 use super::challenges::{self, NewChallenge, State};
+use super::credentials::SetBy;
 use super::limits::{self, DAY, HOUR};
 use super::signin::actor_for;
-use super::{ClientMeta, DomainError, Services, phone, secrets, sessions};
+use super::uow::Uow;
+use super::{ClientMeta, DomainError, Services, phone, secrets};
 use crate::delivery::messages::{self, Letterhead};
 use crate::delivery::outbox::{self, NewMessage};
 use crate::store::entities::{
     account, challenge, contact, password_credential, patient, recovery_request, security_question,
-    session,
 };
 
 /// What a recovery guess is counted against.
@@ -327,6 +328,9 @@ impl Services {
             }
             let mut progressed = false;
             for req in due {
+                // Leased from the moment of this claim, not the batch's read (a lease already
+                // run out would let another instance handle the request twice).
+                let now = self.now();
                 let claimed = recovery_request::Entity::update_many()
                     .col_expr(
                         recovery_request::Column::LeaseUntil,
@@ -485,6 +489,7 @@ impl Services {
         .await?;
         let message = outbox::enqueue(
             txn,
+            &self.delivery.sealer,
             NewMessage {
                 kind: if channel.sends_code() {
                     "reset_code"
@@ -547,6 +552,7 @@ impl Services {
                     let via = if c.kind == "phone" { "sms" } else { "email" };
                     outbox::enqueue(
                         &txn,
+                        &self.delivery.sealer,
                         NewMessage {
                             kind: "username",
                             destination: &c.value,
@@ -1004,45 +1010,25 @@ impl Services {
         let phc = self
             .hash_unless_recent(acct.id, stored.as_ref(), new)
             .await?;
-        let now = self.now();
-        let contacts = self.contacts_of(&self.db, &acct).await?;
-        let txn = self.db.begin().await?;
-        if !challenges::consume(&txn, row.id, now).await? {
-            txn.rollback().await?;
+        let mut uow = self.begin(actor_for(None, meta)).await?;
+        uow.lock_account(acct.id).await?;
+        if !challenges::consume(uow.db(), row.id, uow.now).await? {
             return Err(DomainError::CodeRejected(CodeProblem::AlreadyUsed));
         }
-        super::accounts::store_password(&txn, acct.id, stored, phc, now).await?;
-        // A reset clears every kind of lock: it is the way out the lock message points to.
-        let was_locked = acct.status == "locked" || acct.locked_until.is_some_and(|t| t > now);
-        let mut am: account::ActiveModel = acct.clone().into();
-        am.must_change_password = Set(false);
-        am.failed_sign_ins = Set(0);
-        am.locked_until = Set(None);
-        am.status = Set("active".into());
-        am.lock_reason = Set(None);
-        am.updated_at = Set(now);
-        am.update(&txn).await?;
-        sessions::revoke(&txn, session::Column::AccountId.eq(acct.id), now).await?;
-        challenges::supersede(&txn, acct.id, challenges::OUTSTANDING, now).await?;
-        self.enqueue_password_notices(&txn, &acct, &contacts, "reset", now)
+        let set = self
+            .set_password(&mut uow, acct.id, phc, SetBy::Recovery, "reset")
             .await?;
-        audit::append(
-            &txn,
-            now,
-            &actor_for(None, meta),
-            Event {
-                action: "password_reset",
-                target: Some(acct.id),
-                details: json!({
-                    "channel": row.channel,
-                    "reference": row.reference,
-                    "lock_cleared": was_locked,
-                }),
-            },
+        uow.audit(
+            "password_reset",
+            Some(acct.id),
+            json!({
+                "channel": row.channel,
+                "reference": row.reference,
+                "lock_cleared": set.lock_cleared,
+            }),
         )
         .await?;
-        txn.commit().await?;
-        self.delivery.kick();
+        uow.commit(self).await?;
         tracing::info!(account = acct.id, "password reset");
         Ok(())
     }
@@ -1071,6 +1057,7 @@ impl Services {
         for (c, via) in self.notice_routes(contacts) {
             outbox::enqueue(
                 txn,
+                &self.delivery.sealer,
                 NewMessage {
                     kind: "username_notice",
                     destination: &c.value,
@@ -1106,29 +1093,29 @@ impl Services {
             .collect()
     }
 
-    /// A notice to every contact on file that can receive one (SECURITY.md R9).
+    /// A notice to every contact on file that can receive one (SECURITY.md R9), except where
+    /// this unit of work already sends a message (a staff reset's letter email says it).
     pub(crate) async fn enqueue_password_notices(
         &self,
-        txn: &impl ConnectionTrait,
+        uow: &mut Uow,
         acct: &account::Model,
         contacts: &[contact::Model],
         how: &str,
-        now: i64,
     ) -> Result<(), DomainError> {
         let lh = self.letterhead();
+        let expires_at = uow.now + DAY.as_millis() as i64;
         for (c, via) in self.notice_routes(contacts) {
-            outbox::enqueue(
-                txn,
-                NewMessage {
-                    kind: "password_notice",
-                    destination: &c.value,
-                    account_id: Some(acct.id),
-                    challenge_id: None,
-                    body: messages::password_changed_notice(&lh, via, how),
-                    expires_at: Some(now + DAY.as_millis() as i64),
-                },
-                now,
-            )
+            if uow.has_told(&c.value) {
+                continue;
+            }
+            uow.send(NewMessage {
+                kind: "password_notice",
+                destination: &c.value,
+                account_id: Some(acct.id),
+                challenge_id: None,
+                body: messages::password_changed_notice(&lh, via, how),
+                expires_at: Some(expires_at),
+            })
             .await?;
         }
         Ok(())

@@ -96,6 +96,15 @@ impl ServerKey {
         m
     }
 
+    /// A key for one other purpose (sealing the outbox, say), derived so that no two purposes
+    /// share key material: HMAC-SHA256 of the purpose's name under this key.
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        self.mac(&["derive", purpose])
+            .finalize()
+            .into_bytes()
+            .into()
+    }
+
     /// HMAC-SHA256 of the parts, hex.
     pub fn tag(&self, parts: &[&str]) -> String {
         hex::encode(self.mac(parts).finalize().into_bytes())
@@ -155,12 +164,16 @@ fn below(entropy: &dyn Entropy, n: u8) -> Result<u8, DomainError> {
     }
 }
 
-/// A temporary password staff can hand over: four two-syllable words and two digits, such as
-/// `bexa-tumi-rifa-kedu-47` (22 characters, about 52 bits). It only has to survive until the
-/// patient's first sign-in, which forces a change (SECURITY.md R4 spirit, seed 000).
-pub fn temporary_password(entropy: &dyn Entropy) -> Result<String, DomainError> {
-    let mut parts = Vec::with_capacity(5);
-    for _ in 0..4 {
+/// A temporary password staff can hand over: two-syllable words and two digits, such as
+/// `bexa-tumi-rifa-kedu-47` (22 characters, about 52 bits). Four words at least, and as many
+/// more as `min_chars` (the clinic's `password.min_length`, up to 64) needs, so it meets the
+/// length rule by construction. It only has to survive until the patient's first sign-in,
+/// which forces a change (SECURITY.md R4 spirit, seed 000).
+pub fn temporary_password(entropy: &dyn Entropy, min_chars: usize) -> Result<String, DomainError> {
+    // Each word adds five characters with its dash; the digits add two.
+    let words = min_chars.saturating_sub(2).div_ceil(5).max(4);
+    let mut parts = Vec::with_capacity(words + 1);
+    for _ in 0..words {
         let mut word = String::with_capacity(4);
         for _ in 0..2 {
             word.push(
@@ -312,7 +325,7 @@ mod tests {
         /// carries no look-alike characters.
         #[test]
         fn temporary_passwords_always_meet_the_policy(seed in 1u64..) {
-            let pw = temporary_password(&Seeded(Mutex::new(seed))).unwrap();
+            let pw = temporary_password(&Seeded(Mutex::new(seed)), 15).unwrap();
             let common = std::sync::Arc::new(carekey_shared::common::CommonPasswords::parse(
                 carekey_shared::common::LIST,
             ));
@@ -332,8 +345,18 @@ mod tests {
 
     #[test]
     fn temporary_passwords_differ() {
-        let a = temporary_password(&OsEntropy).unwrap();
-        let b = temporary_password(&OsEntropy).unwrap();
+        let a = temporary_password(&OsEntropy, 15).unwrap();
+        let b = temporary_password(&OsEntropy, 15).unwrap();
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn temporary_passwords_grow_with_the_clinic_minimum() {
+        for min in 15..=64 {
+            let pw = temporary_password(&OsEntropy, min).unwrap();
+            assert!(pw.chars().count() >= min, "{min}: {pw}");
+            // Never more than one word longer than needed.
+            assert!(pw.chars().count() < min.max(22) + 5, "{min}: {pw}");
+        }
     }
 }

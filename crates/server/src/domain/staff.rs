@@ -18,15 +18,17 @@ use sea_orm::{
 use serde_json::json;
 use unicode_normalization::UnicodeNormalization;
 
-use super::accounts::{NewAccount, store_password, valid_username};
+use super::accounts::{NewAccount, valid_username};
 use super::audit::{self, Event};
 use super::challenges::{self, NewChallenge};
+use super::credentials::SetBy;
 use super::dates::{day_start_ms, iso_utc};
 use super::limits::DAY;
 use super::signin::{Allow, actor_for};
+use super::uow::Uow;
 use super::{ClientMeta, DomainError, Services, lockout, secrets, sessions};
 use crate::delivery::messages;
-use crate::delivery::outbox::{self, NewMessage};
+use crate::delivery::outbox::NewMessage;
 use crate::store::entities::{
     account, audit_log, contact, outbox as outbox_row, password_credential, patient, session,
 };
@@ -263,9 +265,9 @@ impl Services {
         Ok(staff_user(&updated, self.now()))
     }
 
-    /// Checks `new` against the policy for `target`, stores it as a temporary password (change
-    /// forced at next sign-in), clears any lock, ends every session, supersedes outstanding
-    /// codes and tells the contacts on file; audited as `action` by `by`. One transaction.
+    /// Checks `new` against the policy for `target` and stores it as a temporary password
+    /// (change forced at next sign-in) through the one `set_password`; audited as `action` by
+    /// `by`. The hash is made before the unit of work opens.
     async fn set_temporary_password(
         &self,
         by: &account::Model,
@@ -274,68 +276,37 @@ impl Services {
         action: &str,
         meta: &ClientMeta,
     ) -> Result<account::Model, DomainError> {
-        let prepared = self.prepare_temporary(target, new).await?;
-        let txn = self.db.begin().await?;
-        let updated = self
-            .apply_temporary(&txn, by, target, prepared, action, meta, self.now())
-            .await?;
-        txn.commit().await?;
-        self.delivery.kick();
-        Ok(updated)
-    }
-
-    /// The slow, read-only half of a staff reset: policy, history and hash, before any
-    /// transaction opens (argon2 must not hold the write lock).
-    async fn prepare_temporary(
-        &self,
-        target: &account::Model,
-        new: &str,
-    ) -> Result<Prepared, DomainError> {
         self.check_new_password(target, new, None).await?;
-        let stored = password_credential::Entity::find_by_id(target.id)
-            .one(&self.db)
+        let phc = self.hash_for(target.id, new).await?;
+        let mut uow = self.begin(actor_for(Some(by), meta)).await?;
+        let set = self
+            .set_password(
+                &mut uow,
+                target.id,
+                phc,
+                SetBy::Staff,
+                "reset by the clinic",
+            )
             .await?;
-        let phc = self
-            .hash_unless_recent(target.id, stored.as_ref(), new)
-            .await?;
-        let contacts = self.contacts_of(&self.db, target).await?;
-        Ok(Prepared {
-            phc,
-            stored,
-            contacts,
-        })
-    }
-
-    /// The writing half, in the caller's transaction.
-    #[allow(clippy::too_many_arguments)]
-    async fn apply_temporary(
-        &self,
-        txn: &impl ConnectionTrait,
-        by: &account::Model,
-        target: &account::Model,
-        p: Prepared,
-        action: &str,
-        meta: &ClientMeta,
-        now: i64,
-    ) -> Result<account::Model, DomainError> {
-        store_password(txn, target.id, p.stored, p.phc, now).await?;
-        let updated = clear_lock(txn, target, true, now).await?;
-        sessions::revoke(txn, session::Column::AccountId.eq(target.id), now).await?;
-        challenges::supersede(txn, target.id, challenges::OUTSTANDING, now).await?;
-        self.enqueue_password_notices(txn, &updated, &p.contacts, "reset by the clinic", now)
-            .await?;
-        audit::append(
-            txn,
-            now,
-            &actor_for(Some(by), meta),
-            Event {
-                action,
-                target: Some(target.id),
-                details: json!({ "must_change_password": true }),
-            },
+        uow.audit(
+            action,
+            Some(target.id),
+            json!({ "must_change_password": true }),
         )
         .await?;
-        Ok(updated)
+        uow.commit(self).await?;
+        Ok(set.account)
+    }
+
+    /// The hash to store for `new` on this account (none yet for an account waiting for
+    /// activation), unless it is one of its recent passwords (P5). Read-only and slow: before
+    /// any unit of work opens.
+    async fn hash_for(&self, account_id: i64, new: &str) -> Result<String, DomainError> {
+        let stored = password_credential::Entity::find_by_id(account_id)
+            .one(&self.db)
+            .await?;
+        self.hash_unless_recent(account_id, stored.as_ref(), new)
+            .await
     }
 
     /// Admin > Users > New user, with a first password the administrator hands over (change
@@ -520,6 +491,8 @@ impl Services {
         let (p, acct) = self.patient_and_account(patient_id).await?;
         let contacts = contact::Entity::find()
             .filter(contact::Column::PatientId.eq(p.id))
+            // Email before phone, whichever was corrected last.
+            .order_by_asc(contact::Column::Kind)
             .order_by_asc(contact::Column::Id)
             .all(&self.db)
             .await?;
@@ -665,15 +638,25 @@ impl Services {
         let phone_changed = old_phone.map(|c| (c.value_norm.clone(), c.sms_capable))
             != phone.clone().map(|p| (p, phone_is_mobile));
         let txn = self.db.begin().await?;
-        contact::Entity::delete_many()
-            .filter(contact::Column::PatientId.eq(p.id))
-            .exec(&txn)
-            .await?;
-        if !email.is_empty() {
+        // Only the kinds that changed are replaced: a code sent to an unchanged address stays
+        // good, one sent to a replaced address stops working.
+        let replaced: Vec<&contact::Model> = before
+            .iter()
+            .filter(|c| {
+                (email_changed && c.kind == "email") || (phone_changed && c.kind == "phone")
+            })
+            .collect();
+        if let Some(a) = &acct {
+            self.withdraw_from(&txn, a, &replaced, now).await?;
+        }
+        for c in &replaced {
+            contact::Entity::delete_by_id(c.id).exec(&txn).await?;
+        }
+        if email_changed && !email.is_empty() {
             super::accounts::add_contact(&txn, Some(p.id), None, "email", email, false, false, now)
                 .await?;
         }
-        if let Some(phone) = &phone {
+        if let Some(phone) = phone.as_ref().filter(|_| phone_changed) {
             super::accounts::add_contact(
                 &txn,
                 Some(p.id),
@@ -752,6 +735,10 @@ impl Services {
     /// change it at first sign-in; with an activation code they choose their own. Either way
     /// the letter is returned once, and an email saying so goes to the email on file (never
     /// the password: it is only on the printed letter).
+    ///
+    /// Everything is checked and hashed first; then the new or renamed account, the password
+    /// or code, the letter's email and the audit rows commit in one unit of work. A refused
+    /// password, a busy hasher or a taken username leave the account exactly as it was.
     pub async fn portal_credentials(
         &self,
         token: Option<&str>,
@@ -763,85 +750,78 @@ impl Services {
         let staff = self.staff_member(token, StaffRole::Staff).await?;
         let (p, existing) = self.patient_and_account(patient_id).await?;
         let username = username.trim();
+        let renamed = existing.as_ref().is_none_or(|a| a.username != username);
+        if renamed && !valid_username(username) {
+            return Err(DomainError::UsernameInvalid);
+        }
         let contacts = contact::Entity::find()
             .filter(contact::Column::PatientId.eq(p.id))
             .all(&self.db)
             .await?;
         let email = contacts.iter().find(|c| c.kind == "email").cloned();
-        let display_name = p.first_name.clone();
-        // The account: the existing one (renamed if staff changed the username), or a new one
-        // with no password yet.
-        let acct = match existing {
-            Some(a) if a.username == username => a,
-            Some(a) => self.rename(&a, username, &staff, meta).await?,
-            None => {
-                self.create_portal_account(&p, username, &display_name, &staff, meta)
-                    .await?
-            }
-        };
-        // The slow part first (hashing), then the reset or code and the letter's email in one
-        // transaction: the letter never claims an email that was not queued, and a failed queue
-        // leaves the old credentials as they were.
+        // What a guesser would try first, with the username the account is about to have.
+        let mut words = vec![
+            username.to_owned(),
+            p.first_name.clone(),
+            p.last_name.clone(),
+            self.cfg.clinic_name.clone(),
+        ];
+        words.extend(existing.iter().map(|a| a.username.clone()));
+        words.extend(
+            contacts
+                .iter()
+                .filter(|c| c.kind == "email")
+                .map(|c| c.value.clone()),
+        );
+        let ctx = self.policy_context(words, None);
         let password = match choice {
-            PasswordChoice::Generated => {
-                let words = self.personal_words(&acct).await?;
-                let ctx = self.policy_context(words, None);
-                let mut pw = secrets::temporary_password(self.entropy.as_ref())?;
-                // A generated password could, rarely, spell a name on file: draw again.
-                while !self.policy().check_with(&pw, &ctx).is_empty() {
-                    pw = secrets::temporary_password(self.entropy.as_ref())?;
+            PasswordChoice::Generated => Some(self.generated_password(&ctx)?),
+            PasswordChoice::Chosen(pw) => {
+                let issues = self.policy().check_with(&pw, &ctx);
+                if !issues.is_empty() {
+                    return Err(DomainError::PasswordRejected(issues));
                 }
                 Some(pw)
             }
-            PasswordChoice::Chosen(pw) => Some(pw),
             PasswordChoice::ActivationCode => None,
         };
-        let prepared = match &password {
-            Some(pw) => Some(self.prepare_temporary(&acct, pw).await?),
-            None => None,
-        };
-        let now = self.now();
-        let txn = self.db.begin().await?;
-        let activation = match prepared {
-            Some(p) => {
-                self.apply_temporary(&txn, &staff, &acct, p, "portal_password_reset", meta, now)
-                    .await?;
-                None
-            }
-            None => Some(
-                self.insert_staff_code(
-                    &txn,
-                    &staff,
-                    &acct,
-                    "letter",
-                    &IdentityChecks::default(),
-                    meta,
-                    now,
-                )
-                .await?,
+        let phc = match (&password, &existing) {
+            (Some(pw), Some(a)) => Some(self.hash_for(a.id, pw).await?),
+            (Some(pw), None) => Some(
+                self.hasher
+                    .hash(carekey_shared::policy::normalize(pw))
+                    .await?,
             ),
+            (None, _) => None,
         };
-        let email = match email {
+
+        let mut uow = self.begin(actor_for(Some(&staff), meta)).await?;
+        let acct = match existing {
+            Some(a) if !renamed => a,
+            Some(a) => rename(&uow, &a, username).await?,
+            None => create_portal_account(&uow, &p, username).await?,
+        };
+        // The letter's email first: it also tells the patient their password was reset, so
+        // the reset's own notice is not sent to that address a second time.
+        let letter_email = match &email {
             Some(c) => {
                 let body = messages::credentials_email(
                     &self.letterhead(),
                     &acct.username,
-                    activation.is_some(),
+                    phc.is_none(),
                     &self.cfg.clinic_address,
                 );
-                let row = outbox::enqueue(
-                    &txn,
-                    NewMessage {
+                let expires_at = uow.now + DAY.as_millis() as i64;
+                let row = uow
+                    .send(NewMessage {
                         kind: "credentials_letter",
                         destination: &c.value,
                         account_id: Some(acct.id),
                         challenge_id: None,
                         body,
-                        expires_at: Some(now + DAY.as_millis() as i64),
-                    },
-                    now,
-                )
-                .await?;
+                        expires_at: Some(expires_at),
+                    })
+                    .await?;
                 Some(LetterEmail {
                     message_id: row.id,
                     to: mask_email(&c.value),
@@ -850,9 +830,24 @@ impl Services {
             }
             None => None,
         };
-        txn.commit().await?;
-        self.delivery.kick();
-        let temporary_password = password;
+        let activation = match phc {
+            Some(phc) => {
+                self.set_password(&mut uow, acct.id, phc, SetBy::Staff, "reset by the clinic")
+                    .await?;
+                uow.audit(
+                    "portal_password_reset",
+                    Some(acct.id),
+                    json!({ "must_change_password": true }),
+                )
+                .await?;
+                None
+            }
+            None => Some(
+                self.insert_staff_code(&uow, &acct, "letter", &IdentityChecks::default())
+                    .await?,
+            ),
+        };
+        uow.commit(self).await?;
         Ok(CredentialsLetter {
             clinic_name: self.cfg.clinic_name.clone(),
             clinic_address: self.cfg.clinic_address.clone(),
@@ -860,126 +855,44 @@ impl Services {
             portal_url: self.cfg.public_url.clone(),
             patient_name: format!("{} {}", p.first_name, p.last_name),
             username: acct.username.clone(),
-            temporary_password,
+            temporary_password: password,
             activation_code: activation.as_ref().map(|d| d.code.clone()),
             activation_expires_at_ms: activation.map(|d| d.expires_at_ms),
-            email,
+            email: letter_email,
         })
     }
 
-    async fn rename(
+    /// A temporary password that meets this clinic's policy by construction: as long as
+    /// `password.min_length` asks. A draw that happens to spell a word on file is drawn again,
+    /// a bounded number of times (the odds of even one are tiny).
+    fn generated_password(
         &self,
-        a: &account::Model,
-        username: &str,
-        staff: &account::Model,
-        meta: &ClientMeta,
-    ) -> Result<account::Model, DomainError> {
-        if !valid_username(username) {
-            return Err(DomainError::UsernameInvalid);
+        ctx: &carekey_shared::policy::PolicyContext,
+    ) -> Result<String, DomainError> {
+        for _ in 0..20 {
+            let pw =
+                secrets::temporary_password(self.entropy.as_ref(), self.cfg.password_min_length)?;
+            if self.policy().check_with(&pw, ctx).is_empty() {
+                return Ok(pw);
+            }
         }
-        let now = self.now();
-        let txn = self.db.begin().await?;
-        let mut am: account::ActiveModel = a.clone().into();
-        am.username = Set(username.to_owned());
-        am.username_lower = Set(username.to_lowercase());
-        am.updated_at = Set(now);
-        let updated = am.update(&txn).await.map_err(taken)?;
-        audit::append(
-            &txn,
-            now,
-            &actor_for(Some(staff), meta),
-            Event {
-                action: "username_changed_by_staff",
-                target: Some(a.id),
-                details: json!({}),
-            },
-        )
-        .await?;
-        txn.commit().await?;
-        Ok(updated)
-    }
-
-    async fn create_portal_account(
-        &self,
-        p: &patient::Model,
-        username: &str,
-        display_name: &str,
-        staff: &account::Model,
-        meta: &ClientMeta,
-    ) -> Result<account::Model, DomainError> {
-        if !valid_username(username) {
-            return Err(DomainError::UsernameInvalid);
-        }
-        let now = self.now();
-        let txn = self.db.begin().await?;
-        let a = account::ActiveModel {
-            kind: Set("patient".into()),
-            username: Set(username.to_owned()),
-            username_lower: Set(username.to_lowercase()),
-            display_name: Set(display_name.to_owned()),
-            status: Set("active".into()),
-            lock_reason: Set(None),
-            must_change_password: Set(true),
-            failed_sign_ins: Set(0),
-            locked_until: Set(None),
-            last_sign_in_at: Set(None),
-            previous_sign_in_at: Set(None),
-            failures_before_last_sign_in: Set(0),
-            patient_id: Set(Some(p.id)),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await
-        .map_err(taken)?;
-        audit::append(
-            &txn,
-            now,
-            &actor_for(Some(staff), meta),
-            Event {
-                action: "portal_account_created",
-                target: Some(a.id),
-                details: json!({ "patient": p.id }),
-            },
-        )
-        .await?;
-        txn.commit().await?;
-        Ok(a)
+        Err(DomainError::Internal(
+            "no generated password met the policy in 20 draws".into(),
+        ))
     }
 
     /// A code for the patient to choose their own password with, through the recovery page's
     /// "I have a code from the clinic". Good for `recovery.staff_code_hours` (R4: 24 h), once;
     /// replaces any code or link outstanding. The checklist of identity facts staff checked
-    /// is stored with the challenge and the audit row.
-    async fn issue_staff_code(
-        &self,
-        staff: &account::Model,
-        acct: &account::Model,
-        how: &str,
-        checks: &IdentityChecks,
-        meta: &ClientMeta,
-    ) -> Result<DeskCode, DomainError> {
-        let txn = self.db.begin().await?;
-        let code = self
-            .insert_staff_code(&txn, staff, acct, how, checks, meta, self.now())
-            .await?;
-        txn.commit().await?;
-        Ok(code)
-    }
-
-    /// `issue_staff_code`'s writes, in the caller's transaction.
-    #[allow(clippy::too_many_arguments)]
+    /// is stored with the challenge and the audit row, in the caller's unit of work.
     async fn insert_staff_code(
         &self,
-        txn: &impl ConnectionTrait,
-        staff: &account::Model,
+        uow: &Uow,
         acct: &account::Model,
         how: &str,
         checks: &IdentityChecks,
-        meta: &ClientMeta,
-        now: i64,
     ) -> Result<DeskCode, DomainError> {
+        let now = uow.now;
         let reference = secrets::new_reference(self.entropy.as_ref())?;
         let code = secrets::new_code(self.entropy.as_ref())?;
         let tag = challenges::code_tag(
@@ -990,9 +903,9 @@ impl Services {
             &code,
         );
         let checklist = json!(checks.words()).to_string();
-        challenges::supersede(txn, acct.id, challenges::OUTSTANDING, now).await?;
+        challenges::supersede(uow.db(), acct.id, challenges::OUTSTANDING, now).await?;
         let row = challenges::insert(
-            txn,
+            uow.db(),
             NewChallenge {
                 account_id: acct.id,
                 purpose: challenges::STAFF_CODE,
@@ -1001,26 +914,21 @@ impl Services {
                 secret_hmac: tag,
                 reference: &reference,
                 ttl: self.cfg.recovery.staff_code_ttl,
-                issued_by: Some(staff.id),
+                issued_by: uow.actor().account_id,
                 checklist: Some(checklist),
                 pending_value: None,
             },
             now,
         )
         .await?;
-        audit::append(
-            txn,
-            now,
-            &actor_for(Some(staff), meta),
-            Event {
-                action: if how == "letter" {
-                    "activation_code_issued"
-                } else {
-                    "desk_code_issued"
-                },
-                target: Some(acct.id),
-                details: json!({ "checked": checks.words(), "expires_at": row.expires_at }),
+        uow.audit(
+            if how == "letter" {
+                "activation_code_issued"
+            } else {
+                "desk_code_issued"
             },
+            Some(acct.id),
+            json!({ "checked": checks.words(), "expires_at": row.expires_at }),
         )
         .await?;
         Ok(DeskCode {
@@ -1044,8 +952,10 @@ impl Services {
             return Err(DomainError::InvalidInput("identity_checklist".into()));
         }
         let (_, acct) = self.portal_account(patient_id).await?;
-        self.issue_staff_code(&staff, &acct, "desk", &checks, meta)
-            .await
+        let uow = self.begin(actor_for(Some(&staff), meta)).await?;
+        let code = self.insert_staff_code(&uow, &acct, "desk", &checks).await?;
+        uow.commit(self).await?;
+        Ok(code)
     }
 
     /// Send reset link / send code to a contact on file; the patient continues on their own
@@ -1242,10 +1152,59 @@ impl Services {
 }
 
 /// A staff reset's password, checked and hashed, waiting for its transaction.
-struct Prepared {
-    phc: String,
-    stored: Option<password_credential::Model>,
-    contacts: Vec<contact::Model>,
+/// A staff member's change of a portal username, in their unit of work. The unique index
+/// decides a name two people race for.
+async fn rename(
+    uow: &Uow,
+    a: &account::Model,
+    username: &str,
+) -> Result<account::Model, DomainError> {
+    let mut am: account::ActiveModel = a.clone().into();
+    am.username = Set(username.to_owned());
+    am.username_lower = Set(username.to_lowercase());
+    am.updated_at = Set(uow.now);
+    let updated = am.update(uow.db()).await.map_err(taken)?;
+    uow.audit("username_changed_by_staff", Some(a.id), json!({}))
+        .await?;
+    Ok(updated)
+}
+
+/// A new portal account with no password yet; the same unit of work gives it one, or an
+/// activation code.
+async fn create_portal_account(
+    uow: &Uow,
+    p: &patient::Model,
+    username: &str,
+) -> Result<account::Model, DomainError> {
+    let now = uow.now;
+    let a = account::ActiveModel {
+        kind: Set("patient".into()),
+        username: Set(username.to_owned()),
+        username_lower: Set(username.to_lowercase()),
+        display_name: Set(p.first_name.clone()),
+        status: Set("active".into()),
+        lock_reason: Set(None),
+        must_change_password: Set(true),
+        failed_sign_ins: Set(0),
+        locked_until: Set(None),
+        last_sign_in_at: Set(None),
+        previous_sign_in_at: Set(None),
+        failures_before_last_sign_in: Set(0),
+        patient_id: Set(Some(p.id)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(uow.db())
+    .await
+    .map_err(taken)?;
+    uow.audit(
+        "portal_account_created",
+        Some(a.id),
+        json!({ "patient": p.id }),
+    )
+    .await?;
+    Ok(a)
 }
 
 fn taken(e: sea_orm::DbErr) -> DomainError {

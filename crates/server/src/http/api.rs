@@ -41,7 +41,8 @@ impl From<DomainError> for ApiError {
             DomainError::ContactInvalid => ApiError::ContactInvalid,
             DomainError::CodeRejected(p) => ApiError::CodeRejected(p),
             DomainError::SecurityAnswerIncorrect => ApiError::SecurityAnswerIncorrect,
-            DomainError::Busy => ApiError::Busy,
+            // "Try again in a moment" is the honest answer to both.
+            DomainError::Busy | DomainError::Conflict => ApiError::Busy,
             DomainError::NotFound(what) => ApiError::NotFound(what),
             DomainError::AlreadyExists(what) => ApiError::AlreadyExists(what),
             DomainError::TooManyMessages => ApiError::TooManyMessages,

@@ -82,7 +82,11 @@ pub async fn twilio_voice(
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
     }
-    let Ok(body) = serde_json::from_str::<Body>(&row.payload) else {
+    let opened = svc.delivery.sealer.open(row.id, &row.payload);
+    let Some(body) = opened
+        .ok()
+        .and_then(|p| serde_json::from_str::<Body>(&p).ok())
+    else {
         return twiml(goodbye_twiml());
     };
     let t = get("t").unwrap_or_default();

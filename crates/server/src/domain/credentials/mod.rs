@@ -1,0 +1,5 @@
+//! Credentials: how a password comes to be stored.
+
+pub mod set_password;
+
+pub use set_password::{PasswordSet, SetBy};
