@@ -526,11 +526,7 @@ async fn queued_link(srv: &TestServer, who: &str) -> outbox::Model {
 
 /// The link's token, read as only the server can: by opening the sealed payload.
 fn token_in(srv: &TestServer, row: &outbox::Model) -> String {
-    let plain = srv
-        .services
-        .delivery
-        .sealer
-        .open(row.id, &row.payload)
+    let plain = carekey_server::delivery::outbox::open_payload(&srv.services.delivery.sealer, row)
         .expect("a queued payload is sealed to its row");
     let Ok(Body::Email { text, .. }) = serde_json::from_str::<Body>(&plain) else {
         panic!("not an email: {plain}");
@@ -619,12 +615,9 @@ smtp_down_on_both!(a_patients_own_email_change_withdraws_the_link, |srv| {
         .await
         .unwrap()
         .unwrap();
-    let plain = srv
-        .services
-        .delivery
-        .sealer
-        .open(confirm.id, &confirm.payload)
-        .unwrap();
+    let plain =
+        carekey_server::delivery::outbox::open_payload(&srv.services.delivery.sealer, &confirm)
+            .unwrap();
     let digits: String = {
         let Body::Email { subject, text, .. } = serde_json::from_str::<Body>(&plain).unwrap()
         else {

@@ -43,11 +43,13 @@ pub fn IdleWatcher(
         if session.info.get().is_some() && left() <= 0.0 {
             session.info.set(None);
             // The server ends the session on its own clock anyway; saying so now also covers a
-            // browser whose clock runs ahead of the server's.
-            spawn_local(async {
+            // browser whose clock runs ahead of the server's. The answer is awaited before
+            // leaving: `on_timeout` loads another page, and a page that unloads cancels a
+            // request still in flight, leaving the session open on the server.
+            spawn_local(async move {
                 let _ = carekey_shared::server_fns::sign_out().await;
+                on_timeout.run(());
             });
-            on_timeout.run(());
         }
     });
     // Where focus was before the dialog took it, to give it back when the dialog closes.

@@ -110,11 +110,7 @@ impl Dispatcher {
             );
             return outbox::finish(&self.db, row.id, "expired", row.last_error, now, false).await;
         }
-        let opened = self
-            .delivery
-            .sealer
-            .open(row.id, &row.payload)
-            .map_err(|e| e.to_string());
+        let opened = outbox::open_payload(&self.delivery.sealer, &row).map_err(|e| e.to_string());
         let body: Body =
             match opened.and_then(|p| serde_json::from_str(&p).map_err(|e| e.to_string())) {
                 Ok(b) => b,

@@ -29,8 +29,13 @@ pub struct NewMessage<'a> {
     pub expires_at: Option<i64>,
 }
 
-/// Queues a message in the caller's transaction. Its payload is sealed to the row's id
-/// (SECURITY.md S9), so the row is written first and the sealed payload after.
+/// What a payload is sealed to: the message's kind, channel and destination.
+pub fn seal_context(kind: &str, channel: &str, destination: &str) -> String {
+    format!("{kind}\n{channel}\n{destination}")
+}
+
+/// Queues a message in the caller's transaction, its payload sealed (SECURITY.md S9). One
+/// INSERT: a dispatcher never sees the row without its payload.
 pub async fn enqueue<C: ConnectionTrait>(
     db: &C,
     sealer: &Sealer,
@@ -38,13 +43,17 @@ pub async fn enqueue<C: ConnectionTrait>(
     now: i64,
 ) -> Result<outbox::Model, DbErr> {
     let plain = serde_json::to_string(&m.body).map_err(|e| DbErr::Custom(e.to_string()))?;
-    let mut row = outbox::ActiveModel {
+    let channel = m.body.channel();
+    let sealed = sealer
+        .seal(&seal_context(m.kind, channel, m.destination), &plain)
+        .map_err(|e| DbErr::Custom(e.to_string()))?;
+    outbox::ActiveModel {
         kind: Set(m.kind.to_owned()),
-        channel: Set(m.body.channel().to_owned()),
+        channel: Set(channel.to_owned()),
         destination: Set(m.destination.to_owned()),
         account_id: Set(m.account_id),
         challenge_id: Set(m.challenge_id),
-        payload: Set(SCRUBBED.to_owned()),
+        payload: Set(sealed),
         status: Set("queued".into()),
         attempts: Set(0),
         next_attempt_at: Set(now),
@@ -56,17 +65,7 @@ pub async fn enqueue<C: ConnectionTrait>(
         ..Default::default()
     }
     .insert(db)
-    .await?;
-    let sealed = sealer
-        .seal(row.id, &plain)
-        .map_err(|e| DbErr::Custom(e.to_string()))?;
-    outbox::Entity::update_many()
-        .col_expr(Column::Payload, Expr::value(sealed.clone()))
-        .filter(Column::Id.eq(row.id))
-        .exec(db)
-        .await?;
-    row.payload = sealed;
-    Ok(row)
+    .await
 }
 
 /// Ids of messages due now, oldest first.
@@ -104,6 +103,17 @@ pub async fn claim<C: ConnectionTrait>(
         return Ok(None);
     }
     outbox::Entity::find_by_id(id).one(db).await
+}
+
+/// Opens a row's sealed payload.
+pub fn open_payload(
+    sealer: &Sealer,
+    row: &outbox::Model,
+) -> Result<String, super::seal::SealError> {
+    sealer.open(
+        &seal_context(&row.kind, &row.channel, &row.destination),
+        &row.payload,
+    )
 }
 
 /// Records the final outcome. `keep_payload` holds a voice script until its call is over.

@@ -6,8 +6,8 @@
 //! ChaCha20-Poly1305 under a key derived from the server key (which lives in a file, not in
 //! the database), and erased once the message is sent, refused or expired.
 //!
-//! The message's id is the associated data: a sealed payload copied onto another row does not
-//! open.
+//! The message's kind, channel and destination are the associated data: a sealed payload
+//! copied onto a row for another address or purpose does not open.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
@@ -48,20 +48,20 @@ impl Sealer {
         }
     }
 
-    /// Seals `plain` for the message with id `message_id`.
-    pub fn seal(&self, message_id: i64, plain: &str) -> Result<String, SealError> {
+    /// Seals `plain` for the message described by `context`.
+    pub fn seal(&self, context: &str, plain: &str) -> Result<String, SealError> {
         let mut nonce = [0u8; 12];
         // A random 96-bit nonce: a few million messages a year stay far from the birthday
         // bound for one key.
         getrandom::fill(&mut nonce).map_err(|_| SealError::Entropy)?;
-        let aad = message_id.to_be_bytes();
+        let aad = context.as_bytes();
         let sealed = self
             .cipher
             .encrypt(
                 Nonce::from_slice(&nonce),
                 Payload {
                     msg: plain.as_bytes(),
-                    aad: &aad,
+                    aad,
                 },
             )
             .map_err(|_| SealError::Seal)?;
@@ -71,24 +71,18 @@ impl Sealer {
         Ok(format!("{PREFIX}{}", STANDARD_NO_PAD.encode(out)))
     }
 
-    /// Opens a payload sealed for `message_id`.
-    pub fn open(&self, message_id: i64, stored: &str) -> Result<String, SealError> {
+    /// Opens a payload sealed for `context`.
+    pub fn open(&self, context: &str, stored: &str) -> Result<String, SealError> {
         let raw = stored
             .strip_prefix(PREFIX)
             .and_then(|b| STANDARD_NO_PAD.decode(b).ok())
             .filter(|r| r.len() > 12)
             .ok_or(SealError::Open)?;
         let (nonce, sealed) = raw.split_at(12);
-        let aad = message_id.to_be_bytes();
+        let aad = context.as_bytes();
         let plain = self
             .cipher
-            .decrypt(
-                Nonce::from_slice(nonce),
-                Payload {
-                    msg: sealed,
-                    aad: &aad,
-                },
-            )
+            .decrypt(Nonce::from_slice(nonce), Payload { msg: sealed, aad })
             .map_err(|_| SealError::Open)?;
         String::from_utf8(plain).map_err(|_| SealError::Open)
     }
@@ -101,26 +95,29 @@ mod tests {
     #[test]
     fn opens_what_it_sealed_and_nothing_else() {
         let s = Sealer::new([7; 32]);
-        let sealed = s.seal(42, r#"{"code":"12345678"}"#).unwrap();
+        let sealed = s.seal("a", r#"{"code":"12345678"}"#).unwrap();
         assert!(sealed.starts_with(PREFIX));
         assert!(!sealed.contains("12345678"));
-        assert_eq!(s.open(42, &sealed).unwrap(), r#"{"code":"12345678"}"#);
+        assert_eq!(s.open("a", &sealed).unwrap(), r#"{"code":"12345678"}"#);
         // Another row, another key, an altered byte, plain text: refused.
-        assert_eq!(s.open(43, &sealed), Err(SealError::Open));
-        assert_eq!(Sealer::new([8; 32]).open(42, &sealed), Err(SealError::Open));
+        assert_eq!(s.open("b", &sealed), Err(SealError::Open));
+        assert_eq!(
+            Sealer::new([8; 32]).open("a", &sealed),
+            Err(SealError::Open)
+        );
         let mut altered = sealed.clone().into_bytes();
         let last = altered.len() - 2;
         altered[last] = if altered[last] == b'A' { b'B' } else { b'A' };
         assert_eq!(
-            s.open(42, &String::from_utf8(altered).unwrap()),
+            s.open("a", &String::from_utf8(altered).unwrap()),
             Err(SealError::Open)
         );
-        assert_eq!(s.open(42, r#"{"code":"1"}"#), Err(SealError::Open));
+        assert_eq!(s.open("a", r#"{"code":"1"}"#), Err(SealError::Open));
     }
 
     #[test]
     fn two_seals_of_the_same_text_differ() {
         let s = Sealer::new([1; 32]);
-        assert_ne!(s.seal(1, "same").unwrap(), s.seal(1, "same").unwrap());
+        assert_ne!(s.seal("a", "same").unwrap(), s.seal("a", "same").unwrap());
     }
 }

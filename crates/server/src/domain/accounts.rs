@@ -11,9 +11,10 @@ use sea_orm::{
 use serde_json::json;
 
 use super::audit::{self, Event};
+use super::caller::Caller;
 use super::credentials::SetBy;
 use super::sessions;
-use super::signin::{Allow, Attempt, actor_for};
+use super::signin::{Attempt, actor_for};
 use super::{ClientMeta, DomainError, Services};
 use crate::store::entities::{account, contact, password_credential, password_history, patient};
 
@@ -211,14 +212,13 @@ impl Services {
     /// and a wrong one counts toward lockout (SECURITY.md P9).
     pub async fn change_password(
         &self,
-        token: Option<&str>,
+        caller: &Caller,
         current: &str,
         new: &str,
         repeat: &str,
-        meta: &ClientMeta,
     ) -> Result<SessionInfo, DomainError> {
-        let authed = self.authenticate(token, Allow::DuringForcedChange).await?;
-        let acct = authed.account.clone();
+        let meta = caller.meta();
+        let acct = caller.account().clone();
         let forced = acct.must_change_password;
         if new != repeat {
             return Err(DomainError::PasswordsDiffer);
@@ -236,7 +236,7 @@ impl Services {
                 acct.id,
                 phc,
                 SetBy::Owner {
-                    session_id: authed.session.id,
+                    session_id: caller.session().id,
                     verified_phc: stored.phc,
                 },
                 "changed",
@@ -251,7 +251,7 @@ impl Services {
         let now = uow.now;
         uow.commit(self).await?;
         let acct = set.account;
-        Ok(self.session_info(&acct, &authed.session, now))
+        Ok(self.session_info(&acct, &caller.session(), now))
     }
 }
 
@@ -297,13 +297,12 @@ impl Services {
     /// both get it); every contact on file hears about it.
     pub async fn change_username(
         &self,
-        token: Option<&str>,
+        caller: &Caller,
         current: &str,
         new_username: &str,
-        meta: &ClientMeta,
     ) -> Result<SessionInfo, DomainError> {
-        let authed = self.authenticate(token, Allow::FullSessionOnly).await?;
-        let acct = authed.account.clone();
+        let meta = caller.meta();
+        let acct = caller.account().clone();
         let new_username = new_username.trim();
         if !valid_username(new_username) {
             return Err(DomainError::UsernameInvalid);
@@ -323,7 +322,7 @@ impl Services {
         self.enqueue_username_notices(&txn, &updated, &contacts, now)
             .await?;
         // After any change to how the account signs in, the other sessions end.
-        sessions::revoke_others(&txn, acct.id, authed.session.id, now).await?;
+        sessions::revoke_others(&txn, acct.id, caller.session().id, now).await?;
         audit::append(
             &txn,
             now,
@@ -337,7 +336,7 @@ impl Services {
         .await?;
         txn.commit().await?;
         self.delivery.kick();
-        Ok(self.session_info(&updated, &authed.session, now))
+        Ok(self.session_info(&updated, &caller.session(), now))
     }
 }
 

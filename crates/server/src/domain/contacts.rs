@@ -13,10 +13,11 @@ use serde_json::json;
 
 use super::accounts::add_contact;
 use super::audit::{self, Event};
+use super::caller::Caller;
 use super::challenges::{self, NewChallenge, State};
 use super::limits::DAY;
-use super::signin::{Allow, actor_for};
-use super::{ClientMeta, DomainError, Services, phone, secrets, sessions};
+use super::signin::actor_for;
+use super::{DomainError, Services, phone, secrets, sessions};
 use crate::delivery::messages;
 use crate::delivery::outbox::{self, NewMessage};
 use crate::store::entities::{account, challenge, contact};
@@ -52,10 +53,9 @@ pub fn plausible_email(v: &str) -> bool {
 }
 
 impl Services {
-    pub async fn my_contacts(&self, token: Option<&str>) -> Result<Vec<ContactInfo>, DomainError> {
-        let authed = self.authenticate(token, Allow::FullSessionOnly).await?;
+    pub async fn my_contacts(&self, caller: &Caller) -> Result<Vec<ContactInfo>, DomainError> {
         Ok(self
-            .contacts_of(&self.db, &authed.account)
+            .contacts_of(&self.db, caller.account())
             .await?
             .iter()
             .map(|c| ContactInfo {
@@ -68,14 +68,13 @@ impl Services {
     /// Checks the password, then sends a code to the new contact.
     pub async fn start_contact_change(
         &self,
-        token: Option<&str>,
+        caller: &Caller,
         current: &str,
         kind: ContactKind,
         value: &str,
-        meta: &ClientMeta,
     ) -> Result<ContactChangeStarted, DomainError> {
-        let authed = self.authenticate(token, Allow::FullSessionOnly).await?;
-        let acct = authed.account;
+        let meta = caller.meta();
+        let acct = caller.account().clone();
         let value = value.trim();
         let (destination, norm, masked) = match kind {
             ContactKind::Email if plausible_email(value) => {
@@ -195,12 +194,11 @@ impl Services {
     /// transaction.
     pub async fn confirm_contact_change(
         &self,
-        token: Option<&str>,
+        caller: &Caller,
         code: &str,
-        meta: &ClientMeta,
     ) -> Result<Vec<ContactInfo>, DomainError> {
-        let authed = self.authenticate(token, Allow::FullSessionOnly).await?;
-        let acct = authed.account.clone();
+        let meta = caller.meta();
+        let acct = caller.account().clone();
         let now = self.now();
         let not_accepted = DomainError::CodeRejected(CodeProblem::NotAccepted);
         let Some(code) = normalize_code(code) else {
@@ -249,7 +247,7 @@ impl Services {
         }
         // The other sessions end: whoever else is signed in must not keep using the old
         // recovery route's account.
-        sessions::revoke_others(&txn, acct.id, authed.session.id, now).await?;
+        sessions::revoke_others(&txn, acct.id, caller.session().id, now).await?;
         // The new contact replaces the ones of the same kind (an email replaces emails, a
         // mobile the mobiles, a landline the landlines).
         let replaced: Vec<&contact::Model> = before
@@ -305,7 +303,7 @@ impl Services {
         .await?;
         txn.commit().await?;
         self.delivery.kick();
-        self.my_contacts(token).await
+        self.my_contacts(caller).await
     }
 }
 

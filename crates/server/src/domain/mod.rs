@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod caller;
 pub mod challenges;
 pub mod clock;
 pub mod contacts;

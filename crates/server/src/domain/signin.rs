@@ -13,6 +13,7 @@ use sea_orm::{
 use serde_json::json;
 
 use super::audit::{self, Actor, Event};
+use super::caller::{Caller, Patient};
 use super::lockout::{self, LockDecision};
 use super::sessions::{self, SessionState};
 use super::{ClientMeta, DomainError, Services};
@@ -23,13 +24,6 @@ use crate::store::entities::{account, contact, password_credential, session};
 pub struct NewSession {
     pub token: String,
     pub info: SessionInfo,
-}
-
-/// An authenticated request.
-#[derive(Debug, Clone)]
-pub struct Authed {
-    pub account: account::Model,
-    pub session: session::Model,
 }
 
 /// What a failed password check was for, for the audit trail.
@@ -374,11 +368,12 @@ impl Services {
 
     /// Resolves a session token, enforcing idle and absolute lifetimes and the forced change.
     /// Each successful call counts as activity.
-    pub async fn authenticate(
+    /// `signed_in` (domain/caller.rs) is the only caller: the result becomes a typed caller.
+    pub(super) async fn authenticate(
         &self,
         token: Option<&str>,
         allow: Allow,
-    ) -> Result<Authed, DomainError> {
+    ) -> Result<(account::Model, session::Model), DomainError> {
         let token = token.ok_or(DomainError::NotSignedIn)?;
         let now = self.now();
         let s = session::Entity::find()
@@ -418,29 +413,20 @@ impl Services {
         }
         .update(&self.db)
         .await?;
-        Ok(Authed {
-            account: a,
-            session: s,
-        })
+        Ok((a, s))
     }
 
-    pub async fn whoami(&self, token: Option<&str>) -> Result<SessionInfo, DomainError> {
-        let authed = self.authenticate(token, Allow::DuringForcedChange).await?;
-        Ok(self.session_info(&authed.account, &authed.session, self.now()))
+    pub fn whoami(&self, caller: &Caller) -> SessionInfo {
+        self.session_info(caller.account(), caller.session(), self.now())
     }
 
-    pub async fn home(&self, token: Option<&str>) -> Result<HomeInfo, DomainError> {
-        let authed = self.authenticate(token, Allow::FullSessionOnly).await?;
-        let a = authed.account;
-        // The patient portal's home is for patients; a staff session is not one.
-        if kind_of(&a) != AccountKind::Patient {
-            return Err(DomainError::Forbidden);
-        }
-        Ok(HomeInfo {
+    pub fn home(&self, patient: &Patient) -> HomeInfo {
+        let a = patient.caller().account().clone();
+        HomeInfo {
             display_name: a.display_name,
             previous_sign_in_at_ms: a.previous_sign_in_at,
             failed_attempts_since: u32::try_from(a.failures_before_last_sign_in).unwrap_or(0),
-        })
+        }
     }
 
     pub async fn sign_out(
@@ -479,14 +465,10 @@ impl Services {
     }
 
     /// The account's live sessions, newest activity first (Settings > signed-in devices).
-    pub async fn list_sessions(
-        &self,
-        token: Option<&str>,
-    ) -> Result<Vec<DeviceSession>, DomainError> {
-        let authed = self.authenticate(token, Allow::FullSessionOnly).await?;
+    pub async fn list_sessions(&self, caller: &Caller) -> Result<Vec<DeviceSession>, DomainError> {
         let now = self.now();
         let rows = session::Entity::find()
-            .filter(session::Column::AccountId.eq(authed.account.id))
+            .filter(session::Column::AccountId.eq(caller.account().id))
             .filter(session::Column::RevokedAt.is_null())
             .order_by_desc(session::Column::LastSeenAt)
             .all(&self.db)
@@ -507,34 +489,23 @@ impl Services {
                 device: sessions::describe_user_agent(&s.user_agent),
                 signed_in_at_ms: s.created_at,
                 last_active_at_ms: s.last_seen_at,
-                current: s.id == authed.session.id,
+                current: s.id == caller.session().id,
             })
             .collect())
     }
 
     /// Ends every session of the account but this one.
-    pub async fn sign_out_other_sessions(
-        &self,
-        token: Option<&str>,
-        meta: &ClientMeta,
-    ) -> Result<u32, DomainError> {
-        let authed = self.authenticate(token, Allow::FullSessionOnly).await?;
-        let now = self.now();
-        let txn = self.db.begin().await?;
-        let ended =
-            sessions::revoke_others(&txn, authed.account.id, authed.session.id, now).await?;
-        audit::append(
-            &txn,
-            now,
-            &actor_for(Some(&authed.account), meta),
-            Event {
-                action: "signed_out_elsewhere",
-                target: Some(authed.account.id),
-                details: json!({ "sessions_ended": ended }),
-            },
+    pub async fn sign_out_other_sessions(&self, caller: &Caller) -> Result<u32, DomainError> {
+        let id = caller.account().id;
+        let uow = self.begin(caller.actor()).await?;
+        let ended = sessions::revoke_others(uow.db(), id, caller.session().id, uow.now).await?;
+        uow.audit(
+            "signed_out_elsewhere",
+            Some(id),
+            json!({ "sessions_ended": ended }),
         )
         .await?;
-        txn.commit().await?;
+        uow.commit(self).await?;
         Ok(u32::try_from(ended).unwrap_or(u32::MAX))
     }
 }

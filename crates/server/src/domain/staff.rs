@@ -20,11 +20,12 @@ use unicode_normalization::UnicodeNormalization;
 
 use super::accounts::{NewAccount, valid_username};
 use super::audit::{self, Event};
+use super::caller::{Admin, Staff};
 use super::challenges::{self, NewChallenge};
 use super::credentials::SetBy;
 use super::dates::{day_start_ms, iso_utc};
 use super::limits::DAY;
-use super::signin::{Allow, actor_for};
+use super::signin::actor_for;
 use super::uow::Uow;
 use super::{ClientMeta, DomainError, Services, lockout, secrets, sessions};
 use crate::delivery::messages;
@@ -156,22 +157,6 @@ fn csv_cell(v: &str) -> String {
 }
 
 impl Services {
-    /// The signed-in staff member, if their role is at least `need`; anyone else is refused.
-    pub(crate) async fn staff_member(
-        &self,
-        token: Option<&str>,
-        need: StaffRole,
-    ) -> Result<account::Model, DomainError> {
-        let a = self
-            .authenticate(token, Allow::FullSessionOnly)
-            .await?
-            .account;
-        match (role_of(&a), need) {
-            (Some(StaffRole::Admin), _) | (Some(StaffRole::Staff), StaffRole::Staff) => Ok(a),
-            _ => Err(DomainError::Forbidden),
-        }
-    }
-
     async fn staff_target(&self, user_id: i64) -> Result<account::Model, DomainError> {
         account::Entity::find_by_id(user_id)
             .one(&self.db)
@@ -209,10 +194,9 @@ impl Services {
 
     pub async fn staff_users(
         &self,
-        token: Option<&str>,
+        _caller: &Admin,
         query: &str,
     ) -> Result<Vec<StaffUser>, DomainError> {
-        self.staff_member(token, StaffRole::Admin).await?;
         let now = self.now();
         let q = query.trim().to_lowercase();
         let mut cond = Condition::any()
@@ -241,14 +225,14 @@ impl Services {
     /// password at next sign-in.
     pub async fn admin_reset_password(
         &self,
-        token: Option<&str>,
+        caller: &Admin,
         user_id: i64,
         new: &str,
         repeat: &str,
         your_password: &str,
-        meta: &ClientMeta,
     ) -> Result<StaffUser, DomainError> {
-        let admin = self.staff_member(token, StaffRole::Admin).await?;
+        let meta = caller.meta();
+        let admin = caller.account().clone();
         let target = self.staff_target(user_id).await?;
         if target.id == admin.id {
             // Their own password is changed with the current one, from the user menu.
@@ -313,12 +297,12 @@ impl Services {
     /// forced at first sign-in).
     pub async fn create_staff_user(
         &self,
-        token: Option<&str>,
+        caller: &Admin,
         n: NewStaffUser,
         password: &str,
-        meta: &ClientMeta,
     ) -> Result<StaffUser, DomainError> {
-        let admin = self.staff_member(token, StaffRole::Admin).await?;
+        let meta = caller.meta();
+        let admin = caller.account().clone();
         let display_name = n.display_name.trim().to_owned();
         if display_name.is_empty() || display_name.chars().count() > 100 {
             return Err(DomainError::InvalidInput("display name".into()));
@@ -344,17 +328,16 @@ impl Services {
     /// Disable or enable a staff user. Disabling ends their sessions at once.
     pub async fn set_staff_enabled(
         &self,
-        token: Option<&str>,
+        caller: &Admin,
         user_id: i64,
         enabled: bool,
-        meta: &ClientMeta,
     ) -> Result<StaffUser, DomainError> {
         let action = if enabled {
             "staff_user_enabled"
         } else {
             "staff_user_disabled"
         };
-        self.change_staff_user(token, user_id, meta, action, !enabled, |_, am| {
+        self.change_staff_user(caller, user_id, action, !enabled, |_, am| {
             am.status = Set(if enabled { "active" } else { "disabled" }.into());
             am.lock_reason = Set(None);
             am.locked_until = Set(None);
@@ -366,22 +349,14 @@ impl Services {
 
     pub async fn set_staff_role(
         &self,
-        token: Option<&str>,
+        caller: &Admin,
         user_id: i64,
         role: StaffRole,
-        meta: &ClientMeta,
     ) -> Result<StaffUser, DomainError> {
-        self.change_staff_user(
-            token,
-            user_id,
-            meta,
-            "staff_role_changed",
-            false,
-            |t, am| {
-                am.kind = Set(role_word(role).into());
-                json!({ "from": t.kind, "to": role_word(role) })
-            },
-        )
+        self.change_staff_user(caller, user_id, "staff_role_changed", false, |t, am| {
+            am.kind = Set(role_word(role).into());
+            json!({ "from": t.kind, "to": role_word(role) })
+        })
         .await
     }
 
@@ -391,14 +366,14 @@ impl Services {
     /// accident.
     async fn change_staff_user(
         &self,
-        token: Option<&str>,
+        caller: &Admin,
         user_id: i64,
-        meta: &ClientMeta,
         action: &str,
         end_sessions: bool,
         apply: impl FnOnce(&account::Model, &mut account::ActiveModel) -> serde_json::Value,
     ) -> Result<StaffUser, DomainError> {
-        let admin = self.staff_member(token, StaffRole::Admin).await?;
+        let meta = caller.meta();
+        let admin = caller.account().clone();
         let target = self.staff_target(user_id).await?;
         if target.id == admin.id {
             return Err(DomainError::Forbidden);
@@ -433,10 +408,9 @@ impl Services {
     /// or the last name).
     pub async fn search_patients(
         &self,
-        token: Option<&str>,
+        _caller: &Staff,
         query: &str,
     ) -> Result<Vec<PatientSummary>, DomainError> {
-        self.staff_member(token, StaffRole::Staff).await?;
         let q = query.trim();
         if q.is_empty() || q.chars().count() > 100 {
             return Ok(vec![]);
@@ -479,10 +453,9 @@ impl Services {
 
     pub async fn patient_chart(
         &self,
-        token: Option<&str>,
+        _caller: &Staff,
         patient_id: i64,
     ) -> Result<PatientChart, DomainError> {
-        self.staff_member(token, StaffRole::Staff).await?;
         self.chart(patient_id).await
     }
 
@@ -604,14 +577,14 @@ impl Services {
     /// updated"). Empty removes; a phone must be one CareKey can reach.
     pub async fn update_patient_contacts(
         &self,
-        token: Option<&str>,
+        caller: &Staff,
         patient_id: i64,
         email: &str,
         phone: &str,
         phone_is_mobile: bool,
-        meta: &ClientMeta,
     ) -> Result<PatientChart, DomainError> {
-        let staff = self.staff_member(token, StaffRole::Staff).await?;
+        let meta = caller.meta();
+        let staff = caller.account().clone();
         let (p, acct) = self.patient_and_account(patient_id).await?;
         let email = email.trim();
         if !email.is_empty() && !super::contacts::plausible_email(email) {
@@ -718,11 +691,11 @@ impl Services {
     /// Adds a patient by hand: the same checks as the import.
     pub async fn add_patient(
         &self,
-        token: Option<&str>,
+        caller: &Staff,
         n: carekey_shared::staff::NewPatient,
-        meta: &ClientMeta,
     ) -> Result<PatientSummary, DomainError> {
-        let staff = self.staff_member(token, StaffRole::Staff).await?;
+        let meta = caller.meta();
+        let staff = caller.account().clone();
         let checked = super::patients::check_new_patient(&n, self.now())
             .map_err(|problems| DomainError::InvalidInput(problems.join(",")))?;
         let p = self.insert_patient(checked, Some(&staff), meta).await?;
@@ -741,13 +714,13 @@ impl Services {
     /// password, a busy hasher or a taken username leave the account exactly as it was.
     pub async fn portal_credentials(
         &self,
-        token: Option<&str>,
+        caller: &Staff,
         patient_id: i64,
         username: &str,
         choice: PasswordChoice,
-        meta: &ClientMeta,
     ) -> Result<CredentialsLetter, DomainError> {
-        let staff = self.staff_member(token, StaffRole::Staff).await?;
+        let meta = caller.meta();
+        let staff = caller.account().clone();
         let (p, existing) = self.patient_and_account(patient_id).await?;
         let username = username.trim();
         let renamed = existing.as_ref().is_none_or(|a| a.username != username);
@@ -942,12 +915,12 @@ impl Services {
     /// which identity facts they checked. Shown once.
     pub async fn portal_desk_code(
         &self,
-        token: Option<&str>,
+        caller: &Staff,
         patient_id: i64,
         checks: IdentityChecks,
-        meta: &ClientMeta,
     ) -> Result<DeskCode, DomainError> {
-        let staff = self.staff_member(token, StaffRole::Staff).await?;
+        let meta = caller.meta();
+        let staff = caller.account().clone();
         if !checks.any() {
             return Err(DomainError::InvalidInput("identity_checklist".into()));
         }
@@ -962,12 +935,12 @@ impl Services {
     /// device. The same send limits as self-service apply (A2).
     pub async fn portal_send_reset(
         &self,
-        token: Option<&str>,
+        caller: &Staff,
         patient_id: i64,
         channel: RecoveryChannel,
-        meta: &ClientMeta,
     ) -> Result<SentToPatient, DomainError> {
-        let staff = self.staff_member(token, StaffRole::Staff).await?;
+        let meta = caller.meta();
+        let staff = caller.account().clone();
         let (_, acct) = self.portal_account(patient_id).await?;
         let contacts = self.contacts_of(&self.db, &acct).await?;
         let c = self
@@ -1009,11 +982,11 @@ impl Services {
     /// Unlock: clears a hard lock and a temporary pause, and the failure count.
     pub async fn portal_unlock(
         &self,
-        token: Option<&str>,
+        caller: &Staff,
         patient_id: i64,
-        meta: &ClientMeta,
     ) -> Result<PatientChart, DomainError> {
-        let staff = self.staff_member(token, StaffRole::Staff).await?;
+        let meta = caller.meta();
+        let staff = caller.account().clone();
         let (p, acct) = self.portal_account(patient_id).await?;
         let now = self.now();
         let txn = self.db.begin().await?;
@@ -1039,10 +1012,9 @@ impl Services {
     /// The delivery status of one message the console is waiting on (the letter's email).
     pub async fn message_status(
         &self,
-        token: Option<&str>,
+        _caller: &Staff,
         message_id: i64,
     ) -> Result<DeliveryStatus, DomainError> {
-        self.staff_member(token, StaffRole::Staff).await?;
         let m = outbox_row::Entity::find_by_id(message_id)
             .one(&self.db)
             .await?
@@ -1054,10 +1026,9 @@ impl Services {
 
     pub async fn audit_rows(
         &self,
-        token: Option<&str>,
+        _caller: &Admin,
         filter: &AuditFilter,
     ) -> Result<Vec<AuditRow>, DomainError> {
-        self.staff_member(token, StaffRole::Admin).await?;
         let mut q = audit_log::Entity::find();
         if !filter.action.trim().is_empty() {
             q = q.filter(audit_log::Column::Action.eq(filter.action.trim()));
@@ -1127,10 +1098,10 @@ impl Services {
     /// The same rows as CSV for a spreadsheet, times in UTC (ISO 8601).
     pub async fn audit_csv(
         &self,
-        token: Option<&str>,
+        caller: &Admin,
         filter: &AuditFilter,
     ) -> Result<String, DomainError> {
-        let rows = self.audit_rows(token, filter).await?;
+        let rows = self.audit_rows(caller, filter).await?;
         let mut out = String::from("seq,time_utc,actor,target,action,ip,detail\r\n");
         for r in rows {
             let when = iso_utc(r.at_ms);

@@ -12,10 +12,31 @@ use carekey_shared::{
 };
 
 use super::cookies;
+use crate::domain::caller::{Admin, Caller, Staff};
+use crate::domain::signin::Allow;
 use crate::domain::{ClientMeta, DomainError, Services};
 
 pub struct Api {
     pub services: Arc<Services>,
+}
+
+impl Api {
+    /// Resolves the request's session cookie once into a typed caller; endpoints narrow it to
+    /// `Patient`, `Staff` or `Admin` before calling the domain (ARCHITECTURE.md principle 10).
+    pub(super) async fn caller(&self, ctx: &RequestCtx, allow: Allow) -> Result<Caller, ApiError> {
+        Ok(self
+            .services
+            .signed_in(ctx.session_token.as_deref(), allow, &meta(ctx))
+            .await?)
+    }
+
+    pub(super) async fn staff(&self, ctx: &RequestCtx) -> Result<Staff, ApiError> {
+        Ok(self.caller(ctx, Allow::FullSessionOnly).await?.staff()?)
+    }
+
+    pub(super) async fn admin(&self, ctx: &RequestCtx) -> Result<Admin, ApiError> {
+        Ok(self.caller(ctx, Allow::FullSessionOnly).await?.admin()?)
+    }
 }
 
 pub(super) fn meta(ctx: &RequestCtx) -> ClientMeta {
@@ -96,7 +117,8 @@ impl Backend for Api {
     }
 
     async fn whoami(&self, ctx: &RequestCtx) -> Result<SessionInfo, ApiError> {
-        Ok(self.services.whoami(ctx.session_token.as_deref()).await?)
+        let caller = self.caller(ctx, Allow::DuringForcedChange).await?;
+        Ok(self.services.whoami(&caller))
     }
 
     async fn sign_out(&self, ctx: &RequestCtx) -> Result<(), ApiError> {
@@ -108,7 +130,8 @@ impl Backend for Api {
     }
 
     async fn home(&self, ctx: &RequestCtx) -> Result<HomeInfo, ApiError> {
-        Ok(self.services.home(ctx.session_token.as_deref()).await?)
+        let patient = self.caller(ctx, Allow::FullSessionOnly).await?.patient()?;
+        Ok(self.services.home(&patient))
     }
 
     async fn change_password(
@@ -118,23 +141,17 @@ impl Backend for Api {
         new: String,
         repeat: String,
     ) -> Result<SessionInfo, ApiError> {
+        // The forced change after a staff reset is this very call.
+        let caller = self.caller(ctx, Allow::DuringForcedChange).await?;
         Ok(self
             .services
-            .change_password(
-                ctx.session_token.as_deref(),
-                &current,
-                &new,
-                &repeat,
-                &meta(ctx),
-            )
+            .change_password(&caller, &current, &new, &repeat)
             .await?)
     }
 
     async fn my_contacts(&self, ctx: &RequestCtx) -> Result<Vec<ContactInfo>, ApiError> {
-        Ok(self
-            .services
-            .my_contacts(ctx.session_token.as_deref())
-            .await?)
+        let caller = self.caller(ctx, Allow::FullSessionOnly).await?;
+        Ok(self.services.my_contacts(&caller).await?)
     }
 
     async fn start_contact_change(
@@ -144,15 +161,10 @@ impl Backend for Api {
         kind: ContactKind,
         value: String,
     ) -> Result<ContactChangeStarted, ApiError> {
+        let caller = self.caller(ctx, Allow::FullSessionOnly).await?;
         Ok(self
             .services
-            .start_contact_change(
-                ctx.session_token.as_deref(),
-                &current,
-                kind,
-                &value,
-                &meta(ctx),
-            )
+            .start_contact_change(&caller, &current, kind, &value)
             .await?)
     }
 
@@ -161,24 +173,18 @@ impl Backend for Api {
         ctx: &RequestCtx,
         code: String,
     ) -> Result<Vec<ContactInfo>, ApiError> {
-        Ok(self
-            .services
-            .confirm_contact_change(ctx.session_token.as_deref(), &code, &meta(ctx))
-            .await?)
+        let caller = self.caller(ctx, Allow::FullSessionOnly).await?;
+        Ok(self.services.confirm_contact_change(&caller, &code).await?)
     }
 
     async fn list_sessions(&self, ctx: &RequestCtx) -> Result<Vec<DeviceSession>, ApiError> {
-        Ok(self
-            .services
-            .list_sessions(ctx.session_token.as_deref())
-            .await?)
+        let caller = self.caller(ctx, Allow::FullSessionOnly).await?;
+        Ok(self.services.list_sessions(&caller).await?)
     }
 
     async fn sign_out_other_sessions(&self, ctx: &RequestCtx) -> Result<u32, ApiError> {
-        Ok(self
-            .services
-            .sign_out_other_sessions(ctx.session_token.as_deref(), &meta(ctx))
-            .await?)
+        let caller = self.caller(ctx, Allow::FullSessionOnly).await?;
+        Ok(self.services.sign_out_other_sessions(&caller).await?)
     }
 
     async fn change_username(
@@ -187,14 +193,10 @@ impl Backend for Api {
         current: String,
         new_username: String,
     ) -> Result<SessionInfo, ApiError> {
+        let caller = self.caller(ctx, Allow::FullSessionOnly).await?;
         Ok(self
             .services
-            .change_username(
-                ctx.session_token.as_deref(),
-                &current,
-                &new_username,
-                &meta(ctx),
-            )
+            .change_username(&caller, &current, &new_username)
             .await?)
     }
 

@@ -82,7 +82,7 @@ pub async fn twilio_voice(
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
     }
-    let opened = svc.delivery.sealer.open(row.id, &row.payload);
+    let opened = outbox::open_payload(&svc.delivery.sealer, &row);
     let Some(body) = opened
         .ok()
         .and_then(|p| serde_json::from_str::<Body>(&p).ok())

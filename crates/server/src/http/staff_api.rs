@@ -1,5 +1,5 @@
-//! The staff console's server functions: each takes the session from the request and calls
-//! the domain, which checks the role (SECURITY.md S5).
+//! The staff console's server functions: each resolves the session into a `Staff` or `Admin`
+//! caller (SECURITY.md S5) and calls the domain use case that takes exactly that type.
 
 use async_trait::async_trait;
 use carekey_shared::ApiError;
@@ -11,11 +11,7 @@ use carekey_shared::staff::{
     StaffUser,
 };
 
-use super::api::{Api, meta};
-
-fn token(ctx: &RequestCtx) -> Option<&str> {
-    ctx.session_token.as_deref()
-}
+use super::api::Api;
 
 #[async_trait]
 impl StaffBackend for Api {
@@ -24,7 +20,10 @@ impl StaffBackend for Api {
         ctx: &RequestCtx,
         query: String,
     ) -> Result<Vec<StaffUser>, ApiError> {
-        Ok(self.services.staff_users(token(ctx), &query).await?)
+        Ok(self
+            .services
+            .staff_users(&self.admin(ctx).await?, &query)
+            .await?)
     }
 
     async fn admin_reset_password(
@@ -38,12 +37,11 @@ impl StaffBackend for Api {
         Ok(self
             .services
             .admin_reset_password(
-                token(ctx),
+                &self.admin(ctx).await?,
                 user_id,
                 &new,
                 &repeat,
                 &your_password,
-                &meta(ctx),
             )
             .await?)
     }
@@ -56,7 +54,7 @@ impl StaffBackend for Api {
     ) -> Result<StaffUser, ApiError> {
         Ok(self
             .services
-            .create_staff_user(token(ctx), user, &password, &meta(ctx))
+            .create_staff_user(&self.admin(ctx).await?, user, &password)
             .await?)
     }
 
@@ -68,7 +66,7 @@ impl StaffBackend for Api {
     ) -> Result<StaffUser, ApiError> {
         Ok(self
             .services
-            .set_staff_enabled(token(ctx), user_id, enabled, &meta(ctx))
+            .set_staff_enabled(&self.admin(ctx).await?, user_id, enabled)
             .await?)
     }
 
@@ -80,7 +78,7 @@ impl StaffBackend for Api {
     ) -> Result<StaffUser, ApiError> {
         Ok(self
             .services
-            .set_staff_role(token(ctx), user_id, role, &meta(ctx))
+            .set_staff_role(&self.admin(ctx).await?, user_id, role)
             .await?)
     }
 
@@ -89,7 +87,10 @@ impl StaffBackend for Api {
         ctx: &RequestCtx,
         query: String,
     ) -> Result<Vec<PatientSummary>, ApiError> {
-        Ok(self.services.search_patients(token(ctx), &query).await?)
+        Ok(self
+            .services
+            .search_patients(&self.staff(ctx).await?, &query)
+            .await?)
     }
 
     async fn add_patient(
@@ -97,7 +98,10 @@ impl StaffBackend for Api {
         ctx: &RequestCtx,
         p: NewPatient,
     ) -> Result<PatientSummary, ApiError> {
-        Ok(self.services.add_patient(token(ctx), p, &meta(ctx)).await?)
+        Ok(self
+            .services
+            .add_patient(&self.staff(ctx).await?, p)
+            .await?)
     }
 
     async fn patient_chart(
@@ -105,7 +109,10 @@ impl StaffBackend for Api {
         ctx: &RequestCtx,
         patient_id: i64,
     ) -> Result<PatientChart, ApiError> {
-        Ok(self.services.patient_chart(token(ctx), patient_id).await?)
+        Ok(self
+            .services
+            .patient_chart(&self.staff(ctx).await?, patient_id)
+            .await?)
     }
 
     async fn update_patient_contacts(
@@ -119,12 +126,11 @@ impl StaffBackend for Api {
         Ok(self
             .services
             .update_patient_contacts(
-                token(ctx),
+                &self.staff(ctx).await?,
                 patient_id,
                 &email,
                 &phone,
                 phone_is_mobile,
-                &meta(ctx),
             )
             .await?)
     }
@@ -138,7 +144,7 @@ impl StaffBackend for Api {
     ) -> Result<CredentialsLetter, ApiError> {
         Ok(self
             .services
-            .portal_credentials(token(ctx), patient_id, &username, choice, &meta(ctx))
+            .portal_credentials(&self.staff(ctx).await?, patient_id, &username, choice)
             .await?)
     }
 
@@ -150,7 +156,7 @@ impl StaffBackend for Api {
     ) -> Result<SentToPatient, ApiError> {
         Ok(self
             .services
-            .portal_send_reset(token(ctx), patient_id, channel, &meta(ctx))
+            .portal_send_reset(&self.staff(ctx).await?, patient_id, channel)
             .await?)
     }
 
@@ -162,7 +168,7 @@ impl StaffBackend for Api {
     ) -> Result<DeskCode, ApiError> {
         Ok(self
             .services
-            .portal_desk_code(token(ctx), patient_id, checks, &meta(ctx))
+            .portal_desk_code(&self.staff(ctx).await?, patient_id, checks)
             .await?)
     }
 
@@ -173,7 +179,7 @@ impl StaffBackend for Api {
     ) -> Result<PatientChart, ApiError> {
         Ok(self
             .services
-            .portal_unlock(token(ctx), patient_id, &meta(ctx))
+            .portal_unlock(&self.staff(ctx).await?, patient_id)
             .await?)
     }
 
@@ -182,7 +188,10 @@ impl StaffBackend for Api {
         ctx: &RequestCtx,
         message_id: i64,
     ) -> Result<DeliveryStatus, ApiError> {
-        Ok(self.services.message_status(token(ctx), message_id).await?)
+        Ok(self
+            .services
+            .message_status(&self.staff(ctx).await?, message_id)
+            .await?)
     }
 
     async fn audit_rows(
@@ -190,10 +199,16 @@ impl StaffBackend for Api {
         ctx: &RequestCtx,
         filter: AuditFilter,
     ) -> Result<Vec<AuditRow>, ApiError> {
-        Ok(self.services.audit_rows(token(ctx), &filter).await?)
+        Ok(self
+            .services
+            .audit_rows(&self.admin(ctx).await?, &filter)
+            .await?)
     }
 
     async fn audit_csv(&self, ctx: &RequestCtx, filter: AuditFilter) -> Result<String, ApiError> {
-        Ok(self.services.audit_csv(token(ctx), &filter).await?)
+        Ok(self
+            .services
+            .audit_csv(&self.admin(ctx).await?, &filter)
+            .await?)
     }
 }
