@@ -251,7 +251,7 @@ impl Services {
         let now = uow.now;
         uow.commit(self).await?;
         let acct = set.account;
-        Ok(self.session_info(&acct, &caller.session(), now))
+        Ok(self.session_info(&acct, caller.session(), now))
     }
 }
 
@@ -336,7 +336,7 @@ impl Services {
         .await?;
         txn.commit().await?;
         self.delivery.kick();
-        Ok(self.session_info(&updated, &caller.session(), now))
+        Ok(self.session_info(&updated, caller.session(), now))
     }
 }
 
