@@ -19,6 +19,8 @@ pub mod secrets;
 pub mod sessions;
 pub mod signin;
 pub mod staff;
+#[cfg(test)]
+pub mod testing;
 pub mod uow;
 
 use std::sync::{Arc, OnceLock};

@@ -1121,3 +1121,7 @@ impl Services {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[path = "recovery_tests.rs"]
+mod tests;

@@ -509,3 +509,7 @@ impl Services {
         Ok(u32::try_from(ended).unwrap_or(u32::MAX))
     }
 }
+
+#[cfg(test)]
+#[path = "signin_tests.rs"]
+mod tests;

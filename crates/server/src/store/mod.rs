@@ -73,6 +73,36 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, StoreError> {
     }
 }
 
+/// A private in-memory database for unit tests, migrated. Shared cache, so every connection
+/// of the pool sees the one database (each would otherwise get its own); `name` keeps tests
+/// running in parallel apart.
+#[cfg(test)]
+pub async fn connect_memory(name: &str) -> Result<DatabaseConnection, StoreError> {
+    use std::str::FromStr;
+    let url = format!("sqlite:file:{name}?mode=memory&cache=shared");
+    let conn_err = |e: sea_orm::sqlx::Error| StoreError::Connect {
+        url: url.clone(),
+        source: DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into())),
+    };
+    let opts = SqliteConnectOptions::from_str(&url)
+        .map_err(conn_err)?
+        .busy_timeout(Duration::from_secs(5))
+        .foreign_keys(true);
+    // The pool must keep one connection open, or the database vanishes with the last one.
+    let pool = SqlitePoolOptions::new()
+        .min_connections(1)
+        .max_connections(4)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect_with(opts)
+        .await
+        .map_err(conn_err)?;
+    let db = SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
+    migrate(&db).await?;
+    Ok(db)
+}
+
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), StoreError> {
     migration::Migrator::up(db, None)
         .await

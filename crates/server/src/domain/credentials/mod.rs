@@ -3,3 +3,6 @@
 pub mod set_password;
 
 pub use set_password::{PasswordSet, SetBy};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,181 @@
+//! `set_password` and the person's own change, on an in-memory database with a manual clock.
+
+use carekey_shared::Portal;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use super::SetBy;
+use crate::domain::DomainError;
+use crate::domain::testing::{self, World};
+use crate::store::entities::{account, outbox, password_credential, password_history, session};
+
+const PW: &str = "copper-kettle-meadow-song";
+const NEW: &str = "lantern-violin-harbor-quartz";
+
+async fn phc_of(w: &World, id: i64) -> String {
+    password_credential::Entity::find_by_id(id)
+        .one(&w.svc.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .phc
+}
+
+async fn history(w: &World, id: i64) -> usize {
+    password_history::Entity::find()
+        .filter(password_history::Column::AccountId.eq(id))
+        .all(&w.svc.db)
+        .await
+        .unwrap()
+        .len()
+}
+
+async fn open_sessions(w: &World, id: i64) -> Vec<i64> {
+    session::Entity::find()
+        .filter(session::Column::AccountId.eq(id))
+        .filter(session::Column::RevokedAt.is_null())
+        .all(&w.svc.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect()
+}
+
+async fn set(w: &World, id: i64, by: SetBy) -> Result<super::PasswordSet, DomainError> {
+    let phc = w.svc.hasher.hash(NEW.into()).await.unwrap();
+    let mut uow = w.svc.begin(testing::meta_actor()).await.unwrap();
+    let r = w.svc.set_password(&mut uow, id, phc, by, "changed").await;
+    if r.is_ok() {
+        uow.commit(&w.svc).await.unwrap();
+    }
+    r
+}
+
+#[tokio::test]
+async fn the_owner_keeps_their_session_and_the_others_end() {
+    let w = testing::world().await;
+    let a = w.patient("rosa", PW, Some("rosa@example.org"), None).await;
+    let here = w.caller("rosa", PW, Portal::Patient).await;
+    let _elsewhere = w.caller("rosa", PW, Portal::Patient).await;
+    let old = phc_of(&w, a.id).await;
+    let by = SetBy::Owner {
+        session_id: here.session().id,
+        verified_phc: old.clone(),
+    };
+    set(&w, a.id, by).await.unwrap();
+    assert_eq!(open_sessions(&w, a.id).await, vec![here.session().id]);
+    assert_ne!(phc_of(&w, a.id).await, old);
+    assert_eq!(history(&w, a.id).await, 1);
+    // The contact on file is told, in the same commit.
+    let notices = outbox::Entity::find()
+        .filter(outbox::Column::Kind.eq("password_notice"))
+        .all(&w.svc.db)
+        .await
+        .unwrap();
+    assert_eq!(notices.len(), 1);
+}
+
+#[tokio::test]
+async fn a_change_checked_against_a_password_that_is_gone_writes_nothing() {
+    let w = testing::world().await;
+    let a = w.patient("rosa", PW, Some("rosa@example.org"), None).await;
+    let here = w.caller("rosa", PW, Portal::Patient).await;
+    let by = SetBy::Owner {
+        session_id: here.session().id,
+        verified_phc: "$argon2id$v=19$m=19456,t=2,p=1$c29tZQ$stale".into(),
+    };
+    let before = phc_of(&w, a.id).await;
+    assert!(matches!(
+        set(&w, a.id, by).await,
+        Err(DomainError::CurrentPasswordIncorrect)
+    ));
+    assert_eq!(phc_of(&w, a.id).await, before);
+    assert_eq!(history(&w, a.id).await, 0);
+    assert_eq!(open_sessions(&w, a.id).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_change_from_an_ended_session_is_refused() {
+    let w = testing::world().await;
+    let a = w.patient("rosa", PW, None, None).await;
+    let here = w.caller("rosa", PW, Portal::Patient).await;
+    session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(testing::START_MS))
+        .exec(&w.svc.db)
+        .await
+        .unwrap();
+    let by = SetBy::Owner {
+        session_id: here.session().id,
+        verified_phc: phc_of(&w, a.id).await,
+    };
+    assert!(matches!(
+        set(&w, a.id, by).await,
+        Err(DomainError::NotSignedIn)
+    ));
+    assert_eq!(history(&w, a.id).await, 0);
+}
+
+#[tokio::test]
+async fn a_reset_lifts_a_lock_but_never_turns_an_account_on() {
+    let w = testing::world().await;
+    let a = w.patient("rosa", PW, None, None).await;
+    let _s = w.caller("rosa", PW, Portal::Patient).await;
+    for (status, outcome_ok, after) in [("locked", true, "active"), ("disabled", false, "disabled")]
+    {
+        account::Entity::update_many()
+            .col_expr(account::Column::Status, Expr::value(status))
+            .col_expr(account::Column::FailedSignIns, Expr::value(20))
+            .filter(account::Column::Id.eq(a.id))
+            .exec(&w.svc.db)
+            .await
+            .unwrap();
+        let r = set(&w, a.id, SetBy::Recovery).await;
+        assert_eq!(r.is_ok(), outcome_ok, "{status}: {r:?}");
+        let now = w.account(a.id).await;
+        assert_eq!(now.status, after, "{status}");
+        if outcome_ok {
+            assert!(r.unwrap().lock_cleared);
+            assert_eq!(now.failed_sign_ins, 0);
+            assert!(!now.must_change_password);
+            assert!(open_sessions(&w, a.id).await.is_empty());
+        }
+    }
+}
+
+#[tokio::test]
+async fn staff_set_a_temporary_password_that_must_be_changed() {
+    let w = testing::world().await;
+    let a = w.patient("rosa", PW, None, None).await;
+    let _s = w.caller("rosa", PW, Portal::Patient).await;
+    let r = set(&w, a.id, SetBy::Staff).await.unwrap();
+    assert!(r.account.must_change_password);
+    assert!(open_sessions(&w, a.id).await.is_empty());
+    assert_eq!(history(&w, a.id).await, 1);
+}
+
+#[tokio::test]
+async fn the_persons_own_change_needs_the_current_password_and_counts_a_wrong_one() {
+    let w = testing::world().await;
+    let a = w.patient("rosa", PW, None, None).await;
+    let me = w.caller("rosa", PW, Portal::Patient).await;
+    assert!(matches!(
+        w.svc
+            .change_password(&me, "not-the-password-at-all", NEW, NEW)
+            .await,
+        Err(DomainError::CurrentPasswordIncorrect)
+    ));
+    assert_eq!(w.account(a.id).await.failed_sign_ins, 1);
+    assert!(matches!(
+        w.svc
+            .change_password(&me, PW, NEW, "something-else-entirely")
+            .await,
+        Err(DomainError::PasswordsDiffer)
+    ));
+    w.svc.change_password(&me, PW, NEW, NEW).await.unwrap();
+    // The old password is now history: changing back to it is refused (P5).
+    assert!(matches!(
+        w.svc.change_password(&me, NEW, PW, PW).await,
+        Err(DomainError::PasswordRejected(_))
+    ));
+}

@@ -1,0 +1,175 @@
+//! Recovery use cases without HTTP: intake, the worker, verifying a code, completing the
+//! reset; in-memory SQLite and a clock the test moves.
+
+use std::time::Duration;
+
+use carekey_shared::{CodeProblem, Portal, RecoveryChannel, RecoveryIdentity};
+use sea_orm::EntityTrait;
+
+use crate::domain::DomainError;
+use crate::domain::testing::{self, World, meta};
+use crate::store::entities::{challenge, outbox, recovery_request};
+
+const PW: &str = "copper-kettle-meadow-song";
+const NEW: &str = "lantern-violin-harbor-quartz";
+
+fn who(id: &str) -> RecoveryIdentity {
+    RecoveryIdentity {
+        identifier: id.into(),
+        email: String::new(),
+    }
+}
+
+/// The eight-digit code in the newest email to `to`.
+fn code_in(messages: &[crate::delivery::dev::DevMessage], to: &str) -> String {
+    let m = messages
+        .iter()
+        .find(|m| m.to == to)
+        .unwrap_or_else(|| panic!("nothing sent to {to}: {messages:?}"));
+    m.text
+        .split_whitespace()
+        .find(|w| w.len() == 8 && w.chars().all(|c| c.is_ascii_digit()))
+        .unwrap_or_else(|| panic!("no code in {}", m.text))
+        .to_owned()
+}
+
+async fn rows<E: EntityTrait>(w: &World) -> usize {
+    E::find().all(&w.svc.db).await.unwrap().len()
+}
+
+#[tokio::test]
+async fn intake_stores_one_request_and_answers_alike_for_anyone() {
+    let w = testing::world().await;
+    w.patient("rosa", PW, Some("rosa@example.org"), None).await;
+    let known = w
+        .svc
+        .request_reset(who("rosa"), RecoveryChannel::EmailCode, &meta())
+        .await
+        .unwrap();
+    let unknown = w
+        .svc
+        .request_reset(who("nobody-here"), RecoveryChannel::EmailCode, &meta())
+        .await
+        .unwrap();
+    // The same shape of answer; only the random reference differs (SECURITY.md E1).
+    assert_eq!(known.channel, unknown.channel);
+    assert_eq!(known.expires_in_secs, unknown.expires_in_secs);
+    assert_eq!(known.reference.len(), unknown.reference.len());
+    assert_ne!(known.reference, unknown.reference);
+    // Nothing decided yet: two queued requests, no challenge, no message.
+    assert_eq!(rows::<recovery_request::Entity>(&w).await, 2);
+    assert_eq!(rows::<challenge::Entity>(&w).await, 0);
+    // The worker sends one message, to the real patient only, and forgets both requests.
+    let sent = w.deliver().await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].to, "rosa@example.org");
+    assert!(sent[0].subject.contains(&known.reference));
+    assert_eq!(rows::<recovery_request::Entity>(&w).await, 0);
+}
+
+#[tokio::test]
+async fn a_code_works_until_its_last_second_and_once() {
+    let w = testing::world().await;
+    w.patient("rosa", PW, Some("rosa@example.org"), None).await;
+    w.svc
+        .request_reset(who("rosa"), RecoveryChannel::EmailCode, &meta())
+        .await
+        .unwrap();
+    let code = code_in(&w.deliver().await, "rosa@example.org");
+    let ttl = w.svc.cfg.recovery.code_ttl;
+
+    w.clock.advance(ttl - Duration::from_secs(1));
+    let grant = w.svc.verify_reset_code(who("rosa"), &code, &meta()).await;
+    assert!(grant.is_ok(), "{grant:?}");
+    // Used: the same code again is "already used", not a new grant.
+    assert!(matches!(
+        w.svc.verify_reset_code(who("rosa"), &code, &meta()).await,
+        Err(DomainError::CodeRejected(CodeProblem::AlreadyUsed))
+    ));
+}
+
+#[tokio::test]
+async fn an_expired_code_says_so_and_a_wrong_one_does_not() {
+    let w = testing::world().await;
+    w.patient("rosa", PW, Some("rosa@example.org"), None).await;
+    w.svc
+        .request_reset(who("rosa"), RecoveryChannel::EmailCode, &meta())
+        .await
+        .unwrap();
+    let code = code_in(&w.deliver().await, "rosa@example.org");
+    let wrong = if code == "11111111" {
+        "22222222"
+    } else {
+        "11111111"
+    };
+    assert!(matches!(
+        w.svc.verify_reset_code(who("rosa"), wrong, &meta()).await,
+        Err(DomainError::CodeRejected(CodeProblem::NotAccepted))
+    ));
+    w.clock
+        .advance(w.svc.cfg.recovery.code_ttl + Duration::from_secs(1));
+    assert!(matches!(
+        w.svc.verify_reset_code(who("rosa"), &code, &meta()).await,
+        Err(DomainError::CodeRejected(CodeProblem::Expired))
+    ));
+}
+
+#[tokio::test]
+async fn completing_sets_the_password_ends_sessions_and_spends_the_grant() {
+    let w = testing::world().await;
+    let a = w.patient("rosa", PW, Some("rosa@example.org"), None).await;
+    let old = w.caller("rosa", PW, Portal::Patient).await;
+    w.svc
+        .request_reset(who("rosa"), RecoveryChannel::EmailCode, &meta())
+        .await
+        .unwrap();
+    let code = code_in(&w.deliver().await, "rosa@example.org");
+    let grant = w
+        .svc
+        .verify_reset_code(who("rosa"), &code, &meta())
+        .await
+        .unwrap()
+        .grant;
+    assert!(matches!(
+        w.svc
+            .complete_reset(&grant, None, NEW, "not the same", &meta())
+            .await,
+        Err(DomainError::PasswordsDiffer)
+    ));
+    w.svc
+        .complete_reset(&grant, None, NEW, NEW, &meta())
+        .await
+        .unwrap();
+    // The grant is spent; the old session is over; the new password signs in, the old not.
+    assert!(
+        w.svc
+            .complete_reset(&grant, None, NEW, NEW, &meta())
+            .await
+            .is_err()
+    );
+    let still = crate::store::entities::session::Entity::find_by_id(old.session().id)
+        .one(&w.svc.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(still.revoked_at.is_some());
+    assert!(
+        w.svc
+            .sign_in(Portal::Patient, "rosa", NEW, None, &meta())
+            .await
+            .is_ok()
+    );
+    assert!(matches!(
+        w.svc
+            .sign_in(Portal::Patient, "rosa", PW, None, &meta())
+            .await,
+        Err(DomainError::SignInFailed)
+    ));
+    // A notice went out with the commit.
+    let notices = outbox::Entity::find().all(&w.svc.db).await.unwrap();
+    assert!(
+        notices
+            .iter()
+            .any(|m| m.kind == "password_notice" && m.account_id == Some(a.id))
+    );
+}
