@@ -6,11 +6,10 @@ use carekey_shared::policy::PolicyContext;
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, SqlErr, TransactionTrait,
+    QuerySelect, Set, SqlErr,
 };
 use serde_json::json;
 
-use super::audit::{self, Event};
 use super::caller::Caller;
 use super::credentials::SetBy;
 use super::sessions;
@@ -152,8 +151,8 @@ impl Services {
             None,
         );
         let phc = self.checked_hash(password, &ctx).await?;
-        let now = self.now();
-        let txn = self.db.begin().await?;
+        let uow = self.begin(actor_for(by, meta)).await?;
+        let (txn, now) = (uow.db(), uow.now);
         // No "is it taken?" read first: a read before the write in a SQLite transaction can
         // fail under a concurrent writer, and the unique index answers the question anyway.
         let a = account::ActiveModel {
@@ -174,7 +173,7 @@ impl Services {
             updated_at: Set(now),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(txn)
         .await
         .map_err(|e| match e.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(msg)) if msg.contains("username_lower") => {
@@ -187,23 +186,14 @@ impl Services {
             phc: Set(phc),
             created_at: Set(now),
         }
-        .insert(&txn)
+        .insert(txn)
         .await?;
         if let Some(email) = n.email {
-            add_contact(&txn, None, Some(a.id), "email", &email, false, false, now).await?;
+            add_contact(txn, None, Some(a.id), "email", &email, false, false, now).await?;
         }
-        audit::append(
-            &txn,
-            now,
-            &actor_for(by, meta),
-            Event {
-                action: "account_created",
-                target: Some(a.id),
-                details: json!({ "kind": a.kind }),
-            },
-        )
-        .await?;
-        txn.commit().await?;
+        uow.audit("account_created", Some(a.id), json!({ "kind": a.kind }))
+            .await?;
+        uow.commit(self).await?;
         Ok(a)
     }
 
@@ -308,33 +298,30 @@ impl Services {
             return Err(DomainError::UsernameInvalid);
         }
         self.confirm_current_password(&acct, current, meta).await?;
-        let now = self.now();
-        let contacts = self.contacts_of(&self.db, &acct).await?;
-        let txn = self.db.begin().await?;
+        let uow = self.begin(caller.actor()).await?;
+        let now = uow.now;
+        // Read in the unit of work: a contact changed a moment ago is the one to tell.
+        let contacts = self.contacts_of(uow.db(), &acct).await?;
         let mut am: account::ActiveModel = acct.clone().into();
         am.username = Set(new_username.to_owned());
         am.username_lower = Set(new_username.to_lowercase());
         am.updated_at = Set(now);
-        let updated = am.update(&txn).await.map_err(|e| match e.sql_err() {
+        let updated = am.update(uow.db()).await.map_err(|e| match e.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => DomainError::UsernameTaken,
             _ => DomainError::Database(e),
         })?;
-        self.enqueue_username_notices(&txn, &updated, &contacts, now)
+        self.enqueue_username_notices(uow.db(), &updated, &contacts, now)
             .await?;
         // After any change to how the account signs in, the other sessions end.
-        sessions::revoke_others(&txn, acct.id, caller.session().id, now).await?;
-        audit::append(
-            &txn,
-            now,
-            &actor_for(Some(&updated), meta),
-            Event {
-                action: "username_changed",
-                target: Some(acct.id),
-                details: json!({ "from": acct.username, "to": updated.username }),
-            },
+        sessions::revoke_others(uow.db(), acct.id, caller.session().id, now).await?;
+        uow.audit(
+            "username_changed",
+            Some(acct.id),
+            json!({ "from": acct.username, "to": updated.username }),
         )
         .await?;
-        txn.commit().await?;
+        uow.commit(self).await?;
+        // The notices above were queued on the transaction, not through the unit of work.
         self.delivery.kick();
         Ok(self.session_info(&updated, caller.session(), now))
     }

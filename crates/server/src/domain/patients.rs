@@ -3,11 +3,10 @@
 //! index makes a second run of the same file add nobody twice.
 
 use carekey_shared::staff::NewPatient as Typed;
-use sea_orm::{ActiveModelTrait, Set, SqlErr, TransactionTrait};
+use sea_orm::{ActiveModelTrait, Set, SqlErr};
 use serde_json::json;
 
 use super::accounts::{NewPatient, add_contact};
-use super::audit::{self, Event};
 use super::signin::actor_for;
 use super::{ClientMeta, DomainError, Services, dates, phone};
 use crate::store::entities::{account, patient};
@@ -139,8 +138,8 @@ impl Services {
         by: Option<&account::Model>,
         meta: &ClientMeta,
     ) -> Result<patient::Model, DomainError> {
-        let now = self.now();
-        let txn = self.db.begin().await?;
+        let uow = self.begin(actor_for(by, meta)).await?;
+        let (txn, now) = (uow.db(), uow.now);
         let row = patient::ActiveModel {
             mrn: Set(p.mrn),
             first_name: Set(p.first_name),
@@ -151,30 +150,21 @@ impl Services {
             updated_at: Set(now),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(txn)
         .await
         .map_err(|e| match e.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => DomainError::AlreadyExists("mrn".into()),
             _ => DomainError::Database(e),
         })?;
         if let Some(email) = &p.email {
-            add_contact(&txn, Some(row.id), None, "email", email, false, false, now).await?;
+            add_contact(txn, Some(row.id), None, "email", email, false, false, now).await?;
         }
         if let Some((phone, sms, voice)) = &p.phone {
-            add_contact(&txn, Some(row.id), None, "phone", phone, *sms, *voice, now).await?;
+            add_contact(txn, Some(row.id), None, "phone", phone, *sms, *voice, now).await?;
         }
-        audit::append(
-            &txn,
-            now,
-            &actor_for(by, meta),
-            Event {
-                action: "patient_added",
-                target: None,
-                details: json!({ "patient": row.id }),
-            },
-        )
-        .await?;
-        txn.commit().await?;
+        uow.audit("patient_added", None, json!({ "patient": row.id }))
+            .await?;
+        uow.commit(self).await?;
         Ok(row)
     }
 

@@ -7,12 +7,10 @@
 use carekey_shared::policy::MAX_BYTES;
 use carekey_shared::{AccountKind, DeviceSession, HomeInfo, Portal, SessionInfo};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::json;
 
-use super::audit::{self, Actor, Event};
+use super::audit::Actor;
 use super::caller::{Caller, Patient};
 use super::lockout::{self, LockDecision};
 use super::sessions::{self, SessionState};
@@ -188,7 +186,8 @@ impl Services {
         now: i64,
     ) -> Result<Option<NewSession>, DomainError> {
         let token = sessions::new_token(self.entropy.as_ref())?;
-        let txn = self.db.begin().await?;
+        let uow = self.begin(actor_for(Some(acct), meta)).await?;
+        let txn = uow.db();
         let opened = account::Entity::update_many()
             .col_expr(
                 account::Column::PreviousSignInAt,
@@ -212,33 +211,32 @@ impl Services {
                     .is_null()
                     .or(account::Column::LockedUntil.lte(now)),
             )
-            .exec(&txn)
+            .exec(txn)
             .await?;
         let still_same = password_credential::Entity::find_by_id(acct.id)
-            .one(&txn)
+            .one(txn)
             .await?
             .is_some_and(|c| c.phc == verified_phc);
         if opened.rows_affected != 1 || !still_same {
-            txn.rollback().await?;
             return Ok(None);
         }
         let acct = account::Entity::find_by_id(acct.id)
-            .one(&txn)
+            .one(txn)
             .await?
             .ok_or(DomainError::SignInFailed)?;
         if let Some(phc) = rehash {
-            password_credential::ActiveModel {
-                account_id: Set(acct.id),
-                phc: Set(phc),
-                created_at: Set(now),
-            }
-            .update(&txn)
-            .await?;
+            // Only over the hash that was verified: a change that lands meanwhile stands.
+            password_credential::Entity::update_many()
+                .col_expr(password_credential::Column::Phc, Expr::value(phc))
+                .filter(password_credential::Column::AccountId.eq(acct.id))
+                .filter(password_credential::Column::Phc.eq(verified_phc))
+                .exec(txn)
+                .await?;
         }
         // A new id at every sign-in: a token planted before sign-in never becomes a session.
         if let Some(old) = previous_token {
             sessions::revoke(
-                &txn,
+                txn,
                 session::Column::TokenHash.eq(sessions::token_hash(old)),
                 now,
             )
@@ -254,20 +252,11 @@ impl Services {
             ip: Set(meta.ip.clone()),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(txn)
         .await?;
-        audit::append(
-            &txn,
-            now,
-            &actor_for(Some(&acct), meta),
-            Event {
-                action: "sign_in",
-                target: Some(acct.id),
-                details: json!({ "session": s.id }),
-            },
-        )
-        .await?;
-        txn.commit().await?;
+        uow.audit("sign_in", Some(acct.id), json!({ "session": s.id }))
+            .await?;
+        uow.commit(self).await?;
         tracing::info!(account = acct.id, "signed in");
         Ok(Some(NewSession {
             token,
@@ -286,7 +275,13 @@ impl Services {
         meta: &ClientMeta,
         now: i64,
     ) -> Result<(), DomainError> {
-        let txn = self.db.begin().await?;
+        let (action, actor) = match attempt {
+            Attempt::SignIn => ("sign_in_failed", actor_for(None, meta)),
+            // The person is signed in: they are the actor, not an anonymous visitor.
+            Attempt::PasswordChange => ("password_change_failed", actor_for(acct, meta)),
+        };
+        let uow = self.begin(actor).await?;
+        let txn = uow.db();
         let counted = acct.filter(|_| reason == "wrong_password");
         account::Entity::update_many()
             .col_expr(
@@ -294,10 +289,10 @@ impl Services {
                 Expr::col(account::Column::FailedSignIns).add(1),
             )
             .filter(account::Column::Id.eq(counted.map_or(-1, |a| a.id)))
-            .exec(&txn)
+            .exec(txn)
             .await?;
         let fresh = account::Entity::find_by_id(counted.map_or(-1, |a| a.id))
-            .one(&txn)
+            .one(txn)
             .await?;
         let mut locked = None;
         if let Some(fresh) = fresh {
@@ -318,40 +313,22 @@ impl Services {
             }
             if locked.is_some() {
                 am.updated_at = Set(now);
-                am.update(&txn).await?;
+                am.update(txn).await?;
             }
         }
-        let (action, actor) = match attempt {
-            Attempt::SignIn => ("sign_in_failed", actor_for(None, meta)),
-            // The person is signed in: they are the actor, not an anonymous visitor.
-            Attempt::PasswordChange => ("password_change_failed", actor_for(acct, meta)),
-        };
-        audit::append(
-            &txn,
-            now,
-            &actor,
-            Event {
-                action,
-                target: acct.map(|a| a.id),
-                details: json!({ "reason": reason }),
-            },
-        )
-        .await?;
+        uow.audit(action, acct.map(|a| a.id), json!({ "reason": reason }))
+            .await?;
         if let (Some(a), Some(details)) = (acct, locked) {
-            audit::append(
-                &txn,
-                now,
+            uow.audit_as(
                 &actor_for(None, meta),
-                Event {
-                    action: "account_locked",
-                    target: Some(a.id),
-                    details,
-                },
+                "account_locked",
+                Some(a.id),
+                details,
             )
             .await?;
             tracing::warn!(account = a.id, "account locked after failed sign-ins");
         }
-        txn.commit().await?;
+        uow.commit(self).await?;
         Ok(())
     }
 
@@ -447,20 +424,11 @@ impl Services {
         let a = account::Entity::find_by_id(s.account_id)
             .one(&self.db)
             .await?;
-        let txn = self.db.begin().await?;
-        sessions::revoke(&txn, session::Column::Id.eq(s.id), now).await?;
-        audit::append(
-            &txn,
-            now,
-            &actor_for(a.as_ref(), meta),
-            Event {
-                action: "sign_out",
-                target: Some(s.account_id),
-                details: json!({ "session": s.id }),
-            },
-        )
-        .await?;
-        txn.commit().await?;
+        let uow = self.begin(actor_for(a.as_ref(), meta)).await?;
+        sessions::revoke(uow.db(), session::Column::Id.eq(s.id), now).await?;
+        uow.audit("sign_out", Some(s.account_id), json!({ "session": s.id }))
+            .await?;
+        uow.commit(self).await?;
         Ok(())
     }
 
