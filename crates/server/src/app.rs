@@ -134,6 +134,7 @@ pub fn spawn_workers(services: Arc<Services>, stop: tokio::sync::watch::Receiver
         max_attempts: services.cfg.delivery_max_attempts,
         voice_url: Arc::new(move |id| voice_url(&svc, id)),
         poll: Duration::from_secs(2),
+        lease: services.cfg.delivery_lease,
     };
     tokio::spawn(dispatcher.run(stopped(stop)));
 }

@@ -57,6 +57,9 @@ pub struct Config {
     pub twilio: Option<TwilioConfig>,
     /// Attempts per message before it is marked failed.
     pub delivery_max_attempts: u32,
+    /// How long a claimed outbox message is one instance's before another may take it over;
+    /// renewed while its send is in flight (SECURITY.md F6).
+    pub delivery_lease: Duration,
 }
 
 /// A configured secret: shown as `***` in logs and debug output.
@@ -201,6 +204,7 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("twilio.allowed_countries", Some("US")),
     ("twilio.timeout_seconds", Some("10")),
     ("delivery.max_attempts", Some("8")),
+    ("delivery.lease_seconds", Some("120")),
     ("dev.recovery_ttl_seconds", Some("0")),
 ];
 
@@ -417,6 +421,15 @@ fn build(raw: &Raw) -> Result<Config, ConfigError> {
         smtp: smtp(raw)?,
         twilio: twilio(raw)?,
         delivery_max_attempts: raw.ranged("delivery.max_attempts", 1, 20, "attempts")? as u32,
+        // At least 2 s: renewed every third of it, a shorter lease would have renewals racing
+        // the database's own latency. At most 10 min: how long a crashed instance's message
+        // waits before another instance sends it.
+        delivery_lease: Duration::from_secs(raw.ranged(
+            "delivery.lease_seconds",
+            2,
+            600,
+            "seconds",
+        )?),
     })
 }
 
@@ -736,6 +749,27 @@ mod tests {
         ])
         .unwrap_err();
         assert!(e.to_string().contains("twilio.from"), "{e}");
+    }
+
+    #[test]
+    fn delivery_lease_has_a_default_and_bounds() {
+        assert_eq!(
+            with_env(&[]).unwrap().delivery_lease,
+            Duration::from_secs(120)
+        );
+        let c = with_env(&[("CAREKEY_DELIVERY_LEASE_SECONDS", "2")]).unwrap();
+        assert_eq!(c.delivery_lease, Duration::from_secs(2));
+        for bad in ["1", "601", "soon"] {
+            let e = with_env(&[("CAREKEY_DELIVERY_LEASE_SECONDS", bad)]).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "configuration error: delivery.lease_seconds = \"{bad}\" (from \
+                     CAREKEY_DELIVERY_LEASE_SECONDS) is not allowed: a whole number of seconds \
+                     from 2 to 600"
+                )
+            );
+        }
     }
 
     #[test]

@@ -703,7 +703,9 @@ async fn twilio_fetches_the_call_script_only_when_signed_and_at_most_three_times
     let srv = with_twilio(common::Db::Sqlite, "voice_script")
         .await
         .unwrap();
-    let now = srv.services.now();
+    // A millisecond ahead of the server's clock, so its own dispatcher does not take the row
+    // before this test claims it.
+    let now = srv.services.now() + 1;
     let body = Body::Voice {
         intro: "Hello. This is Hillside.".into(),
         digits: "01234567".into(),
@@ -725,9 +727,15 @@ async fn twilio_fetches_the_call_script_only_when_signed_and_at_most_three_times
     .await
     .unwrap();
     // As if the dispatcher had placed the call: sent, script kept until it expires.
-    ob::finish(&srv.services.db, row.id, "sent", None, now, true)
+    let (_, lease) = ob::claim(&srv.services.db, row.id, now, 120_000)
         .await
+        .unwrap()
         .unwrap();
+    assert!(
+        ob::finish(&srv.services.db, &lease, "sent", None, now, true)
+            .await
+            .unwrap()
+    );
     let url = carekey_server::app::voice_url(&srv.services, row.id);
     assert!(url.starts_with(&srv.base), "{url}");
     let call = [
@@ -997,6 +1005,7 @@ mod several_instances {
     use carekey_server::delivery::dispatcher::Dispatcher;
     use carekey_server::delivery::outbox::{self as ob, NewMessage};
     use carekey_server::delivery::{Body, Delivery, Outgoing, SendError, Transport, Transports};
+    use sea_orm::TransactionTrait;
     use std::sync::{Arc, Mutex};
 
     /// A transport that notes what it was asked to send.
@@ -1032,6 +1041,7 @@ mod several_instances {
             max_attempts: 3,
             voice_url: Arc::new(|id| format!("http://x/{id}")),
             poll: Duration::from_secs(60),
+            lease: Duration::from_secs(120),
         }
     }
 
@@ -1042,9 +1052,12 @@ mod several_instances {
         let (da, db_) = (dispatcher(&srv, a.clone()), dispatcher(&srv, b.clone()));
         let now = srv.services.now();
         let mut ids = vec![];
+        // In one transaction, as the domain enqueues: a row is written before its sealed
+        // payload, and a dispatcher must never see it in between.
+        let txn = srv.services.db.begin().await.unwrap();
         for i in 0..40 {
             let row = ob::enqueue(
-                &srv.services.db,
+                &txn,
                 &srv.services.delivery.sealer,
                 NewMessage {
                     kind: "notice",
@@ -1062,6 +1075,7 @@ mod several_instances {
             .unwrap();
             ids.push(row.id);
         }
+        txn.commit().await.unwrap();
         srv.services.delivery.kick();
         let (ra, rb) = tokio::join!(da.tick(), db_.tick());
         ra.unwrap();
@@ -1091,5 +1105,86 @@ mod several_instances {
         );
         sent.sort();
         assert_eq!(sent, ids, "every message once, none twice");
+    });
+
+    // F6: a holder keeps its message by renewing; once its lease ran out and another instance
+    // claimed the message, the old holder can neither renew it back nor record an outcome over
+    // the new holder's.
+    on_both_databases!(a_lease_taken_over_stays_with_its_new_holder, |srv| {
+        // An hour ahead of the server's clock, so its own dispatcher leaves the row alone.
+        let t = srv.services.now() + 3_600_000;
+        let row = ob::enqueue(
+            &srv.services.db,
+            &srv.services.delivery.sealer,
+            NewMessage {
+                kind: "notice",
+                destination: "+15035550188",
+                account_id: None,
+                challenge_id: None,
+                body: Body::Sms {
+                    text: "message".into(),
+                },
+                expires_at: None,
+            },
+            t,
+        )
+        .await
+        .unwrap();
+        let db = &srv.services.db;
+        let (_, mut a) = ob::claim(db, row.id, t, 1_000).await.unwrap().unwrap();
+        assert!(
+            ob::claim(db, row.id, t + 500, 1_000)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(ob::renew(db, &mut a, t + 600 + 1_000).await.unwrap());
+        // Renewed: still A's after the first lease would have run out.
+        assert!(
+            ob::claim(db, row.id, t + 1_200, 1_000)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        // A stops renewing; B takes over once the renewed lease has run out.
+        let (_, b) = ob::claim(db, row.id, t + 1_700, 1_000)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!ob::renew(db, &mut a, t + 1_800 + 1_000).await.unwrap());
+        assert!(
+            !ob::retry_later(db, &a, 1, t + 5_000, "late".into())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !ob::finish(db, &a, "failed", Some("late".into()), t + 1_900, false)
+                .await
+                .unwrap()
+        );
+        let now_row = outbox::Entity::find_by_id(row.id)
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (
+                now_row.status.as_str(),
+                now_row.lease_until,
+                now_row.attempts
+            ),
+            ("sending", Some(b.until), 0)
+        );
+        assert!(
+            ob::finish(db, &b, "sent", None, t + 2_000, false)
+                .await
+                .unwrap()
+        );
+        let done = outbox::Entity::find_by_id(row.id)
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((done.status.as_str(), done.last_error), ("sent", None));
     });
 }

@@ -4,26 +4,30 @@
 //! SECURITY.md F2/F3: a failed send is retried with exponential backoff and jitter, a bounded
 //! number of times; a message whose code has expired is dropped, never sent late; the channel
 //! never silently changes (an SMS that cannot go is not turned into an email).
+//!
+//! SECURITY.md F6: a claimed message is leased, and the lease is renewed while its send is in
+//! flight, so a send slower than the lease does not let another instance send it again; an
+//! instance that dies mid-send lets the lease run out, and another instance takes over.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 
-use super::outbox;
+use super::outbox::{self, Lease};
 use super::{Body, Delivery, Outgoing, SendError};
 use crate::domain::clock::{Clock, Entropy};
 
-/// How long a claimed message is ours before another instance may take it over: at least twice
-/// the longest a send may take, so a live instance never loses a message it is sending.
-const LEASE_MS: i64 = 120_000;
 /// The first retry waits about this long; each later one twice as long, up to `MAX_BACKOFF`.
 const BASE_BACKOFF: Duration = Duration::from_secs(5);
 const MAX_BACKOFF: Duration = Duration::from_secs(600);
 /// An upper bound on one send, whatever the transport's own timeout.
 const SEND_DEADLINE: Duration = Duration::from_secs(60);
-
-const _: () = assert!(LEASE_MS >= 2 * SEND_DEADLINE.as_millis() as i64);
+/// Bounds on a lease, whoever built the dispatcher (configuration allows 2 s to 600 s): a
+/// zero lease would renew in a busy loop.
+const LEASE_MS_MIN: i64 = 1_000;
+const LEASE_MS_MAX: i64 = 3_600_000;
 
 pub type VoiceUrl = Arc<dyn Fn(i64) -> String + Send + Sync>;
 
@@ -36,6 +40,11 @@ pub struct Dispatcher {
     /// Builds the signed URL Twilio fetches a call's script from.
     pub voice_url: VoiceUrl,
     pub poll: Duration,
+    /// How long a claim lasts unless renewed (`delivery.lease_seconds`). Renewed every third
+    /// of it while a send is in flight, so only an instance that stopped renewing (dead, or cut
+    /// off from the database) loses a message, and another instance sends it after at most
+    /// this long.
+    pub lease: Duration,
 }
 
 /// Delay before attempt `attempt + 1` (attempt counts from 1): exponential, capped, with the
@@ -62,6 +71,12 @@ impl Dispatcher {
         }
     }
 
+    fn lease_ms(&self) -> i64 {
+        i64::try_from(self.lease.as_millis())
+            .unwrap_or(LEASE_MS_MAX)
+            .clamp(LEASE_MS_MIN, LEASE_MS_MAX)
+    }
+
     /// Delivers everything that is due now; returns how many messages it handled.
     pub async fn tick(&self) -> Result<usize, sea_orm::DbErr> {
         let mut handled = 0;
@@ -78,8 +93,10 @@ impl Dispatcher {
                 // batch's time would already have run out, and another instance would send
                 // the same message again.
                 let claimed_at = self.clock.now_ms();
-                if let Some(row) = outbox::claim(&self.db, id, claimed_at, LEASE_MS).await? {
-                    self.deliver(row).await?;
+                if let Some((row, lease)) =
+                    outbox::claim(&self.db, id, claimed_at, self.lease_ms()).await?
+                {
+                    self.deliver(row, lease).await?;
                     handled += 1;
                     progressed = true;
                 }
@@ -101,6 +118,7 @@ impl Dispatcher {
     async fn deliver(
         &self,
         row: crate::store::entities::outbox::Model,
+        mut lease: Lease,
     ) -> Result<(), sea_orm::DbErr> {
         let now = self.clock.now_ms();
         if row.expires_at.is_some_and(|t| t <= now) {
@@ -108,28 +126,25 @@ impl Dispatcher {
                 id = row.id,
                 "outbox: expired before it could be sent; dropped"
             );
-            return outbox::finish(&self.db, row.id, "expired", row.last_error, now, false).await;
+            let done =
+                outbox::finish(&self.db, &lease, "expired", row.last_error, now, false).await?;
+            return recorded(row.id, done);
         }
         let opened = outbox::open_payload(&self.delivery.sealer, &row).map_err(|e| e.to_string());
         let body: Body =
             match opened.and_then(|p| serde_json::from_str(&p).map_err(|e| e.to_string())) {
                 Ok(b) => b,
                 Err(e) => {
-                    return outbox::finish(
-                        &self.db,
-                        row.id,
-                        "failed",
-                        Some(format!("unreadable: {e}")),
-                        now,
-                        false,
-                    )
-                    .await;
+                    let err = Some(format!("unreadable: {e}"));
+                    let done = outbox::finish(&self.db, &lease, "failed", err, now, false).await?;
+                    return recorded(row.id, done);
                 }
             };
         let Some(transport) = self.delivery.transports.for_channel(&row.channel).cloned() else {
             // Configuration changed after it was queued; do not switch channel.
             let err = format!("no transport configured for {}", row.channel);
-            return outbox::finish(&self.db, row.id, "failed", Some(err), now, false).await;
+            let done = outbox::finish(&self.db, &lease, "failed", Some(err), now, false).await?;
+            return recorded(row.id, done);
         };
         let voice = row.channel == "voice";
         let msg = Outgoing {
@@ -139,34 +154,104 @@ impl Dispatcher {
             body,
             voice_url: voice.then(|| (self.voice_url)(row.id)),
         };
-        let result = match tokio::time::timeout(SEND_DEADLINE, transport.send(&msg)).await {
-            Ok(r) => r,
-            Err(_) => Err(SendError::Temporary("no answer within 60 s".into())),
+        let send = async {
+            match tokio::time::timeout(SEND_DEADLINE, transport.send(&msg)).await {
+                Ok(r) => r,
+                Err(_) => Err(SendError::Temporary("no answer within 60 s".into())),
+            }
         };
+        let result = self.send_holding(&mut lease, send).await;
         let now = self.clock.now_ms();
         let attempts = row.attempts + 1;
-        match result {
+        let done = match result {
             Ok(()) => {
                 tracing::info!(id = row.id, via = transport.name(), kind = %row.kind, "outbox: sent");
                 // A call's script is fetched by Twilio after this; it is scrubbed on expiry.
-                outbox::finish(&self.db, row.id, "sent", None, now, voice).await
+                outbox::finish(&self.db, &lease, "sent", None, now, voice).await?
             }
             Err(SendError::Permanent(e)) => {
                 tracing::warn!(id = row.id, via = transport.name(), error = %e, "outbox: refused; not retried");
-                outbox::finish(&self.db, row.id, "failed", Some(e), now, false).await
+                outbox::finish(&self.db, &lease, "failed", Some(e), now, false).await?
             }
             Err(SendError::Temporary(e)) if attempts as u32 >= self.max_attempts => {
                 tracing::warn!(id = row.id, via = transport.name(), error = %e, attempts, "outbox: giving up");
-                outbox::finish(&self.db, row.id, "failed", Some(e), now, false).await
+                outbox::finish(&self.db, &lease, "failed", Some(e), now, false).await?
             }
             Err(SendError::Temporary(e)) => {
                 let wait = backoff(attempts as u32, self.jitter());
                 let next = now + wait.as_millis() as i64;
                 tracing::info!(id = row.id, via = transport.name(), error = %e, attempts, retry_in_ms = wait.as_millis() as u64, "outbox: will retry");
-                outbox::retry_later(&self.db, row.id, attempts, next, e).await
+                outbox::retry_later(&self.db, &lease, attempts, next, e).await?
+            }
+        };
+        recorded(row.id, done)
+    }
+
+    /// Runs `send` while holding the message: every third of the lease, a renewal that only
+    /// matches the lease this instance wrote (SECURITY.md F6). A lease taken over by another
+    /// instance (ours ran out while the database was unreachable) is not taken back, and its
+    /// outcome is not ours to record; the send itself is still let finish, because cutting a
+    /// transport off mid-message can leave its pooled SMTP connection inside a message, and
+    /// the next message sent on it would be appended to that one, to that recipient.
+    async fn send_holding(
+        &self,
+        lease: &mut Lease,
+        send: impl Future<Output = Result<(), SendError>>,
+    ) -> Result<(), SendError> {
+        tokio::pin!(send);
+        let every = Duration::from_millis((self.lease_ms() / 3).unsigned_abs());
+        let mut answer = None;
+        loop {
+            tokio::select! {
+                r = &mut send => return r,
+                _ = tokio::time::sleep(every) => {}
+            }
+            let until = self.clock.now_ms() + self.lease_ms();
+            // The renewal runs to its end, never dropped half-way (we would no longer know
+            // which lease value the row carries); the send goes on meanwhile.
+            let renewed = {
+                let renewal = outbox::renew(&self.db, lease, until);
+                tokio::pin!(renewal);
+                loop {
+                    tokio::select! {
+                        r = &mut renewal => break r,
+                        r = &mut send, if answer.is_none() => answer = Some(r),
+                    }
+                }
+            };
+            match renewed {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!(
+                        id = lease.id,
+                        "outbox: lease taken over by another instance while sending"
+                    );
+                    return match answer {
+                        Some(r) => r,
+                        None => send.await,
+                    };
+                }
+                Err(e) => {
+                    tracing::warn!(id = lease.id, error = %e, "outbox: could not renew a lease; will retry");
+                }
+            }
+            if let Some(r) = answer {
+                return r;
             }
         }
     }
+}
+
+/// Logs when the outcome was not ours to record: our lease had been taken over, and the
+/// instance that holds the message now records what happened to it (SECURITY.md F6).
+fn recorded(id: i64, done: bool) -> Result<(), sea_orm::DbErr> {
+    if !done {
+        tracing::warn!(
+            id,
+            "outbox: lease lost; the outcome of the instance that took over stands"
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]

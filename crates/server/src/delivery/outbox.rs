@@ -3,7 +3,10 @@
 //!
 //! Claiming is a conditional UPDATE on the row's status and lease: on SQLite and on PostgreSQL
 //! only one instance's UPDATE matches, so each message is sent by one instance (SECURITY.md F6),
-//! and a lease that runs out (a crashed instance) makes the row claimable again.
+//! and a lease that runs out (a crashed instance) makes the row claimable again. The holder
+//! renews its lease while a send is in flight, and renewing, finishing and retrying all match
+//! only the lease value the holder wrote: an instance whose lease was taken over can neither
+//! take it back nor overwrite the new holder's outcome.
 
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -83,16 +86,38 @@ pub async fn due<C: ConnectionTrait>(db: &C, now: i64, limit: u64) -> Result<Vec
         .await
 }
 
+/// The hold an instance has on a message it claimed: the `lease_until` value it wrote. A claim
+/// succeeds only once the previous lease has run out, and writes a later time than that lease,
+/// so the value names its holder (SECURITY.md F6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub id: i64,
+    pub until: i64,
+    /// Renewals the database answered with an error: any of them may have landed, so their
+    /// values are ours too until a renewal succeeds. Without them, a renewal that committed
+    /// but failed to report would look like a lease taken over.
+    pub unsure: Vec<i64>,
+}
+
+impl Lease {
+    fn values(&self) -> Vec<i64> {
+        std::iter::once(self.until)
+            .chain(self.unsure.iter().copied())
+            .collect()
+    }
+}
+
 /// Takes the message for `lease_ms`, or returns None if another worker has it.
 pub async fn claim<C: ConnectionTrait>(
     db: &C,
     id: i64,
     now: i64,
     lease_ms: i64,
-) -> Result<Option<outbox::Model>, DbErr> {
+) -> Result<Option<(outbox::Model, Lease)>, DbErr> {
+    let until = now + lease_ms;
     let res = outbox::Entity::update_many()
         .col_expr(Column::Status, Expr::value("sending"))
-        .col_expr(Column::LeaseUntil, Expr::value(now + lease_ms))
+        .col_expr(Column::LeaseUntil, Expr::value(until))
         .filter(Column::Id.eq(id))
         .filter(Column::Status.is_in(["queued", "sending"]))
         .filter(Column::NextAttemptAt.lte(now))
@@ -102,7 +127,15 @@ pub async fn claim<C: ConnectionTrait>(
     if res.rows_affected != 1 {
         return Ok(None);
     }
-    outbox::Entity::find_by_id(id).one(db).await
+    let lease = Lease {
+        id,
+        until,
+        unsure: vec![],
+    };
+    Ok(outbox::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(|row| (row, lease)))
 }
 
 /// Opens a row's sealed payload.
@@ -116,15 +149,49 @@ pub fn open_payload(
     )
 }
 
-/// Records the final outcome. `keep_payload` holds a voice script until its call is over.
+/// Extends the lease to `until` while a send is in flight. Returns false if the message is no
+/// longer ours (another instance took it over after our lease ran out): we must not take it
+/// back, as that instance may be sending it right now.
+pub async fn renew<C: ConnectionTrait>(
+    db: &C,
+    lease: &mut Lease,
+    until: i64,
+) -> Result<bool, DbErr> {
+    let res = outbox::Entity::update_many()
+        .col_expr(Column::LeaseUntil, Expr::value(until))
+        .filter(Column::Id.eq(lease.id))
+        .filter(Column::Status.eq("sending"))
+        .filter(Column::LeaseUntil.is_in(lease.values()))
+        .exec(db)
+        .await;
+    match res {
+        Ok(r) if r.rows_affected == 1 => {
+            *lease = Lease {
+                id: lease.id,
+                until,
+                unsure: vec![],
+            };
+            Ok(true)
+        }
+        Ok(_) => Ok(false),
+        Err(e) => {
+            lease.unsure.push(until);
+            Err(e)
+        }
+    }
+}
+
+/// Records the final outcome, if the message is still ours; returns whether it was. A holder
+/// whose lease was taken over must not overwrite the outcome of the instance that took it.
+/// `keep_payload` holds a voice script until its call is over.
 pub async fn finish<C: ConnectionTrait>(
     db: &C,
-    id: i64,
+    lease: &Lease,
     status: &str,
     error: Option<String>,
     now: i64,
     keep_payload: bool,
-) -> Result<(), DbErr> {
+) -> Result<bool, DbErr> {
     let mut upd = outbox::Entity::update_many()
         .col_expr(Column::Status, Expr::value(status))
         .col_expr(Column::LeaseUntil, Expr::value(Option::<i64>::None))
@@ -135,28 +202,36 @@ pub async fn finish<C: ConnectionTrait>(
     if !keep_payload {
         upd = upd.col_expr(Column::Payload, Expr::value(SCRUBBED));
     }
-    upd.filter(Column::Id.eq(id)).exec(db).await?;
-    Ok(())
+    let res = upd
+        .filter(Column::Id.eq(lease.id))
+        .filter(Column::Status.eq("sending"))
+        .filter(Column::LeaseUntil.is_in(lease.values()))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
 }
 
-/// Puts the message back in the queue for a later attempt.
+/// Puts the message back in the queue for a later attempt, if it is still ours; returns
+/// whether it was.
 pub async fn retry_later<C: ConnectionTrait>(
     db: &C,
-    id: i64,
+    lease: &Lease,
     attempts: i32,
     next_at: i64,
     error: String,
-) -> Result<(), DbErr> {
-    outbox::Entity::update_many()
+) -> Result<bool, DbErr> {
+    let res = outbox::Entity::update_many()
         .col_expr(Column::Status, Expr::value("queued"))
         .col_expr(Column::Attempts, Expr::value(attempts))
         .col_expr(Column::NextAttemptAt, Expr::value(next_at))
         .col_expr(Column::LeaseUntil, Expr::value(Option::<i64>::None))
         .col_expr(Column::LastError, Expr::value(Some(error)))
-        .filter(Column::Id.eq(id))
+        .filter(Column::Id.eq(lease.id))
+        .filter(Column::Status.eq("sending"))
+        .filter(Column::LeaseUntil.is_in(lease.values()))
         .exec(db)
         .await?;
-    Ok(())
+    Ok(res.rows_affected == 1)
 }
 
 /// Scrubs payloads kept for voice calls once their codes have expired.

@@ -179,6 +179,7 @@ impl World {
             max_attempts: 3,
             voice_url: Arc::new(|id| format!("http://127.0.0.1/twilio/voice/{id}")),
             poll: std::time::Duration::from_secs(60),
+            lease: self.svc.cfg.delivery_lease,
         };
         dispatcher.tick().await.unwrap();
         d.dev.as_ref().map(|o| o.list()).unwrap_or_default()

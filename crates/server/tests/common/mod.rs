@@ -53,7 +53,7 @@ pub fn pg_admin_url() -> String {
 
 /// A fresh PostgreSQL database for one test, or None (with a visible message) when no server
 /// answers.
-async fn fresh_pg_database(tag: &str) -> Option<(String, String)> {
+pub async fn fresh_pg_database(tag: &str) -> Option<(String, String)> {
     let admin = pg_admin_url();
     let conn = match Database::connect(&admin).await {
         Ok(c) => c,
