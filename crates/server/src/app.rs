@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
+use crate::clock::{Clock, OsEntropy};
 use crate::config::Config;
 use crate::delivery::dev::DevOutbox;
 use crate::delivery::dispatcher::Dispatcher;
@@ -14,7 +15,6 @@ use crate::delivery::seal::Sealer;
 use crate::delivery::smtp::Smtp;
 use crate::delivery::twilio::TwilioTransport;
 use crate::delivery::{Delivery, Transport, Transports};
-use crate::domain::clock::{Clock, OsEntropy};
 use crate::domain::secrets::ServerKey;
 use crate::domain::{DomainError, Services};
 use crate::http::{self, AppState};

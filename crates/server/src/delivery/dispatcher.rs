@@ -12,7 +12,7 @@ use sea_orm::DatabaseConnection;
 
 use super::outbox;
 use super::{Body, Delivery, Outgoing, SendError};
-use crate::domain::clock::{Clock, Entropy};
+use crate::clock::{Clock, Entropy};
 
 /// How long a claimed message is ours before another instance may take it over: at least twice
 /// the longest a send may take, so a live instance never loses a message it is sending.

@@ -4,7 +4,6 @@
 pub mod accounts;
 pub mod audit;
 pub mod challenges;
-pub mod clock;
 pub mod contacts;
 pub mod credentials;
 pub mod dates;
@@ -26,8 +25,8 @@ use carekey_shared::common::CommonPasswords;
 use carekey_shared::policy::{PasswordPolicy, PolicyContext, PolicyIssue};
 use sea_orm::{DatabaseConnection, DbErr};
 
+use crate::clock::{Clock, Entropy};
 use crate::config::Config;
-use clock::{Clock, Entropy};
 use hashing::Hasher;
 use secrets::ServerKey;
 use tokio::sync::Notify;
