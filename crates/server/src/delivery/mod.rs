@@ -7,7 +7,9 @@
 pub mod dev;
 pub mod dispatcher;
 pub mod messages;
+pub mod outbound;
 pub mod outbox;
+pub mod render;
 pub mod seal;
 pub mod smtp;
 pub mod twilio;

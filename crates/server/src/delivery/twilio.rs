@@ -10,6 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use twilio_async::{Twilio, TwilioErr, TwilioJson, TwilioRequest};
 
+use super::render::Rendered;
 use super::{Body, Outgoing, SendError, Transport};
 use crate::config::TwilioConfig;
 
@@ -204,6 +205,45 @@ pub fn voice_twiml(body: &Body, repeat_url: &str) -> Option<String> {
         code = xml_escape(&spelled),
         outro = xml_escape(outro),
     ))
+}
+
+/// The call's script (SECURITY.md A4): the code read slowly, twice, then "press 1 to repeat".
+/// `repeat_url` is where Twilio posts the key pressed.
+pub fn call_twiml(rendered: &Rendered, repeat_url: &str) -> Option<String> {
+    let Rendered::Voice(s) = rendered else {
+        return None;
+    };
+    Some(format!(
+        concat!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>"#,
+            "<Response>",
+            r#"<Gather numDigits="1" action="{url}" method="POST" timeout="8">"#,
+            "<Say>{intro}</Say>",
+            r#"<Pause length="1"/>"#,
+            "<Say>{code}</Say>",
+            r#"<Pause length="1"/>"#,
+            "<Say>{again}</Say>",
+            "<Say>{outro} {repeat}</Say>",
+            "</Gather>",
+            "<Say>{goodbye}</Say>",
+            "</Response>"
+        ),
+        url = xml_escape(repeat_url),
+        intro = xml_escape(&s.intro),
+        code = xml_escape(&s.code),
+        again = xml_escape(&s.again),
+        outro = xml_escape(&s.outro),
+        repeat = xml_escape(&s.repeat),
+        goodbye = xml_escape(&s.goodbye),
+    ))
+}
+
+/// What Twilio hears when the script may no longer be played: `goodbye`, then the line drops.
+pub fn hangup_twiml(goodbye: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><Response><Say>{}</Say><Hangup/></Response>"#,
+        xml_escape(goodbye)
+    )
 }
 
 /// What Twilio hears when the script may no longer be played.
