@@ -687,3 +687,197 @@ mod same_as_before {
         assert_eq!(compared, 3 * (8 * 7 + 2 * (2 + 3 + 6) + 2));
     }
 }
+
+/// The rendered English of every kind and channel, against `snapshots/en.txt`: a change of
+/// wording shows up as a diff a reviewer reads. `CAREKEY_UPDATE_SNAPSHOTS=1` rewrites the file.
+#[cfg(test)]
+mod snapshot {
+    use super::super::twilio::{call_twiml, hangup_twiml};
+    use super::*;
+
+    const SNAPSHOT: &str = include_str!("snapshots/en.txt");
+
+    fn hillside() -> Letterhead {
+        Letterhead {
+            clinic_name: "Hillside Family Clinic".into(),
+            clinic_phone: "(503) 555-0100".into(),
+            public_url: "https://portal.hillside.example".into(),
+            address: "12 Main St\nSalem, OR 97301".into(),
+        }
+    }
+
+    /// A name that needs escaping, no phone, a blank address.
+    fn smith() -> Letterhead {
+        Letterhead {
+            clinic_name: "Smith & <Sons>".into(),
+            clinic_phone: String::new(),
+            public_url: "http://127.0.0.1:3000".into(),
+            address: "  ".into(),
+        }
+    }
+
+    fn cases() -> Vec<(&'static str, Letterhead, Outbound)> {
+        let code = |via, minutes| Outbound::ResetCode {
+            via,
+            code: "01234567".into(),
+            reference: "K7QM".into(),
+            expires_in_minutes: minutes,
+        };
+        let contact_code = |via| Outbound::ContactCode {
+            via,
+            code: "98765432".into(),
+            reference: "Z2XW".into(),
+            expires_in_minutes: 10,
+        };
+        let link = |minutes| Outbound::ResetLink {
+            token: "tok_123-abc".into(),
+            reference: "K7QM".into(),
+            expires_in_minutes: minutes,
+        };
+        let mut out = vec![
+            ("reset code by email", hillside(), code(Channel::Email, 10)),
+            ("reset code by text", hillside(), code(Channel::Sms, 10)),
+            (
+                "reset code by text, 1 minute",
+                hillside(),
+                code(Channel::Sms, 1),
+            ),
+            ("reset code by call", hillside(), code(Channel::Voice, 10)),
+            (
+                "reset code by email, no phone",
+                smith(),
+                code(Channel::Email, 15),
+            ),
+            ("reset link", hillside(), link(60)),
+            ("reset link, 2 hours, no phone", smith(), link(120)),
+            ("reset link, 90 minutes", hillside(), link(90)),
+            (
+                "contact code by email",
+                hillside(),
+                contact_code(Channel::Email),
+            ),
+            (
+                "contact code by text",
+                hillside(),
+                contact_code(Channel::Sms),
+            ),
+            (
+                "contact code by call",
+                hillside(),
+                contact_code(Channel::Voice),
+            ),
+        ];
+        for (via, name) in [
+            (NoticeChannel::Email, "email"),
+            (NoticeChannel::Sms, "text"),
+        ] {
+            let username = Outbound::Username {
+                via,
+                username: "maria".into(),
+            };
+            out.push((leak(format!("username by {name}")), hillside(), username));
+            let changed = Outbound::UsernameChanged {
+                via,
+                username: "Maria.L".into(),
+            };
+            out.push((
+                leak(format!("username changed, by {name}")),
+                hillside(),
+                changed,
+            ));
+            for how in [
+                PasswordChange::ByOwner,
+                PasswordChange::Reset,
+                PasswordChange::ResetByClinic,
+            ] {
+                out.push((
+                    leak(format!("password {how:?}, by {name}")),
+                    hillside(),
+                    Outbound::PasswordChanged { via, how },
+                ));
+            }
+            for (kind, new) in [
+                (ContactKind::Email, Some("m•••@example.org")),
+                (ContactKind::Mobile, Some("(•••) •••-0199")),
+                (ContactKind::Landline, None),
+            ] {
+                out.push((
+                    leak(format!("contact {kind:?} changed, by {name}")),
+                    hillside(),
+                    Outbound::ContactChanged {
+                        via,
+                        kind,
+                        masked_new_value: new.map(str::to_owned),
+                    },
+                ));
+            }
+        }
+        for (letter, lh) in [
+            (LetterHolds::TemporaryPassword, hillside()),
+            (LetterHolds::ActivationCode, hillside()),
+            (LetterHolds::TemporaryPassword, smith()),
+        ] {
+            let name = leak(format!("credentials, {letter:?}, {}", lh.clinic_name));
+            out.push((
+                name,
+                lh,
+                Outbound::CredentialsSetUp {
+                    username: "maria".into(),
+                    letter,
+                },
+            ));
+        }
+        out
+    }
+
+    fn leak(s: String) -> &'static str {
+        Box::leak(s.into_boxed_str())
+    }
+
+    fn document() -> String {
+        let mut doc = String::from(
+            "# The rendered English of every message (delivery/render.rs, snapshot test).\n",
+        );
+        for (name, lh, message) in cases() {
+            let r = Renderer::new(lh);
+            let rendered = r.render(&Queued {
+                lang: Lang::En,
+                message,
+            });
+            doc.push_str(&format!("\n=== {name}\n"));
+            match &rendered {
+                Rendered::Email {
+                    subject,
+                    text,
+                    html,
+                } => doc.push_str(&format!(
+                    "Subject: {subject}\n--- text\n{text}\n--- html\n{html}\n"
+                )),
+                Rendered::Sms { text } => doc.push_str(&format!("--- text\n{text}\n")),
+                Rendered::Voice(_) => {
+                    let script = rendered.voice_script().unwrap_or_default();
+                    let twiml = call_twiml(&rendered, "https://p.example/twilio/voice/9?t=ab&r=1")
+                        .unwrap_or_default();
+                    doc.push_str(&format!("--- script\n{script}\n--- twiml\n{twiml}\n"));
+                }
+            }
+        }
+        let goodbye = Renderer::new(hillside()).goodbye(Lang::En);
+        doc.push_str(&format!("\n=== hang up\n{}\n", hangup_twiml(&goodbye)));
+        doc
+    }
+
+    #[test]
+    fn rendered_english_matches_the_snapshot() {
+        let doc = document();
+        if std::env::var_os("CAREKEY_UPDATE_SNAPSHOTS").is_some() {
+            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/delivery/snapshots/en.txt");
+            std::fs::write(path, &doc).unwrap();
+            return;
+        }
+        for (i, (want, got)) in SNAPSHOT.lines().zip(doc.lines()).enumerate() {
+            assert_eq!(want, got, "snapshots/en.txt line {}", i + 1);
+        }
+        assert_eq!(SNAPSHOT, doc, "snapshots/en.txt: lines added or missing");
+    }
+}
