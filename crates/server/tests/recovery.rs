@@ -699,25 +699,27 @@ fn form_body(params: &[(&str, &str)]) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twilio_fetches_the_call_script_only_when_signed_and_at_most_three_times() {
-    use carekey_server::delivery::{Body, outbox as ob};
+    use carekey_server::delivery::outbound::{Channel, Lang, Outbound};
+    use carekey_server::delivery::outbox as ob;
     let srv = with_twilio(common::Db::Sqlite, "voice_script")
         .await
         .unwrap();
     let now = srv.services.now();
-    let body = Body::Voice {
-        intro: "Hello. This is Hillside.".into(),
-        digits: "01234567".into(),
-        outro: "The code expires in 10 minutes.".into(),
+    let message = Outbound::ResetCode {
+        via: Channel::Voice,
+        code: "01234567".into(),
+        reference: "K7QM".into(),
+        expires_in_minutes: 10,
     };
     let row = ob::enqueue(
         &srv.services.db,
         &srv.services.delivery.sealer,
         ob::NewMessage {
-            kind: "reset_code",
             destination: "+15035550177",
             account_id: None,
             challenge_id: None,
-            body,
+            lang: Lang::En,
+            message,
             expires_at: Some(now + 600_000),
         },
         now,
@@ -995,8 +997,9 @@ mod several_instances {
     use super::*;
     use async_trait::async_trait;
     use carekey_server::delivery::dispatcher::Dispatcher;
+    use carekey_server::delivery::outbound::{Lang, NoticeChannel, Outbound};
     use carekey_server::delivery::outbox::{self as ob, NewMessage};
-    use carekey_server::delivery::{Body, Delivery, Outgoing, SendError, Transport, Transports};
+    use carekey_server::delivery::{Delivery, Outgoing, SendError, Transport, Transports};
     use std::sync::{Arc, Mutex};
 
     /// A transport that notes what it was asked to send.
@@ -1028,12 +1031,100 @@ mod several_instances {
                 wake: Default::default(),
                 dev: None,
                 sealer: srv.services.delivery.sealer.clone(),
+                renderer: srv.services.delivery.renderer.clone(),
             },
             max_attempts: 3,
             voice_url: Arc::new(|id| format!("http://x/{id}")),
             poll: Duration::from_secs(60),
         }
     }
+
+    // A payload that does not open (sealed for another row) or opens but is no message (the
+    // shape of an older release) is marked failed at once, never retried, never sent, and its
+    // payload erased.
+    on_both_databases!(an_unreadable_payload_fails_and_is_not_retried, |srv| {
+        use carekey_server::delivery::outbox::SCRUBBED;
+        use sea_orm::TransactionTrait;
+        use sea_orm::sea_query::Expr;
+        let counting = Arc::new(Counting::default());
+        let d = dispatcher(&srv, counting.clone());
+        let sealer = srv.services.delivery.sealer.clone();
+        let now = srv.services.now();
+        // Written in one transaction, so no dispatcher sees the rows before they are spoiled.
+        let txn = srv.services.db.begin().await.unwrap();
+        let mut ids = vec![];
+        for i in 0..2 {
+            let row = ob::enqueue(
+                &txn,
+                &sealer,
+                NewMessage {
+                    destination: &format!("+1503555{i:04}"),
+                    account_id: None,
+                    challenge_id: None,
+                    lang: Lang::En,
+                    message: Outbound::Username {
+                        via: NoticeChannel::Sms,
+                        username: "maria".into(),
+                    },
+                    expires_at: None,
+                },
+                now,
+            )
+            .await
+            .unwrap();
+            ids.push((row.id, row.payload));
+        }
+        let spoiled = [
+            // The second row's payload on the first row: sealed for another id.
+            ids[1].1.clone(),
+            // Sealed for its row, but a rendered body as an older release stored it.
+            sealer
+                .seal(ids[1].0, r#"{"type":"sms","text":"maria"}"#)
+                .unwrap(),
+        ];
+        for ((id, _), payload) in ids.iter().zip(spoiled) {
+            outbox::Entity::update_many()
+                .col_expr(outbox::Column::Payload, Expr::value(payload))
+                .filter(outbox::Column::Id.eq(*id))
+                .exec(&txn)
+                .await
+                .unwrap();
+        }
+        txn.commit().await.unwrap();
+        d.tick().await.unwrap();
+        // The server's own dispatcher may have taken either row first; it does the same.
+        let deadline = std::time::Instant::now() + WAIT;
+        for (id, _) in &ids {
+            let row = loop {
+                let row = outbox::Entity::find_by_id(*id)
+                    .one(&srv.services.db)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                if row.status != "queued" && row.status != "sending" {
+                    break row;
+                }
+                assert!(std::time::Instant::now() < deadline, "still queued");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            };
+            assert_eq!(row.status, "failed", "{row:?}");
+            assert_eq!(row.attempts, 0, "not retried: {row:?}");
+            assert!(
+                row.last_error
+                    .as_deref()
+                    .is_some_and(|e| e.starts_with("unreadable")),
+                "{row:?}"
+            );
+            assert_eq!(row.payload, SCRUBBED);
+        }
+        assert!(counting.0.lock().unwrap().is_empty(), "nothing sent");
+        let dev = srv.services.delivery.dev.clone().unwrap();
+        assert!(
+            dev.list()
+                .iter()
+                .all(|m| !ids.iter().any(|(id, _)| *id == m.id))
+        );
+    });
 
     // F6: three dispatchers on one database (the server's own and two more) share 40 messages;
     // each message is sent exactly once.
@@ -1047,12 +1138,13 @@ mod several_instances {
                 &srv.services.db,
                 &srv.services.delivery.sealer,
                 NewMessage {
-                    kind: "notice",
                     destination: &format!("+1503555{i:04}"),
                     account_id: None,
                     challenge_id: None,
-                    body: Body::Sms {
-                        text: format!("message {i}"),
+                    lang: Lang::En,
+                    message: Outbound::Username {
+                        via: NoticeChannel::Sms,
+                        username: format!("user{i}"),
                     },
                     expires_at: None,
                 },

@@ -11,7 +11,7 @@ use std::time::Duration;
 use sea_orm::DatabaseConnection;
 
 use super::outbox;
-use super::{Body, Delivery, Outgoing, SendError};
+use super::{Channel, Delivery, Outgoing, Queued, SendError};
 use crate::clock::{Clock, Entropy};
 
 /// How long a claimed message is ours before another instance may take it over: at least twice
@@ -110,14 +110,16 @@ impl Dispatcher {
             );
             return outbox::finish(&self.db, row.id, "expired", row.last_error, now, false).await;
         }
+        // A payload that does not open (another key, an altered row) or no longer parses will
+        // not open on a later attempt either: it is marked failed, not retried.
         let opened = self
             .delivery
             .sealer
             .open(row.id, &row.payload)
             .map_err(|e| e.to_string());
-        let body: Body =
+        let queued: Queued =
             match opened.and_then(|p| serde_json::from_str(&p).map_err(|e| e.to_string())) {
-                Ok(b) => b,
+                Ok(q) => q,
                 Err(e) => {
                     return outbox::finish(
                         &self.db,
@@ -130,12 +132,16 @@ impl Dispatcher {
                     .await;
                 }
             };
-        let Some(transport) = self.delivery.transports.for_channel(&row.channel).cloned() else {
+        let channel = queued.message.channel();
+        let Some(transport) = self.delivery.transports.for_channel(channel).cloned() else {
             // Configuration changed after it was queued; do not switch channel.
-            let err = format!("no transport configured for {}", row.channel);
+            let err = format!("no transport configured for {}", channel.as_str());
             return outbox::finish(&self.db, row.id, "failed", Some(err), now, false).await;
         };
-        let voice = row.channel == "voice";
+        // Words now, not when it was queued: the language stored with it, the letterhead as
+        // configured today.
+        let body = self.delivery.renderer.render(&queued);
+        let voice = channel == Channel::Voice;
         let msg = Outgoing {
             id: row.id,
             kind: row.kind.clone(),

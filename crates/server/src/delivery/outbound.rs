@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use carekey_i18n::Lang;
+pub use carekey_i18n::Lang;
 use carekey_shared::ContactKind;
 use serde::{Deserialize, Serialize};
 

@@ -239,7 +239,6 @@ impl Services {
                     session_id: authed.session.id,
                     verified_phc: stored.phc,
                 },
-                "changed",
             )
             .await?;
         uow.audit(

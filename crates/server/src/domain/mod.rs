@@ -10,6 +10,7 @@ pub mod dates;
 pub mod hashing;
 pub mod limits;
 pub mod lockout;
+pub mod messages;
 pub mod patients;
 pub mod phone;
 pub mod recovery;
