@@ -333,6 +333,25 @@ with_smtp_on_both!(
         sink.stop().await;
         assert_eq!(request_reset(&srv, "maria", "EmailCode").await.status, 200);
         worker_idle(&srv).await;
+        // Its first attempt fails before the clock moves: an attempt still under way when it
+        // moved would schedule its retry from the new time, beyond this test's patience.
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            let rows = outbox::Entity::find()
+                .filter(outbox::Column::Kind.eq("reset_code"))
+                .filter(outbox::Column::Id.gt(row.id))
+                .all(&srv.services.db)
+                .await
+                .unwrap();
+            if rows.iter().any(|r| r.attempts >= 1 && r.status == "queued") {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no failed attempt: {rows:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         srv.clock.advance(Duration::from_secs(601));
         let sink = SmtpSink::start_on(port).await;
         srv.services.delivery.kick();
@@ -711,8 +730,13 @@ async fn twilio_fetches_the_call_script_only_when_signed_and_at_most_three_times
         reference: "K7QM".into(),
         expires_in_minutes: 10,
     };
+    // In one transaction, so the server's own dispatcher never sees the row queued (it would
+    // try to place the call itself).
+    let txn = sea_orm::TransactionTrait::begin(&srv.services.db)
+        .await
+        .unwrap();
     let row = ob::enqueue(
-        &srv.services.db,
+        &txn,
         &srv.services.delivery.sealer,
         ob::NewMessage {
             destination: "+15035550177",
@@ -727,9 +751,10 @@ async fn twilio_fetches_the_call_script_only_when_signed_and_at_most_three_times
     .await
     .unwrap();
     // As if the dispatcher had placed the call: sent, script kept until it expires.
-    ob::finish(&srv.services.db, row.id, "sent", None, now, true)
+    ob::finish(&txn, row.id, "sent", None, now, true)
         .await
         .unwrap();
+    txn.commit().await.unwrap();
     let url = carekey_server::app::voice_url(&srv.services, row.id);
     assert!(url.starts_with(&srv.base), "{url}");
     let call = [
@@ -1000,6 +1025,7 @@ mod several_instances {
     use carekey_server::delivery::outbound::{Lang, NoticeChannel, Outbound};
     use carekey_server::delivery::outbox::{self as ob, NewMessage};
     use carekey_server::delivery::{Delivery, Outgoing, SendError, Transport, Transports};
+    use sea_orm::TransactionTrait;
     use std::sync::{Arc, Mutex};
 
     /// A transport that notes what it was asked to send.
@@ -1133,9 +1159,13 @@ mod several_instances {
         let (da, db_) = (dispatcher(&srv, a.clone()), dispatcher(&srv, b.clone()));
         let now = srv.services.now();
         let mut ids = vec![];
+        // Queued in one transaction, as the domain always queues: `enqueue` writes the row and
+        // then seals its payload to the row's id, and a dispatcher that claimed a row between
+        // the two statements would find nothing to open and mark it failed.
+        let txn = srv.services.db.begin().await.unwrap();
         for i in 0..40 {
             let row = ob::enqueue(
-                &srv.services.db,
+                &txn,
                 &srv.services.delivery.sealer,
                 NewMessage {
                     destination: &format!("+1503555{i:04}"),
@@ -1154,6 +1184,7 @@ mod several_instances {
             .unwrap();
             ids.push(row.id);
         }
+        txn.commit().await.unwrap();
         srv.services.delivery.kick();
         let (ra, rb) = tokio::join!(da.tick(), db_.tick());
         ra.unwrap();
@@ -1165,7 +1196,14 @@ mod several_instances {
             if rows.iter().all(|r| r.status == "sent") {
                 break;
             }
-            assert!(std::time::Instant::now() < deadline, "not all sent");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "not all sent: {:?}",
+                rows.iter()
+                    .filter(|r| r.status != "sent")
+                    .map(|r| (r.id, &r.status, r.attempts, &r.last_error))
+                    .collect::<Vec<_>>()
+            );
             srv.services.delivery.kick();
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
