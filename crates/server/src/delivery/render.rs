@@ -105,10 +105,6 @@ impl Renderer {
         }
     }
 
-    pub fn letterhead(&self) -> &Letterhead {
-        &self.letterhead
-    }
-
     fn words(&self, lang: Lang) -> Words<'_> {
         // Every language in `Lang::ALL` has a catalogue; the fallback only keeps this total.
         let c = self
@@ -629,7 +625,7 @@ mod snapshot {
         }
     }
 
-    fn cases() -> Vec<(&'static str, Letterhead, Outbound)> {
+    fn cases() -> Vec<(String, Letterhead, Outbound)> {
         let code = |via, minutes| Outbound::ResetCode {
             via,
             code: "01234567".into(),
@@ -647,7 +643,7 @@ mod snapshot {
             reference: "K7QM".into(),
             expires_in_minutes: minutes,
         };
-        let mut out = vec![
+        let fixed = [
             ("reset code by email", hillside(), code(Channel::Email, 10)),
             ("reset code by text", hillside(), code(Channel::Sms, 10)),
             (
@@ -680,6 +676,10 @@ mod snapshot {
                 contact_code(Channel::Voice),
             ),
         ];
+        let mut out: Vec<(String, Letterhead, Outbound)> = fixed
+            .into_iter()
+            .map(|(name, lh, m)| (name.to_owned(), lh, m))
+            .collect();
         for (via, name) in [
             (NoticeChannel::Email, "email"),
             (NoticeChannel::Sms, "text"),
@@ -688,23 +688,19 @@ mod snapshot {
                 via,
                 username: "maria".into(),
             };
-            out.push((leak(format!("username by {name}")), hillside(), username));
+            out.push((format!("username by {name}"), hillside(), username));
             let changed = Outbound::UsernameChanged {
                 via,
                 username: "Maria.L".into(),
             };
-            out.push((
-                leak(format!("username changed, by {name}")),
-                hillside(),
-                changed,
-            ));
+            out.push((format!("username changed, by {name}"), hillside(), changed));
             for how in [
                 PasswordChange::ByOwner,
                 PasswordChange::Reset,
                 PasswordChange::ResetByClinic,
             ] {
                 out.push((
-                    leak(format!("password {how:?}, by {name}")),
+                    format!("password {how:?}, by {name}"),
                     hillside(),
                     Outbound::PasswordChanged { via, how },
                 ));
@@ -715,7 +711,7 @@ mod snapshot {
                 (ContactKind::Landline, None),
             ] {
                 out.push((
-                    leak(format!("contact {kind:?} changed, by {name}")),
+                    format!("contact {kind:?} changed, by {name}"),
                     hillside(),
                     Outbound::ContactChanged {
                         via,
@@ -730,7 +726,7 @@ mod snapshot {
             (LetterHolds::ActivationCode, hillside()),
             (LetterHolds::TemporaryPassword, smith()),
         ] {
-            let name = leak(format!("credentials, {letter:?}, {}", lh.clinic_name));
+            let name = format!("credentials, {letter:?}, {}", lh.clinic_name);
             out.push((
                 name,
                 lh,
@@ -741,10 +737,6 @@ mod snapshot {
             ));
         }
         out
-    }
-
-    fn leak(s: String) -> &'static str {
-        Box::leak(s.into_boxed_str())
     }
 
     fn document() -> String {
