@@ -11,12 +11,26 @@ pub const EN_FTL: &str = include_str!("../locales/en.ftl");
 #[cfg(any(feature = "staff", test))]
 pub const EN_STAFF_FTL: &str = include_str!("../locales/en-staff.ftl");
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The server's emails, texts and call scripts: compiled only into the server (feature
+/// `messages`) and this crate's tests.
+#[cfg(any(feature = "messages", test))]
+pub mod messages;
+
+/// A language CareKey speaks. The server stores it with every queued message (as `"en"`), so a
+/// message is rendered in its recipient's language when it is sent, not when it was queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "messages", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "messages", serde(rename_all = "lowercase"))]
 pub enum Lang {
+    /// Also the language of anything that names none (a call whose script is gone).
+    #[default]
     En,
 }
 
 impl Lang {
+    /// Every language with catalogues; the tests check each one has every message.
+    pub const ALL: [Lang; 1] = [Lang::En];
+
     fn id(self) -> LanguageIdentifier {
         match self {
             Lang::En => langid!("en-US"),
@@ -40,23 +54,13 @@ impl Catalogue {
         // Unicode isolation marks around arguments confuse screen readers reading phone numbers
         // and clutter copy-paste; our arguments are never mixed-direction text.
         bundle.set_use_isolating(false);
-        // A catalogue that does not parse is a build-time bug caught by this crate's tests; at
-        // run time we keep whatever entries did parse rather than show nothing.
-        let resource = match FluentResource::try_new(lang.source().to_owned()) {
-            Ok(r) => r,
-            Err((r, _)) => r,
-        };
-        bundle.add_resource_overriding(resource);
+        bundle.add_resource_overriding(parse(lang.source()));
         #[cfg(any(feature = "staff", test))]
         {
             let staff = match lang {
                 Lang::En => EN_STAFF_FTL,
             };
-            let resource = match FluentResource::try_new(staff.to_owned()) {
-                Ok(r) => r,
-                Err((r, _)) => r,
-            };
-            bundle.add_resource_overriding(resource);
+            bundle.add_resource_overriding(parse(staff));
         }
         Self { bundle }
     }
@@ -67,14 +71,7 @@ impl Catalogue {
     }
 
     pub fn tr_args(&self, id: &str, args: &[(&str, Arg)]) -> String {
-        let mut fa = FluentArgs::new();
-        for (k, v) in args {
-            match v {
-                Arg::Str(s) => fa.set(*k, FluentValue::from(s.clone())),
-                Arg::Num(n) => fa.set(*k, FluentValue::from(*n)),
-            }
-        }
-        self.format(id, Some(&fa))
+        self.format(id, Some(&fluent_args(args)))
     }
 
     fn format(&self, id: &str, args: Option<&FluentArgs>) -> String {
@@ -101,6 +98,26 @@ pub enum Arg {
     Num(f64),
 }
 
+fn fluent_args<'a>(args: &'a [(&'a str, Arg)]) -> FluentArgs<'a> {
+    let mut fa = FluentArgs::new();
+    for (k, v) in args {
+        match v {
+            Arg::Str(s) => fa.set(*k, FluentValue::from(s.as_str())),
+            Arg::Num(n) => fa.set(*k, FluentValue::from(*n)),
+        }
+    }
+    fa
+}
+
+/// A catalogue that does not parse is a build-time bug caught by this crate's tests; at run
+/// time we keep whatever entries did parse rather than show nothing.
+fn parse(source: &str) -> FluentResource {
+    match FluentResource::try_new(source.to_owned()) {
+        Ok(r) => r,
+        Err((r, _)) => r,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +127,7 @@ mod tests {
     fn english_catalogue_parses_cleanly() {
         assert!(FluentResource::try_new(EN_FTL.to_owned()).is_ok());
         assert!(FluentResource::try_new(EN_STAFF_FTL.to_owned()).is_ok());
+        assert!(FluentResource::try_new(messages::source(Lang::En).to_owned()).is_ok());
     }
 
     #[test]
@@ -150,6 +168,52 @@ mod tests {
         assert!(missing.is_empty(), "missing messages: {missing:#?}");
     }
 
+    /// The same for the server's emails, texts and call scripts, in every language's
+    /// catalogue (a Spanish file missing a message fails here, not in a patient's inbox); and
+    /// the other way round, every message in a catalogue is one the server still sends.
+    #[test]
+    fn every_id_used_by_the_server_exists_in_every_language() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut used = std::collections::BTreeSet::new();
+        for file in rs_files(&root.join("server/src")) {
+            let text = std::fs::read_to_string(&file).unwrap();
+            used.extend(used_ids(&text));
+        }
+        assert!(
+            used.len() > 40,
+            "expected the server to render from the catalogue, found {} ids",
+            used.len()
+        );
+        for lang in Lang::ALL {
+            let c = messages::MessageCatalogue::new(lang);
+            let missing: Vec<&String> = used.iter().filter(|id| !c.has(id)).collect();
+            assert!(
+                missing.is_empty(),
+                "{lang:?}: missing messages: {missing:#?}"
+            );
+            let unused: Vec<&str> = defined_ids(messages::source(lang))
+                .into_iter()
+                .filter(|id| !used.contains(*id))
+                .collect();
+            assert!(
+                unused.is_empty(),
+                "{lang:?}: messages nothing sends: {unused:#?}"
+            );
+        }
+    }
+
+    /// The ids a catalogue defines (`id = …` at the start of a line).
+    fn defined_ids(ftl: &str) -> Vec<&str> {
+        ftl.lines()
+            .filter_map(|l| l.split_once(" ="))
+            .map(|(id, _)| id)
+            .filter(|id| {
+                id.starts_with(|c: char| c.is_ascii_lowercase())
+                    && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            })
+            .collect()
+    }
+
     fn rs_files(dir: &Path) -> Vec<std::path::PathBuf> {
         let mut out = vec![];
         for entry in std::fs::read_dir(dir).unwrap() {
@@ -165,7 +229,7 @@ mod tests {
 
     fn used_ids(text: &str) -> Vec<String> {
         let mut out = vec![];
-        for pat in ["t(\"", "t_args(\"", "t_num(\""] {
+        for pat in ["t(", "t_args(", "t_num("] {
             let mut from = 0;
             while let Some(i) = text[from..].find(pat) {
                 let at = from + i;
@@ -175,6 +239,11 @@ mod tests {
                 if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
                     continue;
                 }
+                // rustfmt puts a long call's first argument on the next line.
+                let Some(rest) = text[from..].trim_start().strip_prefix('"') else {
+                    continue;
+                };
+                from = text.len() - rest.len();
                 if let Some(end) = text[from..].find('"') {
                     let id = &text[from..from + end];
                     if !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {

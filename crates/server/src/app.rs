@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
+use crate::clock::{Clock, OsEntropy};
 use crate::config::Config;
 use crate::delivery::dev::DevOutbox;
 use crate::delivery::dispatcher::Dispatcher;
 use crate::delivery::seal::Sealer;
 use crate::delivery::smtp::Smtp;
 use crate::delivery::twilio::TwilioTransport;
-use crate::delivery::{Delivery, Transport, Transports};
-use crate::domain::clock::{Clock, OsEntropy};
+use crate::delivery::{Delivery, Letterhead, Renderer, Transport, Transports};
 use crate::domain::secrets::ServerKey;
 use crate::domain::{DomainError, Services};
 use crate::http::{self, AppState};
@@ -79,11 +79,20 @@ pub fn delivery(cfg: &Config, sealer: Sealer) -> Result<Delivery, AppError> {
         );
     }
     let uses_dev = cfg.dev_mode && (cfg.smtp.is_none() || cfg.twilio.is_none());
+    // The clinic as every message presents it, from configuration: queued messages do not
+    // carry it, so they are sent with the letterhead of the running server.
+    let letterhead = Letterhead {
+        clinic_name: cfg.clinic_name.clone(),
+        clinic_phone: cfg.clinic_phone.clone(),
+        public_url: cfg.public_url.clone(),
+        address: cfg.clinic_address.clone(),
+    };
     Ok(Delivery {
         transports: Transports { email, phone },
         wake: Default::default(),
         dev: if uses_dev { dev } else { None },
         sealer,
+        renderer: Arc::new(Renderer::new(letterhead)),
     })
 }
 

@@ -1,9 +1,11 @@
 //! CareKey server: patient-portal sign-in and credential recovery.
 //!
 //! Layers, each importing only the ones below it: `http` (axum, server functions) → `domain`
-//! (decisions, no HTTP) → `store` (sea-orm). `config` is read once at start-up.
+//! (decisions, no HTTP) → `store` (sea-orm) and `delivery` (outbox, rendering, transports).
+//! `config` is read once at start-up; `clock` (time and randomness) sits under every layer.
 
 pub mod app;
+pub mod clock;
 pub mod config;
 pub mod delivery;
 pub mod demo;

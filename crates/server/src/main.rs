@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
+use carekey_server::clock::SystemClock;
 use carekey_server::config::{self, Config};
 use carekey_server::domain::accounts::NewAccount;
-use carekey_server::domain::clock::SystemClock;
 use carekey_server::domain::patients::RowOutcome;
 use carekey_server::domain::{ClientMeta, DomainError};
 use carekey_server::{app, demo, store};

@@ -13,8 +13,8 @@ use common::TestServer;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use carekey_server::delivery::Body;
 use carekey_server::delivery::outbox::SCRUBBED;
+use carekey_server::delivery::{Queued, Rendered};
 use carekey_server::store::entities::{account, audit_log, outbox, password_history};
 
 const ADMIN_PW: &str = "violet-canyon-river-stone";
@@ -524,12 +524,19 @@ async fn queued_link(srv: &TestServer, who: &str) -> outbox::Model {
     }
 }
 
-/// The link's token, read as only the server can: by opening the sealed payload.
-fn token_in(srv: &TestServer, row: &outbox::Model) -> String {
+/// A queued message as it will be sent, read as only the server can: by opening the sealed
+/// payload and rendering it.
+fn rendered(srv: &TestServer, row: &outbox::Model) -> Rendered {
     let plain = carekey_server::delivery::outbox::open_payload(&srv.services.delivery.sealer, row)
         .expect("a queued payload is sealed to its row");
-    let Ok(Body::Email { text, .. }) = serde_json::from_str::<Body>(&plain) else {
-        panic!("not an email: {plain}");
+    let queued: Queued = serde_json::from_str(&plain).expect("a queued message");
+    srv.services.delivery.renderer.render(&queued)
+}
+
+/// The link's token, as the email will show it.
+fn token_in(srv: &TestServer, row: &outbox::Model) -> String {
+    let Rendered::Email { text, .. } = rendered(srv, row) else {
+        panic!("not an email: {row:?}");
     };
     let at = text.find("#t=").expect("a link in the text") + 3;
     text[at..]
@@ -615,13 +622,9 @@ smtp_down_on_both!(a_patients_own_email_change_withdraws_the_link, |srv| {
         .await
         .unwrap()
         .unwrap();
-    let plain =
-        carekey_server::delivery::outbox::open_payload(&srv.services.delivery.sealer, &confirm)
-            .unwrap();
     let digits: String = {
-        let Body::Email { subject, text, .. } = serde_json::from_str::<Body>(&plain).unwrap()
-        else {
-            panic!("{plain}")
+        let Rendered::Email { subject, text, .. } = rendered(&srv, &confirm) else {
+            panic!("{confirm:?}")
         };
         let _ = subject;
         let mut best = String::new();
@@ -634,7 +637,7 @@ smtp_down_on_both!(a_patients_own_email_change_withdraws_the_link, |srv| {
         }
         best
     };
-    assert_eq!(digits.len(), 8, "{plain}");
+    assert_eq!(digits.len(), 8, "{confirm:?}");
     let r = srv
         .api(
             "confirm_contact_change",

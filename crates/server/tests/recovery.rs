@@ -333,6 +333,25 @@ with_smtp_on_both!(
         sink.stop().await;
         assert_eq!(request_reset(&srv, "maria", "EmailCode").await.status, 200);
         worker_idle(&srv).await;
+        // Its first attempt fails before the clock moves: an attempt still under way when it
+        // moved would schedule its retry from the new time, beyond this test's patience.
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            let rows = outbox::Entity::find()
+                .filter(outbox::Column::Kind.eq("reset_code"))
+                .filter(outbox::Column::Id.gt(row.id))
+                .all(&srv.services.db)
+                .await
+                .unwrap();
+            if rows.iter().any(|r| r.attempts >= 1 && r.status == "queued") {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no failed attempt: {rows:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         srv.clock.advance(Duration::from_secs(601));
         let sink = SmtpSink::start_on(port).await;
         srv.services.delivery.kick();
@@ -699,27 +718,32 @@ fn form_body(params: &[(&str, &str)]) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twilio_fetches_the_call_script_only_when_signed_and_at_most_three_times() {
-    use carekey_server::delivery::{Body, outbox as ob};
+    use carekey_server::delivery::outbound::{Channel, Lang, Outbound};
+    use carekey_server::delivery::outbox as ob;
     let srv = with_twilio(common::Db::Sqlite, "voice_script")
         .await
         .unwrap();
-    // A millisecond ahead of the server's clock, so its own dispatcher does not take the row
-    // before this test claims it.
-    let now = srv.services.now() + 1;
-    let body = Body::Voice {
-        intro: "Hello. This is Hillside.".into(),
-        digits: "01234567".into(),
-        outro: "The code expires in 10 minutes.".into(),
+    let now = srv.services.now();
+    let message = Outbound::ResetCode {
+        via: Channel::Voice,
+        code: "01234567".into(),
+        reference: "K7QM".into(),
+        expires_in_minutes: 10,
     };
+    // In one transaction, so the server's own dispatcher never sees the row queued (it would
+    // try to place the call itself).
+    let txn = sea_orm::TransactionTrait::begin(&srv.services.db)
+        .await
+        .unwrap();
     let row = ob::enqueue(
-        &srv.services.db,
+        &txn,
         &srv.services.delivery.sealer,
         ob::NewMessage {
-            kind: "reset_code",
             destination: "+15035550177",
             account_id: None,
             challenge_id: None,
-            body,
+            lang: Lang::En,
+            message,
             expires_at: Some(now + 600_000),
         },
         now,
@@ -727,15 +751,16 @@ async fn twilio_fetches_the_call_script_only_when_signed_and_at_most_three_times
     .await
     .unwrap();
     // As if the dispatcher had placed the call: sent, script kept until it expires.
-    let (_, lease) = ob::claim(&srv.services.db, row.id, now, 120_000)
+    let (_, lease) = ob::claim(&txn, row.id, now, 120_000)
         .await
         .unwrap()
         .unwrap();
     assert!(
-        ob::finish(&srv.services.db, &lease, "sent", None, now, true)
+        ob::finish(&txn, &lease, "sent", None, now, true)
             .await
             .unwrap()
     );
+    txn.commit().await.unwrap();
     let url = carekey_server::app::voice_url(&srv.services, row.id);
     assert!(url.starts_with(&srv.base), "{url}");
     let call = [
@@ -1003,8 +1028,9 @@ mod several_instances {
     use super::*;
     use async_trait::async_trait;
     use carekey_server::delivery::dispatcher::Dispatcher;
+    use carekey_server::delivery::outbound::{Lang, NoticeChannel, Outbound};
     use carekey_server::delivery::outbox::{self as ob, NewMessage};
-    use carekey_server::delivery::{Body, Delivery, Outgoing, SendError, Transport, Transports};
+    use carekey_server::delivery::{Delivery, Outgoing, SendError, Transport, Transports};
     use sea_orm::TransactionTrait;
     use std::sync::{Arc, Mutex};
 
@@ -1037,6 +1063,7 @@ mod several_instances {
                 wake: Default::default(),
                 dev: None,
                 sealer: srv.services.delivery.sealer.clone(),
+                renderer: srv.services.delivery.renderer.clone(),
             },
             max_attempts: 3,
             voice_url: Arc::new(|id| format!("http://x/{id}")),
@@ -1045,6 +1072,96 @@ mod several_instances {
         }
     }
 
+    // A payload that does not open (sealed for another row) or opens but is no message (the
+    // shape of an older release) is marked failed at once, never retried, never sent, and its
+    // payload erased.
+    on_both_databases!(an_unreadable_payload_fails_and_is_not_retried, |srv| {
+        use carekey_server::delivery::outbox::SCRUBBED;
+        use sea_orm::TransactionTrait;
+        use sea_orm::sea_query::Expr;
+        let counting = Arc::new(Counting::default());
+        let d = dispatcher(&srv, counting.clone());
+        let sealer = srv.services.delivery.sealer.clone();
+        let now = srv.services.now();
+        // Written in one transaction, so no dispatcher sees the rows before they are spoiled.
+        let txn = srv.services.db.begin().await.unwrap();
+        let mut ids = vec![];
+        for i in 0..2 {
+            let row = ob::enqueue(
+                &txn,
+                &sealer,
+                NewMessage {
+                    destination: &format!("+1503555{i:04}"),
+                    account_id: None,
+                    challenge_id: None,
+                    lang: Lang::En,
+                    message: Outbound::Username {
+                        via: NoticeChannel::Sms,
+                        username: "maria".into(),
+                    },
+                    expires_at: None,
+                },
+                now,
+            )
+            .await
+            .unwrap();
+            ids.push((row.id, row.payload));
+        }
+        let spoiled = [
+            // The second row's payload on the first row: sealed for another address.
+            ids[1].1.clone(),
+            // Sealed for its row, but a rendered body as an older release stored it.
+            sealer
+                .seal(
+                    &ob::seal_context("username", "sms", "+15035550001"),
+                    r#"{"type":"sms","text":"maria"}"#,
+                )
+                .unwrap(),
+        ];
+        for ((id, _), payload) in ids.iter().zip(spoiled) {
+            outbox::Entity::update_many()
+                .col_expr(outbox::Column::Payload, Expr::value(payload))
+                .filter(outbox::Column::Id.eq(*id))
+                .exec(&txn)
+                .await
+                .unwrap();
+        }
+        txn.commit().await.unwrap();
+        d.tick().await.unwrap();
+        // The server's own dispatcher may have taken either row first; it does the same.
+        let deadline = std::time::Instant::now() + WAIT;
+        for (id, _) in &ids {
+            let row = loop {
+                let row = outbox::Entity::find_by_id(*id)
+                    .one(&srv.services.db)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                if row.status != "queued" && row.status != "sending" {
+                    break row;
+                }
+                assert!(std::time::Instant::now() < deadline, "still queued");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            };
+            assert_eq!(row.status, "failed", "{row:?}");
+            assert_eq!(row.attempts, 0, "not retried: {row:?}");
+            assert!(
+                row.last_error
+                    .as_deref()
+                    .is_some_and(|e| e.starts_with("unreadable")),
+                "{row:?}"
+            );
+            assert_eq!(row.payload, SCRUBBED);
+        }
+        assert!(counting.0.lock().unwrap().is_empty(), "nothing sent");
+        let dev = srv.services.delivery.dev.clone().unwrap();
+        assert!(
+            dev.list()
+                .iter()
+                .all(|m| !ids.iter().any(|(id, _)| *id == m.id))
+        );
+    });
+
     // F6: three dispatchers on one database (the server's own and two more) share 40 messages;
     // each message is sent exactly once.
     on_both_databases!(each_outbox_message_is_sent_by_exactly_one_instance, |srv| {
@@ -1052,20 +1169,21 @@ mod several_instances {
         let (da, db_) = (dispatcher(&srv, a.clone()), dispatcher(&srv, b.clone()));
         let now = srv.services.now();
         let mut ids = vec![];
-        // In one transaction, as the domain enqueues: a row is written before its sealed
-        // payload, and a dispatcher must never see it in between.
+        // In one transaction, as the domain enqueues: a dispatcher never sees a row that is
+        // not yet committed.
         let txn = srv.services.db.begin().await.unwrap();
         for i in 0..40 {
             let row = ob::enqueue(
                 &txn,
                 &srv.services.delivery.sealer,
                 NewMessage {
-                    kind: "notice",
                     destination: &format!("+1503555{i:04}"),
                     account_id: None,
                     challenge_id: None,
-                    body: Body::Sms {
-                        text: format!("message {i}"),
+                    lang: Lang::En,
+                    message: Outbound::Username {
+                        via: NoticeChannel::Sms,
+                        username: format!("user{i}"),
                     },
                     expires_at: None,
                 },
@@ -1087,7 +1205,14 @@ mod several_instances {
             if rows.iter().all(|r| r.status == "sent") {
                 break;
             }
-            assert!(std::time::Instant::now() < deadline, "not all sent");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "not all sent: {:?}",
+                rows.iter()
+                    .filter(|r| r.status != "sent")
+                    .map(|r| (r.id, &r.status, r.attempts, &r.last_error))
+                    .collect::<Vec<_>>()
+            );
             srv.services.delivery.kick();
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -1117,12 +1242,13 @@ mod several_instances {
             &srv.services.db,
             &srv.services.delivery.sealer,
             NewMessage {
-                kind: "notice",
                 destination: "+15035550188",
                 account_id: None,
                 challenge_id: None,
-                body: Body::Sms {
-                    text: "message".into(),
+                lang: Lang::En,
+                message: Outbound::Username {
+                    via: NoticeChannel::Sms,
+                    username: "maria".into(),
                 },
                 expires_at: None,
             },

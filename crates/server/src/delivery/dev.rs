@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use serde::Serialize;
 
-use super::{Body, Outgoing, SendError, Transport};
+use super::{Outgoing, Rendered, SendError, Transport};
 
 const KEEP: usize = 200;
 
@@ -47,14 +47,14 @@ impl Transport for DevOutbox {
 
     async fn send(&self, msg: &Outgoing) -> Result<(), SendError> {
         let (subject, text) = match &msg.body {
-            Body::Email { subject, text, .. } => (subject.clone(), text.clone()),
-            Body::Sms { text } => (String::new(), text.clone()),
-            b @ Body::Voice { .. } => (String::new(), b.voice_script().unwrap_or_default()),
+            Rendered::Email { subject, text, .. } => (subject.clone(), text.clone()),
+            Rendered::Sms { text } => (String::new(), text.clone()),
+            b @ Rendered::Voice(_) => (String::new(), b.voice_script().unwrap_or_default()),
         };
         let m = DevMessage {
             id: msg.id,
             kind: msg.kind.clone(),
-            channel: msg.body.channel(),
+            channel: msg.body.channel().as_str(),
             to: msg.destination.clone(),
             subject,
             text,

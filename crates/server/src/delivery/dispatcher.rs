@@ -16,8 +16,8 @@ use std::time::Duration;
 use sea_orm::DatabaseConnection;
 
 use super::outbox::{self, Lease};
-use super::{Body, Delivery, Outgoing, SendError};
-use crate::domain::clock::{Clock, Entropy};
+use super::{Channel, Delivery, Outgoing, Queued, SendError};
+use crate::clock::{Clock, Entropy};
 
 /// The first retry waits about this long; each later one twice as long, up to `MAX_BACKOFF`.
 const BASE_BACKOFF: Duration = Duration::from_secs(5);
@@ -130,23 +130,29 @@ impl Dispatcher {
                 outbox::finish(&self.db, &lease, "expired", row.last_error, now, false).await?;
             return recorded(row.id, done);
         }
+        // A payload that does not open (another key, an altered row) or no longer parses will
+        // not open on a later attempt either: it is marked failed, not retried.
         let opened = outbox::open_payload(&self.delivery.sealer, &row).map_err(|e| e.to_string());
-        let body: Body =
+        let queued: Queued =
             match opened.and_then(|p| serde_json::from_str(&p).map_err(|e| e.to_string())) {
-                Ok(b) => b,
+                Ok(q) => q,
                 Err(e) => {
                     let err = Some(format!("unreadable: {e}"));
                     let done = outbox::finish(&self.db, &lease, "failed", err, now, false).await?;
                     return recorded(row.id, done);
                 }
             };
-        let Some(transport) = self.delivery.transports.for_channel(&row.channel).cloned() else {
+        let channel = queued.message.channel();
+        let Some(transport) = self.delivery.transports.for_channel(channel).cloned() else {
             // Configuration changed after it was queued; do not switch channel.
-            let err = format!("no transport configured for {}", row.channel);
+            let err = format!("no transport configured for {}", channel.as_str());
             let done = outbox::finish(&self.db, &lease, "failed", Some(err), now, false).await?;
             return recorded(row.id, done);
         };
-        let voice = row.channel == "voice";
+        // Words now, not when it was queued: the language stored with it, the letterhead as
+        // configured today.
+        let body = self.delivery.renderer.render(&queued);
+        let voice = channel == Channel::Voice;
         let msg = Outgoing {
             id: row.id,
             kind: row.kind.clone(),

@@ -3,11 +3,16 @@
 //!
 //! A domain transaction writes the challenge and its outbox row together; the dispatcher,
 //! woken at once and polling as a fallback, sends with retries and records what happened.
+//!
+//! The domain queues `outbound::Outbound` values, data only, with the recipient's language;
+//! `render` puts them into words from the Fluent catalogue when they are sent
+//! (ARCHITECTURE.md principle 9).
 
 pub mod dev;
 pub mod dispatcher;
-pub mod messages;
+pub mod outbound;
 pub mod outbox;
+pub mod render;
 pub mod seal;
 pub mod smtp;
 pub mod twilio;
@@ -17,15 +22,16 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tokio::sync::Notify;
 
-pub use messages::Body;
+pub use outbound::{Channel, Outbound, Queued};
+pub use render::{Letterhead, Rendered, Renderer};
 
-/// One message on its way out.
+/// One message on its way out, in words.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
     pub id: i64,
     pub kind: String,
     pub destination: String,
-    pub body: Body,
+    pub body: Rendered,
     /// Voice only: where Twilio fetches the call's script (signed, short-lived).
     pub voice_url: Option<String>,
 }
@@ -57,11 +63,10 @@ pub struct Transports {
 }
 
 impl Transports {
-    pub fn for_channel(&self, channel: &str) -> Option<&Arc<dyn Transport>> {
+    pub fn for_channel(&self, channel: Channel) -> Option<&Arc<dyn Transport>> {
         match channel {
-            "email" => self.email.as_ref(),
-            "sms" | "voice" => self.phone.as_ref(),
-            _ => None,
+            Channel::Email => self.email.as_ref(),
+            Channel::Sms | Channel::Voice => self.phone.as_ref(),
         }
     }
 }
@@ -76,6 +81,8 @@ pub struct Delivery {
     pub dev: Option<Arc<dev::DevOutbox>>,
     /// Seals payloads at rest in the outbox (SECURITY.md S9).
     pub sealer: seal::Sealer,
+    /// Puts queued messages into words, with the clinic's letterhead, when they are sent.
+    pub renderer: Arc<Renderer>,
 }
 
 impl Delivery {

@@ -14,7 +14,7 @@ use sea_orm::{
     QuerySelect, Set,
 };
 
-use super::Body;
+use super::outbound::{Lang, Outbound, Queued};
 use super::seal::Sealer;
 use crate::store::entities::outbox::{self, Column};
 
@@ -23,11 +23,12 @@ pub const SCRUBBED: &str = "{}";
 
 #[derive(Debug, Clone)]
 pub struct NewMessage<'a> {
-    pub kind: &'a str,
     pub destination: &'a str,
     pub account_id: Option<i64>,
     pub challenge_id: Option<i64>,
-    pub body: Body,
+    /// The recipient's language: the message is put into words in it when it is sent.
+    pub lang: Lang,
+    pub message: Outbound,
     /// Never send after this (the challenge's own expiry).
     pub expires_at: Option<i64>,
 }
@@ -45,13 +46,18 @@ pub async fn enqueue<C: ConnectionTrait>(
     m: NewMessage<'_>,
     now: i64,
 ) -> Result<outbox::Model, DbErr> {
-    let plain = serde_json::to_string(&m.body).map_err(|e| DbErr::Custom(e.to_string()))?;
-    let channel = m.body.channel();
+    let queued = Queued {
+        lang: m.lang,
+        message: m.message,
+    };
+    let plain = serde_json::to_string(&queued).map_err(|e| DbErr::Custom(e.to_string()))?;
+    let kind = queued.message.kind();
+    let channel = queued.message.channel().as_str();
     let sealed = sealer
-        .seal(&seal_context(m.kind, channel, m.destination), &plain)
+        .seal(&seal_context(kind, channel, m.destination), &plain)
         .map_err(|e| DbErr::Custom(e.to_string()))?;
     outbox::ActiveModel {
-        kind: Set(m.kind.to_owned()),
+        kind: Set(kind.to_owned()),
         channel: Set(channel.to_owned()),
         destination: Set(m.destination.to_owned()),
         account_id: Set(m.account_id),

@@ -6,7 +6,7 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use super::{Body, Outgoing, SendError, Transport};
+use super::{Outgoing, Rendered, SendError, Transport};
 use crate::config::{SmtpConfig, SmtpTls};
 
 pub struct Smtp {
@@ -46,7 +46,7 @@ impl Transport for Smtp {
     }
 
     async fn send(&self, msg: &Outgoing) -> Result<(), SendError> {
-        let Body::Email {
+        let Rendered::Email {
             subject,
             text,
             html,

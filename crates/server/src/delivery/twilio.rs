@@ -10,7 +10,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use twilio_async::{Twilio, TwilioErr, TwilioJson, TwilioRequest};
 
-use super::{Body, Outgoing, SendError, Transport};
+use super::render::Rendered;
+use super::{Outgoing, SendError, Transport};
 use crate::config::TwilioConfig;
 
 pub struct TwilioTransport {
@@ -72,11 +73,11 @@ impl Transport for TwilioTransport {
     async fn send(&self, msg: &Outgoing) -> Result<(), SendError> {
         let to = msg.destination.as_str();
         match &msg.body {
-            Body::Sms { text } => {
+            Rendered::Sms { text } => {
                 self.outcome(self.client.send_msg(&self.from, to, text).run())
                     .await
             }
-            Body::Voice { .. } => {
+            Rendered::Voice(_) => {
                 let url = msg
                     .voice_url
                     .as_deref()
@@ -85,7 +86,7 @@ impl Transport for TwilioTransport {
                 self.outcome(self.client.call(&self.from, to, url).timeout("30").run())
                     .await
             }
-            Body::Email { .. } => Err(SendError::Permanent("not a text or call".into())),
+            Rendered::Email { .. } => Err(SendError::Permanent("not a text or call".into())),
         }
     }
 }
@@ -174,16 +175,10 @@ fn xml_escape(s: &str) -> String {
 
 /// The call's script (SECURITY.md A4): the code read slowly, twice, then "press 1 to repeat".
 /// `repeat_url` is where Twilio posts the key pressed.
-pub fn voice_twiml(body: &Body, repeat_url: &str) -> Option<String> {
-    let Body::Voice {
-        intro,
-        digits,
-        outro,
-    } = body
-    else {
+pub fn call_twiml(rendered: &Rendered, repeat_url: &str) -> Option<String> {
+    let Rendered::Voice(s) = rendered else {
         return None;
     };
-    let spelled = super::messages::spell_digits(digits);
     Some(format!(
         concat!(
             r#"<?xml version="1.0" encoding="UTF-8"?>"#,
@@ -191,29 +186,35 @@ pub fn voice_twiml(body: &Body, repeat_url: &str) -> Option<String> {
             r#"<Gather numDigits="1" action="{url}" method="POST" timeout="8">"#,
             "<Say>{intro}</Say>",
             r#"<Pause length="1"/>"#,
-            "<Say>Your code is: {code}.</Say>",
+            "<Say>{code}</Say>",
             r#"<Pause length="1"/>"#,
-            "<Say>Again, your code is: {code}.</Say>",
-            "<Say>{outro} To hear the code again, press 1.</Say>",
+            "<Say>{again}</Say>",
+            "<Say>{outro} {repeat}</Say>",
             "</Gather>",
-            "<Say>Goodbye.</Say>",
+            "<Say>{goodbye}</Say>",
             "</Response>"
         ),
         url = xml_escape(repeat_url),
-        intro = xml_escape(intro),
-        code = xml_escape(&spelled),
-        outro = xml_escape(outro),
+        intro = xml_escape(&s.intro),
+        code = xml_escape(&s.code),
+        again = xml_escape(&s.again),
+        outro = xml_escape(&s.outro),
+        repeat = xml_escape(&s.repeat),
+        goodbye = xml_escape(&s.goodbye),
     ))
 }
 
-/// What Twilio hears when the script may no longer be played.
-pub fn goodbye_twiml() -> String {
-    r#"<?xml version="1.0" encoding="UTF-8"?><Response><Say>Goodbye.</Say><Hangup/></Response>"#
-        .to_owned()
+/// What Twilio hears when the script may no longer be played: `goodbye`, then the line drops.
+pub fn hangup_twiml(goodbye: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><Response><Say>{}</Say><Hangup/></Response>"#,
+        xml_escape(goodbye)
+    )
 }
 
 #[cfg(test)]
 mod signature_tests {
+    use super::super::render::Script;
     use super::*;
 
     fn p(k: &str, v: &str) -> (String, String) {
@@ -258,12 +259,15 @@ mod signature_tests {
 
     #[test]
     fn twiml_reads_the_code_twice_and_offers_a_repeat() {
-        let body = Body::Voice {
+        let body = Rendered::Voice(Script {
             intro: "Hello. This is Smith & Sons.".into(),
-            digits: "01234567".into(),
+            code: "Your code is: 0, 1, 2, 3, 4, 5, 6, 7.".into(),
+            again: "Again, your code is: 0, 1, 2, 3, 4, 5, 6, 7.".into(),
             outro: "It expires in 10 minutes.".into(),
-        };
-        let xml = voice_twiml(&body, "https://p.example/twilio/voice/9?t=ab&r=1").unwrap();
+            repeat: "To hear the code again, press 1.".into(),
+            goodbye: "Goodbye.".into(),
+        });
+        let xml = call_twiml(&body, "https://p.example/twilio/voice/9?t=ab&r=1").unwrap();
         assert_eq!(
             xml,
             concat!(
@@ -276,6 +280,10 @@ mod signature_tests {
                 "</Gather><Say>Goodbye.</Say></Response>"
             )
         );
-        assert!(voice_twiml(&Body::Sms { text: "x".into() }, "u").is_none());
+        assert!(call_twiml(&Rendered::Sms { text: "x".into() }, "u").is_none());
+        assert_eq!(
+            hangup_twiml("Goodbye & <bye>"),
+            r#"<?xml version="1.0" encoding="UTF-8"?><Response><Say>Goodbye &amp; &lt;bye&gt;</Say><Hangup/></Response>"#
+        );
     }
 }

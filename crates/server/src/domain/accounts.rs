@@ -229,7 +229,6 @@ impl Services {
                     session_id: caller.session().id,
                     verified_phc: stored.phc,
                 },
-                "changed",
             )
             .await?;
         uow.audit(

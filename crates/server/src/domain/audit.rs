@@ -9,9 +9,8 @@ use sea_orm::{
 };
 use sha2::{Digest, Sha256};
 
-use crate::store::entities::{audit_head, audit_log};
-
-pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+use crate::store::entities::audit_head::{self, GENESIS};
+use crate::store::entities::audit_log;
 
 /// Who did it and from where.
 #[derive(Debug, Clone, Default)]

@@ -16,9 +16,10 @@ use super::audit::{self, Event};
 use super::caller::Caller;
 use super::challenges::{self, NewChallenge, State};
 use super::limits::DAY;
+use super::messages::{code_channel, message_to};
 use super::signin::actor_for;
 use super::{DomainError, Services, phone, secrets, sessions};
-use crate::delivery::messages;
+use crate::delivery::outbound::{Outbound, minutes};
 use crate::delivery::outbox::{self, NewMessage};
 use crate::store::entities::{account, challenge, contact};
 
@@ -144,27 +145,19 @@ impl Services {
                 now,
             )
             .await?;
-            let via = match channel {
-                RecoveryChannel::Sms => "sms",
-                RecoveryChannel::Voice => "voice",
-                _ => "email",
+            let message = Outbound::ContactCode {
+                via: code_channel(channel),
+                code,
+                reference: reference.clone(),
+                expires_in_minutes: minutes(ttl),
             };
             outbox::enqueue(
                 &txn,
                 &self.delivery.sealer,
                 NewMessage {
-                    kind: "contact_code",
-                    destination: &destination,
-                    account_id: Some(acct.id),
                     challenge_id: Some(row.id),
-                    body: messages::contact_code(
-                        &self.letterhead(),
-                        via,
-                        &code,
-                        &reference,
-                        ttl.as_secs(),
-                    ),
                     expires_at: Some(row.expires_at),
+                    ..message_to(&acct, &destination, message)
                 },
                 now,
             )
@@ -284,8 +277,15 @@ impl Services {
             _ => mask_phone(&pending.value),
         };
         // Everyone on file before the change hears about it, the replaced contact included.
-        self.enqueue_contact_notices(&txn, &acct, &before, pending.kind, &masked, now)
-            .await?;
+        self.enqueue_contact_notices(
+            &txn,
+            &acct,
+            &before,
+            pending.kind,
+            Some(masked.clone()),
+            now,
+        )
+        .await?;
         audit::append(
             &txn,
             now,
@@ -326,30 +326,30 @@ impl Services {
         Ok(())
     }
 
-    /// Tells every contact in `before` that the account's `kind` contact is now `shown`
-    /// (masked, or "none on file"): the patient's own change and a staff correction alike
-    /// (SECURITY.md A5), since a changed contact is how an account is taken over.
+    /// Tells every contact in `before` that the account's `kind` contact is now
+    /// `masked_new_value` (`None`: removed): the patient's own change and a staff correction
+    /// alike (SECURITY.md A5), since a changed contact is how an account is taken over.
     pub(crate) async fn enqueue_contact_notices(
         &self,
         txn: &impl ConnectionTrait,
         acct: &account::Model,
         before: &[contact::Model],
         kind: ContactKind,
-        shown: &str,
+        masked_new_value: Option<String>,
         now: i64,
     ) -> Result<(), DomainError> {
-        let lh = self.letterhead();
         for (c, via) in self.notice_routes(before) {
+            let message = Outbound::ContactChanged {
+                via,
+                kind,
+                masked_new_value: masked_new_value.clone(),
+            };
             outbox::enqueue(
                 txn,
                 &self.delivery.sealer,
                 NewMessage {
-                    kind: "contact_notice",
-                    destination: &c.value,
-                    account_id: Some(acct.id),
-                    challenge_id: None,
-                    body: messages::contact_changed_notice(&lh, via, kind, shown),
                     expires_at: Some(now + DAY.as_millis() as i64),
+                    ..message_to(acct, &c.value, message)
                 },
                 now,
             )

@@ -23,10 +23,11 @@ use super::audit::{self, Event};
 use super::challenges::{self, NewChallenge, State};
 use super::credentials::SetBy;
 use super::limits::{self, DAY, HOUR};
+use super::messages::{code_channel, message_to};
 use super::signin::actor_for;
 use super::uow::Uow;
 use super::{ClientMeta, DomainError, Services, phone, secrets};
-use crate::delivery::messages::{self, Letterhead};
+use crate::delivery::outbound::{NoticeChannel, Outbound, PasswordChange, minutes};
 use crate::delivery::outbox::{self, NewMessage};
 use crate::store::entities::{
     account, challenge, contact, password_credential, patient, recovery_request, security_question,
@@ -75,14 +76,6 @@ pub fn normalize_answer(a: &str) -> String {
 }
 
 impl Services {
-    pub fn letterhead(&self) -> Letterhead {
-        Letterhead {
-            clinic_name: self.cfg.clinic_name.clone(),
-            clinic_phone: self.cfg.clinic_phone.clone(),
-            public_url: self.cfg.public_url.clone(),
-        }
-    }
-
     /// The channels this clinic can deliver: the same list for every visitor.
     pub fn recovery_options(&self) -> RecoveryOptions {
         let t = &self.delivery.transports;
@@ -451,25 +444,29 @@ impl Services {
         now: i64,
     ) -> Result<i64, DomainError> {
         challenges::supersede(txn, acct.id, challenges::OUTSTANDING, now).await?;
-        let lh = self.letterhead();
         let r = &self.cfg.recovery;
-        let (secret_hmac, ttl, body, secret) = if channel.sends_code() {
+        // The code or token goes into the sealed message; only its HMAC is kept with the
+        // challenge.
+        let (secret_hmac, ttl, message) = if channel.sends_code() {
             let code = secrets::new_code(self.entropy.as_ref())?;
             let tag = challenges::code_tag(&self.key, acct.id, challenges::RESET, reference, &code);
-            let via = match channel {
-                RecoveryChannel::Sms => "sms",
-                RecoveryChannel::Voice => "voice",
-                _ => "email",
+            let message = Outbound::ResetCode {
+                via: code_channel(channel),
+                code,
+                reference: reference.to_owned(),
+                expires_in_minutes: minutes(r.code_ttl),
             };
-            let body = messages::reset_code(&lh, via, &code, reference, r.code_ttl.as_secs());
-            (tag, r.code_ttl, body, code)
+            (tag, r.code_ttl, message)
         } else {
             let token = secrets::new_token(self.entropy.as_ref())?;
             let tag = challenges::token_tag(&self.key, "link", &token);
-            let body = messages::reset_link(&lh, &token, reference, r.link_ttl.as_secs());
-            (tag, r.link_ttl, body, token)
+            let message = Outbound::ResetLink {
+                token,
+                reference: reference.to_owned(),
+                expires_in_minutes: minutes(r.link_ttl),
+            };
+            (tag, r.link_ttl, message)
         };
-        drop(secret);
         let row = challenges::insert(
             txn,
             NewChallenge {
@@ -491,16 +488,9 @@ impl Services {
             txn,
             &self.delivery.sealer,
             NewMessage {
-                kind: if channel.sends_code() {
-                    "reset_code"
-                } else {
-                    "reset_link"
-                },
-                destination: &c.value,
-                account_id: Some(acct.id),
                 challenge_id: Some(row.id),
-                body,
                 expires_at: Some(row.expires_at),
+                ..message_to(acct, &c.value, message)
             },
             now,
         )
@@ -549,17 +539,21 @@ impl Services {
                 {
                     "limited"
                 } else {
-                    let via = if c.kind == "phone" { "sms" } else { "email" };
+                    let via = if c.kind == "phone" {
+                        NoticeChannel::Sms
+                    } else {
+                        NoticeChannel::Email
+                    };
+                    let message = Outbound::Username {
+                        via,
+                        username: a.username.clone(),
+                    };
                     outbox::enqueue(
                         &txn,
                         &self.delivery.sealer,
                         NewMessage {
-                            kind: "username",
-                            destination: &c.value,
-                            account_id: Some(a.id),
-                            challenge_id: None,
-                            body: messages::username_reminder(&self.letterhead(), via, &a.username),
                             expires_at: Some(now + DAY.as_millis() as i64),
+                            ..message_to(a, &c.value, message)
                         },
                         now,
                     )
@@ -1016,7 +1010,7 @@ impl Services {
             return Err(DomainError::CodeRejected(CodeProblem::AlreadyUsed));
         }
         let set = self
-            .set_password(&mut uow, acct.id, phc, SetBy::Recovery, "reset")
+            .set_password(&mut uow, acct.id, phc, SetBy::Recovery)
             .await?;
         uow.audit(
             "password_reset",
@@ -1053,18 +1047,17 @@ impl Services {
         contacts: &[contact::Model],
         now: i64,
     ) -> Result<(), DomainError> {
-        let lh = self.letterhead();
         for (c, via) in self.notice_routes(contacts) {
+            let message = Outbound::UsernameChanged {
+                via,
+                username: acct.username.clone(),
+            };
             outbox::enqueue(
                 txn,
                 &self.delivery.sealer,
                 NewMessage {
-                    kind: "username_notice",
-                    destination: &c.value,
-                    account_id: Some(acct.id),
-                    challenge_id: None,
-                    body: messages::username_changed_notice(&lh, via, &acct.username),
                     expires_at: Some(now + DAY.as_millis() as i64),
+                    ..message_to(acct, &c.value, message)
                 },
                 now,
             )
@@ -1078,15 +1071,15 @@ impl Services {
     pub(crate) fn notice_routes<'a>(
         &self,
         contacts: &'a [contact::Model],
-    ) -> Vec<(&'a contact::Model, &'static str)> {
+    ) -> Vec<(&'a contact::Model, NoticeChannel)> {
         let have_phone = self.delivery.transports.phone.is_some();
         let have_email = self.delivery.transports.email.is_some();
         contacts
             .iter()
             .filter_map(|c| match c.kind.as_str() {
-                "email" if have_email => Some((c, "email")),
+                "email" if have_email => Some((c, NoticeChannel::Email)),
                 "phone" if have_phone && c.sms_capable && self.phone_allowed(&c.value_norm) => {
-                    Some((c, "sms"))
+                    Some((c, NoticeChannel::Sms))
                 }
                 _ => None,
             })
@@ -1100,21 +1093,16 @@ impl Services {
         uow: &mut Uow,
         acct: &account::Model,
         contacts: &[contact::Model],
-        how: &str,
+        how: PasswordChange,
     ) -> Result<(), DomainError> {
-        let lh = self.letterhead();
         let expires_at = uow.now + DAY.as_millis() as i64;
         for (c, via) in self.notice_routes(contacts) {
             if uow.has_told(&c.value) {
                 continue;
             }
             uow.send(NewMessage {
-                kind: "password_notice",
-                destination: &c.value,
-                account_id: Some(acct.id),
-                challenge_id: None,
-                body: messages::password_changed_notice(&lh, via, how),
                 expires_at: Some(expires_at),
+                ..message_to(acct, &c.value, Outbound::PasswordChanged { via, how })
             })
             .await?;
         }

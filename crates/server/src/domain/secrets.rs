@@ -14,7 +14,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::DomainError;
-use super::clock::Entropy;
+use crate::clock::Entropy;
 use carekey_shared::CODE_DIGITS;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -215,7 +215,7 @@ pub fn new_reference(entropy: &dyn Entropy) -> Result<String, DomainError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::clock::OsEntropy;
+    use crate::clock::OsEntropy;
     use std::sync::Mutex;
 
     /// Hands out the given bytes, then zeros.

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use std::time::Duration;
 
 use super::DomainError;
-use super::clock::Entropy;
+use crate::clock::Entropy;
 use crate::store::entities::session;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,8 +198,8 @@ mod tests {
 
     #[test]
     fn tokens_are_long_random_and_stored_hashed() {
-        let a = new_token(&super::super::clock::OsEntropy).unwrap();
-        let b = new_token(&super::super::clock::OsEntropy).unwrap();
+        let a = new_token(&crate::clock::OsEntropy).unwrap();
+        let b = new_token(&crate::clock::OsEntropy).unwrap();
         assert_eq!(a.len(), 43);
         assert_ne!(a, b);
         assert_eq!(token_hash(&a).len(), 64);

@@ -25,10 +25,11 @@ use super::challenges::{self, NewChallenge};
 use super::credentials::SetBy;
 use super::dates::{day_start_ms, iso_utc};
 use super::limits::DAY;
+use super::messages::message_to;
 use super::signin::actor_for;
 use super::uow::Uow;
 use super::{ClientMeta, DomainError, Services, lockout, secrets, sessions};
-use crate::delivery::messages;
+use crate::delivery::outbound::{LetterHolds, Outbound};
 use crate::delivery::outbox::NewMessage;
 use crate::store::entities::{
     account, audit_log, contact, outbox as outbox_row, password_credential, patient, session,
@@ -264,13 +265,7 @@ impl Services {
         let phc = self.hash_for(target.id, new).await?;
         let mut uow = self.begin(actor_for(Some(by), meta)).await?;
         let set = self
-            .set_password(
-                &mut uow,
-                target.id,
-                phc,
-                SetBy::Staff,
-                "reset by the clinic",
-            )
+            .set_password(&mut uow, target.id, phc, SetBy::Staff)
             .await?;
         uow.audit(
             action,
@@ -662,8 +657,7 @@ impl Services {
                 ),
             ];
             for (_, kind, new_value) in changes.into_iter().filter(|c| c.0) {
-                let shown = new_value.unwrap_or_else(|| "none on file".into());
-                self.enqueue_contact_notices(&txn, a, &before, kind, &shown, now)
+                self.enqueue_contact_notices(&txn, a, &before, kind, new_value, now)
                     .await?;
             }
         }
@@ -778,21 +772,19 @@ impl Services {
         // the reset's own notice is not sent to that address a second time.
         let letter_email = match &email {
             Some(c) => {
-                let body = messages::credentials_email(
-                    &self.letterhead(),
-                    &acct.username,
-                    phc.is_none(),
-                    &self.cfg.clinic_address,
-                );
+                let message = Outbound::CredentialsSetUp {
+                    username: acct.username.clone(),
+                    letter: if phc.is_none() {
+                        LetterHolds::ActivationCode
+                    } else {
+                        LetterHolds::TemporaryPassword
+                    },
+                };
                 let expires_at = uow.now + DAY.as_millis() as i64;
                 let row = uow
                     .send(NewMessage {
-                        kind: "credentials_letter",
-                        destination: &c.value,
-                        account_id: Some(acct.id),
-                        challenge_id: None,
-                        body,
                         expires_at: Some(expires_at),
+                        ..message_to(&acct, &c.value, message)
                     })
                     .await?;
                 Some(LetterEmail {
@@ -805,7 +797,7 @@ impl Services {
         };
         let activation = match phc {
             Some(phc) => {
-                self.set_password(&mut uow, acct.id, phc, SetBy::Staff, "reset by the clinic")
+                self.set_password(&mut uow, acct.id, phc, SetBy::Staff)
                     .await?;
                 uow.audit(
                     "portal_password_reset",

@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::accounts::{NewAccount, NewPatient};
 use super::caller::Caller;
-use super::clock::{ManualClock, OsEntropy};
 use super::secrets::ServerKey;
 use super::signin::Allow;
 use super::{ClientMeta, Services};
+use crate::clock::{ManualClock, OsEntropy};
 use crate::delivery::dev::DevMessage;
 use crate::delivery::seal::Sealer;
 use crate::store::entities::account;

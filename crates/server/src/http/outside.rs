@@ -8,8 +8,9 @@ use axum::response::{IntoResponse, Response};
 use sea_orm::EntityTrait;
 
 use super::AppState;
-use crate::delivery::twilio::{goodbye_twiml, signature_valid, voice_twiml};
-use crate::delivery::{Body, outbox};
+use crate::delivery::outbound::Lang;
+use crate::delivery::twilio::{call_twiml, hangup_twiml, signature_valid};
+use crate::delivery::{Queued, outbox};
 use crate::domain::limits::{self, DAY};
 use crate::store::entities::outbox as outbox_row;
 
@@ -21,7 +22,8 @@ fn twiml(xml: String) -> Response {
 }
 
 /// `POST /twilio/voice/{id}?t=…[&r=1]`: only Twilio (valid signature) with the message's own
-/// tag, only while the code is valid, and at most three plays (SECURITY.md A4).
+/// tag, only while the code is valid, and at most three plays (SECURITY.md A4). The script is
+/// put into words here, from the sealed message, in the language queued with it.
 pub async fn twilio_voice(
     State(state): State<AppState>,
     Path(id): Path<i64>,
@@ -49,14 +51,9 @@ pub async fn twilio_voice(
         tracing::warn!(id, "voice script request refused: bad tag or signature");
         return StatusCode::FORBIDDEN.into_response();
     }
-    let repeat = get("r") == Some("1");
-    let pressed = params
-        .iter()
-        .find(|(k, _)| k == "Digits")
-        .map(|(_, v)| v.as_str());
-    if repeat && pressed != Some("1") {
-        return twiml(goodbye_twiml());
-    }
+    let renderer = &svc.delivery.renderer;
+    // Without a readable message there is no language to say goodbye in but the default.
+    let goodbye = |lang: Lang| twiml(hangup_twiml(&renderer.goodbye(lang)));
     let now = svc.now();
     let row = match outbox_row::Entity::find_by_id(id).one(&svc.db).await {
         Ok(r) => r,
@@ -72,28 +69,37 @@ pub async fn twilio_voice(
             && r.expires_at.is_some_and(|t| t > now)
     });
     let Some(row) = live else {
-        return twiml(goodbye_twiml());
+        return goodbye(Lang::default());
     };
+    let opened = outbox::open_payload(&svc.delivery.sealer, &row);
+    let Some(queued) = opened
+        .ok()
+        .and_then(|p| serde_json::from_str::<Queued>(&p).ok())
+    else {
+        return goodbye(Lang::default());
+    };
+    // Any key but 1 after the script ends the call; it is not a play.
+    let repeat = get("r") == Some("1");
+    let pressed = params
+        .iter()
+        .find(|(k, _)| k == "Digits")
+        .map(|(_, v)| v.as_str());
+    if repeat && pressed != Some("1") {
+        return goodbye(queued.lang);
+    }
     match limits::hit(&svc.db, &format!("voice:plays:{id}"), DAY, now).await {
         Ok(n) if n <= MAX_PLAYS => {}
-        Ok(_) => return twiml(goodbye_twiml()),
+        Ok(_) => return goodbye(queued.lang),
         Err(e) => {
             tracing::error!(%e, "voice script: database");
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
     }
-    let opened = outbox::open_payload(&svc.delivery.sealer, &row);
-    let Some(body) = opened
-        .ok()
-        .and_then(|p| serde_json::from_str::<Body>(&p).ok())
-    else {
-        return twiml(goodbye_twiml());
-    };
     let t = get("t").unwrap_or_default();
     let repeat_url = format!("{}/twilio/voice/{id}?t={t}&r=1", svc.cfg.public_url);
-    match voice_twiml(&body, &repeat_url) {
+    match call_twiml(&renderer.render(&queued), &repeat_url) {
         Some(xml) => twiml(xml),
-        None => twiml(goodbye_twiml()),
+        None => goodbye(queued.lang),
     }
 }
 

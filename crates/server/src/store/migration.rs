@@ -280,7 +280,11 @@ impl MigrationTrait for M0001Initial {
         let genesis = Query::insert()
             .into_table("audit_head")
             .columns(["id", "seq", "hash"])
-            .values([1.into(), 0i64.into(), crate::domain::audit::GENESIS.into()])
+            .values([
+                1.into(),
+                0i64.into(),
+                super::entities::audit_head::GENESIS.into(),
+            ])
             .map_err(|e| DbErr::Migration(e.to_string()))?
             .to_owned();
         m.exec_stmt(genesis).await?;

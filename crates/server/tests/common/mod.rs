@@ -10,9 +10,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use carekey_server::app;
+use carekey_server::clock::ManualClock;
 use carekey_server::config;
 use carekey_server::domain::Services;
-use carekey_server::domain::clock::ManualClock;
 use reqwest::header::HeaderMap;
 use sea_orm::{ConnectionTrait, Database};
 

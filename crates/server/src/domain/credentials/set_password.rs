@@ -16,6 +16,7 @@
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
+use crate::delivery::outbound::PasswordChange;
 use crate::domain::uow::Uow;
 use crate::domain::{DomainError, Services, challenges, sessions};
 use crate::store::entities::{account, password_credential, password_history, session};
@@ -46,14 +47,13 @@ pub struct PasswordSet {
 
 impl Services {
     /// Stores `phc` (already checked and hashed, before the unit of work opened) as the
-    /// account's password. `notice` is the wording of the notice to the contacts on file.
+    /// account's password. The notice to the contacts on file says who set it, from `by`.
     pub(crate) async fn set_password(
         &self,
         uow: &mut Uow,
         account_id: i64,
         phc: String,
         by: SetBy,
-        notice: &str,
     ) -> Result<PasswordSet, DomainError> {
         let now = uow.now;
         uow.lock_account(account_id).await?;
@@ -180,7 +180,12 @@ impl Services {
         }
         challenges::supersede(uow.db(), account_id, challenges::OUTSTANDING, now).await?;
         let contacts = self.contacts_of(uow.db(), &account).await?;
-        self.enqueue_password_notices(uow, &account, &contacts, notice)
+        let how = match &by {
+            SetBy::Owner { .. } => PasswordChange::ByOwner,
+            SetBy::Recovery => PasswordChange::Reset,
+            SetBy::Staff => PasswordChange::ResetByClinic,
+        };
+        self.enqueue_password_notices(uow, &account, &contacts, how)
             .await?;
         Ok(PasswordSet {
             account,

@@ -45,7 +45,7 @@ async fn open_sessions(w: &World, id: i64) -> Vec<i64> {
 async fn set(w: &World, id: i64, by: SetBy) -> Result<super::PasswordSet, DomainError> {
     let phc = w.svc.hasher.hash(NEW.into()).await.unwrap();
     let mut uow = w.svc.begin(testing::meta_actor()).await.unwrap();
-    let r = w.svc.set_password(&mut uow, id, phc, by, "changed").await;
+    let r = w.svc.set_password(&mut uow, id, phc, by).await;
     if r.is_ok() {
         uow.commit(&w.svc).await.unwrap();
     }

@@ -3,6 +3,11 @@
 
 use sea_orm::entity::prelude::*;
 
+/// The head the chain starts from, written by the migration that creates this table: the first
+/// audit row is then verifiable like any other. It lives with the table, not in the domain, so
+/// the migration does not reach up a layer for it.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "audit_head")]
 pub struct Model {

@@ -1,0 +1,115 @@
+# CareKey — the server's emails, texts and call scripts. English (United States).
+#
+# Compiled into the server only (cargo feature `messages`), never into a browser bundle. The
+# server renders these when it sends a message, or when Twilio fetches a call's script, in the
+# language stored with the message. A Spanish catalogue is es-messages.ftl with the same ids.
+#
+# Variables:
+#   $clinic     the clinic's name (clinic.name)
+#   $call-us    how to reach the clinic: call-us or call-us-no-phone below
+#   $expiry     how long a code or link lasts: expiry-minutes or expiry-hours below
+#   $url        the portal's address (public_url)
+#   $code, $reference, $username, $new-value   inserted as they are
+#   $spelled    a code or reference read out one character at a time ("1, 2, 3")
+#
+# Every code message names its purpose, when it expires and its reference (SECURITY.md R10).
+# Texts end with the Web OTP line "@host #code": a format phones read, not words, so the
+# server adds it after these sentences.
+
+## Shared pieces
+call-us = call { $clinic } at { $phone }
+call-us-no-phone = call { $clinic }
+expiry-minutes = { $minutes ->
+    [one] { $minutes } minute
+   *[other] { $minutes } minutes
+}
+expiry-hours = { $hours ->
+    [one] { $hours } hour
+   *[other] { $hours } hours
+}
+sign-in-at = Sign in at { $url }.
+code-reference = Reference: { $reference }. The code expires in { $expiry } and works once.
+nothing-to-do = If this was you, there is nothing else to do.
+
+## Calls (SECURITY.md A4): the code is read one digit at a time, twice, then a repeat offer
+voice-code = Your code is: { $spelled }.
+voice-code-again = Again, your code is: { $spelled }.
+voice-outro = The message reference is { $spelled }. The code expires in { $expiry }. If you did not ask for it, you can hang up.
+voice-repeat = To hear the code again, press 1.
+voice-goodbye = Goodbye.
+
+## A password reset code
+reset-code-subject = Your password reset code (reference { $reference })
+reset-code-intro = You asked to reset your { $clinic } patient portal password. Your code is:
+reset-code-where = Type it on the page where you asked for it.
+reset-not-you = If you did not ask to reset your password, you can ignore this; your password has not changed. If this keeps happening, { $call-us }.
+reset-code-sms = { $clinic }: your password reset code is { $code } (reference { $reference }). It expires in { $expiry }. Didn't ask? Ignore this.
+reset-code-voice-intro = Hello. This is { $clinic } with the code to reset your patient portal password.
+
+## A password reset link (the link itself is inserted by the server)
+reset-link-subject = Reset your password (reference { $reference })
+reset-link-intro = You asked to reset your { $clinic } patient portal password.
+reset-link-open = Open this link, then press Continue to choose a new password:
+reset-link-button = Choose a new password
+reset-link-reference = Reference: { $reference }. The link expires in { $expiry } and works once.
+reset-link-not-you = If you did not ask to reset your password, you can ignore this email; your password has not changed. If this keeps happening, { $call-us }.
+
+## The username, sent only to a contact on file (SECURITY.md R11)
+username-subject = Your patient portal username
+username-intro = You asked for your { $clinic } patient portal username. It is:
+username-not-you = If you did not ask for this, you can ignore it. Questions? { $call-us }.
+username-sms = { $clinic }: your patient portal username is { $username }. Didn't ask? Ignore this.
+
+## Staff set up sign-in. It names no password or code: those are on the printed letter only.
+credentials-subject = Your patient portal sign-in
+credentials-intro = { $clinic } set up sign-in to your patient portal. Your username is:
+credentials-letter-activation = The letter the clinic gave you has a one-time activation code. On the sign-in page, choose "Forgot your password or username?", then "I have a code from the clinic", and enter your username and that code to choose your own password.
+credentials-letter-password = The letter the clinic gave you has a temporary password. Sign in with your username and that password; you will then be asked to choose your own.
+credentials-not-you = If you did not ask the clinic for this, { $call-us } so we can help.
+
+## A code confirming a new email address or phone number (SECURITY.md A5)
+contact-code-subject = Confirm your email address (reference { $reference })
+contact-code-intro = To add this email address to your { $clinic } patient portal, type this code:
+contact-code-not-you = If you did not ask for this, you can ignore it; nothing changes.
+contact-code-sms = { $clinic }: your code to add this number to your patient portal is { $code } (reference { $reference }). It expires in { $expiry }. Didn't ask? Ignore this.
+contact-code-voice-intro = Hello. This is { $clinic } with the code to add this phone number to your patient portal.
+
+## An email address or phone number changed. $kind is email, mobile or landline.
+contact-none = none on file
+contact-changed-subject = { $kind ->
+    [email] Your portal email address was changed
+    [mobile] Your portal mobile number was changed
+   *[landline] Your portal phone number was changed
+}
+contact-changed-intro = { $kind ->
+    [email] The email address on your { $clinic } patient portal account was just changed to { $new-value }.
+    [mobile] The mobile number on your { $clinic } patient portal account was just changed to { $new-value }.
+   *[landline] The phone number on your { $clinic } patient portal account was just changed to { $new-value }.
+}
+contact-changed-not-you = If this was not you, { $call-us } right away so we can secure your account.
+contact-changed-sms = { $kind ->
+    [email] { $clinic }: the email address on your patient portal was changed to { $new-value }. Not you? { $call-us }.
+    [mobile] { $clinic }: the mobile number on your patient portal was changed to { $new-value }. Not you? { $call-us }.
+   *[landline] { $clinic }: the phone number on your patient portal was changed to { $new-value }. Not you? { $call-us }.
+}
+
+## The username changed
+username-changed-subject = Your portal username was changed
+username-changed-intro = Your { $clinic } patient portal username was just changed. It is now:
+username-changed-not-you = If this was not you, { $call-us } right away.
+username-changed-sms = { $clinic }: your patient portal username is now { $username }. Not you? { $call-us }.
+
+## The password changed (SECURITY.md R9). $how is owner (the person changed it), reset (a
+## recovery reset) or clinic (staff reset it).
+password-changed-subject = Your portal password was changed
+password-changed-intro = { $how ->
+    [owner] Your { $clinic } patient portal password was just changed. Every device that was signed in has been signed out.
+    [reset] Your { $clinic } patient portal password was just reset. Every device that was signed in has been signed out.
+   *[clinic] Your { $clinic } patient portal password was just reset by the clinic. Every device that was signed in has been signed out.
+}
+password-changed-not-you = If this was not you, { $call-us } right away so we can lock your account and help you.
+password-changed-sms = { $how ->
+    [owner] { $clinic }: your patient portal password was just changed. Not you? { $call-us }.
+    [reset] { $clinic }: your patient portal password was just reset. Not you? { $call-us }.
+   *[clinic] { $clinic }: your patient portal password was just reset by the clinic. Not you? { $call-us }.
+}

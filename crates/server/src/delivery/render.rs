@@ -1,0 +1,788 @@
+//! The words of an outbound message: subject, text and HTML of an email, the text of an SMS,
+//! the lines of a call. Rendered from Fluent (`carekey-i18n`, feature `messages`) when the
+//! dispatcher sends a message and when Twilio fetches a call's script, in the language queued
+//! with the message, with the clinic's letterhead from configuration.
+//!
+//! The catalogue holds the sentences; this module holds only the layout (which paragraphs, in
+//! which order, which one is shown large) and the formats that are not words: the Web OTP
+//! line that ends a text, the HTML around the paragraphs, the digits spelled with pauses.
+
+use carekey_i18n::messages::MessageCatalogue;
+use carekey_i18n::{Arg, Lang};
+use carekey_shared::ContactKind;
+
+use super::outbound::{Channel, LetterHolds, NoticeChannel, Outbound, PasswordChange, Queued};
+
+/// The clinic, as every message presents it. From configuration, given to the renderer once:
+/// a queued message does not carry it, so a corrected phone number reaches messages already
+/// waiting.
+#[derive(Debug, Clone, Default)]
+pub struct Letterhead {
+    pub clinic_name: String,
+    pub clinic_phone: String,
+    /// The configured public origin, e.g. `https://portal.example.org` (never the Host header).
+    pub public_url: String,
+    /// The clinic's postal address, printed under the credentials email; may be empty.
+    pub address: String,
+}
+
+impl Letterhead {
+    /// The origin without its scheme: what the Web OTP line names.
+    fn host(&self) -> &str {
+        self.public_url
+            .split_once("://")
+            .map_or(self.public_url.as_str(), |(_, h)| h)
+    }
+}
+
+/// A message in words, for the transport of its channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rendered {
+    Email {
+        subject: String,
+        text: String,
+        html: String,
+    },
+    Sms {
+        text: String,
+    },
+    /// Read out by a voice call, line by line (SECURITY.md A4).
+    Voice(Script),
+}
+
+/// The lines of a call: `code` and `again` spell the code digit by digit; `repeat` offers to
+/// play it again and `goodbye` ends the call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Script {
+    pub intro: String,
+    pub code: String,
+    pub again: String,
+    pub outro: String,
+    pub repeat: String,
+    pub goodbye: String,
+}
+
+impl Rendered {
+    pub fn channel(&self) -> Channel {
+        match self {
+            Rendered::Email { .. } => Channel::Email,
+            Rendered::Sms { .. } => Channel::Sms,
+            Rendered::Voice(_) => Channel::Voice,
+        }
+    }
+
+    /// The voice script as it is spoken through once, for the development outbox.
+    pub fn voice_script(&self) -> Option<String> {
+        match self {
+            Rendered::Voice(s) => Some(format!("{} {} {} {}", s.intro, s.code, s.again, s.outro)),
+            _ => None,
+        }
+    }
+}
+
+/// "12345678" → "1, 2, 3, 4, 5, 6, 7, 8": speech engines read each character with a pause.
+pub fn spell(chars: &str) -> String {
+    chars
+        .chars()
+        .map(String::from)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Renders queued messages. Built once at start-up (each language's catalogue is parsed
+/// once) and shared by the dispatcher and the Twilio script endpoint.
+#[derive(Debug)]
+pub struct Renderer {
+    letterhead: Letterhead,
+    catalogues: Vec<MessageCatalogue>,
+}
+
+impl Renderer {
+    pub fn new(letterhead: Letterhead) -> Self {
+        Self {
+            letterhead,
+            catalogues: Lang::ALL.into_iter().map(MessageCatalogue::new).collect(),
+        }
+    }
+
+    fn words(&self, lang: Lang) -> Words<'_> {
+        // Every language in `Lang::ALL` has a catalogue; the fallback only keeps this total.
+        let c = self
+            .catalogues
+            .iter()
+            .find(|c| c.lang() == lang)
+            .or_else(|| self.catalogues.first());
+        Words::new(c, &self.letterhead)
+    }
+
+    pub fn render(&self, q: &Queued) -> Rendered {
+        self.words(q.lang).render(&q.message)
+    }
+
+    /// What a call hears when its script may no longer be played.
+    pub fn goodbye(&self, lang: Lang) -> String {
+        self.words(lang).t("voice-goodbye", &[])
+    }
+}
+
+/// One paragraph of an email.
+enum Para {
+    Text(String),
+    /// A code or username: shown large in the HTML part.
+    Shown(String),
+    /// A link: in the HTML, a button-like link with `label` and then the address in full, so
+    /// the patient can check it is the clinic's own portal before opening it.
+    Link {
+        url: String,
+        label: String,
+    },
+}
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A subject and paragraphs to an email with a text part and a simple HTML part (no remote
+/// images, no scripts: mail clients and scanners treat both with suspicion). Every value is
+/// escaped in the HTML, the clinic's name included.
+fn email(subject: String, paras: Vec<Para>) -> Rendered {
+    let text = paras
+        .iter()
+        .map(|p| match p {
+            Para::Text(s) | Para::Shown(s) => s.as_str(),
+            Para::Link { url, .. } => url.as_str(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    let mut html = String::from(
+        "<!doctype html><html><body style=\"font-family:sans-serif;font-size:16px;line-height:1.5\">",
+    );
+    for p in &paras {
+        match p {
+            Para::Text(s) => html.push_str(&format!("<p>{}</p>", escape(s))),
+            Para::Shown(s) => html.push_str(&format!(
+                "<p style=\"font-size:28px;letter-spacing:4px;font-weight:bold\">{}</p>",
+                escape(s)
+            )),
+            Para::Link { url, label } => html.push_str(&format!(
+                "<p><a href=\"{0}\">{1}</a></p><p style=\"word-break:break-all\">{0}</p>",
+                escape(url),
+                escape(label)
+            )),
+        }
+    }
+    html.push_str("</body></html>");
+    Rendered::Email {
+        subject,
+        text,
+        html,
+    }
+}
+
+/// One language's catalogue with the letterhead's values that most messages use.
+struct Words<'a> {
+    c: Option<&'a MessageCatalogue>,
+    lh: &'a Letterhead,
+    call_us: String,
+}
+
+fn s(v: &str) -> Arg {
+    Arg::Str(v.to_owned())
+}
+
+impl<'a> Words<'a> {
+    fn new(c: Option<&'a MessageCatalogue>, lh: &'a Letterhead) -> Self {
+        let mut w = Self {
+            c,
+            lh,
+            call_us: String::new(),
+        };
+        w.call_us = if lh.clinic_phone.is_empty() {
+            w.t("call-us-no-phone", &[])
+        } else {
+            w.t("call-us", &[("phone", s(&lh.clinic_phone))])
+        };
+        w
+    }
+
+    /// The message `id` with `args`, plus `$clinic`, `$call-us` and `$url`, which any message
+    /// may use.
+    fn t(&self, id: &str, args: &[(&str, Arg)]) -> String {
+        let Some(c) = self.c else {
+            return id.to_owned();
+        };
+        let mut all = vec![
+            ("clinic", s(&self.lh.clinic_name)),
+            ("call-us", s(&self.call_us)),
+            ("url", s(&self.lh.public_url)),
+        ];
+        all.extend(args.iter().cloned());
+        c.tr(id, &all)
+    }
+
+    /// "10 minutes", "1 hour": whole hours when the lifetime is a multiple of one.
+    fn expiry(&self, minutes: u32) -> String {
+        if minutes >= 60 && minutes.is_multiple_of(60) {
+            self.t(
+                "expiry-hours",
+                &[("hours", Arg::Num(f64::from(minutes / 60)))],
+            )
+        } else {
+            self.t(
+                "expiry-minutes",
+                &[("minutes", Arg::Num(f64::from(minutes)))],
+            )
+        }
+    }
+
+    /// A code by text, ending with the Web OTP line (`@host #code`, SECURITY.md R10) so the
+    /// phone can offer to fill the code in. That line is a format the phone reads, so it is
+    /// not in the catalogue and never translated.
+    fn sms_code(&self, sentence: String, code: &str) -> Rendered {
+        Rendered::Sms {
+            text: format!("{sentence}\n\n@{} #{code}", self.lh.host()),
+        }
+    }
+
+    /// A code by call: the code spelled twice, the reference spelled too (SECURITY.md A4, R10).
+    fn voice_code(&self, intro: String, code: &str, reference: &str, expiry: &str) -> Rendered {
+        let spelled = spell(code);
+        Rendered::Voice(Script {
+            intro,
+            code: self.t("voice-code", &[("spelled", s(&spelled))]),
+            again: self.t("voice-code-again", &[("spelled", s(&spelled))]),
+            outro: self.t(
+                "voice-outro",
+                &[("spelled", s(&spell(reference))), ("expiry", s(expiry))],
+            ),
+            repeat: self.t("voice-repeat", &[]),
+            goodbye: self.t("voice-goodbye", &[]),
+        })
+    }
+
+    fn render(&self, m: &Outbound) -> Rendered {
+        match m {
+            Outbound::ResetCode {
+                via,
+                code,
+                reference,
+                expires_in_minutes,
+            } => self.reset_code(*via, code, reference, *expires_in_minutes),
+            Outbound::ResetLink {
+                token,
+                reference,
+                expires_in_minutes,
+            } => self.reset_link(token, reference, *expires_in_minutes),
+            Outbound::Username { via, username } => self.username(*via, username),
+            Outbound::CredentialsSetUp { username, letter } => self.credentials(username, *letter),
+            Outbound::ContactCode {
+                via,
+                code,
+                reference,
+                expires_in_minutes,
+            } => self.contact_code(*via, code, reference, *expires_in_minutes),
+            Outbound::ContactChanged {
+                via,
+                kind,
+                masked_new_value,
+            } => self.contact_changed(*via, *kind, masked_new_value.as_deref()),
+            Outbound::UsernameChanged { via, username } => self.username_changed(*via, username),
+            Outbound::PasswordChanged { via, how } => self.password_changed(*via, *how),
+        }
+    }
+
+    fn reset_code(&self, via: Channel, code: &str, reference: &str, minutes: u32) -> Rendered {
+        let expiry = self.expiry(minutes);
+        let args = [
+            ("code", s(code)),
+            ("reference", s(reference)),
+            ("expiry", s(&expiry)),
+        ];
+        match via {
+            Channel::Sms => self.sms_code(self.t("reset-code-sms", &args), code),
+            Channel::Voice => self.voice_code(
+                self.t("reset-code-voice-intro", &[]),
+                code,
+                reference,
+                &expiry,
+            ),
+            Channel::Email => email(
+                self.t("reset-code-subject", &args),
+                vec![
+                    Para::Text(self.t("reset-code-intro", &[])),
+                    Para::Shown(code.to_owned()),
+                    Para::Text(self.t("code-reference", &args)),
+                    Para::Text(self.t("reset-code-where", &[])),
+                    Para::Text(self.t("reset-not-you", &[])),
+                ],
+            ),
+        }
+    }
+
+    fn reset_link(&self, token: &str, reference: &str, minutes: u32) -> Rendered {
+        // The configured origin, never the request's Host (SECURITY.md R8); the token in the
+        // fragment, so it reaches no server log or Referer header (R2).
+        let url = format!("{}/reset#t={token}", self.lh.public_url);
+        let args = [
+            ("reference", s(reference)),
+            ("expiry", s(&self.expiry(minutes))),
+        ];
+        email(
+            self.t("reset-link-subject", &args),
+            vec![
+                Para::Text(self.t("reset-link-intro", &[])),
+                Para::Text(self.t("reset-link-open", &[])),
+                Para::Link {
+                    url,
+                    label: self.t("reset-link-button", &[]),
+                },
+                Para::Text(self.t("reset-link-reference", &args)),
+                Para::Text(self.t("reset-link-not-you", &[])),
+            ],
+        )
+    }
+
+    fn username(&self, via: NoticeChannel, username: &str) -> Rendered {
+        match via {
+            NoticeChannel::Sms => Rendered::Sms {
+                text: self.t("username-sms", &[("username", s(username))]),
+            },
+            NoticeChannel::Email => email(
+                self.t("username-subject", &[]),
+                vec![
+                    Para::Text(self.t("username-intro", &[])),
+                    Para::Shown(username.to_owned()),
+                    Para::Text(self.t("sign-in-at", &[])),
+                    Para::Text(self.t("username-not-you", &[])),
+                ],
+            ),
+        }
+    }
+
+    fn credentials(&self, username: &str, letter: LetterHolds) -> Rendered {
+        let what = match letter {
+            LetterHolds::ActivationCode => self.t("credentials-letter-activation", &[]),
+            LetterHolds::TemporaryPassword => self.t("credentials-letter-password", &[]),
+        };
+        let mut paras = vec![
+            Para::Text(self.t("credentials-intro", &[])),
+            Para::Shown(username.to_owned()),
+            Para::Text(what),
+            Para::Text(self.t("sign-in-at", &[])),
+            Para::Text(self.t("credentials-not-you", &[])),
+        ];
+        let address = self.lh.address.trim();
+        if !address.is_empty() {
+            paras.push(Para::Text(address.to_owned()));
+        }
+        email(self.t("credentials-subject", &[]), paras)
+    }
+
+    fn contact_code(&self, via: Channel, code: &str, reference: &str, minutes: u32) -> Rendered {
+        let expiry = self.expiry(minutes);
+        let args = [
+            ("code", s(code)),
+            ("reference", s(reference)),
+            ("expiry", s(&expiry)),
+        ];
+        match via {
+            Channel::Sms => self.sms_code(self.t("contact-code-sms", &args), code),
+            Channel::Voice => self.voice_code(
+                self.t("contact-code-voice-intro", &[]),
+                code,
+                reference,
+                &expiry,
+            ),
+            Channel::Email => email(
+                self.t("contact-code-subject", &args),
+                vec![
+                    Para::Text(self.t("contact-code-intro", &[])),
+                    Para::Shown(code.to_owned()),
+                    Para::Text(self.t("code-reference", &args)),
+                    Para::Text(self.t("contact-code-not-you", &[])),
+                ],
+            ),
+        }
+    }
+
+    fn contact_changed(
+        &self,
+        via: NoticeChannel,
+        kind: ContactKind,
+        masked_new_value: Option<&str>,
+    ) -> Rendered {
+        let new_value = match masked_new_value {
+            Some(v) => v.to_owned(),
+            None => self.t("contact-none", &[]),
+        };
+        let kind = match kind {
+            ContactKind::Email => "email",
+            ContactKind::Mobile => "mobile",
+            ContactKind::Landline => "landline",
+        };
+        let args = [("kind", s(kind)), ("new-value", s(&new_value))];
+        match via {
+            NoticeChannel::Sms => Rendered::Sms {
+                text: self.t("contact-changed-sms", &args),
+            },
+            NoticeChannel::Email => email(
+                self.t("contact-changed-subject", &args),
+                vec![
+                    Para::Text(self.t("contact-changed-intro", &args)),
+                    Para::Text(self.t("nothing-to-do", &[])),
+                    Para::Text(self.t("contact-changed-not-you", &[])),
+                ],
+            ),
+        }
+    }
+
+    fn username_changed(&self, via: NoticeChannel, username: &str) -> Rendered {
+        match via {
+            NoticeChannel::Sms => Rendered::Sms {
+                text: self.t("username-changed-sms", &[("username", s(username))]),
+            },
+            NoticeChannel::Email => email(
+                self.t("username-changed-subject", &[]),
+                vec![
+                    Para::Text(self.t("username-changed-intro", &[])),
+                    Para::Shown(username.to_owned()),
+                    Para::Text(self.t("username-changed-not-you", &[])),
+                ],
+            ),
+        }
+    }
+
+    fn password_changed(&self, via: NoticeChannel, how: PasswordChange) -> Rendered {
+        let how = match how {
+            PasswordChange::ByOwner => "owner",
+            PasswordChange::Reset => "reset",
+            PasswordChange::ResetByClinic => "clinic",
+        };
+        let args = [("how", s(how))];
+        match via {
+            NoticeChannel::Sms => Rendered::Sms {
+                text: self.t("password-changed-sms", &args),
+            },
+            NoticeChannel::Email => email(
+                self.t("password-changed-subject", &[]),
+                vec![
+                    Para::Text(self.t("password-changed-intro", &args)),
+                    Para::Text(self.t("nothing-to-do", &[])),
+                    Para::Text(self.t("password-changed-not-you", &[])),
+                ],
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn renderer() -> Renderer {
+        Renderer::new(Letterhead {
+            clinic_name: "Hillside Family Clinic".into(),
+            clinic_phone: "(503) 555-0100".into(),
+            public_url: "https://portal.hillside.example".into(),
+            address: "12 Main St".into(),
+        })
+    }
+
+    fn en(message: Outbound) -> Queued {
+        Queued {
+            lang: Lang::En,
+            message,
+        }
+    }
+
+    fn reset_code(via: Channel) -> Queued {
+        en(Outbound::ResetCode {
+            via,
+            code: "01234567".into(),
+            reference: "K7QM".into(),
+            expires_in_minutes: 10,
+        })
+    }
+
+    #[test]
+    fn sms_names_purpose_expiry_reference_and_ends_with_web_otp_line() {
+        let Rendered::Sms { text } = renderer().render(&reset_code(Channel::Sms)) else {
+            panic!("not an sms")
+        };
+        assert!(text.contains("password reset code is 01234567"));
+        assert!(text.contains("reference K7QM"));
+        assert!(text.contains("expires in 10 minutes"));
+        assert!(
+            text.ends_with("\n\n@portal.hillside.example #01234567"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn email_code_has_the_reference_in_the_subject_and_escaped_html() {
+        let mut r = renderer();
+        r.letterhead.clinic_name = "Smith & <Sons>".into();
+        let Rendered::Email {
+            subject,
+            text,
+            html,
+        } = r.render(&reset_code(Channel::Email))
+        else {
+            panic!("not an email")
+        };
+        assert!(subject.contains("K7QM"));
+        assert!(text.contains("01234567") && text.contains("did not ask"));
+        assert!(html.contains("Smith &amp; &lt;Sons&gt;"));
+        assert!(!html.contains("<Sons>"));
+    }
+
+    #[test]
+    fn link_puts_the_token_in_the_fragment_of_the_configured_origin() {
+        let Rendered::Email { text, html, .. } = renderer().render(&en(Outbound::ResetLink {
+            token: "tok_123".into(),
+            reference: "K7QM".into(),
+            expires_in_minutes: 60,
+        })) else {
+            panic!("not an email")
+        };
+        assert!(text.contains("https://portal.hillside.example/reset#t=tok_123"));
+        assert!(html.contains("href=\"https://portal.hillside.example/reset#t=tok_123\""));
+        assert!(text.contains("expires in 1 hour"));
+    }
+
+    #[test]
+    fn voice_spells_the_code_twice_and_the_reference() {
+        let script = renderer()
+            .render(&reset_code(Channel::Voice))
+            .voice_script()
+            .unwrap();
+        assert_eq!(script.matches("1, 2, 3, 4, 5, 6, 7").count(), 2, "{script}");
+        assert!(script.contains("expires in 10 minutes"));
+        assert!(script.contains("reference is K, 7, Q, M"), "R10: {script}");
+    }
+
+    /// The credentials email cannot carry the password or the activation code: the message
+    /// has no field for either, only the username and which one the letter holds.
+    #[test]
+    fn the_credentials_email_names_the_username_and_nothing_secret() {
+        for letter in [LetterHolds::TemporaryPassword, LetterHolds::ActivationCode] {
+            let q = en(Outbound::CredentialsSetUp {
+                username: "maria".into(),
+                letter,
+            });
+            let json: serde_json::Value = serde_json::to_value(&q.message).unwrap();
+            let mut keys: Vec<&String> = json.as_object().unwrap().keys().collect();
+            keys.sort();
+            assert_eq!(keys, ["letter", "type", "username"]);
+            let Rendered::Email { text, .. } = renderer().render(&q) else {
+                panic!("not an email")
+            };
+            assert!(text.contains("\n\nmaria\n\n"), "{text}");
+            assert!(
+                text.ends_with("12 Main St"),
+                "the letterhead's address: {text}"
+            );
+        }
+    }
+}
+
+/// The rendered English of every kind and channel, against `snapshots/en.txt`: a change of
+/// wording shows up as a diff a reviewer reads. `CAREKEY_UPDATE_SNAPSHOTS=1` rewrites the file.
+#[cfg(test)]
+mod snapshot {
+    use super::super::twilio::{call_twiml, hangup_twiml};
+    use super::*;
+
+    const SNAPSHOT: &str = include_str!("snapshots/en.txt");
+
+    fn hillside() -> Letterhead {
+        Letterhead {
+            clinic_name: "Hillside Family Clinic".into(),
+            clinic_phone: "(503) 555-0100".into(),
+            public_url: "https://portal.hillside.example".into(),
+            address: "12 Main St\nSalem, OR 97301".into(),
+        }
+    }
+
+    /// A name that needs escaping, no phone, a blank address.
+    fn smith() -> Letterhead {
+        Letterhead {
+            clinic_name: "Smith & <Sons>".into(),
+            clinic_phone: String::new(),
+            public_url: "http://127.0.0.1:3000".into(),
+            address: "  ".into(),
+        }
+    }
+
+    fn cases() -> Vec<(String, Letterhead, Outbound)> {
+        let code = |via, minutes| Outbound::ResetCode {
+            via,
+            code: "01234567".into(),
+            reference: "K7QM".into(),
+            expires_in_minutes: minutes,
+        };
+        let contact_code = |via| Outbound::ContactCode {
+            via,
+            code: "98765432".into(),
+            reference: "Z2XW".into(),
+            expires_in_minutes: 10,
+        };
+        let link = |minutes| Outbound::ResetLink {
+            token: "tok_123-abc".into(),
+            reference: "K7QM".into(),
+            expires_in_minutes: minutes,
+        };
+        let fixed = [
+            ("reset code by email", hillside(), code(Channel::Email, 10)),
+            ("reset code by text", hillside(), code(Channel::Sms, 10)),
+            (
+                "reset code by text, 1 minute",
+                hillside(),
+                code(Channel::Sms, 1),
+            ),
+            ("reset code by call", hillside(), code(Channel::Voice, 10)),
+            (
+                "reset code by email, no phone",
+                smith(),
+                code(Channel::Email, 15),
+            ),
+            ("reset link", hillside(), link(60)),
+            ("reset link, 2 hours, no phone", smith(), link(120)),
+            ("reset link, 90 minutes", hillside(), link(90)),
+            (
+                "contact code by email",
+                hillside(),
+                contact_code(Channel::Email),
+            ),
+            (
+                "contact code by text",
+                hillside(),
+                contact_code(Channel::Sms),
+            ),
+            (
+                "contact code by call",
+                hillside(),
+                contact_code(Channel::Voice),
+            ),
+        ];
+        let mut out: Vec<(String, Letterhead, Outbound)> = fixed
+            .into_iter()
+            .map(|(name, lh, m)| (name.to_owned(), lh, m))
+            .collect();
+        for (via, name) in [
+            (NoticeChannel::Email, "email"),
+            (NoticeChannel::Sms, "text"),
+        ] {
+            let username = Outbound::Username {
+                via,
+                username: "maria".into(),
+            };
+            out.push((format!("username by {name}"), hillside(), username));
+            let changed = Outbound::UsernameChanged {
+                via,
+                username: "Maria.L".into(),
+            };
+            out.push((format!("username changed, by {name}"), hillside(), changed));
+            for how in [
+                PasswordChange::ByOwner,
+                PasswordChange::Reset,
+                PasswordChange::ResetByClinic,
+            ] {
+                out.push((
+                    format!("password {how:?}, by {name}"),
+                    hillside(),
+                    Outbound::PasswordChanged { via, how },
+                ));
+            }
+            for (kind, new) in [
+                (ContactKind::Email, Some("m•••@example.org")),
+                (ContactKind::Mobile, Some("(•••) •••-0199")),
+                (ContactKind::Landline, None),
+            ] {
+                out.push((
+                    format!("contact {kind:?} changed, by {name}"),
+                    hillside(),
+                    Outbound::ContactChanged {
+                        via,
+                        kind,
+                        masked_new_value: new.map(str::to_owned),
+                    },
+                ));
+            }
+        }
+        for (letter, lh) in [
+            (LetterHolds::TemporaryPassword, hillside()),
+            (LetterHolds::ActivationCode, hillside()),
+            (LetterHolds::TemporaryPassword, smith()),
+        ] {
+            let name = format!("credentials, {letter:?}, {}", lh.clinic_name);
+            out.push((
+                name,
+                lh,
+                Outbound::CredentialsSetUp {
+                    username: "maria".into(),
+                    letter,
+                },
+            ));
+        }
+        out
+    }
+
+    fn document() -> String {
+        let mut doc = String::from(
+            "# The rendered English of every message (delivery/render.rs, snapshot test).\n",
+        );
+        for (name, lh, message) in cases() {
+            let r = Renderer::new(lh);
+            let rendered = r.render(&Queued {
+                lang: Lang::En,
+                message,
+            });
+            doc.push_str(&format!("\n=== {name}\n"));
+            match &rendered {
+                Rendered::Email {
+                    subject,
+                    text,
+                    html,
+                } => doc.push_str(&format!(
+                    "Subject: {subject}\n--- text\n{text}\n--- html\n{html}\n"
+                )),
+                Rendered::Sms { text } => doc.push_str(&format!("--- text\n{text}\n")),
+                Rendered::Voice(_) => {
+                    let script = rendered.voice_script().unwrap_or_default();
+                    let twiml = call_twiml(&rendered, "https://p.example/twilio/voice/9?t=ab&r=1")
+                        .unwrap_or_default();
+                    doc.push_str(&format!("--- script\n{script}\n--- twiml\n{twiml}\n"));
+                }
+            }
+        }
+        let goodbye = Renderer::new(hillside()).goodbye(Lang::En);
+        doc.push_str(&format!("\n=== hang up\n{}\n", hangup_twiml(&goodbye)));
+        doc
+    }
+
+    #[test]
+    fn rendered_english_matches_the_snapshot() {
+        let doc = document();
+        if std::env::var_os("CAREKEY_UPDATE_SNAPSHOTS").is_some() {
+            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/delivery/snapshots/en.txt");
+            std::fs::write(path, &doc).unwrap();
+            return;
+        }
+        for (i, (want, got)) in SNAPSHOT.lines().zip(doc.lines()).enumerate() {
+            assert_eq!(want, got, "snapshots/en.txt line {}", i + 1);
+        }
+        assert_eq!(SNAPSHOT, doc, "snapshots/en.txt: lines added or missing");
+    }
+}
