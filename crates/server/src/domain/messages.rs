@@ -3,10 +3,14 @@
 //! (ARCHITECTURE.md principle 9), so no wording lives in the domain.
 
 use carekey_shared::RecoveryChannel;
+use sea_orm::ConnectionTrait;
 
-use crate::delivery::outbound::{Channel, Lang, Outbound};
-use crate::delivery::outbox::NewMessage;
-use crate::store::entities::account;
+use crate::delivery::outbound::{Channel, Lang, NoticeChannel, Outbound, PasswordChange};
+use crate::delivery::outbox::{self, NewMessage};
+use crate::domain::limits::DAY;
+use crate::domain::uow::Uow;
+use crate::domain::{DomainError, Services};
+use crate::store::entities::{account, contact};
 
 /// The language `account`'s messages are written in. Accounts have no language yet, so it is
 /// English for everyone. This is the one place the domain decides it: the Spanish issue gives
@@ -38,5 +42,77 @@ pub(crate) fn code_channel(c: RecoveryChannel) -> Channel {
         RecoveryChannel::Sms => Channel::Sms,
         RecoveryChannel::Voice => Channel::Voice,
         RecoveryChannel::EmailCode | RecoveryChannel::EmailLink => Channel::Email,
+    }
+}
+
+impl Services {
+    /// Tells every contact on file the new username (they are where it may be sent, R11).
+    pub(crate) async fn enqueue_username_notices(
+        &self,
+        txn: &impl ConnectionTrait,
+        acct: &account::Model,
+        contacts: &[contact::Model],
+        now: i64,
+    ) -> Result<(), DomainError> {
+        for (c, via) in self.notice_routes(contacts) {
+            let message = Outbound::UsernameChanged {
+                via,
+                username: acct.username.clone(),
+            };
+            outbox::enqueue(
+                txn,
+                &self.delivery.sealer,
+                NewMessage {
+                    expires_at: Some(now + DAY.as_millis() as i64),
+                    ..message_to(acct, &c.value, message)
+                },
+                now,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Which contacts can get a notice, and how: email when email is delivered, texts to
+    /// allowed mobiles when texts are.
+    pub(crate) fn notice_routes<'a>(
+        &self,
+        contacts: &'a [contact::Model],
+    ) -> Vec<(&'a contact::Model, NoticeChannel)> {
+        let have_phone = self.delivery.transports.phone.is_some();
+        let have_email = self.delivery.transports.email.is_some();
+        contacts
+            .iter()
+            .filter_map(|c| match c.kind.as_str() {
+                "email" if have_email => Some((c, NoticeChannel::Email)),
+                "phone" if have_phone && c.sms_capable && self.phone_allowed(&c.value_norm) => {
+                    Some((c, NoticeChannel::Sms))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A notice to every contact on file that can receive one (SECURITY.md R9), except where
+    /// this unit of work already sends a message (a staff reset's letter email says it).
+    pub(crate) async fn enqueue_password_notices(
+        &self,
+        uow: &mut Uow,
+        acct: &account::Model,
+        contacts: &[contact::Model],
+        how: PasswordChange,
+    ) -> Result<(), DomainError> {
+        let expires_at = uow.now + DAY.as_millis() as i64;
+        for (c, via) in self.notice_routes(contacts) {
+            if uow.has_told(&c.value) {
+                continue;
+            }
+            uow.send(NewMessage {
+                expires_at: Some(expires_at),
+                ..message_to(acct, &c.value, Outbound::PasswordChanged { via, how })
+            })
+            .await?;
+        }
+        Ok(())
     }
 }

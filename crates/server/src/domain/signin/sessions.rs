@@ -8,8 +8,8 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 
-use super::DomainError;
 use crate::clock::Entropy;
+use crate::domain::DomainError;
 use crate::store::entities::session;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,18 +4,20 @@
 //! or wrong-portal account all end in the same `SignInFailed` after the same argon2 work and an
 //! audit write, so neither the answer nor its timing says whether someone is a patient here.
 
+pub mod sessions;
+
 use carekey_shared::policy::MAX_BYTES;
 use carekey_shared::{AccountKind, DeviceSession, HomeInfo, Portal, SessionInfo};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::json;
 
-use super::audit::Actor;
-use super::caller::{Caller, Patient};
-use super::lockout::{self, LockDecision};
-use super::sessions::{self, SessionState};
-use super::{ClientMeta, DomainError, Services};
+use crate::domain::audit::Actor;
+use crate::domain::caller::{Caller, Patient};
+use crate::domain::lockout::{self, LockDecision};
+use crate::domain::{ClientMeta, DomainError, Services};
 use crate::store::entities::{account, contact, password_credential, session};
+use sessions::SessionState;
 
 /// A signed-in session: the token for the cookie and what the browser may know.
 #[derive(Debug, Clone)]
@@ -479,5 +481,4 @@ impl Services {
 }
 
 #[cfg(test)]
-#[path = "signin_tests.rs"]
 mod tests;

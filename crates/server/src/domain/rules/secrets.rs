@@ -13,8 +13,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::DomainError;
 use crate::clock::Entropy;
+use crate::domain::DomainError;
 use carekey_shared::CODE_DIGITS;
 
 type HmacSha256 = Hmac<Sha256>;

@@ -19,7 +19,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use tokio::sync::Semaphore;
 
-use super::DomainError;
+use crate::domain::DomainError;
 
 /// OWASP Password Storage cheat sheet floor for argon2id.
 pub const M_COST_KIB: u32 = 19_456;

@@ -1,0 +1,122 @@
+//! The checks every new password passes, whoever sets it (SECURITY.md P1–P6): the policy with
+//! what is known about the person, and no reuse of recent passwords.
+
+use carekey_shared::policy::PolicyContext;
+use sea_orm::sea_query::ExprTrait;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use crate::domain::{DomainError, Services};
+use crate::store::entities::{account, contact, password_credential, password_history, patient};
+
+/// How many previous passwords may not be reused (SECURITY.md P5).
+pub const HISTORY_DEPTH: u64 = 5;
+
+impl Services {
+    /// Normalises, checks the policy with what is known about the person, and hashes.
+    pub async fn checked_hash(
+        &self,
+        password: &str,
+        ctx: &PolicyContext,
+    ) -> Result<String, DomainError> {
+        let issues = self.policy().check_with(password, ctx);
+        if !issues.is_empty() {
+            return Err(DomainError::PasswordRejected(issues));
+        }
+        self.hasher
+            .hash(carekey_shared::policy::normalize(password))
+            .await
+    }
+
+    /// Refuses `new` if it breaks the policy for this person (P1–P6). `current` is the current
+    /// password where the person just typed it, so "too similar" can be judged (P5).
+    pub(crate) async fn check_new_password(
+        &self,
+        acct: &account::Model,
+        new: &str,
+        current: Option<&str>,
+    ) -> Result<(), DomainError> {
+        let ctx = self.policy_context(self.personal_words(acct).await?, current);
+        let issues = self.policy().check_with(new, &ctx);
+        if issues.is_empty() {
+            Ok(())
+        } else {
+            Err(DomainError::PasswordRejected(issues))
+        }
+    }
+
+    /// The hash to store for `new`, unless it is the current password (`stored`) or one of the
+    /// ones before it (P5).
+    pub(crate) async fn hash_unless_recent(
+        &self,
+        account_id: i64,
+        stored: Option<&password_credential::Model>,
+        new: &str,
+    ) -> Result<String, DomainError> {
+        let normalized = carekey_shared::policy::normalize(new);
+        if self.recently_used(account_id, stored, &normalized).await? {
+            return Err(DomainError::PasswordRejected(vec![
+                carekey_shared::policy::PolicyIssue::RecentlyUsed,
+            ]));
+        }
+        self.hasher.hash(normalized).await
+    }
+
+    /// Everything about the person a guesser would try first: username, names, every email on
+    /// file, and the clinic's name.
+    pub async fn personal_words(&self, acct: &account::Model) -> Result<Vec<String>, DomainError> {
+        let mut words = vec![
+            acct.username.clone(),
+            acct.display_name.clone(),
+            self.cfg.clinic_name.clone(),
+        ];
+        // A patient's emails belong to the chart; a staff member's to the account.
+        let mut owner = contact::Column::AccountId.eq(acct.id);
+        if let Some(pid) = acct.patient_id {
+            if let Some(p) = patient::Entity::find_by_id(pid).one(&self.db).await? {
+                words.push(p.first_name);
+                words.push(p.last_name);
+            }
+            owner = owner.or(contact::Column::PatientId.eq(pid));
+        }
+        let emails = contact::Entity::find()
+            .filter(contact::Column::Kind.eq("email"))
+            .filter(owner);
+        words.extend(emails.all(&self.db).await?.into_iter().map(|c| c.value));
+        Ok(words)
+    }
+
+    /// Whether `normalized` is the current password or one of the last `HISTORY_DEPTH - 1`
+    /// before it (SECURITY.md P5).
+    pub(crate) async fn recently_used(
+        &self,
+        account_id: i64,
+        stored: Option<&password_credential::Model>,
+        normalized: &str,
+    ) -> Result<bool, DomainError> {
+        let mut previous: Vec<String> = stored.iter().map(|c| c.phc.clone()).collect();
+        previous.extend(
+            password_history::Entity::find()
+                .filter(password_history::Column::AccountId.eq(account_id))
+                .order_by_desc(password_history::Column::CreatedAt)
+                // Ties (two changes in one millisecond, or a frozen test clock) go by insertion
+                // order; otherwise PostgreSQL may return any four of them.
+                .order_by_desc(password_history::Column::Id)
+                .limit(HISTORY_DEPTH - 1)
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(|h| h.phc),
+        );
+        for phc in previous {
+            if self
+                .hasher
+                .verify(normalized.to_owned(), Some(phc))
+                .await?
+                .ok
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}

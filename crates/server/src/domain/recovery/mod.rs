@@ -1,0 +1,211 @@
+//! Self-service recovery: forgot password (email link, email code, text, call) and forgot
+//! username.
+//!
+//! Whether someone is a patient here is protected health information. So the request step
+//! does the same thing for every visitor: it stores the request and answers with a fresh
+//! reference (SECURITY.md E1, E2). The recovery worker then decides, off the request path,
+//! whether an account matches, which contact to use, whether a limit was hit, and writes the
+//! challenge and its outbox row in one transaction.
+
+use carekey_shared::{
+    CodeProblem, IdentifierMode, RecoveryChannel, RecoveryIdentity, RecoveryOptions,
+};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::challenges::{self, State};
+use crate::domain::limits::{self, DAY, HOUR};
+use crate::domain::{DomainError, Services, phone};
+use crate::store::entities::{account, contact};
+
+/// What a recovery guess is counted against.
+const RECOVERY_PURPOSES: &[&str] = &[challenges::RESET, challenges::STAFF_CODE, challenges::GRANT];
+
+/// Guesses of codes and links one client address may make per hour, whatever the accounts.
+const GUESSES_PER_IP_PER_HOUR: u32 = 100;
+/// How long a worker owns a request before another instance may take it over.
+const REQUEST_LEASE_MS: i64 = 60_000;
+/// Longest identifier or answer accepted (an email address is at most 320 characters).
+const MAX_FIELD: usize = 320;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct ResetPayload {
+    who: RecoveryIdentity,
+    channel: RecoveryChannel,
+}
+
+fn problem(s: State) -> CodeProblem {
+    match s {
+        State::Expired => CodeProblem::Expired,
+        State::Used => CodeProblem::AlreadyUsed,
+        State::Replaced => CodeProblem::Replaced,
+        State::Active | State::Exhausted => CodeProblem::NotAccepted,
+    }
+}
+
+fn not_accepted() -> DomainError {
+    DomainError::CodeRejected(CodeProblem::NotAccepted)
+}
+
+fn pause_key(account_id: i64) -> String {
+    format!("pause:recovery:{account_id}")
+}
+
+/// The security answer as compared: NFKC, lower case, single spaces ("  Fluffy " = "fluffy").
+pub fn normalize_answer(a: &str) -> String {
+    carekey_shared::policy::normalize(a)
+        .to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+mod complete;
+mod intake;
+mod link;
+mod verify;
+mod worker;
+
+#[cfg(test)]
+mod tests;
+
+impl Services {
+    /// The channels this clinic can deliver: the same list for every visitor.
+    pub fn recovery_options(&self) -> RecoveryOptions {
+        let t = &self.delivery.transports;
+        let channels = RecoveryChannel::ALL
+            .into_iter()
+            .filter(|c| {
+                if c.is_email() {
+                    t.email.is_some()
+                } else {
+                    t.phone.is_some()
+                }
+            })
+            .collect();
+        let r = &self.cfg.recovery;
+        RecoveryOptions {
+            identifier: r.identifier,
+            channels,
+            code_ttl_secs: r.code_ttl.as_secs(),
+            link_ttl_secs: r.link_ttl.as_secs(),
+            resend_after_secs: r.resend_after.as_secs(),
+        }
+    }
+
+    pub(crate) fn check_fields(&self, fields: &[&str]) -> Result<(), DomainError> {
+        if fields.iter().any(|f| f.chars().count() > MAX_FIELD) {
+            return Err(DomainError::InvalidInput("field too long".into()));
+        }
+        Ok(())
+    }
+
+    /// The patient account an identity names, per `recovery.identifier`. Staff accounts are
+    /// recovered by an administrator, never here; disabled accounts are not recovered.
+    pub(crate) async fn find_for_recovery(
+        &self,
+        who: &RecoveryIdentity,
+    ) -> Result<Option<account::Model>, DomainError> {
+        let id = who.identifier.trim();
+        let found = match self.cfg.recovery.identifier {
+            IdentifierMode::Either => self.find_by_identifier(id).await?,
+            IdentifierMode::Username => self.find_by_username(id).await?,
+            IdentifierMode::Email => self.find_by_email(id).await?,
+            IdentifierMode::Both => {
+                let by_name = self.find_by_username(id).await?;
+                let by_email = self.find_by_email(who.email.trim()).await?;
+                by_name.filter(|a| by_email.as_ref().is_some_and(|b| b.id == a.id))
+            }
+        };
+        Ok(found.filter(|a| a.kind == "patient" && a.status != "disabled"))
+    }
+
+    /// Contacts on file for the account: the chart's for a patient, the account's own for staff.
+    pub(crate) async fn contacts_of(
+        &self,
+        db: &impl ConnectionTrait,
+        acct: &account::Model,
+    ) -> Result<Vec<contact::Model>, DomainError> {
+        let mut owner = Condition::any().add(contact::Column::AccountId.eq(acct.id));
+        if let Some(pid) = acct.patient_id {
+            owner = owner.add(contact::Column::PatientId.eq(pid));
+        }
+        Ok(contact::Entity::find()
+            .filter(owner)
+            .order_by_desc(contact::Column::Preferred)
+            .order_by_desc(contact::Column::VerifiedAt)
+            .order_by_desc(contact::Column::Id)
+            .all(db)
+            .await?)
+    }
+
+    pub(crate) fn contact_for(
+        &self,
+        contacts: &[contact::Model],
+        channel: RecoveryChannel,
+    ) -> Option<contact::Model> {
+        contacts
+            .iter()
+            .find(|c| match channel {
+                RecoveryChannel::EmailLink | RecoveryChannel::EmailCode => c.kind == "email",
+                RecoveryChannel::Sms => c.kind == "phone" && c.sms_capable,
+                RecoveryChannel::Voice => c.kind == "phone" && c.voice_capable,
+            })
+            .cloned()
+    }
+
+    pub(crate) fn phone_allowed(&self, number: &str) -> bool {
+        let countries = self
+            .cfg
+            .twilio
+            .as_ref()
+            .map(|t| t.allowed_countries.clone())
+            .unwrap_or_else(|| vec!["US".to_owned()]);
+        phone::allowed(number, &countries)
+    }
+
+    /// Counts one send against every limit that applies; true if any is exceeded
+    /// (SECURITY.md A2). All counters are bumped, so a refused send still counts.
+    pub(crate) async fn over_send_limits(
+        &self,
+        db: &impl ConnectionTrait,
+        account_id: i64,
+        destination: &str,
+        by_phone: bool,
+        now: i64,
+    ) -> Result<bool, DomainError> {
+        let l = self.cfg.recovery.limits;
+        let mut over = false;
+        for (key, window, max) in [
+            (
+                format!("send:account:{account_id}"),
+                HOUR,
+                l.account_per_hour,
+            ),
+            (
+                format!("send:account:{account_id}:day"),
+                DAY,
+                l.account_per_day,
+            ),
+            (
+                format!("send:dest:{destination}"),
+                HOUR,
+                l.destination_per_hour,
+            ),
+            (
+                format!("send:dest:{destination}:day"),
+                DAY,
+                l.destination_per_day,
+            ),
+        ] {
+            over |= limits::hit(db, &key, window, now).await? > max;
+        }
+        // The clinic-wide budget counts only texts and calls that will really go: refused
+        // requests for one patient must not use up everyone's budget.
+        if by_phone && !over {
+            over |=
+                limits::hit(db, "send:phone:global", HOUR, now).await? > l.phone_per_hour_global;
+        }
+        Ok(over)
+    }
+}

@@ -1,0 +1,249 @@
+//! Forgot password, step 2 by code: guesses counted before they are compared (SECURITY.md R6),
+//! a proved code exchanged for a grant in one transaction (F5).
+
+use carekey_shared::{
+    CodeProblem, RecoveryIdentity, ResetGrant, mask_email, mask_phone, normalize_code,
+};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use serde_json::json;
+
+use crate::domain::audit::{self, Event};
+use crate::domain::challenges::{self, NewChallenge, State};
+use crate::domain::limits::{self, DAY, HOUR};
+use crate::domain::signin::actor_for;
+use crate::domain::{ClientMeta, DomainError, Services, secrets};
+use crate::store::entities::{account, challenge, contact, security_question};
+
+use super::{GUESSES_PER_IP_PER_HOUR, RECOVERY_PURPOSES, not_accepted, pause_key, problem};
+
+impl Services {
+    /// Per-address cap on guesses of any kind; true when over it.
+    pub(crate) async fn too_many_guesses_from(
+        &self,
+        meta: &ClientMeta,
+        now: i64,
+    ) -> Result<bool, DomainError> {
+        Ok(limits::hit(
+            &self.db,
+            &format!("guess:ip:{}", limits::address_key(&meta.ip)),
+            HOUR,
+            now,
+        )
+        .await?
+            > GUESSES_PER_IP_PER_HOUR)
+    }
+
+    /// Forgot password, step 2 by code.
+    pub async fn verify_reset_code(
+        &self,
+        who: RecoveryIdentity,
+        code: &str,
+        meta: &ClientMeta,
+    ) -> Result<ResetGrant, DomainError> {
+        self.check_fields(&[&who.identifier, &who.email, code])?;
+        let now = self.now();
+        let Some(code) = normalize_code(code) else {
+            return Err(not_accepted());
+        };
+        if self.too_many_guesses_from(meta, now).await? {
+            return Err(not_accepted());
+        }
+        let acct = self.find_for_recovery(&who).await?;
+        // Every attempt is counted *before* it is compared, so simultaneous guesses cannot
+        // all slip in under the limits (R6); a correct code spends an attempt too.
+        let (paused, guess_left) = self
+            .count_attempt(acct.as_ref(), RECOVERY_PURPOSES, now)
+            .await?;
+        let account_id = acct.as_ref().map_or(-1, |a| a.id);
+        // Codes that ended within the last day still match, so an expired code gets the calm
+        // "expired" answer; the longest-lived are the clinic's (R4: 24 h by default).
+        let since = now - (self.cfg.recovery.staff_code_ttl + DAY).as_millis() as i64;
+        let rows = challenge::Entity::find()
+            .filter(challenge::Column::AccountId.eq(account_id))
+            .filter(challenge::Column::Purpose.is_in([challenges::RESET, challenges::STAFF_CODE]))
+            .filter(challenge::Column::Channel.ne("email_link"))
+            .filter(challenge::Column::CreatedAt.gt(since))
+            .all(&self.db)
+            .await?;
+        let matched = rows
+            .iter()
+            .find(|r| challenges::code_matches(&self.key, r, &code));
+        if let (Some(a), Some(r), false) = (&acct, matched, paused) {
+            match challenges::state(r, now) {
+                State::Active if guess_left => {
+                    return self.grant_for(a, r, "code", meta, now).await;
+                }
+                // Five guesses used: refused even when right.
+                State::Active | State::Exhausted => {}
+                // The right code, but an old one: say so, it was this person's own message.
+                other => {
+                    self.audit_code_problem(a, r, other, meta, now).await?;
+                    return Err(DomainError::CodeRejected(problem(other)));
+                }
+            }
+        }
+        self.audit_wrong_guess(acct.as_ref(), paused, meta, now)
+            .await?;
+        Err(not_accepted())
+    }
+
+    /// Counts one attempt against the account's day and takes one guess from its live codes.
+    /// Answers (recovery paused, a guess was left). The same statements run for unknown
+    /// identifiers, against the shared id -1, so the work does not depend on whether the
+    /// account exists (E2).
+    pub(crate) async fn count_attempt(
+        &self,
+        acct: Option<&account::Model>,
+        purposes: &[&str],
+        now: i64,
+    ) -> Result<(bool, bool), DomainError> {
+        let account_id = acct.map_or(-1, |a| a.id);
+        let day_key = format!("guess:account:{account_id}");
+        let txn = self.db.begin().await?;
+        let n = limits::hit(&txn, &day_key, DAY, now).await?;
+        let already = limits::paused(&txn, &pause_key(account_id), challenges::PAUSE, now).await?;
+        // The twenty-first attempt in a day starts an hour's pause; the count starts again
+        // after it (a new code does not reset it, only the pause does).
+        let over = n > challenges::MAX_GUESSES_PER_DAY;
+        if over {
+            limits::start_pause(&txn, &pause_key(account_id), now).await?;
+            limits::reset(&txn, &day_key).await?;
+        }
+        let guess_left =
+            !(already || over) && challenges::take_guess(&txn, account_id, purposes, now).await?;
+        txn.commit().await?;
+        Ok((acct.is_some() && (already || over), guess_left))
+    }
+
+    pub(crate) async fn audit_wrong_guess(
+        &self,
+        acct: Option<&account::Model>,
+        paused: bool,
+        meta: &ClientMeta,
+        now: i64,
+    ) -> Result<(), DomainError> {
+        let txn = self.db.begin().await?;
+        audit::append(
+            &txn,
+            now,
+            &actor_for(None, meta),
+            Event {
+                action: "recovery_code_failed",
+                target: acct.map(|a| a.id),
+                details: json!({ "recovery_paused": paused }),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Whether recovery is paused for the account after too many wrong guesses (R6).
+    pub(crate) async fn recovery_paused(
+        &self,
+        account_id: i64,
+        now: i64,
+    ) -> Result<bool, DomainError> {
+        Ok(limits::paused(&self.db, &pause_key(account_id), challenges::PAUSE, now).await?)
+    }
+
+    pub(crate) async fn audit_code_problem(
+        &self,
+        a: &account::Model,
+        r: &challenge::Model,
+        state: State,
+        meta: &ClientMeta,
+        now: i64,
+    ) -> Result<(), DomainError> {
+        let txn = self.db.begin().await?;
+        audit::append(
+            &txn,
+            now,
+            &actor_for(None, meta),
+            Event {
+                action: "recovery_code_refused",
+                target: Some(a.id),
+                details: json!({ "reference": r.reference, "state": format!("{state:?}") }),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Uses up the proved challenge and issues a grant in its place, in one transaction.
+    pub(crate) async fn grant_for(
+        &self,
+        a: &account::Model,
+        r: &challenge::Model,
+        how: &str,
+        meta: &ClientMeta,
+        now: i64,
+    ) -> Result<ResetGrant, DomainError> {
+        let token = secrets::new_token(self.entropy.as_ref())?;
+        let txn = self.db.begin().await?;
+        if !challenges::consume(&txn, r.id, now).await? {
+            // Someone else used it a moment ago (F5: exactly one success).
+            txn.rollback().await?;
+            return Err(DomainError::CodeRejected(CodeProblem::AlreadyUsed));
+        }
+        challenges::insert(
+            &txn,
+            NewChallenge {
+                account_id: a.id,
+                purpose: challenges::GRANT,
+                channel: &r.channel,
+                contact_id: r.contact_id,
+                secret_hmac: challenges::token_tag(&self.key, "grant", &token),
+                reference: &r.reference,
+                ttl: challenges::GRANT_TTL,
+                issued_by: None,
+                checklist: None,
+                pending_value: None,
+            },
+            now,
+        )
+        .await?;
+        audit::append(
+            &txn,
+            now,
+            &actor_for(None, meta),
+            Event {
+                action: "recovery_code_used",
+                target: Some(a.id),
+                details: json!({ "by": how, "channel": r.channel, "reference": r.reference }),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        let masked = self.masked_contact(r.contact_id).await?;
+        let question = if self.cfg.recovery.security_question {
+            security_question::Entity::find_by_id(a.id)
+                .one(&self.db)
+                .await?
+                .map(|q| q.question)
+        } else {
+            None
+        };
+        Ok(ResetGrant {
+            grant: token,
+            masked_contact: masked,
+            expires_in_secs: challenges::GRANT_TTL.as_secs(),
+            security_question: question,
+        })
+    }
+
+    pub(crate) async fn masked_contact(
+        &self,
+        contact_id: Option<i64>,
+    ) -> Result<String, DomainError> {
+        let c = contact::Entity::find_by_id(contact_id.unwrap_or(-1))
+            .one(&self.db)
+            .await?;
+        Ok(match c {
+            Some(c) if c.kind == "email" => mask_email(&c.value),
+            Some(c) => mask_phone(&c.value),
+            None => String::new(),
+        })
+    }
+}

@@ -1,0 +1,401 @@
+//! The recovery worker: decides, off the request path, whether a queued request names an
+//! account, which contact to use and whether a limit applies, and writes the challenge and its
+//! message in one transaction. Leases keep several instances from handling one request twice.
+
+use carekey_shared::{RecoveryChannel, UsernameLookup};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
+use serde_json::json;
+
+use crate::delivery::outbound::{NoticeChannel, Outbound, minutes};
+use crate::delivery::outbox::{self, NewMessage};
+use crate::domain::audit::{self, Event};
+use crate::domain::challenges::{self, NewChallenge};
+use crate::domain::limits::{self, DAY};
+use crate::domain::messages::{code_channel, message_to};
+use crate::domain::signin::actor_for;
+use crate::domain::{ClientMeta, DomainError, Services, phone, secrets};
+use crate::store::entities::{account, contact, patient, recovery_request};
+
+use super::{REQUEST_LEASE_MS, ResetPayload};
+
+impl Services {
+    /// Handles queued requests until none is left; returns how many it handled.
+    pub async fn process_recovery_requests(&self) -> Result<usize, DomainError> {
+        let mut handled = 0;
+        loop {
+            let now = self.now();
+            let due: Vec<recovery_request::Model> = recovery_request::Entity::find()
+                .filter(
+                    recovery_request::Column::LeaseUntil
+                        .is_null()
+                        .or(recovery_request::Column::LeaseUntil.lt(now)),
+                )
+                .order_by_asc(recovery_request::Column::Id)
+                .limit(20)
+                .all(&self.db)
+                .await?;
+            if due.is_empty() {
+                return Ok(handled);
+            }
+            let mut progressed = false;
+            for req in due {
+                // Leased from the moment of this claim, not the batch's read (a lease already
+                // run out would let another instance handle the request twice).
+                let now = self.now();
+                let claimed = recovery_request::Entity::update_many()
+                    .col_expr(
+                        recovery_request::Column::LeaseUntil,
+                        Expr::value(now + REQUEST_LEASE_MS),
+                    )
+                    .filter(recovery_request::Column::Id.eq(req.id))
+                    .filter(
+                        recovery_request::Column::LeaseUntil
+                            .is_null()
+                            .or(recovery_request::Column::LeaseUntil.lt(now)),
+                    )
+                    .exec(&self.db)
+                    .await?;
+                if claimed.rows_affected != 1 {
+                    continue;
+                }
+                progressed = true;
+                handled += 1;
+                let result = match req.kind.as_str() {
+                    "reset" => self.handle_reset_request(&req).await,
+                    "username" => self.handle_username_request(&req).await,
+                    _ => Ok(()),
+                };
+                if let Err(e) = result {
+                    // The lease runs out and the request is tried again; a request that can
+                    // never succeed (unreadable) is dropped inside the handlers.
+                    tracing::warn!(request = req.id, error = %e, "recovery request not handled yet");
+                }
+            }
+            if !progressed {
+                return Ok(handled);
+            }
+        }
+    }
+
+    pub(crate) async fn handle_reset_request(
+        &self,
+        req: &recovery_request::Model,
+    ) -> Result<(), DomainError> {
+        let now = self.now();
+        let meta = ClientMeta {
+            ip: req.ip.clone(),
+            user_agent: req.user_agent.clone(),
+        };
+        let Ok(p) = serde_json::from_str::<ResetPayload>(&req.payload) else {
+            recovery_request::Entity::delete_by_id(req.id)
+                .exec(&self.db)
+                .await?;
+            return Ok(());
+        };
+        let acct = self.find_for_recovery(&p.who).await?;
+        let contacts = match &acct {
+            Some(a) => self.contacts_of(&self.db, a).await?,
+            None => vec![],
+        };
+        let txn = self.db.begin().await?;
+        let mut sent = false;
+        let outcome = match (&acct, self.contact_for(&contacts, p.channel)) {
+            (None, _) => "no_account",
+            (Some(_), None) => "no_contact",
+            (Some(_), Some(c)) if c.kind == "phone" && !self.phone_allowed(&c.value_norm) => {
+                "country_not_allowed"
+            }
+            (Some(a), Some(c)) => {
+                if self
+                    .over_send_limits(&txn, a.id, &c.value_norm, c.kind == "phone", now)
+                    .await?
+                {
+                    "limited"
+                } else {
+                    self.issue_reset(&txn, a, &c, p.channel, &req.reference, now)
+                        .await?;
+                    sent = true;
+                    "queued"
+                }
+            }
+        };
+        let event = Event {
+            action: "recovery_requested",
+            target: acct.as_ref().map(|a| a.id),
+            details: json!({
+                "channel": p.channel.as_str(),
+                "reference": req.reference,
+                "outcome": outcome,
+            }),
+        };
+        self.finish_request(txn, req, &meta, event, sent, now).await
+    }
+
+    /// Audits a handled request, deletes it and commits, in the transaction that did the work;
+    /// then wakes the dispatcher if a message was queued.
+    pub(crate) async fn finish_request(
+        &self,
+        txn: sea_orm::DatabaseTransaction,
+        req: &recovery_request::Model,
+        meta: &ClientMeta,
+        event: Event<'_>,
+        sent: bool,
+        now: i64,
+    ) -> Result<(), DomainError> {
+        audit::append(&txn, now, &actor_for(None, meta), event).await?;
+        recovery_request::Entity::delete_by_id(req.id)
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        if sent {
+            self.delivery.kick();
+        }
+        Ok(())
+    }
+
+    /// Replaces any outstanding code or link with a new one and queues its message, in the
+    /// caller's transaction; answers the message's outbox id.
+    pub(crate) async fn issue_reset(
+        &self,
+        txn: &impl ConnectionTrait,
+        acct: &account::Model,
+        c: &contact::Model,
+        channel: RecoveryChannel,
+        reference: &str,
+        now: i64,
+    ) -> Result<i64, DomainError> {
+        challenges::supersede(txn, acct.id, challenges::OUTSTANDING, now).await?;
+        let r = &self.cfg.recovery;
+        // The code or token goes into the sealed message; only its HMAC is kept with the
+        // challenge.
+        let (secret_hmac, ttl, message) = if channel.sends_code() {
+            let code = secrets::new_code(self.entropy.as_ref())?;
+            let tag = challenges::code_tag(&self.key, acct.id, challenges::RESET, reference, &code);
+            let message = Outbound::ResetCode {
+                via: code_channel(channel),
+                code,
+                reference: reference.to_owned(),
+                expires_in_minutes: minutes(r.code_ttl),
+            };
+            (tag, r.code_ttl, message)
+        } else {
+            let token = secrets::new_token(self.entropy.as_ref())?;
+            let tag = challenges::token_tag(&self.key, "link", &token);
+            let message = Outbound::ResetLink {
+                token,
+                reference: reference.to_owned(),
+                expires_in_minutes: minutes(r.link_ttl),
+            };
+            (tag, r.link_ttl, message)
+        };
+        let row = challenges::insert(
+            txn,
+            NewChallenge {
+                account_id: acct.id,
+                purpose: challenges::RESET,
+                channel: channel.as_str(),
+                contact_id: Some(c.id),
+                secret_hmac,
+                reference,
+                ttl,
+                issued_by: None,
+                checklist: None,
+                pending_value: None,
+            },
+            now,
+        )
+        .await?;
+        let message = outbox::enqueue(
+            txn,
+            &self.delivery.sealer,
+            NewMessage {
+                challenge_id: Some(row.id),
+                expires_at: Some(row.expires_at),
+                ..message_to(acct, &c.value, message)
+            },
+            now,
+        )
+        .await?;
+        Ok(message.id)
+    }
+
+    pub(crate) async fn handle_username_request(
+        &self,
+        req: &recovery_request::Model,
+    ) -> Result<(), DomainError> {
+        let now = self.now();
+        let meta = ClientMeta {
+            ip: req.ip.clone(),
+            user_agent: req.user_agent.clone(),
+        };
+        let Ok(lookup) = serde_json::from_str::<UsernameLookup>(&req.payload) else {
+            recovery_request::Entity::delete_by_id(req.id)
+                .exec(&self.db)
+                .await?;
+            return Ok(());
+        };
+        // (account, the contact to send to) when exactly one account matches.
+        let found = match &lookup {
+            UsernameLookup::Contact { email_or_phone } => {
+                self.username_by_contact(email_or_phone).await?
+            }
+            UsernameLookup::Demographics {
+                first_name,
+                last_name,
+                date_of_birth,
+                zip,
+            } => {
+                self.username_by_demographics(first_name, last_name, date_of_birth, zip)
+                    .await?
+            }
+        };
+        let txn = self.db.begin().await?;
+        let mut sent = false;
+        let outcome = match &found {
+            None => "no_single_match",
+            Some((a, c)) => {
+                if self
+                    .over_send_limits(&txn, a.id, &c.value_norm, c.kind == "phone", now)
+                    .await?
+                {
+                    "limited"
+                } else {
+                    let via = if c.kind == "phone" {
+                        NoticeChannel::Sms
+                    } else {
+                        NoticeChannel::Email
+                    };
+                    let message = Outbound::Username {
+                        via,
+                        username: a.username.clone(),
+                    };
+                    outbox::enqueue(
+                        &txn,
+                        &self.delivery.sealer,
+                        NewMessage {
+                            expires_at: Some(now + DAY.as_millis() as i64),
+                            ..message_to(a, &c.value, message)
+                        },
+                        now,
+                    )
+                    .await?;
+                    sent = true;
+                    "queued"
+                }
+            }
+        };
+        let how = match lookup {
+            UsernameLookup::Contact { .. } => "contact",
+            UsernameLookup::Demographics { .. } => "demographics",
+        };
+        let event = Event {
+            action: "username_requested",
+            target: found.as_ref().map(|(a, _)| a.id),
+            details: json!({ "by": how, "outcome": outcome }),
+        };
+        self.finish_request(txn, req, &meta, event, sent, now).await
+    }
+
+    /// The one patient account a typed email or phone number is on file for, and that contact
+    /// (the username goes back to the very contact that was typed, SECURITY.md R11).
+    pub(crate) async fn username_by_contact(
+        &self,
+        typed: &str,
+    ) -> Result<Option<(account::Model, contact::Model)>, DomainError> {
+        let typed = typed.trim();
+        let q = contact::Entity::find();
+        let matches = if typed.contains('@') {
+            q.filter(contact::Column::Kind.eq("email"))
+                .filter(contact::Column::ValueNorm.eq(typed.to_lowercase()))
+        } else {
+            let forms = phone::lookup_forms(typed);
+            if forms.is_empty() {
+                return Ok(None);
+            }
+            q.filter(contact::Column::Kind.eq("phone"))
+                .filter(contact::Column::SmsCapable.eq(true))
+                .filter(contact::Column::ValueNorm.is_in(forms))
+        }
+        .all(&self.db)
+        .await?;
+        let mut found: Vec<(account::Model, contact::Model)> = vec![];
+        for c in matches {
+            let Some(pid) = c.patient_id else { continue };
+            let a = account::Entity::find()
+                .filter(account::Column::PatientId.eq(pid))
+                .one(&self.db)
+                .await?;
+            if let Some(a) = a.filter(|a| a.status != "disabled")
+                && !found.iter().any(|(f, _)| f.id == a.id)
+            {
+                found.push((a, c));
+            }
+        }
+        Ok(match found.len() {
+            1 => found
+                .pop()
+                .filter(|(_, c)| c.kind == "email" || self.phone_allowed(&c.value_norm)),
+            _ => None,
+        })
+    }
+
+    pub(crate) async fn username_by_demographics(
+        &self,
+        first: &str,
+        last: &str,
+        dob: &str,
+        zip: &str,
+    ) -> Result<Option<(account::Model, contact::Model)>, DomainError> {
+        let zip5: String = zip.trim().chars().take(5).collect();
+        if zip5.len() != 5 || !zip5.chars().all(|c| c.is_ascii_digit()) {
+            return Ok(None);
+        }
+        let lower = |col: patient::Column| Expr::expr(Func::lower(Expr::col(col)));
+        // The ZIP is compared here, not with LIKE, so "%" in the form matches nothing.
+        let patients: Vec<patient::Model> = patient::Entity::find()
+            .filter(lower(patient::Column::FirstName).eq(first.trim().to_lowercase()))
+            .filter(lower(patient::Column::LastName).eq(last.trim().to_lowercase()))
+            .filter(patient::Column::DateOfBirth.eq(dob.trim()))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .filter(|p| p.zip.chars().take(5).collect::<String>() == zip5)
+            .collect();
+        if patients.len() != 1 {
+            return Ok(None);
+        }
+        let Some(a) = account::Entity::find()
+            .filter(account::Column::PatientId.eq(patients[0].id))
+            .one(&self.db)
+            .await?
+            .filter(|a| a.status != "disabled")
+        else {
+            return Ok(None);
+        };
+        let contacts = self.contacts_of(&self.db, &a).await?;
+        // Email first (the patient asked on a web page), else a number that takes texts.
+        let c = self
+            .contact_for(&contacts, RecoveryChannel::EmailCode)
+            .or_else(|| {
+                self.contact_for(&contacts, RecoveryChannel::Sms)
+                    .filter(|c| self.phone_allowed(&c.value_norm))
+            });
+        Ok(c.map(|c| (a, c)))
+    }
+
+    /// Periodic clean-up: scrub call scripts whose codes have expired, and forget rate
+    /// counters from windows long gone.
+    pub async fn housekeeping(&self) -> Result<(), DomainError> {
+        let now = self.now();
+        let scrubbed = outbox::scrub_expired(&self.db, now).await?;
+        let pruned = limits::prune(&self.db, now).await?;
+        if scrubbed + pruned > 0 {
+            tracing::debug!(scrubbed, pruned, "housekeeping");
+        }
+        Ok(())
+    }
+}

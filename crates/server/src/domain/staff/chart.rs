@@ -1,0 +1,350 @@
+//! The patient chart: search, the chart itself with its Portal / API Access summary and
+//! recent messages, contact corrections, adding a patient by hand.
+
+use carekey_shared::staff::{
+    AccountStatus, DeliveryRow, DeliveryStatus, FailedSignIn, PatientChart, PatientSummary,
+    PortalAccess,
+};
+use carekey_shared::{ContactKind, mask_email, mask_phone};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+use serde_json::json;
+
+use crate::domain::audit::{self, Event};
+use crate::domain::caller::Staff;
+use crate::domain::dates::day_start_ms;
+use crate::domain::signin::actor_for;
+use crate::domain::{DomainError, Services};
+use crate::store::entities::{
+    account, audit_log, contact, outbox as outbox_row, password_credential, patient,
+};
+
+use super::{
+    SEARCH_LIMIT, chart_contact, like_pattern, lower_like, masked, status_of, summary,
+    username_from_name,
+};
+
+impl Services {
+    /// Search by MRN, date of birth (YYYY-MM-DD) or name words (each word must match the first
+    /// or the last name).
+    pub async fn search_patients(
+        &self,
+        _caller: &Staff,
+        query: &str,
+    ) -> Result<Vec<PatientSummary>, DomainError> {
+        let q = query.trim();
+        if q.is_empty() || q.chars().count() > 100 {
+            return Ok(vec![]);
+        }
+        let cond = if day_start_ms(q).is_some() {
+            Condition::all().add(patient::Column::DateOfBirth.eq(q))
+        } else if q.chars().all(|c| c.is_ascii_digit()) {
+            Condition::all().add(patient::Column::Mrn.eq(q))
+        } else {
+            q.split_whitespace().fold(Condition::all(), |all, word| {
+                let pattern = like_pattern(&word.to_lowercase());
+                all.add(
+                    Condition::any()
+                        .add(lower_like(patient::Column::FirstName, &pattern))
+                        .add(lower_like(patient::Column::LastName, &pattern))
+                        .add(lower_like(patient::Column::Mrn, &pattern)),
+                )
+            })
+        };
+        let rows = patient::Entity::find()
+            .filter(cond)
+            .order_by_asc(patient::Column::LastName)
+            .order_by_asc(patient::Column::FirstName)
+            .limit(SEARCH_LIMIT)
+            .all(&self.db)
+            .await?;
+        let ids: Vec<i64> = rows.iter().map(|p| p.id).collect();
+        let with_accounts: Vec<i64> = account::Entity::find()
+            .filter(account::Column::PatientId.is_in(ids))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .filter_map(|a| a.patient_id)
+            .collect();
+        Ok(rows
+            .iter()
+            .map(|p| summary(p, with_accounts.contains(&p.id)))
+            .collect())
+    }
+
+    pub async fn patient_chart(
+        &self,
+        _caller: &Staff,
+        patient_id: i64,
+    ) -> Result<PatientChart, DomainError> {
+        self.chart(patient_id).await
+    }
+
+    pub(crate) async fn chart(&self, patient_id: i64) -> Result<PatientChart, DomainError> {
+        let now = self.now();
+        let (p, acct) = self.patient_and_account(patient_id).await?;
+        let contacts = contact::Entity::find()
+            .filter(contact::Column::PatientId.eq(p.id))
+            // Email before phone, whichever was corrected last.
+            .order_by_asc(contact::Column::Kind)
+            .order_by_asc(contact::Column::Id)
+            .all(&self.db)
+            .await?;
+        let (portal, deliveries) = match &acct {
+            None => (None, vec![]),
+            Some(a) => (
+                Some(self.portal_access(a, now).await?),
+                self.deliveries(a.id).await?,
+            ),
+        };
+        let suggested_username = match &acct {
+            Some(a) => a.username.clone(),
+            None => self.free_username(&p).await?,
+        };
+        Ok(PatientChart {
+            patient: summary(&p, acct.is_some()),
+            zip: p.zip.clone(),
+            contacts: contacts.iter().map(chart_contact).collect(),
+            portal,
+            suggested_username,
+            deliveries,
+        })
+    }
+
+    pub(crate) async fn portal_access(
+        &self,
+        a: &account::Model,
+        now: i64,
+    ) -> Result<PortalAccess, DomainError> {
+        let has_password = password_credential::Entity::find_by_id(a.id)
+            .one(&self.db)
+            .await?
+            .is_some();
+        let recent_failures = audit_log::Entity::find()
+            .filter(audit_log::Column::TargetAccountId.eq(a.id))
+            .filter(audit_log::Column::Action.eq("sign_in_failed"))
+            .order_by_desc(audit_log::Column::Seq)
+            .limit(10)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|r| FailedSignIn {
+                at_ms: r.at,
+                ip: r.ip,
+            })
+            .collect();
+        let status = status_of(a, now);
+        Ok(PortalAccess {
+            username: a.username.clone(),
+            status,
+            lock_reason: match status {
+                AccountStatus::Locked => Some(
+                    a.lock_reason
+                        .clone()
+                        .unwrap_or_else(|| "too_many_failed_sign_ins".into()),
+                ),
+                _ => None,
+            },
+            locked_until_ms: a.locked_until.filter(|t| *t > now),
+            must_change_password: a.must_change_password,
+            has_password,
+            last_sign_in_at_ms: a.last_sign_in_at,
+            failed_sign_ins: u32::try_from(a.failed_sign_ins).unwrap_or(0),
+            recent_failures,
+        })
+    }
+
+    pub(crate) async fn deliveries(
+        &self,
+        account_id: i64,
+    ) -> Result<Vec<DeliveryRow>, DomainError> {
+        Ok(outbox_row::Entity::find()
+            .filter(outbox_row::Column::AccountId.eq(account_id))
+            .order_by_desc(outbox_row::Column::Id)
+            .limit(10)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|m| DeliveryRow {
+                id: m.id,
+                kind: m.kind,
+                channel: m.channel,
+                destination: masked(&m.destination),
+                status: DeliveryStatus::parse(&m.status),
+                created_at_ms: m.created_at,
+            })
+            .collect())
+    }
+
+    /// The suggestion for a new portal username: initial + last name, numbered if taken.
+    pub(crate) async fn free_username(&self, p: &patient::Model) -> Result<String, DomainError> {
+        let base = username_from_name(&p.first_name, &p.last_name);
+        for n in 0..100 {
+            let candidate = if n == 0 {
+                base.clone()
+            } else {
+                format!("{base}{}", n + 1)
+            };
+            let taken = account::Entity::find()
+                .filter(account::Column::UsernameLower.eq(candidate.to_lowercase()))
+                .one(&self.db)
+                .await?
+                .is_some();
+            if !taken {
+                return Ok(candidate);
+            }
+        }
+        Ok(format!("{base}{}", p.id))
+    }
+
+    /// Staff correct the email and phone on the chart ("keep phone numbers and email addresses
+    /// updated"). Empty removes; a phone must be one CareKey can reach.
+    pub async fn update_patient_contacts(
+        &self,
+        caller: &Staff,
+        patient_id: i64,
+        email: &str,
+        phone: &str,
+        phone_is_mobile: bool,
+    ) -> Result<PatientChart, DomainError> {
+        let meta = caller.meta();
+        let staff = caller.account().clone();
+        let (p, acct) = self.patient_and_account(patient_id).await?;
+        let email = email.trim();
+        if !email.is_empty() && !crate::domain::contacts::plausible_email(email) {
+            return Err(DomainError::ContactInvalid);
+        }
+        let phone = match phone.trim() {
+            "" => None,
+            typed => Some(
+                crate::domain::phone::lookup_forms(typed)
+                    .into_iter()
+                    .find(|f| f.starts_with('+') && crate::domain::phone::country_of(f).is_some())
+                    .ok_or(DomainError::ContactInvalid)?,
+            ),
+        };
+        let now = self.now();
+        let before = contact::Entity::find()
+            .filter(contact::Column::PatientId.eq(p.id))
+            .all(&self.db)
+            .await?;
+        let old_email = before.iter().find(|c| c.kind == "email");
+        let old_phone = before.iter().find(|c| c.kind == "phone");
+        let email_changed = old_email.map(|c| c.value_norm.as_str())
+            != Some(email.to_lowercase().as_str()).filter(|e| !e.is_empty());
+        let phone_changed = old_phone.map(|c| (c.value_norm.clone(), c.sms_capable))
+            != phone.clone().map(|p| (p, phone_is_mobile));
+        let txn = self.db.begin().await?;
+        // Only the kinds that changed are replaced: a code sent to an unchanged address stays
+        // good, one sent to a replaced address stops working.
+        let replaced: Vec<&contact::Model> = before
+            .iter()
+            .filter(|c| {
+                (email_changed && c.kind == "email") || (phone_changed && c.kind == "phone")
+            })
+            .collect();
+        if let Some(a) = &acct {
+            self.withdraw_from(&txn, a, &replaced, now).await?;
+        }
+        for c in &replaced {
+            contact::Entity::delete_by_id(c.id).exec(&txn).await?;
+        }
+        if email_changed && !email.is_empty() {
+            crate::domain::accounts::add_contact(
+                &txn,
+                Some(p.id),
+                None,
+                "email",
+                email,
+                false,
+                false,
+                now,
+            )
+            .await?;
+        }
+        if let Some(phone) = phone.as_ref().filter(|_| phone_changed) {
+            crate::domain::accounts::add_contact(
+                &txn,
+                Some(p.id),
+                None,
+                "phone",
+                phone,
+                phone_is_mobile,
+                true,
+                now,
+            )
+            .await?;
+        }
+        // A wrong "correction" is how an account is taken over: whoever was on file before
+        // hears about it, as when the patient changes a contact themselves (A5).
+        if let Some(a) = &acct {
+            let changes = [
+                (
+                    email_changed,
+                    ContactKind::Email,
+                    (!email.is_empty()).then(|| mask_email(email)),
+                ),
+                (
+                    phone_changed,
+                    if phone_is_mobile {
+                        ContactKind::Mobile
+                    } else {
+                        ContactKind::Landline
+                    },
+                    phone.as_deref().map(mask_phone),
+                ),
+            ];
+            for (_, kind, new_value) in changes.into_iter().filter(|c| c.0) {
+                self.enqueue_contact_notices(&txn, a, &before, kind, new_value, now)
+                    .await?;
+            }
+        }
+        audit::append(
+            &txn,
+            now,
+            &actor_for(Some(&staff), meta),
+            Event {
+                action: "patient_contacts_updated",
+                target: acct.as_ref().map(|a| a.id),
+                details: json!({
+                    "patient": p.id,
+                    "email": !email.is_empty(),
+                    "phone": phone.is_some(),
+                    "mobile": phone_is_mobile,
+                }),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        self.delivery.kick();
+        self.chart(p.id).await
+    }
+
+    /// Adds a patient by hand: the same checks as the import.
+    pub async fn add_patient(
+        &self,
+        caller: &Staff,
+        n: carekey_shared::staff::NewPatient,
+    ) -> Result<PatientSummary, DomainError> {
+        let meta = caller.meta();
+        let staff = caller.account().clone();
+        let checked = crate::domain::patients::check_new_patient(&n, self.now())
+            .map_err(|problems| DomainError::InvalidInput(problems.join(",")))?;
+        let p = self.insert_patient(checked, Some(&staff), meta).await?;
+        Ok(summary(&p, false))
+    }
+
+    /// The delivery status of one message the console is waiting on (the letter's email).
+    pub async fn message_status(
+        &self,
+        _caller: &Staff,
+        message_id: i64,
+    ) -> Result<DeliveryStatus, DomainError> {
+        let m = outbox_row::Entity::find_by_id(message_id)
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| DomainError::NotFound("message".into()))?;
+        Ok(DeliveryStatus::parse(&m.status))
+    }
+}

@@ -1,0 +1,144 @@
+//! Codes staff issue (at the desk, on the phone, in an activation letter) and resets they send
+//! to a contact on file; the patient finishes on their own recovery page.
+
+use carekey_shared::RecoveryChannel;
+use carekey_shared::staff::{DeskCode, IdentityChecks, SentToPatient};
+use sea_orm::TransactionTrait;
+use serde_json::json;
+
+use crate::domain::audit::{self, Event};
+use crate::domain::caller::Staff;
+use crate::domain::challenges::{self, NewChallenge};
+use crate::domain::signin::actor_for;
+use crate::domain::uow::Uow;
+use crate::domain::{DomainError, Services, secrets};
+use crate::store::entities::account;
+
+use super::masked;
+
+impl Services {
+    /// A code for the patient to choose their own password with, through the recovery page's
+    /// "I have a code from the clinic". Good for `recovery.staff_code_hours` (R4: 24 h), once;
+    /// replaces any code or link outstanding. The checklist of identity facts staff checked
+    /// is stored with the challenge and the audit row, in the caller's unit of work.
+    pub(crate) async fn insert_staff_code(
+        &self,
+        uow: &Uow,
+        acct: &account::Model,
+        how: &str,
+        checks: &IdentityChecks,
+    ) -> Result<DeskCode, DomainError> {
+        let now = uow.now;
+        let reference = secrets::new_reference(self.entropy.as_ref())?;
+        let code = secrets::new_code(self.entropy.as_ref())?;
+        let tag = challenges::code_tag(
+            &self.key,
+            acct.id,
+            challenges::STAFF_CODE,
+            &reference,
+            &code,
+        );
+        let checklist = json!(checks.words()).to_string();
+        challenges::supersede(uow.db(), acct.id, challenges::OUTSTANDING, now).await?;
+        let row = challenges::insert(
+            uow.db(),
+            NewChallenge {
+                account_id: acct.id,
+                purpose: challenges::STAFF_CODE,
+                channel: how,
+                contact_id: None,
+                secret_hmac: tag,
+                reference: &reference,
+                ttl: self.cfg.recovery.staff_code_ttl,
+                issued_by: uow.actor().account_id,
+                checklist: Some(checklist),
+                pending_value: None,
+            },
+            now,
+        )
+        .await?;
+        uow.audit(
+            if how == "letter" {
+                "activation_code_issued"
+            } else {
+                "desk_code_issued"
+            },
+            Some(acct.id),
+            json!({ "checked": checks.words(), "expires_at": row.expires_at }),
+        )
+        .await?;
+        Ok(DeskCode {
+            username: acct.username.clone(),
+            code,
+            expires_at_ms: row.expires_at,
+        })
+    }
+
+    /// Generate one-time code, for a patient on the phone or at the desk, after staff ticked
+    /// which identity facts they checked. Shown once.
+    pub async fn portal_desk_code(
+        &self,
+        caller: &Staff,
+        patient_id: i64,
+        checks: IdentityChecks,
+    ) -> Result<DeskCode, DomainError> {
+        let meta = caller.meta();
+        let staff = caller.account().clone();
+        if !checks.any() {
+            return Err(DomainError::InvalidInput("identity_checklist".into()));
+        }
+        let (_, acct) = self.portal_account(patient_id).await?;
+        let uow = self.begin(actor_for(Some(&staff), meta)).await?;
+        let code = self.insert_staff_code(&uow, &acct, "desk", &checks).await?;
+        uow.commit(self).await?;
+        Ok(code)
+    }
+
+    /// Send reset link / send code to a contact on file; the patient continues on their own
+    /// device. The same send limits as self-service apply (A2).
+    pub async fn portal_send_reset(
+        &self,
+        caller: &Staff,
+        patient_id: i64,
+        channel: RecoveryChannel,
+    ) -> Result<SentToPatient, DomainError> {
+        let meta = caller.meta();
+        let staff = caller.account().clone();
+        let (_, acct) = self.portal_account(patient_id).await?;
+        let contacts = self.contacts_of(&self.db, &acct).await?;
+        let c = self
+            .contact_for(&contacts, channel)
+            .filter(|c| c.kind != "phone" || self.phone_allowed(&c.value_norm))
+            .ok_or(DomainError::ContactInvalid)?;
+        let now = self.now();
+        let reference = secrets::new_reference(self.entropy.as_ref())?;
+        let txn = self.db.begin().await?;
+        if self
+            .over_send_limits(&txn, acct.id, &c.value_norm, c.kind == "phone", now)
+            .await?
+        {
+            return Err(DomainError::TooManyMessages);
+        }
+        let message_id = self
+            .issue_reset(&txn, &acct, &c, channel, &reference, now)
+            .await?;
+        audit::append(
+            &txn,
+            now,
+            &actor_for(Some(&staff), meta),
+            Event {
+                action: "staff_sent_reset",
+                target: Some(acct.id),
+                details: json!({ "channel": channel.as_str(), "reference": reference }),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        self.delivery.kick();
+        Ok(SentToPatient {
+            channel,
+            to: masked(&c.value),
+            message_id,
+        })
+    }
+}
