@@ -7,17 +7,16 @@ use carekey_shared::{
     CodeProblem, ContactChangeStarted, ContactInfo, ContactKind, RecoveryChannel, mask_email,
     mask_phone, normalize_code,
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::accounts::add_contact;
-use super::audit::{self, Event};
 use super::caller::Caller;
 use super::challenges::{self, NewChallenge, State};
 use super::limits::DAY;
 use super::messages::{code_channel, message_to};
-use super::signin::actor_for;
+use super::uow::Uow;
 use super::{DomainError, Services, phone, secrets, sessions};
 use crate::delivery::outbound::{Outbound, minutes};
 use crate::delivery::outbox::{self, NewMessage};
@@ -105,7 +104,6 @@ impl Services {
             return Err(DomainError::ContactInvalid);
         }
         self.confirm_current_password(&acct, current, meta).await?;
-        let now = self.now();
         let reference = secrets::new_reference(self.entropy.as_ref())?;
         let code = secrets::new_code(self.entropy.as_ref())?;
         let ttl = self.cfg.recovery.code_ttl;
@@ -114,16 +112,17 @@ impl Services {
             value: destination.clone(),
         })
         .map_err(|e| DomainError::Internal(e.to_string()))?;
-        let txn = self.db.begin().await?;
+        let mut uow = self.begin(caller.actor()).await?;
+        let now = uow.now;
         // A flood of "send a code to this number" from one session is held to the same send
         // limits as recovery (A2); the answer then is the same, and nothing is sent.
         let over = self
-            .over_send_limits(&txn, acct.id, &norm, !channel.is_email(), now)
+            .over_send_limits(uow.db(), acct.id, &norm, !channel.is_email(), now)
             .await?;
         if !over {
-            challenges::supersede(&txn, acct.id, &[challenges::VERIFY_CONTACT], now).await?;
+            challenges::supersede(uow.db(), acct.id, &[challenges::VERIFY_CONTACT], now).await?;
             let row = challenges::insert(
-                &txn,
+                uow.db(),
                 NewChallenge {
                     account_id: acct.id,
                     purpose: challenges::VERIFY_CONTACT,
@@ -151,31 +150,20 @@ impl Services {
                 reference: reference.clone(),
                 expires_in_minutes: minutes(ttl),
             };
-            outbox::enqueue(
-                &txn,
-                &self.delivery.sealer,
-                NewMessage {
-                    challenge_id: Some(row.id),
-                    expires_at: Some(row.expires_at),
-                    ..message_to(&acct, &destination, message)
-                },
-                now,
-            )
+            uow.send(NewMessage {
+                challenge_id: Some(row.id),
+                expires_at: Some(row.expires_at),
+                ..message_to(&acct, &destination, message)
+            })
             .await?;
         }
-        audit::append(
-            &txn,
-            now,
-            &actor_for(Some(&acct), meta),
-            Event {
-                action: "contact_change_started",
-                target: Some(acct.id),
-                details: json!({ "to": masked, "limited": over }),
-            },
+        uow.audit(
+            "contact_change_started",
+            Some(acct.id),
+            json!({ "to": masked, "limited": over }),
         )
         .await?;
-        txn.commit().await?;
-        self.delivery.kick();
+        uow.commit(self).await?;
         Ok(ContactChangeStarted {
             reference,
             masked_destination: masked,
@@ -222,8 +210,7 @@ impl Services {
                 }));
             }
             _ => {
-                self.audit_wrong_guess(Some(&acct), paused, meta, now)
-                    .await?;
+                self.audit_wrong_guess(Some(&acct), paused, meta).await?;
                 return Err(not_accepted);
             }
         };
@@ -232,24 +219,26 @@ impl Services {
             .as_deref()
             .and_then(|p| serde_json::from_str(p).ok())
             .ok_or_else(|| DomainError::Internal("contact change without its new value".into()))?;
-        let before = self.contacts_of(&self.db, &acct).await?;
-        let txn = self.db.begin().await?;
-        if !challenges::consume(&txn, row.id, now).await? {
-            txn.rollback().await?;
+        let mut uow = self.begin(caller.actor()).await?;
+        let now = uow.now;
+        if !challenges::consume(uow.db(), row.id, now).await? {
             return Err(DomainError::CodeRejected(CodeProblem::AlreadyUsed));
         }
+        // What is on file now, inside the unit of work: a correction staff made a moment ago
+        // is what gets replaced and told.
+        let before = self.contacts_of(uow.db(), &acct).await?;
         // The other sessions end: whoever else is signed in must not keep using the old
         // recovery route's account.
-        sessions::revoke_others(&txn, acct.id, caller.session().id, now).await?;
+        sessions::revoke_others(uow.db(), acct.id, caller.session().id, now).await?;
         // The new contact replaces the ones of the same kind (an email replaces emails, a
         // mobile the mobiles, a landline the landlines).
         let replaced: Vec<&contact::Model> = before
             .iter()
             .filter(|c| kind_of(c) == pending.kind)
             .collect();
-        self.withdraw_from(&txn, &acct, &replaced, now).await?;
+        self.withdraw_from(uow.db(), &acct, &replaced, now).await?;
         for c in &replaced {
-            contact::Entity::delete_by_id(c.id).exec(&txn).await?;
+            contact::Entity::delete_by_id(c.id).exec(uow.db()).await?;
         }
         // A patient's contacts belong to the chart; a staff member's to the account.
         let (patient_id, account_id) = match acct.patient_id {
@@ -262,7 +251,7 @@ impl Services {
             ContactKind::Landline => ("phone", false, true),
         };
         add_contact(
-            &txn,
+            uow.db(),
             patient_id,
             account_id,
             kind,
@@ -277,32 +266,19 @@ impl Services {
             _ => mask_phone(&pending.value),
         };
         // Everyone on file before the change hears about it, the replaced contact included.
-        self.enqueue_contact_notices(
-            &txn,
-            &acct,
-            &before,
-            pending.kind,
-            Some(masked.clone()),
-            now,
+        self.enqueue_contact_notices(&mut uow, &acct, &before, pending.kind, Some(masked.clone()))
+            .await?;
+        uow.audit(
+            "contact_changed",
+            Some(acct.id),
+            json!({
+                "kind": format!("{:?}", pending.kind),
+                "to": masked,
+                "replaced": replaced.len(),
+            }),
         )
         .await?;
-        audit::append(
-            &txn,
-            now,
-            &actor_for(Some(&acct), meta),
-            Event {
-                action: "contact_changed",
-                target: Some(acct.id),
-                details: json!({
-                    "kind": format!("{:?}", pending.kind),
-                    "to": masked,
-                    "replaced": replaced.len(),
-                }),
-            },
-        )
-        .await?;
-        txn.commit().await?;
-        self.delivery.kick();
+        uow.commit(self).await?;
         self.my_contacts(caller).await
     }
 }
@@ -331,28 +307,23 @@ impl Services {
     /// alike (SECURITY.md A5), since a changed contact is how an account is taken over.
     pub(crate) async fn enqueue_contact_notices(
         &self,
-        txn: &impl ConnectionTrait,
+        uow: &mut Uow,
         acct: &account::Model,
         before: &[contact::Model],
         kind: ContactKind,
         masked_new_value: Option<String>,
-        now: i64,
     ) -> Result<(), DomainError> {
+        let expires_at = uow.now + DAY.as_millis() as i64;
         for (c, via) in self.notice_routes(before) {
             let message = Outbound::ContactChanged {
                 via,
                 kind,
                 masked_new_value: masked_new_value.clone(),
             };
-            outbox::enqueue(
-                txn,
-                &self.delivery.sealer,
-                NewMessage {
-                    expires_at: Some(now + DAY.as_millis() as i64),
-                    ..message_to(acct, &c.value, message)
-                },
-                now,
-            )
+            uow.send(NewMessage {
+                expires_at: Some(expires_at),
+                ..message_to(acct, &c.value, message)
+            })
             .await?;
         }
         Ok(())

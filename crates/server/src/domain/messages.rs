@@ -3,10 +3,9 @@
 //! (ARCHITECTURE.md principle 9), so no wording lives in the domain.
 
 use carekey_shared::RecoveryChannel;
-use sea_orm::ConnectionTrait;
 
 use crate::delivery::outbound::{Channel, Lang, NoticeChannel, Outbound, PasswordChange};
-use crate::delivery::outbox::{self, NewMessage};
+use crate::delivery::outbox::NewMessage;
 use crate::domain::limits::DAY;
 use crate::domain::uow::Uow;
 use crate::domain::{DomainError, Services};
@@ -49,25 +48,20 @@ impl Services {
     /// Tells every contact on file the new username (they are where it may be sent, R11).
     pub(crate) async fn enqueue_username_notices(
         &self,
-        txn: &impl ConnectionTrait,
+        uow: &mut Uow,
         acct: &account::Model,
         contacts: &[contact::Model],
-        now: i64,
     ) -> Result<(), DomainError> {
+        let expires_at = uow.now + DAY.as_millis() as i64;
         for (c, via) in self.notice_routes(contacts) {
             let message = Outbound::UsernameChanged {
                 via,
                 username: acct.username.clone(),
             };
-            outbox::enqueue(
-                txn,
-                &self.delivery.sealer,
-                NewMessage {
-                    expires_at: Some(now + DAY.as_millis() as i64),
-                    ..message_to(acct, &c.value, message)
-                },
-                now,
-            )
+            uow.send(NewMessage {
+                expires_at: Some(expires_at),
+                ..message_to(acct, &c.value, message)
+            })
             .await?;
         }
         Ok(())

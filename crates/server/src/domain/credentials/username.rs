@@ -27,7 +27,7 @@ impl Services {
             return Err(DomainError::UsernameInvalid);
         }
         self.confirm_current_password(&acct, current, meta).await?;
-        let uow = self.begin(caller.actor()).await?;
+        let mut uow = self.begin(caller.actor()).await?;
         let now = uow.now;
         // Read in the unit of work: a contact changed a moment ago is the one to tell.
         let contacts = self.contacts_of(uow.db(), &acct).await?;
@@ -39,7 +39,7 @@ impl Services {
             Some(SqlErr::UniqueConstraintViolation(_)) => DomainError::UsernameTaken,
             _ => DomainError::Database(e),
         })?;
-        self.enqueue_username_notices(uow.db(), &updated, &contacts, now)
+        self.enqueue_username_notices(&mut uow, &updated, &contacts)
             .await?;
         // After any change to how the account signs in, the other sessions end.
         sessions::revoke_others(uow.db(), acct.id, caller.session().id, now).await?;
@@ -50,8 +50,6 @@ impl Services {
         )
         .await?;
         uow.commit(self).await?;
-        // The notices above were queued on the transaction, not through the unit of work.
-        self.delivery.kick();
         Ok(self.session_info(&updated, caller.session(), now))
     }
 }

@@ -59,8 +59,7 @@ impl Services {
             let answer = normalize_answer(security_answer.unwrap_or(""));
             let ok = self.hasher.verify(answer, Some(q.answer_phc)).await?.ok;
             if paused || !guess_left || !ok {
-                self.audit_wrong_guess(Some(&acct), paused, meta, now)
-                    .await?;
+                self.audit_wrong_guess(Some(&acct), paused, meta).await?;
                 return Err(if paused || !guess_left {
                     not_accepted()
                 } else {

@@ -4,10 +4,10 @@
 use carekey_shared::{
     CodeProblem, RecoveryIdentity, ResetGrant, mask_email, mask_phone, normalize_code,
 };
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
-use crate::domain::audit::{self, Event};
+use crate::domain::audit::Actor;
 use crate::domain::challenges::{self, NewChallenge, State};
 use crate::domain::limits::{self, DAY, HOUR};
 use crate::domain::signin::actor_for;
@@ -77,13 +77,12 @@ impl Services {
                 State::Active | State::Exhausted => {}
                 // The right code, but an old one: say so, it was this person's own message.
                 other => {
-                    self.audit_code_problem(a, r, other, meta, now).await?;
+                    self.audit_code_problem(a, r, other, meta).await?;
                     return Err(DomainError::CodeRejected(problem(other)));
                 }
             }
         }
-        self.audit_wrong_guess(acct.as_ref(), paused, meta, now)
-            .await?;
+        self.audit_wrong_guess(acct.as_ref(), paused, meta).await?;
         Err(not_accepted())
     }
 
@@ -99,19 +98,21 @@ impl Services {
     ) -> Result<(bool, bool), DomainError> {
         let account_id = acct.map_or(-1, |a| a.id);
         let day_key = format!("guess:account:{account_id}");
-        let txn = self.db.begin().await?;
-        let n = limits::hit(&txn, &day_key, DAY, now).await?;
-        let already = limits::paused(&txn, &pause_key(account_id), challenges::PAUSE, now).await?;
+        // Nothing here is audited: the caller records the outcome with its own answer.
+        let uow = self.begin(Actor::default()).await?;
+        let txn = uow.db();
+        let n = limits::hit(txn, &day_key, DAY, now).await?;
+        let already = limits::paused(txn, &pause_key(account_id), challenges::PAUSE, now).await?;
         // The twenty-first attempt in a day starts an hour's pause; the count starts again
         // after it (a new code does not reset it, only the pause does).
         let over = n > challenges::MAX_GUESSES_PER_DAY;
         if over {
-            limits::start_pause(&txn, &pause_key(account_id), now).await?;
-            limits::reset(&txn, &day_key).await?;
+            limits::start_pause(txn, &pause_key(account_id), now).await?;
+            limits::reset(txn, &day_key).await?;
         }
         let guess_left =
-            !(already || over) && challenges::take_guess(&txn, account_id, purposes, now).await?;
-        txn.commit().await?;
+            !(already || over) && challenges::take_guess(txn, account_id, purposes, now).await?;
+        uow.commit(self).await?;
         Ok((acct.is_some() && (already || over), guess_left))
     }
 
@@ -120,22 +121,15 @@ impl Services {
         acct: Option<&account::Model>,
         paused: bool,
         meta: &ClientMeta,
-        now: i64,
     ) -> Result<(), DomainError> {
-        let txn = self.db.begin().await?;
-        audit::append(
-            &txn,
-            now,
-            &actor_for(None, meta),
-            Event {
-                action: "recovery_code_failed",
-                target: acct.map(|a| a.id),
-                details: json!({ "recovery_paused": paused }),
-            },
+        let uow = self.begin(actor_for(None, meta)).await?;
+        uow.audit(
+            "recovery_code_failed",
+            acct.map(|a| a.id),
+            json!({ "recovery_paused": paused }),
         )
         .await?;
-        txn.commit().await?;
-        Ok(())
+        uow.commit(self).await
     }
 
     /// Whether recovery is paused for the account after too many wrong guesses (R6).
@@ -153,22 +147,15 @@ impl Services {
         r: &challenge::Model,
         state: State,
         meta: &ClientMeta,
-        now: i64,
     ) -> Result<(), DomainError> {
-        let txn = self.db.begin().await?;
-        audit::append(
-            &txn,
-            now,
-            &actor_for(None, meta),
-            Event {
-                action: "recovery_code_refused",
-                target: Some(a.id),
-                details: json!({ "reference": r.reference, "state": format!("{state:?}") }),
-            },
+        let uow = self.begin(actor_for(None, meta)).await?;
+        uow.audit(
+            "recovery_code_refused",
+            Some(a.id),
+            json!({ "reference": r.reference, "state": format!("{state:?}") }),
         )
         .await?;
-        txn.commit().await?;
-        Ok(())
+        uow.commit(self).await
     }
 
     /// Uses up the proved challenge and issues a grant in its place, in one transaction.
@@ -181,14 +168,13 @@ impl Services {
         now: i64,
     ) -> Result<ResetGrant, DomainError> {
         let token = secrets::new_token(self.entropy.as_ref())?;
-        let txn = self.db.begin().await?;
-        if !challenges::consume(&txn, r.id, now).await? {
+        let uow = self.begin(actor_for(None, meta)).await?;
+        if !challenges::consume(uow.db(), r.id, now).await? {
             // Someone else used it a moment ago (F5: exactly one success).
-            txn.rollback().await?;
             return Err(DomainError::CodeRejected(CodeProblem::AlreadyUsed));
         }
         challenges::insert(
-            &txn,
+            uow.db(),
             NewChallenge {
                 account_id: a.id,
                 purpose: challenges::GRANT,
@@ -204,18 +190,13 @@ impl Services {
             now,
         )
         .await?;
-        audit::append(
-            &txn,
-            now,
-            &actor_for(None, meta),
-            Event {
-                action: "recovery_code_used",
-                target: Some(a.id),
-                details: json!({ "by": how, "channel": r.channel, "reference": r.reference }),
-            },
+        uow.audit(
+            "recovery_code_used",
+            Some(a.id),
+            json!({ "by": how, "channel": r.channel, "reference": r.reference }),
         )
         .await?;
-        txn.commit().await?;
+        uow.commit(self).await?;
         let masked = self.masked_contact(r.contact_id).await?;
         let question = if self.cfg.recovery.security_question {
             security_question::Entity::find_by_id(a.id)

@@ -4,19 +4,16 @@
 
 use carekey_shared::{RecoveryChannel, UsernameLookup};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 
 use crate::delivery::outbound::{NoticeChannel, Outbound, minutes};
 use crate::delivery::outbox::{self, NewMessage};
-use crate::domain::audit::{self, Event};
 use crate::domain::challenges::{self, NewChallenge};
 use crate::domain::limits::{self, DAY};
 use crate::domain::messages::{code_channel, message_to};
 use crate::domain::signin::actor_for;
+use crate::domain::uow::Uow;
 use crate::domain::{ClientMeta, DomainError, Services, phone, secrets};
 use crate::store::entities::{account, contact, patient, recovery_request};
 
@@ -85,7 +82,6 @@ impl Services {
         &self,
         req: &recovery_request::Model,
     ) -> Result<(), DomainError> {
-        let now = self.now();
         let meta = ClientMeta {
             ip: req.ip.clone(),
             user_agent: req.user_agent.clone(),
@@ -97,12 +93,14 @@ impl Services {
             return Ok(());
         };
         let acct = self.find_for_recovery(&p.who).await?;
+        let mut uow = self.begin(actor_for(None, &meta)).await?;
+        let now = uow.now;
+        // The contacts as they are now, in the unit of work: a contact replaced a moment ago
+        // must not get the code.
         let contacts = match &acct {
-            Some(a) => self.contacts_of(&self.db, a).await?,
+            Some(a) => self.contacts_of(uow.db(), a).await?,
             None => vec![],
         };
-        let txn = self.db.begin().await?;
-        let mut sent = false;
         let outcome = match (&acct, self.contact_for(&contacts, p.channel)) {
             (None, _) => "no_account",
             (Some(_), None) => "no_contact",
@@ -111,64 +109,55 @@ impl Services {
             }
             (Some(a), Some(c)) => {
                 if self
-                    .over_send_limits(&txn, a.id, &c.value_norm, c.kind == "phone", now)
+                    .over_send_limits(uow.db(), a.id, &c.value_norm, c.kind == "phone", now)
                     .await?
                 {
                     "limited"
                 } else {
-                    self.issue_reset(&txn, a, &c, p.channel, &req.reference, now)
+                    self.issue_reset(&mut uow, a, &c, p.channel, &req.reference)
                         .await?;
-                    sent = true;
                     "queued"
                 }
             }
         };
-        let event = Event {
-            action: "recovery_requested",
-            target: acct.as_ref().map(|a| a.id),
-            details: json!({
+        uow.audit(
+            "recovery_requested",
+            acct.as_ref().map(|a| a.id),
+            json!({
                 "channel": p.channel.as_str(),
                 "reference": req.reference,
                 "outcome": outcome,
             }),
-        };
-        self.finish_request(txn, req, &meta, event, sent, now).await
+        )
+        .await?;
+        self.finish_request(uow, req).await
     }
 
-    /// Audits a handled request, deletes it and commits, in the transaction that did the work;
-    /// then wakes the dispatcher if a message was queued.
+    /// Deletes a handled request in the unit of work that did its work (so it is handled once
+    /// or not at all, whatever happens) and commits; the dispatcher wakes if a message went.
     pub(crate) async fn finish_request(
         &self,
-        txn: sea_orm::DatabaseTransaction,
+        uow: Uow,
         req: &recovery_request::Model,
-        meta: &ClientMeta,
-        event: Event<'_>,
-        sent: bool,
-        now: i64,
     ) -> Result<(), DomainError> {
-        audit::append(&txn, now, &actor_for(None, meta), event).await?;
         recovery_request::Entity::delete_by_id(req.id)
-            .exec(&txn)
+            .exec(uow.db())
             .await?;
-        txn.commit().await?;
-        if sent {
-            self.delivery.kick();
-        }
-        Ok(())
+        uow.commit(self).await
     }
 
     /// Replaces any outstanding code or link with a new one and queues its message, in the
-    /// caller's transaction; answers the message's outbox id.
+    /// caller's unit of work; answers the message's outbox id.
     pub(crate) async fn issue_reset(
         &self,
-        txn: &impl ConnectionTrait,
+        uow: &mut Uow,
         acct: &account::Model,
         c: &contact::Model,
         channel: RecoveryChannel,
         reference: &str,
-        now: i64,
     ) -> Result<i64, DomainError> {
-        challenges::supersede(txn, acct.id, challenges::OUTSTANDING, now).await?;
+        let now = uow.now;
+        challenges::supersede(uow.db(), acct.id, challenges::OUTSTANDING, now).await?;
         let r = &self.cfg.recovery;
         // The code or token goes into the sealed message; only its HMAC is kept with the
         // challenge.
@@ -193,7 +182,7 @@ impl Services {
             (tag, r.link_ttl, message)
         };
         let row = challenges::insert(
-            txn,
+            uow.db(),
             NewChallenge {
                 account_id: acct.id,
                 purpose: challenges::RESET,
@@ -209,17 +198,13 @@ impl Services {
             now,
         )
         .await?;
-        let message = outbox::enqueue(
-            txn,
-            &self.delivery.sealer,
-            NewMessage {
+        let message = uow
+            .send(NewMessage {
                 challenge_id: Some(row.id),
                 expires_at: Some(row.expires_at),
                 ..message_to(acct, &c.value, message)
-            },
-            now,
-        )
-        .await?;
+            })
+            .await?;
         Ok(message.id)
     }
 
@@ -227,7 +212,6 @@ impl Services {
         &self,
         req: &recovery_request::Model,
     ) -> Result<(), DomainError> {
-        let now = self.now();
         let meta = ClientMeta {
             ip: req.ip.clone(),
             user_agent: req.user_agent.clone(),
@@ -253,13 +237,13 @@ impl Services {
                     .await?
             }
         };
-        let txn = self.db.begin().await?;
-        let mut sent = false;
+        let mut uow = self.begin(actor_for(None, &meta)).await?;
+        let now = uow.now;
         let outcome = match &found {
             None => "no_single_match",
             Some((a, c)) => {
                 if self
-                    .over_send_limits(&txn, a.id, &c.value_norm, c.kind == "phone", now)
+                    .over_send_limits(uow.db(), a.id, &c.value_norm, c.kind == "phone", now)
                     .await?
                 {
                     "limited"
@@ -273,17 +257,11 @@ impl Services {
                         via,
                         username: a.username.clone(),
                     };
-                    outbox::enqueue(
-                        &txn,
-                        &self.delivery.sealer,
-                        NewMessage {
-                            expires_at: Some(now + DAY.as_millis() as i64),
-                            ..message_to(a, &c.value, message)
-                        },
-                        now,
-                    )
+                    uow.send(NewMessage {
+                        expires_at: Some(now + DAY.as_millis() as i64),
+                        ..message_to(a, &c.value, message)
+                    })
                     .await?;
-                    sent = true;
                     "queued"
                 }
             }
@@ -292,12 +270,13 @@ impl Services {
             UsernameLookup::Contact { .. } => "contact",
             UsernameLookup::Demographics { .. } => "demographics",
         };
-        let event = Event {
-            action: "username_requested",
-            target: found.as_ref().map(|(a, _)| a.id),
-            details: json!({ "by": how, "outcome": outcome }),
-        };
-        self.finish_request(txn, req, &meta, event, sent, now).await
+        uow.audit(
+            "username_requested",
+            found.as_ref().map(|(a, _)| a.id),
+            json!({ "by": how, "outcome": outcome }),
+        )
+        .await?;
+        self.finish_request(uow, req).await
     }
 
     /// The one patient account a typed email or phone number is on file for, and that contact

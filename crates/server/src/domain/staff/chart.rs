@@ -6,15 +6,11 @@ use carekey_shared::staff::{
     PortalAccess,
 };
 use carekey_shared::{ContactKind, mask_email, mask_phone};
-use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 
-use crate::domain::audit::{self, Event};
 use crate::domain::caller::Staff;
 use crate::domain::dates::day_start_ms;
-use crate::domain::signin::actor_for;
 use crate::domain::{DomainError, Services};
 use crate::store::entities::{
     account, audit_log, contact, outbox as outbox_row, password_credential, patient,
@@ -208,8 +204,6 @@ impl Services {
         phone: &str,
         phone_is_mobile: bool,
     ) -> Result<PatientChart, DomainError> {
-        let meta = caller.meta();
-        let staff = caller.account().clone();
         let (p, acct) = self.patient_and_account(patient_id).await?;
         let email = email.trim();
         if !email.is_empty() && !crate::domain::contacts::plausible_email(email) {
@@ -224,10 +218,12 @@ impl Services {
                     .ok_or(DomainError::ContactInvalid)?,
             ),
         };
-        let now = self.now();
+        // Read in the unit of work: what is on file decides what is replaced and who is told.
+        let mut uow = self.begin(caller.actor()).await?;
+        let now = uow.now;
         let before = contact::Entity::find()
             .filter(contact::Column::PatientId.eq(p.id))
-            .all(&self.db)
+            .all(uow.db())
             .await?;
         let old_email = before.iter().find(|c| c.kind == "email");
         let old_phone = before.iter().find(|c| c.kind == "phone");
@@ -235,7 +231,6 @@ impl Services {
             != Some(email.to_lowercase().as_str()).filter(|e| !e.is_empty());
         let phone_changed = old_phone.map(|c| (c.value_norm.clone(), c.sms_capable))
             != phone.clone().map(|p| (p, phone_is_mobile));
-        let txn = self.db.begin().await?;
         // Only the kinds that changed are replaced: a code sent to an unchanged address stays
         // good, one sent to a replaced address stops working.
         let replaced: Vec<&contact::Model> = before
@@ -245,14 +240,14 @@ impl Services {
             })
             .collect();
         if let Some(a) = &acct {
-            self.withdraw_from(&txn, a, &replaced, now).await?;
+            self.withdraw_from(uow.db(), a, &replaced, now).await?;
         }
         for c in &replaced {
-            contact::Entity::delete_by_id(c.id).exec(&txn).await?;
+            contact::Entity::delete_by_id(c.id).exec(uow.db()).await?;
         }
         if email_changed && !email.is_empty() {
             crate::domain::accounts::add_contact(
-                &txn,
+                uow.db(),
                 Some(p.id),
                 None,
                 "email",
@@ -265,7 +260,7 @@ impl Services {
         }
         if let Some(phone) = phone.as_ref().filter(|_| phone_changed) {
             crate::domain::accounts::add_contact(
-                &txn,
+                uow.db(),
                 Some(p.id),
                 None,
                 "phone",
@@ -296,28 +291,22 @@ impl Services {
                 ),
             ];
             for (_, kind, new_value) in changes.into_iter().filter(|c| c.0) {
-                self.enqueue_contact_notices(&txn, a, &before, kind, new_value, now)
+                self.enqueue_contact_notices(&mut uow, a, &before, kind, new_value)
                     .await?;
             }
         }
-        audit::append(
-            &txn,
-            now,
-            &actor_for(Some(&staff), meta),
-            Event {
-                action: "patient_contacts_updated",
-                target: acct.as_ref().map(|a| a.id),
-                details: json!({
-                    "patient": p.id,
-                    "email": !email.is_empty(),
-                    "phone": phone.is_some(),
-                    "mobile": phone_is_mobile,
-                }),
-            },
+        uow.audit(
+            "patient_contacts_updated",
+            acct.as_ref().map(|a| a.id),
+            json!({
+                "patient": p.id,
+                "email": !email.is_empty(),
+                "phone": phone.is_some(),
+                "mobile": phone_is_mobile,
+            }),
         )
         .await?;
-        txn.commit().await?;
-        self.delivery.kick();
+        uow.commit(self).await?;
         self.chart(p.id).await
     }
 

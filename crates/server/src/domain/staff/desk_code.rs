@@ -3,13 +3,10 @@
 
 use carekey_shared::RecoveryChannel;
 use carekey_shared::staff::{DeskCode, IdentityChecks, SentToPatient};
-use sea_orm::TransactionTrait;
 use serde_json::json;
 
-use crate::domain::audit::{self, Event};
 use crate::domain::caller::Staff;
 use crate::domain::challenges::{self, NewChallenge};
-use crate::domain::signin::actor_for;
 use crate::domain::uow::Uow;
 use crate::domain::{DomainError, Services, secrets};
 use crate::store::entities::account;
@@ -82,13 +79,11 @@ impl Services {
         patient_id: i64,
         checks: IdentityChecks,
     ) -> Result<DeskCode, DomainError> {
-        let meta = caller.meta();
-        let staff = caller.account().clone();
         if !checks.any() {
             return Err(DomainError::InvalidInput("identity_checklist".into()));
         }
         let (_, acct) = self.portal_account(patient_id).await?;
-        let uow = self.begin(actor_for(Some(&staff), meta)).await?;
+        let uow = self.begin(caller.actor()).await?;
         let code = self.insert_staff_code(&uow, &acct, "desk", &checks).await?;
         uow.commit(self).await?;
         Ok(code)
@@ -102,39 +97,30 @@ impl Services {
         patient_id: i64,
         channel: RecoveryChannel,
     ) -> Result<SentToPatient, DomainError> {
-        let meta = caller.meta();
-        let staff = caller.account().clone();
         let (_, acct) = self.portal_account(patient_id).await?;
         let contacts = self.contacts_of(&self.db, &acct).await?;
         let c = self
             .contact_for(&contacts, channel)
             .filter(|c| c.kind != "phone" || self.phone_allowed(&c.value_norm))
             .ok_or(DomainError::ContactInvalid)?;
-        let now = self.now();
         let reference = secrets::new_reference(self.entropy.as_ref())?;
-        let txn = self.db.begin().await?;
+        let mut uow = self.begin(caller.actor()).await?;
         if self
-            .over_send_limits(&txn, acct.id, &c.value_norm, c.kind == "phone", now)
+            .over_send_limits(uow.db(), acct.id, &c.value_norm, c.kind == "phone", uow.now)
             .await?
         {
             return Err(DomainError::TooManyMessages);
         }
         let message_id = self
-            .issue_reset(&txn, &acct, &c, channel, &reference, now)
+            .issue_reset(&mut uow, &acct, &c, channel, &reference)
             .await?;
-        audit::append(
-            &txn,
-            now,
-            &actor_for(Some(&staff), meta),
-            Event {
-                action: "staff_sent_reset",
-                target: Some(acct.id),
-                details: json!({ "channel": channel.as_str(), "reference": reference }),
-            },
+        uow.audit(
+            "staff_sent_reset",
+            Some(acct.id),
+            json!({ "channel": channel.as_str(), "reference": reference }),
         )
         .await?;
-        txn.commit().await?;
-        self.delivery.kick();
+        uow.commit(self).await?;
         Ok(SentToPatient {
             channel,
             to: masked(&c.value),

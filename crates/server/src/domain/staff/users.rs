@@ -4,12 +4,11 @@
 use carekey_shared::staff::{NewStaffUser, StaffRole, StaffUser};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set, TransactionTrait,
+    Set,
 };
 use serde_json::json;
 
 use crate::domain::accounts::NewAccount;
-use crate::domain::audit::{self, Event};
 use crate::domain::caller::Admin;
 use crate::domain::credentials::SetBy;
 use crate::domain::signin::actor_for;
@@ -193,33 +192,22 @@ impl Services {
         end_sessions: bool,
         apply: impl FnOnce(&account::Model, &mut account::ActiveModel) -> serde_json::Value,
     ) -> Result<StaffUser, DomainError> {
-        let meta = caller.meta();
         let admin = caller.account().clone();
         let target = self.staff_target(user_id).await?;
         if target.id == admin.id {
             return Err(DomainError::Forbidden);
         }
-        let now = self.now();
-        let txn = self.db.begin().await?;
+        let uow = self.begin(caller.actor()).await?;
+        let now = uow.now;
         let mut am: account::ActiveModel = target.clone().into();
         let details = apply(&target, &mut am);
         am.updated_at = Set(now);
-        let updated = am.update(&txn).await?;
+        let updated = am.update(uow.db()).await?;
         if end_sessions {
-            sessions::revoke(&txn, session::Column::AccountId.eq(target.id), now).await?;
+            sessions::revoke(uow.db(), session::Column::AccountId.eq(target.id), now).await?;
         }
-        audit::append(
-            &txn,
-            now,
-            &actor_for(Some(&admin), meta),
-            Event {
-                action,
-                target: Some(target.id),
-                details,
-            },
-        )
-        .await?;
-        txn.commit().await?;
+        uow.audit(action, Some(target.id), details).await?;
+        uow.commit(self).await?;
         Ok(staff_user(&updated, now))
     }
 }
