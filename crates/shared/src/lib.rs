@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod common;
+mod endpoints;
 pub mod error;
 pub mod policy;
 pub mod recovery;

@@ -1,14 +1,17 @@
-//! The server-function backend: turns API calls into domain calls and domain errors into the
-//! wire's `ApiError`. Detail goes to the log; the browser gets only the kind of failure.
+//! The server-function backend: `carekey_shared` declares each endpoint once and generates the
+//! `Backend` trait from those declarations; here each method resolves the caller, calls the
+//! domain and turns domain errors into the wire's `ApiError`. Detail goes to the log; the browser
+//! gets only the kind of failure. A declaration without its method here does not compile.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use carekey_shared::backend::{Backend, RequestCtx};
+// The arguments structs (`SignIn`, …) that `#[server]` generates, one per endpoint.
+use carekey_shared::server_fns::*;
 use carekey_shared::{
-    ApiError, ClinicInfo, ContactChangeStarted, ContactInfo, ContactKind, DeviceSession, HomeInfo,
-    LinkPreview, Portal, RecoveryAccepted, RecoveryChannel, RecoveryIdentity, ResetGrant,
-    SessionInfo, UsernameLookup,
+    ApiError, ClinicInfo, ContactChangeStarted, ContactInfo, DeviceSession, HomeInfo, LinkPreview,
+    RecoveryAccepted, ResetGrant, SessionInfo,
 };
 
 use super::cookies;
@@ -38,6 +41,9 @@ impl Api {
         Ok(self.caller(ctx, Allow::FullSessionOnly).await?.admin()?)
     }
 }
+
+/// What every endpoint answers: its value, or the kind of failure the browser may see.
+pub(super) type Answer<T> = Result<T, ApiError>;
 
 pub(super) fn meta(ctx: &RequestCtx) -> ClientMeta {
     ClientMeta {
@@ -81,9 +87,9 @@ impl From<DomainError> for ApiError {
 
 #[async_trait]
 impl Backend for Api {
-    async fn portal_info(&self) -> ClinicInfo {
+    async fn portal_info(&self, _: &RequestCtx, _: PortalInfo) -> Answer<ClinicInfo> {
         let c = &self.services.cfg;
-        ClinicInfo {
+        Ok(ClinicInfo {
             clinic_name: c.clinic_name.clone(),
             clinic_phone: c.clinic_phone.clone(),
             idle_timeout_secs: c.session_idle.as_secs(),
@@ -92,64 +98,54 @@ impl Backend for Api {
             password_require_mix: c.password_require_mix,
             dev_mode: c.dev_mode,
             recovery: self.services.recovery_options(),
-        }
+        })
     }
 
-    async fn sign_in(
-        &self,
-        ctx: &RequestCtx,
-        portal: Portal,
-        identifier: String,
-        password: String,
-    ) -> Result<SessionInfo, ApiError> {
+    async fn sign_in(&self, ctx: &RequestCtx, a: SignIn) -> Answer<SessionInfo> {
+        let token = ctx.session_token.as_deref();
         let s = self
             .services
-            .sign_in(
-                portal,
-                &identifier,
-                &password,
-                ctx.session_token.as_deref(),
-                &meta(ctx),
-            )
+            .sign_in(a.portal, &a.identifier, &a.password, token, &meta(ctx))
             .await?;
         ctx.set_cookie(cookies::session_cookie(&self.services.cfg, &s.token));
         Ok(s.info)
     }
 
-    async fn whoami(&self, ctx: &RequestCtx) -> Result<SessionInfo, ApiError> {
+    async fn whoami(&self, ctx: &RequestCtx, _: Whoami) -> Answer<SessionInfo> {
         let caller = self.caller(ctx, Allow::DuringForcedChange).await?;
         Ok(self.services.whoami(&caller))
     }
 
-    async fn sign_out(&self, ctx: &RequestCtx) -> Result<(), ApiError> {
-        self.services
-            .sign_out(ctx.session_token.as_deref(), &meta(ctx))
-            .await?;
+    async fn sign_out(&self, ctx: &RequestCtx, _: SignOut) -> Answer<()> {
+        let token = ctx.session_token.as_deref();
+        self.services.sign_out(token, &meta(ctx)).await?;
         ctx.set_cookie(cookies::clear_cookie(&self.services.cfg));
         Ok(())
     }
 
-    async fn home(&self, ctx: &RequestCtx) -> Result<HomeInfo, ApiError> {
+    async fn home(&self, ctx: &RequestCtx, _: Home) -> Answer<HomeInfo> {
         let patient = self.caller(ctx, Allow::FullSessionOnly).await?.patient()?;
         Ok(self.services.home(&patient))
     }
 
-    async fn change_password(
-        &self,
-        ctx: &RequestCtx,
-        current: String,
-        new: String,
-        repeat: String,
-    ) -> Result<SessionInfo, ApiError> {
+    async fn change_password(&self, ctx: &RequestCtx, a: ChangePassword) -> Answer<SessionInfo> {
         // The forced change after a staff reset is this very call.
         let caller = self.caller(ctx, Allow::DuringForcedChange).await?;
         Ok(self
             .services
-            .change_password(&caller, &current, &new, &repeat)
+            .change_password(&caller, &a.current, &a.new, &a.repeat)
             .await?)
     }
 
-    async fn my_contacts(&self, ctx: &RequestCtx) -> Result<Vec<ContactInfo>, ApiError> {
+    async fn change_username(&self, ctx: &RequestCtx, a: ChangeUsername) -> Answer<SessionInfo> {
+        let caller = self.caller(ctx, Allow::FullSessionOnly).await?;
+        Ok(self
+            .services
+            .change_username(&caller, &a.current, &a.new_username)
+            .await?)
+    }
+
+    async fn my_contacts(&self, ctx: &RequestCtx, _: MyContacts) -> Answer<Vec<ContactInfo>> {
         let caller = self.caller(ctx, Allow::FullSessionOnly).await?;
         Ok(self.services.my_contacts(&caller).await?)
     }
@@ -157,114 +153,82 @@ impl Backend for Api {
     async fn start_contact_change(
         &self,
         ctx: &RequestCtx,
-        current: String,
-        kind: ContactKind,
-        value: String,
-    ) -> Result<ContactChangeStarted, ApiError> {
+        a: StartContactChange,
+    ) -> Answer<ContactChangeStarted> {
         let caller = self.caller(ctx, Allow::FullSessionOnly).await?;
         Ok(self
             .services
-            .start_contact_change(&caller, &current, kind, &value)
+            .start_contact_change(&caller, &a.current, a.kind, &a.value)
             .await?)
     }
 
     async fn confirm_contact_change(
         &self,
         ctx: &RequestCtx,
-        code: String,
-    ) -> Result<Vec<ContactInfo>, ApiError> {
+        a: ConfirmContactChange,
+    ) -> Answer<Vec<ContactInfo>> {
         let caller = self.caller(ctx, Allow::FullSessionOnly).await?;
-        Ok(self.services.confirm_contact_change(&caller, &code).await?)
+        Ok(self
+            .services
+            .confirm_contact_change(&caller, &a.code)
+            .await?)
     }
 
-    async fn list_sessions(&self, ctx: &RequestCtx) -> Result<Vec<DeviceSession>, ApiError> {
+    async fn list_sessions(&self, ctx: &RequestCtx, _: ListSessions) -> Answer<Vec<DeviceSession>> {
         let caller = self.caller(ctx, Allow::FullSessionOnly).await?;
         Ok(self.services.list_sessions(&caller).await?)
     }
 
-    async fn sign_out_other_sessions(&self, ctx: &RequestCtx) -> Result<u32, ApiError> {
+    async fn sign_out_other_sessions(
+        &self,
+        ctx: &RequestCtx,
+        _: SignOutOtherSessions,
+    ) -> Answer<u32> {
         let caller = self.caller(ctx, Allow::FullSessionOnly).await?;
         Ok(self.services.sign_out_other_sessions(&caller).await?)
     }
 
-    async fn change_username(
-        &self,
-        ctx: &RequestCtx,
-        current: String,
-        new_username: String,
-    ) -> Result<SessionInfo, ApiError> {
-        let caller = self.caller(ctx, Allow::FullSessionOnly).await?;
+    async fn request_reset(&self, ctx: &RequestCtx, a: RequestReset) -> Answer<RecoveryAccepted> {
         Ok(self
             .services
-            .change_username(&caller, &current, &new_username)
+            .request_reset(a.who, a.channel, &meta(ctx))
             .await?)
     }
 
-    async fn request_reset(
-        &self,
-        ctx: &RequestCtx,
-        who: RecoveryIdentity,
-        channel: RecoveryChannel,
-    ) -> Result<RecoveryAccepted, ApiError> {
+    async fn verify_reset_code(&self, ctx: &RequestCtx, a: VerifyResetCode) -> Answer<ResetGrant> {
         Ok(self
             .services
-            .request_reset(who, channel, &meta(ctx))
-            .await?)
-    }
-
-    async fn verify_reset_code(
-        &self,
-        ctx: &RequestCtx,
-        who: RecoveryIdentity,
-        code: String,
-    ) -> Result<ResetGrant, ApiError> {
-        Ok(self
-            .services
-            .verify_reset_code(who, &code, &meta(ctx))
+            .verify_reset_code(a.who, &a.code, &meta(ctx))
             .await?)
     }
 
     async fn preview_reset_link(
         &self,
         ctx: &RequestCtx,
-        token: String,
-    ) -> Result<LinkPreview, ApiError> {
-        Ok(self.services.preview_reset_link(&token, &meta(ctx)).await?)
-    }
-
-    async fn redeem_reset_link(
-        &self,
-        ctx: &RequestCtx,
-        token: String,
-    ) -> Result<ResetGrant, ApiError> {
-        Ok(self.services.redeem_reset_link(&token, &meta(ctx)).await?)
-    }
-
-    async fn complete_reset(
-        &self,
-        ctx: &RequestCtx,
-        grant: String,
-        security_answer: Option<String>,
-        new: String,
-        repeat: String,
-    ) -> Result<(), ApiError> {
+        a: PreviewResetLink,
+    ) -> Answer<LinkPreview> {
         Ok(self
             .services
-            .complete_reset(
-                &grant,
-                security_answer.as_deref(),
-                &new,
-                &repeat,
-                &meta(ctx),
-            )
+            .preview_reset_link(&a.token, &meta(ctx))
             .await?)
     }
 
-    async fn request_username(
-        &self,
-        ctx: &RequestCtx,
-        lookup: UsernameLookup,
-    ) -> Result<(), ApiError> {
-        Ok(self.services.request_username(lookup, &meta(ctx)).await?)
+    async fn redeem_reset_link(&self, ctx: &RequestCtx, a: RedeemResetLink) -> Answer<ResetGrant> {
+        Ok(self
+            .services
+            .redeem_reset_link(&a.token, &meta(ctx))
+            .await?)
+    }
+
+    async fn complete_reset(&self, ctx: &RequestCtx, a: CompleteReset) -> Answer<()> {
+        let answer = a.security_answer.as_deref();
+        Ok(self
+            .services
+            .complete_reset(&a.grant, answer, &a.new, &a.repeat, &meta(ctx))
+            .await?)
+    }
+
+    async fn request_username(&self, ctx: &RequestCtx, a: RequestUsername) -> Answer<()> {
+        Ok(self.services.request_username(a.lookup, &meta(ctx)).await?)
     }
 }
