@@ -26,6 +26,16 @@ pub struct Letterhead {
     pub address: String,
 }
 
+/// The catalogue ids of one kind of code message, by part.
+struct CodeIds {
+    sms: &'static str,
+    voice_intro: &'static str,
+    subject: &'static str,
+    intro: &'static str,
+    /// Email paragraphs after the code and its reference.
+    after: &'static [&'static str],
+}
+
 impl Letterhead {
     /// The origin without its scheme: what the Web OTP line names.
     fn host(&self) -> &str {
@@ -303,6 +313,25 @@ impl<'a> Words<'a> {
     }
 
     fn reset_code(&self, via: Channel, code: &str, reference: &str, minutes: u32) -> Rendered {
+        let ids = CodeIds {
+            sms: "reset-code-sms",
+            voice_intro: "reset-code-voice-intro",
+            subject: "reset-code-subject",
+            intro: "reset-code-intro",
+            after: &["reset-code-where", "reset-not-you"],
+        };
+        self.code(&ids, via, code, reference, minutes)
+    }
+
+    /// A code by text, call or email: the words differ by purpose (`ids`), the layout not.
+    fn code(
+        &self,
+        ids: &CodeIds,
+        via: Channel,
+        code: &str,
+        reference: &str,
+        minutes: u32,
+    ) -> Rendered {
         let expiry = self.expiry(minutes);
         let args = [
             ("code", s(code)),
@@ -310,23 +339,19 @@ impl<'a> Words<'a> {
             ("expiry", s(&expiry)),
         ];
         match via {
-            Channel::Sms => self.sms_code(self.t("reset-code-sms", &args), code),
-            Channel::Voice => self.voice_code(
-                self.t("reset-code-voice-intro", &[]),
-                code,
-                reference,
-                &expiry,
-            ),
-            Channel::Email => email(
-                self.t("reset-code-subject", &args),
-                vec![
-                    Para::Text(self.t("reset-code-intro", &[])),
+            Channel::Sms => self.sms_code(self.t(ids.sms, &args), code),
+            Channel::Voice => {
+                self.voice_code(self.t(ids.voice_intro, &[]), code, reference, &expiry)
+            }
+            Channel::Email => {
+                let mut paras = vec![
+                    Para::Text(self.t(ids.intro, &[])),
                     Para::Shown(code.to_owned()),
                     Para::Text(self.t("code-reference", &args)),
-                    Para::Text(self.t("reset-code-where", &[])),
-                    Para::Text(self.t("reset-not-you", &[])),
-                ],
-            ),
+                ];
+                paras.extend(ids.after.iter().map(|id| Para::Text(self.t(id, &[]))));
+                email(self.t(ids.subject, &args), paras)
+            }
         }
     }
 
@@ -390,30 +415,14 @@ impl<'a> Words<'a> {
     }
 
     fn contact_code(&self, via: Channel, code: &str, reference: &str, minutes: u32) -> Rendered {
-        let expiry = self.expiry(minutes);
-        let args = [
-            ("code", s(code)),
-            ("reference", s(reference)),
-            ("expiry", s(&expiry)),
-        ];
-        match via {
-            Channel::Sms => self.sms_code(self.t("contact-code-sms", &args), code),
-            Channel::Voice => self.voice_code(
-                self.t("contact-code-voice-intro", &[]),
-                code,
-                reference,
-                &expiry,
-            ),
-            Channel::Email => email(
-                self.t("contact-code-subject", &args),
-                vec![
-                    Para::Text(self.t("contact-code-intro", &[])),
-                    Para::Shown(code.to_owned()),
-                    Para::Text(self.t("code-reference", &args)),
-                    Para::Text(self.t("contact-code-not-you", &[])),
-                ],
-            ),
-        }
+        let ids = CodeIds {
+            sms: "contact-code-sms",
+            voice_intro: "contact-code-voice-intro",
+            subject: "contact-code-subject",
+            intro: "contact-code-intro",
+            after: &["contact-code-not-you"],
+        };
+        self.code(&ids, via, code, reference, minutes)
     }
 
     fn contact_changed(

@@ -33,6 +33,15 @@ fn code_in(messages: &[crate::delivery::dev::DevMessage], to: &str) -> String {
         .to_owned()
 }
 
+/// Asks for a reset code by email for `who` and reads it from the message sent to `to`.
+async fn emailed_code(w: &World, who_: &str, to: &str) -> String {
+    w.svc
+        .request_reset(who(who_), RecoveryChannel::EmailCode, &meta())
+        .await
+        .unwrap();
+    code_in(&w.deliver().await, to)
+}
+
 async fn rows<E: EntityTrait>(w: &World) -> usize {
     E::find().all(&w.svc.db).await.unwrap().len()
 }
@@ -71,11 +80,7 @@ async fn intake_stores_one_request_and_answers_alike_for_anyone() {
 async fn a_code_works_until_its_last_second_and_once() {
     let w = testing::world().await;
     w.patient("rosa", PW, Some("rosa@example.org"), None).await;
-    w.svc
-        .request_reset(who("rosa"), RecoveryChannel::EmailCode, &meta())
-        .await
-        .unwrap();
-    let code = code_in(&w.deliver().await, "rosa@example.org");
+    let code = emailed_code(&w, "rosa", "rosa@example.org").await;
     let ttl = w.svc.cfg.recovery.code_ttl;
 
     w.clock.advance(ttl - Duration::from_secs(1));
@@ -92,11 +97,7 @@ async fn a_code_works_until_its_last_second_and_once() {
 async fn an_expired_code_says_so_and_a_wrong_one_does_not() {
     let w = testing::world().await;
     w.patient("rosa", PW, Some("rosa@example.org"), None).await;
-    w.svc
-        .request_reset(who("rosa"), RecoveryChannel::EmailCode, &meta())
-        .await
-        .unwrap();
-    let code = code_in(&w.deliver().await, "rosa@example.org");
+    let code = emailed_code(&w, "rosa", "rosa@example.org").await;
     let wrong = if code == "11111111" {
         "22222222"
     } else {
@@ -119,11 +120,7 @@ async fn completing_sets_the_password_ends_sessions_and_spends_the_grant() {
     let w = testing::world().await;
     let a = w.patient("rosa", PW, Some("rosa@example.org"), None).await;
     let old = w.caller("rosa", PW, Portal::Patient).await;
-    w.svc
-        .request_reset(who("rosa"), RecoveryChannel::EmailCode, &meta())
-        .await
-        .unwrap();
-    let code = code_in(&w.deliver().await, "rosa@example.org");
+    let code = emailed_code(&w, "rosa", "rosa@example.org").await;
     let grant = w
         .svc
         .verify_reset_code(who("rosa"), &code, &meta())

@@ -78,18 +78,30 @@ impl Services {
         }
     }
 
-    pub(crate) async fn handle_reset_request(
+    /// Where a request came from and what it asks. A request that cannot be read can never
+    /// succeed: it is dropped, not retried.
+    async fn read_request<T: serde::de::DeserializeOwned>(
         &self,
         req: &recovery_request::Model,
-    ) -> Result<(), DomainError> {
+    ) -> Result<Option<(ClientMeta, T)>, DomainError> {
+        let Ok(payload) = serde_json::from_str::<T>(&req.payload) else {
+            recovery_request::Entity::delete_by_id(req.id)
+                .exec(&self.db)
+                .await?;
+            return Ok(None);
+        };
         let meta = ClientMeta {
             ip: req.ip.clone(),
             user_agent: req.user_agent.clone(),
         };
-        let Ok(p) = serde_json::from_str::<ResetPayload>(&req.payload) else {
-            recovery_request::Entity::delete_by_id(req.id)
-                .exec(&self.db)
-                .await?;
+        Ok(Some((meta, payload)))
+    }
+
+    pub(crate) async fn handle_reset_request(
+        &self,
+        req: &recovery_request::Model,
+    ) -> Result<(), DomainError> {
+        let Some((meta, p)) = self.read_request::<ResetPayload>(req).await? else {
             return Ok(());
         };
         let acct = self.find_for_recovery(&p.who).await?;
@@ -212,14 +224,7 @@ impl Services {
         &self,
         req: &recovery_request::Model,
     ) -> Result<(), DomainError> {
-        let meta = ClientMeta {
-            ip: req.ip.clone(),
-            user_agent: req.user_agent.clone(),
-        };
-        let Ok(lookup) = serde_json::from_str::<UsernameLookup>(&req.payload) else {
-            recovery_request::Entity::delete_by_id(req.id)
-                .exec(&self.db)
-                .await?;
+        let Some((meta, lookup)) = self.read_request::<UsernameLookup>(req).await? else {
             return Ok(());
         };
         // (account, the contact to send to) when exactly one account matches.
