@@ -32,6 +32,22 @@ const fn id(s: &'static str) -> &'static str {
     s
 }
 
+const RESET_CODE: CodeIds = CodeIds {
+    sms: id("reset-code-sms"),
+    voice_intro: id("reset-code-voice-intro"),
+    subject: id("reset-code-subject"),
+    intro: id("reset-code-intro"),
+    after: &[id("reset-code-where"), id("reset-not-you")],
+};
+
+const CONTACT_CODE: CodeIds = CodeIds {
+    sms: id("contact-code-sms"),
+    voice_intro: id("contact-code-voice-intro"),
+    subject: id("contact-code-subject"),
+    intro: id("contact-code-intro"),
+    after: &[id("contact-code-not-you")],
+};
+
 /// The catalogue ids of one kind of code message, by part.
 struct CodeIds {
     sms: &'static str,
@@ -319,14 +335,7 @@ impl<'a> Words<'a> {
     }
 
     fn reset_code(&self, via: Channel, code: &str, reference: &str, minutes: u32) -> Rendered {
-        let ids = CodeIds {
-            sms: id("reset-code-sms"),
-            voice_intro: id("reset-code-voice-intro"),
-            subject: id("reset-code-subject"),
-            intro: id("reset-code-intro"),
-            after: &[id("reset-code-where"), id("reset-not-you")],
-        };
-        self.code(&ids, via, code, reference, minutes)
+        self.code(&RESET_CODE, via, code, reference, minutes)
     }
 
     /// A code by text, call or email: the words differ by purpose (`ids`), the layout not.
@@ -421,14 +430,7 @@ impl<'a> Words<'a> {
     }
 
     fn contact_code(&self, via: Channel, code: &str, reference: &str, minutes: u32) -> Rendered {
-        let ids = CodeIds {
-            sms: id("contact-code-sms"),
-            voice_intro: id("contact-code-voice-intro"),
-            subject: id("contact-code-subject"),
-            intro: id("contact-code-intro"),
-            after: &[id("contact-code-not-you")],
-        };
-        self.code(&ids, via, code, reference, minutes)
+        self.code(&CONTACT_CODE, via, code, reference, minutes)
     }
 
     fn contact_changed(
