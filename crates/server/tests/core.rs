@@ -496,13 +496,18 @@ macro_rules! smtp_down_on_both {
 
 /// Asks for a reset link for `who` and waits for its message to be queued; returns the row.
 async fn queued_link(srv: &TestServer, who: &str) -> outbox::Model {
+    queued(srv, who, "EmailLink", "reset_link").await
+}
+
+/// Asks for a reset by `channel` for `who` and waits for its message (`kind`) to be queued.
+async fn queued(srv: &TestServer, who: &str, channel: &str, kind: &str) -> outbox::Model {
     let r = srv
         .api(
             "request_reset",
             &[
                 ("who[identifier]", who),
                 ("who[email]", ""),
-                ("channel", "EmailLink"),
+                ("channel", channel),
             ],
             None,
         )
@@ -512,7 +517,7 @@ async fn queued_link(srv: &TestServer, who: &str) -> outbox::Model {
     loop {
         srv.services.recovery_wake.notify_one();
         let row = outbox::Entity::find()
-            .filter(outbox::Column::Kind.eq("reset_link"))
+            .filter(outbox::Column::Kind.eq(kind))
             .one(&srv.services.db)
             .await
             .unwrap();
@@ -730,6 +735,18 @@ smtp_down_on_both!(
             !dump.contains(half),
             "part of the token is stored in plain text"
         );
+        // An emailed code waiting in the queue is nowhere in plain text either.
+        let row = queued(&srv, "jchen", "EmailCode", "reset_code").await;
+        let Rendered::Email { text, .. } = rendered(&srv, &row) else {
+            panic!("not an email: {row:?}");
+        };
+        let code: String = text
+            .split_whitespace()
+            .find(|w| w.len() == 8 && w.chars().all(|c| c.is_ascii_digit()))
+            .expect("a code in the email")
+            .to_owned();
+        let dump = whole_database(&srv).await;
+        assert!(!dump.contains(&code), "the code is stored in plain text");
     }
 );
 
