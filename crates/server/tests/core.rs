@@ -200,7 +200,10 @@ on_both_databases!(a_staff_reset_racing_turn_off_leaves_the_user_off, |srv| {
     let amy = account_row(&srv, "nurse.amy").await;
     // Locked after too many failures: the reset would lift the lock.
     account::Entity::update_many()
-        .col_expr(account::Column::Status, Expr::value("locked"))
+        .col_expr(
+            account::Column::Status,
+            Expr::value(account::Status::Locked),
+        )
         .filter(account::Column::Id.eq(amy.id))
         .exec(&srv.services.db)
         .await
@@ -228,7 +231,10 @@ on_both_databases!(a_staff_reset_racing_turn_off_leaves_the_user_off, |srv| {
     );
     assert_eq!(off.status, 200, "{}", off.body);
     assert_eq!(reset.status, 200, "{}", reset.body);
-    assert_eq!(account_row(&srv, "nurse.amy").await.status, "disabled");
+    assert_eq!(
+        account_row(&srv, "nurse.amy").await.status,
+        account::Status::Disabled
+    );
     assert_eq!(srv.sign_in("Staff", "nurse.amy", new).await.status, 401);
     assert_eq!(srv.sign_in("Staff", "nurse.amy", AMY_PW).await.status, 401);
 });
@@ -242,7 +248,10 @@ on_both_databases!(a_recovery_reset_never_turns_an_account_back_on, |srv| {
         hashing_began(&srv, before).await;
         // The clinic turns the account off while the reset is hashing.
         account::Entity::update_many()
-            .col_expr(account::Column::Status, Expr::value("disabled"))
+            .col_expr(
+                account::Column::Status,
+                Expr::value(account::Status::Disabled),
+            )
             .filter(account::Column::Id.eq(vic.id))
             .exec(&srv.services.db)
             .await
@@ -250,7 +259,10 @@ on_both_databases!(a_recovery_reset_never_turns_an_account_back_on, |srv| {
     });
     assert_eq!(r.status, 400, "{}", r.body);
     assert!(r.body.contains("CodeRejected"), "{}", r.body);
-    assert_eq!(account_row(&srv, "vic").await.status, "disabled");
+    assert_eq!(
+        account_row(&srv, "vic").await.status,
+        account::Status::Disabled
+    );
     assert_eq!(srv.sign_in("Patient", "vic", new).await.status, 401);
     // Nothing of the reset was written: the grant is still unused, the notices not queued.
     let notices = outbox::Entity::find()
@@ -370,7 +382,7 @@ async fn a_generated_password_meets_the_longest_minimum() {
     srv.services
         .create_account(
             NewAccount {
-                kind: "staff",
+                kind: account::Kind::Staff,
                 username: "kestrel".into(),
                 display_name: "Kestrel".into(),
                 patient_id: None,

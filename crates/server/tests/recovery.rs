@@ -418,7 +418,7 @@ on_both_databases!(every_identifier_gets_the_same_answer, |srv| {
     account::Entity::update_many()
         .col_expr(
             account::Column::Status,
-            sea_orm::sea_query::Expr::value("locked"),
+            sea_orm::sea_query::Expr::value(account::Status::Locked),
         )
         .filter(account::Column::UsernameLower.eq("leo"))
         .exec(&srv.services.db)
@@ -857,7 +857,7 @@ async fn texts_go_only_to_allowed_countries_and_twilio_failures_are_retried_not_
     srv.services
         .create_account(
             NewAccount {
-                kind: "patient",
+                kind: account::Kind::Patient,
                 username: "pat".into(),
                 display_name: "Pat".into(),
                 patient_id: Some(p.id),

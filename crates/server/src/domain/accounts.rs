@@ -22,7 +22,7 @@ pub struct NewPatient {
 
 #[derive(Debug, Clone)]
 pub struct NewAccount {
-    pub kind: &'static str,
+    pub kind: account::Kind,
     pub username: String,
     pub display_name: String,
     pub patient_id: Option<i64>,
@@ -71,11 +71,11 @@ impl Services {
         // No "is it taken?" read first: a read before the write in a SQLite transaction can
         // fail under a concurrent writer, and the unique index answers the question anyway.
         let a = account::ActiveModel {
-            kind: Set(n.kind.to_owned()),
+            kind: Set(n.kind),
             username_lower: Set(n.username.to_lowercase()),
             username: Set(n.username),
             display_name: Set(n.display_name),
-            status: Set("active".into()),
+            status: Set(account::Status::Active),
             lock_reason: Set(None),
             must_change_password: Set(n.must_change_password),
             failed_sign_ins: Set(0),

@@ -66,7 +66,7 @@ impl Services {
         current: &str,
         meta: &ClientMeta,
     ) -> Result<Option<password_credential::Model>, DomainError> {
-        if crate::domain::lockout::is_locked(&acct.status, acct.locked_until, self.now()) {
+        if crate::domain::lockout::is_locked(acct.status, acct.locked_until, self.now()) {
             return Err(DomainError::CurrentPasswordIncorrect);
         }
         let stored = password_credential::Entity::find_by_id(acct.id)

@@ -41,7 +41,7 @@ impl Services {
         let acct = account::Entity::find_by_id(row.account_id)
             .one(&self.db)
             .await?
-            .filter(|a| a.status != "disabled")
+            .filter(|a| a.status != account::Status::Disabled)
             .ok_or_else(not_accepted)?;
         if new != repeat {
             return Err(DomainError::PasswordsDiffer);

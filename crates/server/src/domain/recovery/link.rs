@@ -34,7 +34,7 @@ impl Services {
         let a = account::Entity::find_by_id(row.account_id)
             .one(&self.db)
             .await?
-            .filter(|a| a.status != "disabled")
+            .filter(|a| a.status != account::Status::Disabled)
             .ok_or_else(not_accepted)?;
         if self.recovery_paused(a.id, now).await? {
             return Err(not_accepted());

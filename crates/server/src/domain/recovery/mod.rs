@@ -117,7 +117,8 @@ impl Services {
                 by_name.filter(|a| by_email.as_ref().is_some_and(|b| b.id == a.id))
             }
         };
-        Ok(found.filter(|a| a.kind == "patient" && a.status != "disabled"))
+        Ok(found
+            .filter(|a| a.kind == account::Kind::Patient && a.status != account::Status::Disabled))
     }
 
     /// Contacts on file for the account: the chart's for a patient, the account's own for staff.

@@ -308,7 +308,7 @@ impl Services {
                 .filter(account::Column::PatientId.eq(pid))
                 .one(&self.db)
                 .await?;
-            if let Some(a) = a.filter(|a| a.status != "disabled")
+            if let Some(a) = a.filter(|a| a.status != account::Status::Disabled)
                 && !found.iter().any(|(f, _)| f.id == a.id)
             {
                 found.push((a, c));
@@ -351,7 +351,7 @@ impl Services {
             .filter(account::Column::PatientId.eq(patients[0].id))
             .one(&self.db)
             .await?
-            .filter(|a| a.status != "disabled")
+            .filter(|a| a.status != account::Status::Disabled)
         else {
             return Ok(None);
         };

@@ -43,10 +43,10 @@ pub enum Allow {
 }
 
 pub fn kind_of(a: &account::Model) -> AccountKind {
-    match a.kind.as_str() {
-        "admin" => AccountKind::Admin,
-        "staff" => AccountKind::Staff,
-        _ => AccountKind::Patient,
+    match a.kind {
+        account::Kind::Admin => AccountKind::Admin,
+        account::Kind::Staff => AccountKind::Staff,
+        account::Kind::Patient => AccountKind::Patient,
     }
 }
 
@@ -136,8 +136,8 @@ impl Services {
         let blocked = match &account {
             None => Some("unknown_identifier"),
             Some(a) if kind_of(a).portal() != portal => Some("wrong_portal"),
-            Some(a) if a.status == "disabled" => Some("disabled"),
-            Some(a) if lockout::is_locked(&a.status, a.locked_until, now) => Some("locked"),
+            Some(a) if a.status == account::Status::Disabled => Some("disabled"),
+            Some(a) if lockout::is_locked(a.status, a.locked_until, now) => Some("locked"),
             Some(_) if credential.is_none() => Some("no_password"),
             Some(_) => None,
         };
@@ -207,7 +207,7 @@ impl Services {
             )
             .col_expr(account::Column::UpdatedAt, Expr::value(now))
             .filter(account::Column::Id.eq(acct.id))
-            .filter(account::Column::Status.eq("active"))
+            .filter(account::Column::Status.eq(account::Status::Active))
             .filter(
                 account::Column::LockedUntil
                     .is_null()
@@ -308,7 +308,7 @@ impl Services {
                     locked = Some(json!({ "until": t, "failures": failures }));
                 }
                 LockDecision::Hard => {
-                    am.status = Set("locked".into());
+                    am.status = Set(account::Status::Locked);
                     am.lock_reason = Set(Some("too_many_failed_sign_ins".into()));
                     locked = Some(json!({ "until": "reset_or_unlock", "failures": failures }));
                 }
@@ -379,7 +379,7 @@ impl Services {
             .one(&self.db)
             .await?
             .ok_or(DomainError::NotSignedIn)?;
-        if a.status == "disabled" {
+        if a.status == account::Status::Disabled {
             return Err(DomainError::NotSignedIn);
         }
         if a.must_change_password && allow == Allow::FullSessionOnly {

@@ -20,24 +20,24 @@ const SEARCH_LIMIT: u64 = 50;
 const AUDIT_LIMIT: u64 = 5_000;
 
 pub fn role_of(a: &account::Model) -> Option<StaffRole> {
-    match a.kind.as_str() {
-        "staff" => Some(StaffRole::Staff),
-        "admin" => Some(StaffRole::Admin),
-        _ => None,
+    match a.kind {
+        account::Kind::Staff => Some(StaffRole::Staff),
+        account::Kind::Admin => Some(StaffRole::Admin),
+        account::Kind::Patient => None,
     }
 }
 
-fn role_word(r: StaffRole) -> &'static str {
+fn role_kind(r: StaffRole) -> account::Kind {
     match r {
-        StaffRole::Staff => "staff",
-        StaffRole::Admin => "admin",
+        StaffRole::Staff => account::Kind::Staff,
+        StaffRole::Admin => account::Kind::Admin,
     }
 }
 
 pub fn status_of(a: &account::Model, now: i64) -> AccountStatus {
-    if a.status == "disabled" {
+    if a.status == account::Status::Disabled {
         AccountStatus::Disabled
-    } else if lockout::is_locked(&a.status, a.locked_until, now) {
+    } else if lockout::is_locked(a.status, a.locked_until, now) {
         AccountStatus::Locked
     } else {
         AccountStatus::Active
@@ -195,8 +195,8 @@ async fn clear_lock<C: ConnectionTrait>(
     now: i64,
 ) -> Result<account::Model, DomainError> {
     let mut am: account::ActiveModel = a.clone().into();
-    if a.status == "locked" {
-        am.status = Set("active".into());
+    if a.status == account::Status::Locked {
+        am.status = Set(account::Status::Active);
     }
     am.lock_reason = Set(None);
     am.locked_until = Set(None);

@@ -198,11 +198,11 @@ async fn create_portal_account(
 ) -> Result<account::Model, DomainError> {
     let now = uow.now;
     let a = account::ActiveModel {
-        kind: Set("patient".into()),
+        kind: Set(account::Kind::Patient),
         username: Set(username.to_owned()),
         username_lower: Set(username.to_lowercase()),
         display_name: Set(p.first_name.clone()),
-        status: Set("active".into()),
+        status: Set(account::Status::Active),
         lock_reason: Set(None),
         must_change_password: Set(true),
         failed_sign_ins: Set(0),

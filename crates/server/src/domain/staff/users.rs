@@ -15,7 +15,7 @@ use crate::domain::signin::actor_for;
 use crate::domain::{ClientMeta, DomainError, Services, sessions};
 use crate::store::entities::{account, password_credential, session};
 
-use super::{SEARCH_LIMIT, like_pattern, lower_like, role_word, staff_user};
+use super::{SEARCH_LIMIT, like_pattern, lower_like, role_kind, staff_user};
 
 impl Services {
     pub async fn staff_users(
@@ -26,8 +26,8 @@ impl Services {
         let now = self.now();
         let q = query.trim().to_lowercase();
         let mut cond = Condition::any()
-            .add(account::Column::Kind.eq("staff"))
-            .add(account::Column::Kind.eq("admin"));
+            .add(account::Column::Kind.eq(account::Kind::Staff))
+            .add(account::Column::Kind.eq(account::Kind::Admin));
         if !q.is_empty() {
             let pattern = like_pattern(&q);
             cond = Condition::all().add(cond).add(
@@ -130,7 +130,7 @@ impl Services {
         let created = self
             .create_account(
                 NewAccount {
-                    kind: role_word(n.role),
+                    kind: role_kind(n.role),
                     username: n.username.trim().to_owned(),
                     display_name,
                     patient_id: None,
@@ -158,7 +158,11 @@ impl Services {
             "staff_user_disabled"
         };
         self.change_staff_user(caller, user_id, action, !enabled, |_, am| {
-            am.status = Set(if enabled { "active" } else { "disabled" }.into());
+            am.status = Set(if enabled {
+                account::Status::Active
+            } else {
+                account::Status::Disabled
+            });
             am.lock_reason = Set(None);
             am.locked_until = Set(None);
             am.failed_sign_ins = Set(0);
@@ -174,8 +178,8 @@ impl Services {
         role: StaffRole,
     ) -> Result<StaffUser, DomainError> {
         self.change_staff_user(caller, user_id, "staff_role_changed", false, |t, am| {
-            am.kind = Set(role_word(role).into());
-            json!({ "from": t.kind, "to": role_word(role) })
+            am.kind = Set(role_kind(role));
+            json!({ "from": t.kind, "to": role_kind(role) })
         })
         .await
     }

@@ -1,0 +1,54 @@
+//! The words the store keeps in its text columns (account kinds and statuses, contact kinds,
+//! challenge purposes, outbox channels and statuses, audit actions), as Rust enums.
+//!
+//! Each word is written once, in the `vocabulary!` call beside its entity; everything above the
+//! store matches and filters on the enum. The columns stay the TEXT/VARCHAR they always were
+//! (`db_type = "String"`, not a database enum type), so existing databases need no migration
+//! and the audit chain, which hashes the stored word, verifies as before.
+
+/// Declares a string-backed `DeriveActiveEnum` with `as_str` and `Display`.
+///
+/// `as_str` is the same word sea-orm stores, without the `String` that `ActiveEnum::to_value`
+/// allocates; it is what audit details and log lines print, so they match the column.
+macro_rules! vocabulary {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $word:literal, )+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(
+            Clone, Copy, Debug, PartialEq, Eq, Hash,
+            sea_orm::EnumIter, sea_orm::DeriveActiveEnum,
+        )]
+        #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+        $vis enum $name {
+            $( $(#[$vmeta])* #[sea_orm(string_value = $word)] $variant, )+
+        }
+
+        impl $name {
+            /// The word stored in the column.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $( Self::$variant => $word, )+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        /// The stored word, so audit details written with `json!` read as they always did.
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
+pub(crate) use vocabulary;
