@@ -104,7 +104,17 @@ impl Services {
         .insert(txn)
         .await?;
         if let Some(email) = n.email {
-            add_contact(txn, None, Some(a.id), "email", &email, false, false, now).await?;
+            add_contact(
+                txn,
+                None,
+                Some(a.id),
+                contact::Kind::Email,
+                &email,
+                false,
+                false,
+                now,
+            )
+            .await?;
         }
         uow.audit("account_created", Some(a.id), json!({ "kind": a.kind }))
             .await?;
@@ -119,15 +129,15 @@ pub(crate) async fn add_contact<C: ConnectionTrait>(
     db: &C,
     patient_id: Option<i64>,
     account_id: Option<i64>,
-    kind: &str,
+    kind: contact::Kind,
     value: &str,
     sms: bool,
     voice: bool,
     now: i64,
 ) -> Result<(), DomainError> {
     let value_norm = match kind {
-        "email" => value.trim().to_lowercase(),
-        _ => value
+        contact::Kind::Email => value.trim().to_lowercase(),
+        contact::Kind::Phone => value
             .chars()
             .filter(|c| c.is_ascii_digit() || *c == '+')
             .collect(),
@@ -135,7 +145,7 @@ pub(crate) async fn add_contact<C: ConnectionTrait>(
     contact::ActiveModel {
         patient_id: Set(patient_id),
         account_id: Set(account_id),
-        kind: Set(kind.to_owned()),
+        kind: Set(kind),
         value: Set(value.trim().to_owned()),
         value_norm: Set(value_norm),
         sms_capable: Set(sms),

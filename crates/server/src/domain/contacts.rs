@@ -30,8 +30,8 @@ struct Pending {
 }
 
 pub(crate) fn kind_of(c: &contact::Model) -> ContactKind {
-    match (c.kind.as_str(), c.sms_capable) {
-        ("email", _) => ContactKind::Email,
+    match (c.kind, c.sms_capable) {
+        (contact::Kind::Email, _) => ContactKind::Email,
         (_, true) => ContactKind::Mobile,
         _ => ContactKind::Landline,
     }
@@ -120,18 +120,24 @@ impl Services {
             .over_send_limits(uow.db(), acct.id, &norm, !channel.is_email(), now)
             .await?;
         if !over {
-            challenges::supersede(uow.db(), acct.id, &[challenges::VERIFY_CONTACT], now).await?;
+            challenges::supersede(
+                uow.db(),
+                acct.id,
+                &[challenges::Purpose::VerifyContact],
+                now,
+            )
+            .await?;
             let row = challenges::insert(
                 uow.db(),
                 NewChallenge {
                     account_id: acct.id,
-                    purpose: challenges::VERIFY_CONTACT,
+                    purpose: challenges::Purpose::VerifyContact,
                     channel: channel.as_str(),
                     contact_id: None,
                     secret_hmac: challenges::code_tag(
                         &self.key,
                         acct.id,
-                        challenges::VERIFY_CONTACT,
+                        challenges::Purpose::VerifyContact,
                         &reference,
                         &code,
                     ),
@@ -189,11 +195,11 @@ impl Services {
             return Err(not_accepted);
         }
         let (paused, guess_left) = self
-            .count_attempt(Some(&acct), &[challenges::VERIFY_CONTACT], now)
+            .count_attempt(Some(&acct), &[challenges::Purpose::VerifyContact], now)
             .await?;
         let rows = challenge::Entity::find()
             .filter(challenge::Column::AccountId.eq(acct.id))
-            .filter(challenge::Column::Purpose.eq(challenges::VERIFY_CONTACT))
+            .filter(challenge::Column::Purpose.eq(challenges::Purpose::VerifyContact))
             .filter(challenge::Column::CreatedAt.gt(now - DAY.as_millis() as i64))
             .all(&self.db)
             .await?;
@@ -246,9 +252,9 @@ impl Services {
             None => (None, Some(acct.id)),
         };
         let (kind, sms, voice) = match pending.kind {
-            ContactKind::Email => ("email", false, false),
-            ContactKind::Mobile => ("phone", true, true),
-            ContactKind::Landline => ("phone", false, true),
+            ContactKind::Email => (contact::Kind::Email, false, false),
+            ContactKind::Mobile => (contact::Kind::Phone, true, true),
+            ContactKind::Landline => (contact::Kind::Phone, false, true),
         };
         add_contact(
             uow.db(),

@@ -30,7 +30,7 @@ impl Services {
             .filter(
                 challenge::Column::SecretHmac.eq(challenges::token_tag(&self.key, "grant", grant)),
             )
-            .filter(challenge::Column::Purpose.eq(challenges::GRANT))
+            .filter(challenge::Column::Purpose.eq(challenges::Purpose::Grant))
             .one(&self.db)
             .await?
             .ok_or_else(not_accepted)?;

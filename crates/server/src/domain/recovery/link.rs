@@ -26,7 +26,7 @@ impl Services {
             .filter(
                 challenge::Column::SecretHmac.eq(challenges::token_tag(&self.key, "link", token)),
             )
-            .filter(challenge::Column::Purpose.eq(challenges::RESET))
+            .filter(challenge::Column::Purpose.eq(challenges::Purpose::Reset))
             .filter(challenge::Column::Channel.eq("email_link"))
             .one(&self.db)
             .await?

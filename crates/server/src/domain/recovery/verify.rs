@@ -60,7 +60,10 @@ impl Services {
         let since = now - (self.cfg.recovery.staff_code_ttl + DAY).as_millis() as i64;
         let rows = challenge::Entity::find()
             .filter(challenge::Column::AccountId.eq(account_id))
-            .filter(challenge::Column::Purpose.is_in([challenges::RESET, challenges::STAFF_CODE]))
+            .filter(
+                challenge::Column::Purpose
+                    .is_in([challenges::Purpose::Reset, challenges::Purpose::StaffCode]),
+            )
             .filter(challenge::Column::Channel.ne("email_link"))
             .filter(challenge::Column::CreatedAt.gt(since))
             .all(&self.db)
@@ -93,7 +96,7 @@ impl Services {
     pub(crate) async fn count_attempt(
         &self,
         acct: Option<&account::Model>,
-        purposes: &[&str],
+        purposes: &[challenges::Purpose],
         now: i64,
     ) -> Result<(bool, bool), DomainError> {
         let account_id = acct.map_or(-1, |a| a.id);
@@ -177,7 +180,7 @@ impl Services {
             uow.db(),
             NewChallenge {
                 account_id: a.id,
-                purpose: challenges::GRANT,
+                purpose: challenges::Purpose::Grant,
                 channel: &r.channel,
                 contact_id: r.contact_id,
                 secret_hmac: challenges::token_tag(&self.key, "grant", &token),
@@ -222,7 +225,7 @@ impl Services {
             .one(&self.db)
             .await?;
         Ok(match c {
-            Some(c) if c.kind == "email" => mask_email(&c.value),
+            Some(c) if c.kind == contact::Kind::Email => mask_email(&c.value),
             Some(c) => mask_phone(&c.value),
             None => String::new(),
         })

@@ -104,12 +104,20 @@ impl Services {
         let outcome = match (&acct, self.contact_for(&contacts, p.channel)) {
             (None, _) => "no_account",
             (Some(_), None) => "no_contact",
-            (Some(_), Some(c)) if c.kind == "phone" && !self.phone_allowed(&c.value_norm) => {
+            (Some(_), Some(c))
+                if c.kind == contact::Kind::Phone && !self.phone_allowed(&c.value_norm) =>
+            {
                 "country_not_allowed"
             }
             (Some(a), Some(c)) => {
                 if self
-                    .over_send_limits(uow.db(), a.id, &c.value_norm, c.kind == "phone", now)
+                    .over_send_limits(
+                        uow.db(),
+                        a.id,
+                        &c.value_norm,
+                        c.kind == contact::Kind::Phone,
+                        now,
+                    )
                     .await?
                 {
                     "limited"
@@ -163,7 +171,13 @@ impl Services {
         // challenge.
         let (secret_hmac, ttl, message) = if channel.sends_code() {
             let code = secrets::new_code(self.entropy.as_ref())?;
-            let tag = challenges::code_tag(&self.key, acct.id, challenges::RESET, reference, &code);
+            let tag = challenges::code_tag(
+                &self.key,
+                acct.id,
+                challenges::Purpose::Reset,
+                reference,
+                &code,
+            );
             let message = Outbound::ResetCode {
                 via: code_channel(channel),
                 code,
@@ -185,7 +199,7 @@ impl Services {
             uow.db(),
             NewChallenge {
                 account_id: acct.id,
-                purpose: challenges::RESET,
+                purpose: challenges::Purpose::Reset,
                 channel: channel.as_str(),
                 contact_id: Some(c.id),
                 secret_hmac,
@@ -243,12 +257,18 @@ impl Services {
             None => "no_single_match",
             Some((a, c)) => {
                 if self
-                    .over_send_limits(uow.db(), a.id, &c.value_norm, c.kind == "phone", now)
+                    .over_send_limits(
+                        uow.db(),
+                        a.id,
+                        &c.value_norm,
+                        c.kind == contact::Kind::Phone,
+                        now,
+                    )
                     .await?
                 {
                     "limited"
                 } else {
-                    let via = if c.kind == "phone" {
+                    let via = if c.kind == contact::Kind::Phone {
                         NoticeChannel::Sms
                     } else {
                         NoticeChannel::Email
@@ -288,14 +308,14 @@ impl Services {
         let typed = typed.trim();
         let q = contact::Entity::find();
         let matches = if typed.contains('@') {
-            q.filter(contact::Column::Kind.eq("email"))
+            q.filter(contact::Column::Kind.eq(contact::Kind::Email))
                 .filter(contact::Column::ValueNorm.eq(typed.to_lowercase()))
         } else {
             let forms = phone::lookup_forms(typed);
             if forms.is_empty() {
                 return Ok(None);
             }
-            q.filter(contact::Column::Kind.eq("phone"))
+            q.filter(contact::Column::Kind.eq(contact::Kind::Phone))
                 .filter(contact::Column::SmsCapable.eq(true))
                 .filter(contact::Column::ValueNorm.is_in(forms))
         }
@@ -315,9 +335,9 @@ impl Services {
             }
         }
         Ok(match found.len() {
-            1 => found
-                .pop()
-                .filter(|(_, c)| c.kind == "email" || self.phone_allowed(&c.value_norm)),
+            1 => found.pop().filter(|(_, c)| {
+                c.kind == contact::Kind::Email || self.phone_allowed(&c.value_norm)
+            }),
             _ => None,
         })
     }

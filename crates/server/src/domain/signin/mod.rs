@@ -86,7 +86,7 @@ impl Services {
     /// their username.
     pub async fn find_by_email(&self, email: &str) -> Result<Option<account::Model>, DomainError> {
         let emails = contact::Entity::find()
-            .filter(contact::Column::Kind.eq("email"))
+            .filter(contact::Column::Kind.eq(contact::Kind::Email))
             .filter(contact::Column::ValueNorm.eq(email.trim().to_lowercase()))
             .all(&self.db)
             .await?;

@@ -225,8 +225,8 @@ impl Services {
             .filter(contact::Column::PatientId.eq(p.id))
             .all(uow.db())
             .await?;
-        let old_email = before.iter().find(|c| c.kind == "email");
-        let old_phone = before.iter().find(|c| c.kind == "phone");
+        let old_email = before.iter().find(|c| c.kind == contact::Kind::Email);
+        let old_phone = before.iter().find(|c| c.kind == contact::Kind::Phone);
         let email_changed = old_email.map(|c| c.value_norm.as_str())
             != Some(email.to_lowercase().as_str()).filter(|e| !e.is_empty());
         let phone_changed = old_phone.map(|c| (c.value_norm.clone(), c.sms_capable))
@@ -236,7 +236,8 @@ impl Services {
         let replaced: Vec<&contact::Model> = before
             .iter()
             .filter(|c| {
-                (email_changed && c.kind == "email") || (phone_changed && c.kind == "phone")
+                (email_changed && c.kind == contact::Kind::Email)
+                    || (phone_changed && c.kind == contact::Kind::Phone)
             })
             .collect();
         if let Some(a) = &acct {
@@ -250,7 +251,7 @@ impl Services {
                 uow.db(),
                 Some(p.id),
                 None,
-                "email",
+                contact::Kind::Email,
                 email,
                 false,
                 false,
@@ -263,7 +264,7 @@ impl Services {
                 uow.db(),
                 Some(p.id),
                 None,
-                "phone",
+                contact::Kind::Phone,
                 phone,
                 phone_is_mobile,
                 true,

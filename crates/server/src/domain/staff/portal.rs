@@ -50,7 +50,10 @@ impl Services {
             .filter(contact::Column::PatientId.eq(p.id))
             .all(&self.db)
             .await?;
-        let email = contacts.iter().find(|c| c.kind == "email").cloned();
+        let email = contacts
+            .iter()
+            .find(|c| c.kind == contact::Kind::Email)
+            .cloned();
         // What a guesser would try first, with the username the account is about to have.
         let mut words = vec![
             username.to_owned(),
@@ -62,7 +65,7 @@ impl Services {
         words.extend(
             contacts
                 .iter()
-                .filter(|c| c.kind == "email")
+                .filter(|c| c.kind == contact::Kind::Email)
                 .map(|c| c.value.clone()),
         );
         let ctx = self.policy_context(words, None);
