@@ -451,14 +451,14 @@ on_both_databases!(a_staff_reset_sends_the_patient_one_email, |srv| {
         .unwrap();
     let emails: Vec<&str> = rows
         .iter()
-        .filter(|m| m.channel == "email")
+        .filter(|m| m.channel == outbox::Channel::Email)
         .map(|m| m.kind.as_str())
         .collect();
     assert_eq!(emails, ["credentials_letter"]);
     // The mobile on file is still told, by text.
     assert!(
         rows.iter()
-            .any(|m| m.channel == "sms" && m.kind == "password_notice"),
+            .any(|m| m.channel == outbox::Channel::Sms && m.kind == "password_notice"),
         "{rows:?}"
     );
 });
@@ -594,7 +594,7 @@ smtp_down_on_both!(a_link_sent_before_a_contact_change_stops_working, |srv| {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(after.status, "cancelled");
+    assert_eq!(after.status, outbox::Status::Cancelled);
     assert_eq!(after.payload, SCRUBBED);
     // The dispatcher, run again later, leaves it alone.
     srv.clock.advance(Duration::from_secs(30));
@@ -605,7 +605,7 @@ smtp_down_on_both!(a_link_sent_before_a_contact_change_stops_working, |srv| {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(later.status, "cancelled");
+    assert_eq!(later.status, outbox::Status::Cancelled);
     assert_eq!(later.attempts, after.attempts);
 });
 
@@ -667,7 +667,7 @@ smtp_down_on_both!(a_patients_own_email_change_withdraws_the_link, |srv| {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(after.status, "cancelled");
+    assert_eq!(after.status, outbox::Status::Cancelled);
 });
 
 /// Every value in every table, as text (PostgreSQL: `row_to_json`; SQLite: the raw database
@@ -754,7 +754,7 @@ on_both_databases!(a_sent_message_leaves_no_payload, |srv| {
             .await
             .unwrap()
             .unwrap();
-        if r.status == "sent" {
+        if r.status == outbox::Status::Sent {
             assert_eq!(r.payload, SCRUBBED);
             break;
         }

@@ -12,25 +12,9 @@ pub use carekey_i18n::Lang;
 use carekey_shared::ContactKind;
 use serde::{Deserialize, Serialize};
 
-/// How a message travels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    Email,
-    Sms,
-    Voice,
-}
-
-impl Channel {
-    /// The outbox's `channel` column.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Email => "email",
-            Channel::Sms => "sms",
-            Channel::Voice => "voice",
-        }
-    }
-}
+/// How a message travels: the outbox column's own type, so the payload and the row name the
+/// channel with one word (`store` declares it; `store` never imports `delivery`).
+pub use crate::store::entities::outbox::Channel;
 
 /// How a notice or a username travels: email or text, never a call. A call reads whatever it
 /// says to whoever picks up a shared landline, and a notice has no code to protect that way.

@@ -48,6 +48,20 @@ macro_rules! vocabulary {
                 s.serialize_str(self.as_str())
             }
         }
+
+        /// The stored word back (outbox payloads name their channel with it).
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let word = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                match word.as_ref() {
+                    $( $word => Ok(Self::$variant), )+
+                    other => Err(<D::Error as serde::de::Error>::unknown_variant(
+                        other,
+                        &[$( $word ),+],
+                    )),
+                }
+            }
+        }
     };
 }
 

@@ -165,9 +165,9 @@ impl Services {
             .map(|m| DeliveryRow {
                 id: m.id,
                 kind: m.kind,
-                channel: m.channel,
+                channel: m.channel.as_str().to_owned(),
                 destination: masked(&m.destination),
-                status: DeliveryStatus::parse(&m.status),
+                status: super::delivery_status(m.status),
                 created_at_ms: m.created_at,
             })
             .collect())
@@ -335,6 +335,6 @@ impl Services {
             .one(&self.db)
             .await?
             .ok_or_else(|| DomainError::NotFound("message".into()))?;
-        Ok(DeliveryStatus::parse(&m.status))
+        Ok(super::delivery_status(m.status))
     }
 }

@@ -3,7 +3,9 @@
 //! Every check is here, on the server; the console only hides what a role cannot use. Every
 //! action writes an audit row naming the staff member, the target and what was done (S6).
 
-use carekey_shared::staff::{AccountStatus, ChartContact, PatientSummary, StaffRole, StaffUser};
+use carekey_shared::staff::{
+    AccountStatus, ChartContact, DeliveryStatus, PatientSummary, StaffRole, StaffUser,
+};
 use carekey_shared::{mask_email, mask_phone};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
@@ -12,7 +14,7 @@ use sea_orm::{
 use unicode_normalization::UnicodeNormalization;
 
 use crate::domain::{DomainError, Services, lockout};
-use crate::store::entities::{account, contact, patient};
+use crate::store::entities::{account, contact, outbox, patient};
 
 /// Rows a search or a list returns at most; staff narrow the search rather than scroll.
 const SEARCH_LIMIT: u64 = 50;
@@ -31,6 +33,19 @@ fn role_kind(r: StaffRole) -> account::Kind {
     match r {
         StaffRole::Staff => account::Kind::Staff,
         StaffRole::Admin => account::Kind::Admin,
+    }
+}
+
+/// What the console shows for an outbox status. Exhaustive, so a new status is a compile
+/// error here rather than a message shown as still queued.
+pub fn delivery_status(s: outbox::Status) -> DeliveryStatus {
+    match s {
+        outbox::Status::Queued => DeliveryStatus::Queued,
+        outbox::Status::Sending => DeliveryStatus::Sending,
+        outbox::Status::Sent => DeliveryStatus::Sent,
+        outbox::Status::Failed => DeliveryStatus::Failed,
+        outbox::Status::Expired => DeliveryStatus::Expired,
+        outbox::Status::Cancelled => DeliveryStatus::Cancelled,
     }
 }
 

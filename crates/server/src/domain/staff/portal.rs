@@ -2,9 +2,7 @@
 //! activation letter, with the letter's email, in one unit of work.
 
 use carekey_shared::mask_email;
-use carekey_shared::staff::{
-    CredentialsLetter, DeliveryStatus, IdentityChecks, LetterEmail, PasswordChoice,
-};
+use carekey_shared::staff::{CredentialsLetter, IdentityChecks, LetterEmail, PasswordChoice};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 
@@ -118,7 +116,7 @@ impl Services {
                 Some(LetterEmail {
                     message_id: row.id,
                     to: mask_email(&c.value),
-                    status: DeliveryStatus::parse(&row.status),
+                    status: super::delivery_status(row.status),
                 })
             }
             None => None,
