@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::signin::actor_for;
 use super::{ClientMeta, DomainError, Services};
+use crate::store::entities::audit_log::Action;
 use crate::store::entities::{account, contact, password_credential, patient};
 
 #[derive(Debug, Clone)]
@@ -116,8 +117,12 @@ impl Services {
             )
             .await?;
         }
-        uow.audit("account_created", Some(a.id), json!({ "kind": a.kind }))
-            .await?;
+        uow.audit(
+            Action::AccountCreated,
+            Some(a.id),
+            json!({ "kind": a.kind }),
+        )
+        .await?;
         uow.commit(self).await?;
         Ok(a)
     }

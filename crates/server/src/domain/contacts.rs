@@ -20,6 +20,7 @@ use super::uow::Uow;
 use super::{DomainError, Services, phone, secrets, sessions};
 use crate::delivery::outbound::{Outbound, minutes};
 use crate::delivery::outbox::{self, NewMessage};
+use crate::store::entities::audit_log::Action;
 use crate::store::entities::{account, challenge, contact};
 
 /// The new contact, carried on the challenge until its code comes back.
@@ -164,7 +165,7 @@ impl Services {
             .await?;
         }
         uow.audit(
-            "contact_change_started",
+            Action::ContactChangeStarted,
             Some(acct.id),
             json!({ "to": masked, "limited": over }),
         )
@@ -275,7 +276,7 @@ impl Services {
         self.enqueue_contact_notices(&mut uow, &acct, &before, pending.kind, Some(masked.clone()))
             .await?;
         uow.audit(
-            "contact_changed",
+            Action::ContactChanged,
             Some(acct.id),
             json!({
                 "kind": format!("{:?}", pending.kind),

@@ -9,6 +9,7 @@ use serde_json::json;
 use super::accounts::{NewPatient, add_contact};
 use super::signin::actor_for;
 use super::{ClientMeta, DomainError, Services, dates, phone};
+use crate::store::entities::audit_log::Action;
 use crate::store::entities::{account, contact, patient};
 
 /// The fields of a typed-in or imported patient that are wrong, by name (`mrn`, `zip`, …), or
@@ -182,7 +183,7 @@ impl Services {
             )
             .await?;
         }
-        uow.audit("patient_added", None, json!({ "patient": row.id }))
+        uow.audit(Action::PatientAdded, None, json!({ "patient": row.id }))
             .await?;
         uow.commit(self).await?;
         Ok(row)

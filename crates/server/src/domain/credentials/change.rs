@@ -9,6 +9,7 @@ use crate::domain::caller::Caller;
 use crate::domain::credentials::SetBy;
 use crate::domain::signin::{Attempt, actor_for};
 use crate::domain::{ClientMeta, DomainError, Services};
+use crate::store::entities::audit_log::Action;
 use crate::store::entities::{account, password_credential};
 
 impl Services {
@@ -47,7 +48,7 @@ impl Services {
             )
             .await?;
         uow.audit(
-            "password_changed",
+            Action::PasswordChanged,
             Some(acct.id),
             json!({ "forced": forced }),
         )

@@ -12,6 +12,7 @@ use crate::domain::{ClientMeta, DomainError, Services};
 use crate::store::entities::{account, challenge, password_credential, security_question};
 
 use super::{RECOVERY_PURPOSES, normalize_answer, not_accepted, problem};
+use crate::store::entities::audit_log::Action;
 
 impl Services {
     /// Forgot password, last step. The new password, the grant's use, the end of every
@@ -82,7 +83,7 @@ impl Services {
             .set_password(&mut uow, acct.id, phc, SetBy::Recovery)
             .await?;
         uow.audit(
-            "password_reset",
+            Action::PasswordReset,
             Some(acct.id),
             json!({
                 "channel": row.channel,

@@ -15,6 +15,7 @@ use crate::domain::{ClientMeta, DomainError, Services, secrets};
 use crate::store::entities::{account, challenge, contact, security_question};
 
 use super::{GUESSES_PER_IP_PER_HOUR, RECOVERY_PURPOSES, not_accepted, pause_key, problem};
+use crate::store::entities::audit_log::Action;
 
 impl Services {
     /// Per-address cap on guesses of any kind; true when over it.
@@ -127,7 +128,7 @@ impl Services {
     ) -> Result<(), DomainError> {
         let uow = self.begin(actor_for(None, meta)).await?;
         uow.audit(
-            "recovery_code_failed",
+            Action::RecoveryCodeFailed,
             acct.map(|a| a.id),
             json!({ "recovery_paused": paused }),
         )
@@ -153,7 +154,7 @@ impl Services {
     ) -> Result<(), DomainError> {
         let uow = self.begin(actor_for(None, meta)).await?;
         uow.audit(
-            "recovery_code_refused",
+            Action::RecoveryCodeRefused,
             Some(a.id),
             json!({ "reference": r.reference, "state": format!("{state:?}") }),
         )
@@ -194,7 +195,7 @@ impl Services {
         )
         .await?;
         uow.audit(
-            "recovery_code_used",
+            Action::RecoveryCodeUsed,
             Some(a.id),
             json!({ "by": how, "channel": r.channel, "reference": r.reference }),
         )

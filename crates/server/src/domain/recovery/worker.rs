@@ -18,6 +18,7 @@ use crate::domain::{ClientMeta, DomainError, Services, phone, secrets};
 use crate::store::entities::{account, contact, patient, recovery_request};
 
 use super::{REQUEST_LEASE_MS, ResetPayload};
+use crate::store::entities::audit_log::Action;
 
 impl Services {
     /// Handles queued requests until none is left; returns how many it handled.
@@ -129,7 +130,7 @@ impl Services {
             }
         };
         uow.audit(
-            "recovery_requested",
+            Action::RecoveryRequested,
             acct.as_ref().map(|a| a.id),
             json!({
                 "channel": p.channel.as_str(),
@@ -291,7 +292,7 @@ impl Services {
             UsernameLookup::Demographics { .. } => "demographics",
         };
         uow.audit(
-            "username_requested",
+            Action::UsernameRequested,
             found.as_ref().map(|(a, _)| a.id),
             json!({ "by": how, "outcome": outcome }),
         )

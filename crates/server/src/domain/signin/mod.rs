@@ -16,6 +16,7 @@ use crate::domain::audit::Actor;
 use crate::domain::caller::{Caller, Patient};
 use crate::domain::lockout::{self, LockDecision};
 use crate::domain::{ClientMeta, DomainError, Services};
+use crate::store::entities::audit_log::Action;
 use crate::store::entities::{account, contact, password_credential, session};
 use sessions::SessionState;
 
@@ -256,7 +257,7 @@ impl Services {
         }
         .insert(txn)
         .await?;
-        uow.audit("sign_in", Some(acct.id), json!({ "session": s.id }))
+        uow.audit(Action::SignIn, Some(acct.id), json!({ "session": s.id }))
             .await?;
         uow.commit(self).await?;
         tracing::info!(account = acct.id, "signed in");
@@ -278,9 +279,9 @@ impl Services {
         now: i64,
     ) -> Result<(), DomainError> {
         let (action, actor) = match attempt {
-            Attempt::SignIn => ("sign_in_failed", actor_for(None, meta)),
+            Attempt::SignIn => (Action::SignInFailed, actor_for(None, meta)),
             // The person is signed in: they are the actor, not an anonymous visitor.
-            Attempt::PasswordChange => ("password_change_failed", actor_for(acct, meta)),
+            Attempt::PasswordChange => (Action::PasswordChangeFailed, actor_for(acct, meta)),
         };
         let uow = self.begin(actor).await?;
         let txn = uow.db();
@@ -323,7 +324,7 @@ impl Services {
         if let (Some(a), Some(details)) = (acct, locked) {
             uow.audit_as(
                 &actor_for(None, meta),
-                "account_locked",
+                Action::AccountLocked,
                 Some(a.id),
                 details,
             )
@@ -428,8 +429,12 @@ impl Services {
             .await?;
         let uow = self.begin(actor_for(a.as_ref(), meta)).await?;
         sessions::revoke(uow.db(), session::Column::Id.eq(s.id), now).await?;
-        uow.audit("sign_out", Some(s.account_id), json!({ "session": s.id }))
-            .await?;
+        uow.audit(
+            Action::SignOut,
+            Some(s.account_id),
+            json!({ "session": s.id }),
+        )
+        .await?;
         uow.commit(self).await?;
         Ok(())
     }
@@ -470,7 +475,7 @@ impl Services {
         let uow = self.begin(caller.actor()).await?;
         let ended = sessions::revoke_others(uow.db(), id, caller.session().id, uow.now).await?;
         uow.audit(
-            "signed_out_elsewhere",
+            Action::SignedOutElsewhere,
             Some(id),
             json!({ "sessions_ended": ended }),
         )

@@ -20,6 +20,7 @@ use super::{
     SEARCH_LIMIT, chart_contact, like_pattern, lower_like, masked, status_of, summary,
     username_from_name,
 };
+use crate::store::entities::audit_log::Action;
 
 impl Services {
     /// Search by MRN, date of birth (YYYY-MM-DD) or name words (each word must match the first
@@ -119,7 +120,7 @@ impl Services {
             .is_some();
         let recent_failures = audit_log::Entity::find()
             .filter(audit_log::Column::TargetAccountId.eq(a.id))
-            .filter(audit_log::Column::Action.eq("sign_in_failed"))
+            .filter(audit_log::Column::Action.eq(Action::SignInFailed))
             .order_by_desc(audit_log::Column::Seq)
             .limit(10)
             .all(&self.db)
@@ -297,7 +298,7 @@ impl Services {
             }
         }
         uow.audit(
-            "patient_contacts_updated",
+            Action::PatientContactsUpdated,
             acct.as_ref().map(|a| a.id),
             json!({
                 "patient": p.id,

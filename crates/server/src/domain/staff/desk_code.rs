@@ -12,6 +12,7 @@ use crate::domain::{DomainError, Services, secrets};
 use crate::store::entities::{account, contact};
 
 use super::masked;
+use crate::store::entities::audit_log::Action;
 
 impl Services {
     /// A code for the patient to choose their own password with, through the recovery page's
@@ -56,9 +57,9 @@ impl Services {
         .await?;
         uow.audit(
             if how == "letter" {
-                "activation_code_issued"
+                Action::ActivationCodeIssued
             } else {
-                "desk_code_issued"
+                Action::DeskCodeIssued
             },
             Some(acct.id),
             json!({ "checked": checks.words(), "expires_at": row.expires_at }),
@@ -121,7 +122,7 @@ impl Services {
             .issue_reset(&mut uow, &acct, &c, channel, &reference)
             .await?;
         uow.audit(
-            "staff_sent_reset",
+            Action::StaffSentReset,
             Some(acct.id),
             json!({ "channel": channel.as_str(), "reference": reference }),
         )

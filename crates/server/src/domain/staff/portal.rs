@@ -19,6 +19,7 @@ use crate::domain::{DomainError, Services, secrets};
 use crate::store::entities::{account, contact, patient};
 
 use super::taken;
+use crate::store::entities::audit_log::Action;
 
 impl Services {
     /// Create or Reset credentials. With a password (generated or chosen) the patient must
@@ -126,7 +127,7 @@ impl Services {
                 self.set_password(&mut uow, acct.id, phc, SetBy::Staff)
                     .await?;
                 uow.audit(
-                    "portal_password_reset",
+                    Action::PortalPasswordReset,
                     Some(acct.id),
                     json!({ "must_change_password": true }),
                 )
@@ -185,7 +186,7 @@ async fn rename(
     am.username_lower = Set(username.to_lowercase());
     am.updated_at = Set(uow.now);
     let updated = am.update(uow.db()).await.map_err(taken)?;
-    uow.audit("username_changed_by_staff", Some(a.id), json!({}))
+    uow.audit(Action::UsernameChangedByStaff, Some(a.id), json!({}))
         .await?;
     Ok(updated)
 }
@@ -220,7 +221,7 @@ async fn create_portal_account(
     .await
     .map_err(taken)?;
     uow.audit(
-        "portal_account_created",
+        Action::PortalAccountCreated,
         Some(a.id),
         json!({ "patient": p.id }),
     )

@@ -16,6 +16,7 @@ use crate::domain::{ClientMeta, DomainError, Services, sessions};
 use crate::store::entities::{account, password_credential, session};
 
 use super::{SEARCH_LIMIT, like_pattern, lower_like, role_kind, staff_user};
+use crate::store::entities::audit_log::Action;
 
 impl Services {
     pub async fn staff_users(
@@ -70,7 +71,7 @@ impl Services {
         self.confirm_current_password(&admin, your_password, meta)
             .await?;
         let updated = self
-            .set_temporary_password(&admin, &target, new, "staff_password_reset", meta)
+            .set_temporary_password(&admin, &target, new, Action::StaffPasswordReset, meta)
             .await?;
         Ok(staff_user(&updated, self.now()))
     }
@@ -83,7 +84,7 @@ impl Services {
         by: &account::Model,
         target: &account::Model,
         new: &str,
-        action: &str,
+        action: Action,
         meta: &ClientMeta,
     ) -> Result<account::Model, DomainError> {
         self.check_new_password(target, new, None).await?;
@@ -153,9 +154,9 @@ impl Services {
         enabled: bool,
     ) -> Result<StaffUser, DomainError> {
         let action = if enabled {
-            "staff_user_enabled"
+            Action::StaffUserEnabled
         } else {
-            "staff_user_disabled"
+            Action::StaffUserDisabled
         };
         self.change_staff_user(caller, user_id, action, !enabled, |_, am| {
             am.status = Set(if enabled {
@@ -177,7 +178,7 @@ impl Services {
         user_id: i64,
         role: StaffRole,
     ) -> Result<StaffUser, DomainError> {
-        self.change_staff_user(caller, user_id, "staff_role_changed", false, |t, am| {
+        self.change_staff_user(caller, user_id, Action::StaffRoleChanged, false, |t, am| {
             am.kind = Set(role_kind(role));
             json!({ "from": t.kind, "to": role_kind(role) })
         })
@@ -192,7 +193,7 @@ impl Services {
         &self,
         caller: &Admin,
         user_id: i64,
-        action: &str,
+        action: Action,
         end_sessions: bool,
         apply: impl FnOnce(&account::Model, &mut account::ActiveModel) -> serde_json::Value,
     ) -> Result<StaffUser, DomainError> {
