@@ -267,7 +267,7 @@ on_both_databases!(a_recovery_reset_never_turns_an_account_back_on, |srv| {
     // Nothing of the reset was written: the grant is still unused, the notices not queued.
     let notices = outbox::Entity::find()
         .filter(outbox::Column::AccountId.eq(vic.id))
-        .filter(outbox::Column::Kind.eq("password_notice"))
+        .filter(outbox::Column::Kind.eq(outbox::Kind::PasswordNotice))
         .all(&srv.services.db)
         .await
         .unwrap();
@@ -449,16 +449,16 @@ on_both_databases!(a_staff_reset_sends_the_patient_one_email, |srv| {
         .all(&srv.services.db)
         .await
         .unwrap();
-    let emails: Vec<&str> = rows
+    let emails: Vec<outbox::Kind> = rows
         .iter()
         .filter(|m| m.channel == outbox::Channel::Email)
-        .map(|m| m.kind.as_str())
+        .map(|m| m.kind)
         .collect();
-    assert_eq!(emails, ["credentials_letter"]);
+    assert_eq!(emails, [outbox::Kind::CredentialsLetter]);
     // The mobile on file is still told, by text.
     assert!(
         rows.iter()
-            .any(|m| m.channel == outbox::Channel::Sms && m.kind == "password_notice"),
+            .any(|m| m.channel == outbox::Channel::Sms && m.kind == outbox::Kind::PasswordNotice),
         "{rows:?}"
     );
 });
@@ -524,7 +524,7 @@ async fn queued_link(srv: &TestServer, who: &str) -> outbox::Model {
     loop {
         srv.services.recovery_wake.notify_one();
         let row = outbox::Entity::find()
-            .filter(outbox::Column::Kind.eq("reset_link"))
+            .filter(outbox::Column::Kind.eq(outbox::Kind::ResetLink))
             .one(&srv.services.db)
             .await
             .unwrap();

@@ -338,7 +338,7 @@ with_smtp_on_both!(
         let deadline = std::time::Instant::now() + WAIT;
         loop {
             let rows = outbox::Entity::find()
-                .filter(outbox::Column::Kind.eq("reset_code"))
+                .filter(outbox::Column::Kind.eq(outbox::Kind::ResetCode))
                 .filter(outbox::Column::Id.gt(row.id))
                 .all(&srv.services.db)
                 .await
@@ -361,7 +361,7 @@ with_smtp_on_both!(
         let deadline = std::time::Instant::now() + WAIT;
         loop {
             let rows = outbox::Entity::find()
-                .filter(outbox::Column::Kind.eq("reset_code"))
+                .filter(outbox::Column::Kind.eq(outbox::Kind::ResetCode))
                 .all(&srv.services.db)
                 .await
                 .unwrap();
@@ -1116,7 +1116,7 @@ mod several_instances {
             // Sealed for its row, but a rendered body as an older release stored it.
             sealer
                 .seal(
-                    &ob::seal_context("username", outbox::Channel::Sms, "+15035550001"),
+                    &ob::seal_context(outbox::Kind::Username, outbox::Channel::Sms, "+15035550001"),
                     r#"{"type":"sms","text":"maria"}"#,
                 )
                 .unwrap(),

@@ -53,7 +53,7 @@ impl Transport for DevOutbox {
         };
         let m = DevMessage {
             id: msg.id,
-            kind: msg.kind.clone(),
+            kind: msg.kind.as_str().to_owned(),
             channel: msg.body.channel(),
             to: msg.destination.clone(),
             subject,

@@ -165,7 +165,7 @@ impl Dispatcher {
         let voice = channel == Channel::Voice;
         let msg = Outgoing {
             id: row.id,
-            kind: row.kind.clone(),
+            kind: row.kind,
             destination: row.destination.clone(),
             body,
             voice_url: voice.then(|| (self.voice_url)(row.id)),

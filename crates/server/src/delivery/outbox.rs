@@ -17,7 +17,7 @@ use sea_orm::{
 use super::outbound::Channel;
 use super::outbound::{Lang, Outbound, Queued};
 use super::seal::Sealer;
-use crate::store::entities::outbox::{self, Column, Status};
+use crate::store::entities::outbox::{self, Column, Kind, Status};
 
 /// Nothing stays readable after delivery: the code or link inside is replaced by this.
 pub const SCRUBBED: &str = "{}";
@@ -35,7 +35,7 @@ pub struct NewMessage<'a> {
 }
 
 /// What a payload is sealed to: the message's kind, channel and destination.
-pub fn seal_context(kind: &str, channel: Channel, destination: &str) -> String {
+pub fn seal_context(kind: Kind, channel: Channel, destination: &str) -> String {
     format!("{kind}\n{channel}\n{destination}")
 }
 
@@ -58,7 +58,7 @@ pub async fn enqueue<C: ConnectionTrait>(
         .seal(&seal_context(kind, channel, m.destination), &plain)
         .map_err(|e| DbErr::Custom(e.to_string()))?;
     outbox::ActiveModel {
-        kind: Set(kind.to_owned()),
+        kind: Set(kind),
         channel: Set(channel),
         destination: Set(m.destination.to_owned()),
         account_id: Set(m.account_id),
@@ -151,7 +151,7 @@ pub fn open_payload(
     row: &outbox::Model,
 ) -> Result<String, super::seal::SealError> {
     sealer.open(
-        &seal_context(&row.kind, row.channel, &row.destination),
+        &seal_context(row.kind, row.channel, &row.destination),
         &row.payload,
     )
 }

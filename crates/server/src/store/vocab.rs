@@ -1,5 +1,5 @@
 //! The words the store keeps in its text columns (account kinds and statuses, contact kinds,
-//! challenge purposes, outbox channels and statuses, audit actions), as Rust enums.
+//! challenge purposes, outbox channels, kinds and statuses, audit actions), as Rust enums.
 //!
 //! Each word is written once, in the `vocabulary!` call beside its entity; everything above the
 //! store matches and filters on the enum. The columns stay the TEXT/VARCHAR they always were
@@ -109,6 +109,7 @@ mod tests {
         round_trips::<contact::Kind>();
         round_trips::<challenge::Purpose>();
         round_trips::<outbox::Channel>();
+        round_trips::<outbox::Kind>();
         round_trips::<outbox::Status>();
         round_trips::<audit_log::Action>();
     }

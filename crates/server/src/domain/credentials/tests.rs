@@ -69,7 +69,7 @@ async fn the_owner_keeps_their_session_and_the_others_end() {
     assert_eq!(history(&w, a.id).await, 1);
     // The contact on file is told, in the same commit.
     let notices = outbox::Entity::find()
-        .filter(outbox::Column::Kind.eq("password_notice"))
+        .filter(outbox::Column::Kind.eq(outbox::Kind::PasswordNotice))
         .all(&w.svc.db)
         .await
         .unwrap();

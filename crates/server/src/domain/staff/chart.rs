@@ -165,7 +165,7 @@ impl Services {
             .into_iter()
             .map(|m| DeliveryRow {
                 id: m.id,
-                kind: m.kind,
+                kind: m.kind.as_str().to_owned(),
                 channel: m.channel.as_str().to_owned(),
                 destination: masked(&m.destination),
                 status: super::delivery_status(m.status),

@@ -15,6 +15,21 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// What a message is: what staff see under "Recent messages", and part of what its
+    /// payload is sealed to. One per `delivery::Outbound` variant.
+    pub enum Kind {
+        ResetCode = "reset_code",
+        ResetLink = "reset_link",
+        Username = "username",
+        CredentialsLetter = "credentials_letter",
+        ContactCode = "contact_code",
+        ContactNotice = "contact_notice",
+        UsernameNotice = "username_notice",
+        PasswordNotice = "password_notice",
+    }
+}
+
+vocabulary! {
     /// Where a message is in its delivery.
     pub enum Status {
         /// Waiting for a dispatcher (also after a temporary failure, for the next attempt).
@@ -36,8 +51,7 @@ vocabulary! {
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    /// reset_code | reset_link | username | notice | …
-    pub kind: String,
+    pub kind: Kind,
     pub channel: Channel,
     pub destination: String,
     pub account_id: Option<i64>,
