@@ -1,5 +1,6 @@
 //! The words the store keeps in its text columns (account kinds and statuses, contact kinds,
-//! challenge purposes, outbox channels, kinds and statuses, audit actions), as Rust enums.
+//! challenge purposes, outbox channels, kinds and statuses, audit actions, recovery request
+//! kinds), as Rust enums.
 //!
 //! Each word is written once, in the `vocabulary!` call beside its entity; everything above the
 //! store matches and filters on the enum. The columns stay the TEXT/VARCHAR they always were
@@ -73,7 +74,9 @@ mod tests {
 
     use sea_orm::{ActiveEnum, Iterable};
 
-    use crate::store::entities::{account, audit_log, challenge, contact, outbox};
+    use crate::store::entities::{
+        account, audit_log, challenge, contact, outbox, recovery_request,
+    };
 
     /// Every word is distinct within its vocabulary and reads back as the variant it came from,
     /// through sea-orm (the column) and through serde (payloads and audit details).
@@ -112,6 +115,7 @@ mod tests {
         round_trips::<outbox::Kind>();
         round_trips::<outbox::Status>();
         round_trips::<audit_log::Action>();
+        round_trips::<recovery_request::Kind>();
     }
 
     #[test]

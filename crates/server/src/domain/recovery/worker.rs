@@ -62,10 +62,9 @@ impl Services {
                 }
                 progressed = true;
                 handled += 1;
-                let result = match req.kind.as_str() {
-                    "reset" => self.handle_reset_request(&req).await,
-                    "username" => self.handle_username_request(&req).await,
-                    _ => Ok(()),
+                let result = match req.kind {
+                    recovery_request::Kind::Reset => self.handle_reset_request(&req).await,
+                    recovery_request::Kind::Username => self.handle_username_request(&req).await,
                 };
                 if let Err(e) = result {
                     // The lease runs out and the request is tried again; a request that can
