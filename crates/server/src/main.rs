@@ -12,6 +12,7 @@ use carekey_server::config::{self, Config};
 use carekey_server::domain::accounts::NewAccount;
 use carekey_server::domain::patients::RowOutcome;
 use carekey_server::domain::{ClientMeta, DomainError};
+use carekey_server::store::entities::account;
 use carekey_server::{app, demo, store};
 
 #[derive(Parser)]
@@ -181,7 +182,7 @@ async fn run(command: Command, cfg: Config) -> Result<(), String> {
                 user_agent: "carekey create-admin".into(),
             };
             let account = NewAccount {
-                kind: "admin",
+                kind: account::Kind::Admin,
                 display_name: username.clone(),
                 username,
                 patient_id: None,

@@ -200,7 +200,10 @@ on_both_databases!(a_staff_reset_racing_turn_off_leaves_the_user_off, |srv| {
     let amy = account_row(&srv, "nurse.amy").await;
     // Locked after too many failures: the reset would lift the lock.
     account::Entity::update_many()
-        .col_expr(account::Column::Status, Expr::value("locked"))
+        .col_expr(
+            account::Column::Status,
+            Expr::value(account::Status::Locked),
+        )
         .filter(account::Column::Id.eq(amy.id))
         .exec(&srv.services.db)
         .await
@@ -228,7 +231,10 @@ on_both_databases!(a_staff_reset_racing_turn_off_leaves_the_user_off, |srv| {
     );
     assert_eq!(off.status, 200, "{}", off.body);
     assert_eq!(reset.status, 200, "{}", reset.body);
-    assert_eq!(account_row(&srv, "nurse.amy").await.status, "disabled");
+    assert_eq!(
+        account_row(&srv, "nurse.amy").await.status,
+        account::Status::Disabled
+    );
     assert_eq!(srv.sign_in("Staff", "nurse.amy", new).await.status, 401);
     assert_eq!(srv.sign_in("Staff", "nurse.amy", AMY_PW).await.status, 401);
 });
@@ -242,7 +248,10 @@ on_both_databases!(a_recovery_reset_never_turns_an_account_back_on, |srv| {
         hashing_began(&srv, before).await;
         // The clinic turns the account off while the reset is hashing.
         account::Entity::update_many()
-            .col_expr(account::Column::Status, Expr::value("disabled"))
+            .col_expr(
+                account::Column::Status,
+                Expr::value(account::Status::Disabled),
+            )
             .filter(account::Column::Id.eq(vic.id))
             .exec(&srv.services.db)
             .await
@@ -250,12 +259,15 @@ on_both_databases!(a_recovery_reset_never_turns_an_account_back_on, |srv| {
     });
     assert_eq!(r.status, 400, "{}", r.body);
     assert!(r.body.contains("CodeRejected"), "{}", r.body);
-    assert_eq!(account_row(&srv, "vic").await.status, "disabled");
+    assert_eq!(
+        account_row(&srv, "vic").await.status,
+        account::Status::Disabled
+    );
     assert_eq!(srv.sign_in("Patient", "vic", new).await.status, 401);
     // Nothing of the reset was written: the grant is still unused, the notices not queued.
     let notices = outbox::Entity::find()
         .filter(outbox::Column::AccountId.eq(vic.id))
-        .filter(outbox::Column::Kind.eq("password_notice"))
+        .filter(outbox::Column::Kind.eq(outbox::Kind::PasswordNotice))
         .all(&srv.services.db)
         .await
         .unwrap();
@@ -370,7 +382,7 @@ async fn a_generated_password_meets_the_longest_minimum() {
     srv.services
         .create_account(
             NewAccount {
-                kind: "staff",
+                kind: account::Kind::Staff,
                 username: "kestrel".into(),
                 display_name: "Kestrel".into(),
                 patient_id: None,
@@ -437,16 +449,16 @@ on_both_databases!(a_staff_reset_sends_the_patient_one_email, |srv| {
         .all(&srv.services.db)
         .await
         .unwrap();
-    let emails: Vec<&str> = rows
+    let emails: Vec<outbox::Kind> = rows
         .iter()
-        .filter(|m| m.channel == "email")
-        .map(|m| m.kind.as_str())
+        .filter(|m| m.channel == outbox::Channel::Email)
+        .map(|m| m.kind)
         .collect();
-    assert_eq!(emails, ["credentials_letter"]);
+    assert_eq!(emails, [outbox::Kind::CredentialsLetter]);
     // The mobile on file is still told, by text.
     assert!(
         rows.iter()
-            .any(|m| m.channel == "sms" && m.kind == "password_notice"),
+            .any(|m| m.channel == outbox::Channel::Sms && m.kind == outbox::Kind::PasswordNotice),
         "{rows:?}"
     );
 });
@@ -496,11 +508,11 @@ macro_rules! smtp_down_on_both {
 
 /// Asks for a reset link for `who` and waits for its message to be queued; returns the row.
 async fn queued_link(srv: &TestServer, who: &str) -> outbox::Model {
-    queued(srv, who, "EmailLink", "reset_link").await
+    queued(srv, who, "EmailLink", outbox::Kind::ResetLink).await
 }
 
 /// Asks for a reset by `channel` for `who` and waits for its message (`kind`) to be queued.
-async fn queued(srv: &TestServer, who: &str, channel: &str, kind: &str) -> outbox::Model {
+async fn queued(srv: &TestServer, who: &str, channel: &str, kind: outbox::Kind) -> outbox::Model {
     let r = srv
         .api(
             "request_reset",
@@ -587,7 +599,7 @@ smtp_down_on_both!(a_link_sent_before_a_contact_change_stops_working, |srv| {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(after.status, "cancelled");
+    assert_eq!(after.status, outbox::Status::Cancelled);
     assert_eq!(after.payload, SCRUBBED);
     // The dispatcher, run again later, leaves it alone.
     srv.clock.advance(Duration::from_secs(30));
@@ -598,7 +610,7 @@ smtp_down_on_both!(a_link_sent_before_a_contact_change_stops_working, |srv| {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(later.status, "cancelled");
+    assert_eq!(later.status, outbox::Status::Cancelled);
     assert_eq!(later.attempts, after.attempts);
 });
 
@@ -660,7 +672,7 @@ smtp_down_on_both!(a_patients_own_email_change_withdraws_the_link, |srv| {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(after.status, "cancelled");
+    assert_eq!(after.status, outbox::Status::Cancelled);
 });
 
 /// Every value in every table, as text (PostgreSQL: `row_to_json`; SQLite: the raw database
@@ -736,7 +748,7 @@ smtp_down_on_both!(
             "part of the token is stored in plain text"
         );
         // An emailed code waiting in the queue is nowhere in plain text either.
-        let row = queued(&srv, "jchen", "EmailCode", "reset_code").await;
+        let row = queued(&srv, "jchen", "EmailCode", outbox::Kind::ResetCode).await;
         let Rendered::Email { text, .. } = rendered(&srv, &row) else {
             panic!("not an email: {row:?}");
         };
@@ -759,7 +771,7 @@ on_both_databases!(a_sent_message_leaves_no_payload, |srv| {
             .await
             .unwrap()
             .unwrap();
-        if r.status == "sent" {
+        if r.status == outbox::Status::Sent {
             assert_eq!(r.payload, SCRUBBED);
             break;
         }

@@ -75,6 +75,7 @@ async fn the_optional_mix_rule_applies_when_the_clinic_turns_it_on() {
     use carekey_server::domain::ClientMeta;
     use carekey_server::domain::DomainError;
     use carekey_server::domain::accounts::NewAccount;
+    use carekey_server::store::entities::account;
     let srv = common::start_empty(
         common::Db::Sqlite,
         "require_mix",
@@ -90,7 +91,7 @@ async fn the_optional_mix_rule_applies_when_the_clinic_turns_it_on() {
         async move {
             s.create_account(
                 NewAccount {
-                    kind: "staff",
+                    kind: account::Kind::Staff,
                     username: "desk".into(),
                     display_name: "Desk".into(),
                     patient_id: None,

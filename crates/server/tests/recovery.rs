@@ -318,7 +318,7 @@ with_smtp_on_both!(
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         };
-        assert_eq!(row.status, "queued");
+        assert_eq!(row.status, outbox::Status::Queued);
         assert!(row.last_error.is_some());
 
         // SMTP comes back; once the retry is due the code is delivered.
@@ -338,12 +338,15 @@ with_smtp_on_both!(
         let deadline = std::time::Instant::now() + WAIT;
         loop {
             let rows = outbox::Entity::find()
-                .filter(outbox::Column::Kind.eq("reset_code"))
+                .filter(outbox::Column::Kind.eq(outbox::Kind::ResetCode))
                 .filter(outbox::Column::Id.gt(row.id))
                 .all(&srv.services.db)
                 .await
                 .unwrap();
-            if rows.iter().any(|r| r.attempts >= 1 && r.status == "queued") {
+            if rows
+                .iter()
+                .any(|r| r.attempts >= 1 && r.status == outbox::Status::Queued)
+            {
                 break;
             }
             assert!(
@@ -358,11 +361,11 @@ with_smtp_on_both!(
         let deadline = std::time::Instant::now() + WAIT;
         loop {
             let rows = outbox::Entity::find()
-                .filter(outbox::Column::Kind.eq("reset_code"))
+                .filter(outbox::Column::Kind.eq(outbox::Kind::ResetCode))
                 .all(&srv.services.db)
                 .await
                 .unwrap();
-            if rows.iter().any(|r| r.status == "expired") {
+            if rows.iter().any(|r| r.status == outbox::Status::Expired) {
                 break;
             }
             assert!(
@@ -401,7 +404,7 @@ on_both_databases!(texts_and_calls_go_through_the_dev_outbox, |srv| {
     // Sam has only a landline: a call reads the code slowly, twice.
     assert_eq!(request_reset(&srv, "sam", "Voice").await.status, 200);
     let call = dev_messages(&srv, "+15035550177", 1).await;
-    assert_eq!(call[0].channel, "voice");
+    assert_eq!(call[0].channel, outbox::Channel::Voice);
     let code = code_in(&call[0].text.replace(", ", ""));
     let spelled: Vec<String> = code.chars().map(String::from).collect();
     assert_eq!(
@@ -418,7 +421,7 @@ on_both_databases!(every_identifier_gets_the_same_answer, |srv| {
     account::Entity::update_many()
         .col_expr(
             account::Column::Status,
-            sea_orm::sea_query::Expr::value("locked"),
+            sea_orm::sea_query::Expr::value(account::Status::Locked),
         )
         .filter(account::Column::UsernameLower.eq("leo"))
         .exec(&srv.services.db)
@@ -756,7 +759,7 @@ async fn twilio_fetches_the_call_script_only_when_signed_and_at_most_three_times
         .unwrap()
         .unwrap();
     assert!(
-        ob::finish(&txn, &lease, "sent", None, now, true)
+        ob::finish(&txn, &lease, outbox::Status::Sent, None, now, true)
             .await
             .unwrap()
     );
@@ -857,7 +860,7 @@ async fn texts_go_only_to_allowed_countries_and_twilio_failures_are_retried_not_
     srv.services
         .create_account(
             NewAccount {
-                kind: "patient",
+                kind: account::Kind::Patient,
                 username: "pat".into(),
                 display_name: "Pat".into(),
                 patient_id: Some(p.id),
@@ -901,8 +904,8 @@ async fn texts_go_only_to_allowed_countries_and_twilio_failures_are_retried_not_
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert_eq!(
-        (row.channel.as_str(), row.status.as_str()),
-        ("sms", "queued")
+        (row.channel, row.status),
+        (outbox::Channel::Sms, outbox::Status::Queued)
     );
     assert!(row.last_error.as_deref().unwrap_or("").len() > 3);
     let all = outbox::Entity::find().all(&srv.services.db).await.unwrap();
@@ -1113,7 +1116,7 @@ mod several_instances {
             // Sealed for its row, but a rendered body as an older release stored it.
             sealer
                 .seal(
-                    &ob::seal_context("username", "sms", "+15035550001"),
+                    &ob::seal_context(outbox::Kind::Username, outbox::Channel::Sms, "+15035550001"),
                     r#"{"type":"sms","text":"maria"}"#,
                 )
                 .unwrap(),
@@ -1137,13 +1140,13 @@ mod several_instances {
                     .await
                     .unwrap()
                     .unwrap();
-                if row.status != "queued" && row.status != "sending" {
+                if row.status != outbox::Status::Queued && row.status != outbox::Status::Sending {
                     break row;
                 }
                 assert!(std::time::Instant::now() < deadline, "still queued");
                 tokio::time::sleep(Duration::from_millis(50)).await;
             };
-            assert_eq!(row.status, "failed", "{row:?}");
+            assert_eq!(row.status, outbox::Status::Failed, "{row:?}");
             assert_eq!(row.attempts, 0, "not retried: {row:?}");
             assert!(
                 row.last_error
@@ -1202,14 +1205,14 @@ mod several_instances {
         let deadline = std::time::Instant::now() + WAIT;
         loop {
             let rows = outbox::Entity::find().all(&srv.services.db).await.unwrap();
-            if rows.iter().all(|r| r.status == "sent") {
+            if rows.iter().all(|r| r.status == outbox::Status::Sent) {
                 break;
             }
             assert!(
                 std::time::Instant::now() < deadline,
                 "not all sent: {:?}",
                 rows.iter()
-                    .filter(|r| r.status != "sent")
+                    .filter(|r| r.status != outbox::Status::Sent)
                     .map(|r| (r.id, &r.status, r.attempts, &r.last_error))
                     .collect::<Vec<_>>()
             );
@@ -1284,9 +1287,16 @@ mod several_instances {
                 .unwrap()
         );
         assert!(
-            !ob::finish(db, &a, "failed", Some("late".into()), t + 1_900, false)
-                .await
-                .unwrap()
+            !ob::finish(
+                db,
+                &a,
+                outbox::Status::Failed,
+                Some("late".into()),
+                t + 1_900,
+                false
+            )
+            .await
+            .unwrap()
         );
         let now_row = outbox::Entity::find_by_id(row.id)
             .one(db)
@@ -1294,15 +1304,11 @@ mod several_instances {
             .unwrap()
             .unwrap();
         assert_eq!(
-            (
-                now_row.status.as_str(),
-                now_row.lease_until,
-                now_row.attempts
-            ),
-            ("sending", Some(b.until), 0)
+            (now_row.status, now_row.lease_until, now_row.attempts),
+            (outbox::Status::Sending, Some(b.until), 0)
         );
         assert!(
-            ob::finish(db, &b, "sent", None, t + 2_000, false)
+            ob::finish(db, &b, outbox::Status::Sent, None, t + 2_000, false)
                 .await
                 .unwrap()
         );
@@ -1311,6 +1317,6 @@ mod several_instances {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!((done.status.as_str(), done.last_error), ("sent", None));
+        assert_eq!((done.status, done.last_error), (outbox::Status::Sent, None));
     });
 }

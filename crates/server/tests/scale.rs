@@ -410,7 +410,7 @@ fn run_demo_data(setup: &Setup) {
 async fn unsettled(db: &sea_orm::DatabaseConnection) -> (u64, u64, u64) {
     let requests = recovery_request::Entity::find().count(db).await.unwrap();
     let pending = outbox::Entity::find()
-        .filter(outbox::Column::Status.is_in(["queued", "sending"]))
+        .filter(outbox::Column::Status.is_in([outbox::Status::Queued, outbox::Status::Sending]))
         .count(db)
         .await
         .unwrap();
@@ -476,7 +476,7 @@ async fn two_processes_send_each_message_once_though_smtp_is_slower_than_the_lea
     }
 
     let counts = smtp.counts();
-    let statuses: Vec<(String, String)> = outbox::Entity::find()
+    let statuses: Vec<(String, outbox::Status)> = outbox::Entity::find()
         .all(&db)
         .await
         .unwrap()
@@ -496,7 +496,7 @@ async fn two_processes_send_each_message_once_though_smtp_is_slower_than_the_lea
         b.log_text()
     );
     assert!(
-        statuses.iter().all(|(_, s)| s == "sent"),
+        statuses.iter().all(|(_, s)| *s == outbox::Status::Sent),
         "every message sent: {statuses:?}"
     );
     // Both instances really shared the work, and neither reported a send the other made too.

@@ -212,7 +212,7 @@ on_both_databases!(twenty_consecutive_failures_lock_until_reset, |srv| {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(a.status, "locked");
+    assert_eq!(a.status, account::Status::Locked);
     assert_eq!(a.lock_reason.as_deref(), Some("too_many_failed_sign_ins"));
 });
 

@@ -524,7 +524,7 @@ on_both_databases!(
         };
         let code = issue().await;
         let row = challenge::Entity::find()
-            .filter(challenge::Column::Purpose.eq("staff_code"))
+            .filter(challenge::Column::Purpose.eq(challenge::Purpose::StaffCode))
             .one(&srv.services.db)
             .await
             .unwrap()

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use serde::Serialize;
 
-use super::{Outgoing, Rendered, SendError, Transport};
+use super::{Channel, Outgoing, Rendered, SendError, Transport};
 
 const KEEP: usize = 200;
 
@@ -16,7 +16,7 @@ const KEEP: usize = 200;
 pub struct DevMessage {
     pub id: i64,
     pub kind: String,
-    pub channel: &'static str,
+    pub channel: Channel,
     pub to: String,
     /// Subject for email; empty otherwise.
     pub subject: String,
@@ -53,15 +53,15 @@ impl Transport for DevOutbox {
         };
         let m = DevMessage {
             id: msg.id,
-            kind: msg.kind.clone(),
-            channel: msg.body.channel().as_str(),
+            kind: msg.kind.as_str().to_owned(),
+            channel: msg.body.channel(),
             to: msg.destination.clone(),
             subject,
             text,
         };
         tracing::info!(
             id = m.id,
-            channel = m.channel,
+            channel = m.channel.as_str(),
             to = %m.to,
             "development outbox (dev mode only):\n{}{}",
             if m.subject.is_empty() { String::new() } else { format!("Subject: {}\n", m.subject) },

@@ -18,6 +18,7 @@ use sea_orm::DatabaseConnection;
 use super::outbox::{self, Lease};
 use super::{Channel, Delivery, Outgoing, Queued, SendError};
 use crate::clock::{Clock, Entropy};
+use crate::store::entities::outbox::Status;
 
 /// The first retry waits about this long; each later one twice as long, up to `MAX_BACKOFF`.
 const BASE_BACKOFF: Duration = Duration::from_secs(5);
@@ -126,8 +127,15 @@ impl Dispatcher {
                 id = row.id,
                 "outbox: expired before it could be sent; dropped"
             );
-            let done =
-                outbox::finish(&self.db, &lease, "expired", row.last_error, now, false).await?;
+            let done = outbox::finish(
+                &self.db,
+                &lease,
+                Status::Expired,
+                row.last_error,
+                now,
+                false,
+            )
+            .await?;
             return recorded(row.id, done);
         }
         // A payload that does not open (another key, an altered row) or no longer parses will
@@ -138,7 +146,8 @@ impl Dispatcher {
                 Ok(q) => q,
                 Err(e) => {
                     let err = Some(format!("unreadable: {e}"));
-                    let done = outbox::finish(&self.db, &lease, "failed", err, now, false).await?;
+                    let done =
+                        outbox::finish(&self.db, &lease, Status::Failed, err, now, false).await?;
                     return recorded(row.id, done);
                 }
             };
@@ -146,7 +155,8 @@ impl Dispatcher {
         let Some(transport) = self.delivery.transports.for_channel(channel).cloned() else {
             // Configuration changed after it was queued; do not switch channel.
             let err = format!("no transport configured for {}", channel.as_str());
-            let done = outbox::finish(&self.db, &lease, "failed", Some(err), now, false).await?;
+            let done =
+                outbox::finish(&self.db, &lease, Status::Failed, Some(err), now, false).await?;
             return recorded(row.id, done);
         };
         // Words now, not when it was queued: the language stored with it, the letterhead as
@@ -155,7 +165,7 @@ impl Dispatcher {
         let voice = channel == Channel::Voice;
         let msg = Outgoing {
             id: row.id,
-            kind: row.kind.clone(),
+            kind: row.kind,
             destination: row.destination.clone(),
             body,
             voice_url: voice.then(|| (self.voice_url)(row.id)),
@@ -173,15 +183,15 @@ impl Dispatcher {
             Ok(()) => {
                 tracing::info!(id = row.id, via = transport.name(), kind = %row.kind, "outbox: sent");
                 // A call's script is fetched by Twilio after this; it is scrubbed on expiry.
-                outbox::finish(&self.db, &lease, "sent", None, now, voice).await?
+                outbox::finish(&self.db, &lease, Status::Sent, None, now, voice).await?
             }
             Err(SendError::Permanent(e)) => {
                 tracing::warn!(id = row.id, via = transport.name(), error = %e, "outbox: refused; not retried");
-                outbox::finish(&self.db, &lease, "failed", Some(e), now, false).await?
+                outbox::finish(&self.db, &lease, Status::Failed, Some(e), now, false).await?
             }
             Err(SendError::Temporary(e)) if attempts as u32 >= self.max_attempts => {
                 tracing::warn!(id = row.id, via = transport.name(), error = %e, attempts, "outbox: giving up");
-                outbox::finish(&self.db, &lease, "failed", Some(e), now, false).await?
+                outbox::finish(&self.db, &lease, Status::Failed, Some(e), now, false).await?
             }
             Err(SendError::Temporary(e)) => {
                 let wait = backoff(attempts as u32, self.jitter());

@@ -29,7 +29,7 @@ pub use render::{Letterhead, Rendered, Renderer};
 #[derive(Debug, Clone)]
 pub struct Outgoing {
     pub id: i64,
-    pub kind: String,
+    pub kind: crate::store::entities::outbox::Kind,
     pub destination: String,
     pub body: Rendered,
     /// Voice only: where Twilio fetches the call's script (signed, short-lived).

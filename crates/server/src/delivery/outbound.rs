@@ -12,25 +12,10 @@ pub use carekey_i18n::Lang;
 use carekey_shared::ContactKind;
 use serde::{Deserialize, Serialize};
 
-/// How a message travels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    Email,
-    Sms,
-    Voice,
-}
-
-impl Channel {
-    /// The outbox's `channel` column.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Email => "email",
-            Channel::Sms => "sms",
-            Channel::Voice => "voice",
-        }
-    }
-}
+/// How a message travels: the outbox column's own type, so the payload and the row name the
+/// channel with one word (`store` declares it; `store` never imports `delivery`).
+pub use crate::store::entities::outbox::Channel;
+use crate::store::entities::outbox::Kind;
 
 /// How a notice or a username travels: email or text, never a call. A call reads whatever it
 /// says to whoever picks up a shared landline, and a notice has no code to protect that way.
@@ -140,16 +125,16 @@ impl Outbound {
 
     /// The outbox's `kind` column: what staff see under "Recent messages" and what the
     /// letter's delivery status is looked up by.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> Kind {
         match self {
-            Outbound::ResetCode { .. } => "reset_code",
-            Outbound::ResetLink { .. } => "reset_link",
-            Outbound::Username { .. } => "username",
-            Outbound::CredentialsSetUp { .. } => "credentials_letter",
-            Outbound::ContactCode { .. } => "contact_code",
-            Outbound::ContactChanged { .. } => "contact_notice",
-            Outbound::UsernameChanged { .. } => "username_notice",
-            Outbound::PasswordChanged { .. } => "password_notice",
+            Outbound::ResetCode { .. } => Kind::ResetCode,
+            Outbound::ResetLink { .. } => Kind::ResetLink,
+            Outbound::Username { .. } => Kind::Username,
+            Outbound::CredentialsSetUp { .. } => Kind::CredentialsLetter,
+            Outbound::ContactCode { .. } => Kind::ContactCode,
+            Outbound::ContactChanged { .. } => Kind::ContactNotice,
+            Outbound::UsernameChanged { .. } => Kind::UsernameNotice,
+            Outbound::PasswordChanged { .. } => Kind::PasswordNotice,
         }
     }
 }

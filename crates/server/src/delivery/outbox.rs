@@ -14,9 +14,10 @@ use sea_orm::{
     QuerySelect, Set,
 };
 
+use super::outbound::Channel;
 use super::outbound::{Lang, Outbound, Queued};
 use super::seal::Sealer;
-use crate::store::entities::outbox::{self, Column};
+use crate::store::entities::outbox::{self, Column, Kind, Status};
 
 /// Nothing stays readable after delivery: the code or link inside is replaced by this.
 pub const SCRUBBED: &str = "{}";
@@ -34,7 +35,7 @@ pub struct NewMessage<'a> {
 }
 
 /// What a payload is sealed to: the message's kind, channel and destination.
-pub fn seal_context(kind: &str, channel: &str, destination: &str) -> String {
+pub fn seal_context(kind: Kind, channel: Channel, destination: &str) -> String {
     format!("{kind}\n{channel}\n{destination}")
 }
 
@@ -52,18 +53,18 @@ pub async fn enqueue<C: ConnectionTrait>(
     };
     let plain = serde_json::to_string(&queued).map_err(|e| DbErr::Custom(e.to_string()))?;
     let kind = queued.message.kind();
-    let channel = queued.message.channel().as_str();
+    let channel = queued.message.channel();
     let sealed = sealer
         .seal(&seal_context(kind, channel, m.destination), &plain)
         .map_err(|e| DbErr::Custom(e.to_string()))?;
     outbox::ActiveModel {
-        kind: Set(kind.to_owned()),
-        channel: Set(channel.to_owned()),
+        kind: Set(kind),
+        channel: Set(channel),
         destination: Set(m.destination.to_owned()),
         account_id: Set(m.account_id),
         challenge_id: Set(m.challenge_id),
         payload: Set(sealed),
-        status: Set("queued".into()),
+        status: Set(Status::Queued),
         attempts: Set(0),
         next_attempt_at: Set(now),
         expires_at: Set(m.expires_at),
@@ -82,7 +83,7 @@ pub async fn due<C: ConnectionTrait>(db: &C, now: i64, limit: u64) -> Result<Vec
     outbox::Entity::find()
         .select_only()
         .column(Column::Id)
-        .filter(Column::Status.is_in(["queued", "sending"]))
+        .filter(Column::Status.is_in([Status::Queued, Status::Sending]))
         .filter(Column::NextAttemptAt.lte(now))
         .filter(Column::LeaseUntil.is_null().or(Column::LeaseUntil.lt(now)))
         .order_by_asc(Column::NextAttemptAt)
@@ -122,10 +123,10 @@ pub async fn claim<C: ConnectionTrait>(
 ) -> Result<Option<(outbox::Model, Lease)>, DbErr> {
     let until = now + lease_ms;
     let res = outbox::Entity::update_many()
-        .col_expr(Column::Status, Expr::value("sending"))
+        .col_expr(Column::Status, Expr::value(Status::Sending))
         .col_expr(Column::LeaseUntil, Expr::value(until))
         .filter(Column::Id.eq(id))
-        .filter(Column::Status.is_in(["queued", "sending"]))
+        .filter(Column::Status.is_in([Status::Queued, Status::Sending]))
         .filter(Column::NextAttemptAt.lte(now))
         .filter(Column::LeaseUntil.is_null().or(Column::LeaseUntil.lt(now)))
         .exec(db)
@@ -150,7 +151,7 @@ pub fn open_payload(
     row: &outbox::Model,
 ) -> Result<String, super::seal::SealError> {
     sealer.open(
-        &seal_context(&row.kind, &row.channel, &row.destination),
+        &seal_context(row.kind, row.channel, &row.destination),
         &row.payload,
     )
 }
@@ -166,7 +167,7 @@ pub async fn renew<C: ConnectionTrait>(
     let res = outbox::Entity::update_many()
         .col_expr(Column::LeaseUntil, Expr::value(until))
         .filter(Column::Id.eq(lease.id))
-        .filter(Column::Status.eq("sending"))
+        .filter(Column::Status.eq(Status::Sending))
         .filter(Column::LeaseUntil.is_in(lease.values()))
         .exec(db)
         .await;
@@ -193,7 +194,7 @@ pub async fn renew<C: ConnectionTrait>(
 pub async fn finish<C: ConnectionTrait>(
     db: &C,
     lease: &Lease,
-    status: &str,
+    status: Status,
     error: Option<String>,
     now: i64,
     keep_payload: bool,
@@ -202,7 +203,7 @@ pub async fn finish<C: ConnectionTrait>(
         .col_expr(Column::Status, Expr::value(status))
         .col_expr(Column::LeaseUntil, Expr::value(Option::<i64>::None))
         .col_expr(Column::LastError, Expr::value(error));
-    if status == "sent" {
+    if status == Status::Sent {
         upd = upd.col_expr(Column::SentAt, Expr::value(now));
     }
     if !keep_payload {
@@ -210,7 +211,7 @@ pub async fn finish<C: ConnectionTrait>(
     }
     let res = upd
         .filter(Column::Id.eq(lease.id))
-        .filter(Column::Status.eq("sending"))
+        .filter(Column::Status.eq(Status::Sending))
         .filter(Column::LeaseUntil.is_in(lease.values()))
         .exec(db)
         .await?;
@@ -227,13 +228,13 @@ pub async fn retry_later<C: ConnectionTrait>(
     error: String,
 ) -> Result<bool, DbErr> {
     let res = outbox::Entity::update_many()
-        .col_expr(Column::Status, Expr::value("queued"))
+        .col_expr(Column::Status, Expr::value(Status::Queued))
         .col_expr(Column::Attempts, Expr::value(attempts))
         .col_expr(Column::NextAttemptAt, Expr::value(next_at))
         .col_expr(Column::LeaseUntil, Expr::value(Option::<i64>::None))
         .col_expr(Column::LastError, Expr::value(Some(error)))
         .filter(Column::Id.eq(lease.id))
-        .filter(Column::Status.eq("sending"))
+        .filter(Column::Status.eq(Status::Sending))
         .filter(Column::LeaseUntil.is_in(lease.values()))
         .exec(db)
         .await?;
@@ -244,7 +245,7 @@ pub async fn retry_later<C: ConnectionTrait>(
 pub async fn scrub_expired<C: ConnectionTrait>(db: &C, now: i64) -> Result<u64, DbErr> {
     Ok(outbox::Entity::update_many()
         .col_expr(Column::Payload, Expr::value(SCRUBBED))
-        .filter(Column::Status.is_in(["sent", "failed", "expired"]))
+        .filter(Column::Status.is_in([Status::Sent, Status::Failed, Status::Expired]))
         .filter(Column::Payload.ne(SCRUBBED))
         .filter(Column::ExpiresAt.lt(now))
         .exec(db)
@@ -264,12 +265,12 @@ pub async fn cancel_queued<C: ConnectionTrait>(
         return Ok(0);
     }
     Ok(outbox::Entity::update_many()
-        .col_expr(Column::Status, Expr::value("cancelled"))
+        .col_expr(Column::Status, Expr::value(Status::Cancelled))
         .col_expr(Column::Payload, Expr::value(SCRUBBED))
         .col_expr(Column::LastError, Expr::value(Some("contact changed")))
         .filter(Column::AccountId.eq(account_id))
         .filter(Column::Destination.is_in(destinations.iter().cloned()))
-        .filter(Column::Status.eq("queued"))
+        .filter(Column::Status.eq(Status::Queued))
         .exec(db)
         .await?
         .rows_affected)

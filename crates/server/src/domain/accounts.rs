@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::signin::actor_for;
 use super::{ClientMeta, DomainError, Services};
+use crate::store::entities::audit_log::Action;
 use crate::store::entities::{account, contact, password_credential, patient};
 
 #[derive(Debug, Clone)]
@@ -22,7 +23,7 @@ pub struct NewPatient {
 
 #[derive(Debug, Clone)]
 pub struct NewAccount {
-    pub kind: &'static str,
+    pub kind: account::Kind,
     pub username: String,
     pub display_name: String,
     pub patient_id: Option<i64>,
@@ -71,11 +72,11 @@ impl Services {
         // No "is it taken?" read first: a read before the write in a SQLite transaction can
         // fail under a concurrent writer, and the unique index answers the question anyway.
         let a = account::ActiveModel {
-            kind: Set(n.kind.to_owned()),
+            kind: Set(n.kind),
             username_lower: Set(n.username.to_lowercase()),
             username: Set(n.username),
             display_name: Set(n.display_name),
-            status: Set("active".into()),
+            status: Set(account::Status::Active),
             lock_reason: Set(None),
             must_change_password: Set(n.must_change_password),
             failed_sign_ins: Set(0),
@@ -104,10 +105,24 @@ impl Services {
         .insert(txn)
         .await?;
         if let Some(email) = n.email {
-            add_contact(txn, None, Some(a.id), "email", &email, false, false, now).await?;
-        }
-        uow.audit("account_created", Some(a.id), json!({ "kind": a.kind }))
+            add_contact(
+                txn,
+                None,
+                Some(a.id),
+                contact::Kind::Email,
+                &email,
+                false,
+                false,
+                now,
+            )
             .await?;
+        }
+        uow.audit(
+            Action::AccountCreated,
+            Some(a.id),
+            json!({ "kind": a.kind }),
+        )
+        .await?;
         uow.commit(self).await?;
         Ok(a)
     }
@@ -119,15 +134,15 @@ pub(crate) async fn add_contact<C: ConnectionTrait>(
     db: &C,
     patient_id: Option<i64>,
     account_id: Option<i64>,
-    kind: &str,
+    kind: contact::Kind,
     value: &str,
     sms: bool,
     voice: bool,
     now: i64,
 ) -> Result<(), DomainError> {
     let value_norm = match kind {
-        "email" => value.trim().to_lowercase(),
-        _ => value
+        contact::Kind::Email => value.trim().to_lowercase(),
+        contact::Kind::Phone => value
             .chars()
             .filter(|c| c.is_ascii_digit() || *c == '+')
             .collect(),
@@ -135,7 +150,7 @@ pub(crate) async fn add_contact<C: ConnectionTrait>(
     contact::ActiveModel {
         patient_id: Set(patient_id),
         account_id: Set(account_id),
-        kind: Set(kind.to_owned()),
+        kind: Set(kind),
         value: Set(value.trim().to_owned()),
         value_norm: Set(value_norm),
         sms_capable: Set(sms),

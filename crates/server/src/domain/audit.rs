@@ -10,7 +10,7 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 
 use crate::store::entities::audit_head::{self, GENESIS};
-use crate::store::entities::audit_log;
+use crate::store::entities::audit_log::{self, Action};
 
 /// Who did it and from where.
 #[derive(Debug, Clone, Default)]
@@ -22,8 +22,8 @@ pub struct Actor {
 }
 
 #[derive(Debug, Clone)]
-pub struct Event<'a> {
-    pub action: &'a str,
+pub struct Event {
+    pub action: Action,
     pub target: Option<i64>,
     /// A JSON object of non-secret detail.
     pub details: serde_json::Value,
@@ -60,7 +60,7 @@ pub async fn append<C: ConnectionTrait>(
     db: &C,
     now_ms: i64,
     actor: &Actor,
-    event: Event<'_>,
+    event: Event,
 ) -> Result<(), DbErr> {
     // Bumping the head first takes the write lock (row lock on PostgreSQL, database lock on
     // SQLite) before we read it, so concurrent writers queue instead of forking the chain.
@@ -87,7 +87,8 @@ pub async fn append<C: ConnectionTrait>(
             actor.name.clone()
         },
         target_account_id: event.target,
-        action: event.action.to_owned(),
+        // The stored word is what the row hash covers, exactly as before the enum.
+        action: event.action.as_str().to_owned(),
         ip: actor.ip.clone(),
         user_agent: actor.user_agent.chars().take(300).collect(),
         details: event.details.to_string(),

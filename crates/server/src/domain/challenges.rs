@@ -12,6 +12,7 @@ use sea_orm::{
 };
 
 use super::secrets::ServerKey;
+pub use crate::store::entities::challenge::Purpose;
 use crate::store::entities::challenge::{self, Column};
 
 /// Guesses one code survives (SECURITY.md R6): attempts are counted before they are
@@ -23,30 +24,32 @@ pub const PAUSE: Duration = Duration::from_secs(3600);
 /// How long a proved code or link leaves to choose the new password.
 pub const GRANT_TTL: Duration = Duration::from_secs(15 * 60);
 
-pub const RESET: &str = "reset";
-pub const STAFF_CODE: &str = "staff_code";
-pub const GRANT: &str = "grant";
-pub const VERIFY_CONTACT: &str = "verify_contact";
 /// Everything a new request, a successful reset or any password change makes obsolete (R5).
-pub const OUTSTANDING: &[&str] = &[RESET, STAFF_CODE, GRANT];
+pub const OUTSTANDING: &[Purpose] = &[Purpose::Reset, Purpose::StaffCode, Purpose::Grant];
 
 /// The HMAC stored for a typed code. The account and the reference are part of it, so the same
 /// eight digits issued to two people never collide in the unique index.
 pub fn code_tag(
     key: &ServerKey,
     account_id: i64,
-    purpose: &str,
+    purpose: Purpose,
     reference: &str,
     code: &str,
 ) -> String {
-    key.tag(&["code", purpose, &account_id.to_string(), reference, code])
+    key.tag(&[
+        "code",
+        purpose.as_str(),
+        &account_id.to_string(),
+        reference,
+        code,
+    ])
 }
 
 pub fn code_matches(key: &ServerKey, row: &challenge::Model, code: &str) -> bool {
     key.verify(
         &[
             "code",
-            &row.purpose,
+            row.purpose.as_str(),
             &row.account_id.to_string(),
             &row.reference,
             code,
@@ -88,7 +91,7 @@ pub fn state(row: &challenge::Model, now: i64) -> State {
 #[derive(Debug, Clone)]
 pub struct NewChallenge<'a> {
     pub account_id: i64,
-    pub purpose: &'a str,
+    pub purpose: Purpose,
     pub channel: &'a str,
     pub contact_id: Option<i64>,
     pub secret_hmac: String,
@@ -106,7 +109,7 @@ pub async fn insert<C: ConnectionTrait>(
 ) -> Result<challenge::Model, DbErr> {
     challenge::ActiveModel {
         account_id: Set(n.account_id),
-        purpose: Set(n.purpose.to_owned()),
+        purpose: Set(n.purpose),
         channel: Set(n.channel.to_owned()),
         contact_id: Set(n.contact_id),
         secret_hmac: Set(n.secret_hmac),
@@ -129,7 +132,7 @@ pub async fn insert<C: ConnectionTrait>(
 pub async fn supersede<C: ConnectionTrait>(
     db: &C,
     account_id: i64,
-    purposes: &[&str],
+    purposes: &[Purpose],
     now: i64,
 ) -> Result<u64, DbErr> {
     Ok(challenge::Entity::update_many()
@@ -186,7 +189,7 @@ pub async fn consume<C: ConnectionTrait>(db: &C, id: i64, now: i64) -> Result<bo
 pub async fn take_guess<C: ConnectionTrait>(
     db: &C,
     account_id: i64,
-    purposes: &[&str],
+    purposes: &[Purpose],
     now: i64,
 ) -> Result<bool, DbErr> {
     let res = challenge::Entity::update_many()
@@ -210,7 +213,7 @@ mod tests {
         challenge::Model {
             id: 1,
             account_id: 7,
-            purpose: RESET.into(),
+            purpose: Purpose::Reset,
             channel: "sms".into(),
             contact_id: None,
             secret_hmac: String::new(),
@@ -259,7 +262,7 @@ mod tests {
     fn code_tags_bind_account_and_reference() {
         let k = ServerKey::from_bytes([1; 32]);
         let mut r = row(1);
-        r.secret_hmac = code_tag(&k, 7, RESET, "K7QM", "01234567");
+        r.secret_hmac = code_tag(&k, 7, Purpose::Reset, "K7QM", "01234567");
         assert!(code_matches(&k, &r, "01234567"));
         assert!(!code_matches(&k, &r, "01234568"));
         r.account_id = 8;

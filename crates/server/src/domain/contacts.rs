@@ -20,6 +20,7 @@ use super::uow::Uow;
 use super::{DomainError, Services, phone, secrets, sessions};
 use crate::delivery::outbound::{Outbound, minutes};
 use crate::delivery::outbox::{self, NewMessage};
+use crate::store::entities::audit_log::Action;
 use crate::store::entities::{account, challenge, contact};
 
 /// The new contact, carried on the challenge until its code comes back.
@@ -30,8 +31,8 @@ struct Pending {
 }
 
 pub(crate) fn kind_of(c: &contact::Model) -> ContactKind {
-    match (c.kind.as_str(), c.sms_capable) {
-        ("email", _) => ContactKind::Email,
+    match (c.kind, c.sms_capable) {
+        (contact::Kind::Email, _) => ContactKind::Email,
         (_, true) => ContactKind::Mobile,
         _ => ContactKind::Landline,
     }
@@ -120,18 +121,24 @@ impl Services {
             .over_send_limits(uow.db(), acct.id, &norm, !channel.is_email(), now)
             .await?;
         if !over {
-            challenges::supersede(uow.db(), acct.id, &[challenges::VERIFY_CONTACT], now).await?;
+            challenges::supersede(
+                uow.db(),
+                acct.id,
+                &[challenges::Purpose::VerifyContact],
+                now,
+            )
+            .await?;
             let row = challenges::insert(
                 uow.db(),
                 NewChallenge {
                     account_id: acct.id,
-                    purpose: challenges::VERIFY_CONTACT,
+                    purpose: challenges::Purpose::VerifyContact,
                     channel: channel.as_str(),
                     contact_id: None,
                     secret_hmac: challenges::code_tag(
                         &self.key,
                         acct.id,
-                        challenges::VERIFY_CONTACT,
+                        challenges::Purpose::VerifyContact,
                         &reference,
                         &code,
                     ),
@@ -158,7 +165,7 @@ impl Services {
             .await?;
         }
         uow.audit(
-            "contact_change_started",
+            Action::ContactChangeStarted,
             Some(acct.id),
             json!({ "to": masked, "limited": over }),
         )
@@ -189,11 +196,11 @@ impl Services {
             return Err(not_accepted);
         }
         let (paused, guess_left) = self
-            .count_attempt(Some(&acct), &[challenges::VERIFY_CONTACT], now)
+            .count_attempt(Some(&acct), &[challenges::Purpose::VerifyContact], now)
             .await?;
         let rows = challenge::Entity::find()
             .filter(challenge::Column::AccountId.eq(acct.id))
-            .filter(challenge::Column::Purpose.eq(challenges::VERIFY_CONTACT))
+            .filter(challenge::Column::Purpose.eq(challenges::Purpose::VerifyContact))
             .filter(challenge::Column::CreatedAt.gt(now - DAY.as_millis() as i64))
             .all(&self.db)
             .await?;
@@ -246,9 +253,9 @@ impl Services {
             None => (None, Some(acct.id)),
         };
         let (kind, sms, voice) = match pending.kind {
-            ContactKind::Email => ("email", false, false),
-            ContactKind::Mobile => ("phone", true, true),
-            ContactKind::Landline => ("phone", false, true),
+            ContactKind::Email => (contact::Kind::Email, false, false),
+            ContactKind::Mobile => (contact::Kind::Phone, true, true),
+            ContactKind::Landline => (contact::Kind::Phone, false, true),
         };
         add_contact(
             uow.db(),
@@ -269,7 +276,7 @@ impl Services {
         self.enqueue_contact_notices(&mut uow, &acct, &before, pending.kind, Some(masked.clone()))
             .await?;
         uow.audit(
-            "contact_changed",
+            Action::ContactChanged,
             Some(acct.id),
             json!({
                 "kind": format!("{:?}", pending.kind),

@@ -77,9 +77,11 @@ impl Services {
         let have_email = self.delivery.transports.email.is_some();
         contacts
             .iter()
-            .filter_map(|c| match c.kind.as_str() {
-                "email" if have_email => Some((c, NoticeChannel::Email)),
-                "phone" if have_phone && c.sms_capable && self.phone_allowed(&c.value_norm) => {
+            .filter_map(|c| match c.kind {
+                contact::Kind::Email if have_email => Some((c, NoticeChannel::Email)),
+                contact::Kind::Phone
+                    if have_phone && c.sms_capable && self.phone_allowed(&c.value_norm) =>
+                {
                     Some((c, NoticeChannel::Sms))
                 }
                 _ => None,

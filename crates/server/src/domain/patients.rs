@@ -9,7 +9,8 @@ use serde_json::json;
 use super::accounts::{NewPatient, add_contact};
 use super::signin::actor_for;
 use super::{ClientMeta, DomainError, Services, dates, phone};
-use crate::store::entities::{account, patient};
+use crate::store::entities::audit_log::Action;
+use crate::store::entities::{account, contact, patient};
 
 /// The fields of a typed-in or imported patient that are wrong, by name (`mrn`, `zip`, …), or
 /// the record ready to store. The date of birth must be a real, past date; the phone one
@@ -157,12 +158,32 @@ impl Services {
             _ => DomainError::Database(e),
         })?;
         if let Some(email) = &p.email {
-            add_contact(txn, Some(row.id), None, "email", email, false, false, now).await?;
+            add_contact(
+                txn,
+                Some(row.id),
+                None,
+                contact::Kind::Email,
+                email,
+                false,
+                false,
+                now,
+            )
+            .await?;
         }
         if let Some((phone, sms, voice)) = &p.phone {
-            add_contact(txn, Some(row.id), None, "phone", phone, *sms, *voice, now).await?;
+            add_contact(
+                txn,
+                Some(row.id),
+                None,
+                contact::Kind::Phone,
+                phone,
+                *sms,
+                *voice,
+                now,
+            )
+            .await?;
         }
-        uow.audit("patient_added", None, json!({ "patient": row.id }))
+        uow.audit(Action::PatientAdded, None, json!({ "patient": row.id }))
             .await?;
         uow.commit(self).await?;
         Ok(row)

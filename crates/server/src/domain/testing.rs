@@ -99,7 +99,7 @@ impl World {
         self.svc
             .create_account(
                 NewAccount {
-                    kind: "patient",
+                    kind: account::Kind::Patient,
                     username: username.into(),
                     display_name: "Rosa".into(),
                     patient_id: Some(p.id),
@@ -114,10 +114,10 @@ impl World {
             .unwrap()
     }
 
-    /// A staff member ("staff" or "admin").
+    /// A staff member (`Staff` or `Admin`).
     pub async fn staff(
         &self,
-        kind: &'static str,
+        kind: account::Kind,
         username: &str,
         password: &str,
     ) -> account::Model {

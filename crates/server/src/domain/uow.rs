@@ -23,6 +23,7 @@ use super::audit::{self, Actor, Event};
 use super::{DomainError, Services};
 use crate::delivery::outbox::{self, NewMessage};
 use crate::delivery::seal::Sealer;
+use crate::store::entities::audit_log::Action;
 use crate::store::entities::{account, outbox as outbox_row};
 
 pub struct Uow {
@@ -87,7 +88,7 @@ impl Uow {
     /// Records an audit row as this unit of work's actor; it commits with the change.
     pub async fn audit(
         &self,
-        action: &str,
+        action: Action,
         target: Option<i64>,
         details: serde_json::Value,
     ) -> Result<(), DomainError> {
@@ -99,7 +100,7 @@ impl Uow {
     pub async fn audit_as(
         &self,
         actor: &Actor,
-        action: &str,
+        action: Action,
         target: Option<i64>,
         details: serde_json::Value,
     ) -> Result<(), DomainError> {

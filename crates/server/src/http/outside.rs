@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use sea_orm::EntityTrait;
 
 use super::AppState;
-use crate::delivery::outbound::Lang;
+use crate::delivery::outbound::{Channel, Lang};
 use crate::delivery::twilio::{call_twiml, hangup_twiml, signature_valid};
 use crate::delivery::{Queued, outbox};
 use crate::domain::limits::{self, DAY};
@@ -63,8 +63,8 @@ pub async fn twilio_voice(
         }
     };
     let live = row.filter(|r| {
-        r.channel == "voice"
-            && r.status == "sent"
+        r.channel == Channel::Voice
+            && r.status == outbox_row::Status::Sent
             && r.payload != outbox::SCRUBBED
             && r.expires_at.is_some_and(|t| t > now)
     });
@@ -138,9 +138,9 @@ pub async fn dev_outbox(State(state): State<AppState>) -> Response {
             "<article aria-label=\"Message {id}\"><h2>{channel} to {to}</h2>{subject}<pre>{text}</pre></article>",
             id = m.id,
             channel = esc(match m.channel {
-                "sms" => "Text message",
-                "voice" => "Voice call",
-                _ => "Email",
+                Channel::Sms => "Text message",
+                Channel::Voice => "Voice call",
+                Channel::Email => "Email",
             }),
             to = esc(&m.to),
             subject = if m.subject.is_empty() {

@@ -2,6 +2,7 @@
 
 pub mod entities;
 pub mod migration;
+mod vocab;
 
 use std::path::Path;
 use std::time::Duration;

@@ -9,6 +9,7 @@ use crate::domain::caller::Caller;
 use crate::domain::credentials::SetBy;
 use crate::domain::signin::{Attempt, actor_for};
 use crate::domain::{ClientMeta, DomainError, Services};
+use crate::store::entities::audit_log::Action;
 use crate::store::entities::{account, password_credential};
 
 impl Services {
@@ -47,7 +48,7 @@ impl Services {
             )
             .await?;
         uow.audit(
-            "password_changed",
+            Action::PasswordChanged,
             Some(acct.id),
             json!({ "forced": forced }),
         )
@@ -66,7 +67,7 @@ impl Services {
         current: &str,
         meta: &ClientMeta,
     ) -> Result<Option<password_credential::Model>, DomainError> {
-        if crate::domain::lockout::is_locked(&acct.status, acct.locked_until, self.now()) {
+        if crate::domain::lockout::is_locked(acct.status, acct.locked_until, self.now()) {
             return Err(DomainError::CurrentPasswordIncorrect);
         }
         let stored = password_credential::Entity::find_by_id(acct.id)

@@ -79,7 +79,7 @@ impl Services {
             owner = owner.or(contact::Column::PatientId.eq(pid));
         }
         let emails = contact::Entity::find()
-            .filter(contact::Column::Kind.eq("email"))
+            .filter(contact::Column::Kind.eq(contact::Kind::Email))
             .filter(owner);
         words.extend(emails.all(&self.db).await?.into_iter().map(|c| c.value));
         Ok(words)

@@ -127,8 +127,8 @@ impl Services {
             .one(uow.db())
             .await?
             .ok_or_else(|| DomainError::NotFound("account".into()))?;
-        let lock_cleared =
-            before.status == "locked" || before.locked_until.is_some_and(|t| t > now);
+        let lock_cleared = before.status == account::Status::Locked
+            || before.locked_until.is_some_and(|t| t > now);
         let mut update = account::Entity::update_many()
             .col_expr(
                 account::Column::MustChangePassword,
@@ -151,13 +151,16 @@ impl Services {
                 )
                 .col_expr(
                     account::Column::Status,
-                    Expr::case(account::Column::Status.eq("locked"), "active")
-                        .finally(Expr::col(account::Column::Status))
-                        .into(),
+                    Expr::case(
+                        account::Column::Status.eq(account::Status::Locked),
+                        account::Status::Active,
+                    )
+                    .finally(Expr::col(account::Column::Status))
+                    .into(),
                 );
         }
         if !matches!(by, SetBy::Staff) {
-            update = update.filter(account::Column::Status.ne("disabled"));
+            update = update.filter(account::Column::Status.ne(account::Status::Disabled));
         }
         if update.exec(uow.db()).await?.rows_affected != 1 {
             return Err(match by {

@@ -69,7 +69,7 @@ async fn the_owner_keeps_their_session_and_the_others_end() {
     assert_eq!(history(&w, a.id).await, 1);
     // The contact on file is told, in the same commit.
     let notices = outbox::Entity::find()
-        .filter(outbox::Column::Kind.eq("password_notice"))
+        .filter(outbox::Column::Kind.eq(outbox::Kind::PasswordNotice))
         .all(&w.svc.db)
         .await
         .unwrap();
@@ -121,8 +121,11 @@ async fn a_reset_lifts_a_lock_but_never_turns_an_account_on() {
     let w = testing::world().await;
     let a = w.patient("rosa", PW, None, None).await;
     let _s = w.caller("rosa", PW, Portal::Patient).await;
-    for (status, outcome_ok, after) in [("locked", true, "active"), ("disabled", false, "disabled")]
-    {
+    use account::Status;
+    for (status, outcome_ok, after) in [
+        (Status::Locked, true, Status::Active),
+        (Status::Disabled, false, Status::Disabled),
+    ] {
         account::Entity::update_many()
             .col_expr(account::Column::Status, Expr::value(status))
             .col_expr(account::Column::FailedSignIns, Expr::value(20))

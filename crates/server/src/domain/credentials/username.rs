@@ -9,6 +9,7 @@ use crate::domain::caller::Caller;
 use crate::domain::sessions;
 use crate::domain::{DomainError, Services};
 use crate::store::entities::account;
+use crate::store::entities::audit_log::Action;
 
 impl Services {
     /// Settings > Manage Login Credentials: a new username. Unique whatever the capitalisation
@@ -44,7 +45,7 @@ impl Services {
         // After any change to how the account signs in, the other sessions end.
         sessions::revoke_others(uow.db(), acct.id, caller.session().id, now).await?;
         uow.audit(
-            "username_changed",
+            Action::UsernameChanged,
             Some(acct.id),
             json!({ "from": acct.username, "to": updated.username }),
         )

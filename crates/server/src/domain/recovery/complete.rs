@@ -12,6 +12,7 @@ use crate::domain::{ClientMeta, DomainError, Services};
 use crate::store::entities::{account, challenge, password_credential, security_question};
 
 use super::{RECOVERY_PURPOSES, normalize_answer, not_accepted, problem};
+use crate::store::entities::audit_log::Action;
 
 impl Services {
     /// Forgot password, last step. The new password, the grant's use, the end of every
@@ -30,7 +31,7 @@ impl Services {
             .filter(
                 challenge::Column::SecretHmac.eq(challenges::token_tag(&self.key, "grant", grant)),
             )
-            .filter(challenge::Column::Purpose.eq(challenges::GRANT))
+            .filter(challenge::Column::Purpose.eq(challenges::Purpose::Grant))
             .one(&self.db)
             .await?
             .ok_or_else(not_accepted)?;
@@ -41,7 +42,7 @@ impl Services {
         let acct = account::Entity::find_by_id(row.account_id)
             .one(&self.db)
             .await?
-            .filter(|a| a.status != "disabled")
+            .filter(|a| a.status != account::Status::Disabled)
             .ok_or_else(not_accepted)?;
         if new != repeat {
             return Err(DomainError::PasswordsDiffer);
@@ -82,7 +83,7 @@ impl Services {
             .set_password(&mut uow, acct.id, phc, SetBy::Recovery)
             .await?;
         uow.audit(
-            "password_reset",
+            Action::PasswordReset,
             Some(acct.id),
             json!({
                 "channel": row.channel,

@@ -14,7 +14,7 @@ impl Services {
     /// Stores one request, after the per-address flood check, and wakes the worker.
     pub(crate) async fn queue_request(
         &self,
-        kind: &str,
+        kind: recovery_request::Kind,
         payload: String,
         reference: String,
         meta: &ClientMeta,
@@ -27,7 +27,7 @@ impl Services {
             return Ok(());
         }
         recovery_request::ActiveModel {
-            kind: Set(kind.to_owned()),
+            kind: Set(kind),
             payload: Set(payload),
             reference: Set(reference),
             ip: Set(meta.ip.clone()),
@@ -60,8 +60,13 @@ impl Services {
         let reference = secrets::new_reference(self.entropy.as_ref())?;
         let payload = serde_json::to_string(&ResetPayload { who, channel })
             .map_err(|e| DomainError::Internal(e.to_string()))?;
-        self.queue_request("reset", payload, reference.clone(), meta)
-            .await?;
+        self.queue_request(
+            recovery_request::Kind::Reset,
+            payload,
+            reference.clone(),
+            meta,
+        )
+        .await?;
         Ok(RecoveryAccepted {
             channel,
             reference,
@@ -94,7 +99,7 @@ impl Services {
         let reference = secrets::new_reference(self.entropy.as_ref())?;
         let payload =
             serde_json::to_string(&lookup).map_err(|e| DomainError::Internal(e.to_string()))?;
-        self.queue_request("username", payload, reference, meta)
+        self.queue_request(recovery_request::Kind::Username, payload, reference, meta)
             .await
     }
 }

@@ -26,7 +26,7 @@ impl Services {
             .filter(
                 challenge::Column::SecretHmac.eq(challenges::token_tag(&self.key, "link", token)),
             )
-            .filter(challenge::Column::Purpose.eq(challenges::RESET))
+            .filter(challenge::Column::Purpose.eq(challenges::Purpose::Reset))
             .filter(challenge::Column::Channel.eq("email_link"))
             .one(&self.db)
             .await?
@@ -34,7 +34,7 @@ impl Services {
         let a = account::Entity::find_by_id(row.account_id)
             .one(&self.db)
             .await?
-            .filter(|a| a.status != "disabled")
+            .filter(|a| a.status != account::Status::Disabled)
             .ok_or_else(not_accepted)?;
         if self.recovery_paused(a.id, now).await? {
             return Err(not_accepted());

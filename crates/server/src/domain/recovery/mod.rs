@@ -19,7 +19,11 @@ use crate::domain::{DomainError, Services, phone};
 use crate::store::entities::{account, contact};
 
 /// What a recovery guess is counted against.
-const RECOVERY_PURPOSES: &[&str] = &[challenges::RESET, challenges::STAFF_CODE, challenges::GRANT];
+const RECOVERY_PURPOSES: &[challenges::Purpose] = &[
+    challenges::Purpose::Reset,
+    challenges::Purpose::StaffCode,
+    challenges::Purpose::Grant,
+];
 
 /// Guesses of codes and links one client address may make per hour, whatever the accounts.
 const GUESSES_PER_IP_PER_HOUR: u32 = 100;
@@ -117,7 +121,8 @@ impl Services {
                 by_name.filter(|a| by_email.as_ref().is_some_and(|b| b.id == a.id))
             }
         };
-        Ok(found.filter(|a| a.kind == "patient" && a.status != "disabled"))
+        Ok(found
+            .filter(|a| a.kind == account::Kind::Patient && a.status != account::Status::Disabled))
     }
 
     /// Contacts on file for the account: the chart's for a patient, the account's own for staff.
@@ -147,9 +152,11 @@ impl Services {
         contacts
             .iter()
             .find(|c| match channel {
-                RecoveryChannel::EmailLink | RecoveryChannel::EmailCode => c.kind == "email",
-                RecoveryChannel::Sms => c.kind == "phone" && c.sms_capable,
-                RecoveryChannel::Voice => c.kind == "phone" && c.voice_capable,
+                RecoveryChannel::EmailLink | RecoveryChannel::EmailCode => {
+                    c.kind == contact::Kind::Email
+                }
+                RecoveryChannel::Sms => c.kind == contact::Kind::Phone && c.sms_capable,
+                RecoveryChannel::Voice => c.kind == contact::Kind::Phone && c.voice_capable,
             })
             .cloned()
     }

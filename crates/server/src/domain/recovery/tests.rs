@@ -167,6 +167,6 @@ async fn completing_sets_the_password_ends_sessions_and_spends_the_grant() {
     assert!(
         notices
             .iter()
-            .any(|m| m.kind == "password_notice" && m.account_id == Some(a.id))
+            .any(|m| m.kind == outbox::Kind::PasswordNotice && m.account_id == Some(a.id))
     );
 }

@@ -15,6 +15,7 @@ use crate::domain::{ClientMeta, DomainError, Services, secrets};
 use crate::store::entities::{account, challenge, contact, security_question};
 
 use super::{GUESSES_PER_IP_PER_HOUR, RECOVERY_PURPOSES, not_accepted, pause_key, problem};
+use crate::store::entities::audit_log::Action;
 
 impl Services {
     /// Per-address cap on guesses of any kind; true when over it.
@@ -60,7 +61,10 @@ impl Services {
         let since = now - (self.cfg.recovery.staff_code_ttl + DAY).as_millis() as i64;
         let rows = challenge::Entity::find()
             .filter(challenge::Column::AccountId.eq(account_id))
-            .filter(challenge::Column::Purpose.is_in([challenges::RESET, challenges::STAFF_CODE]))
+            .filter(
+                challenge::Column::Purpose
+                    .is_in([challenges::Purpose::Reset, challenges::Purpose::StaffCode]),
+            )
             .filter(challenge::Column::Channel.ne("email_link"))
             .filter(challenge::Column::CreatedAt.gt(since))
             .all(&self.db)
@@ -93,7 +97,7 @@ impl Services {
     pub(crate) async fn count_attempt(
         &self,
         acct: Option<&account::Model>,
-        purposes: &[&str],
+        purposes: &[challenges::Purpose],
         now: i64,
     ) -> Result<(bool, bool), DomainError> {
         let account_id = acct.map_or(-1, |a| a.id);
@@ -124,7 +128,7 @@ impl Services {
     ) -> Result<(), DomainError> {
         let uow = self.begin(actor_for(None, meta)).await?;
         uow.audit(
-            "recovery_code_failed",
+            Action::RecoveryCodeFailed,
             acct.map(|a| a.id),
             json!({ "recovery_paused": paused }),
         )
@@ -150,7 +154,7 @@ impl Services {
     ) -> Result<(), DomainError> {
         let uow = self.begin(actor_for(None, meta)).await?;
         uow.audit(
-            "recovery_code_refused",
+            Action::RecoveryCodeRefused,
             Some(a.id),
             json!({ "reference": r.reference, "state": format!("{state:?}") }),
         )
@@ -177,7 +181,7 @@ impl Services {
             uow.db(),
             NewChallenge {
                 account_id: a.id,
-                purpose: challenges::GRANT,
+                purpose: challenges::Purpose::Grant,
                 channel: &r.channel,
                 contact_id: r.contact_id,
                 secret_hmac: challenges::token_tag(&self.key, "grant", &token),
@@ -191,7 +195,7 @@ impl Services {
         )
         .await?;
         uow.audit(
-            "recovery_code_used",
+            Action::RecoveryCodeUsed,
             Some(a.id),
             json!({ "by": how, "channel": r.channel, "reference": r.reference }),
         )
@@ -222,7 +226,7 @@ impl Services {
             .one(&self.db)
             .await?;
         Ok(match c {
-            Some(c) if c.kind == "email" => mask_email(&c.value),
+            Some(c) if c.kind == contact::Kind::Email => mask_email(&c.value),
             Some(c) => mask_phone(&c.value),
             None => String::new(),
         })

@@ -18,6 +18,7 @@ use crate::domain::{ClientMeta, DomainError, Services, phone, secrets};
 use crate::store::entities::{account, contact, patient, recovery_request};
 
 use super::{REQUEST_LEASE_MS, ResetPayload};
+use crate::store::entities::audit_log::Action;
 
 impl Services {
     /// Handles queued requests until none is left; returns how many it handled.
@@ -61,10 +62,9 @@ impl Services {
                 }
                 progressed = true;
                 handled += 1;
-                let result = match req.kind.as_str() {
-                    "reset" => self.handle_reset_request(&req).await,
-                    "username" => self.handle_username_request(&req).await,
-                    _ => Ok(()),
+                let result = match req.kind {
+                    recovery_request::Kind::Reset => self.handle_reset_request(&req).await,
+                    recovery_request::Kind::Username => self.handle_username_request(&req).await,
                 };
                 if let Err(e) = result {
                     // The lease runs out and the request is tried again; a request that can
@@ -116,12 +116,20 @@ impl Services {
         let outcome = match (&acct, self.contact_for(&contacts, p.channel)) {
             (None, _) => "no_account",
             (Some(_), None) => "no_contact",
-            (Some(_), Some(c)) if c.kind == "phone" && !self.phone_allowed(&c.value_norm) => {
+            (Some(_), Some(c))
+                if c.kind == contact::Kind::Phone && !self.phone_allowed(&c.value_norm) =>
+            {
                 "country_not_allowed"
             }
             (Some(a), Some(c)) => {
                 if self
-                    .over_send_limits(uow.db(), a.id, &c.value_norm, c.kind == "phone", now)
+                    .over_send_limits(
+                        uow.db(),
+                        a.id,
+                        &c.value_norm,
+                        c.kind == contact::Kind::Phone,
+                        now,
+                    )
                     .await?
                 {
                     "limited"
@@ -133,7 +141,7 @@ impl Services {
             }
         };
         uow.audit(
-            "recovery_requested",
+            Action::RecoveryRequested,
             acct.as_ref().map(|a| a.id),
             json!({
                 "channel": p.channel.as_str(),
@@ -175,7 +183,13 @@ impl Services {
         // challenge.
         let (secret_hmac, ttl, message) = if channel.sends_code() {
             let code = secrets::new_code(self.entropy.as_ref())?;
-            let tag = challenges::code_tag(&self.key, acct.id, challenges::RESET, reference, &code);
+            let tag = challenges::code_tag(
+                &self.key,
+                acct.id,
+                challenges::Purpose::Reset,
+                reference,
+                &code,
+            );
             let message = Outbound::ResetCode {
                 via: code_channel(channel),
                 code,
@@ -197,7 +211,7 @@ impl Services {
             uow.db(),
             NewChallenge {
                 account_id: acct.id,
-                purpose: challenges::RESET,
+                purpose: challenges::Purpose::Reset,
                 channel: channel.as_str(),
                 contact_id: Some(c.id),
                 secret_hmac,
@@ -248,12 +262,18 @@ impl Services {
             None => "no_single_match",
             Some((a, c)) => {
                 if self
-                    .over_send_limits(uow.db(), a.id, &c.value_norm, c.kind == "phone", now)
+                    .over_send_limits(
+                        uow.db(),
+                        a.id,
+                        &c.value_norm,
+                        c.kind == contact::Kind::Phone,
+                        now,
+                    )
                     .await?
                 {
                     "limited"
                 } else {
-                    let via = if c.kind == "phone" {
+                    let via = if c.kind == contact::Kind::Phone {
                         NoticeChannel::Sms
                     } else {
                         NoticeChannel::Email
@@ -276,7 +296,7 @@ impl Services {
             UsernameLookup::Demographics { .. } => "demographics",
         };
         uow.audit(
-            "username_requested",
+            Action::UsernameRequested,
             found.as_ref().map(|(a, _)| a.id),
             json!({ "by": how, "outcome": outcome }),
         )
@@ -293,14 +313,14 @@ impl Services {
         let typed = typed.trim();
         let q = contact::Entity::find();
         let matches = if typed.contains('@') {
-            q.filter(contact::Column::Kind.eq("email"))
+            q.filter(contact::Column::Kind.eq(contact::Kind::Email))
                 .filter(contact::Column::ValueNorm.eq(typed.to_lowercase()))
         } else {
             let forms = phone::lookup_forms(typed);
             if forms.is_empty() {
                 return Ok(None);
             }
-            q.filter(contact::Column::Kind.eq("phone"))
+            q.filter(contact::Column::Kind.eq(contact::Kind::Phone))
                 .filter(contact::Column::SmsCapable.eq(true))
                 .filter(contact::Column::ValueNorm.is_in(forms))
         }
@@ -313,16 +333,16 @@ impl Services {
                 .filter(account::Column::PatientId.eq(pid))
                 .one(&self.db)
                 .await?;
-            if let Some(a) = a.filter(|a| a.status != "disabled")
+            if let Some(a) = a.filter(|a| a.status != account::Status::Disabled)
                 && !found.iter().any(|(f, _)| f.id == a.id)
             {
                 found.push((a, c));
             }
         }
         Ok(match found.len() {
-            1 => found
-                .pop()
-                .filter(|(_, c)| c.kind == "email" || self.phone_allowed(&c.value_norm)),
+            1 => found.pop().filter(|(_, c)| {
+                c.kind == contact::Kind::Email || self.phone_allowed(&c.value_norm)
+            }),
             _ => None,
         })
     }
@@ -356,7 +376,7 @@ impl Services {
             .filter(account::Column::PatientId.eq(patients[0].id))
             .one(&self.db)
             .await?
-            .filter(|a| a.status != "disabled")
+            .filter(|a| a.status != account::Status::Disabled)
         else {
             return Ok(None);
         };

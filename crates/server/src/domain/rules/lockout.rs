@@ -2,6 +2,7 @@
 //! (63B §3.2.2, SECURITY.md A1).
 
 use crate::config::LockoutConfig;
+use crate::store::entities::account::Status;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LockDecision {
@@ -29,8 +30,8 @@ pub fn after_failure(cfg: &LockoutConfig, failures: u32, now_ms: i64) -> LockDec
 }
 
 /// Whether an account with this state may attempt to sign in now.
-pub fn is_locked(status: &str, locked_until: Option<i64>, now_ms: i64) -> bool {
-    status == "locked" || locked_until.is_some_and(|t| t > now_ms)
+pub fn is_locked(status: Status, locked_until: Option<i64>, now_ms: i64) -> bool {
+    status == Status::Locked || locked_until.is_some_and(|t| t > now_ms)
 }
 
 #[cfg(test)]
@@ -86,9 +87,9 @@ mod tests {
     #[test]
     fn lock_ends_exactly_at_its_time() {
         let until = 15 * MIN;
-        assert!(is_locked("active", Some(until), until - 1));
-        assert!(!is_locked("active", Some(until), until));
-        assert!(is_locked("locked", None, 0));
-        assert!(!is_locked("active", None, 0));
+        assert!(is_locked(Status::Active, Some(until), until - 1));
+        assert!(!is_locked(Status::Active, Some(until), until));
+        assert!(is_locked(Status::Locked, None, 0));
+        assert!(!is_locked(Status::Active, None, 0));
     }
 }

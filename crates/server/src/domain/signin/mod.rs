@@ -16,6 +16,7 @@ use crate::domain::audit::Actor;
 use crate::domain::caller::{Caller, Patient};
 use crate::domain::lockout::{self, LockDecision};
 use crate::domain::{ClientMeta, DomainError, Services};
+use crate::store::entities::audit_log::Action;
 use crate::store::entities::{account, contact, password_credential, session};
 use sessions::SessionState;
 
@@ -43,10 +44,10 @@ pub enum Allow {
 }
 
 pub fn kind_of(a: &account::Model) -> AccountKind {
-    match a.kind.as_str() {
-        "admin" => AccountKind::Admin,
-        "staff" => AccountKind::Staff,
-        _ => AccountKind::Patient,
+    match a.kind {
+        account::Kind::Admin => AccountKind::Admin,
+        account::Kind::Staff => AccountKind::Staff,
+        account::Kind::Patient => AccountKind::Patient,
     }
 }
 
@@ -86,7 +87,7 @@ impl Services {
     /// their username.
     pub async fn find_by_email(&self, email: &str) -> Result<Option<account::Model>, DomainError> {
         let emails = contact::Entity::find()
-            .filter(contact::Column::Kind.eq("email"))
+            .filter(contact::Column::Kind.eq(contact::Kind::Email))
             .filter(contact::Column::ValueNorm.eq(email.trim().to_lowercase()))
             .all(&self.db)
             .await?;
@@ -136,8 +137,8 @@ impl Services {
         let blocked = match &account {
             None => Some("unknown_identifier"),
             Some(a) if kind_of(a).portal() != portal => Some("wrong_portal"),
-            Some(a) if a.status == "disabled" => Some("disabled"),
-            Some(a) if lockout::is_locked(&a.status, a.locked_until, now) => Some("locked"),
+            Some(a) if a.status == account::Status::Disabled => Some("disabled"),
+            Some(a) if lockout::is_locked(a.status, a.locked_until, now) => Some("locked"),
             Some(_) if credential.is_none() => Some("no_password"),
             Some(_) => None,
         };
@@ -207,7 +208,7 @@ impl Services {
             )
             .col_expr(account::Column::UpdatedAt, Expr::value(now))
             .filter(account::Column::Id.eq(acct.id))
-            .filter(account::Column::Status.eq("active"))
+            .filter(account::Column::Status.eq(account::Status::Active))
             .filter(
                 account::Column::LockedUntil
                     .is_null()
@@ -256,7 +257,7 @@ impl Services {
         }
         .insert(txn)
         .await?;
-        uow.audit("sign_in", Some(acct.id), json!({ "session": s.id }))
+        uow.audit(Action::SignIn, Some(acct.id), json!({ "session": s.id }))
             .await?;
         uow.commit(self).await?;
         tracing::info!(account = acct.id, "signed in");
@@ -278,9 +279,9 @@ impl Services {
         now: i64,
     ) -> Result<(), DomainError> {
         let (action, actor) = match attempt {
-            Attempt::SignIn => ("sign_in_failed", actor_for(None, meta)),
+            Attempt::SignIn => (Action::SignInFailed, actor_for(None, meta)),
             // The person is signed in: they are the actor, not an anonymous visitor.
-            Attempt::PasswordChange => ("password_change_failed", actor_for(acct, meta)),
+            Attempt::PasswordChange => (Action::PasswordChangeFailed, actor_for(acct, meta)),
         };
         let uow = self.begin(actor).await?;
         let txn = uow.db();
@@ -308,7 +309,7 @@ impl Services {
                     locked = Some(json!({ "until": t, "failures": failures }));
                 }
                 LockDecision::Hard => {
-                    am.status = Set("locked".into());
+                    am.status = Set(account::Status::Locked);
                     am.lock_reason = Set(Some("too_many_failed_sign_ins".into()));
                     locked = Some(json!({ "until": "reset_or_unlock", "failures": failures }));
                 }
@@ -323,7 +324,7 @@ impl Services {
         if let (Some(a), Some(details)) = (acct, locked) {
             uow.audit_as(
                 &actor_for(None, meta),
-                "account_locked",
+                Action::AccountLocked,
                 Some(a.id),
                 details,
             )
@@ -379,7 +380,7 @@ impl Services {
             .one(&self.db)
             .await?
             .ok_or(DomainError::NotSignedIn)?;
-        if a.status == "disabled" {
+        if a.status == account::Status::Disabled {
             return Err(DomainError::NotSignedIn);
         }
         if a.must_change_password && allow == Allow::FullSessionOnly {
@@ -428,8 +429,12 @@ impl Services {
             .await?;
         let uow = self.begin(actor_for(a.as_ref(), meta)).await?;
         sessions::revoke(uow.db(), session::Column::Id.eq(s.id), now).await?;
-        uow.audit("sign_out", Some(s.account_id), json!({ "session": s.id }))
-            .await?;
+        uow.audit(
+            Action::SignOut,
+            Some(s.account_id),
+            json!({ "session": s.id }),
+        )
+        .await?;
         uow.commit(self).await?;
         Ok(())
     }
@@ -470,7 +475,7 @@ impl Services {
         let uow = self.begin(caller.actor()).await?;
         let ended = sessions::revoke_others(uow.db(), id, caller.session().id, uow.now).await?;
         uow.audit(
-            "signed_out_elsewhere",
+            Action::SignedOutElsewhere,
             Some(id),
             json!({ "sessions_ended": ended }),
         )

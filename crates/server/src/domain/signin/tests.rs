@@ -7,6 +7,7 @@ use carekey_shared::Portal;
 
 use crate::domain::DomainError;
 use crate::domain::testing::{self, meta};
+use crate::store::entities::account;
 
 const PW: &str = "copper-kettle-meadow-song";
 
@@ -57,7 +58,7 @@ async fn five_failures_pause_sign_in_for_fifteen_minutes() {
 async fn unknown_staff_and_wrong_portal_fail_alike() {
     let w = testing::world().await;
     w.patient("rosa", PW, None, None).await;
-    w.staff("staff", "clerk", PW).await;
+    w.staff(account::Kind::Staff, "clerk", PW).await;
     for (portal, who, pw) in [
         (Portal::Patient, "nobody", PW),
         (Portal::Patient, "clerk", PW),

@@ -20,6 +20,7 @@ use super::{
     SEARCH_LIMIT, chart_contact, like_pattern, lower_like, masked, status_of, summary,
     username_from_name,
 };
+use crate::store::entities::audit_log::Action;
 
 impl Services {
     /// Search by MRN, date of birth (YYYY-MM-DD) or name words (each word must match the first
@@ -119,7 +120,7 @@ impl Services {
             .is_some();
         let recent_failures = audit_log::Entity::find()
             .filter(audit_log::Column::TargetAccountId.eq(a.id))
-            .filter(audit_log::Column::Action.eq("sign_in_failed"))
+            .filter(audit_log::Column::Action.eq(Action::SignInFailed))
             .order_by_desc(audit_log::Column::Seq)
             .limit(10)
             .all(&self.db)
@@ -164,10 +165,10 @@ impl Services {
             .into_iter()
             .map(|m| DeliveryRow {
                 id: m.id,
-                kind: m.kind,
-                channel: m.channel,
+                kind: m.kind.as_str().to_owned(),
+                channel: m.channel.as_str().to_owned(),
                 destination: masked(&m.destination),
-                status: DeliveryStatus::parse(&m.status),
+                status: super::delivery_status(m.status),
                 created_at_ms: m.created_at,
             })
             .collect())
@@ -225,8 +226,8 @@ impl Services {
             .filter(contact::Column::PatientId.eq(p.id))
             .all(uow.db())
             .await?;
-        let old_email = before.iter().find(|c| c.kind == "email");
-        let old_phone = before.iter().find(|c| c.kind == "phone");
+        let old_email = before.iter().find(|c| c.kind == contact::Kind::Email);
+        let old_phone = before.iter().find(|c| c.kind == contact::Kind::Phone);
         let email_changed = old_email.map(|c| c.value_norm.as_str())
             != Some(email.to_lowercase().as_str()).filter(|e| !e.is_empty());
         let phone_changed = old_phone.map(|c| (c.value_norm.clone(), c.sms_capable))
@@ -236,7 +237,8 @@ impl Services {
         let replaced: Vec<&contact::Model> = before
             .iter()
             .filter(|c| {
-                (email_changed && c.kind == "email") || (phone_changed && c.kind == "phone")
+                (email_changed && c.kind == contact::Kind::Email)
+                    || (phone_changed && c.kind == contact::Kind::Phone)
             })
             .collect();
         if let Some(a) = &acct {
@@ -250,7 +252,7 @@ impl Services {
                 uow.db(),
                 Some(p.id),
                 None,
-                "email",
+                contact::Kind::Email,
                 email,
                 false,
                 false,
@@ -263,7 +265,7 @@ impl Services {
                 uow.db(),
                 Some(p.id),
                 None,
-                "phone",
+                contact::Kind::Phone,
                 phone,
                 phone_is_mobile,
                 true,
@@ -296,7 +298,7 @@ impl Services {
             }
         }
         uow.audit(
-            "patient_contacts_updated",
+            Action::PatientContactsUpdated,
             acct.as_ref().map(|a| a.id),
             json!({
                 "patient": p.id,
@@ -334,6 +336,6 @@ impl Services {
             .one(&self.db)
             .await?
             .ok_or_else(|| DomainError::NotFound("message".into()))?;
-        Ok(DeliveryStatus::parse(&m.status))
+        Ok(super::delivery_status(m.status))
     }
 }

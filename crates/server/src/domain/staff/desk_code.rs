@@ -9,9 +9,10 @@ use crate::domain::caller::Staff;
 use crate::domain::challenges::{self, NewChallenge};
 use crate::domain::uow::Uow;
 use crate::domain::{DomainError, Services, secrets};
-use crate::store::entities::account;
+use crate::store::entities::{account, contact};
 
 use super::masked;
+use crate::store::entities::audit_log::Action;
 
 impl Services {
     /// A code for the patient to choose their own password with, through the recovery page's
@@ -31,7 +32,7 @@ impl Services {
         let tag = challenges::code_tag(
             &self.key,
             acct.id,
-            challenges::STAFF_CODE,
+            challenges::Purpose::StaffCode,
             &reference,
             &code,
         );
@@ -41,7 +42,7 @@ impl Services {
             uow.db(),
             NewChallenge {
                 account_id: acct.id,
-                purpose: challenges::STAFF_CODE,
+                purpose: challenges::Purpose::StaffCode,
                 channel: how,
                 contact_id: None,
                 secret_hmac: tag,
@@ -56,9 +57,9 @@ impl Services {
         .await?;
         uow.audit(
             if how == "letter" {
-                "activation_code_issued"
+                Action::ActivationCodeIssued
             } else {
-                "desk_code_issued"
+                Action::DeskCodeIssued
             },
             Some(acct.id),
             json!({ "checked": checks.words(), "expires_at": row.expires_at }),
@@ -101,12 +102,18 @@ impl Services {
         let contacts = self.contacts_of(&self.db, &acct).await?;
         let c = self
             .contact_for(&contacts, channel)
-            .filter(|c| c.kind != "phone" || self.phone_allowed(&c.value_norm))
+            .filter(|c| c.kind != contact::Kind::Phone || self.phone_allowed(&c.value_norm))
             .ok_or(DomainError::ContactInvalid)?;
         let reference = secrets::new_reference(self.entropy.as_ref())?;
         let mut uow = self.begin(caller.actor()).await?;
         if self
-            .over_send_limits(uow.db(), acct.id, &c.value_norm, c.kind == "phone", uow.now)
+            .over_send_limits(
+                uow.db(),
+                acct.id,
+                &c.value_norm,
+                c.kind == contact::Kind::Phone,
+                uow.now,
+            )
             .await?
         {
             return Err(DomainError::TooManyMessages);
@@ -115,7 +122,7 @@ impl Services {
             .issue_reset(&mut uow, &acct, &c, channel, &reference)
             .await?;
         uow.audit(
-            "staff_sent_reset",
+            Action::StaffSentReset,
             Some(acct.id),
             json!({ "channel": channel.as_str(), "reference": reference }),
         )

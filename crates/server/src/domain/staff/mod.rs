@@ -3,7 +3,9 @@
 //! Every check is here, on the server; the console only hides what a role cannot use. Every
 //! action writes an audit row naming the staff member, the target and what was done (S6).
 
-use carekey_shared::staff::{AccountStatus, ChartContact, PatientSummary, StaffRole, StaffUser};
+use carekey_shared::staff::{
+    AccountStatus, ChartContact, DeliveryStatus, PatientSummary, StaffRole, StaffUser,
+};
 use carekey_shared::{mask_email, mask_phone};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
@@ -12,7 +14,7 @@ use sea_orm::{
 use unicode_normalization::UnicodeNormalization;
 
 use crate::domain::{DomainError, Services, lockout};
-use crate::store::entities::{account, contact, patient};
+use crate::store::entities::{account, contact, outbox, patient};
 
 /// Rows a search or a list returns at most; staff narrow the search rather than scroll.
 const SEARCH_LIMIT: u64 = 50;
@@ -20,24 +22,37 @@ const SEARCH_LIMIT: u64 = 50;
 const AUDIT_LIMIT: u64 = 5_000;
 
 pub fn role_of(a: &account::Model) -> Option<StaffRole> {
-    match a.kind.as_str() {
-        "staff" => Some(StaffRole::Staff),
-        "admin" => Some(StaffRole::Admin),
-        _ => None,
+    match a.kind {
+        account::Kind::Staff => Some(StaffRole::Staff),
+        account::Kind::Admin => Some(StaffRole::Admin),
+        account::Kind::Patient => None,
     }
 }
 
-fn role_word(r: StaffRole) -> &'static str {
+fn role_kind(r: StaffRole) -> account::Kind {
     match r {
-        StaffRole::Staff => "staff",
-        StaffRole::Admin => "admin",
+        StaffRole::Staff => account::Kind::Staff,
+        StaffRole::Admin => account::Kind::Admin,
+    }
+}
+
+/// What the console shows for an outbox status. Exhaustive, so a new status is a compile
+/// error here rather than a message shown as still queued.
+pub fn delivery_status(s: outbox::Status) -> DeliveryStatus {
+    match s {
+        outbox::Status::Queued => DeliveryStatus::Queued,
+        outbox::Status::Sending => DeliveryStatus::Sending,
+        outbox::Status::Sent => DeliveryStatus::Sent,
+        outbox::Status::Failed => DeliveryStatus::Failed,
+        outbox::Status::Expired => DeliveryStatus::Expired,
+        outbox::Status::Cancelled => DeliveryStatus::Cancelled,
     }
 }
 
 pub fn status_of(a: &account::Model, now: i64) -> AccountStatus {
-    if a.status == "disabled" {
+    if a.status == account::Status::Disabled {
         AccountStatus::Disabled
-    } else if lockout::is_locked(&a.status, a.locked_until, now) {
+    } else if lockout::is_locked(a.status, a.locked_until, now) {
         AccountStatus::Locked
     } else {
         AccountStatus::Active
@@ -195,8 +210,8 @@ async fn clear_lock<C: ConnectionTrait>(
     now: i64,
 ) -> Result<account::Model, DomainError> {
     let mut am: account::ActiveModel = a.clone().into();
-    if a.status == "locked" {
-        am.status = Set("active".into());
+    if a.status == account::Status::Locked {
+        am.status = Set(account::Status::Active);
     }
     am.lock_reason = Set(None);
     am.locked_until = Set(None);

@@ -2,9 +2,7 @@
 //! activation letter, with the letter's email, in one unit of work.
 
 use carekey_shared::mask_email;
-use carekey_shared::staff::{
-    CredentialsLetter, DeliveryStatus, IdentityChecks, LetterEmail, PasswordChoice,
-};
+use carekey_shared::staff::{CredentialsLetter, IdentityChecks, LetterEmail, PasswordChoice};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 
@@ -21,6 +19,7 @@ use crate::domain::{DomainError, Services, secrets};
 use crate::store::entities::{account, contact, patient};
 
 use super::taken;
+use crate::store::entities::audit_log::Action;
 
 impl Services {
     /// Create or Reset credentials. With a password (generated or chosen) the patient must
@@ -50,7 +49,10 @@ impl Services {
             .filter(contact::Column::PatientId.eq(p.id))
             .all(&self.db)
             .await?;
-        let email = contacts.iter().find(|c| c.kind == "email").cloned();
+        let email = contacts
+            .iter()
+            .find(|c| c.kind == contact::Kind::Email)
+            .cloned();
         // What a guesser would try first, with the username the account is about to have.
         let mut words = vec![
             username.to_owned(),
@@ -62,7 +64,7 @@ impl Services {
         words.extend(
             contacts
                 .iter()
-                .filter(|c| c.kind == "email")
+                .filter(|c| c.kind == contact::Kind::Email)
                 .map(|c| c.value.clone()),
         );
         let ctx = self.policy_context(words, None);
@@ -115,7 +117,7 @@ impl Services {
                 Some(LetterEmail {
                     message_id: row.id,
                     to: mask_email(&c.value),
-                    status: DeliveryStatus::parse(&row.status),
+                    status: super::delivery_status(row.status),
                 })
             }
             None => None,
@@ -125,7 +127,7 @@ impl Services {
                 self.set_password(&mut uow, acct.id, phc, SetBy::Staff)
                     .await?;
                 uow.audit(
-                    "portal_password_reset",
+                    Action::PortalPasswordReset,
                     Some(acct.id),
                     json!({ "must_change_password": true }),
                 )
@@ -184,7 +186,7 @@ async fn rename(
     am.username_lower = Set(username.to_lowercase());
     am.updated_at = Set(uow.now);
     let updated = am.update(uow.db()).await.map_err(taken)?;
-    uow.audit("username_changed_by_staff", Some(a.id), json!({}))
+    uow.audit(Action::UsernameChangedByStaff, Some(a.id), json!({}))
         .await?;
     Ok(updated)
 }
@@ -198,11 +200,11 @@ async fn create_portal_account(
 ) -> Result<account::Model, DomainError> {
     let now = uow.now;
     let a = account::ActiveModel {
-        kind: Set("patient".into()),
+        kind: Set(account::Kind::Patient),
         username: Set(username.to_owned()),
         username_lower: Set(username.to_lowercase()),
         display_name: Set(p.first_name.clone()),
-        status: Set("active".into()),
+        status: Set(account::Status::Active),
         lock_reason: Set(None),
         must_change_password: Set(true),
         failed_sign_ins: Set(0),
@@ -219,7 +221,7 @@ async fn create_portal_account(
     .await
     .map_err(taken)?;
     uow.audit(
-        "portal_account_created",
+        Action::PortalAccountCreated,
         Some(a.id),
         json!({ "patient": p.id }),
     )

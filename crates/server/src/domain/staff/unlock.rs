@@ -7,6 +7,7 @@ use crate::domain::caller::Staff;
 use crate::domain::{DomainError, Services};
 
 use super::clear_lock;
+use crate::store::entities::audit_log::Action;
 
 impl Services {
     /// Unlock: clears a hard lock and a temporary pause, and the failure count.
@@ -19,7 +20,7 @@ impl Services {
         let uow = self.begin(caller.actor()).await?;
         clear_lock(uow.db(), &acct, acct.must_change_password, uow.now).await?;
         uow.audit(
-            "account_unlocked",
+            Action::AccountUnlocked,
             Some(acct.id),
             json!({
                 "was": acct.lock_reason,

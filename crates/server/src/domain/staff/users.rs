@@ -15,7 +15,8 @@ use crate::domain::signin::actor_for;
 use crate::domain::{ClientMeta, DomainError, Services, sessions};
 use crate::store::entities::{account, password_credential, session};
 
-use super::{SEARCH_LIMIT, like_pattern, lower_like, role_word, staff_user};
+use super::{SEARCH_LIMIT, like_pattern, lower_like, role_kind, staff_user};
+use crate::store::entities::audit_log::Action;
 
 impl Services {
     pub async fn staff_users(
@@ -26,8 +27,8 @@ impl Services {
         let now = self.now();
         let q = query.trim().to_lowercase();
         let mut cond = Condition::any()
-            .add(account::Column::Kind.eq("staff"))
-            .add(account::Column::Kind.eq("admin"));
+            .add(account::Column::Kind.eq(account::Kind::Staff))
+            .add(account::Column::Kind.eq(account::Kind::Admin));
         if !q.is_empty() {
             let pattern = like_pattern(&q);
             cond = Condition::all().add(cond).add(
@@ -70,7 +71,7 @@ impl Services {
         self.confirm_current_password(&admin, your_password, meta)
             .await?;
         let updated = self
-            .set_temporary_password(&admin, &target, new, "staff_password_reset", meta)
+            .set_temporary_password(&admin, &target, new, Action::StaffPasswordReset, meta)
             .await?;
         Ok(staff_user(&updated, self.now()))
     }
@@ -83,7 +84,7 @@ impl Services {
         by: &account::Model,
         target: &account::Model,
         new: &str,
-        action: &str,
+        action: Action,
         meta: &ClientMeta,
     ) -> Result<account::Model, DomainError> {
         self.check_new_password(target, new, None).await?;
@@ -130,7 +131,7 @@ impl Services {
         let created = self
             .create_account(
                 NewAccount {
-                    kind: role_word(n.role),
+                    kind: role_kind(n.role),
                     username: n.username.trim().to_owned(),
                     display_name,
                     patient_id: None,
@@ -153,12 +154,16 @@ impl Services {
         enabled: bool,
     ) -> Result<StaffUser, DomainError> {
         let action = if enabled {
-            "staff_user_enabled"
+            Action::StaffUserEnabled
         } else {
-            "staff_user_disabled"
+            Action::StaffUserDisabled
         };
         self.change_staff_user(caller, user_id, action, !enabled, |_, am| {
-            am.status = Set(if enabled { "active" } else { "disabled" }.into());
+            am.status = Set(if enabled {
+                account::Status::Active
+            } else {
+                account::Status::Disabled
+            });
             am.lock_reason = Set(None);
             am.locked_until = Set(None);
             am.failed_sign_ins = Set(0);
@@ -173,9 +178,9 @@ impl Services {
         user_id: i64,
         role: StaffRole,
     ) -> Result<StaffUser, DomainError> {
-        self.change_staff_user(caller, user_id, "staff_role_changed", false, |t, am| {
-            am.kind = Set(role_word(role).into());
-            json!({ "from": t.kind, "to": role_word(role) })
+        self.change_staff_user(caller, user_id, Action::StaffRoleChanged, false, |t, am| {
+            am.kind = Set(role_kind(role));
+            json!({ "from": t.kind, "to": role_kind(role) })
         })
         .await
     }
@@ -188,7 +193,7 @@ impl Services {
         &self,
         caller: &Admin,
         user_id: i64,
-        action: &str,
+        action: Action,
         end_sessions: bool,
         apply: impl FnOnce(&account::Model, &mut account::ActiveModel) -> serde_json::Value,
     ) -> Result<StaffUser, DomainError> {

@@ -5,20 +5,39 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::store::vocab::vocabulary;
+
+vocabulary! {
+    /// Who an account belongs to, and so which portal it signs in to.
+    pub enum Kind {
+        Patient = "patient",
+        Staff = "staff",
+        Admin = "admin",
+    }
+}
+
+vocabulary! {
+    /// Whether an account may sign in. A temporary lock is `locked_until`, not a status.
+    pub enum Status {
+        Active = "active",
+        /// Until a reset or a staff unlock.
+        Locked = "locked",
+        Disabled = "disabled",
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "accounts")]
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    /// patient | staff | admin
-    pub kind: String,
+    pub kind: Kind,
     pub username: String,
     /// Lower-cased copy: usernames are unique case-insensitively on both databases.
     #[sea_orm(unique)]
     pub username_lower: String,
     pub display_name: String,
-    /// active | locked (until reset or staff unlock) | disabled
-    pub status: String,
+    pub status: Status,
     pub lock_reason: Option<String>,
     pub must_change_password: bool,
     /// Consecutive failed sign-ins; drives the lockout schedule (SECURITY.md A1).

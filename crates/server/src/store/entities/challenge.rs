@@ -2,14 +2,30 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::store::vocab::vocabulary;
+
+vocabulary! {
+    /// What a code, link or grant is for. The word is also bound into a code's HMAC, so a
+    /// code issued for one purpose never verifies as another.
+    pub enum Purpose {
+        /// A recovery code or link the patient asked for.
+        Reset = "reset",
+        /// A desk code or an activation letter's code, issued by staff.
+        StaffCode = "staff_code",
+        /// A proved code or link, spent by the new-password step.
+        Grant = "grant",
+        /// Proves a new email address or phone number before it replaces the old one.
+        VerifyContact = "verify_contact",
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "challenges")]
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub account_id: i64,
-    /// reset | username | verify_contact | staff_code | activation
-    pub purpose: String,
+    pub purpose: Purpose,
     /// email_link | email_code | sms | voice | desk
     pub channel: String,
     pub contact_id: Option<i64>,

@@ -2,6 +2,17 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::store::vocab::vocabulary;
+
+vocabulary! {
+    /// What a contact is; whether a phone takes texts and calls is in `sms_capable` and
+    /// `voice_capable`.
+    pub enum Kind {
+        Email = "email",
+        Phone = "phone",
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "contacts")]
 pub struct Model {
@@ -11,8 +22,7 @@ pub struct Model {
     pub patient_id: Option<i64>,
     /// Set for a staff member's contacts.
     pub account_id: Option<i64>,
-    /// email | phone
-    pub kind: String,
+    pub kind: Kind,
     /// Email as entered, or phone in E.164.
     pub value: String,
     /// Lower-cased email / E.164 phone, for look-ups.

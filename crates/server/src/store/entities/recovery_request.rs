@@ -2,13 +2,24 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::store::vocab::vocabulary;
+
+vocabulary! {
+    /// What the visitor asked for.
+    pub enum Kind {
+        /// Forgot password.
+        Reset = "reset",
+        /// Forgot username.
+        Username = "username",
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "recovery_requests")]
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    /// reset | username
-    pub kind: String,
+    pub kind: Kind,
     /// JSON: what the visitor typed and chose.
     pub payload: String,
     /// The reference already shown to the visitor; the message will carry the same one.
