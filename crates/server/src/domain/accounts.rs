@@ -105,17 +105,7 @@ impl Services {
         .insert(txn)
         .await?;
         if let Some(email) = n.email {
-            add_contact(
-                txn,
-                None,
-                Some(a.id),
-                contact::Kind::Email,
-                &email,
-                false,
-                false,
-                now,
-            )
-            .await?;
+            add_contact(txn, Owner::Account(a.id), NewContact::Email(&email), now).await?;
         }
         uow.audit(
             Action::AccountCreated,
@@ -128,24 +118,58 @@ impl Services {
     }
 }
 
+/// Whose a contact is: a patient's belong to the chart (staff correct them there), a staff
+/// member's to their own account.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Owner {
+    Patient(i64),
+    Account(i64),
+}
+
+/// A contact to add: an address, or a number with what it can receive.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum NewContact<'a> {
+    Email(&'a str),
+    Phone {
+        number: &'a str,
+        texts: bool,
+        calls: bool,
+    },
+}
+
 /// Adds a contact, verified now (staff entered it, or its owner proved it with a code).
-#[allow(clippy::too_many_arguments)]
 pub(crate) async fn add_contact<C: ConnectionTrait>(
     db: &C,
-    patient_id: Option<i64>,
-    account_id: Option<i64>,
-    kind: contact::Kind,
-    value: &str,
-    sms: bool,
-    voice: bool,
+    owner: Owner,
+    new: NewContact<'_>,
     now: i64,
 ) -> Result<(), DomainError> {
-    let value_norm = match kind {
-        contact::Kind::Email => value.trim().to_lowercase(),
-        contact::Kind::Phone => value
-            .chars()
-            .filter(|c| c.is_ascii_digit() || *c == '+')
-            .collect(),
+    let (kind, value, value_norm, sms, voice) = match new {
+        NewContact::Email(v) => (
+            contact::Kind::Email,
+            v,
+            v.trim().to_lowercase(),
+            false,
+            false,
+        ),
+        NewContact::Phone {
+            number,
+            texts,
+            calls,
+        } => (
+            contact::Kind::Phone,
+            number,
+            number
+                .chars()
+                .filter(|c| c.is_ascii_digit() || *c == '+')
+                .collect(),
+            texts,
+            calls,
+        ),
+    };
+    let (patient_id, account_id) = match owner {
+        Owner::Patient(id) => (Some(id), None),
+        Owner::Account(id) => (None, Some(id)),
     };
     contact::ActiveModel {
         patient_id: Set(patient_id),

@@ -11,7 +11,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::accounts::add_contact;
+use super::accounts::{NewContact, Owner, add_contact};
 use super::caller::Caller;
 use super::challenges::{self, NewChallenge, State};
 use super::limits::DAY;
@@ -247,27 +247,20 @@ impl Services {
         for c in &replaced {
             contact::Entity::delete_by_id(c.id).exec(uow.db()).await?;
         }
-        // A patient's contacts belong to the chart; a staff member's to the account.
-        let (patient_id, account_id) = match acct.patient_id {
-            Some(pid) => (Some(pid), None),
-            None => (None, Some(acct.id)),
+        let owner = match acct.patient_id {
+            Some(pid) => Owner::Patient(pid),
+            None => Owner::Account(acct.id),
         };
-        let (kind, sms, voice) = match pending.kind {
-            ContactKind::Email => (contact::Kind::Email, false, false),
-            ContactKind::Mobile => (contact::Kind::Phone, true, true),
-            ContactKind::Landline => (contact::Kind::Phone, false, true),
+        let value = pending.value.as_str();
+        let new = match pending.kind {
+            ContactKind::Email => NewContact::Email(value),
+            ContactKind::Mobile | ContactKind::Landline => NewContact::Phone {
+                number: value,
+                texts: pending.kind == ContactKind::Mobile,
+                calls: true,
+            },
         };
-        add_contact(
-            uow.db(),
-            patient_id,
-            account_id,
-            kind,
-            &pending.value,
-            sms,
-            voice,
-            now,
-        )
-        .await?;
+        add_contact(uow.db(), owner, new, now).await?;
         let masked = match pending.kind {
             ContactKind::Email => mask_email(&pending.value),
             _ => mask_phone(&pending.value),

@@ -6,11 +6,11 @@ use carekey_shared::staff::NewPatient as Typed;
 use sea_orm::{ActiveModelTrait, Set, SqlErr};
 use serde_json::json;
 
-use super::accounts::{NewPatient, add_contact};
+use super::accounts::{NewContact, NewPatient, Owner, add_contact};
 use super::signin::actor_for;
 use super::{ClientMeta, DomainError, Services, dates, phone};
 use crate::store::entities::audit_log::Action;
-use crate::store::entities::{account, contact, patient};
+use crate::store::entities::{account, patient};
 
 /// The fields of a typed-in or imported patient that are wrong, by name (`mrn`, `zip`, …), or
 /// the record ready to store. The date of birth must be a real, past date; the phone one
@@ -158,30 +158,15 @@ impl Services {
             _ => DomainError::Database(e),
         })?;
         if let Some(email) = &p.email {
-            add_contact(
-                txn,
-                Some(row.id),
-                None,
-                contact::Kind::Email,
-                email,
-                false,
-                false,
-                now,
-            )
-            .await?;
+            add_contact(txn, Owner::Patient(row.id), NewContact::Email(email), now).await?;
         }
         if let Some((phone, sms, voice)) = &p.phone {
-            add_contact(
-                txn,
-                Some(row.id),
-                None,
-                contact::Kind::Phone,
-                phone,
-                *sms,
-                *voice,
-                now,
-            )
-            .await?;
+            let phone = NewContact::Phone {
+                number: phone,
+                texts: *sms,
+                calls: *voice,
+            };
+            add_contact(txn, Owner::Patient(row.id), phone, now).await?;
         }
         uow.audit(Action::PatientAdded, None, json!({ "patient": row.id }))
             .await?;

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::challenges::{self, State};
 use crate::domain::limits::{self, DAY, HOUR};
+use crate::domain::uow::Uow;
 use crate::domain::{DomainError, Services, phone};
 use crate::store::entities::{account, contact};
 
@@ -169,6 +170,18 @@ impl Services {
             .map(|t| t.allowed_countries.clone())
             .unwrap_or_else(|| vec!["US".to_owned()]);
         phone::allowed(number, &countries)
+    }
+
+    /// `over_send_limits` for a message to a contact on file, in the caller's unit of work.
+    pub(crate) async fn over_send_limits_to(
+        &self,
+        uow: &Uow,
+        account_id: i64,
+        c: &contact::Model,
+    ) -> Result<bool, DomainError> {
+        let by_phone = c.kind == contact::Kind::Phone;
+        self.over_send_limits(uow.db(), account_id, &c.value_norm, by_phone, uow.now)
+            .await
     }
 
     /// Counts one send against every limit that applies; true if any is exceeded

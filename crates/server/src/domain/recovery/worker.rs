@@ -106,7 +106,6 @@ impl Services {
         };
         let acct = self.find_for_recovery(&p.who).await?;
         let mut uow = self.begin(actor_for(None, &meta)).await?;
-        let now = uow.now;
         // The contacts as they are now, in the unit of work: a contact replaced a moment ago
         // must not get the code.
         let contacts = match &acct {
@@ -122,16 +121,7 @@ impl Services {
                 "country_not_allowed"
             }
             (Some(a), Some(c)) => {
-                if self
-                    .over_send_limits(
-                        uow.db(),
-                        a.id,
-                        &c.value_norm,
-                        c.kind == contact::Kind::Phone,
-                        now,
-                    )
-                    .await?
-                {
+                if self.over_send_limits_to(&uow, a.id, &c).await? {
                     "limited"
                 } else {
                     self.issue_reset(&mut uow, a, &c, p.channel, &req.reference)
@@ -261,16 +251,7 @@ impl Services {
         let outcome = match &found {
             None => "no_single_match",
             Some((a, c)) => {
-                if self
-                    .over_send_limits(
-                        uow.db(),
-                        a.id,
-                        &c.value_norm,
-                        c.kind == contact::Kind::Phone,
-                        now,
-                    )
-                    .await?
-                {
+                if self.over_send_limits_to(&uow, a.id, c).await? {
                     "limited"
                 } else {
                     let via = if c.kind == contact::Kind::Phone {

@@ -9,6 +9,7 @@ use carekey_shared::{ContactKind, mask_email, mask_phone};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 
+use crate::domain::accounts::{NewContact, Owner, add_contact};
 use crate::domain::caller::Staff;
 use crate::domain::dates::day_start_ms;
 use crate::domain::{DomainError, Services};
@@ -248,30 +249,21 @@ impl Services {
             contact::Entity::delete_by_id(c.id).exec(uow.db()).await?;
         }
         if email_changed && !email.is_empty() {
-            crate::domain::accounts::add_contact(
+            add_contact(
                 uow.db(),
-                Some(p.id),
-                None,
-                contact::Kind::Email,
-                email,
-                false,
-                false,
+                Owner::Patient(p.id),
+                NewContact::Email(email),
                 now,
             )
             .await?;
         }
         if let Some(phone) = phone.as_ref().filter(|_| phone_changed) {
-            crate::domain::accounts::add_contact(
-                uow.db(),
-                Some(p.id),
-                None,
-                contact::Kind::Phone,
-                phone,
-                phone_is_mobile,
-                true,
-                now,
-            )
-            .await?;
+            let phone = NewContact::Phone {
+                number: phone,
+                texts: phone_is_mobile,
+                calls: true,
+            };
+            add_contact(uow.db(), Owner::Patient(p.id), phone, now).await?;
         }
         // A wrong "correction" is how an account is taken over: whoever was on file before
         // hears about it, as when the patient changes a contact themselves (A5).

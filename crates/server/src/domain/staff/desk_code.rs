@@ -106,16 +106,7 @@ impl Services {
             .ok_or(DomainError::ContactInvalid)?;
         let reference = secrets::new_reference(self.entropy.as_ref())?;
         let mut uow = self.begin(caller.actor()).await?;
-        if self
-            .over_send_limits(
-                uow.db(),
-                acct.id,
-                &c.value_norm,
-                c.kind == contact::Kind::Phone,
-                uow.now,
-            )
-            .await?
-        {
+        if self.over_send_limits_to(&uow, acct.id, &c).await? {
             return Err(DomainError::TooManyMessages);
         }
         let message_id = self
