@@ -10,8 +10,8 @@
 
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
 use super::outbound::Channel;
@@ -107,10 +107,14 @@ pub struct Lease {
 }
 
 impl Lease {
-    fn values(&self) -> Vec<i64> {
-        std::iter::once(self.until)
-            .chain(self.unsure.iter().copied())
-            .collect()
+    /// Matches the row only while it is still ours: being sent, with a lease value this
+    /// instance wrote. Every write a holder makes is conditional on it.
+    fn held(&self) -> Condition {
+        let values = std::iter::once(self.until).chain(self.unsure.iter().copied());
+        Condition::all()
+            .add(Column::Id.eq(self.id))
+            .add(Column::Status.eq(Status::Sending))
+            .add(Column::LeaseUntil.is_in(values))
     }
 }
 
@@ -166,9 +170,7 @@ pub async fn renew<C: ConnectionTrait>(
 ) -> Result<bool, DbErr> {
     let res = outbox::Entity::update_many()
         .col_expr(Column::LeaseUntil, Expr::value(until))
-        .filter(Column::Id.eq(lease.id))
-        .filter(Column::Status.eq(Status::Sending))
-        .filter(Column::LeaseUntil.is_in(lease.values()))
+        .filter(lease.held())
         .exec(db)
         .await;
     match res {
@@ -209,12 +211,7 @@ pub async fn finish<C: ConnectionTrait>(
     if !keep_payload {
         upd = upd.col_expr(Column::Payload, Expr::value(SCRUBBED));
     }
-    let res = upd
-        .filter(Column::Id.eq(lease.id))
-        .filter(Column::Status.eq(Status::Sending))
-        .filter(Column::LeaseUntil.is_in(lease.values()))
-        .exec(db)
-        .await?;
+    let res = upd.filter(lease.held()).exec(db).await?;
     Ok(res.rows_affected == 1)
 }
 
@@ -233,9 +230,7 @@ pub async fn retry_later<C: ConnectionTrait>(
         .col_expr(Column::NextAttemptAt, Expr::value(next_at))
         .col_expr(Column::LeaseUntil, Expr::value(Option::<i64>::None))
         .col_expr(Column::LastError, Expr::value(Some(error)))
-        .filter(Column::Id.eq(lease.id))
-        .filter(Column::Status.eq(Status::Sending))
-        .filter(Column::LeaseUntil.is_in(lease.values()))
+        .filter(lease.held())
         .exec(db)
         .await?;
     Ok(res.rows_affected == 1)

@@ -96,22 +96,14 @@ impl World {
             })
             .await
             .unwrap();
-        self.svc
-            .create_account(
-                NewAccount {
-                    kind: account::Kind::Patient,
-                    username: username.into(),
-                    display_name: "Rosa".into(),
-                    patient_id: Some(p.id),
-                    email: None,
-                    must_change_password: false,
-                },
-                password,
-                None,
-                &meta(),
-            )
-            .await
-            .unwrap()
+        self.account_of(
+            account::Kind::Patient,
+            username,
+            "Rosa",
+            Some(p.id),
+            password,
+        )
+        .await
     }
 
     /// A staff member (`Staff` or `Admin`).
@@ -121,13 +113,25 @@ impl World {
         username: &str,
         password: &str,
     ) -> account::Model {
+        self.account_of(kind, username, username, None, password)
+            .await
+    }
+
+    async fn account_of(
+        &self,
+        kind: account::Kind,
+        username: &str,
+        display_name: &str,
+        patient_id: Option<i64>,
+        password: &str,
+    ) -> account::Model {
         self.svc
             .create_account(
                 NewAccount {
                     kind,
                     username: username.into(),
-                    display_name: username.into(),
-                    patient_id: None,
+                    display_name: display_name.into(),
+                    patient_id,
                     email: None,
                     must_change_password: false,
                 },
