@@ -37,6 +37,18 @@ voice-code-again = Again, your code is: { $spelled }.
 voice-outro = The message reference is { $spelled }. The code expires in { $expiry }. If you did not ask for it, you can hang up.
 voice-repeat = To hear the code again, press 1.
 voice-goodbye = Goodbye.
+# Symbols in a username, said as words when a call spells it
+voice-char-dot = dot
+voice-char-dash = dash
+voice-char-underscore = underscore
+voice-char-at = at sign
+
+## Notices by call, only to patients with no email and no phone that takes texts. Said twice.
+## They name no new username, email or number: anyone may answer a shared landline.
+voice-notice-intro = Hello. This is { $clinic } with a message about your patient portal account.
+voice-notice-again = Again: { $statement }
+voice-notice-not-you = If this was not you, { $call-us } right away.
+voice-notice-repeat = To hear this message again, press 1.
 
 ## A password reset code
 reset-code-subject = Your password reset code (reference { $reference })
@@ -59,6 +71,11 @@ username-subject = Your patient portal username
 username-intro = You asked for your { $clinic } patient portal username. It is:
 username-not-you = If you did not ask for this, you can ignore it. Questions? { $call-us }.
 username-sms = { $clinic }: your patient portal username is { $username }. Didn't ask? Ignore this.
+username-voice-intro = Hello. This is { $clinic } with the patient portal username you asked for.
+username-voice = Your username is: { $spelled }.
+username-voice-again = Again, your username is: { $spelled }.
+username-voice-outro = If you did not ask for it, you can hang up.
+username-voice-repeat = To hear your username again, press 1.
 
 ## Staff set up sign-in. It names no password or code: those are on the printed letter only.
 credentials-subject = Your patient portal sign-in
@@ -92,12 +109,18 @@ contact-changed-sms = { $kind ->
     [mobile] { $clinic }: the mobile number on your patient portal was changed to { $new-value }. Not you? { $call-us }.
    *[landline] { $clinic }: the phone number on your patient portal was changed to { $new-value }. Not you? { $call-us }.
 }
+contact-changed-voice = { $kind ->
+    [email] The email address on your patient portal account was just changed.
+    [mobile] The mobile number on your patient portal account was just changed.
+   *[landline] The phone number on your patient portal account was just changed.
+}
 
 ## The username changed
 username-changed-subject = Your portal username was changed
 username-changed-intro = Your { $clinic } patient portal username was just changed. It is now:
 username-changed-not-you = If this was not you, { $call-us } right away.
 username-changed-sms = { $clinic }: your patient portal username is now { $username }. Not you? { $call-us }.
+username-changed-voice = Your patient portal username was just changed.
 
 ## The password changed (SECURITY.md R9). $how is owner (the person changed it), reset (a
 ## recovery reset) or clinic (staff reset it).
@@ -112,4 +135,9 @@ password-changed-sms = { $how ->
     [owner] { $clinic }: your patient portal password was just changed. Not you? { $call-us }.
     [reset] { $clinic }: your patient portal password was just reset. Not you? { $call-us }.
    *[clinic] { $clinic }: your patient portal password was just reset by the clinic. Not you? { $call-us }.
+}
+password-changed-voice = { $how ->
+    [owner] Your patient portal password was just changed, and every device that was signed in has been signed out.
+    [reset] Your patient portal password was just reset, and every device that was signed in has been signed out.
+   *[clinic] Your patient portal password was just reset by the clinic, and every device that was signed in has been signed out.
 }

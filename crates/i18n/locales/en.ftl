@@ -28,8 +28,18 @@ password-show-field = Show { $field }
 password-hide-field = Hide { $field }
 
 ## Errors: calm, and always a next step
-error-sign-in-failed = That username and password did not match our records. Please check them and try again. If you have tried several times, your account may be paused for a short while to keep it safe; you can reset your password instead.
-error-sign-in-locked-maybe = We could not sign you in. After several tries, we pause sign-in for a while to keep your account safe. You can reset your password now to get back in, or try again later.
+error-sign-in-failed = That username and password did not match our records. Please check them and try again.
+error-sign-in-locked-maybe = We could still not sign you in. Sign-in may be paused for now to keep the account safe; resetting your password is the quickest way back in.
+sign-in-pause-rule = To keep accounts safe, { $threshold } tries in a row that do not match pause sign-in for { $duration }, and longer if they go on. While sign-in is paused, even the right password does not work.
+sign-in-pause-duration = { $minutes ->
+    [one] 1 minute
+   *[other] { $minutes } minutes
+}
+sign-in-reset-link = Reset your password
+sign-in-reset-ends-pause = (this works at any time and ends a pause).
+sign-in-call-clinic-phone = Need help? Call { $clinic } at { $phone }.
+sign-in-call-clinic = Need help? Call { $clinic }.
+sign-in-ask-admin = Need help? Ask an administrator at your clinic.
 error-not-signed-in = Please sign in to continue.
 error-password-change-required = Please choose a new password before continuing.
 error-forbidden = You do not have access to this page.
@@ -128,6 +138,9 @@ change-done = Your password has been changed. You stayed signed in here; any oth
 
 forced-title = Choose your own password
 forced-intro = You signed in with a temporary password. Before you continue, please choose a new password that only you know.
+forced-proof-expired = This page was open for a while, so for your safety please type the temporary password from the clinic once more, then your new password twice.
+change-missing-temporary = Please type the temporary password the clinic gave you.
+change-missing-current = Please type your current password.
 
 ## Forgot password
 forgot-title = Forgot your password?
@@ -200,11 +213,11 @@ tip-official-page = Always use the clinic's official portal page, not a link fro
 
 ## Forgot username
 username-title = Forgot your username?
-username-intro = We will send your username to the email address or mobile phone the clinic has on file for you. We never show it on this page.
+username-intro = We will send your username to the email address or phone number the clinic has on file for you: by email, by text message, or to a home phone by a call that reads it out. We never show it on this page.
 username-how = How should we find your account?
-username-by-contact = With my email address or mobile phone number
+username-by-contact = With my email address or phone number
 username-by-demographics = With my name, date of birth and ZIP code
-username-contact = Email address or mobile phone number
+username-contact = Email address or phone number
 username-contact-hint = Use the one you gave the clinic.
 username-first-name = First name
 username-last-name = Last name
@@ -214,7 +227,7 @@ username-missing = Please fill in every field.
 username-send = Send my username
 username-forgot-password-link = Forgot your password instead?
 username-sent-title = Check your email or phone
-username-sent-body = If exactly one account matches what you entered, we sent its username to the email address or mobile phone on file. It can take a few minutes.
+username-sent-body = If exactly one account matches what you entered, we sent its username to the email address or phone number on file. A home phone gets a call that reads the username out. It can take a few minutes.
 
 ## Staff console
 

@@ -13,6 +13,7 @@ use leptos_router::path;
 fn main() {
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(App);
+    carekey_ui::page::mark_started();
 }
 
 /// The paths this bundle renders; the server routes exactly these to it (`http::PORTAL_PATHS`).

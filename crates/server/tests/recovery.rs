@@ -416,6 +416,78 @@ on_both_databases!(texts_and_calls_go_through_the_dev_outbox, |srv| {
     assert_eq!(verify_code(&srv, "sam", &code).await.status, 200);
 });
 
+on_both_databases!(
+    landline_only_patients_hear_usernames_and_notices_by_call,
+    |srv| {
+        // Sam has only a landline. By name, date of birth and ZIP: a call spells the username
+        // twice, never the answer.
+        let r = srv
+            .api(
+                "request_username",
+                &[
+                    ("lookup[Demographics][first_name]", "Sam"),
+                    ("lookup[Demographics][last_name]", "Taylor"),
+                    ("lookup[Demographics][date_of_birth]", "1947-07-30"),
+                    ("lookup[Demographics][zip]", "97202"),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(!r.body.contains("sam"));
+        let call = dev_messages(&srv, "+15035550177", 1).await;
+        assert_eq!(call[0].channel, outbox::Channel::Voice);
+        assert_eq!(call[0].kind, "username");
+        assert_eq!(
+            call[0].text.matches("s, a, m.").count(),
+            2,
+            "{}",
+            call[0].text
+        );
+
+        // By the landline's number, typed the way people type it.
+        let r = srv
+            .api(
+                "request_username",
+                &[("lookup[Contact][email_or_phone]", "503.555.0177")],
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let calls = dev_messages(&srv, "+15035550177", 2).await;
+        assert_eq!(calls[0].kind, "username");
+
+        // A reset by call, then the notice of it by call too: no email or mobile to tell.
+        assert_eq!(request_reset(&srv, "sam", "Voice").await.status, 200);
+        let calls = dev_messages(&srv, "+15035550177", 3).await;
+        let code = code_in(&calls[0].text.replace(", ", ""));
+        let g = verify_code(&srv, "sam", &code).await;
+        let grant = json(&g)["grant"].as_str().unwrap().to_owned();
+        assert_eq!(complete(&srv, &grant, NEW_PW).await.status, 200);
+        let calls = dev_messages(&srv, "+15035550177", 4).await;
+        assert_eq!(calls[0].kind, "password_notice");
+        assert_eq!(calls[0].channel, outbox::Channel::Voice);
+        assert_eq!(
+            calls[0].text.matches("password was just reset").count(),
+            2,
+            "{}",
+            calls[0].text
+        );
+
+        // Maria has email and a mobile: her notices never ring her phone.
+        request_reset(&srv, "maria", "Sms").await;
+        let code = code_in(&dev_messages(&srv, "+15035550101", 1).await[0].text);
+        let g = verify_code(&srv, "maria", &code).await;
+        let grant = json(&g)["grant"].as_str().unwrap().to_owned();
+        assert_eq!(complete(&srv, &grant, NEW_PW).await.status, 200);
+        let texts = dev_messages(&srv, "+15035550101", 2).await;
+        assert!(
+            texts.iter().all(|m| m.channel == outbox::Channel::Sms),
+            "{texts:?}"
+        );
+    }
+);
+
 on_both_databases!(every_identifier_gets_the_same_answer, |srv| {
     // A locked account (sign-in locked for good) and one disabled.
     account::Entity::update_many()

@@ -546,7 +546,16 @@ on_both_databases!(health_and_readiness, |srv| {
 /// path (deep links into recovery, unknown paths) the first page's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_path_loads_the_bundle_that_renders_it() {
-    let srv = common::start(common::Db::Sqlite, "bundles").await.unwrap();
+    let srv = common::start_with(
+        common::Db::Sqlite,
+        "bundles",
+        &[
+            ("CAREKEY_CLINIC_NAME", "Smith & Sons Clinic"),
+            ("CAREKEY_CLINIC_PHONE", "(503) 555-0100"),
+        ],
+    )
+    .await
+    .unwrap();
     let dist = srv.services.cfg.dist_dir.clone();
     for (bundle, body) in [
         ("patient", "first page"),
@@ -573,4 +582,21 @@ async fn each_path_loads_the_bundle_that_renders_it() {
         assert_eq!((r.status, r.body.as_str()), (200, body), "{path}");
     }
     assert_eq!(srv.get("/portal/missing.js").await.status, 404);
+
+    // Each page carries a plain "could not open" message for browsers that cannot run the
+    // app; the server writes the clinic's name and phone into it, escaped.
+    std::fs::write(
+        dist.join("staff").join("index.html"),
+        r#"<p>Call <span data-clinic="name">your clinic</span> at <span data-clinic="phone"></span>.</p>"#,
+    )
+    .unwrap();
+    for path in ["/staff", "/staff/", "/staff/users"] {
+        let r = srv.get(path).await;
+        assert_eq!(r.status, 200, "{path}");
+        assert_eq!(
+            r.body,
+            r#"<p>Call <span data-clinic="name">Smith &amp; Sons Clinic</span> at <span data-clinic="phone">(503) 555-0100</span>.</p>"#,
+            "{path}"
+        );
+    }
 }

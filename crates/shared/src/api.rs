@@ -39,6 +39,10 @@ pub struct SessionInfo {
     pub idle_expires_in_secs: u64,
     /// Seconds until the absolute session lifetime ends.
     pub absolute_expires_in_secs: u64,
+    /// During the forced change: seconds for which this session's sign-in still vouches for
+    /// the temporary password, so the page asks only for the new one. 0: type it again.
+    #[serde(default)]
+    pub temporary_password_proof_secs: u64,
 }
 
 /// Public facts about the clinic shown on the sign-in and help pages.
@@ -53,6 +57,13 @@ pub struct ClinicInfo {
     pub password_min_length: usize,
     /// The clinic's optional "letters, digits and symbols" rule.
     pub password_require_mix: bool,
+    /// The clinic's pause rule, said on the sign-in page to everyone alike after any failure:
+    /// this many failures in a row pause sign-in for `lockout_minutes` (longer if they go on).
+    /// A rule, not any account's state (SECURITY.md E1).
+    #[serde(default)]
+    pub lockout_threshold: u32,
+    #[serde(default)]
+    pub lockout_minutes: u64,
     pub dev_mode: bool,
     pub recovery: crate::recovery::RecoveryOptions,
 }

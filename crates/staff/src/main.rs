@@ -47,6 +47,7 @@ pub(crate) fn field_problems(e: &ApiError) -> String {
 fn main() {
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(App);
+    carekey_ui::page::mark_started();
 }
 
 #[component]

@@ -86,3 +86,16 @@ pub fn sign_out_and_go(to: &'static str) -> impl Fn() + Clone + Send + Sync + 's
         });
     }
 }
+
+/// Tells the page's "could not start" check (`public/app-check.js`) that the app is running,
+/// and takes its message out of the page: hidden text would still be found by search and by
+/// the browser's find-in-page, and it has nothing more to say once the app runs.
+pub fn mark_started() {
+    let doc = document();
+    if let Some(root) = doc.document_element() {
+        let _ = root.set_attribute("data-app", "started");
+    }
+    if let Some(message) = doc.get_element_by_id("app-unavailable") {
+        message.remove();
+    }
+}

@@ -26,6 +26,15 @@ pub fn ChangePasswordForm(
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let policy = move || policy_of(&session);
+    // The forced change right after sign-in: the server still holds the proof of the temporary
+    // password, so this page asks only for the new one twice. Past the proof's end (a page
+    // left open), it asks for the temporary password again.
+    let proof_secs = session
+        .info
+        .get_untracked()
+        .map_or(0, |i| i.temporary_password_proof_secs);
+    let proof_until = js_sys::Date::now() + proof_secs as f64 * 1000.0;
+    let ask_current = RwSignal::new(!forced || proof_secs == 0);
 
     // What this page knows about the person; the server adds the rest (username, emails).
     let context = move || PolicyContext {
@@ -47,6 +56,19 @@ pub fn ChangePasswordForm(
         if busy.get_untracked() {
             return;
         }
+        if !ask_current.get_untracked() && js_sys::Date::now() >= proof_until {
+            ask_current.set(true);
+            error.set(Some(t("forced-proof-expired")));
+            return;
+        }
+        if ask_current.get_untracked() && current.get_untracked().is_empty() {
+            error.set(Some(t(if forced {
+                "change-missing-temporary"
+            } else {
+                "change-missing-current"
+            })));
+            return;
+        }
         if let Some(why) = refusal_before_submit(
             &policy(),
             &new.get_untracked(),
@@ -63,6 +85,7 @@ pub fn ChangePasswordForm(
             new.get_untracked(),
             repeat.get_untracked(),
         );
+        let leaned_on_sign_in = c.is_empty();
         spawn_local(async move {
             let result = carekey_shared::server_fns::change_password(c, n, r).await;
             busy.set(false);
@@ -74,6 +97,11 @@ pub fn ChangePasswordForm(
                     session.signed_in(info);
                     on_done.run(());
                 }
+                // The server's proof ran out before this page's clock said so.
+                Err(ApiError::CurrentPasswordIncorrect) if leaned_on_sign_in => {
+                    ask_current.set(true);
+                    error.set(Some(t("forced-proof-expired")));
+                }
                 Err(e) => error.set(Some(error_text(&e))),
             }
         });
@@ -82,12 +110,14 @@ pub fn ChangePasswordForm(
     view! {
         <form class="stack" on:submit=submit novalidate>
             <Alert message=error id="change-error" />
-            <PasswordField
-                id="current-password"
-                label=if forced { t("change-temporary-password") } else { t("change-current-password") }
-                value=current
-                autocomplete="current-password"
-            />
+            <Show when=move || ask_current.get()>
+                <PasswordField
+                    id="current-password"
+                    label=if forced { t("change-temporary-password") } else { t("change-current-password") }
+                    value=current
+                    autocomplete="current-password"
+                />
+            </Show>
             <PasswordField
                 id="new-password"
                 label=t("change-new-password")

@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::errors::error_text;
-use crate::fields::{Alert, PasswordField, TextField};
-use crate::i18n::t;
+use crate::fields::{PasswordField, TextField};
+use crate::i18n::{t, t_args, t_num};
 use crate::session::use_session;
 
 /// After this many failures in a row on this page, the message says plainly that the account
@@ -28,6 +28,41 @@ pub fn SignInForm(
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let failures = RwSignal::new(0u32);
+    // After any failed sign-in: how the pause works, the way out, and who to call. Everyone
+    // sees the same help whatever they typed: a paused account, an unknown name and a wrong
+    // password must read alike (SECURITY.md E1, E3), so the help has to fit all three.
+    let failed = RwSignal::new(false);
+    let pause_rule = move || {
+        let p = session.portal.get()?;
+        (p.lockout_threshold > 0).then(|| {
+            let duration = t_num(
+                "sign-in-pause-duration",
+                "minutes",
+                p.lockout_minutes as f64,
+            );
+            t_args(
+                "sign-in-pause-rule",
+                &[
+                    ("threshold", p.lockout_threshold.to_string()),
+                    ("duration", duration),
+                ],
+            )
+        })
+    };
+    let who_to_call = move || match portal {
+        Portal::Staff => t("sign-in-ask-admin"),
+        Portal::Patient => {
+            let (name, phone) = (session.clinic_name(), session.clinic_phone());
+            if phone.is_empty() {
+                t_args("sign-in-call-clinic", &[("clinic", name)])
+            } else {
+                t_args(
+                    "sign-in-call-clinic-phone",
+                    &[("clinic", name), ("phone", phone)],
+                )
+            }
+        }
+    };
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -37,6 +72,7 @@ pub fn SignInForm(
         let id = identifier.get_untracked();
         let pw = password.get_untracked();
         if id.trim().is_empty() || pw.is_empty() {
+            failed.set(false);
             error.set(Some(t("sign-in-missing-fields")));
             return;
         }
@@ -56,20 +92,36 @@ pub fn SignInForm(
                     password.set(String::new());
                     let n = failures.get_untracked() + 1;
                     failures.set(n);
+                    failed.set(true);
                     error.set(Some(if n >= ESCALATE_AFTER {
                         t("error-sign-in-locked-maybe")
                     } else {
                         t("error-sign-in-failed")
                     }));
                 }
-                Err(e) => error.set(Some(error_text(&e))),
+                Err(e) => {
+                    failed.set(false);
+                    error.set(Some(error_text(&e)));
+                }
             }
         });
     };
 
     view! {
         <form class="stack" on:submit=submit novalidate>
-            <Alert message=error id="sign-in-error" />
+            // One region, so the help is read out with the message it belongs to.
+            <div id="sign-in-error" class="alert" role="alert" class:empty=move || error.get().is_none()>
+                {move || error.get().map(|e| view! { <p>{e}</p> })}
+                <Show when=move || failed.get() && error.get().is_some()>
+                    {move || pause_rule().map(|r| view! { <p>{r}</p> })}
+                    <p>
+                        <a href=forgot_href>{t("sign-in-reset-link")}</a>
+                        " "
+                        {t("sign-in-reset-ends-pause")}
+                    </p>
+                    <p>{who_to_call}</p>
+                </Show>
+            </div>
             <TextField
                 id="identifier"
                 label=t("sign-in-identifier")

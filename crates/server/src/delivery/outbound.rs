@@ -17,13 +17,17 @@ use serde::{Deserialize, Serialize};
 pub use crate::store::entities::outbox::Channel;
 use crate::store::entities::outbox::Kind;
 
-/// How a notice or a username travels: email or text, never a call. A call reads whatever it
-/// says to whoever picks up a shared landline, and a notice has no code to protect that way.
+/// How a notice or a username travels: email or text, and a call only to a patient who has
+/// neither (a landline-only patient would otherwise never hear that their password changed,
+/// SECURITY.md R9). A call reads whatever it says to whoever picks up a shared landline, so a
+/// call names no new contact and no new username; only the username a patient asked for is
+/// spelled out, as codes are (A4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NoticeChannel {
     Email,
     Sms,
+    Voice,
 }
 
 impl From<NoticeChannel> for Channel {
@@ -31,6 +35,7 @@ impl From<NoticeChannel> for Channel {
         match c {
             NoticeChannel::Email => Channel::Email,
             NoticeChannel::Sms => Channel::Sms,
+            NoticeChannel::Voice => Channel::Voice,
         }
     }
 }

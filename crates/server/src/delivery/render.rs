@@ -303,6 +303,37 @@ impl<'a> Words<'a> {
         })
     }
 
+    /// A notice by call, for a patient with no email and no texting phone: said twice, then
+    /// who to call if it was not them, then "press 1" (the same pace as a code, SECURITY.md A4).
+    /// `statement` names no new username or contact: whoever answers a shared landline hears it.
+    fn voice_notice(&self, statement: String) -> Rendered {
+        Rendered::Voice(Script {
+            intro: self.t("voice-notice-intro", &[]),
+            again: self.t("voice-notice-again", &[("statement", s(&statement))]),
+            code: statement,
+            outro: self.t("voice-notice-not-you", &[]),
+            repeat: self.t("voice-notice-repeat", &[]),
+            goodbye: self.t("voice-goodbye", &[]),
+        })
+    }
+
+    /// A username read one character at a time, with its symbols said as words ("maria.l" →
+    /// "m, a, r, i, a, dot, l"): a speech engine reads "maria.l" as a word and skips the dot.
+    fn spell_username(&self, username: &str) -> String {
+        username
+            .to_lowercase()
+            .chars()
+            .map(|c| match c {
+                '.' => self.t("voice-char-dot", &[]),
+                '-' => self.t("voice-char-dash", &[]),
+                '_' => self.t("voice-char-underscore", &[]),
+                '@' => self.t("voice-char-at", &[]),
+                c => c.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     fn render(&self, m: &Outbound) -> Rendered {
         match m {
             Outbound::ResetCode {
@@ -398,6 +429,17 @@ impl<'a> Words<'a> {
             NoticeChannel::Sms => Rendered::Sms {
                 text: self.t("username-sms", &[("username", s(username))]),
             },
+            NoticeChannel::Voice => {
+                let spelled = self.spell_username(username);
+                Rendered::Voice(Script {
+                    intro: self.t("username-voice-intro", &[]),
+                    code: self.t("username-voice", &[("spelled", s(&spelled))]),
+                    again: self.t("username-voice-again", &[("spelled", s(&spelled))]),
+                    outro: self.t("username-voice-outro", &[]),
+                    repeat: self.t("username-voice-repeat", &[]),
+                    goodbye: self.t("voice-goodbye", &[]),
+                })
+            }
             NoticeChannel::Email => email(
                 self.t("username-subject", &[]),
                 vec![
@@ -453,6 +495,7 @@ impl<'a> Words<'a> {
             NoticeChannel::Sms => Rendered::Sms {
                 text: self.t("contact-changed-sms", &args),
             },
+            NoticeChannel::Voice => self.voice_notice(self.t("contact-changed-voice", &args)),
             NoticeChannel::Email => email(
                 self.t("contact-changed-subject", &args),
                 vec![
@@ -469,6 +512,7 @@ impl<'a> Words<'a> {
             NoticeChannel::Sms => Rendered::Sms {
                 text: self.t("username-changed-sms", &[("username", s(username))]),
             },
+            NoticeChannel::Voice => self.voice_notice(self.t("username-changed-voice", &[])),
             NoticeChannel::Email => email(
                 self.t("username-changed-subject", &[]),
                 vec![
@@ -491,6 +535,7 @@ impl<'a> Words<'a> {
             NoticeChannel::Sms => Rendered::Sms {
                 text: self.t("password-changed-sms", &args),
             },
+            NoticeChannel::Voice => self.voice_notice(self.t("password-changed-voice", &args)),
             NoticeChannel::Email => email(
                 self.t("password-changed-subject", &[]),
                 vec![
@@ -530,6 +575,43 @@ mod tests {
             reference: "K7QM".into(),
             expires_in_minutes: 10,
         })
+    }
+
+    #[test]
+    fn a_call_spells_a_username_with_its_symbols_as_words_twice() {
+        let r = renderer().render(&en(Outbound::Username {
+            via: NoticeChannel::Voice,
+            username: "Maria.L-2_x".into(),
+        }));
+        let script = r.voice_script().unwrap_or_default();
+        let spelled = "m, a, r, i, a, dot, l, dash, 2, underscore, x";
+        assert_eq!(script.matches(spelled).count(), 2, "{script}");
+        let Rendered::Voice(s) = r else {
+            panic!("not a call")
+        };
+        assert_eq!(s.repeat, "To hear your username again, press 1.");
+    }
+
+    #[test]
+    fn a_notice_by_call_names_no_new_username_or_contact() {
+        for m in [
+            Outbound::UsernameChanged {
+                via: NoticeChannel::Voice,
+                username: "secret.name".into(),
+            },
+            Outbound::ContactChanged {
+                via: NoticeChannel::Voice,
+                kind: ContactKind::Email,
+                masked_new_value: Some("n•••@example.org".into()),
+            },
+        ] {
+            let script = renderer().render(&en(m)).voice_script().unwrap_or_default();
+            assert!(
+                !script.contains("secret") && !script.contains("example.org"),
+                "{script}"
+            );
+            assert!(script.contains("(503) 555-0100"), "{script}");
+        }
     }
 
     #[test]
@@ -700,6 +782,7 @@ mod snapshot {
         for (via, name) in [
             (NoticeChannel::Email, "email"),
             (NoticeChannel::Sms, "text"),
+            (NoticeChannel::Voice, "call"),
         ] {
             let username = Outbound::Username {
                 via,

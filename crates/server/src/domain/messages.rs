@@ -68,14 +68,16 @@ impl Services {
     }
 
     /// Which contacts can get a notice, and how: email when email is delivered, texts to
-    /// allowed mobiles when texts are.
+    /// allowed mobiles when texts are. A patient with neither gets a call on a landline, or
+    /// they would never hear of a change they did not make (SECURITY.md R9); anyone else is
+    /// not called, since a call is read to whoever picks up.
     pub(crate) fn notice_routes<'a>(
         &self,
         contacts: &'a [contact::Model],
     ) -> Vec<(&'a contact::Model, NoticeChannel)> {
         let have_phone = self.delivery.transports.phone.is_some();
         let have_email = self.delivery.transports.email.is_some();
-        contacts
+        let routes: Vec<_> = contacts
             .iter()
             .filter_map(|c| match c.kind {
                 contact::Kind::Email if have_email => Some((c, NoticeChannel::Email)),
@@ -86,7 +88,30 @@ impl Services {
                 }
                 _ => None,
             })
+            .collect();
+        if !routes.is_empty() || !have_phone {
+            return routes;
+        }
+        contacts
+            .iter()
+            .filter(|c| self.takes_calls(c))
+            .map(|c| (c, NoticeChannel::Voice))
             .collect()
+    }
+
+    /// A phone on file that can be called, in a country calls may go to.
+    pub(crate) fn takes_calls(&self, c: &contact::Model) -> bool {
+        c.kind == contact::Kind::Phone && c.voice_capable && self.phone_allowed(&c.value_norm)
+    }
+
+    /// How a username or notice reaches `c`: its own kind decides (a number that takes texts
+    /// gets a text, a landline a call).
+    pub(crate) fn route_to(c: &contact::Model) -> NoticeChannel {
+        match (c.kind, c.sms_capable) {
+            (contact::Kind::Email, _) => NoticeChannel::Email,
+            (contact::Kind::Phone, true) => NoticeChannel::Sms,
+            (contact::Kind::Phone, false) => NoticeChannel::Voice,
+        }
     }
 
     /// A notice to every contact on file that can receive one (SECURITY.md R9), except where

@@ -96,6 +96,8 @@ impl Backend for Api {
             idle_warning_secs: c.session_warning.as_secs(),
             password_min_length: c.password_min_length,
             password_require_mix: c.password_require_mix,
+            lockout_threshold: c.lockout.threshold,
+            lockout_minutes: c.lockout.base.as_secs().div_ceil(60),
             dev_mode: c.dev_mode,
             recovery: self.services.recovery_options(),
         })

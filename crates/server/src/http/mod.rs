@@ -5,6 +5,7 @@ pub mod api;
 pub mod cookies;
 pub mod guard;
 pub mod outside;
+pub mod pages;
 pub mod staff_api;
 
 use std::net::SocketAddr;
@@ -16,7 +17,7 @@ use axum::body::{Body, to_bytes};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use axum::{Router, middleware};
 use carekey_shared::ApiError;
 use carekey_shared::backend::{BackendHandle, RequestCtx};
@@ -24,7 +25,9 @@ use http_body_util::BodyExt;
 use leptos::prelude::provide_context;
 use sea_orm::ConnectionTrait;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::services::{ServeDir, ServeFile};
+use tower_http::services::ServeDir;
+
+use crate::config::Config;
 
 use crate::domain::Services;
 
@@ -55,7 +58,9 @@ impl AppState {
 }
 
 pub fn router(state: AppState) -> Router {
-    let dist = state.services.cfg.dist_dir.clone();
+    let services = state.services.clone();
+    let cfg = &services.cfg;
+    let dist = cfg.dist_dir.clone();
     let api = Router::new()
         .route("/api/{*fn_name}", post(server_fn_handler))
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
@@ -75,9 +80,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/dev/outbox", get(outside::dev_outbox))
         .route("/dev/outbox.json", get(outside::dev_outbox_json))
-        .nest_service("/staff", spa(&dist.join("staff")))
-        .merge(portal_routes(&dist.join("portal")))
-        .fallback_service(spa(&dist.join("patient")))
+        .nest_service("/staff", spa(&dist.join("staff"), cfg))
+        .merge(portal_routes(&dist.join("portal"), cfg))
+        .fallback_service(spa(&dist.join("patient"), cfg))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             guard::security_headers,
@@ -85,17 +90,16 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Static files with precompressed variants, falling back to the app's `index.html` so deep
-/// links such as `/forgot-password` load the app.
-fn spa(dir: &Path) -> ServeDir<ServeFile> {
+/// An app: static files with precompressed variants, and its page (`pages::AppPage`, filled in
+/// with the clinic) for a directory such as `/` and every path that is no file, so deep links
+/// such as `/forgot-password` load the app.
+fn spa(dir: &Path, cfg: &Config) -> ServeDir<MethodRouter> {
+    let page = pages::AppPage::new(dir, cfg);
     ServeDir::new(dir)
         .precompressed_br()
         .precompressed_gzip()
-        .fallback(
-            ServeFile::new(dir.join("index.html"))
-                .precompressed_br()
-                .precompressed_gzip(),
-        )
+        .append_index_html_on_directories(false)
+        .fallback(get(move || page.clone().response()))
 }
 
 /// The signed-in patient pages are a second bundle (`carekey-portal`, files under `/portal/`),
@@ -108,14 +112,16 @@ pub const PORTAL_PATHS: [&str; 4] = [
     "/change-password",
 ];
 
-fn portal_routes<S: Clone + Send + Sync + 'static>(dir: &Path) -> Router<S> {
-    let page = ServeFile::new(dir.join("index.html"))
+fn portal_routes<S: Clone + Send + Sync + 'static>(dir: &Path, cfg: &Config) -> Router<S> {
+    let page = pages::AppPage::new(dir, cfg);
+    let serve = get(move || page.clone().response());
+    let files = ServeDir::new(dir)
         .precompressed_br()
-        .precompressed_gzip();
-    let files = ServeDir::new(dir).precompressed_br().precompressed_gzip();
+        .precompressed_gzip()
+        .append_index_html_on_directories(false);
     PORTAL_PATHS
         .iter()
-        .fold(Router::new(), |r, path| r.route_service(path, page.clone()))
+        .fold(Router::new(), |r, path| r.route(path, serve.clone()))
         .nest_service("/portal", files)
 }
 

@@ -13,6 +13,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0001Initial),
             Box::new(M0002RecoveryRequests),
             Box::new(M0003PendingContact),
+            Box::new(M0004SessionPasswordProof),
         ]
     }
 }
@@ -381,6 +382,39 @@ impl MigrationTrait for M0003PendingContact {
             Table::alter()
                 .table("challenges")
                 .drop_column("pending_value")
+                .to_owned(),
+        )
+        .await
+    }
+}
+
+/// A sign-in that just proved a temporary password vouches for it for a few minutes, so the
+/// forced change that follows asks only for the new password (issue 11).
+struct M0004SessionPasswordProof;
+
+impl MigrationName for M0004SessionPasswordProof {
+    fn name(&self) -> &str {
+        "m0004_session_password_proof"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0004SessionPasswordProof {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("sessions")
+                .add_column(big_integer_null("password_proved_at"))
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("sessions")
+                .drop_column("password_proved_at")
                 .to_owned(),
         )
         .await

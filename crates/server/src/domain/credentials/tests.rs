@@ -182,3 +182,55 @@ async fn the_persons_own_change_needs_the_current_password_and_counts_a_wrong_on
         Err(DomainError::PasswordRejected(_))
     ));
 }
+
+#[tokio::test]
+async fn the_forced_change_leans_on_a_fresh_sign_in_and_only_there() {
+    use crate::domain::signin::sessions::TEMPORARY_PASSWORD_PROOF;
+    use std::time::Duration;
+    const MINE: &str = "orchard-pepper-lantern-violet";
+    let w = testing::world().await;
+    let a = w.patient("rosa", PW, None, None).await;
+    // Staff set NEW as a temporary password; the patient signs in with it.
+    set(&w, a.id, SetBy::Staff).await.unwrap();
+    let me = w.caller("rosa", NEW, Portal::Patient).await;
+    let info = w.svc.whoami(&me);
+    assert_eq!(
+        info.temporary_password_proof_secs,
+        TEMPORARY_PASSWORD_PROOF.as_secs()
+    );
+    // A minute before the proof runs out: the new password twice is enough.
+    w.clock
+        .advance(TEMPORARY_PASSWORD_PROOF - Duration::from_secs(60));
+    let done = w.svc.change_password(&me, "", MINE, MINE).await.unwrap();
+    assert!(!done.must_change_password);
+    assert_eq!(done.temporary_password_proof_secs, 0);
+    // A change in Settings always asks for the current password, however fresh the sign-in.
+    let me = w.caller("rosa", MINE, Portal::Patient).await;
+    assert!(matches!(
+        w.svc.change_password(&me, "", PW, PW).await,
+        Err(DomainError::CurrentPasswordIncorrect)
+    ));
+}
+
+#[tokio::test]
+async fn a_stale_sign_in_must_type_the_temporary_password_again() {
+    use crate::domain::signin::sessions::TEMPORARY_PASSWORD_PROOF;
+    use std::time::Duration;
+    const MINE: &str = "orchard-pepper-lantern-violet";
+    let w = testing::world().await;
+    let a = w.patient("rosa", PW, None, None).await;
+    set(&w, a.id, SetBy::Staff).await.unwrap();
+    let me = w.caller("rosa", NEW, Portal::Patient).await;
+    // Kept alive (idle logoff is 15 minutes) past the proof's end.
+    w.clock.advance(TEMPORARY_PASSWORD_PROOF / 2);
+    let me_again = w.svc.whoami(&me);
+    assert!(me_again.temporary_password_proof_secs > 0);
+    w.clock
+        .advance(TEMPORARY_PASSWORD_PROOF / 2 + Duration::from_secs(1));
+    assert_eq!(w.svc.whoami(&me).temporary_password_proof_secs, 0);
+    assert!(matches!(
+        w.svc.change_password(&me, "", MINE, MINE).await,
+        Err(DomainError::CurrentPasswordIncorrect)
+    ));
+    w.svc.change_password(&me, NEW, MINE, MINE).await.unwrap();
+}

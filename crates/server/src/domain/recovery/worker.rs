@@ -7,7 +7,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 
-use crate::delivery::outbound::{NoticeChannel, Outbound, minutes};
+use crate::delivery::outbound::{Outbound, minutes};
 use crate::delivery::outbox::{self, NewMessage};
 use crate::domain::challenges::{self, NewChallenge};
 use crate::domain::limits::{self, DAY};
@@ -254,13 +254,8 @@ impl Services {
                 if self.over_send_limits_to(&uow, a.id, c).await? {
                     "limited"
                 } else {
-                    let via = if c.kind == contact::Kind::Phone {
-                        NoticeChannel::Sms
-                    } else {
-                        NoticeChannel::Email
-                    };
                     let message = Outbound::Username {
-                        via,
+                        via: Services::route_to(c),
                         username: a.username.clone(),
                     };
                     uow.send(NewMessage {
@@ -301,8 +296,13 @@ impl Services {
             if forms.is_empty() {
                 return Ok(None);
             }
+            // A landline typed here gets a call: a landline-only patient has no other way.
             q.filter(contact::Column::Kind.eq(contact::Kind::Phone))
-                .filter(contact::Column::SmsCapable.eq(true))
+                .filter(
+                    contact::Column::SmsCapable
+                        .eq(true)
+                        .or(contact::Column::VoiceCapable.eq(true)),
+                )
                 .filter(contact::Column::ValueNorm.is_in(forms))
         }
         .all(&self.db)
@@ -362,13 +362,15 @@ impl Services {
             return Ok(None);
         };
         let contacts = self.contacts_of(&self.db, &a).await?;
-        // Email first (the patient asked on a web page), else a number that takes texts.
+        // Email first (the patient asked on a web page), else a number that takes texts, else
+        // a call: a landline-only patient must not be told "we sent it" and get nothing.
         let c = self
             .contact_for(&contacts, RecoveryChannel::EmailCode)
             .or_else(|| {
                 self.contact_for(&contacts, RecoveryChannel::Sms)
                     .filter(|c| self.phone_allowed(&c.value_norm))
-            });
+            })
+            .or_else(|| contacts.iter().find(|c| self.takes_calls(c)).cloned());
         Ok(c.map(|c| (a, c)))
     }
 

@@ -251,6 +251,7 @@ impl Services {
             created_at: Set(now),
             last_seen_at: Set(now),
             revoked_at: Set(None),
+            password_proved_at: Set(Some(now)),
             user_agent: Set(meta.user_agent.chars().take(300).collect()),
             ip: Set(meta.ip.clone()),
             ..Default::default()
@@ -343,6 +344,11 @@ impl Services {
             must_change_password: a.must_change_password,
             idle_expires_in_secs: idle,
             absolute_expires_in_secs: absolute,
+            temporary_password_proof_secs: if a.must_change_password {
+                sessions::proof_left(s.password_proved_at, now)
+            } else {
+                0
+            },
         }
     }
 

@@ -22,6 +22,20 @@ pub enum SessionState {
     AbsoluteExpired,
 }
 
+/// How long a sign-in vouches for the temporary password it proved: the forced change that
+/// follows asks only for the new password twice, since the patient typed the temporary one
+/// moments ago and may have put the letter away. Longer than that, and a session left open on
+/// a shared computer could set a password without anyone proving they hold the letter.
+pub const TEMPORARY_PASSWORD_PROOF: Duration = Duration::from_secs(10 * 60);
+
+/// Whole seconds left of the sign-in's proof of the password (0: none, or too old).
+pub fn proof_left(proved_at: Option<i64>, now_ms: i64) -> u64 {
+    proved_at.map_or(0, |at| {
+        let left = at + TEMPORARY_PASSWORD_PROOF.as_millis() as i64 - now_ms;
+        (left.max(0) as u64) / 1000
+    })
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct Lifetimes {
     pub idle: Duration,

@@ -14,6 +14,9 @@ pub struct Model {
     pub created_at: i64,
     pub last_seen_at: i64,
     pub revoked_at: Option<i64>,
+    /// When this session's sign-in proved the password. The forced change right after a
+    /// sign-in with a temporary password leans on it instead of asking for it again.
+    pub password_proved_at: Option<i64>,
     pub user_agent: String,
     pub ip: String,
 }

@@ -1,0 +1,92 @@
+//! The three apps' `index.html`, served from memory with the clinic's name and phone written
+//! into the plain-HTML "this page could not start" message each page carries. That message is
+//! for a browser that cannot run the app (no WebAssembly, no ES modules) or an app that failed
+//! to load (a dropped connection, a blocked file): the app itself, which knows the clinic's
+//! phone, never started, so the page must already hold it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::config::Config;
+
+/// Where the page names the clinic; the text inside is what a page shows if the server
+/// could not fill it in (a file opened from disk).
+const NAME_MARK: &str = r#"<span data-clinic="name">your clinic</span>"#;
+const PHONE_MARK: &str = r#"<span data-clinic="phone"></span>"#;
+
+/// One app's page. Read at each request, as a static file would be: a clinic that replaces
+/// `dist/` under a running server gets the new page (and its new asset names) at once.
+#[derive(Clone)]
+pub struct AppPage {
+    file: Arc<PathBuf>,
+    clinic: Arc<(String, String)>,
+}
+
+impl AppPage {
+    pub fn new(dir: &Path, cfg: &Config) -> Self {
+        Self {
+            file: Arc::new(dir.join("index.html")),
+            clinic: Arc::new((cfg.clinic_name.clone(), cfg.clinic_phone.clone())),
+        }
+    }
+
+    /// The page, or the 404 a missing file would be (the app was not built).
+    pub async fn response(self) -> Response {
+        match tokio::fs::read_to_string(self.file.as_path()).await {
+            Ok(html) => (
+                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                Body::from(fill(&html, &self.clinic.0, &self.clinic.1)),
+            )
+                .into_response(),
+            Err(e) => {
+                tracing::debug!(file = %self.file.display(), %e, "app page missing");
+                StatusCode::NOT_FOUND.into_response()
+            }
+        }
+    }
+}
+
+/// The page with the clinic's name and phone in place of the marks, HTML-escaped (they come
+/// from configuration, but a name like "Smith & Sons" must not break the page).
+pub fn fill(html: &str, name: &str, phone: &str) -> String {
+    let name = if name.trim().is_empty() {
+        NAME_MARK.to_owned()
+    } else {
+        format!(r#"<span data-clinic="name">{}</span>"#, escape(name))
+    };
+    html.replace(NAME_MARK, &name).replace(
+        PHONE_MARK,
+        &format!(r#"<span data-clinic="phone">{}</span>"#, escape(phone)),
+    )
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: &str = r#"<p>Call <span data-clinic="name">your clinic</span> at <span data-clinic="phone"></span>.</p>"#;
+
+    #[test]
+    fn the_clinic_is_written_in_escaped() {
+        assert_eq!(
+            fill(PAGE, "Smith & <Sons>", "(503) 555-0100"),
+            r#"<p>Call <span data-clinic="name">Smith &amp; &lt;Sons&gt;</span> at <span data-clinic="phone">(503) 555-0100</span>.</p>"#
+        );
+    }
+
+    #[test]
+    fn no_name_keeps_the_words_and_no_phone_leaves_it_empty() {
+        assert_eq!(fill(PAGE, " ", ""), PAGE);
+    }
+}
