@@ -44,8 +44,14 @@ error-already-exists = A patient with that medical record number is already on f
 error-too-many-messages = This person has had as many messages as we send in a while. Please wait an hour, or give them a one-time code at the desk instead.
 
 ## Password rules, shown while typing
-policy-too-short = Use at least { $min } characters. Three or four unrelated words work well.
-policy-too-long = Use no more than { $max } characters.
+policy-too-short = { $min ->
+    [one] Use at least 1 character. Three or four unrelated words work well.
+   *[other] Use at least { $min } characters. Three or four unrelated words work well.
+}
+policy-too-long = { $max ->
+    [one] Use no more than 1 character.
+   *[other] Use no more than { $max } characters.
+}
 policy-recently-used = Choose a password you have not used recently.
 policy-too-similar = This is too close to your current password. Choose something new, not a small change.
 policy-personal-info = Leave out your name, username, email and the clinic's name: they are the first things someone would try.
@@ -96,7 +102,10 @@ contact-new-phone = New phone number
 contact-code-hint = We will send a code there to make sure it is yours. Nothing changes until you type it here.
 contact-missing = Please enter the new email or phone number and your current password.
 contact-send-code = Send a code
-contact-code-sent = We sent an 8-digit code to { $destination } (reference { $reference }). It expires in { $minutes } minutes. Type it here to finish.
+contact-code-sent = { $minutes ->
+    [one] We sent an 8-digit code to { $destination } (reference { $reference }). It expires in 1 minute. Type it here to finish.
+   *[other] We sent an 8-digit code to { $destination } (reference { $reference }). It expires in { $minutes } minutes. Type it here to finish.
+}
 contact-confirm = Confirm
 contact-start-over = Start over
 contact-done = Saved. Your contacts on file are updated, and we told the ones you had before.
@@ -154,10 +163,22 @@ recover-call-instead-phone = Email or phone changed, or neither works for you? C
 recover-check-email = Check your email
 recover-check-texts = Check your text messages
 recover-check-calls = Answer your phone
-recover-sent-email-link = If an account matches what you entered and has an email address on file, we sent a link there. It works once and expires in { $minutes } minutes.
-recover-sent-email-code = If an account matches what you entered and has an email address on file, we sent an 8-digit code there. It expires in { $minutes } minutes.
-recover-sent-sms = If an account matches what you entered and has a mobile phone on file, we sent an 8-digit code by text message. It expires in { $minutes } minutes.
-recover-sent-voice = If an account matches what you entered and has a phone number on file, we are calling it now to read out an 8-digit code. It expires in { $minutes } minutes.
+recover-sent-email-link = { $minutes ->
+    [one] If an account matches what you entered and has an email address on file, we sent a link there. It works once and expires in 1 minute.
+   *[other] If an account matches what you entered and has an email address on file, we sent a link there. It works once and expires in { $minutes } minutes.
+}
+recover-sent-email-code = { $minutes ->
+    [one] If an account matches what you entered and has an email address on file, we sent an 8-digit code there. It expires in 1 minute.
+   *[other] If an account matches what you entered and has an email address on file, we sent an 8-digit code there. It expires in { $minutes } minutes.
+}
+recover-sent-sms = { $minutes ->
+    [one] If an account matches what you entered and has a mobile phone on file, we sent an 8-digit code by text message. It expires in 1 minute.
+   *[other] If an account matches what you entered and has a mobile phone on file, we sent an 8-digit code by text message. It expires in { $minutes } minutes.
+}
+recover-sent-voice = { $minutes ->
+    [one] If an account matches what you entered and has a phone number on file, we are calling it now to read out an 8-digit code. It expires in 1 minute.
+   *[other] If an account matches what you entered and has a phone number on file, we are calling it now to read out an 8-digit code. It expires in { $minutes } minutes.
+}
 recover-reference = The message will show the reference { $reference }, so you can tell it is the newest one.
 recover-code = Code
 recover-code-hint = 8 digits. Spaces are fine.
