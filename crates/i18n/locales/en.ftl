@@ -62,6 +62,12 @@ strength-label = Strength: { $level }
 strength-too-weak = too weak yet
 strength-good = good
 strength-strong = strong
+# While a too-short password is still being typed: neutral, not yet a refusal.
+strength-keep-going = keep going
+hint-keep-going = { $min ->
+    [one] Keep going: use at least 1 character. A few unrelated words work well.
+   *[other] Keep going: use at least { $min } characters. A few unrelated words work well.
+}
 hint-start = Choose a long password: at least 15 characters. A few unrelated words, like a short sentence, are easy to remember and hard to guess.
 hint-all-met = This password meets all the rules.
 
