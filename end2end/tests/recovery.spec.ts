@@ -32,8 +32,8 @@ async function startForgotPassword(page: Page, identifier: string, channel: stri
 
 /** The reference the page shows, which the message must carry too (R10). */
 async function shownReference(page: Page): Promise<string> {
-  const text = await page.getByText(/will show the reference [A-Z0-9]{4}/).textContent();
-  return /reference ([A-Z0-9]{4})/.exec(text ?? '')![1];
+  const text = await page.getByText(/[A-Z0-9]{4}, so you know it is the newest one/).textContent();
+  return /([A-Z0-9]{4}), so you know/.exec(text ?? '')![1];
 }
 
 async function enterCode(page: Page, code: string) {
@@ -42,9 +42,10 @@ async function enterCode(page: Page, code: string) {
   await page.getByRole('button', { name: 'Continue' }).click();
 }
 
-async function chooseNewPassword(page: Page, password: string, masked?: string) {
+/** `confirmed`: the thank-you line, which names what worked and where it was sent. */
+async function chooseNewPassword(page: Page, password: string, confirmed?: string | RegExp) {
   await expect(page.getByRole('heading', { level: 1, name: 'Choose a new password' })).toBeVisible();
-  if (masked) await expect(page.getByText(masked)).toBeVisible();
+  if (confirmed) await expect(page.getByText(confirmed)).toBeVisible();
   await page.getByLabel('New password', { exact: true }).fill(password);
   await expect(page.getByText('This password meets all the rules.')).toBeVisible();
   await page.getByLabel('Repeat new password', { exact: true }).fill(password);
@@ -70,7 +71,7 @@ test('forgot password by emailed code, then sign in with the new password', asyn
   expect(mail.subject).toContain(reference);
   await enterCode(page, codeIn(mail.text));
   const fresh = 'harbor-lamp-cello-quartz-1';
-  await chooseNewPassword(page, fresh, p.masked);
+  await chooseNewPassword(page, fresh, `Thank you: the code we sent to ${p.masked} worked.`);
 
   // A notice went to the address on file (R9).
   const notice = await waitForMail(p.email, seen + 1);
@@ -104,7 +105,7 @@ test('forgot password by emailed link: opening it changes nothing until Continue
   expect(page.url()).not.toContain('#t=');
   await expectAccessible(page);
   await page.getByRole('button', { name: 'Continue' }).click();
-  await chooseNewPassword(page, 'violin-garden-stone-maple-2', p.masked);
+  await chooseNewPassword(page, 'violin-garden-stone-maple-2', `Thank you: the link we sent to ${p.masked} worked.`);
 });
 
 test('forgot password by text message, code from the development outbox', async ({ page, baseURL }, info) => {
@@ -122,7 +123,7 @@ test('forgot password by text message, code from the development outbox', async 
   await expect(page.getByRole('alert')).toContainText('That code did not work');
   await expect(page.getByRole('alert')).toContainText(reference);
   await enterCode(page, codeIn(sms.text));
-  await chooseNewPassword(page, 'meadow-trumpet-pine-river-3', '•••-•••-');
+  await chooseNewPassword(page, 'meadow-trumpet-pine-river-3', `Thank you: the code we sent to •••-•••-${p.mobile.slice(-4)} worked.`);
 });
 
 test('forgot password by voice call for a landline', async ({ page, baseURL }, info) => {
@@ -136,7 +137,7 @@ test('forgot password by voice call for a landline', async ({ page, baseURL }, i
   const code = codeIn(call.text);
   expect(call.text.split(code.split('').join(', ')).length - 1).toBe(2);
   await enterCode(page, code);
-  await chooseNewPassword(page, 'copper-river-bell-lantern-4', p.landlineNumber.slice(-4));
+  await chooseNewPassword(page, 'copper-river-bell-lantern-4', `Thank you: the code we sent to •••-•••-${p.landlineNumber.slice(-4)} worked.`);
 });
 
 test('forgot username by name, date of birth and ZIP: sent, never shown', async ({ page }, info) => {
@@ -159,7 +160,7 @@ test('forgot username by name, date of birth and ZIP: sent, never shown', async 
   expect(mail.text).toContain(p.user);
 });
 
-test('an expired code gets a calm message, and a new code works', async ({ page }, info) => {
+test('an expired code leads with one action, "Send a new code", and a new code works', async ({ page }, info) => {
   // This server's codes live 10 seconds (dev.recovery_ttl_seconds).
   const base = `http://127.0.0.1:${SHORT_PORT}`;
   const p = pick(info, people.phone, people.desktop);
@@ -167,12 +168,25 @@ test('an expired code gets a calm message, and a new code works', async ({ page 
   await page.getByLabel('Username or email').fill(p.user);
   await page.getByLabel('Text me a code').check();
   await page.getByRole('button', { name: 'Send' }).click();
+  // Ten seconds round up to one minute, and one is singular (issue 11 item 9).
+  await expect(page.getByText('It expires in 1 minute.')).toBeVisible();
+  const firstReference = await shownReference(page);
   const first = await waitForCode(base, p.mobile, 0);
   await page.waitForTimeout(11_000);
   await enterCode(page, codeIn(first.text));
-  await expect(page.getByRole('alert')).toContainText('has expired');
-  await page.getByRole('button', { name: 'Send a new code' }).click();
+  // Issue 11 item 3: one way on, and nothing that points back at the code that expired.
+  await expect(page.getByRole('alert')).toHaveText('That code has expired. Send a new code to continue.');
+  const sendNew = page.getByRole('button', { name: 'Send a new code' });
+  await expect(sendNew).toBeFocused();
+  await expect(page.getByRole('button', { name: 'Continue' })).toHaveCount(0);
+  await expect(page.getByLabel('Code', { exact: true })).toHaveCount(0);
+  await expect(page.locator('main')).not.toContainText(firstReference);
+  await expect(page.locator('main')).not.toContainText('newest');
+  await expectAccessible(page);
+  await expectNoHorizontalScroll(page);
+  await sendNew.click();
   await expect(page.getByRole('status').filter({ hasText: 'We sent a new one' })).toBeVisible();
+  await expect(page.getByLabel('Code', { exact: true })).toBeFocused();
   const second = await waitForCode(base, p.mobile, 1);
   await enterCode(page, codeIn(second.text));
   await chooseNewPassword(page, 'expired-then-fresh-window-5');

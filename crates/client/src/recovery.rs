@@ -8,14 +8,14 @@
 use carekey_shared::policy::PolicyContext;
 use carekey_shared::server_fns;
 use carekey_shared::{
-    ApiError, IdentifierMode, LinkPreview, RecoveryAccepted, RecoveryChannel, RecoveryIdentity,
-    ResetGrant, UsernameLookup, normalize_code,
+    ApiError, CodeProblem, IdentifierMode, LinkPreview, RecoveryAccepted, RecoveryChannel,
+    RecoveryIdentity, ResetGrant, UsernameLookup, normalize_code,
 };
 use carekey_ui::errors::error_text;
 use carekey_ui::fields::{Alert, PasswordField, TextField};
-use carekey_ui::i18n::t_num;
+use carekey_ui::i18n::{Arg, t_num, t_with};
 use carekey_ui::page::PageHeading;
-use carekey_ui::password::{PasswordHints, live_issues, refusal_before_submit};
+use carekey_ui::password::{PasswordHints, RepeatMismatch, live_issues, refusal_before_submit};
 use carekey_ui::session::use_session;
 use carekey_ui::{t, t_args};
 use leptos::prelude::*;
@@ -44,19 +44,50 @@ fn aria_busy(busy: RwSignal<bool>) -> impl Fn() -> &'static str + Copy {
     move || if busy.get() { "true" } else { "false" }
 }
 
-/// Tips from the clinic's own help text, for when nothing arrives.
+/// Tips from the clinic's own help text, for when nothing arrives, for the way it was sent
+/// (None when the page does not know: a username reminder, a link that did not work). They
+/// describe how each way works, the same for everyone, and never what one account has on file
+/// (SECURITY.md E1).
 #[component]
-fn NothingArrived() -> impl IntoView {
+fn NothingArrived(#[prop(optional)] channel: Option<RecoveryChannel>) -> impl IntoView {
     let session = use_session();
     let phone = move || session.clinic_phone();
     let name = move || session.clinic_name();
+    let call_offered = move || {
+        session
+            .portal
+            .get()
+            .is_some_and(|p| p.recovery.channels.contains(&RecoveryChannel::Voice))
+    };
+    // Each id is written out in a `t("…")` call so the catalogue test sees it.
+    let tips = move || -> Vec<String> {
+        match channel {
+            Some(RecoveryChannel::Sms) => {
+                let mut tips = vec![t("tip-sms-app"), t("tip-sms-number")];
+                if call_offered() {
+                    tips.push(t("tip-sms-landline"));
+                }
+                tips.extend([t("tip-expiry"), t("tip-official-page")]);
+                tips
+            }
+            Some(RecoveryChannel::Voice) => vec![
+                t("tip-voice-answer"),
+                t("tip-voice-number"),
+                t("tip-voice-missed"),
+                t("tip-official-page"),
+            ],
+            Some(RecoveryChannel::EmailLink | RecoveryChannel::EmailCode) | None => vec![
+                t("tip-spam"),
+                t("tip-original-email"),
+                t("tip-expiry"),
+                t("tip-official-page"),
+            ],
+        }
+    };
     view! {
-        <h2>{t("recover-nothing-arrived")}</h2>
-        <ul>
-            <li>{t("tip-spam")}</li>
-            <li>{t("tip-original-email")}</li>
-            <li>{t("tip-expiry")}</li>
-            <li>{t("tip-official-page")}</li>
+        <h2 id="nothing-arrived">{t("recover-nothing-arrived")}</h2>
+        <ul aria-labelledby="nothing-arrived">
+            {move || tips().into_iter().map(|tip| view! { <li>{tip}</li> }).collect_view()}
             <li>
                 {move || if phone().is_empty() {
                     t_args("tip-call-clinic", &[("clinic", name())])
@@ -66,6 +97,14 @@ fn NothingArrived() -> impl IntoView {
             </li>
         </ul>
     }
+}
+
+/// How the patient proved control before choosing a new password, for the thank-you line.
+#[derive(Clone, Copy, PartialEq)]
+enum Proof {
+    /// A code we sent (or one typed on the clinic-code page).
+    Code,
+    Link,
 }
 
 #[component]
@@ -105,6 +144,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                 Step::NewPassword(grant) => view! {
                     <NewPasswordStep
                         grant
+                        proof=Proof::Code
                         known_words=Signal::derive(move || vec![identifier.get(), email.get()])
                         on_done=Callback::new(move |_| step.set(Step::Done))
                     />
@@ -374,6 +414,9 @@ fn SentStep(
     let error = RwSignal::new(None::<String>);
     let status = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
+    // Set when the code expired or was used: it cannot come back, so the page leads with the
+    // one way on (a new code) and drops everything that points back at the spent one.
+    let spent = RwSignal::new(false);
     let resend_at =
         RwSignal::new(now_ms() + current.get_untracked().resend_after_secs as f64 * 1000.0);
     let tick = RwSignal::new(now_ms());
@@ -385,22 +428,45 @@ fn SentStep(
     }
     let wait_secs = move || ((resend_at.get() - tick.get()) / 1000.0).ceil().max(0.0) as u64;
     let channel = move || current.get().channel;
-    let minutes = move || current.get().expires_in_secs.div_ceil(60).to_string();
+    let minutes = move || current.get().expires_in_secs.div_ceil(60) as f64;
     let reference = move || current.get().reference;
 
-    let heading = match channel() {
+    // A new code goes the same way as the first, so the channel of the page never changes.
+    let sent_by = current.get_untracked().channel;
+    let heading = match sent_by {
         RecoveryChannel::EmailLink | RecoveryChannel::EmailCode => t("recover-check-email"),
         RecoveryChannel::Sms => t("recover-check-texts"),
         RecoveryChannel::Voice => t("recover-check-calls"),
     };
     let sent_text = move || {
-        let id = match channel() {
-            RecoveryChannel::EmailLink => "recover-sent-email-link",
-            RecoveryChannel::EmailCode => "recover-sent-email-code",
-            RecoveryChannel::Sms => "recover-sent-sms",
-            RecoveryChannel::Voice => "recover-sent-voice",
-        };
-        t_args(id, &[("minutes", minutes())])
+        let args = [("minutes", Arg::Num(minutes()))];
+        match channel() {
+            RecoveryChannel::EmailLink => t_with("recover-sent-email-link", &args),
+            RecoveryChannel::EmailCode => t_with("recover-sent-email-code", &args),
+            RecoveryChannel::Sms => t_with("recover-sent-sms", &args),
+            RecoveryChannel::Voice => t_with("recover-sent-voice", &args),
+        }
+    };
+    // "Reference" means nothing to most people: say where the letters show in this channel.
+    let reference_text = move || {
+        let args = [("reference", reference())];
+        match channel() {
+            RecoveryChannel::EmailLink | RecoveryChannel::EmailCode => {
+                t_args("recover-reference-email", &args)
+            }
+            RecoveryChannel::Sms => t_args("recover-reference-sms", &args),
+            RecoveryChannel::Voice => t_args("recover-reference-voice", &args),
+        }
+    };
+    let use_newest = move || {
+        let args = [("reference", reference())];
+        match channel() {
+            RecoveryChannel::EmailLink | RecoveryChannel::EmailCode => {
+                t_args("recover-newest-email", &args)
+            }
+            RecoveryChannel::Sms => t_args("recover-newest-sms", &args),
+            RecoveryChannel::Voice => t_args("recover-newest-voice", &args),
+        }
     };
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -419,27 +485,37 @@ fn SentStep(
             busy.set(false);
             match r {
                 Ok(g) => on_grant.run(g),
-                Err(e) => {
-                    let msg = match &e {
-                        ApiError::CodeRejected(_) => format!(
-                            "{} {}",
-                            error_text(&e),
-                            t_args("recover-newest-reference", &[("reference", reference())])
-                        ),
-                        _ => error_text(&e),
-                    };
-                    error.set(Some(msg));
+                Err(ApiError::CodeRejected(
+                    p @ (CodeProblem::Expired | CodeProblem::AlreadyUsed),
+                )) => {
+                    code.set(String::new());
+                    status.set(None);
+                    spent.set(true);
+                    error.set(Some(if p == CodeProblem::Expired {
+                        t("recover-code-expired")
+                    } else {
+                        t("recover-code-used")
+                    }));
+                    // The field and button that had focus are gone; the way on gets it.
+                    focus_by_id("send-new-code");
                 }
+                // A wrong or replaced code: the newest message still holds one that works.
+                Err(e @ ApiError::CodeRejected(_)) => {
+                    error.set(Some(format!("{} {}", error_text(&e), use_newest())));
+                }
+                Err(e) => error.set(Some(error_text(&e))),
             }
         });
     };
     let resend = move |_| {
-        if busy.get_untracked() || wait_secs() > 0 {
+        // A spent code is no reason to wait: the countdown only spaces out live codes.
+        if busy.get_untracked() || (wait_secs() > 0 && !spent.get_untracked()) {
             return;
         }
         busy.set(true);
         error.set(None);
         let c = channel();
+        let was_spent = spent.get_untracked();
         spawn_local(async move {
             let r = server_fns::request_reset(who.get_untracked(), c).await;
             busy.set(false);
@@ -452,57 +528,84 @@ fn SentStep(
                     )));
                     code.set(String::new());
                     current.set(a);
+                    spent.set(false);
+                    if was_spent {
+                        focus_by_id("recover-code");
+                    }
                 }
                 Err(e) => error.set(Some(error_text(&e))),
             }
         });
     };
 
+    // The code field comes first, so on a phone it is on the first screen with the keyboard
+    // up; what was sent, and how to tell the newest message, follow under it.
     view! {
         <PageHeading text=heading />
-        <p>{sent_text}</p>
-        <p>{move || t_args("recover-reference", &[("reference", reference())])}</p>
         <div role="status" class="notice" class:empty=move || status.get().is_none()>{move || status.get()}</div>
-        <Show when=move || channel().sends_code()>
-            <form class="stack" on:submit=submit novalidate>
-                <Alert message=error id="code-error" />
-                <TextField
-                    id="recover-code"
-                    label=t("recover-code")
-                    value=code
-                    autocomplete="one-time-code"
-                    inputmode="numeric"
-                    hint=t("recover-code-hint")
-                />
-                <button type="submit" class="primary" aria-disabled=aria_busy(busy)>
-                    {move || if busy.get() { t("checking") } else { t("recover-continue") }}
+        <Alert message=error id="code-error" />
+        <Show when=move || spent.get()>
+            <p>
+                <button type="button" class="primary" id="send-new-code" on:click=resend aria-disabled=aria_busy(busy)>
+                    {move || if busy.get() { t("sending") } else { t("recover-resend-code") }}
                 </button>
-            </form>
+            </p>
         </Show>
-        <Show when=move || !channel().sends_code()>
-            <Alert message=error id="code-error" />
+        <Show when=move || !spent.get()>
+            <Show when=move || channel().sends_code()>
+                <form class="stack" on:submit=submit novalidate>
+                    <TextField
+                        id="recover-code"
+                        label=t("recover-code")
+                        value=code
+                        autocomplete="one-time-code"
+                        inputmode="numeric"
+                        hint=t("recover-code-hint")
+                    />
+                    <button type="submit" class="primary" aria-disabled=aria_busy(busy)>
+                        {move || if busy.get() { t("checking") } else { t("recover-continue") }}
+                    </button>
+                </form>
+            </Show>
+            <p>{sent_text}</p>
+            <p>{reference_text}</p>
+            <div class="resend">
+                <button
+                    type="button"
+                    on:click=resend
+                    aria-disabled={move || if wait_secs() > 0 || busy.get() { "true" } else { "false" }}
+                    aria-describedby="resend-wait"
+                >
+                    {move || if channel().sends_code() { t("recover-resend-code") } else { t("recover-resend-link") }}
+                </button>
+                <p class="hint" id="resend-wait">
+                    {move || (wait_secs() > 0).then(|| t_num("recover-resend-wait", "seconds", wait_secs() as f64))}
+                </p>
+            </div>
         </Show>
-        <p>
-            <button
-                type="button"
-                on:click=resend
-                aria-disabled={move || if wait_secs() > 0 || busy.get() { "true" } else { "false" }}
-                aria-describedby="resend-wait"
-            >
-                {move || if channel().sends_code() { t("recover-resend-code") } else { t("recover-resend-link") }}
-            </button>
-            <span class="hint" id="resend-wait">
-                {move || (wait_secs() > 0).then(|| t_num("recover-resend-wait", "seconds", wait_secs() as f64))}
-            </span>
-        </p>
         <p><button type="button" class="link" on:click=move |_| on_restart.run(())>{t("recover-another-way")}</button></p>
-        <NothingArrived />
+        <NothingArrived channel=sent_by />
     }
+}
+
+/// Moves focus to an element by id, once it is in the page.
+fn focus_by_id(id: &'static str) {
+    use wasm_bindgen::JsCast;
+    // The element appears on the next render, after the signal that shows it has settled.
+    request_animation_frame(move || {
+        if let Some(el) = document()
+            .get_element_by_id(id)
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = el.focus();
+        }
+    });
 }
 
 #[component]
 fn NewPasswordStep(
     grant: ResetGrant,
+    proof: Proof,
     known_words: Signal<Vec<String>>,
     on_done: Callback<()>,
 ) -> impl IntoView {
@@ -524,7 +627,13 @@ fn NewPasswordStep(
         common: session.common_list.get().list(),
     };
     let issues = move || live_issues(&policy(), &new.get(), &context());
-    let mismatch = move || !repeat.get().is_empty() && repeat.get() != new.get();
+    // Name what worked: "it" alone left people wondering what had been sent where. A code from
+    // the clinic was sent nowhere, so no contact is named.
+    let confirmed = match (proof, grant.masked_contact.as_str()) {
+        (_, "") => t("recover-confirmed-clinic"),
+        (Proof::Code, contact) => t_args("recover-confirmed-code", &[("contact", contact.into())]),
+        (Proof::Link, contact) => t_args("recover-confirmed-link", &[("contact", contact.into())]),
+    };
     let question = grant.security_question.clone();
     let has_question = question.is_some();
     let token = grant.grant.clone();
@@ -559,7 +668,7 @@ fn NewPasswordStep(
     };
     view! {
         <PageHeading text=t("recover-new-title") />
-        <p>{t_args("recover-confirmed", &[("contact", grant.masked_contact.clone())])}</p>
+        <p>{confirmed}</p>
         <form class="stack" on:submit=submit novalidate>
             <Alert message=error id="reset-error" />
             {question.map(|q| view! {
@@ -580,9 +689,7 @@ fn NewPasswordStep(
                 value=repeat
                 autocomplete="new-password"
             />
-            <Show when=mismatch>
-                <p class="field-note" role="status">{t("error-passwords-differ")}</p>
-            </Show>
+            <RepeatMismatch new repeat error />
             <button type="submit" class="primary" aria-disabled=aria_busy(busy)>
                 {move || if busy.get() { t("saving") } else { t("recover-save") }}
             </button>
@@ -669,11 +776,12 @@ pub fn ResetLinkPage() -> impl IntoView {
                     <PageHeading text=t("recover-link-problem-title") />
                     <p>{msg}</p>
                     <p><a href="/forgot-password" class="button primary">{t("recover-get-new")}</a></p>
-                    <NothingArrived />
+                    <NothingArrived channel=RecoveryChannel::EmailLink />
                 }.into_any(),
                 LinkStep::NewPassword(g) => view! {
                     <NewPasswordStep
                         grant=g
+                        proof=Proof::Link
                         known_words=Signal::derive(Vec::new)
                         on_done=Callback::new(move |_| step.set(LinkStep::Done))
                     />

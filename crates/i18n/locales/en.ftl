@@ -54,8 +54,14 @@ error-already-exists = A patient with that medical record number is already on f
 error-too-many-messages = This person has had as many messages as we send in a while. Please wait an hour, or give them a one-time code at the desk instead.
 
 ## Password rules, shown while typing
-policy-too-short = Use at least { $min } characters. Three or four unrelated words work well.
-policy-too-long = Use no more than { $max } characters.
+policy-too-short = { $min ->
+    [one] Use at least 1 character. Three or four unrelated words work well.
+   *[other] Use at least { $min } characters. Three or four unrelated words work well.
+}
+policy-too-long = { $max ->
+    [one] Use no more than 1 character.
+   *[other] Use no more than { $max } characters.
+}
 policy-recently-used = Choose a password you have not used recently.
 policy-too-similar = This is too close to your current password. Choose something new, not a small change.
 policy-personal-info = Leave out your name, username, email and the clinic's name: they are the first things someone would try.
@@ -66,6 +72,12 @@ strength-label = Strength: { $level }
 strength-too-weak = too weak yet
 strength-good = good
 strength-strong = strong
+# While a too-short password is still being typed: neutral, not yet a refusal.
+strength-keep-going = keep going
+hint-keep-going = { $min ->
+    [one] Keep going: use at least 1 character. A few unrelated words work well.
+   *[other] Keep going: use at least { $min } characters. A few unrelated words work well.
+}
 hint-start = Choose a long password: at least 15 characters. A few unrelated words, like a short sentence, are easy to remember and hard to guess.
 hint-all-met = This password meets all the rules.
 
@@ -106,7 +118,10 @@ contact-new-phone = New phone number
 contact-code-hint = We will send a code there to make sure it is yours. Nothing changes until you type it here.
 contact-missing = Please enter the new email or phone number and your current password.
 contact-send-code = Send a code
-contact-code-sent = We sent an 8-digit code to { $destination } (reference { $reference }). It expires in { $minutes } minutes. Type it here to finish.
+contact-code-sent = { $minutes ->
+    [one] We sent an 8-digit code to { $destination } (reference { $reference }). It expires in 1 minute. Type it here to finish.
+   *[other] We sent an 8-digit code to { $destination } (reference { $reference }). It expires in { $minutes } minutes. Type it here to finish.
+}
 contact-confirm = Confirm
 contact-start-over = Start over
 contact-done = Saved. Your contacts on file are updated, and we told the ones you had before.
@@ -167,23 +182,45 @@ recover-call-instead-phone = Email or phone changed, or neither works for you? C
 recover-check-email = Check your email
 recover-check-texts = Check your text messages
 recover-check-calls = Answer your phone
-recover-sent-email-link = If an account matches what you entered and has an email address on file, we sent a link there. It works once and expires in { $minutes } minutes.
-recover-sent-email-code = If an account matches what you entered and has an email address on file, we sent an 8-digit code there. It expires in { $minutes } minutes.
-recover-sent-sms = If an account matches what you entered and has a mobile phone on file, we sent an 8-digit code by text message. It expires in { $minutes } minutes.
-recover-sent-voice = If an account matches what you entered and has a phone number on file, we are calling it now to read out an 8-digit code. It expires in { $minutes } minutes.
-recover-reference = The message will show the reference { $reference }, so you can tell it is the newest one.
+recover-sent-email-link = { $minutes ->
+    [one] If an account matches what you entered and has an email address on file, we sent a link there. It works once and expires in 1 minute.
+   *[other] If an account matches what you entered and has an email address on file, we sent a link there. It works once and expires in { $minutes } minutes.
+}
+recover-sent-email-code = { $minutes ->
+    [one] If an account matches what you entered and has an email address on file, we sent an 8-digit code there. It expires in 1 minute.
+   *[other] If an account matches what you entered and has an email address on file, we sent an 8-digit code there. It expires in { $minutes } minutes.
+}
+recover-sent-sms = { $minutes ->
+    [one] If an account matches what you entered and has a mobile phone on file, we sent an 8-digit code by text message. It expires in 1 minute.
+   *[other] If an account matches what you entered and has a mobile phone on file, we sent an 8-digit code by text message. It expires in { $minutes } minutes.
+}
+recover-sent-voice = { $minutes ->
+    [one] If an account matches what you entered and has a phone number on file, we are calling it now to read out an 8-digit code. It expires in 1 minute.
+   *[other] If an account matches what you entered and has a phone number on file, we are calling it now to read out an 8-digit code. It expires in { $minutes } minutes.
+}
+# How the patient tells the newest message from older ones, in the words each channel uses
+# (the server puts the reference in an email's subject, after a text's code, and spells it at
+# the end of a call).
+recover-reference-email = The subject line of our email shows { $reference }, so you know it is the newest one.
+recover-reference-sms = Right after the code, our text shows { $reference }, so you know it is the newest one.
+recover-reference-voice = At the end of the call, we spell out { $reference }, so you know it is the newest one.
 recover-code = Code
 recover-code-hint = 8 digits. Spaces are fine.
 recover-code-format = Codes are 8 digits. Please check the message and type the code again.
 recover-continue = Continue
-recover-newest-reference = Use the code from the newest message, reference { $reference }.
+recover-newest-email = Use the code from the newest email: the one showing { $reference } in its subject line.
+recover-newest-sms = Use the code from the newest text: the one showing { $reference } after the code.
+recover-newest-voice = Use the code from the newest call: the one that spelled out { $reference } at the end.
+# A code that expired or was used cannot come back: the page leads with the one way on.
+recover-code-expired = That code has expired. Send a new code to continue.
+recover-code-used = That code has already been used. Send a new code to continue.
 recover-resend-code = Send a new code
 recover-resend-link = Send a new link
 recover-resend-wait = { $seconds ->
     [one] You can ask again in 1 second.
    *[other] You can ask again in { $seconds } seconds.
 }
-recover-resent = If an account matches, we sent a new one. Its reference is { $reference }, and older codes and links no longer work.
+recover-resent = If an account matches, we sent a new one, marked { $reference }. Older codes and links no longer work.
 recover-another-way = Try another way
 recover-have-clinic-code = I have a code from the clinic
 recover-clinic-code-title = Use a code from the clinic
@@ -193,7 +230,9 @@ tip-expiry = Codes and links expire. If yours has, ask for a new one.
 tip-call-clinic = Still stuck? Call { $clinic }. The front desk can help after checking who you are.
 tip-call-clinic-phone = Still stuck? Call { $clinic } at { $phone }. The front desk can help after checking who you are.
 recover-new-title = Choose a new password
-recover-confirmed = Thank you, that worked. It was sent to { $contact }.
+recover-confirmed-code = Thank you: the code we sent to { $contact } worked.
+recover-confirmed-link = Thank you: the link we sent to { $contact } worked.
+recover-confirmed-clinic = Thank you: the code from the clinic worked.
 recover-save = Save new password
 recover-done-title = Your password has been changed
 recover-done-body = For your safety, every device that was signed in has been signed out, and we sent a notice to the contacts on file. Please sign in with your new password.
@@ -210,6 +249,14 @@ error-security-answer = That answer did not match. Please try again.
 tip-original-email = Use the email address you first registered with. If your email has changed, tell the front desk.
 tip-spam = If you are expecting a message from us, check your spam, junk or promotions folder.
 tip-official-page = Always use the clinic's official portal page, not a link from a search result.
+# Tips for a text or a call. The same for everyone who asks (SECURITY.md E1): they describe
+# how CareKey sends, never what one account has on file.
+tip-sms-app = Look in your Messages app. Some phones put texts from numbers they do not know under "Unknown senders" or "Spam".
+tip-sms-number = We text only the mobile number the clinic has on file. If yours has changed, the front desk can update it after checking who you are.
+tip-sms-landline = A home phone (landline) cannot get texts. If that is your only phone, choose "Try another way", then "Call me with a code".
+tip-voice-answer = The call comes from the clinic. Keep your phone close and answer it, even if you do not know the number that shows.
+tip-voice-number = We call only the phone number the clinic has on file. It can be a mobile or a home phone (landline). If yours has changed, the front desk can update it after checking who you are.
+tip-voice-missed = Missed the call? Send a new code and we will call again.
 
 ## Forgot username
 username-title = Forgot your username?

@@ -1,12 +1,14 @@
 //! Settings > Manage Login Credentials > Email and phone: a new contact is confirmed by a code
 //! sent to it, after the current password (SECURITY.md A5).
 
+use carekey_shared::phone::{display_phone, home_calling_code};
 use carekey_shared::{ContactChangeStarted, ContactInfo, ContactKind, normalize_code, server_fns};
 use carekey_ui::errors::error_text;
 use carekey_ui::fields::{Alert, PasswordField, TextField};
+use carekey_ui::i18n::{Arg, t_with};
 use carekey_ui::page::{PageHeading, RequireSession};
 use carekey_ui::session::use_session;
-use carekey_ui::{t, t_args};
+use carekey_ui::t;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -119,7 +121,23 @@ fn ContactForm() -> impl IntoView {
             </div>
         }
     };
-    let row = |c: ContactInfo| view! { <li>{kind_label(c.kind)}": "{c.value}</li> };
+    // Stored as E.164; shown the way the patient writes it in the clinic's country.
+    let home = move || {
+        home_calling_code(
+            &session
+                .portal
+                .get()
+                .map(|p| p.clinic_phone)
+                .unwrap_or_default(),
+        )
+    };
+    let row = move |c: ContactInfo| {
+        let value = match c.kind {
+            ContactKind::Email => c.value,
+            ContactKind::Mobile | ContactKind::Landline => display_phone(&c.value, home()),
+        };
+        view! { <li>{kind_label(c.kind)}": "{value}</li> }
+    };
     view! {
         <h2 id="on-file">{t("contact-on-file")}</h2>
         <Suspense fallback=|| view! { <p role="status">{t("loading")}</p> }>
@@ -171,10 +189,10 @@ fn ContactForm() -> impl IntoView {
             }
         >
             <p>
-                {move || started.get().map(|s| t_args("contact-code-sent", &[
-                    ("destination", s.masked_destination),
-                    ("reference", s.reference),
-                    ("minutes", s.expires_in_secs.div_ceil(60).to_string()),
+                {move || started.get().map(|s| t_with("contact-code-sent", &[
+                    ("destination", Arg::Str(s.masked_destination)),
+                    ("reference", Arg::Str(s.reference)),
+                    ("minutes", Arg::Num(s.expires_in_secs.div_ceil(60) as f64)),
                 ]))}
             </p>
             <form class="stack" on:submit=confirm novalidate>

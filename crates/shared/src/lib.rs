@@ -6,6 +6,7 @@ pub mod api;
 pub mod common;
 mod endpoints;
 pub mod error;
+pub mod phone;
 pub mod policy;
 pub mod recovery;
 pub mod server_fns;

@@ -1,6 +1,7 @@
 //! Access to the translation catalogue from components.
 
-use carekey_i18n::{Arg, Catalogue, Lang};
+pub use carekey_i18n::Arg;
+use carekey_i18n::{Catalogue, Lang};
 
 thread_local! {
     // The browser runs the app on one thread; the catalogue is parsed once at start-up.
@@ -24,4 +25,10 @@ pub fn t_args(id: &str, args: &[(&str, String)]) -> String {
 /// Numeric argument (plural rules apply).
 pub fn t_num(id: &str, name: &str, n: f64) -> String {
     CATALOGUE.with(|c| c.tr_args(id, &[(name, Arg::Num(n))]))
+}
+
+/// Words and numbers together. A count must travel as `Arg::Num`, never as text: only a
+/// number lets the catalogue choose "1 minute" or "5 minutes" (or another language's forms).
+pub fn t_with(id: &str, args: &[(&str, Arg)]) -> String {
+    CATALOGUE.with(|c| c.tr_args(id, args))
 }

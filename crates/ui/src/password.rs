@@ -9,7 +9,7 @@ use leptos::task::spawn_local;
 use crate::common_list::{ListState, ensure_loaded};
 use crate::errors::{error_text, policy_text};
 use crate::fields::{Alert, PasswordField};
-use crate::i18n::t;
+use crate::i18n::{t, t_num};
 use crate::page::{PageHeading, RequireSession};
 use crate::session::use_session;
 
@@ -49,7 +49,6 @@ pub fn ChangePasswordForm(
         common: session.common_list.get().list(),
     };
     let issues = move || live_issues(&policy(), &new.get(), &context());
-    let mismatch = move || !repeat.get().is_empty() && repeat.get() != new.get();
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -133,9 +132,7 @@ pub fn ChangePasswordForm(
                 value=repeat
                 autocomplete="new-password"
             />
-            <Show when=mismatch>
-                <p class="field-note" role="status">{t("error-passwords-differ")}</p>
-            </Show>
+            <RepeatMismatch new repeat error />
             <button type="submit" class="primary" aria-disabled=move || if busy.get() { "true" } else { "false" }>
                 {move || if busy.get() { t("saving") } else { t("change-save") }}
             </button>
@@ -143,25 +140,63 @@ pub fn ChangePasswordForm(
     }
 }
 
+/// The `id` of the hints list; a new-password field names it in `aria-describedby`.
+const HINTS_ID: &str = "password-hints";
+
+/// What the hints say about the new password so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HintState {
+    /// Nothing typed yet: how to choose a good password.
+    Start,
+    /// A too-short password still being typed. Most good passwords pass through a few common
+    /// ones on the way ("sun", "sunflower"), so refusals now would scold a person who has not
+    /// finished: only the length to reach, in neutral words.
+    KeepGoing {
+        min: usize,
+    },
+    /// The rules it breaks, once it is long enough or the person has left the field or sent
+    /// the form.
+    Unmet(Vec<PolicyIssue>),
+    AllMet,
+}
+
+/// `settled`: the person left the field or sent the form, so every refusal is shown.
+pub fn hint_state(new: &str, issues: &[PolicyIssue], settled: bool) -> HintState {
+    if new.is_empty() {
+        return HintState::Start;
+    }
+    let too_short = issues.iter().find_map(|i| match i {
+        PolicyIssue::TooShort { min } => Some(*min),
+        _ => None,
+    });
+    match too_short {
+        Some(min) if !settled => HintState::KeepGoing { min },
+        _ if issues.is_empty() => HintState::AllMet,
+        _ => HintState::Unmet(issues.to_vec()),
+    }
+}
+
 /// The live list of unmet rules under a new-password field (`id="password-hints"`, which the
 /// field names in `aria-describedby`). Polite, so a screen reader hears the change after a
-/// pause in typing, not at every key.
+/// pause in typing, not at every key: the text changes only when the verdict does.
 #[component]
 pub fn PasswordHints(new: RwSignal<String>, issues: Signal<Vec<PolicyIssue>>) -> impl IntoView {
     let session = use_session();
     let list_failed = move || session.common_list.get() == ListState::Failed;
+    let settled = RwSignal::new(false);
+    watch_settled(new, settled);
+    let state = Memo::new(move |_| hint_state(&new.get(), &issues.get(), settled.get()));
+    let unmet = Memo::new(move |_| match state.get() {
+        HintState::Unmet(found) => found,
+        _ => vec![],
+    });
     // A rough guide only, once every rule is met: length is what makes a passphrase strong.
-    let strength = move || {
-        let n = new.get().chars().count();
-        if n == 0 {
-            None
-        } else if !issues.get().is_empty() {
-            Some((1, t("strength-too-weak")))
-        } else if n < 20 {
-            Some((2, t("strength-good")))
-        } else {
-            Some((3, t("strength-strong")))
-        }
+    let strength = move || match state.get() {
+        HintState::Start => None,
+        HintState::KeepGoing { .. } => Some((0, t("strength-keep-going"))),
+        HintState::Unmet(_) => Some((1, t("strength-too-weak"))),
+        HintState::AllMet if new.get().chars().count() < 20 => Some((2, t("strength-good"))),
+        HintState::AllMet => Some((3, t("strength-strong"))),
     };
     view! {
         <Show when=move || strength().is_some()>
@@ -172,28 +207,100 @@ pub fn PasswordHints(new: RwSignal<String>, issues: Signal<Vec<PolicyIssue>>) ->
                 {move || strength().map(|s| crate::i18n::t_args("strength-label", &[("level", s.1)]))}
             </p>
         </Show>
-        <ul id="password-hints" class="hints" aria-live="polite">
+        <ul id=HINTS_ID class="hints" aria-live="polite">
             <Show when=list_failed>
                 <li>{t("hint-common-list-unavailable")}</li>
             </Show>
-            <Show
-                when=move || !new.get().is_empty()
-                fallback=|| view! { <li>{t("hint-start")}</li> }
-            >
-                <For
-                    each=move || issues.get()
-                    key=|i: &PolicyIssue| format!("{i:?}")
-                    children=|i: PolicyIssue| view! { <li class="unmet">{policy_text(&i)}</li> }
-                />
-                <Show when=move || issues.get().is_empty()>
-                    <li class="met">{t("hint-all-met")}</li>
-                </Show>
-            </Show>
+            {move || match state.get() {
+                HintState::Start => Some(view! { <li>{t("hint-start")}</li> }.into_any()),
+                HintState::KeepGoing { min } => Some(
+                    view! { <li class="pending">{t_num("hint-keep-going", "min", min as f64)}</li> }
+                        .into_any(),
+                ),
+                HintState::AllMet => Some(view! { <li class="met">{t("hint-all-met")}</li> }.into_any()),
+                HintState::Unmet(_) => None,
+            }}
+            <For
+                each=move || unmet.get()
+                key=|i: &PolicyIssue| format!("{i:?}")
+                children=|i: PolicyIssue| view! { <li class="unmet">{policy_text(&i)}</li> }
+            />
         </ul>
     }
 }
 
-/// The rules a new password breaks, for the hints (none while the field is empty).
+/// Sets `settled` when the field these hints describe loses focus or its form is sent, and
+/// clears it when the person comes back to the field or empties it. Listening at the window
+/// keeps every form that shows the hints (patient, forced change, staff) free of wiring: the
+/// field already names the hints in `aria-describedby`.
+fn watch_settled(new: RwSignal<String>, settled: RwSignal<bool>) {
+    fn describes_hints(target: &web_sys::Element) -> bool {
+        target
+            .get_attribute("aria-describedby")
+            .is_some_and(|ids| ids.split_whitespace().any(|id| id == HINTS_ID))
+    }
+    let left = window_event_listener(leptos::ev::focusout, move |ev| {
+        let target = event_target::<web_sys::Element>(&ev);
+        if describes_hints(&target) && !new.get_untracked().is_empty() {
+            settled.set(true);
+        }
+    });
+    let back = window_event_listener(leptos::ev::focusin, move |ev| {
+        if describes_hints(&event_target::<web_sys::Element>(&ev)) {
+            settled.set(false);
+        }
+    });
+    let sent = window_event_listener(leptos::ev::submit, move |ev| {
+        let form = event_target::<web_sys::Element>(&ev);
+        let selector = format!("#{HINTS_ID}");
+        if form.query_selector(&selector).ok().flatten().is_some() {
+            settled.set(true);
+        }
+    });
+    on_cleanup(move || {
+        left.remove();
+        back.remove();
+        sent.remove();
+    });
+    Effect::new(move |_| {
+        if new.get().is_empty() {
+            settled.set(false);
+        }
+    });
+}
+
+/// Under the repeat field: says the two passwords differ once the repeat can no longer become
+/// the new one by typing on (not at its first letter), and takes a "not the same" refusal out
+/// of the form's alert as soon as the two match, so nobody is left reading an error they have
+/// already fixed.
+#[component]
+pub fn RepeatMismatch(
+    new: RwSignal<String>,
+    repeat: RwSignal<String>,
+    /// The form's alert.
+    error: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let differs = move || {
+        let (n, r) = (new.get(), repeat.get());
+        !r.is_empty() && !n.starts_with(&r)
+    };
+    Effect::new(move |_| {
+        let same = new.get() == repeat.get();
+        let refused = t("error-passwords-differ");
+        if same && error.get_untracked().is_some_and(|e| e == refused) {
+            error.set(None);
+        }
+    });
+    // Kept in the page while empty: a status region inserted with its text is often not read.
+    view! {
+        <p class="field-note" role="status">
+            {move || differs().then(|| t("error-passwords-differ"))}
+        </p>
+    }
+}
+
+/// The rules a new password breaks, for the hints (none while the field is empty). The hints
+/// decide when to show them (`hint_state`).
 pub fn live_issues(policy: &PasswordPolicy, new: &str, ctx: &PolicyContext) -> Vec<PolicyIssue> {
     if new.is_empty() {
         vec![]

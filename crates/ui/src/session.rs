@@ -55,11 +55,17 @@ impl SessionCtx {
         self.portal.get().map(|p| p.clinic_name).unwrap_or_default()
     }
 
+    /// The clinic's number as people write it there: a clinic that configured E.164
+    /// (`+15035550100`) shows `(503) 555-0100`; one written by hand is shown as written.
     pub fn clinic_phone(&self) -> String {
         self.portal
             .get()
             .map(|p| p.clinic_phone)
             .filter(|p| !p.is_empty())
+            .map(|p| {
+                use carekey_shared::phone::{display_phone, home_calling_code};
+                display_phone(&p, home_calling_code(&p))
+            })
             .unwrap_or_default()
     }
 }
