@@ -154,3 +154,13 @@ test('activation letter: a new patient chooses their own password with the code'
   await expect(patient.getByRole('heading', { level: 1, name: `Welcome, ${first}` })).toBeVisible();
   await other.close();
 });
+
+test('a search for one patient says "One patient found"', async ({ page }) => {
+  await staffSignIn(page, 'frontdesk', 'front-desk-coffee-morning');
+  await page.getByRole('link', { name: 'Patients' }).first().click();
+  await page.getByLabel('Name, date of birth or MRN').fill('Baker');
+  await page.getByRole('button', { name: 'Search', exact: true }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'One patient found.' })).toBeVisible();
+  await expect(page.getByText('1 patients found')).toHaveCount(0);
+  await expectAccessible(page);
+});

@@ -175,7 +175,10 @@ st-audit-to = To (date)
 st-audit-show = Show
 st-audit-export = Export CSV
 st-audit-export-failed = The file could not be saved. Please try again.
-st-audit-count = { $count } entries, newest first.
+st-audit-count = { $count ->
+    [one] One entry.
+   *[other] { $count } entries, newest first.
+}
 st-audit-actor = Who
 st-audit-target = Whose account
 st-audit-ip = From address

@@ -4,6 +4,7 @@ use carekey_shared::staff::{NewPatient, PatientSummary};
 use carekey_shared::staff_fns;
 use carekey_ui::errors::error_text;
 use carekey_ui::fields::{Alert, TextField};
+use carekey_ui::i18n::t_num;
 use carekey_ui::page::{PageHeading, RequireSession};
 use carekey_ui::{t, t_args};
 use leptos::prelude::*;
@@ -52,7 +53,7 @@ fn PatientSearch() -> impl IntoView {
                 view! { <p>{t("st-search-none")}</p> }.into_any()
             } else {
                 view! {
-                    <p>{t_args("st-search-count", &[("count", r.len().to_string())])}</p>
+                    <p>{t_num("st-search-count", "count", r.len() as f64)}</p>
                     <ul class="results">
                         {r.into_iter().map(|p| view! {
                             <li>
