@@ -164,3 +164,62 @@ test('a search for one patient says "One patient found"', async ({ page }) => {
   await expect(page.getByText('1 patients found')).toHaveCount(0);
   await expectAccessible(page);
 });
+
+test('the user menu is a menu button: arrow keys move, Escape, a click elsewhere and a new page close it', async ({ page }) => {
+  await staffSignIn(page, 'frontdesk', 'front-desk-coffee-morning');
+  await expect(page.getByRole('heading', { level: 1, name: 'Hello, frontdesk' })).toBeVisible();
+  const button = page.getByRole('button', { name: 'frontdesk (menu)' });
+  const menu = page.getByRole('menu', { name: 'frontdesk (menu)' });
+  const change = menu.getByRole('menuitem', { name: 'Change password' });
+  const signOut = menu.getByRole('menuitem', { name: 'Sign out' });
+  await expect(button).toHaveAttribute('aria-haspopup', 'menu');
+  await expect(button).toHaveAttribute('aria-expanded', 'false');
+  await expect(menu).toBeHidden();
+
+  await button.click();
+  await expect(button).toHaveAttribute('aria-expanded', 'true');
+  await expect(change).toBeFocused();
+  await expectAccessible(page);
+  await page.keyboard.press('ArrowDown');
+  await expect(signOut).toBeFocused();
+  await page.keyboard.press('ArrowDown');
+  await expect(change).toBeFocused();
+  await page.keyboard.press('ArrowUp');
+  await expect(signOut).toBeFocused();
+  await page.keyboard.press('Home');
+  await expect(change).toBeFocused();
+  await page.keyboard.press('End');
+  await expect(signOut).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(menu).toBeHidden();
+  await expect(button).toBeFocused();
+  await expect(button).toHaveAttribute('aria-expanded', 'false');
+
+  // From the keyboard: ArrowUp opens it on the last item.
+  await page.keyboard.press('ArrowUp');
+  await expect(signOut).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(menu).toBeHidden();
+
+  // A click elsewhere closes it.
+  await button.click();
+  await expect(menu).toBeVisible();
+  await page.getByText('CareKey staff console').click();
+  await expect(menu).toBeHidden();
+
+  // A new page closes it: through the menu, and with the browser's Back button.
+  await button.click();
+  await change.click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Change password' })).toBeVisible();
+  await expect(menu).toBeHidden();
+  await button.click();
+  await expect(menu).toBeVisible();
+  await page.goBack();
+  await expect(page.getByRole('heading', { level: 1, name: 'Hello, frontdesk' })).toBeVisible();
+  await expect(menu).toBeHidden();
+  await expect(button).toHaveAttribute('aria-expanded', 'false');
+
+  await button.click();
+  await signOut.click();
+  await expect(page).toHaveURL(/\/staff$/);
+});
