@@ -223,3 +223,23 @@ test('the user menu is a menu button: arrow keys move, Escape, a click elsewhere
   await signOut.click();
   await expect(page).toHaveURL(/\/staff$/);
 });
+
+test('"Can receive text messages" is unticked and unavailable on a chart with no phone', async ({ page }, info) => {
+  const [query, name] = pick(info, ['Baker', /Baker, Tom/], ['Patel', /Patel, Uma/]);
+  await staffSignIn(page, 'frontdesk', 'front-desk-coffee-morning');
+  await openChart(page, query, name);
+  const texts = page.getByLabel('This phone can receive text messages (a mobile)');
+  await expect(page.getByLabel('Phone number')).toHaveValue('');
+  await expect(texts).not.toBeChecked();
+  await expect(texts).toBeDisabled();
+  await expect(page.getByText('Enter a phone number first')).toBeVisible();
+  await expectAccessible(page);
+  // With a number typed it can be ticked; it starts unticked, so nothing claims a mobile.
+  await page.getByLabel('Phone number').fill('(503) 555-0199');
+  await expect(texts).toBeEnabled();
+  await expect(texts).not.toBeChecked();
+  await texts.check();
+  await page.getByLabel('Phone number').fill('');
+  await expect(texts).not.toBeChecked();
+  await expect(texts).toBeDisabled();
+});

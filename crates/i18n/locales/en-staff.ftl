@@ -39,6 +39,7 @@ st-zip = ZIP code
 st-email = Email address
 st-phone = Phone number
 st-phone-mobile = This phone can receive text messages (a mobile)
+st-phone-mobile-needs-phone = Enter a phone number first: texts need a mobile number on file.
 st-phone-texts-calls = The phone on file takes texts and calls.
 st-phone-calls-only = The phone on file takes calls only (no texts).
 st-fields-wrong = Please check: { $fields }.

@@ -104,7 +104,8 @@ fn ContactsForm(chart: PatientChart, on_change: Callback<PatientChart>) -> impl 
             .map(|c| c.value.clone())
             .unwrap_or_default(),
     );
-    let mobile = RwSignal::new(phone_now.as_ref().is_none_or(|c| c.sms_capable));
+    // Only a phone on file can take texts: a chart with no phone starts unticked.
+    let mobile = RwSignal::new(phone_now.as_ref().is_some_and(|c| c.sms_capable));
     let status = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
     let capability = phone_now.map(|c| {
@@ -118,11 +119,8 @@ fn ContactsForm(chart: PatientChart, on_change: Callback<PatientChart>) -> impl 
         ev.prevent_default();
         error.set(None);
         status.set(None);
-        let (e, ph, m) = (
-            email.get_untracked(),
-            phone.get_untracked(),
-            mobile.get_untracked(),
-        );
+        let (e, ph) = (email.get_untracked(), phone.get_untracked());
+        let m = mobile.get_untracked() && !ph.trim().is_empty();
         spawn_local(async move {
             match staff_fns::update_patient_contacts(pid, e, ph, m).await {
                 Ok(c) => {
@@ -141,15 +139,44 @@ fn ContactsForm(chart: PatientChart, on_change: Callback<PatientChart>) -> impl 
             <Alert message=error id="contacts-error" />
             <TextField id="chart-email" label=t("st-email") value=email input_type="email" inputmode="email" />
             <TextField id="chart-phone" label=t("st-phone") value=phone input_type="tel" inputmode="tel" />
-            <div class="field">
-                <label class="check">
-                    <input type="checkbox" bind:checked=mobile />
-                    {t("st-phone-mobile")}
-                </label>
-            </div>
+            <TextsCheckbox id="chart-phone-mobile" phone=phone mobile=mobile />
             <button type="submit">{t("st-contacts-save")}</button>
             <div role="status" class="notice" class:empty=move || status.get().is_none()>{move || status.get()}</div>
         </form>
+    }
+}
+
+/// "This phone can receive text messages": unticked and unavailable while there is no phone
+/// number, so a chart never claims texts can go to a phone it does not have. What was ticked
+/// comes back when a number is typed.
+#[component]
+pub(crate) fn TextsCheckbox(
+    id: &'static str,
+    phone: RwSignal<String>,
+    mobile: RwSignal<bool>,
+) -> impl IntoView {
+    let no_phone = move || phone.with(|p| p.trim().is_empty());
+    let hint_id = format!("{id}-hint");
+    view! {
+        <div class="field">
+            <label class="check" for=id>
+                <input
+                    type="checkbox"
+                    id=id
+                    prop:checked=move || mobile.get() && !no_phone()
+                    disabled=no_phone
+                    aria-describedby={
+                        let hint_id = hint_id.clone();
+                        move || no_phone().then(|| hint_id.clone())
+                    }
+                    on:change=move |ev| mobile.set(event_target_checked(&ev))
+                />
+                {t("st-phone-mobile")}
+            </label>
+            <Show when=no_phone>
+                <p class="hint" id=hint_id.clone()>{t("st-phone-mobile-needs-phone")}</p>
+            </Show>
+        </div>
     }
 }
 

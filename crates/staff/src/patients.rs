@@ -11,6 +11,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 
+use crate::chart::TextsCheckbox;
 use crate::{FORCED, SIGN_IN, field_problems};
 
 #[component]
@@ -106,7 +107,8 @@ pub fn AddPatientPage() -> impl IntoView {
             zip: zip.get_untracked(),
             email: email.get_untracked(),
             phone: phone.get_untracked(),
-            phone_is_mobile: mobile.get_untracked(),
+            phone_is_mobile: mobile.get_untracked()
+                && !phone.with_untracked(|p| p.trim().is_empty()),
         };
         let navigate = navigate.clone();
         spawn_local(async move {
@@ -131,12 +133,7 @@ pub fn AddPatientPage() -> impl IntoView {
                     <TextField id="zip" label=t("st-zip") value=zip inputmode="numeric" />
                     <TextField id="email" label=t("st-email") value=email input_type="email" inputmode="email" />
                     <TextField id="phone" label=t("st-phone") value=phone input_type="tel" inputmode="tel" />
-                    <div class="field">
-                        <label class="check">
-                            <input type="checkbox" bind:checked=mobile />
-                            {t("st-phone-mobile")}
-                        </label>
-                    </div>
+                    <TextsCheckbox id="phone-mobile" phone=phone mobile=mobile />
                     <button type="submit" class="primary">
                         {move || if busy.get() { t("saving") } else { t("st-add-patient-save") }}
                     </button>
