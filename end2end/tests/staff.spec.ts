@@ -52,23 +52,47 @@ test('an admin resets a staff user\'s password, typing their own as the check', 
   await other.close();
 });
 
-test('staff reset a patient\'s portal password from the chart; the letter prints and the email is sent', async ({ page }, info) => {
-  const [user, query, name, email] = pick(info,
-    ['tom', 'Baker', /Baker, Tom/, 't•••@example.com'],
-    ['uma', 'Patel', /Patel, Uma/, 'u•••@example.com']);
+test('staff reset a patient\'s portal password from the chart after confirming; the letter prints and the email is sent', async ({ page }, info) => {
+  const [user, query, name, patient, email] = pick(info,
+    ['tom', 'Baker', /Baker, Tom/, 'Tom Baker', 't•••@example.com'],
+    ['uma', 'Patel', /Patel, Uma/, 'Uma Patel', 'u•••@example.com']);
   await watchPrinting(page);
   await staffSignIn(page, 'frontdesk', 'front-desk-coffee-morning');
   await openChart(page, query, name);
   await expectAccessible(page);
   await expectNoHorizontalScroll(page);
+  // Nothing that replaces a password is one click away: the form opens under Credentials.
+  await expect(page.getByRole('heading', { level: 3, name: 'Credentials' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Save and print letter' })).toBeHidden();
+  const reset = page.getByRole('button', { name: 'Reset', exact: true });
+  await expect(reset).toHaveAttribute('aria-expanded', 'false');
+  await reset.click();
+  await expect(reset).toHaveAttribute('aria-expanded', 'true');
   await page.getByLabel('Use a password CareKey makes (easy to read aloud)').check();
   await page.getByRole('button', { name: 'Save and print letter' }).click();
+  // It asks first, naming the patient, with the safe answer focused.
+  const confirm = page.getByRole('alertdialog', { name: `Replace ${patient}'s password?` });
+  await expect(confirm).toBeVisible();
+  await expect(confirm).toContainText(`The password ${patient} uses now stops working at once`);
+  await expect(confirm.getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await expectAccessible(page);
+  await confirm.getByRole('button', { name: 'Confirm' }).click();
 
   await expect(page.getByRole('heading', { level: 1, name: 'Credentials letter' })).toBeVisible();
   const letter = page.getByRole('article', { name: 'Credentials letter' });
   await expect(letter.getByText(user, { exact: true })).toBeVisible();
-  const temp = (await letter.locator('dd.mono').nth(1).textContent())!.trim();
+  const secret = letter.locator('dd.mono').nth(1);
+  const temp = (await secret.textContent())!.trim();
   expect(temp).toMatch(/^[a-z]{4}-[a-z]{4}-[a-z]{4}-[a-z]{4}-\d{2}$/);
+  // On one line (a break after a hyphen reads as part of the password), in a monospace font.
+  const lines = await secret.evaluate((el) => {
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    return new Set([...range.getClientRects()].map((r) => Math.round(r.bottom))).size;
+  });
+  expect(lines).toBe(1);
+  expect(await secret.evaluate((el) => getComputedStyle(el).fontFamily)).toMatch(/mono/);
+  await expectNoHorizontalScroll(page);
   await expect.poll(() => page.evaluate(() => (window as unknown as { printed: number }).printed)).toBeGreaterThan(0);
   // The email status comes from the outbox and turns to "sent" once the SMTP server took it.
   await expect(page.getByRole('status').filter({ hasText: `An email with this news was sent to ${email}` }))
@@ -77,10 +101,49 @@ test('staff reset a patient\'s portal password from the chart; the letter prints
 
   // The patient signs in with it and is made to choose their own.
   const other = await page.context().browser()!.newContext();
-  const patient = await other.newPage();
-  await signIn(patient, user, temp);
-  await expect(patient).toHaveURL(/\/change-password$/);
-  await expect(patient.getByRole('heading', { level: 1, name: 'Choose your own password' })).toBeVisible();
+  const patientPage = await other.newPage();
+  await signIn(patientPage, user, temp);
+  await expect(patientPage).toHaveURL(/\/change-password$/);
+  await expect(patientPage.getByRole('heading', { level: 1, name: 'Choose your own password' })).toBeVisible();
+  await other.close();
+});
+
+test('a reset can be called off: Cancel and Escape leave the password as it was', async ({ page }, info) => {
+  const [user, password, query, name, patient] = pick(info,
+    ['yara', 'meadow-lantern-copper-fig', 'Lindqvist', /Lindqvist, Yara/, 'Yara Lindqvist'],
+    ['zeke', 'harbor-thistle-pepper-oak', 'Okafor', /Okafor, Zeke/, 'Zeke Okafor']);
+  await watchPrinting(page);
+  await staffSignIn(page, 'frontdesk', 'front-desk-coffee-morning');
+  await openChart(page, query, name);
+  const reset = page.getByRole('button', { name: 'Reset', exact: true });
+  const save = page.getByRole('button', { name: 'Save and print letter' });
+  await reset.click();
+  await save.click();
+  const confirm = page.getByRole('alertdialog', { name: `Replace ${patient}'s password?` });
+  await confirm.getByRole('button', { name: 'Cancel' }).click();
+  await expect(confirm).toBeHidden();
+  await expect(save).toBeFocused();
+  // Escape is a cancel too; a changed username is named before it happens.
+  await page.getByLabel('Username', { exact: true }).fill(`${user}.new`);
+  await page.getByLabel(/No password: print an activation letter/).check();
+  await save.click();
+  const activation = page.getByRole('alertdialog', { name: `Print an activation letter for ${patient}?` });
+  await expect(activation).toContainText(`Their username changes from ${user} to ${user}.new.`);
+  await page.keyboard.press('Escape');
+  await expect(activation).toBeHidden();
+  // The form's own Cancel closes it and gives focus back to Reset.
+  await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+  await expect(save).toBeHidden();
+  await expect(reset).toBeFocused();
+  await expect(reset).toHaveAttribute('aria-expanded', 'false');
+  await expect(page.getByRole('heading', { level: 1, name: 'Credentials letter' })).toHaveCount(0);
+  expect(await page.evaluate(() => (window as unknown as { printed: number }).printed)).toBe(0);
+  await expect(page.getByText(user, { exact: true })).toBeVisible();
+
+  const other = await page.context().browser()!.newContext();
+  const patientPage = await other.newPage();
+  await signIn(patientPage, user, password);
+  await expect(patientPage.getByRole('heading', { level: 1, name: /^Welcome, / })).toBeVisible();
   await other.close();
 });
 

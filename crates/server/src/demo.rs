@@ -118,6 +118,18 @@ pub const ACCOUNTS: &[DemoAccount] = &[
         note: "email only (staff console demos: unlock)",
     },
     DemoAccount {
+        username: "yara",
+        password: "meadow-lantern-copper-fig",
+        kind: account::Kind::Patient,
+        note: "email and mobile (staff console demos: recent messages)",
+    },
+    DemoAccount {
+        username: "zeke",
+        password: "harbor-thistle-pepper-oak",
+        kind: account::Kind::Patient,
+        note: "email and mobile (staff console demos: recent messages)",
+    },
+    DemoAccount {
         username: "frontdesk",
         password: "front-desk-coffee-morning",
         kind: account::Kind::Staff,
@@ -324,6 +336,26 @@ const PATIENTS: &[Person] = &[
         zip: "97220",
         email: Some("wesley.stone@example.com"),
         phone: None,
+    },
+    Person {
+        username: "yara",
+        mrn: "100811",
+        first: "Yara",
+        last: "Lindqvist",
+        dob: "1981-02-17",
+        zip: "97221",
+        email: Some("yara.lindqvist@example.com"),
+        phone: Some(("+15035550181", true, true)),
+    },
+    Person {
+        username: "zeke",
+        mrn: "100812",
+        first: "Zeke",
+        last: "Okafor",
+        dob: "1959-11-05",
+        zip: "97222",
+        email: Some("zeke.okafor@example.com"),
+        phone: Some(("+15035550182", true, true)),
     },
 ];
 

@@ -202,6 +202,7 @@ fn PortalWidget(
     on_letter: Callback<CredentialsLetter>,
 ) -> impl IntoView {
     let pid = chart.patient.id;
+    let patient_name = format!("{} {}", chart.patient.first_name, chart.patient.last_name);
     let portal = chart.portal.clone();
     let has_account = portal.is_some();
     let has_email = chart.contacts.iter().any(|c| c.kind == ContactKind::Email);
@@ -241,10 +242,11 @@ fn PortalWidget(
                 None => view! { <p>{t("st-portal-none")}</p> }.into_any(),
             }}
             {locked.then(|| view! { <UnlockButton pid=pid on_change=on_change /> })}
-            <CredentialsForm
+            <Credentials
                 pid=pid
+                patient_name=patient_name
+                current_username=portal.as_ref().map(|p| p.username.clone())
                 suggested=chart.suggested_username.clone()
-                has_account=has_account
                 on_letter=on_letter
             />
             {has_account.then(|| view! {
@@ -280,20 +282,84 @@ enum How {
     Activation,
 }
 
+/// Create credentials for a patient with no account (nothing to lose: the form is open), or,
+/// under "Credentials", a Reset button that opens the form for one who has an account. A reset
+/// replaces a password the patient may be using, so it is never one click away.
+#[component]
+fn Credentials(
+    pid: i64,
+    patient_name: String,
+    /// The account's username now; `None` when the patient has no account yet.
+    current_username: Option<String>,
+    suggested: String,
+    on_letter: Callback<CredentialsLetter>,
+) -> impl IntoView {
+    let Some(current) = current_username else {
+        return view! {
+            <h3>{t("st-create-credentials")}</h3>
+            <CredentialsForm pid=pid suggested=suggested on_letter=on_letter />
+        }
+        .into_any();
+    };
+    let open = RwSignal::new(false);
+    let reset_button = NodeRef::<leptos::html::Button>::new();
+    let close = Callback::new(move |_: ()| {
+        open.set(false);
+        if let Some(b) = reset_button.get_untracked() {
+            let _ = b.focus();
+        }
+    });
+    let confirm = Confirm {
+        patient_name,
+        current_username: current,
+        on_cancel: close,
+    };
+    view! {
+        <h3>{t("st-credentials")}</h3>
+        <p class="hint">{t("st-credentials-hint")}</p>
+        <button
+            type="button"
+            node_ref=reset_button
+            aria-expanded=move || if open.get() { "true" } else { "false" }
+            aria-controls="credentials-reset"
+            on:click=move |_| open.update(|o| *o = !*o)
+        >
+            {t("st-reset")}
+        </button>
+        <div id="credentials-reset" class="reveal" hidden=move || !open.get()>
+            <CredentialsForm pid=pid suggested=suggested on_letter=on_letter confirm=confirm />
+        </div>
+    }
+    .into_any()
+}
+
+/// What the reset's confirmation names, and how to close the form.
+#[derive(Clone)]
+struct Confirm {
+    patient_name: String,
+    current_username: String,
+    on_cancel: Callback<()>,
+}
+
 #[component]
 fn CredentialsForm(
     pid: i64,
     suggested: String,
-    has_account: bool,
     on_letter: Callback<CredentialsLetter>,
+    /// Present for a reset: saving first asks, naming the patient.
+    #[prop(optional)]
+    confirm: Option<Confirm>,
 ) -> impl IntoView {
     let username = RwSignal::new(suggested);
     let how = RwSignal::new(How::Generated);
     let chosen = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    let save = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    let submit_button = NodeRef::<leptos::html::Button>::new();
+    let cancel_button = NodeRef::<leptos::html::Button>::new();
+    let needs_confirm = confirm.is_some();
+    let save = move || {
         if busy.get_untracked() {
             return;
         }
@@ -314,6 +380,23 @@ fn CredentialsForm(
             }
         });
     };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        error.set(None);
+        match dialog.get_untracked() {
+            Some(d) if needs_confirm => {
+                let _ = d.show_modal();
+                // The safe answer has focus, so a reflexive Enter changes nothing.
+                if let Some(b) = cancel_button.get_untracked() {
+                    let _ = b.focus();
+                }
+            }
+            _ => save(),
+        }
+    };
     let radio = move |value: How, id: &'static str, label: String| {
         view! {
             <label class="check" for=id>
@@ -324,9 +407,79 @@ fn CredentialsForm(
             </label>
         }
     };
+    let confirm_view = confirm.clone().map(|c| {
+        let name = c.patient_name.clone();
+        let question = {
+            let name = name.clone();
+            move || {
+                let id = if how.get() == How::Activation {
+                    "st-confirm-activation-title"
+                } else {
+                    "st-confirm-reset-title"
+                };
+                t_args(id, &[("name", name.clone())])
+            }
+        };
+        let consequence = {
+            let current = c.current_username.clone();
+            move || {
+                let id = if how.get() == How::Activation {
+                    "st-confirm-activation-body"
+                } else {
+                    "st-confirm-reset-body"
+                };
+                let mut text = t_args(id, &[("name", name.clone())]);
+                let new_name = username.with(|u| u.trim().to_owned());
+                if new_name != current {
+                    text.push(' ');
+                    text.push_str(&t_args(
+                        "st-confirm-rename",
+                        &[("from", current.clone()), ("to", new_name)],
+                    ));
+                }
+                text
+            }
+        };
+        let close_dialog = move || {
+            if let Some(d) = dialog.get_untracked() {
+                d.close();
+            }
+        };
+        view! {
+            <dialog
+                node_ref=dialog
+                class="dialog confirm"
+                role="alertdialog"
+                aria-labelledby="confirm-reset-title"
+                aria-describedby="confirm-reset-body"
+                // Closed by Escape, Cancel or Confirm: focus goes back where it was.
+                on:close=move |_| {
+                    if let Some(b) = submit_button.get_untracked() {
+                        let _ = b.focus();
+                    }
+                }
+            >
+                <h2 id="confirm-reset-title">{question}</h2>
+                <p id="confirm-reset-body">{consequence}</p>
+                <div class="actions">
+                    <button type="button" class="danger" on:click=move |_| {
+                        close_dialog();
+                        save();
+                    }>{t("st-confirm")}</button>
+                    <button type="button" node_ref=cancel_button on:click=move |_| close_dialog()>
+                        {t("st-cancel")}
+                    </button>
+                </div>
+            </dialog>
+        }
+    });
+    let cancel_form = confirm.map(|c| {
+        view! {
+            <button type="button" on:click=move |_| c.on_cancel.run(())>{t("st-cancel")}</button>
+        }
+    });
     view! {
-        <h3>{if has_account { t("st-reset-credentials") } else { t("st-create-credentials") }}</h3>
-        <form class="stack" on:submit=save novalidate>
+        <form class="stack" on:submit=submit novalidate>
             <Alert message=error id="credentials-error" />
             <TextField id="portal-username" label=t("st-username") value=username />
             <fieldset>
@@ -338,10 +491,14 @@ fn CredentialsForm(
             <Show when=move || how.get() == How::Chosen>
                 <PasswordField id="portal-password" label=t("st-password") value=chosen autocomplete="new-password" />
             </Show>
-            <button type="submit" class="primary">
-                {move || if busy.get() { t("saving") } else { t("st-save-and-print") }}
-            </button>
+            <div class="button-row">
+                <button type="submit" class="primary" node_ref=submit_button>
+                    {move || if busy.get() { t("saving") } else { t("st-save-and-print") }}
+                </button>
+                {cancel_form}
+            </div>
         </form>
+        {confirm_view}
     }
 }
 
