@@ -218,6 +218,71 @@ test('activation letter: a new patient chooses their own password with the code'
   await other.close();
 });
 
+test('Recent messages show a send at once and follow it to "sent" without a reload', async ({ page }, info) => {
+  const [query, name, masked] = pick(info,
+    ['Lindqvist', /Lindqvist, Yara/, 'y•••@example.com'],
+    ['Okafor', /Okafor, Zeke/, 'z•••@example.com']);
+  let asked = 0;
+  page.on('request', (r) => { if (r.url().includes('/api/patient_chart')) asked += 1; });
+  await staffSignIn(page, 'frontdesk', 'front-desk-coffee-morning');
+  await openChart(page, query, name);
+  await page.getByRole('button', { name: 'Email a reset link' }).click();
+  await expect(page.getByRole('status').filter({ hasText: `Sent to ${masked}` })).toBeVisible();
+  const row = page.getByRole('row').filter({ hasText: `${masked} (email)` });
+  await expect(row).toHaveCount(1);
+  await expect(row.getByRole('cell', { name: 'sent', exact: true })).toBeVisible({ timeout: 20_000 });
+  await expect(page.getByText('No messages yet.')).toHaveCount(0);
+  await expectAccessible(page);
+  // Nothing is in flight any more, so the chart stops asking.
+  const settled = asked;
+  await page.waitForTimeout(7_000);
+  expect(asked).toBe(settled);
+});
+
+test('Recent messages are asked for again while a message waits, and no longer once it is done or the chart is left', async ({ page }, info) => {
+  test.setTimeout(90_000);
+  const [query, name, masked] = pick(info,
+    ['Lindqvist', /Lindqvist, Yara/, '•••-•••-0181'],
+    ['Okafor', /Okafor, Zeke/, '•••-•••-0182']);
+  // The outbox here sends within a second; holding every message at "waiting" in the answers
+  // shows what the chart does while a real one waits (an SMTP server down, a slow provider).
+  let hold = true;
+  let asked = 0;
+  await page.route('**/api/patient_chart*', async (route) => {
+    asked += 1;
+    const response = await route.fetch();
+    const body = await response.json();
+    if (hold && Array.isArray(body?.deliveries)) {
+      for (const d of body.deliveries) d.status = 'Queued';
+    }
+    await route.fulfill({ response, json: body });
+  });
+  await staffSignIn(page, 'frontdesk', 'front-desk-coffee-morning');
+  await openChart(page, query, name);
+  await page.getByRole('button', { name: 'Text a code' }).click();
+  const row = page.getByRole('row').filter({ hasText: `${masked} (sms)` }).first();
+  await expect(row.getByRole('cell', { name: 'waiting to be sent' })).toBeVisible();
+  const first = asked;
+  await expect.poll(() => asked, { timeout: 10_000 }).toBeGreaterThanOrEqual(first + 2);
+
+  // Delivered: the next answer says so, and the asking stops.
+  hold = false;
+  await expect(row.getByRole('cell', { name: 'sent', exact: true })).toBeVisible({ timeout: 10_000 });
+  const done = asked;
+  await page.waitForTimeout(7_000);
+  expect(asked).toBe(done);
+
+  // In flight again, then the chart is left: nothing asks on behalf of a page that is gone.
+  hold = true;
+  await page.getByRole('button', { name: 'Text a code' }).click();
+  await expect(page.getByRole('cell', { name: 'waiting to be sent' }).first()).toBeVisible();
+  await page.getByRole('link', { name: 'Patients' }).first().click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Patients' })).toBeVisible();
+  const left = asked;
+  await page.waitForTimeout(7_000);
+  expect(asked).toBe(left);
+});
+
 test('a search for one patient says "One patient found"', async ({ page }) => {
   await staffSignIn(page, 'frontdesk', 'front-desk-coffee-morning');
   await page.getByRole('link', { name: 'Patients' }).first().click();

@@ -2,9 +2,13 @@
 //! Access widget (create or reset credentials, activation letter, send a reset, desk code,
 //! unlock, delivery status).
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
 use carekey_shared::staff::{
-    AccountStatus, CredentialsLetter, DeliveryStatus, DeskCode, IdentityChecks, PasswordChoice,
-    PatientChart, PortalAccess,
+    AccountStatus, CredentialsLetter, DeliveryRow, DeliveryStatus, DeskCode, IdentityChecks,
+    PasswordChoice, PatientChart, PortalAccess,
 };
 use carekey_shared::{ContactKind, RecoveryChannel, staff_fns};
 use carekey_ui::errors::error_text;
@@ -67,6 +71,7 @@ fn ChartView(
 ) -> impl IntoView {
     let p = chart.patient.clone();
     let title = format!("{} {}", p.first_name, p.last_name);
+    let feed = DeliveryFeed::new(p.id, chart.deliveries.clone());
     view! {
         <section class="card wide">
             <PageHeading text=title />
@@ -76,7 +81,7 @@ fn ChartView(
                 <dt>{t("st-zip")}</dt><dd>{chart.zip.clone()}</dd>
             </dl>
             <ContactsForm chart=chart.clone() on_change=on_change />
-            <PortalWidget chart=chart on_change=on_change on_letter=on_letter />
+            <PortalWidget chart=chart on_change=on_change on_letter=on_letter feed=feed />
             <p class="no-print"><a href="/staff/patients">{t("st-back-patients")}</a></p>
         </section>
     }
@@ -200,6 +205,7 @@ fn PortalWidget(
     chart: PatientChart,
     on_change: Callback<PatientChart>,
     on_letter: Callback<CredentialsLetter>,
+    feed: DeliveryFeed,
 ) -> impl IntoView {
     let pid = chart.patient.id;
     let patient_name = format!("{} {}", chart.patient.first_name, chart.patient.last_name);
@@ -249,11 +255,15 @@ fn PortalWidget(
                 suggested=chart.suggested_username.clone()
                 on_letter=on_letter
             />
-            {has_account.then(|| view! {
-                <SendReset pid=pid has_email=has_email has_mobile=has_mobile has_phone=has_phone />
-                <DeskCodeForm pid=pid />
+            {has_account.then(|| {
+                let feed = feed.clone();
+                view! {
+                    <SendReset pid=pid has_email=has_email has_mobile=has_mobile has_phone=has_phone
+                        on_sent=Callback::new(move |_| feed.refresh()) />
+                    <DeskCodeForm pid=pid />
+                }
             })}
-            <Deliveries chart=chart />
+            <Deliveries rows=feed.rows />
         </section>
     }
 }
@@ -503,7 +513,14 @@ fn CredentialsForm(
 }
 
 #[component]
-fn SendReset(pid: i64, has_email: bool, has_mobile: bool, has_phone: bool) -> impl IntoView {
+fn SendReset(
+    pid: i64,
+    has_email: bool,
+    has_mobile: bool,
+    has_phone: bool,
+    /// A message was queued: "Recent messages" should show it.
+    on_sent: Callback<()>,
+) -> impl IntoView {
     let status = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
     let send = move |channel: RecoveryChannel| {
@@ -511,7 +528,10 @@ fn SendReset(pid: i64, has_email: bool, has_mobile: bool, has_phone: bool) -> im
         error.set(None);
         spawn_local(async move {
             match staff_fns::portal_send_reset(pid, channel).await {
-                Ok(s) => status.set(Some(t_args("st-sent-to", &[("to", s.to)]))),
+                Ok(s) => {
+                    status.set(Some(t_args("st-sent-to", &[("to", s.to)])));
+                    on_sent.run(());
+                }
                 Err(e) => error.set(Some(error_text(&e))),
             }
         });
@@ -610,36 +630,131 @@ fn delivery_word(s: DeliveryStatus) -> String {
     })
 }
 
+/// How often "Recent messages" asks again while a message is on its way.
+const POLL: Duration = Duration::from_secs(3);
+
+fn in_flight(rows: &[DeliveryRow]) -> bool {
+    rows.iter().any(|r| !r.status.is_final())
+}
+
+/// The chart's "Recent messages", kept current: asked again right after the widget sends, and
+/// every few seconds while any message is still waiting or sending. It stops asking once every
+/// message is done, and when the chart goes away.
+#[derive(Clone)]
+struct DeliveryFeed {
+    pid: i64,
+    rows: RwSignal<Vec<DeliveryRow>>,
+    /// The chart is still on screen. Plain atomics, not reactive values: a reply that lands
+    /// after the chart was taken down must find out without touching its disposed signals.
+    alive: Arc<AtomicBool>,
+    polling: Arc<AtomicBool>,
+    /// Requests are numbered so an older reply (a poll sent before the widget's send) never
+    /// replaces a newer list.
+    asked: Arc<AtomicU64>,
+    shown: Arc<AtomicU64>,
+}
+
+impl DeliveryFeed {
+    fn new(pid: i64, rows: Vec<DeliveryRow>) -> Self {
+        let feed = Self {
+            pid,
+            rows: RwSignal::new(rows),
+            alive: Arc::new(AtomicBool::new(true)),
+            polling: Arc::new(AtomicBool::new(false)),
+            asked: Arc::new(AtomicU64::new(0)),
+            shown: Arc::new(AtomicU64::new(0)),
+        };
+        let alive = feed.alive.clone();
+        on_cleanup(move || alive.store(false, Ordering::Relaxed));
+        let watcher = feed.clone();
+        Effect::new(move |_| {
+            if watcher.rows.with(|r| in_flight(r)) {
+                watcher.watch();
+            }
+        });
+        feed
+    }
+
+    fn alive(&self) -> bool {
+        self.alive.load(Ordering::Relaxed)
+    }
+
+    /// Asks for the list once; false when the chart is gone or the answer was not used.
+    async fn fetch(&self) -> bool {
+        let n = self.asked.fetch_add(1, Ordering::Relaxed) + 1;
+        let Ok(chart) = staff_fns::open_chart(self.pid).await else {
+            return false;
+        };
+        if !self.alive() || self.shown.fetch_max(n, Ordering::Relaxed) > n {
+            return false;
+        }
+        self.rows.try_set(chart.deliveries).is_none()
+    }
+
+    fn refresh(&self) {
+        let feed = self.clone();
+        spawn_local(async move {
+            feed.fetch().await;
+        });
+    }
+
+    /// One polling loop at a time, for as long as a message is in flight.
+    fn watch(&self) {
+        if self.polling.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let feed = self.clone();
+        spawn_local(async move {
+            while feed.alive() {
+                gloo_timers::future::sleep(POLL).await;
+                if !feed.alive() {
+                    break;
+                }
+                feed.fetch().await;
+                match feed.rows.try_with_untracked(|r| in_flight(r)) {
+                    Some(true) => {}
+                    _ => break,
+                }
+            }
+            feed.polling.store(false, Ordering::Relaxed);
+        });
+    }
+}
+
 #[component]
-fn Deliveries(chart: PatientChart) -> impl IntoView {
-    let rows = chart.deliveries;
+fn Deliveries(rows: RwSignal<Vec<DeliveryRow>>) -> impl IntoView {
     view! {
-        <h3>{t("st-deliveries")}</h3>
-        {if rows.is_empty() {
-            view! { <p>{t("st-deliveries-none")}</p> }.into_any()
-        } else {
-            view! {
-                <div class="table-scroll">
-                <table>
-                    <thead><tr>
-                        <th scope="col">{t("st-col-when")}</th>
-                        <th scope="col">{t("st-col-what")}</th>
-                        <th scope="col">{t("st-col-to")}</th>
-                        <th scope="col">{t("st-col-status")}</th>
-                    </tr></thead>
-                    <tbody>
-                        {rows.into_iter().map(|r| view! {
-                            <tr>
-                                <td>{when(r.created_at_ms)}</td>
-                                <td>{r.kind.replace('_', " ")}</td>
-                                <td>{format!("{} ({})", r.destination, r.channel)}</td>
-                                <td>{delivery_word(r.status)}</td>
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
-                </div>
-            }.into_any()
+        <h3 id="deliveries-title">{t("st-deliveries")}</h3>
+        {move || {
+            let rows = rows.get();
+            if rows.is_empty() {
+                view! { <p>{t("st-deliveries-none")}</p> }.into_any()
+            } else {
+                // A phone scrolls the table sideways inside its box; keyboard users need to
+                // reach that box to scroll it too.
+                view! {
+                    <div class="table-scroll" role="region" aria-labelledby="deliveries-title" tabindex="0">
+                    <table>
+                        <thead><tr>
+                            <th scope="col">{t("st-col-when")}</th>
+                            <th scope="col">{t("st-col-what")}</th>
+                            <th scope="col">{t("st-col-to")}</th>
+                            <th scope="col">{t("st-col-status")}</th>
+                        </tr></thead>
+                        <tbody>
+                            {rows.into_iter().map(|r| view! {
+                                <tr>
+                                    <td>{when(r.created_at_ms)}</td>
+                                    <td>{r.kind.replace('_', " ")}</td>
+                                    <td>{format!("{} ({})", r.destination, r.channel)}</td>
+                                    <td>{delivery_word(r.status)}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                    </div>
+                }.into_any()
+            }
         }}
     }
 }
