@@ -127,6 +127,6 @@ test('staff sign in on the staff console, not on the patient portal', async ({ p
   await expect(page.getByRole('heading', { level: 1, name: 'Hello, frontdesk' })).toBeVisible();
   await expectAccessible(page);
   await page.getByRole('button', { name: /frontdesk \(menu\)/ }).click();
-  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('menuitem', { name: 'Sign out' }).click();
   await expect(page).toHaveURL(/\/staff$/);
 });

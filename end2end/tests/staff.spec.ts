@@ -52,23 +52,47 @@ test('an admin resets a staff user\'s password, typing their own as the check', 
   await other.close();
 });
 
-test('staff reset a patient\'s portal password from the chart; the letter prints and the email is sent', async ({ page }, info) => {
-  const [user, query, name, email] = pick(info,
-    ['tom', 'Baker', /Baker, Tom/, 't•••@example.com'],
-    ['uma', 'Patel', /Patel, Uma/, 'u•••@example.com']);
+test('staff reset a patient\'s portal password from the chart after confirming; the letter prints and the email is sent', async ({ page }, info) => {
+  const [user, query, name, patient, email] = pick(info,
+    ['tom', 'Baker', /Baker, Tom/, 'Tom Baker', 't•••@example.com'],
+    ['uma', 'Patel', /Patel, Uma/, 'Uma Patel', 'u•••@example.com']);
   await watchPrinting(page);
   await staffSignIn(page, 'frontdesk', 'front-desk-coffee-morning');
   await openChart(page, query, name);
   await expectAccessible(page);
   await expectNoHorizontalScroll(page);
+  // Nothing that replaces a password is one click away: the form opens under Credentials.
+  await expect(page.getByRole('heading', { level: 3, name: 'Credentials' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Save and print letter' })).toBeHidden();
+  const reset = page.getByRole('button', { name: 'Reset', exact: true });
+  await expect(reset).toHaveAttribute('aria-expanded', 'false');
+  await reset.click();
+  await expect(reset).toHaveAttribute('aria-expanded', 'true');
   await page.getByLabel('Use a password CareKey makes (easy to read aloud)').check();
   await page.getByRole('button', { name: 'Save and print letter' }).click();
+  // It asks first, naming the patient, with the safe answer focused.
+  const confirm = page.getByRole('alertdialog', { name: `Replace ${patient}'s password?` });
+  await expect(confirm).toBeVisible();
+  await expect(confirm).toContainText(`The password ${patient} uses now stops working at once`);
+  await expect(confirm.getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await expectAccessible(page);
+  await confirm.getByRole('button', { name: 'Confirm' }).click();
 
   await expect(page.getByRole('heading', { level: 1, name: 'Credentials letter' })).toBeVisible();
   const letter = page.getByRole('article', { name: 'Credentials letter' });
   await expect(letter.getByText(user, { exact: true })).toBeVisible();
-  const temp = (await letter.locator('dd.mono').nth(1).textContent())!.trim();
+  const secret = letter.locator('dd.mono').nth(1);
+  const temp = (await secret.textContent())!.trim();
   expect(temp).toMatch(/^[a-z]{4}-[a-z]{4}-[a-z]{4}-[a-z]{4}-\d{2}$/);
+  // On one line (a break after a hyphen reads as part of the password), in a monospace font.
+  const lines = await secret.evaluate((el) => {
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    return new Set([...range.getClientRects()].map((r) => Math.round(r.bottom))).size;
+  });
+  expect(lines).toBe(1);
+  expect(await secret.evaluate((el) => getComputedStyle(el).fontFamily)).toMatch(/mono/);
+  await expectNoHorizontalScroll(page);
   await expect.poll(() => page.evaluate(() => (window as unknown as { printed: number }).printed)).toBeGreaterThan(0);
   // The email status comes from the outbox and turns to "sent" once the SMTP server took it.
   await expect(page.getByRole('status').filter({ hasText: `An email with this news was sent to ${email}` }))
@@ -77,10 +101,49 @@ test('staff reset a patient\'s portal password from the chart; the letter prints
 
   // The patient signs in with it and is made to choose their own.
   const other = await page.context().browser()!.newContext();
-  const patient = await other.newPage();
-  await signIn(patient, user, temp);
-  await expect(patient).toHaveURL(/\/change-password$/);
-  await expect(patient.getByRole('heading', { level: 1, name: 'Choose your own password' })).toBeVisible();
+  const patientPage = await other.newPage();
+  await signIn(patientPage, user, temp);
+  await expect(patientPage).toHaveURL(/\/change-password$/);
+  await expect(patientPage.getByRole('heading', { level: 1, name: 'Choose your own password' })).toBeVisible();
+  await other.close();
+});
+
+test('a reset can be called off: Cancel and Escape leave the password as it was', async ({ page }, info) => {
+  const [user, password, query, name, patient] = pick(info,
+    ['yara', 'meadow-lantern-copper-fig', 'Lindqvist', /Lindqvist, Yara/, 'Yara Lindqvist'],
+    ['zeke', 'harbor-thistle-pepper-oak', 'Okafor', /Okafor, Zeke/, 'Zeke Okafor']);
+  await watchPrinting(page);
+  await staffSignIn(page, 'frontdesk', 'front-desk-coffee-morning');
+  await openChart(page, query, name);
+  const reset = page.getByRole('button', { name: 'Reset', exact: true });
+  const save = page.getByRole('button', { name: 'Save and print letter' });
+  await reset.click();
+  await save.click();
+  const confirm = page.getByRole('alertdialog', { name: `Replace ${patient}'s password?` });
+  await confirm.getByRole('button', { name: 'Cancel' }).click();
+  await expect(confirm).toBeHidden();
+  await expect(save).toBeFocused();
+  // Escape is a cancel too; a changed username is named before it happens.
+  await page.getByLabel('Username', { exact: true }).fill(`${user}.new`);
+  await page.getByLabel(/No password: print an activation letter/).check();
+  await save.click();
+  const activation = page.getByRole('alertdialog', { name: `Print an activation letter for ${patient}?` });
+  await expect(activation).toContainText(`Their username changes from ${user} to ${user}.new.`);
+  await page.keyboard.press('Escape');
+  await expect(activation).toBeHidden();
+  // The form's own Cancel closes it and gives focus back to Reset.
+  await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+  await expect(save).toBeHidden();
+  await expect(reset).toBeFocused();
+  await expect(reset).toHaveAttribute('aria-expanded', 'false');
+  await expect(page.getByRole('heading', { level: 1, name: 'Credentials letter' })).toHaveCount(0);
+  expect(await page.evaluate(() => (window as unknown as { printed: number }).printed)).toBe(0);
+  await expect(page.getByText(user, { exact: true })).toBeVisible();
+
+  const other = await page.context().browser()!.newContext();
+  const patientPage = await other.newPage();
+  await signIn(patientPage, user, password);
+  await expect(patientPage.getByRole('heading', { level: 1, name: /^Welcome, / })).toBeVisible();
   await other.close();
 });
 
@@ -153,4 +216,158 @@ test('activation letter: a new patient chooses their own password with the code'
   await signIn(patient, username, pw);
   await expect(patient.getByRole('heading', { level: 1, name: `Welcome, ${first}` })).toBeVisible();
   await other.close();
+});
+
+test('Recent messages show a send at once and follow it to "sent" without a reload', async ({ page }, info) => {
+  const [query, name, masked] = pick(info,
+    ['Lindqvist', /Lindqvist, Yara/, 'y•••@example.com'],
+    ['Okafor', /Okafor, Zeke/, 'z•••@example.com']);
+  let asked = 0;
+  page.on('request', (r) => { if (r.url().includes('/api/patient_chart')) asked += 1; });
+  await staffSignIn(page, 'frontdesk', 'front-desk-coffee-morning');
+  await openChart(page, query, name);
+  await page.getByRole('button', { name: 'Email a reset link' }).click();
+  await expect(page.getByRole('status').filter({ hasText: `Sent to ${masked}` })).toBeVisible();
+  const row = page.getByRole('row').filter({ hasText: `${masked} (email)` });
+  await expect(row).toHaveCount(1);
+  await expect(row.getByRole('cell', { name: 'sent', exact: true })).toBeVisible({ timeout: 20_000 });
+  await expect(page.getByText('No messages yet.')).toHaveCount(0);
+  await expectAccessible(page);
+  // Nothing is in flight any more, so the chart stops asking.
+  const settled = asked;
+  await page.waitForTimeout(7_000);
+  expect(asked).toBe(settled);
+});
+
+test('Recent messages are asked for again while a message waits, and no longer once it is done or the chart is left', async ({ page }, info) => {
+  test.setTimeout(90_000);
+  const [query, name, masked] = pick(info,
+    ['Lindqvist', /Lindqvist, Yara/, '•••-•••-0181'],
+    ['Okafor', /Okafor, Zeke/, '•••-•••-0182']);
+  // The outbox here sends within a second; holding every message at "waiting" in the answers
+  // shows what the chart does while a real one waits (an SMTP server down, a slow provider).
+  let hold = true;
+  let asked = 0;
+  await page.route('**/api/patient_chart*', async (route) => {
+    asked += 1;
+    const response = await route.fetch();
+    const body = await response.json();
+    if (hold && Array.isArray(body?.deliveries)) {
+      for (const d of body.deliveries) d.status = 'Queued';
+    }
+    await route.fulfill({ response, json: body });
+  });
+  await staffSignIn(page, 'frontdesk', 'front-desk-coffee-morning');
+  await openChart(page, query, name);
+  await page.getByRole('button', { name: 'Text a code' }).click();
+  const row = page.getByRole('row').filter({ hasText: `${masked} (sms)` }).first();
+  await expect(row.getByRole('cell', { name: 'waiting to be sent' })).toBeVisible();
+  const first = asked;
+  await expect.poll(() => asked, { timeout: 10_000 }).toBeGreaterThanOrEqual(first + 2);
+
+  // Delivered: the next answer says so, and the asking stops.
+  hold = false;
+  await expect(row.getByRole('cell', { name: 'sent', exact: true })).toBeVisible({ timeout: 10_000 });
+  const done = asked;
+  await page.waitForTimeout(7_000);
+  expect(asked).toBe(done);
+
+  // In flight again, then the chart is left: nothing asks on behalf of a page that is gone.
+  hold = true;
+  await page.getByRole('button', { name: 'Text a code' }).click();
+  await expect(page.getByRole('cell', { name: 'waiting to be sent' }).first()).toBeVisible();
+  await page.getByRole('link', { name: 'Patients' }).first().click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Patients' })).toBeVisible();
+  const left = asked;
+  await page.waitForTimeout(7_000);
+  expect(asked).toBe(left);
+});
+
+test('a search for one patient says "One patient found"', async ({ page }) => {
+  await staffSignIn(page, 'frontdesk', 'front-desk-coffee-morning');
+  await page.getByRole('link', { name: 'Patients' }).first().click();
+  await page.getByLabel('Name, date of birth or MRN').fill('Baker');
+  await page.getByRole('button', { name: 'Search', exact: true }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'One patient found.' })).toBeVisible();
+  await expect(page.getByText('1 patients found')).toHaveCount(0);
+  await expectAccessible(page);
+});
+
+test('the user menu is a menu button: arrow keys move, Escape, a click elsewhere and a new page close it', async ({ page }) => {
+  await staffSignIn(page, 'frontdesk', 'front-desk-coffee-morning');
+  await expect(page.getByRole('heading', { level: 1, name: 'Hello, frontdesk' })).toBeVisible();
+  const button = page.getByRole('button', { name: 'frontdesk (menu)' });
+  const menu = page.getByRole('menu', { name: 'frontdesk (menu)' });
+  const change = menu.getByRole('menuitem', { name: 'Change password' });
+  const signOut = menu.getByRole('menuitem', { name: 'Sign out' });
+  await expect(button).toHaveAttribute('aria-haspopup', 'menu');
+  await expect(button).toHaveAttribute('aria-expanded', 'false');
+  await expect(menu).toBeHidden();
+
+  await button.click();
+  await expect(button).toHaveAttribute('aria-expanded', 'true');
+  await expect(change).toBeFocused();
+  await expectAccessible(page);
+  await page.keyboard.press('ArrowDown');
+  await expect(signOut).toBeFocused();
+  await page.keyboard.press('ArrowDown');
+  await expect(change).toBeFocused();
+  await page.keyboard.press('ArrowUp');
+  await expect(signOut).toBeFocused();
+  await page.keyboard.press('Home');
+  await expect(change).toBeFocused();
+  await page.keyboard.press('End');
+  await expect(signOut).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(menu).toBeHidden();
+  await expect(button).toBeFocused();
+  await expect(button).toHaveAttribute('aria-expanded', 'false');
+
+  // From the keyboard: ArrowUp opens it on the last item.
+  await page.keyboard.press('ArrowUp');
+  await expect(signOut).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(menu).toBeHidden();
+
+  // A click elsewhere closes it.
+  await button.click();
+  await expect(menu).toBeVisible();
+  await page.getByText('CareKey staff console').click();
+  await expect(menu).toBeHidden();
+
+  // A new page closes it: through the menu, and with the browser's Back button.
+  await button.click();
+  await change.click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Change password' })).toBeVisible();
+  await expect(menu).toBeHidden();
+  await button.click();
+  await expect(menu).toBeVisible();
+  await page.goBack();
+  await expect(page.getByRole('heading', { level: 1, name: 'Hello, frontdesk' })).toBeVisible();
+  await expect(menu).toBeHidden();
+  await expect(button).toHaveAttribute('aria-expanded', 'false');
+
+  await button.click();
+  await signOut.click();
+  await expect(page).toHaveURL(/\/staff$/);
+});
+
+test('"Can receive text messages" is unticked and unavailable on a chart with no phone', async ({ page }, info) => {
+  const [query, name] = pick(info, ['Baker', /Baker, Tom/], ['Patel', /Patel, Uma/]);
+  await staffSignIn(page, 'frontdesk', 'front-desk-coffee-morning');
+  await openChart(page, query, name);
+  const texts = page.getByLabel('This phone can receive text messages (a mobile)');
+  await expect(page.getByLabel('Phone number')).toHaveValue('');
+  await expect(texts).not.toBeChecked();
+  await expect(texts).toBeDisabled();
+  await expect(page.getByText('Enter a phone number first')).toBeVisible();
+  await expectAccessible(page);
+  // With a number typed it can be ticked; it starts unticked, so nothing claims a mobile.
+  await page.getByLabel('Phone number').fill('(503) 555-0199');
+  await expect(texts).toBeEnabled();
+  await expect(texts).not.toBeChecked();
+  await texts.check();
+  await page.getByLabel('Phone number').fill('');
+  await expect(texts).not.toBeChecked();
+  await expect(texts).toBeDisabled();
 });

@@ -39,6 +39,7 @@ st-zip = ZIP code
 st-email = Email address
 st-phone = Phone number
 st-phone-mobile = This phone can receive text messages (a mobile)
+st-phone-mobile-needs-phone = Enter a phone number first: texts need a mobile number on file.
 st-phone-texts-calls = The phone on file takes texts and calls.
 st-phone-calls-only = The phone on file takes calls only (no texts).
 st-fields-wrong = Please check: { $fields }.
@@ -74,7 +75,16 @@ st-recent-failures = Recent failed sign-ins
 st-failure-line = { $when } from { $ip }
 st-unlock = Unlock account
 st-create-credentials = Create credentials
-st-reset-credentials = Reset credentials
+st-credentials = Credentials
+st-credentials-hint = Reset gives the patient a new temporary password, or an activation letter, and prints the letter.
+st-reset = Reset
+st-cancel = Cancel
+st-confirm = Confirm
+st-confirm-reset-title = Replace { $name }'s password?
+st-confirm-reset-body = The password { $name } uses now stops working at once, and they are signed out everywhere. The new one is on the letter.
+st-confirm-activation-title = Print an activation letter for { $name }?
+st-confirm-activation-body = The password { $name } uses now keeps working until they use the activation code on the letter to choose a new one. Codes sent to them before stop working.
+st-confirm-rename = Their username changes from { $from } to { $to }.
 st-password-how = Password
 st-password-generated = Use a password CareKey makes (easy to read aloud)
 st-password-chosen = Type a password
@@ -175,7 +185,10 @@ st-audit-to = To (date)
 st-audit-show = Show
 st-audit-export = Export CSV
 st-audit-export-failed = The file could not be saved. Please try again.
-st-audit-count = { $count } entries, newest first.
+st-audit-count = { $count ->
+    [one] One entry.
+   *[other] { $count } entries, newest first.
+}
 st-audit-actor = Who
 st-audit-target = Whose account
 st-audit-ip = From address

@@ -4,8 +4,9 @@ use carekey_shared::staff::{AuditFilter, AuditRow};
 use carekey_shared::staff_fns;
 use carekey_ui::errors::error_text;
 use carekey_ui::fields::{Alert, TextField};
+use carekey_ui::i18n::t_num;
 use carekey_ui::page::{PageHeading, RequireSession};
-use carekey_ui::{t, t_args};
+use carekey_ui::t;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
@@ -68,7 +69,7 @@ pub fn AuditPage() -> impl IntoView {
                 <Alert message=error id="audit-error" />
                 <div role="status">
                     {move || rows.get().map(|r| view! {
-                        <p>{t_args("st-audit-count", &[("count", r.len().to_string())])}</p>
+                        <p>{t_num("st-audit-count", "count", r.len() as f64)}</p>
                         <div class="table-scroll">
                         <table>
                             <thead><tr>

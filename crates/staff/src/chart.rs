@@ -2,9 +2,13 @@
 //! Access widget (create or reset credentials, activation letter, send a reset, desk code,
 //! unlock, delivery status).
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
 use carekey_shared::staff::{
-    AccountStatus, CredentialsLetter, DeliveryStatus, DeskCode, IdentityChecks, PasswordChoice,
-    PatientChart, PortalAccess,
+    AccountStatus, CredentialsLetter, DeliveryRow, DeliveryStatus, DeskCode, IdentityChecks,
+    PasswordChoice, PatientChart, PortalAccess,
 };
 use carekey_shared::{ContactKind, RecoveryChannel, staff_fns};
 use carekey_ui::errors::error_text;
@@ -67,6 +71,7 @@ fn ChartView(
 ) -> impl IntoView {
     let p = chart.patient.clone();
     let title = format!("{} {}", p.first_name, p.last_name);
+    let feed = DeliveryFeed::new(p.id, chart.deliveries.clone());
     view! {
         <section class="card wide">
             <PageHeading text=title />
@@ -76,7 +81,7 @@ fn ChartView(
                 <dt>{t("st-zip")}</dt><dd>{chart.zip.clone()}</dd>
             </dl>
             <ContactsForm chart=chart.clone() on_change=on_change />
-            <PortalWidget chart=chart on_change=on_change on_letter=on_letter />
+            <PortalWidget chart=chart on_change=on_change on_letter=on_letter feed=feed />
             <p class="no-print"><a href="/staff/patients">{t("st-back-patients")}</a></p>
         </section>
     }
@@ -104,7 +109,8 @@ fn ContactsForm(chart: PatientChart, on_change: Callback<PatientChart>) -> impl 
             .map(|c| c.value.clone())
             .unwrap_or_default(),
     );
-    let mobile = RwSignal::new(phone_now.as_ref().is_none_or(|c| c.sms_capable));
+    // Only a phone on file can take texts: a chart with no phone starts unticked.
+    let mobile = RwSignal::new(phone_now.as_ref().is_some_and(|c| c.sms_capable));
     let status = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
     let capability = phone_now.map(|c| {
@@ -118,11 +124,8 @@ fn ContactsForm(chart: PatientChart, on_change: Callback<PatientChart>) -> impl 
         ev.prevent_default();
         error.set(None);
         status.set(None);
-        let (e, ph, m) = (
-            email.get_untracked(),
-            phone.get_untracked(),
-            mobile.get_untracked(),
-        );
+        let (e, ph) = (email.get_untracked(), phone.get_untracked());
+        let m = mobile.get_untracked() && !ph.trim().is_empty();
         spawn_local(async move {
             match staff_fns::update_patient_contacts(pid, e, ph, m).await {
                 Ok(c) => {
@@ -141,15 +144,44 @@ fn ContactsForm(chart: PatientChart, on_change: Callback<PatientChart>) -> impl 
             <Alert message=error id="contacts-error" />
             <TextField id="chart-email" label=t("st-email") value=email input_type="email" inputmode="email" />
             <TextField id="chart-phone" label=t("st-phone") value=phone input_type="tel" inputmode="tel" />
-            <div class="field">
-                <label class="check">
-                    <input type="checkbox" bind:checked=mobile />
-                    {t("st-phone-mobile")}
-                </label>
-            </div>
+            <TextsCheckbox id="chart-phone-mobile" phone=phone mobile=mobile />
             <button type="submit">{t("st-contacts-save")}</button>
             <div role="status" class="notice" class:empty=move || status.get().is_none()>{move || status.get()}</div>
         </form>
+    }
+}
+
+/// "This phone can receive text messages": unticked and unavailable while there is no phone
+/// number, so a chart never claims texts can go to a phone it does not have. What was ticked
+/// comes back when a number is typed.
+#[component]
+pub(crate) fn TextsCheckbox(
+    id: &'static str,
+    phone: RwSignal<String>,
+    mobile: RwSignal<bool>,
+) -> impl IntoView {
+    let no_phone = move || phone.with(|p| p.trim().is_empty());
+    let hint_id = format!("{id}-hint");
+    view! {
+        <div class="field">
+            <label class="check" for=id>
+                <input
+                    type="checkbox"
+                    id=id
+                    prop:checked=move || mobile.get() && !no_phone()
+                    disabled=no_phone
+                    aria-describedby={
+                        let hint_id = hint_id.clone();
+                        move || no_phone().then(|| hint_id.clone())
+                    }
+                    on:change=move |ev| mobile.set(event_target_checked(&ev))
+                />
+                {t("st-phone-mobile")}
+            </label>
+            <Show when=no_phone>
+                <p class="hint" id=hint_id.clone()>{t("st-phone-mobile-needs-phone")}</p>
+            </Show>
+        </div>
     }
 }
 
@@ -173,8 +205,10 @@ fn PortalWidget(
     chart: PatientChart,
     on_change: Callback<PatientChart>,
     on_letter: Callback<CredentialsLetter>,
+    feed: DeliveryFeed,
 ) -> impl IntoView {
     let pid = chart.patient.id;
+    let patient_name = format!("{} {}", chart.patient.first_name, chart.patient.last_name);
     let portal = chart.portal.clone();
     let has_account = portal.is_some();
     let has_email = chart.contacts.iter().any(|c| c.kind == ContactKind::Email);
@@ -214,17 +248,22 @@ fn PortalWidget(
                 None => view! { <p>{t("st-portal-none")}</p> }.into_any(),
             }}
             {locked.then(|| view! { <UnlockButton pid=pid on_change=on_change /> })}
-            <CredentialsForm
+            <Credentials
                 pid=pid
+                patient_name=patient_name
+                current_username=portal.as_ref().map(|p| p.username.clone())
                 suggested=chart.suggested_username.clone()
-                has_account=has_account
                 on_letter=on_letter
             />
-            {has_account.then(|| view! {
-                <SendReset pid=pid has_email=has_email has_mobile=has_mobile has_phone=has_phone />
-                <DeskCodeForm pid=pid />
+            {has_account.then(|| {
+                let feed = feed.clone();
+                view! {
+                    <SendReset pid=pid has_email=has_email has_mobile=has_mobile has_phone=has_phone
+                        on_sent=Callback::new(move |_| feed.refresh()) />
+                    <DeskCodeForm pid=pid />
+                }
             })}
-            <Deliveries chart=chart />
+            <Deliveries rows=feed.rows />
         </section>
     }
 }
@@ -253,20 +292,84 @@ enum How {
     Activation,
 }
 
+/// Create credentials for a patient with no account (nothing to lose: the form is open), or,
+/// under "Credentials", a Reset button that opens the form for one who has an account. A reset
+/// replaces a password the patient may be using, so it is never one click away.
+#[component]
+fn Credentials(
+    pid: i64,
+    patient_name: String,
+    /// The account's username now; `None` when the patient has no account yet.
+    current_username: Option<String>,
+    suggested: String,
+    on_letter: Callback<CredentialsLetter>,
+) -> impl IntoView {
+    let Some(current) = current_username else {
+        return view! {
+            <h3>{t("st-create-credentials")}</h3>
+            <CredentialsForm pid=pid suggested=suggested on_letter=on_letter />
+        }
+        .into_any();
+    };
+    let open = RwSignal::new(false);
+    let reset_button = NodeRef::<leptos::html::Button>::new();
+    let close = Callback::new(move |_: ()| {
+        open.set(false);
+        if let Some(b) = reset_button.get_untracked() {
+            let _ = b.focus();
+        }
+    });
+    let confirm = Confirm {
+        patient_name,
+        current_username: current,
+        on_cancel: close,
+    };
+    view! {
+        <h3>{t("st-credentials")}</h3>
+        <p class="hint">{t("st-credentials-hint")}</p>
+        <button
+            type="button"
+            node_ref=reset_button
+            aria-expanded=move || if open.get() { "true" } else { "false" }
+            aria-controls="credentials-reset"
+            on:click=move |_| open.update(|o| *o = !*o)
+        >
+            {t("st-reset")}
+        </button>
+        <div id="credentials-reset" class="reveal" hidden=move || !open.get()>
+            <CredentialsForm pid=pid suggested=suggested on_letter=on_letter confirm=confirm />
+        </div>
+    }
+    .into_any()
+}
+
+/// What the reset's confirmation names, and how to close the form.
+#[derive(Clone)]
+struct Confirm {
+    patient_name: String,
+    current_username: String,
+    on_cancel: Callback<()>,
+}
+
 #[component]
 fn CredentialsForm(
     pid: i64,
     suggested: String,
-    has_account: bool,
     on_letter: Callback<CredentialsLetter>,
+    /// Present for a reset: saving first asks, naming the patient.
+    #[prop(optional)]
+    confirm: Option<Confirm>,
 ) -> impl IntoView {
     let username = RwSignal::new(suggested);
     let how = RwSignal::new(How::Generated);
     let chosen = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    let save = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    let submit_button = NodeRef::<leptos::html::Button>::new();
+    let cancel_button = NodeRef::<leptos::html::Button>::new();
+    let needs_confirm = confirm.is_some();
+    let save = move || {
         if busy.get_untracked() {
             return;
         }
@@ -287,6 +390,23 @@ fn CredentialsForm(
             }
         });
     };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        error.set(None);
+        match dialog.get_untracked() {
+            Some(d) if needs_confirm => {
+                let _ = d.show_modal();
+                // The safe answer has focus, so a reflexive Enter changes nothing.
+                if let Some(b) = cancel_button.get_untracked() {
+                    let _ = b.focus();
+                }
+            }
+            _ => save(),
+        }
+    };
     let radio = move |value: How, id: &'static str, label: String| {
         view! {
             <label class="check" for=id>
@@ -297,9 +417,79 @@ fn CredentialsForm(
             </label>
         }
     };
+    let confirm_view = confirm.clone().map(|c| {
+        let name = c.patient_name.clone();
+        let question = {
+            let name = name.clone();
+            move || {
+                let id = if how.get() == How::Activation {
+                    "st-confirm-activation-title"
+                } else {
+                    "st-confirm-reset-title"
+                };
+                t_args(id, &[("name", name.clone())])
+            }
+        };
+        let consequence = {
+            let current = c.current_username.clone();
+            move || {
+                let id = if how.get() == How::Activation {
+                    "st-confirm-activation-body"
+                } else {
+                    "st-confirm-reset-body"
+                };
+                let mut text = t_args(id, &[("name", name.clone())]);
+                let new_name = username.with(|u| u.trim().to_owned());
+                if new_name != current {
+                    text.push(' ');
+                    text.push_str(&t_args(
+                        "st-confirm-rename",
+                        &[("from", current.clone()), ("to", new_name)],
+                    ));
+                }
+                text
+            }
+        };
+        let close_dialog = move || {
+            if let Some(d) = dialog.get_untracked() {
+                d.close();
+            }
+        };
+        view! {
+            <dialog
+                node_ref=dialog
+                class="dialog confirm"
+                role="alertdialog"
+                aria-labelledby="confirm-reset-title"
+                aria-describedby="confirm-reset-body"
+                // Closed by Escape, Cancel or Confirm: focus goes back where it was.
+                on:close=move |_| {
+                    if let Some(b) = submit_button.get_untracked() {
+                        let _ = b.focus();
+                    }
+                }
+            >
+                <h2 id="confirm-reset-title">{question}</h2>
+                <p id="confirm-reset-body">{consequence}</p>
+                <div class="actions">
+                    <button type="button" class="danger" on:click=move |_| {
+                        close_dialog();
+                        save();
+                    }>{t("st-confirm")}</button>
+                    <button type="button" node_ref=cancel_button on:click=move |_| close_dialog()>
+                        {t("st-cancel")}
+                    </button>
+                </div>
+            </dialog>
+        }
+    });
+    let cancel_form = confirm.map(|c| {
+        view! {
+            <button type="button" on:click=move |_| c.on_cancel.run(())>{t("st-cancel")}</button>
+        }
+    });
     view! {
-        <h3>{if has_account { t("st-reset-credentials") } else { t("st-create-credentials") }}</h3>
-        <form class="stack" on:submit=save novalidate>
+        <form class="stack" on:submit=submit novalidate>
             <Alert message=error id="credentials-error" />
             <TextField id="portal-username" label=t("st-username") value=username />
             <fieldset>
@@ -311,15 +501,26 @@ fn CredentialsForm(
             <Show when=move || how.get() == How::Chosen>
                 <PasswordField id="portal-password" label=t("st-password") value=chosen autocomplete="new-password" />
             </Show>
-            <button type="submit" class="primary">
-                {move || if busy.get() { t("saving") } else { t("st-save-and-print") }}
-            </button>
+            <div class="button-row">
+                <button type="submit" class="primary" node_ref=submit_button>
+                    {move || if busy.get() { t("saving") } else { t("st-save-and-print") }}
+                </button>
+                {cancel_form}
+            </div>
         </form>
+        {confirm_view}
     }
 }
 
 #[component]
-fn SendReset(pid: i64, has_email: bool, has_mobile: bool, has_phone: bool) -> impl IntoView {
+fn SendReset(
+    pid: i64,
+    has_email: bool,
+    has_mobile: bool,
+    has_phone: bool,
+    /// A message was queued: "Recent messages" should show it.
+    on_sent: Callback<()>,
+) -> impl IntoView {
     let status = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
     let send = move |channel: RecoveryChannel| {
@@ -327,7 +528,10 @@ fn SendReset(pid: i64, has_email: bool, has_mobile: bool, has_phone: bool) -> im
         error.set(None);
         spawn_local(async move {
             match staff_fns::portal_send_reset(pid, channel).await {
-                Ok(s) => status.set(Some(t_args("st-sent-to", &[("to", s.to)]))),
+                Ok(s) => {
+                    status.set(Some(t_args("st-sent-to", &[("to", s.to)])));
+                    on_sent.run(());
+                }
                 Err(e) => error.set(Some(error_text(&e))),
             }
         });
@@ -426,36 +630,131 @@ fn delivery_word(s: DeliveryStatus) -> String {
     })
 }
 
+/// How often "Recent messages" asks again while a message is on its way.
+const POLL: Duration = Duration::from_secs(3);
+
+fn in_flight(rows: &[DeliveryRow]) -> bool {
+    rows.iter().any(|r| !r.status.is_final())
+}
+
+/// The chart's "Recent messages", kept current: asked again right after the widget sends, and
+/// every few seconds while any message is still waiting or sending. It stops asking once every
+/// message is done, and when the chart goes away.
+#[derive(Clone)]
+struct DeliveryFeed {
+    pid: i64,
+    rows: RwSignal<Vec<DeliveryRow>>,
+    /// The chart is still on screen. Plain atomics, not reactive values: a reply that lands
+    /// after the chart was taken down must find out without touching its disposed signals.
+    alive: Arc<AtomicBool>,
+    polling: Arc<AtomicBool>,
+    /// Requests are numbered so an older reply (a poll sent before the widget's send) never
+    /// replaces a newer list.
+    asked: Arc<AtomicU64>,
+    shown: Arc<AtomicU64>,
+}
+
+impl DeliveryFeed {
+    fn new(pid: i64, rows: Vec<DeliveryRow>) -> Self {
+        let feed = Self {
+            pid,
+            rows: RwSignal::new(rows),
+            alive: Arc::new(AtomicBool::new(true)),
+            polling: Arc::new(AtomicBool::new(false)),
+            asked: Arc::new(AtomicU64::new(0)),
+            shown: Arc::new(AtomicU64::new(0)),
+        };
+        let alive = feed.alive.clone();
+        on_cleanup(move || alive.store(false, Ordering::Relaxed));
+        let watcher = feed.clone();
+        Effect::new(move |_| {
+            if watcher.rows.with(|r| in_flight(r)) {
+                watcher.watch();
+            }
+        });
+        feed
+    }
+
+    fn alive(&self) -> bool {
+        self.alive.load(Ordering::Relaxed)
+    }
+
+    /// Asks for the list once; false when the chart is gone or the answer was not used.
+    async fn fetch(&self) -> bool {
+        let n = self.asked.fetch_add(1, Ordering::Relaxed) + 1;
+        let Ok(chart) = staff_fns::open_chart(self.pid).await else {
+            return false;
+        };
+        if !self.alive() || self.shown.fetch_max(n, Ordering::Relaxed) > n {
+            return false;
+        }
+        self.rows.try_set(chart.deliveries).is_none()
+    }
+
+    fn refresh(&self) {
+        let feed = self.clone();
+        spawn_local(async move {
+            feed.fetch().await;
+        });
+    }
+
+    /// One polling loop at a time, for as long as a message is in flight.
+    fn watch(&self) {
+        if self.polling.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let feed = self.clone();
+        spawn_local(async move {
+            while feed.alive() {
+                gloo_timers::future::sleep(POLL).await;
+                if !feed.alive() {
+                    break;
+                }
+                feed.fetch().await;
+                match feed.rows.try_with_untracked(|r| in_flight(r)) {
+                    Some(true) => {}
+                    _ => break,
+                }
+            }
+            feed.polling.store(false, Ordering::Relaxed);
+        });
+    }
+}
+
 #[component]
-fn Deliveries(chart: PatientChart) -> impl IntoView {
-    let rows = chart.deliveries;
+fn Deliveries(rows: RwSignal<Vec<DeliveryRow>>) -> impl IntoView {
     view! {
-        <h3>{t("st-deliveries")}</h3>
-        {if rows.is_empty() {
-            view! { <p>{t("st-deliveries-none")}</p> }.into_any()
-        } else {
-            view! {
-                <div class="table-scroll">
-                <table>
-                    <thead><tr>
-                        <th scope="col">{t("st-col-when")}</th>
-                        <th scope="col">{t("st-col-what")}</th>
-                        <th scope="col">{t("st-col-to")}</th>
-                        <th scope="col">{t("st-col-status")}</th>
-                    </tr></thead>
-                    <tbody>
-                        {rows.into_iter().map(|r| view! {
-                            <tr>
-                                <td>{when(r.created_at_ms)}</td>
-                                <td>{r.kind.replace('_', " ")}</td>
-                                <td>{format!("{} ({})", r.destination, r.channel)}</td>
-                                <td>{delivery_word(r.status)}</td>
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
-                </div>
-            }.into_any()
+        <h3 id="deliveries-title">{t("st-deliveries")}</h3>
+        {move || {
+            let rows = rows.get();
+            if rows.is_empty() {
+                view! { <p>{t("st-deliveries-none")}</p> }.into_any()
+            } else {
+                // A phone scrolls the table sideways inside its box; keyboard users need to
+                // reach that box to scroll it too.
+                view! {
+                    <div class="table-scroll" role="region" aria-labelledby="deliveries-title" tabindex="0">
+                    <table>
+                        <thead><tr>
+                            <th scope="col">{t("st-col-when")}</th>
+                            <th scope="col">{t("st-col-what")}</th>
+                            <th scope="col">{t("st-col-to")}</th>
+                            <th scope="col">{t("st-col-status")}</th>
+                        </tr></thead>
+                        <tbody>
+                            {rows.into_iter().map(|r| view! {
+                                <tr>
+                                    <td>{when(r.created_at_ms)}</td>
+                                    <td>{r.kind.replace('_', " ")}</td>
+                                    <td>{format!("{} ({})", r.destination, r.channel)}</td>
+                                    <td>{delivery_word(r.status)}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                    </div>
+                }.into_any()
+            }
         }}
     }
 }

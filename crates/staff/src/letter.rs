@@ -90,10 +90,10 @@ pub fn LetterView(letter: CredentialsLetter, on_close: Callback<()>) -> impl Int
                     <dt>{t("st-letter-portal")}</dt><dd>{letter.portal_url.clone()}</dd>
                     <dt>{t("st-username")}</dt><dd class="mono">{letter.username.clone()}</dd>
                     {letter.temporary_password.clone().map(|p| view! {
-                        <dt>{t("st-letter-temporary-password")}</dt><dd class="mono">{p}</dd>
+                        <dt>{t("st-letter-temporary-password")}</dt><dd class="mono secret" class:long=is_long(&p)>{grouped(&p)}</dd>
                     })}
                     {letter.activation_code.clone().map(|c| view! {
-                        <dt>{t("st-letter-activation-code")}</dt><dd class="mono">{c}</dd>
+                        <dt>{t("st-letter-activation-code")}</dt><dd class="mono secret" class:long=is_long(&c)>{grouped(&c)}</dd>
                     })}
                     {letter.activation_expires_at_ms.map(|ms| view! {
                         <dt>{t("st-letter-good-until")}</dt><dd>{when(ms)}</dd>
@@ -117,4 +117,42 @@ fn email_line_static(letter: &CredentialsLetter) -> String {
         Some(e) => t_args("st-letter-print-email", &[("to", e.to.clone())]),
         None => t("st-letter-email-none"),
     }
+}
+
+/// A secret staff typed can be far longer than a line; only that may wrap (at any point: a
+/// generated password or a code never gets here).
+fn is_long(secret: &str) -> bool {
+    secret.chars().count() > 28
+}
+
+/// A password or code as the patient must type it, in groups they can keep their place in:
+/// the hyphens and spaces it has are its own (shown, a little apart), and a code of digits
+/// only is split in fours by spacing alone. No character is added, so what is copied is
+/// exactly the secret; the stylesheet keeps it on one line, because a break after a hyphen
+/// leaves the patient guessing whether the hyphen belongs to the password.
+fn grouped(secret: &str) -> impl IntoView + use<> {
+    let mut parts: Vec<AnyView> = vec![];
+    if secret.chars().all(|c| c.is_ascii_digit()) {
+        let digits: Vec<char> = secret.chars().collect();
+        for chunk in digits.chunks(4) {
+            let text: String = chunk.iter().collect();
+            parts.push(view! { <span class="group">{text}</span> }.into_any());
+        }
+    } else {
+        let mut group = String::new();
+        for c in secret.chars() {
+            if c == '-' || c.is_whitespace() {
+                if !group.is_empty() {
+                    parts.push(view! { <span>{std::mem::take(&mut group)}</span> }.into_any());
+                }
+                parts.push(view! { <span class="sep">{c.to_string()}</span> }.into_any());
+            } else {
+                group.push(c);
+            }
+        }
+        if !group.is_empty() {
+            parts.push(view! { <span>{group}</span> }.into_any());
+        }
+    }
+    view! { <span class="grouped" translate="no">{parts}</span> }
 }

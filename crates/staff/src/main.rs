@@ -4,6 +4,7 @@
 mod audit;
 mod chart;
 mod letter;
+mod menu;
 mod patients;
 mod users;
 
@@ -18,6 +19,7 @@ use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::use_navigate;
 use leptos_router::path;
+use menu::UserMenu;
 
 pub(crate) const SIGN_IN: &str = "/staff";
 const HOME: &str = "/staff/home";
@@ -86,11 +88,12 @@ fn Layout(children: Children) -> impl IntoView {
             .is_some_and(|i| i.kind == AccountKind::Admin)
     };
     let full = move || session.info.get().is_some_and(|i| !i.must_change_password);
-    let menu_open = RwSignal::new(false);
     let sign_out_menu = {
         let sign_out = sign_out.clone();
         Callback::new(move |_: ()| sign_out())
     };
+    let menu_label =
+        Signal::derive(move || t_args("staff-user-menu", &[("name", user().unwrap_or_default())]));
     view! {
         <header class="site staff no-print">
             <p class="brand">{t("staff-console-name")}</p>
@@ -106,28 +109,7 @@ fn Layout(children: Children) -> impl IntoView {
                 </nav>
             </Show>
             <Show when=move || user().is_some()>
-                <div class="user-menu">
-                    <button
-                        type="button"
-                        aria-haspopup="true"
-                        aria-expanded=move || if menu_open.get() { "true" } else { "false" }
-                        aria-controls="user-menu-list"
-                        on:click=move |_| menu_open.update(|o| *o = !*o)
-                    >
-                        {move || t_args("staff-user-menu", &[("name", user().unwrap_or_default())])}
-                    </button>
-                    <Show when=move || menu_open.get()>
-                        <ul id="user-menu-list" class="menu-popup">
-                            <li><a href="/staff/password" on:click=move |_| menu_open.set(false)>{t("settings-change-password")}</a></li>
-                            <li>
-                                <button type="button" on:click=move |_| {
-                                    menu_open.set(false);
-                                    sign_out_menu.run(());
-                                }>{t("sign-out")}</button>
-                            </li>
-                        </ul>
-                    </Show>
-                </div>
+                <UserMenu label=menu_label on_sign_out=sign_out_menu />
             </Show>
         </header>
         <main id="main">{children()}</main>

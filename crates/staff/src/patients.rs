@@ -4,12 +4,14 @@ use carekey_shared::staff::{NewPatient, PatientSummary};
 use carekey_shared::staff_fns;
 use carekey_ui::errors::error_text;
 use carekey_ui::fields::{Alert, TextField};
+use carekey_ui::i18n::t_num;
 use carekey_ui::page::{PageHeading, RequireSession};
 use carekey_ui::{t, t_args};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 
+use crate::chart::TextsCheckbox;
 use crate::{FORCED, SIGN_IN, field_problems};
 
 #[component]
@@ -52,7 +54,7 @@ fn PatientSearch() -> impl IntoView {
                 view! { <p>{t("st-search-none")}</p> }.into_any()
             } else {
                 view! {
-                    <p>{t_args("st-search-count", &[("count", r.len().to_string())])}</p>
+                    <p>{t_num("st-search-count", "count", r.len() as f64)}</p>
                     <ul class="results">
                         {r.into_iter().map(|p| view! {
                             <li>
@@ -105,7 +107,8 @@ pub fn AddPatientPage() -> impl IntoView {
             zip: zip.get_untracked(),
             email: email.get_untracked(),
             phone: phone.get_untracked(),
-            phone_is_mobile: mobile.get_untracked(),
+            phone_is_mobile: mobile.get_untracked()
+                && !phone.with_untracked(|p| p.trim().is_empty()),
         };
         let navigate = navigate.clone();
         spawn_local(async move {
@@ -130,12 +133,7 @@ pub fn AddPatientPage() -> impl IntoView {
                     <TextField id="zip" label=t("st-zip") value=zip inputmode="numeric" />
                     <TextField id="email" label=t("st-email") value=email input_type="email" inputmode="email" />
                     <TextField id="phone" label=t("st-phone") value=phone input_type="tel" inputmode="tel" />
-                    <div class="field">
-                        <label class="check">
-                            <input type="checkbox" bind:checked=mobile />
-                            {t("st-phone-mobile")}
-                        </label>
-                    </div>
+                    <TextsCheckbox id="phone-mobile" phone=phone mobile=mobile />
                     <button type="submit" class="primary">
                         {move || if busy.get() { t("saving") } else { t("st-add-patient-save") }}
                     </button>
