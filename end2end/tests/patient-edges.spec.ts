@@ -145,6 +145,7 @@ test('item 6: strength hints stay neutral while a short password is typed', asyn
 test('item 7: a fixed mismatch leaves no stale error, and an empty message draws no box', async ({ page }) => {
   await signInAsMaria(page);
   await page.goto('/settings/password');
+  await page.getByLabel('Current password', { exact: true }).fill('not-checked-before-the-repeat-matches');
   await page.getByLabel('New password', { exact: true }).fill('lantern orchard bicycle spoon');
   const repeat = page.getByLabel('Repeat new password', { exact: true });
   // Part way through the repeat is not yet a mistake.
