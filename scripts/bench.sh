@@ -52,7 +52,10 @@ done
 critical() { # dist-dir url-prefix
   crit_raw=0; crit_br=0; crit_gz=0; crit_list=""
   add() { crit_raw=$((crit_raw + $(stat -c %s "$1"))); crit_gz=$((crit_gz + $(stat -c %s "$1.gz"))); crit_br=$((crit_br + $(stat -c %s "$1.br"))); crit_list="$crit_list $(basename "$1")"; }
-  add "$1/index.html"
+  # The page itself goes out uncompressed: the server writes the clinic into it per request
+  # (crates/server/src/http/pages.rs), so its .br/.gz copies are never sent.
+  local page; page=$(stat -c %s "$1/index.html")
+  crit_raw=$((crit_raw + page)); crit_gz=$((crit_gz + page)); crit_br=$((crit_br + page)); crit_list=" index.html"
   for ref in $(grep -oE "(href|src)=\"$2[^\"]+\.(js|css|wasm)\"" "$1/index.html" | sed -E "s|.*=\"$2([^\"]+)\"|\1|" | sort -u); do
     add "$1/$ref"
   done
