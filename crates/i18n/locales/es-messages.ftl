@@ -93,9 +93,9 @@ contact-changed-subject = { $kind ->
    *[landline] Se cambió el número de teléfono de su portal
 }
 contact-changed-intro = { $kind ->
-    [email] Se acaba de cambiar el correo de su portal de pacientes de { $clinic }. Ahora es { $new-value }.
-    [mobile] Se acaba de cambiar el celular de su portal de pacientes de { $clinic }. Ahora es { $new-value }.
-   *[landline] Se acaba de cambiar el teléfono de su portal de pacientes de { $clinic }. Ahora es { $new-value }.
+    [email] Se acaba de cambiar el correo de su portal de pacientes de { $clinic }. Lo que tenemos ahora: { $new-value }.
+    [mobile] Se acaba de cambiar el celular de su portal de pacientes de { $clinic }. Lo que tenemos ahora: { $new-value }.
+   *[landline] Se acaba de cambiar el teléfono de su portal de pacientes de { $clinic }. Lo que tenemos ahora: { $new-value }.
 }
 contact-changed-not-you = Si no fue usted, { $call-us } de inmediato. Le ayudaremos a proteger su cuenta.
 contact-changed-sms = { $kind ->

@@ -11,7 +11,7 @@ signed-out = Usted cerró la sesión. Gracias.
 signed-out-idle = Para proteger su información, cerramos su sesión porque pasó un tiempo sin actividad. Por favor, vuelva a entrar.
 back-home = Volver al inicio
 back-settings = Volver a la configuración
-back-sign-in = Volver a iniciar sesión
+back-sign-in = Volver al inicio de sesión
 
 ## Sign-in
 sign-in-title = Entre a su portal de pacientes
@@ -69,7 +69,7 @@ policy-too-similar = Se parece mucho a su contraseña actual. Elija algo nuevo, 
 policy-personal-info = No use su nombre, su nombre de usuario, su correo ni el nombre de la clínica. Es lo primero que alguien probaría.
 policy-common = Esta es una de las contraseñas que más usa la gente, o una con repeticiones, números o símbolos de relleno. Elija algo que solo se le ocurra a usted.
 policy-needs-mix = Esta clínica pide letras, números y símbolos. Agregue por lo menos uno de cada uno. Un espacio cuenta como símbolo.
-hint-common-list-unavailable = No pudimos cargar nuestra lista de contraseñas comunes, así que estas ayudas podrían no ver alguna. Igual la revisaremos cuando la guarde.
+hint-common-list-unavailable = No pudimos cargar nuestra lista de contraseñas comunes. Puede que estas ayudas no vean alguna. Igual la vamos a revisar cuando la guarde.
 strength-label = Seguridad: { $level }
 strength-too-weak = todavía muy débil
 strength-good = buena
@@ -89,7 +89,7 @@ idle-body = { $minutes ->
     [one] Por su privacidad, cerraremos su sesión en 1 minuto.
    *[other] Por su privacidad, cerraremos su sesión en { $minutes } minutos.
 }
-idle-stay = Seguir en la sesión
+idle-stay = Mantener la sesión abierta
 
 ## Portal home
 home-greeting = Hola, { $name }
@@ -97,8 +97,8 @@ home-nav-label = Menú del portal
 home-last-sign-in = Su última entrada fue { $when }.
 home-first-sign-in = Esta es la primera vez que entra. ¡Le damos la bienvenida!
 home-failed-attempts = { $count ->
-    [one] Alguien trató de entrar a su cuenta 1 vez con una contraseña incorrecta antes de esta vez. Si no fue usted, cambie su contraseña.
-   *[other] Alguien trató de entrar a su cuenta { $count } veces con una contraseña incorrecta antes de esta vez. Si no fue usted, cambie su contraseña.
+    [one] Alguien trató de entrar a su cuenta 1 vez con una contraseña incorrecta antes de esta entrada. Si no fue usted, cambie su contraseña.
+   *[other] Alguien trató de entrar a su cuenta { $count } veces con una contraseña incorrecta antes de esta entrada. Si no fue usted, cambie su contraseña.
 }
 
 ## Settings
@@ -137,7 +137,7 @@ error-username-taken = Ese nombre de usuario ya está en uso. Elija otro.
 error-username-invalid = El nombre de usuario tiene de 3 a 64 letras o números. Puede usar puntos, guiones, guiones bajos y @.
 devices-title = Dispositivos con sesión abierta
 devices-this-one = { $device } (este dispositivo)
-devices-times = Entró { $signed_in }. Usado por última vez { $active }.
+devices-times = Entró { $signed_in }. Su última actividad fue { $active }.
 devices-sign-out-others = Cerrar la sesión en los demás
 devices-signed-out = { $count ->
     [0] No había otros dispositivos con la sesión abierta.
