@@ -74,7 +74,7 @@ reset-link-not-you = If you did not ask to reset your password, you can ignore t
 ## The username, sent only to a contact on file (SECURITY.md R11)
 username-subject = Your patient portal username
 username-intro = You asked for your username for the { $clinic } patient portal. Here it is:
-username-not-you = If you did not ask for this, you can ignore it. Questions? { $call-us }.
+username-not-you = If you did not ask for this, you can ignore it. If you have questions, { $call-us }.
 username-sms = { $clinic }: your portal username is { $username }. If not you, ignore this.
 username-voice-intro = Hello. This is { $clinic }. Here is the patient portal username you asked for.
 username-voice = Your username is: { $spelled }.
@@ -110,9 +110,9 @@ contact-changed-intro = { $kind ->
 }
 contact-changed-not-you = If this was not you, { $call-us } right away. We will help keep your account safe.
 contact-changed-sms = { $kind ->
-    [email] { $clinic }: your portal email address was changed. Not you? { $call-us }.
-    [mobile] { $clinic }: your portal mobile number was changed. Not you? { $call-us }.
-   *[landline] { $clinic }: your portal phone number was changed. Not you? { $call-us }.
+    [email] { $clinic }: your portal email address was changed. If not you, { $call-us }.
+    [mobile] { $clinic }: your portal mobile number was changed. If not you, { $call-us }.
+   *[landline] { $clinic }: your portal phone number was changed. If not you, { $call-us }.
 }
 contact-changed-voice = { $kind ->
     [email] The email address on your patient portal account was just changed.
@@ -124,7 +124,7 @@ contact-changed-voice = { $kind ->
 username-changed-subject = Your portal username was changed
 username-changed-intro = Your { $clinic } patient portal username was just changed. It is now:
 username-changed-not-you = If this was not you, { $call-us } right away.
-username-changed-sms = { $clinic }: your portal username was changed. Not you? { $call-us }.
+username-changed-sms = { $clinic }: your portal username was changed. If not you, { $call-us }.
 username-changed-voice = Your patient portal username was just changed.
 
 ## The password changed (SECURITY.md R9). $how is owner (the person changed it), reset (a
@@ -137,9 +137,9 @@ password-changed-intro = { $how ->
 }
 password-changed-not-you = If this was not you, { $call-us } right away. We can lock your account and help you.
 password-changed-sms = { $how ->
-    [owner] { $clinic }: your portal password was just changed. Not you? { $call-us }.
-    [reset] { $clinic }: your portal password was just reset. Not you? { $call-us }.
-   *[clinic] { $clinic }: the clinic reset your portal password. Not you? { $call-us }.
+    [owner] { $clinic }: your portal password was just changed. If not you, { $call-us }.
+    [reset] { $clinic }: your portal password was just reset. If not you, { $call-us }.
+   *[clinic] { $clinic }: the clinic reset your portal password. If not you, { $call-us }.
 }
 password-changed-voice = { $how ->
     [owner] Your patient portal password was just changed. Every device that was signed in has been signed out.

@@ -63,7 +63,7 @@ reset-link-not-you = Si usted no pidió cambiar su contraseña, puede ignorar es
 ## The username, sent only to a contact on file
 username-subject = Su nombre de usuario del portal de pacientes
 username-intro = Usted pidió su nombre de usuario del portal de pacientes de { $clinic }. Aquí está:
-username-not-you = Si usted no lo pidió, puede ignorar este mensaje. ¿Tiene preguntas? { $call-us }.
+username-not-you = Si usted no lo pidió, puede ignorar este mensaje. Si tiene preguntas, { $call-us }.
 username-sms = { $clinic }: su usuario del portal es { $username }. ¿No fue usted? Ignore esto.
 username-voice-intro = Hola. Le llama { $clinic }. Este es el nombre de usuario del portal que usted pidió.
 username-voice = Su nombre de usuario es: { $spelled }.
@@ -99,9 +99,9 @@ contact-changed-intro = { $kind ->
 }
 contact-changed-not-you = Si no fue usted, { $call-us } de inmediato. Le ayudaremos a proteger su cuenta.
 contact-changed-sms = { $kind ->
-    [email] { $clinic }: cambiaron el correo de su portal. ¿No fue usted? { $call-us }.
-    [mobile] { $clinic }: cambiaron el celular de su portal. ¿No fue usted? { $call-us }.
-   *[landline] { $clinic }: cambiaron el teléfono de su portal. ¿No fue usted? { $call-us }.
+    [email] { $clinic }: cambiaron el correo del portal. Si no fue usted, { $call-us }.
+    [mobile] { $clinic }: cambiaron el celular del portal. Si no fue usted, { $call-us }.
+   *[landline] { $clinic }: cambiaron el teléfono del portal. Si no fue usted, { $call-us }.
 }
 contact-changed-voice = { $kind ->
     [email] Se acaba de cambiar el correo de su cuenta del portal de pacientes.
@@ -113,7 +113,7 @@ contact-changed-voice = { $kind ->
 username-changed-subject = Se cambió su nombre de usuario del portal
 username-changed-intro = Se acaba de cambiar su nombre de usuario del portal de pacientes de { $clinic }. Ahora es:
 username-changed-not-you = Si no fue usted, { $call-us } de inmediato.
-username-changed-sms = { $clinic }: cambiaron su usuario del portal. ¿No fue usted? { $call-us }.
+username-changed-sms = { $clinic }: cambiaron su usuario del portal. Si no fue usted, { $call-us }.
 username-changed-voice = Se acaba de cambiar su nombre de usuario del portal de pacientes.
 
 ## The password changed. $how is owner (the person changed it), reset (a recovery reset) or
@@ -126,9 +126,9 @@ password-changed-intro = { $how ->
 }
 password-changed-not-you = Si no fue usted, { $call-us } de inmediato. Podemos bloquear su cuenta y ayudarle.
 password-changed-sms = { $how ->
-    [owner] { $clinic }: su contraseña ha cambiado. ¿No fue usted? { $call-us }.
-    [reset] { $clinic }: su contraseña fue restablecida. ¿No fue usted? { $call-us }.
-   *[clinic] { $clinic }: le dimos una contraseña nueva. ¿No fue usted? { $call-us }.
+    [owner] { $clinic }: su contraseña ha cambiado. Si no fue usted, { $call-us }.
+    [reset] { $clinic }: su contraseña fue restablecida. Si no fue usted, { $call-us }.
+   *[clinic] { $clinic }: le dimos una contraseña nueva. Si no fue usted, { $call-us }.
 }
 password-changed-voice = { $how ->
     [owner] Se acaba de cambiar la contraseña de su portal de pacientes. Cerramos la sesión en todos los dispositivos donde estaba abierta.
