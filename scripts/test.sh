@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: Rust unit and integration tests (SQLite always; PostgreSQL when one answers
-# at $CAREKEY_TEST_PG), then the Playwright suite in Debian's Chromium against a real server.
+# at $CAREKEY_TEST_PG), the reading level of every patient-facing message, then the Playwright
+# suite in Debian's Chromium against a real server.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -17,6 +18,9 @@ fi
 
 echo "==> Rust unit and integration tests"
 cargo test --workspace --exclude carekey-client --exclude carekey-staff --exclude carekey-portal --exclude carekey-ui
+
+echo "==> Reading level of every patient-facing message"
+python3 scripts/reading_level.py
 
 echo "==> Building the browser apps and the server for the browser tests"
 bash scripts/build-client.sh

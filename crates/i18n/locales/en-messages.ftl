@@ -15,6 +15,11 @@
 # Every code message names its purpose, when it expires and its reference (SECURITY.md R10).
 # Texts end with the Web OTP line "@host #code": a format phones read, not words, so the
 # server adds it after these sentences.
+#
+# Every text fits one SMS segment with a 40-character clinic name and a 64-character username:
+# 160 characters in GSM-7, Web OTP line included. A text names no masked contact (its "•" is
+# not GSM-7, which would cut the segment to 70 characters) and no new username: the email
+# notice carries those.
 
 ## Shared pieces
 call-us = call { $clinic } at { $phone }
@@ -45,7 +50,7 @@ voice-char-at = at sign
 
 ## Notices by call, only to patients with no email and no phone that takes texts. Said twice.
 ## They name no new username, email or number: anyone may answer a shared landline.
-voice-notice-intro = Hello. This is { $clinic } with a message about your patient portal account.
+voice-notice-intro = Hello. This is { $clinic }. We have a message about your patient portal account.
 voice-notice-again = Again: { $statement }
 voice-notice-not-you = If this was not you, { $call-us } right away.
 voice-notice-repeat = To hear this message again, press 1.
@@ -55,12 +60,12 @@ reset-code-subject = Your password reset code (reference { $reference })
 reset-code-intro = You asked to reset your { $clinic } patient portal password. Your code is:
 reset-code-where = Type it on the page where you asked for it.
 reset-not-you = If you did not ask to reset your password, you can ignore this; your password has not changed. If this keeps happening, { $call-us }.
-reset-code-sms = { $clinic }: your password reset code is { $code } (reference { $reference }). It expires in { $expiry }. Didn't ask? Ignore this.
-reset-code-voice-intro = Hello. This is { $clinic } with the code to reset your patient portal password.
+reset-code-sms = { $clinic }: your password reset code is { $code } (reference { $reference }). It expires in { $expiry }.
+reset-code-voice-intro = Hello. This is { $clinic }. Here is your code to reset your patient portal password.
 
 ## A password reset link (the link itself is inserted by the server)
 reset-link-subject = Reset your password (reference { $reference })
-reset-link-intro = You asked to reset your { $clinic } patient portal password.
+reset-link-intro = You asked to reset your password. This is for your { $clinic } patient portal.
 reset-link-open = Open this link, then press Continue to choose a new password:
 reset-link-button = Choose a new password
 reset-link-reference = Reference: { $reference }. The link expires in { $expiry } and works once.
@@ -68,10 +73,10 @@ reset-link-not-you = If you did not ask to reset your password, you can ignore t
 
 ## The username, sent only to a contact on file (SECURITY.md R11)
 username-subject = Your patient portal username
-username-intro = You asked for your { $clinic } patient portal username. It is:
-username-not-you = If you did not ask for this, you can ignore it. Questions? { $call-us }.
-username-sms = { $clinic }: your patient portal username is { $username }. Didn't ask? Ignore this.
-username-voice-intro = Hello. This is { $clinic } with the patient portal username you asked for.
+username-intro = You asked for your username for the { $clinic } patient portal. Here it is:
+username-not-you = If you did not ask for this, you can ignore it. If you have questions, { $call-us }.
+username-sms = { $clinic }: your portal username is { $username }. If not you, ignore this.
+username-voice-intro = Hello. This is { $clinic }. Here is the patient portal username you asked for.
 username-voice = Your username is: { $spelled }.
 username-voice-again = Again, your username is: { $spelled }.
 username-voice-outro = If you did not ask for it, you can hang up.
@@ -85,11 +90,11 @@ credentials-letter-password = The letter the clinic gave you has a temporary pas
 credentials-not-you = If you did not ask the clinic for this, { $call-us } so we can help.
 
 ## A code confirming a new email address or phone number (SECURITY.md A5)
-contact-code-subject = Confirm your email address (reference { $reference })
-contact-code-intro = To add this email address to your { $clinic } patient portal, type this code:
+contact-code-subject = Your code for your new email address (reference { $reference })
+contact-code-intro = You asked to add this email address to your { $clinic } patient portal. Type this code:
 contact-code-not-you = If you did not ask for this, you can ignore it; nothing changes.
-contact-code-sms = { $clinic }: your code to add this number to your patient portal is { $code } (reference { $reference }). It expires in { $expiry }. Didn't ask? Ignore this.
-contact-code-voice-intro = Hello. This is { $clinic } with the code to add this phone number to your patient portal.
+contact-code-sms = { $clinic }: to add this phone, use code { $code } (reference { $reference }). It expires in { $expiry }.
+contact-code-voice-intro = Hello. This is { $clinic }. Here is your code to add this phone number to your patient portal.
 
 ## An email address or phone number changed. $kind is email, mobile or landline.
 contact-none = none on file
@@ -99,15 +104,15 @@ contact-changed-subject = { $kind ->
    *[landline] Your portal phone number was changed
 }
 contact-changed-intro = { $kind ->
-    [email] The email address on your { $clinic } patient portal account was just changed to { $new-value }.
-    [mobile] The mobile number on your { $clinic } patient portal account was just changed to { $new-value }.
-   *[landline] The phone number on your { $clinic } patient portal account was just changed to { $new-value }.
+    [email] The email address for your { $clinic } patient portal was just changed. It is now { $new-value }.
+    [mobile] The mobile number for your { $clinic } patient portal was just changed. It is now { $new-value }.
+   *[landline] The phone number for your { $clinic } patient portal was just changed. It is now { $new-value }.
 }
-contact-changed-not-you = If this was not you, { $call-us } right away so we can secure your account.
+contact-changed-not-you = If this was not you, { $call-us } right away. We will help keep your account safe.
 contact-changed-sms = { $kind ->
-    [email] { $clinic }: the email address on your patient portal was changed to { $new-value }. Not you? { $call-us }.
-    [mobile] { $clinic }: the mobile number on your patient portal was changed to { $new-value }. Not you? { $call-us }.
-   *[landline] { $clinic }: the phone number on your patient portal was changed to { $new-value }. Not you? { $call-us }.
+    [email] { $clinic }: your portal email address was changed. If not you, { $call-us }.
+    [mobile] { $clinic }: your portal mobile number was changed. If not you, { $call-us }.
+   *[landline] { $clinic }: your portal phone number was changed. If not you, { $call-us }.
 }
 contact-changed-voice = { $kind ->
     [email] The email address on your patient portal account was just changed.
@@ -119,7 +124,7 @@ contact-changed-voice = { $kind ->
 username-changed-subject = Your portal username was changed
 username-changed-intro = Your { $clinic } patient portal username was just changed. It is now:
 username-changed-not-you = If this was not you, { $call-us } right away.
-username-changed-sms = { $clinic }: your patient portal username is now { $username }. Not you? { $call-us }.
+username-changed-sms = { $clinic }: your portal username was changed. If not you, { $call-us }.
 username-changed-voice = Your patient portal username was just changed.
 
 ## The password changed (SECURITY.md R9). $how is owner (the person changed it), reset (a
@@ -130,14 +135,14 @@ password-changed-intro = { $how ->
     [reset] Your { $clinic } patient portal password was just reset. Every device that was signed in has been signed out.
    *[clinic] Your { $clinic } patient portal password was just reset by the clinic. Every device that was signed in has been signed out.
 }
-password-changed-not-you = If this was not you, { $call-us } right away so we can lock your account and help you.
+password-changed-not-you = If this was not you, { $call-us } right away. We can lock your account and help you.
 password-changed-sms = { $how ->
-    [owner] { $clinic }: your patient portal password was just changed. Not you? { $call-us }.
-    [reset] { $clinic }: your patient portal password was just reset. Not you? { $call-us }.
-   *[clinic] { $clinic }: your patient portal password was just reset by the clinic. Not you? { $call-us }.
+    [owner] { $clinic }: your portal password was just changed. If not you, { $call-us }.
+    [reset] { $clinic }: your portal password was just reset. If not you, { $call-us }.
+   *[clinic] { $clinic }: the clinic reset your portal password. If not you, { $call-us }.
 }
 password-changed-voice = { $how ->
-    [owner] Your patient portal password was just changed, and every device that was signed in has been signed out.
-    [reset] Your patient portal password was just reset, and every device that was signed in has been signed out.
-   *[clinic] Your patient portal password was just reset by the clinic, and every device that was signed in has been signed out.
+    [owner] Your patient portal password was just changed. Every device that was signed in has been signed out.
+    [reset] Your patient portal password was just reset. Every device that was signed in has been signed out.
+   *[clinic] The clinic just reset your patient portal password. Every device that was signed in has been signed out.
 }

@@ -153,7 +153,7 @@ change-done = Your password has been changed. You stayed signed in here; any oth
 
 forced-title = Choose your own password
 forced-intro = You signed in with a temporary password. Before you continue, please choose a new password that only you know.
-forced-proof-expired = This page was open for a while, so for your safety please type the temporary password from the clinic once more, then your new password twice.
+forced-proof-expired = This page was open for a while. To keep you safe, please type the temporary password from the clinic again. Then type your new password twice.
 change-missing-temporary = Please type the temporary password the clinic gave you.
 change-missing-current = Please type your current password.
 

@@ -6,6 +6,8 @@ use fluent_bundle::{FluentArgs, FluentBundle, FluentResource, FluentValue};
 use unic_langid::{LanguageIdentifier, langid};
 
 pub const EN_FTL: &str = include_str!("../locales/en.ftl");
+/// US Spanish, "usted". Same ids and variables as `EN_FTL` (tests/catalogues.rs).
+pub const ES_FTL: &str = include_str!("../locales/es.ftl");
 /// The staff console's own messages: compiled only into the staff bundle (and the tests), so
 /// they add nothing to the patient's pages.
 #[cfg(any(feature = "staff", test))]
@@ -16,8 +18,9 @@ pub const EN_STAFF_FTL: &str = include_str!("../locales/en-staff.ftl");
 #[cfg(any(feature = "messages", test))]
 pub mod messages;
 
-/// A language CareKey speaks. The server stores it with every queued message (as `"en"`), so a
-/// message is rendered in its recipient's language when it is sent, not when it was queued.
+/// A language CareKey speaks. The server stores it with every queued message (as `"en"` or
+/// `"es"`), so a message is rendered in its recipient's language when it is sent, not when it
+/// was queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "messages", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "messages", serde(rename_all = "lowercase"))]
@@ -25,21 +28,25 @@ pub enum Lang {
     /// Also the language of anything that names none (a call whose script is gone).
     #[default]
     En,
+    /// US Spanish. The staff console stays English (its catalogue is `en-staff.ftl` in both).
+    Es,
 }
 
 impl Lang {
     /// Every language with catalogues; the tests check each one has every message.
-    pub const ALL: [Lang; 1] = [Lang::En];
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Es];
 
     fn id(self) -> LanguageIdentifier {
         match self {
             Lang::En => langid!("en-US"),
+            Lang::Es => langid!("es-US"),
         }
     }
 
     fn source(self) -> &'static str {
         match self {
             Lang::En => EN_FTL,
+            Lang::Es => ES_FTL,
         }
     }
 }
@@ -57,8 +64,9 @@ impl Catalogue {
         bundle.add_resource_overriding(parse(lang.source()));
         #[cfg(any(feature = "staff", test))]
         {
+            // The staff console is English only; a Spanish bundle still resolves its ids.
             let staff = match lang {
-                Lang::En => EN_STAFF_FTL,
+                Lang::En | Lang::Es => EN_STAFF_FTL,
             };
             bundle.add_resource_overriding(parse(staff));
         }
@@ -124,17 +132,37 @@ mod tests {
     use std::path::Path;
 
     #[test]
-    fn english_catalogue_parses_cleanly() {
-        assert!(FluentResource::try_new(EN_FTL.to_owned()).is_ok());
+    fn every_catalogue_parses_cleanly() {
         assert!(FluentResource::try_new(EN_STAFF_FTL.to_owned()).is_ok());
-        assert!(FluentResource::try_new(messages::source(Lang::En).to_owned()).is_ok());
+        for lang in Lang::ALL {
+            assert!(
+                FluentResource::try_new(lang.source().to_owned()).is_ok(),
+                "{lang:?}"
+            );
+            assert!(
+                FluentResource::try_new(messages::source(lang).to_owned()).is_ok(),
+                "{lang:?}"
+            );
+        }
     }
 
     #[test]
     fn arguments_are_substituted() {
-        let c = Catalogue::new(Lang::En);
-        let s = c.tr_args("home-greeting", &[("name", Arg::Str("Maria".into()))]);
-        assert!(s.contains("Maria"), "{s}");
+        for lang in Lang::ALL {
+            let c = Catalogue::new(lang);
+            let s = c.tr_args("home-greeting", &[("name", Arg::Str("Maria".into()))]);
+            assert!(s.contains("Maria"), "{lang:?}: {s}");
+        }
+    }
+
+    #[test]
+    fn spanish_is_spanish_and_the_staff_console_stays_english() {
+        let es = Catalogue::new(Lang::Es);
+        assert_eq!(es.tr("sign-in-password"), "Contraseña");
+        assert_eq!(
+            es.tr("staff-sign-in-title"),
+            Catalogue::new(Lang::En).tr("staff-sign-in-title")
+        );
     }
 
     #[test]
@@ -146,7 +174,13 @@ mod tests {
     /// page ever shows a raw id to a patient.
     #[test]
     fn every_id_used_by_the_ui_exists() {
-        let c = Catalogue::new(Lang::En);
+        for lang in Lang::ALL {
+            every_id_used_by_the_ui_exists_in(lang);
+        }
+    }
+
+    fn every_id_used_by_the_ui_exists_in(lang: Lang) {
+        let c = Catalogue::new(lang);
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let mut missing = vec![];
         let mut seen = 0;
@@ -165,7 +199,10 @@ mod tests {
             seen > 20,
             "expected the UI to use the catalogue, found {seen} uses"
         );
-        assert!(missing.is_empty(), "missing messages: {missing:#?}");
+        assert!(
+            missing.is_empty(),
+            "{lang:?}: missing messages: {missing:#?}"
+        );
     }
 
     /// The same for the server's emails, texts and call scripts, in every language's

@@ -11,12 +11,13 @@ use fluent_bundle::concurrent::FluentBundle;
 
 use crate::{Arg, Lang, fluent_args, parse};
 
-/// The catalogue for `lang`. Adding Spanish is adding `locales/es-messages.ftl` and its arm
-/// here; the compiler asks for the arm as soon as `Lang::Es` exists, and this crate's tests
-/// check that the new file has every message the server uses.
+/// The catalogue for `lang`. Adding a language is adding `locales/<lang>-messages.ftl` and its
+/// arm here; the compiler asks for the arm as soon as the `Lang` exists, and this crate's tests
+/// check that the new file has every message the server uses, with the same variables.
 pub fn source(lang: Lang) -> &'static str {
     match lang {
         Lang::En => include_str!("../locales/en-messages.ftl"),
+        Lang::Es => include_str!("../locales/es-messages.ftl"),
     }
 }
 
@@ -87,6 +88,25 @@ mod tests {
         let h = |n: f64| c.tr("expiry-hours", &[("hours", Arg::Num(n))]);
         assert_eq!(h(1.0), "1 hour");
         assert_eq!(h(2.0), "2 hours");
+    }
+
+    #[test]
+    fn spanish_minutes_and_hours_follow_spanish_plural_rules() {
+        let c = MessageCatalogue::new(Lang::Es);
+        let m = |n: f64| c.tr("expiry-minutes", &[("minutes", Arg::Num(n))]);
+        assert_eq!(m(1.0), "1 minuto");
+        assert_eq!(m(10.0), "10 minutos");
+        let h = |n: f64| c.tr("expiry-hours", &[("hours", Arg::Num(n))]);
+        assert_eq!(h(1.0), "1 hora");
+        assert_eq!(h(2.0), "2 horas");
+        let s = c.tr(
+            "call-us",
+            &[
+                ("clinic", Arg::Str("Hillside".into())),
+                ("phone", Arg::Str("(503) 555-0100".into())),
+            ],
+        );
+        assert_eq!(s, "llame a Hillside al (503) 555-0100");
     }
 
     #[test]

@@ -1,0 +1,137 @@
+# CareKey — the server's emails, texts and call scripts. Spanish (United States), "usted".
+#
+# The same ids and variables as en-messages.ftl (this crate's tests check both); see that file
+# for what each variable holds. A qualified medical translator should review this file before
+# a clinic goes live.
+#
+# Texts (ids ending in -sms) must fit one SMS segment: 160 characters in GSM-7 with a
+# 40-character clinic name, a 64-character username and the Web OTP line the server adds.
+# á, í, ó and ú are not GSM-7 (one of them turns the whole text into UCS-2, 70 characters),
+# so the texts are worded without them: "escriba 12345678", not "su código es";
+# "¿No fue usted?", not "¿No lo pidió?". ñ, é, ü, ¿ and ¡ are GSM-7.
+
+## Shared pieces
+call-us = llame a { $clinic } al { $phone }
+call-us-no-phone = llame a { $clinic }
+expiry-minutes = { $minutes ->
+    [one] { $minutes } minuto
+   *[other] { $minutes } minutos
+}
+expiry-hours = { $hours ->
+    [one] { $hours } hora
+   *[other] { $hours } horas
+}
+sign-in-at = Entre al portal en { $url }.
+code-reference = Referencia: { $reference }. El código vence en { $expiry } y sirve una sola vez.
+nothing-to-do = Si fue usted, no tiene que hacer nada más.
+
+## Calls: the code is read one digit at a time, twice, then a repeat offer
+voice-code = Su código es: { $spelled }.
+voice-code-again = Otra vez, su código es: { $spelled }.
+voice-outro = La referencia del mensaje es { $spelled }. El código vence en { $expiry }. Si usted no lo pidió, puede colgar.
+voice-repeat = Para escuchar el código otra vez, oprima 1.
+voice-goodbye = Adiós.
+# Symbols in a username, said as words when a call spells it
+voice-char-dot = punto
+voice-char-dash = guion
+voice-char-underscore = guion bajo
+voice-char-at = arroba
+
+## Notices by call, only to patients with no email and no phone that takes texts. Said twice.
+## They name no new username, email or number: anyone may answer a shared landline.
+voice-notice-intro = Hola. Le llama { $clinic }. Tenemos un mensaje sobre su cuenta del portal de pacientes.
+voice-notice-again = Otra vez: { $statement }
+voice-notice-not-you = Si no fue usted, { $call-us } de inmediato.
+voice-notice-repeat = Para escuchar este mensaje otra vez, oprima 1.
+
+## A password reset code
+reset-code-subject = Su código para cambiar la contraseña (ref. { $reference })
+reset-code-intro = Usted pidió cambiar la contraseña de su portal de pacientes de { $clinic }. Su código es:
+reset-code-where = Escríbalo en la página donde lo pidió.
+reset-not-you = Si usted no pidió cambiar su contraseña, puede ignorar este mensaje. Su contraseña no ha cambiado. Si esto pasa otra vez, { $call-us }.
+reset-code-sms = { $clinic }: para cambiar su contraseña, escriba { $code } (ref. { $reference }). Vence en { $expiry }.
+reset-code-voice-intro = Hola. Le llama { $clinic }. Este es su código para cambiar la contraseña de su portal de pacientes.
+
+## A password reset link (the link itself is inserted by the server)
+reset-link-subject = Cambie su contraseña (referencia { $reference })
+reset-link-intro = Usted pidió cambiar su contraseña. Es para su portal de pacientes de { $clinic }.
+reset-link-open = Abra este enlace. Luego toque Continuar para elegir una contraseña nueva:
+reset-link-button = Elegir una contraseña nueva
+reset-link-reference = Referencia: { $reference }. El enlace vence en { $expiry } y sirve una sola vez.
+reset-link-not-you = Si usted no pidió cambiar su contraseña, puede ignorar este correo. Su contraseña no ha cambiado. Si esto pasa otra vez, { $call-us }.
+
+## The username, sent only to a contact on file
+username-subject = Su nombre de usuario del portal de pacientes
+username-intro = Usted pidió su nombre de usuario del portal de pacientes de { $clinic }. Aquí está:
+username-not-you = Si usted no lo pidió, puede ignorar este mensaje. Si tiene preguntas, { $call-us }.
+username-sms = { $clinic }: su usuario del portal es { $username }. ¿No fue usted? Ignore esto.
+username-voice-intro = Hola. Le llama { $clinic }. Este es el nombre de usuario del portal que usted pidió.
+username-voice = Su nombre de usuario es: { $spelled }.
+username-voice-again = Otra vez, su nombre de usuario es: { $spelled }.
+username-voice-outro = Si usted no lo pidió, puede colgar.
+username-voice-repeat = Para escuchar su nombre de usuario otra vez, oprima 1.
+
+## Staff set up sign-in. It names no password or code: those are on the printed letter only.
+credentials-subject = Su acceso al portal de pacientes
+credentials-intro = { $clinic } le dio acceso a su portal de pacientes. Su nombre de usuario es:
+credentials-letter-activation = La carta que le dio la clínica tiene un código de activación. Sirve una sola vez. En la página para entrar, elija "¿Olvidó su contraseña o su nombre de usuario?". Luego elija "Tengo un código de la clínica". Escriba su nombre de usuario y ese código. Así podrá elegir su propia contraseña.
+credentials-letter-password = La carta que le dio la clínica tiene una contraseña temporal. Entre con su nombre de usuario y esa contraseña. Luego le pediremos que elija una propia.
+credentials-not-you = Si usted no le pidió esto a la clínica, { $call-us } para que le podamos ayudar.
+
+## A code confirming a new email address or phone number
+contact-code-subject = Su código para su nuevo correo (referencia { $reference })
+contact-code-intro = Usted pidió agregar este correo a su portal de pacientes de { $clinic }. Escriba este código:
+contact-code-not-you = Si usted no lo pidió, puede ignorar este mensaje. No cambiará nada.
+contact-code-sms = { $clinic }: para agregar este celular, escriba { $code } (ref. { $reference }). Vence en { $expiry }.
+contact-code-voice-intro = Hola. Le llama { $clinic }. Este es su código para agregar este teléfono a su portal de pacientes.
+
+## An email address or phone number changed. $kind is email, mobile or landline.
+contact-none = ninguno
+contact-changed-subject = { $kind ->
+    [email] Se cambió el correo electrónico de su portal
+    [mobile] Se cambió el número de celular de su portal
+   *[landline] Se cambió el número de teléfono de su portal
+}
+contact-changed-intro = { $kind ->
+    [email] Se acaba de cambiar el correo de su portal de pacientes de { $clinic }. Lo que tenemos ahora: { $new-value }.
+    [mobile] Se acaba de cambiar el celular de su portal de pacientes de { $clinic }. Lo que tenemos ahora: { $new-value }.
+   *[landline] Se acaba de cambiar el teléfono de su portal de pacientes de { $clinic }. Lo que tenemos ahora: { $new-value }.
+}
+contact-changed-not-you = Si no fue usted, { $call-us } de inmediato. Le ayudaremos a proteger su cuenta.
+contact-changed-sms = { $kind ->
+    [email] { $clinic }: cambiaron el correo del portal. Si no fue usted, { $call-us }.
+    [mobile] { $clinic }: cambiaron el celular del portal. Si no fue usted, { $call-us }.
+   *[landline] { $clinic }: cambiaron el teléfono del portal. Si no fue usted, { $call-us }.
+}
+contact-changed-voice = { $kind ->
+    [email] Se acaba de cambiar el correo de su cuenta del portal de pacientes.
+    [mobile] Se acaba de cambiar el celular de su cuenta del portal de pacientes.
+   *[landline] Se acaba de cambiar el teléfono de su cuenta del portal de pacientes.
+}
+
+## The username changed
+username-changed-subject = Se cambió su nombre de usuario del portal
+username-changed-intro = Se acaba de cambiar su nombre de usuario del portal de pacientes de { $clinic }. Ahora es:
+username-changed-not-you = Si no fue usted, { $call-us } de inmediato.
+username-changed-sms = { $clinic }: cambiaron su usuario del portal. Si no fue usted, { $call-us }.
+username-changed-voice = Se acaba de cambiar su nombre de usuario del portal de pacientes.
+
+## The password changed. $how is owner (the person changed it), reset (a recovery reset) or
+## clinic (staff reset it).
+password-changed-subject = Se cambió la contraseña de su portal
+password-changed-intro = { $how ->
+    [owner] Se acaba de cambiar la contraseña de su portal de pacientes de { $clinic }. Cerramos la sesión en todos los dispositivos donde estaba abierta.
+    [reset] Se acaba de restablecer la contraseña de su portal de pacientes de { $clinic }. Cerramos la sesión en todos los dispositivos donde estaba abierta.
+   *[clinic] La clínica le dio una contraseña nueva para su portal de pacientes de { $clinic }. Cerramos la sesión en todos los dispositivos donde estaba abierta.
+}
+password-changed-not-you = Si no fue usted, { $call-us } de inmediato. Podemos bloquear su cuenta y ayudarle.
+password-changed-sms = { $how ->
+    [owner] { $clinic }: su contraseña ha cambiado. Si no fue usted, { $call-us }.
+    [reset] { $clinic }: su contraseña fue restablecida. Si no fue usted, { $call-us }.
+   *[clinic] { $clinic }: le dimos una contraseña nueva. Si no fue usted, { $call-us }.
+}
+password-changed-voice = { $how ->
+    [owner] Se acaba de cambiar la contraseña de su portal de pacientes. Cerramos la sesión en todos los dispositivos donde estaba abierta.
+    [reset] Se acaba de restablecer la contraseña de su portal de pacientes. Cerramos la sesión en todos los dispositivos donde estaba abierta.
+   *[clinic] La clínica le dio una contraseña nueva para su portal de pacientes. Cerramos la sesión en todos los dispositivos donde estaba abierta.
+}
