@@ -191,7 +191,7 @@ fn IdentifyStep(
             email: email.get_untracked().trim().to_owned(),
         };
         spawn_local(async move {
-            let r = server_fns::request_reset(who, c).await;
+            let r = server_fns::request_reset(who, c, Some(carekey_ui::i18n::lang())).await;
             busy.set(false);
             match r {
                 Ok(a) => on_sent.run(a),
@@ -517,7 +517,9 @@ fn SentStep(
         let c = channel();
         let was_spent = spent.get_untracked();
         spawn_local(async move {
-            let r = server_fns::request_reset(who.get_untracked(), c).await;
+            let r =
+                server_fns::request_reset(who.get_untracked(), c, Some(carekey_ui::i18n::lang()))
+                    .await;
             busy.set(false);
             match r {
                 Ok(a) => {
@@ -847,7 +849,7 @@ pub fn ForgotUsernamePage() -> impl IntoView {
         busy.set(true);
         error.set(None);
         spawn_local(async move {
-            let r = server_fns::request_username(lookup).await;
+            let r = server_fns::request_username(lookup, Some(carekey_ui::i18n::lang())).await;
             busy.set(false);
             match r {
                 Ok(()) => sent.set(true),

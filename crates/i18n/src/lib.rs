@@ -20,10 +20,12 @@ pub mod messages;
 
 /// A language CareKey speaks. The server stores it with every queued message (as `"en"` or
 /// `"es"`), so a message is rendered in its recipient's language when it is sent, not when it
-/// was queued.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(feature = "messages", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "messages", serde(rename_all = "lowercase"))]
+/// was queued. The browser sends it with a recovery request (the page's language), so it is a
+/// wire type too.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Lang {
     /// Also the language of anything that names none (a call whose script is gone).
     #[default]
@@ -35,6 +37,15 @@ pub enum Lang {
 impl Lang {
     /// Every language with catalogues; the tests check each one has every message.
     pub const ALL: [Lang; 2] = [Lang::En, Lang::Es];
+
+    /// The BCP 47 tag: `<html lang>`, Twilio's `<Say language>` (its voices are `en-US` and
+    /// `es-US`).
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::En => "en-US",
+            Lang::Es => "es-US",
+        }
+    }
 
     fn id(self) -> LanguageIdentifier {
         match self {

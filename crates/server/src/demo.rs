@@ -142,6 +142,12 @@ pub const ACCOUNTS: &[DemoAccount] = &[
         note: "email and mobile (staff console demos: recent messages)",
     },
     DemoAccount {
+        username: "lucia",
+        password: "girasol-tetera-puerto-luna",
+        kind: account::Kind::Patient,
+        note: "email and mobile, Spanish on file",
+    },
+    DemoAccount {
         username: "frontdesk",
         password: "front-desk-coffee-morning",
         kind: account::Kind::Staff,
@@ -177,6 +183,9 @@ struct Person {
     email: Option<&'static str>,
     phone: Option<(&'static str, bool, bool)>,
 }
+
+/// The demo's Spanish-speaking patient (issue 13): the language on file is Spanish.
+const SPANISH: &[&str] = &["lucia"];
 
 const PATIENTS: &[Person] = &[
     Person {
@@ -389,6 +398,16 @@ const PATIENTS: &[Person] = &[
         email: Some("zeke.okafor@example.com"),
         phone: Some(("+15035550182", true, true)),
     },
+    Person {
+        username: "lucia",
+        mrn: "100050",
+        first: "Lucía",
+        last: "Ramírez",
+        dob: "1968-06-24",
+        zip: "97206",
+        email: Some("lucia.ramirez@example.com"),
+        phone: Some(("+15035550150", true, true)),
+    },
 ];
 
 /// Creates whatever demo records are missing; returns how many accounts were added.
@@ -419,6 +438,9 @@ pub async fn load(s: &Services) -> Result<usize, DomainError> {
                             zip: p.zip.into(),
                             email: p.email.map(Into::into),
                             phone: p.phone.map(|(n, sms, voice)| (n.into(), sms, voice)),
+                            language: SPANISH
+                                .contains(&p.username)
+                                .then_some(carekey_shared::Lang::Es),
                         })
                         .await?;
                     (Some(row.id), p.first.to_owned(), None)

@@ -405,6 +405,7 @@ async fn a_generated_password_meets_the_longest_minimum() {
             zip: "97201".into(),
             email: None,
             phone: None,
+            language: None,
         })
         .await
         .unwrap();

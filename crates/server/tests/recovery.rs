@@ -488,6 +488,75 @@ on_both_databases!(
     }
 );
 
+on_both_databases!(messages_are_in_the_language_on_file_else_the_pages, |srv| {
+    // Lucía has Spanish on file: her text and her call are in Spanish, read by the Spanish
+    // voice, whatever language the page was in.
+    assert_eq!(request_reset(&srv, "lucia", "Sms").await.status, 200);
+    let texts = dev_messages(&srv, "+15035550150", 1).await;
+    assert!(texts[0].text.contains("contraseña"), "{}", texts[0].text);
+    assert_eq!(request_reset(&srv, "lucia", "Voice").await.status, 200);
+    let calls = dev_messages(&srv, "+15035550150", 2).await;
+    assert_eq!(calls[0].channel, outbox::Channel::Voice);
+    assert_eq!(
+        calls[0].text.to_lowercase().matches("su código es").count(),
+        2,
+        "{}",
+        calls[0].text
+    );
+
+    // Maria has none on file: a Spanish page's request gets a Spanish code, an English
+    // page's (or an old page's, which names none) an English one. The answers are the same.
+    let ask = |lang: Option<&'static str>| {
+        let mut form = who("maria");
+        form.push(("channel", "Sms".to_owned()));
+        if let Some(l) = lang {
+            form.push(("lang", l.to_owned()));
+        }
+        form
+    };
+    let spanish = ask(Some("es"));
+    let form: Vec<(&str, &str)> = spanish.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = srv.api("request_reset", &form, None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let texts = dev_messages(&srv, "+15035550101", 1).await;
+    assert!(texts[0].text.contains("contraseña"), "{}", texts[0].text);
+    let english = ask(None);
+    let form: Vec<(&str, &str)> = english.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = srv.api("request_reset", &form, None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let texts = dev_messages(&srv, "+15035550101", 2).await;
+    assert!(
+        texts[0].text.contains("password reset code"),
+        "{}",
+        texts[0].text
+    );
+
+    // Maria chooses Spanish in Settings: the notice of her next change is Spanish, even
+    // though the page that asked for the reset was English.
+    let maria = srv.session("Patient", "maria", MARIA_PW).await;
+    let r = srv
+        .api("set_my_language", &[("lang", "es")], Some(&maria))
+        .await;
+    assert_eq!((r.status, r.body.as_str()), (200, "\"es\""));
+    let r = srv.api("my_language", &[], Some(&maria)).await;
+    assert_eq!(r.body, "\"es\"");
+    let code = code_in(&texts[0].text);
+    let g = verify_code(&srv, "maria", &code).await;
+    let grant = json(&g)["grant"].as_str().unwrap().to_owned();
+    assert_eq!(complete(&srv, &grant, NEW_PW).await.status, 200);
+    let texts = dev_messages(&srv, "+15035550101", 3).await;
+    assert_eq!(texts[0].kind, "password_notice");
+    assert!(texts[0].text.contains("contraseña"), "{}", texts[0].text);
+    // Staff have no language on file to set.
+    let staff = srv
+        .session("Staff", "frontdesk", "front-desk-coffee-morning")
+        .await;
+    let r = srv
+        .api("set_my_language", &[("lang", "es")], Some(&staff))
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+});
+
 on_both_databases!(every_identifier_gets_the_same_answer, |srv| {
     // A locked account (sign-in locked for good) and one disabled.
     account::Entity::update_many()
@@ -926,6 +995,7 @@ async fn texts_go_only_to_allowed_countries_and_twilio_failures_are_retried_not_
             zip: "97201".into(),
             email: None,
             phone: Some(("+18765550123".into(), true, true)),
+            language: None,
         })
         .await
         .unwrap();

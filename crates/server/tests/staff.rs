@@ -766,6 +766,52 @@ on_both_databases!(
     }
 );
 
+on_both_databases!(
+    an_import_sets_each_patients_language_or_refuses_the_row,
+    |srv| {
+        let csv = "mrn,first_name,last_name,date_of_birth,zip,language\n\
+               410001,Rosa,Vega,1970-01-02,97201,Español\n\
+               410002,Tom,Hill,1971-01-02,97201,\n\
+               410003,Ana,Luz,1972-01-02,97201,Klingon\n\
+               410004,Sam,Ray,1973-01-02,97201,en\n";
+        let out = srv
+            .services
+            .import_patients(csv, &ClientMeta::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            out,
+            vec![
+                RowOutcome::Imported,
+                RowOutcome::Imported,
+                RowOutcome::Refused(vec!["language"]),
+                RowOutcome::Imported,
+            ]
+        );
+        let language = |mrn: &'static str| {
+            let db = srv.services.db.clone();
+            async move {
+                patient::Entity::find()
+                    .filter(patient::Column::Mrn.eq(mrn))
+                    .one(&db)
+                    .await
+                    .unwrap()
+                    .map(|p| p.language)
+            }
+        };
+        assert_eq!(
+            language("410001").await,
+            Some(Some(patient::Language::Spanish))
+        );
+        assert_eq!(language("410002").await, Some(None));
+        assert_eq!(language("410003").await, None);
+        assert_eq!(
+            language("410004").await,
+            Some(Some(patient::Language::English))
+        );
+    }
+);
+
 on_both_databases!(importing_a_patient_list_twice_adds_nobody_twice, |srv| {
     let csv = "mrn,first_name,last_name,date_of_birth,zip,email,phone,phone_type\n\
                400001,Ada,Byron,1980-12-10,97201,ada@example.com,503-555-0190,mobile\n\

@@ -17,5 +17,6 @@ pub mod staff_fns;
 pub mod backend;
 
 pub use api::*;
+pub use carekey_i18n::Lang;
 pub use error::ApiError;
 pub use recovery::*;

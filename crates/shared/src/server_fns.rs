@@ -8,6 +8,7 @@ use crate::{
     LinkPreview, Portal, RecoveryAccepted, RecoveryChannel, RecoveryIdentity, ResetGrant,
     SessionInfo, UsernameLookup,
 };
+use carekey_i18n::Lang;
 
 endpoints! {
     /// The patient portal's half of the backend: what the server does for each function below.
@@ -68,10 +69,22 @@ endpoints! {
     #[endpoint("sign_out_other_sessions", args = SignOutOtherSessions)]
     fn sign_out_other_sessions() -> Result<u32, ApiError>;
 
+    /// Settings: the language on file, which the clinic writes, texts and calls in. None: not
+    /// chosen yet (messages then follow the page that asked).
+    #[endpoint("my_language", args = MyLanguage)]
+    fn my_language() -> Result<Option<Lang>, ApiError>;
+
+    /// Settings: choose the language on file; answers it as it now stands.
+    #[endpoint("set_my_language", args = SetMyLanguage)]
+    fn set_my_language(lang: Lang) -> Result<Option<Lang>, ApiError>;
+
     /// Forgot password, step 1. The answer is the same whether or not an account matches and
     /// whether or not it has the chosen channel on file (SECURITY.md E1, E2).
+    /// `lang` is the page's language: the message is in it when the account has none on file.
+    /// It says nothing about any account, so the answer stays the same (E1). Absent (a page
+    /// loaded before the upgrade): English, the only language such a page had.
     #[endpoint("request_reset", args = RequestReset)]
-    fn request_reset(who: RecoveryIdentity, channel: RecoveryChannel) -> Result<RecoveryAccepted, ApiError>;
+    fn request_reset(who: RecoveryIdentity, channel: RecoveryChannel, lang: Option<Lang>) -> Result<RecoveryAccepted, ApiError>;
 
     /// Forgot password, step 2 by code: a valid code becomes a short-lived grant.
     #[endpoint("verify_reset_code", args = VerifyResetCode)]
@@ -93,5 +106,5 @@ endpoints! {
     /// Forgot username. Always the same answer; the username goes only to a contact on file
     /// (SECURITY.md R11).
     #[endpoint("request_username", args = RequestUsername)]
-    fn request_username(lookup: UsernameLookup) -> Result<(), ApiError>;
+    fn request_username(lookup: UsernameLookup, lang: Option<Lang>) -> Result<(), ApiError>;
 }

@@ -67,6 +67,9 @@ pub struct NewPatient {
     pub phone: String,
     /// The phone takes texts; otherwise it is called.
     pub phone_is_mobile: bool,
+    /// The language on file; None: not chosen.
+    #[serde(default)]
+    pub language: Option<crate::Lang>,
 }
 
 /// A contact on the chart. Staff see it whole: they are already in the patient's record.

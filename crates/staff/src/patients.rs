@@ -109,6 +109,8 @@ pub fn AddPatientPage() -> impl IntoView {
             phone: phone.get_untracked(),
             phone_is_mobile: mobile.get_untracked()
                 && !phone.with_untracked(|p| p.trim().is_empty()),
+            // The chart sets it once the patient is on file.
+            language: None,
         };
         let navigate = navigate.clone();
         spawn_local(async move {

@@ -3,9 +3,19 @@
 pub use carekey_i18n::Arg;
 use carekey_i18n::{Catalogue, Lang};
 
+/// The pages' language. One for now; the language switch (issue 13) makes it the person's
+/// choice, and every request that leads to a message says which it is.
+const PAGE_LANG: Lang = Lang::En;
+
 thread_local! {
     // The browser runs the app on one thread; the catalogue is parsed once at start-up.
-    static CATALOGUE: Catalogue = Catalogue::new(Lang::En);
+    static CATALOGUE: Catalogue = Catalogue::new(PAGE_LANG);
+}
+
+/// The language the pages are in: sent with a recovery request, so its message is written in
+/// it when the account has no language on file.
+pub fn lang() -> Lang {
+    PAGE_LANG
 }
 
 /// The text for a message id in the person's language.

@@ -86,6 +86,9 @@ pub enum Rendered {
 /// play it again and `goodbye` ends the call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Script {
+    /// The language it is read in: Twilio picks the voice by it (`<Say language="es-US">`),
+    /// so Spanish digits are read as Spanish numbers.
+    pub lang: Lang,
     pub intro: String,
     pub code: String,
     pub again: String,
@@ -234,6 +237,10 @@ fn s(v: &str) -> Arg {
 }
 
 impl<'a> Words<'a> {
+    fn lang(&self) -> Lang {
+        self.c.map(MessageCatalogue::lang).unwrap_or_default()
+    }
+
     fn new(c: Option<&'a MessageCatalogue>, lh: &'a Letterhead) -> Self {
         let mut w = Self {
             c,
@@ -291,6 +298,7 @@ impl<'a> Words<'a> {
     fn voice_code(&self, intro: String, code: &str, reference: &str, expiry: &str) -> Rendered {
         let spelled = spell(code);
         Rendered::Voice(Script {
+            lang: self.lang(),
             intro,
             code: self.t("voice-code", &[("spelled", s(&spelled))]),
             again: self.t("voice-code-again", &[("spelled", s(&spelled))]),
@@ -308,6 +316,7 @@ impl<'a> Words<'a> {
     /// `statement` names no new username or contact: whoever answers a shared landline hears it.
     fn voice_notice(&self, statement: String) -> Rendered {
         Rendered::Voice(Script {
+            lang: self.lang(),
             intro: self.t("voice-notice-intro", &[]),
             again: self.t("voice-notice-again", &[("statement", s(&statement))]),
             code: statement,
@@ -432,6 +441,7 @@ impl<'a> Words<'a> {
             NoticeChannel::Voice => {
                 let spelled = self.spell_username(username);
                 Rendered::Voice(Script {
+                    lang: self.lang(),
                     intro: self.t("username-voice-intro", &[]),
                     code: self.t("username-voice", &[("spelled", s(&spelled))]),
                     again: self.t("username-voice-again", &[("spelled", s(&spelled))]),
@@ -575,6 +585,22 @@ mod tests {
             reference: "K7QM".into(),
             expires_in_minutes: 10,
         })
+    }
+
+    #[test]
+    fn a_spanish_call_is_read_by_the_spanish_voice() {
+        let q = Queued {
+            lang: Lang::Es,
+            ..reset_code(Channel::Voice)
+        };
+        let r = renderer().render(&q);
+        let Rendered::Voice(script) = &r else {
+            panic!("not a call")
+        };
+        assert_eq!(script.lang, Lang::Es);
+        let xml = super::super::twilio::call_twiml(&r, "https://p.example/r").unwrap_or_default();
+        assert_eq!(xml.matches(r#"<Say language="es-US">"#).count(), 5, "{xml}");
+        assert!(!xml.contains("en-US"), "{xml}");
     }
 
     #[test]
@@ -868,7 +894,10 @@ mod snapshot {
             }
         }
         let goodbye = Renderer::new(hillside()).goodbye(Lang::En);
-        doc.push_str(&format!("\n=== hang up\n{}\n", hangup_twiml(&goodbye)));
+        doc.push_str(&format!(
+            "\n=== hang up\n{}\n",
+            hangup_twiml(&goodbye, Lang::En)
+        ));
         doc
     }
 

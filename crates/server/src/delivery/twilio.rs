@@ -10,6 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use twilio_async::{Twilio, TwilioErr, TwilioJson, TwilioRequest};
 
+use super::outbound::Lang;
 use super::render::Rendered;
 use super::{Outgoing, SendError, Transport};
 use crate::config::TwilioConfig;
@@ -184,17 +185,18 @@ pub fn call_twiml(rendered: &Rendered, repeat_url: &str) -> Option<String> {
             r#"<?xml version="1.0" encoding="UTF-8"?>"#,
             "<Response>",
             r#"<Gather numDigits="1" action="{url}" method="POST" timeout="8">"#,
-            "<Say>{intro}</Say>",
+            r#"<Say language="{lang}">{intro}</Say>"#,
             r#"<Pause length="1"/>"#,
-            "<Say>{code}</Say>",
+            r#"<Say language="{lang}">{code}</Say>"#,
             r#"<Pause length="1"/>"#,
-            "<Say>{again}</Say>",
-            "<Say>{outro} {repeat}</Say>",
+            r#"<Say language="{lang}">{again}</Say>"#,
+            r#"<Say language="{lang}">{outro} {repeat}</Say>"#,
             "</Gather>",
-            "<Say>{goodbye}</Say>",
+            r#"<Say language="{lang}">{goodbye}</Say>"#,
             "</Response>"
         ),
         url = xml_escape(repeat_url),
+        lang = s.lang.tag(),
         intro = xml_escape(&s.intro),
         code = xml_escape(&s.code),
         again = xml_escape(&s.again),
@@ -205,9 +207,10 @@ pub fn call_twiml(rendered: &Rendered, repeat_url: &str) -> Option<String> {
 }
 
 /// What Twilio hears when the script may no longer be played: `goodbye`, then the line drops.
-pub fn hangup_twiml(goodbye: &str) -> String {
+pub fn hangup_twiml(goodbye: &str, lang: Lang) -> String {
     format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?><Response><Say>{}</Say><Hangup/></Response>"#,
+        r#"<?xml version="1.0" encoding="UTF-8"?><Response><Say language="{}">{}</Say><Hangup/></Response>"#,
+        lang.tag(),
         xml_escape(goodbye)
     )
 }
@@ -260,6 +263,7 @@ mod signature_tests {
     #[test]
     fn twiml_reads_the_code_twice_and_offers_a_repeat() {
         let body = Rendered::Voice(Script {
+            lang: Lang::Es,
             intro: "Hello. This is Smith & Sons.".into(),
             code: "Your code is: 0, 1, 2, 3, 4, 5, 6, 7.".into(),
             again: "Again, your code is: 0, 1, 2, 3, 4, 5, 6, 7.".into(),
@@ -273,17 +277,17 @@ mod signature_tests {
             concat!(
                 r#"<?xml version="1.0" encoding="UTF-8"?><Response>"#,
                 r#"<Gather numDigits="1" action="https://p.example/twilio/voice/9?t=ab&amp;r=1" method="POST" timeout="8">"#,
-                "<Say>Hello. This is Smith &amp; Sons.</Say><Pause length=\"1\"/>",
-                "<Say>Your code is: 0, 1, 2, 3, 4, 5, 6, 7.</Say><Pause length=\"1\"/>",
-                "<Say>Again, your code is: 0, 1, 2, 3, 4, 5, 6, 7.</Say>",
-                "<Say>It expires in 10 minutes. To hear the code again, press 1.</Say>",
-                "</Gather><Say>Goodbye.</Say></Response>"
+                r#"<Say language="es-US">Hello. This is Smith &amp; Sons.</Say><Pause length="1"/>"#,
+                r#"<Say language="es-US">Your code is: 0, 1, 2, 3, 4, 5, 6, 7.</Say><Pause length="1"/>"#,
+                r#"<Say language="es-US">Again, your code is: 0, 1, 2, 3, 4, 5, 6, 7.</Say>"#,
+                r#"<Say language="es-US">It expires in 10 minutes. To hear the code again, press 1.</Say>"#,
+                r#"</Gather><Say language="es-US">Goodbye.</Say></Response>"#
             )
         );
         assert!(call_twiml(&Rendered::Sms { text: "x".into() }, "u").is_none());
         assert_eq!(
-            hangup_twiml("Goodbye & <bye>"),
-            r#"<?xml version="1.0" encoding="UTF-8"?><Response><Say>Goodbye &amp; &lt;bye&gt;</Say><Hangup/></Response>"#
+            hangup_twiml("Goodbye & <bye>", Lang::En),
+            r#"<?xml version="1.0" encoding="UTF-8"?><Response><Say language="en-US">Goodbye &amp; &lt;bye&gt;</Say><Hangup/></Response>"#
         );
     }
 }

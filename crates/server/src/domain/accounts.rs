@@ -19,6 +19,8 @@ pub struct NewPatient {
     pub email: Option<String>,
     /// E.164, with whether it takes texts and calls.
     pub phone: Option<(String, bool, bool)>,
+    /// The language on file; None: not chosen.
+    pub language: Option<carekey_shared::Lang>,
 }
 
 #[derive(Debug, Clone)]

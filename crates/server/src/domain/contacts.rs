@@ -15,7 +15,7 @@ use super::accounts::{NewContact, Owner, add_contact};
 use super::caller::Caller;
 use super::challenges::{self, NewChallenge, State};
 use super::limits::DAY;
-use super::messages::{code_channel, message_to};
+use super::messages::{code_channel, language_of, message_to};
 use super::uow::Uow;
 use super::{DomainError, Services, phone, secrets, sessions};
 use crate::delivery::outbound::{Outbound, minutes};
@@ -157,10 +157,11 @@ impl Services {
                 reference: reference.clone(),
                 expires_in_minutes: minutes(ttl),
             };
+            let lang = language_of(uow.db(), &acct, None).await?;
             uow.send(NewMessage {
                 challenge_id: Some(row.id),
                 expires_at: Some(row.expires_at),
-                ..message_to(&acct, &destination, message)
+                ..message_to(&acct, lang, &destination, message)
             })
             .await?;
         }
@@ -314,6 +315,7 @@ impl Services {
         masked_new_value: Option<String>,
     ) -> Result<(), DomainError> {
         let expires_at = uow.now + DAY.as_millis() as i64;
+        let lang = language_of(uow.db(), acct, None).await?;
         for (c, via) in self.notice_routes(before) {
             let message = Outbound::ContactChanged {
                 via,
@@ -322,7 +324,7 @@ impl Services {
             };
             uow.send(NewMessage {
                 expires_at: Some(expires_at),
-                ..message_to(acct, &c.value, message)
+                ..message_to(acct, lang, &c.value, message)
             })
             .await?;
         }

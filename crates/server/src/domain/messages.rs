@@ -9,19 +9,59 @@ use crate::delivery::outbox::NewMessage;
 use crate::domain::limits::DAY;
 use crate::domain::uow::Uow;
 use crate::domain::{DomainError, Services};
-use crate::store::entities::{account, contact};
+use crate::store::entities::{account, contact, patient};
+use sea_orm::{ConnectionTrait, EntityTrait};
 
-/// The language `account`'s messages are written in. Accounts have no language yet, so it is
-/// English for everyone. This is the one place the domain decides it: the Spanish issue gives
-/// accounts a language and reads it here.
-pub(crate) fn language_of(_account: &account::Model) -> Lang {
-    Lang::En
+/// The catalogues' language for the store's word.
+pub(crate) fn lang_of(l: patient::Language) -> Lang {
+    match l {
+        patient::Language::English => Lang::En,
+        patient::Language::Spanish => Lang::Es,
+    }
 }
 
-/// A message about `account` to `destination` (one of its contacts), in its language. Callers
-/// add the challenge it carries and when it stops being worth sending.
+/// The store's word for a catalogue language.
+pub(crate) fn language_word(l: Lang) -> patient::Language {
+    match l {
+        Lang::En => patient::Language::English,
+        Lang::Es => patient::Language::Spanish,
+    }
+}
+
+/// The language on file for `account`'s patient, if any (staff accounts have none).
+pub(crate) async fn language_on_file<C: ConnectionTrait>(
+    db: &C,
+    account: &account::Model,
+) -> Result<Option<Lang>, DomainError> {
+    let Some(pid) = account.patient_id else {
+        return Ok(None);
+    };
+    Ok(patient::Entity::find_by_id(pid)
+        .one(db)
+        .await?
+        .and_then(|p| p.language)
+        .map(lang_of))
+}
+
+/// The language `account`'s messages are written in: the one on file, else `asked` (the
+/// language of the page that asked, sent with a recovery request), else English. This is the
+/// one place the domain decides it.
+pub(crate) async fn language_of<C: ConnectionTrait>(
+    db: &C,
+    account: &account::Model,
+    asked: Option<Lang>,
+) -> Result<Lang, DomainError> {
+    Ok(language_on_file(db, account)
+        .await?
+        .or(asked)
+        .unwrap_or_default())
+}
+
+/// A message about `account` to `destination` (one of its contacts), in `lang` (from
+/// `language_of`). Callers add the challenge it carries and when it stops being worth sending.
 pub(crate) fn message_to<'a>(
     account: &account::Model,
+    lang: Lang,
     destination: &'a str,
     message: Outbound,
 ) -> NewMessage<'a> {
@@ -29,7 +69,7 @@ pub(crate) fn message_to<'a>(
         destination,
         account_id: Some(account.id),
         challenge_id: None,
-        lang: language_of(account),
+        lang,
         message,
         expires_at: None,
     }
@@ -53,6 +93,7 @@ impl Services {
         contacts: &[contact::Model],
     ) -> Result<(), DomainError> {
         let expires_at = uow.now + DAY.as_millis() as i64;
+        let lang = language_of(uow.db(), acct, None).await?;
         for (c, via) in self.notice_routes(contacts) {
             let message = Outbound::UsernameChanged {
                 via,
@@ -60,7 +101,7 @@ impl Services {
             };
             uow.send(NewMessage {
                 expires_at: Some(expires_at),
-                ..message_to(acct, &c.value, message)
+                ..message_to(acct, lang, &c.value, message)
             })
             .await?;
         }
@@ -124,13 +165,14 @@ impl Services {
         how: PasswordChange,
     ) -> Result<(), DomainError> {
         let expires_at = uow.now + DAY.as_millis() as i64;
+        let lang = language_of(uow.db(), acct, None).await?;
         for (c, via) in self.notice_routes(contacts) {
             if uow.has_told(&c.value) {
                 continue;
             }
             uow.send(NewMessage {
                 expires_at: Some(expires_at),
-                ..message_to(acct, &c.value, Outbound::PasswordChanged { via, how })
+                ..message_to(acct, lang, &c.value, Outbound::PasswordChanged { via, how })
             })
             .await?;
         }

@@ -7,6 +7,7 @@ pub mod caller;
 pub mod challenges;
 pub mod contacts;
 pub mod credentials;
+pub mod language;
 pub mod limits;
 pub mod messages;
 pub mod patients;

@@ -73,8 +73,29 @@ pub fn check_new_patient(n: &Typed, today_ms: i64) -> Result<NewPatient, Vec<&'s
         zip: zip.to_owned(),
         email: (!email.is_empty()).then(|| email.to_owned()),
         phone: phone.map(|p| (p, n.phone_is_mobile, true)),
+        language: n.language,
     })
 }
+
+/// A language cell as clinics' systems write it: a code (`en`, `es`, `es-US`) or a name in
+/// English or Spanish, any case. Empty: not chosen. Anything else is refused rather than
+/// guessed: a patient written to in the wrong language may miss a message.
+pub fn import_language(cell: &str) -> Result<Option<carekey_shared::Lang>, UnknownLanguage> {
+    use carekey_shared::Lang;
+    let v = cell.trim().to_lowercase();
+    let primary = v.split(['-', '_']).next().unwrap_or_default();
+    match (v.as_str(), primary) {
+        ("", _) => Ok(None),
+        (_, "en") | ("english" | "inglés" | "ingles", _) => Ok(Some(Lang::En)),
+        (_, "es") | ("spanish" | "español" | "espanol", _) => Ok(Some(Lang::Es)),
+        _ => Err(UnknownLanguage),
+    }
+}
+
+/// A language cell that names no language CareKey speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not a language CareKey speaks")]
+pub struct UnknownLanguage;
 
 /// What became of one row of an import.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,7 +141,7 @@ pub fn parse_csv(text: &str) -> Vec<Vec<String>> {
 }
 
 /// The columns an import file must have (any order, header names as here).
-pub const IMPORT_COLUMNS: [&str; 8] = [
+pub const IMPORT_COLUMNS: [&str; 9] = [
     "mrn",
     "first_name",
     "last_name",
@@ -129,6 +150,7 @@ pub const IMPORT_COLUMNS: [&str; 8] = [
     "email",
     "phone",
     "phone_type",
+    "language",
 ];
 
 impl Services {
@@ -147,6 +169,7 @@ impl Services {
             last_name: Set(p.last_name),
             date_of_birth: Set(p.date_of_birth),
             zip: Set(p.zip),
+            language: Set(p.language.map(super::messages::language_word)),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
@@ -190,7 +213,9 @@ impl Services {
         let missing: Vec<&'static str> = IMPORT_COLUMNS
             .iter()
             .copied()
-            .filter(|c| !matches!(*c, "email" | "phone" | "phone_type") && col(c).is_none())
+            .filter(|c| {
+                !matches!(*c, "email" | "phone" | "phone_type" | "language") && col(c).is_none()
+            })
             .collect();
         if !missing.is_empty() {
             return Ok(data
@@ -207,6 +232,10 @@ impl Services {
                     .unwrap_or_default()
             };
             let phone_type = cell("phone_type").to_lowercase();
+            let Ok(language) = import_language(&cell("language")) else {
+                out.push(RowOutcome::Refused(vec!["language"]));
+                continue;
+            };
             let typed = Typed {
                 mrn: cell("mrn"),
                 first_name: cell("first_name"),
@@ -216,6 +245,7 @@ impl Services {
                 email: cell("email"),
                 phone: cell("phone"),
                 phone_is_mobile: !matches!(phone_type.as_str(), "landline" | "home" | "voice"),
+                language,
             };
             let outcome = match check_new_patient(&typed, self.now()) {
                 Err(bad) => RowOutcome::Refused(bad),
@@ -247,6 +277,26 @@ mod tests {
             email: "olivia@example.com".into(),
             phone: "(503) 555-0170".into(),
             phone_is_mobile: true,
+            language: None,
+        }
+    }
+
+    #[test]
+    fn an_import_language_is_a_code_or_a_name_and_nothing_else() {
+        use carekey_shared::Lang;
+        for (cell, want) in [
+            ("", Ok(None)),
+            ("  ", Ok(None)),
+            ("es", Ok(Some(Lang::Es))),
+            ("ES-us", Ok(Some(Lang::Es))),
+            ("Español", Ok(Some(Lang::Es))),
+            ("spanish", Ok(Some(Lang::Es))),
+            ("en_US", Ok(Some(Lang::En))),
+            ("English", Ok(Some(Lang::En))),
+            ("vi", Err(UnknownLanguage)),
+            ("espanglish", Err(UnknownLanguage)),
+        ] {
+            assert_eq!(import_language(cell), want, "{cell:?}");
         }
     }
 
@@ -268,6 +318,7 @@ mod tests {
             email: "olivia(at)example.com".into(),
             phone: "12".into(),
             phone_is_mobile: true,
+            language: None,
         };
         assert_eq!(
             check_new_patient(&bad, TODAY).unwrap_err(),

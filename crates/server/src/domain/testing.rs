@@ -93,6 +93,7 @@ impl World {
                 zip: "97201".into(),
                 email: email.map(str::to_owned),
                 phone: mobile.map(|m| (m.to_owned(), true, true)),
+                language: None,
             })
             .await
             .unwrap();

@@ -10,8 +10,8 @@ use carekey_shared::backend::{Backend, RequestCtx};
 // The arguments structs (`SignIn`, …) that `#[server]` generates, one per endpoint.
 use carekey_shared::server_fns::*;
 use carekey_shared::{
-    ApiError, ClinicInfo, ContactChangeStarted, ContactInfo, DeviceSession, HomeInfo, LinkPreview,
-    RecoveryAccepted, ResetGrant, SessionInfo,
+    ApiError, ClinicInfo, ContactChangeStarted, ContactInfo, DeviceSession, HomeInfo, Lang,
+    LinkPreview, RecoveryAccepted, ResetGrant, SessionInfo,
 };
 
 use super::cookies;
@@ -190,10 +190,20 @@ impl Backend for Api {
         Ok(self.services.sign_out_other_sessions(&caller).await?)
     }
 
+    async fn my_language(&self, ctx: &RequestCtx, _: MyLanguage) -> Answer<Option<Lang>> {
+        let patient = self.caller(ctx, Allow::FullSessionOnly).await?.patient()?;
+        Ok(self.services.my_language(&patient).await?)
+    }
+
+    async fn set_my_language(&self, ctx: &RequestCtx, a: SetMyLanguage) -> Answer<Option<Lang>> {
+        let patient = self.caller(ctx, Allow::FullSessionOnly).await?.patient()?;
+        Ok(self.services.set_my_language(&patient, a.lang).await?)
+    }
+
     async fn request_reset(&self, ctx: &RequestCtx, a: RequestReset) -> Answer<RecoveryAccepted> {
         Ok(self
             .services
-            .request_reset(a.who, a.channel, &meta(ctx))
+            .request_reset(a.who, a.channel, a.lang.unwrap_or_default(), &meta(ctx))
             .await?)
     }
 
@@ -231,6 +241,9 @@ impl Backend for Api {
     }
 
     async fn request_username(&self, ctx: &RequestCtx, a: RequestUsername) -> Answer<()> {
-        Ok(self.services.request_username(a.lookup, &meta(ctx)).await?)
+        Ok(self
+            .services
+            .request_username(a.lookup, a.lang.unwrap_or_default(), &meta(ctx))
+            .await?)
     }
 }

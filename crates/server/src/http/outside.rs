@@ -53,7 +53,7 @@ pub async fn twilio_voice(
     }
     let renderer = &svc.delivery.renderer;
     // Without a readable message there is no language to say goodbye in but the default.
-    let goodbye = |lang: Lang| twiml(hangup_twiml(&renderer.goodbye(lang)));
+    let goodbye = |lang: Lang| twiml(hangup_twiml(&renderer.goodbye(lang), lang));
     let now = svc.now();
     let row = match outbox_row::Entity::find_by_id(id).one(&svc.db).await {
         Ok(r) => r,

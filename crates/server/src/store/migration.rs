@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0002RecoveryRequests),
             Box::new(M0003PendingContact),
             Box::new(M0004SessionPasswordProof),
+            Box::new(M0005PatientLanguage),
         ]
     }
 }
@@ -415,6 +416,39 @@ impl MigrationTrait for M0004SessionPasswordProof {
             Table::alter()
                 .table("sessions")
                 .drop_column("password_proved_at")
+                .to_owned(),
+        )
+        .await
+    }
+}
+
+/// The language the clinic writes to a patient in (issue 13). On the patient, not the account:
+/// a letter for a patient with no account yet is in their language too.
+struct M0005PatientLanguage;
+
+impl MigrationName for M0005PatientLanguage {
+    fn name(&self) -> &str {
+        "m0005_patient_language"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0005PatientLanguage {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("patients")
+                .add_column(string_null("language"))
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("patients")
+                .drop_column("language")
                 .to_owned(),
         )
         .await

@@ -75,7 +75,7 @@ mod tests {
     use sea_orm::{ActiveEnum, Iterable};
 
     use crate::store::entities::{
-        account, audit_log, challenge, contact, outbox, recovery_request,
+        account, audit_log, challenge, contact, outbox, patient, recovery_request,
     };
 
     /// Every word is distinct within its vocabulary and reads back as the variant it came from,
@@ -116,6 +116,7 @@ mod tests {
         round_trips::<outbox::Status>();
         round_trips::<audit_log::Action>();
         round_trips::<recovery_request::Kind>();
+        round_trips::<patient::Language>();
     }
 
     #[test]

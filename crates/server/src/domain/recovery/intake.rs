@@ -1,14 +1,14 @@
 //! Forgot password and forgot username, step 1: one INSERT and the same answer for everyone
 //! (SECURITY.md E1, E2). Nothing is decided here.
 
-use carekey_shared::{RecoveryAccepted, RecoveryChannel, RecoveryIdentity, UsernameLookup};
+use carekey_shared::{Lang, RecoveryAccepted, RecoveryChannel, RecoveryIdentity, UsernameLookup};
 use sea_orm::{ActiveModelTrait, Set};
 
 use crate::domain::limits::{self, HOUR};
 use crate::domain::{ClientMeta, DomainError, Services, secrets};
 use crate::store::entities::recovery_request;
 
-use super::ResetPayload;
+use super::{ResetPayload, UsernamePayload};
 
 impl Services {
     /// Stores one request, after the per-address flood check, and wakes the worker.
@@ -47,6 +47,7 @@ impl Services {
         &self,
         who: RecoveryIdentity,
         channel: RecoveryChannel,
+        lang: Lang,
         meta: &ClientMeta,
     ) -> Result<RecoveryAccepted, DomainError> {
         self.check_fields(&[&who.identifier, &who.email])?;
@@ -58,7 +59,7 @@ impl Services {
             return Err(DomainError::InvalidInput("channel not offered".into()));
         }
         let reference = secrets::new_reference(self.entropy.as_ref())?;
-        let payload = serde_json::to_string(&ResetPayload { who, channel })
+        let payload = serde_json::to_string(&ResetPayload { who, channel, lang })
             .map_err(|e| DomainError::Internal(e.to_string()))?;
         self.queue_request(
             recovery_request::Kind::Reset,
@@ -83,6 +84,7 @@ impl Services {
     pub async fn request_username(
         &self,
         lookup: UsernameLookup,
+        lang: Lang,
         meta: &ClientMeta,
     ) -> Result<(), DomainError> {
         match &lookup {
@@ -97,8 +99,8 @@ impl Services {
             } => self.check_fields(&[first_name, last_name, date_of_birth, zip])?,
         }
         let reference = secrets::new_reference(self.entropy.as_ref())?;
-        let payload =
-            serde_json::to_string(&lookup).map_err(|e| DomainError::Internal(e.to_string()))?;
+        let payload = serde_json::to_string(&UsernamePayload { lookup, lang })
+            .map_err(|e| DomainError::Internal(e.to_string()))?;
         self.queue_request(recovery_request::Kind::Username, payload, reference, meta)
             .await
     }

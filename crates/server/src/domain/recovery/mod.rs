@@ -8,7 +8,8 @@
 //! challenge and its outbox row in one transaction.
 
 use carekey_shared::{
-    CodeProblem, IdentifierMode, RecoveryChannel, RecoveryIdentity, RecoveryOptions,
+    CodeProblem, IdentifierMode, Lang, RecoveryChannel, RecoveryIdentity, RecoveryOptions,
+    UsernameLookup,
 };
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
@@ -33,10 +34,23 @@ const REQUEST_LEASE_MS: i64 = 60_000;
 /// Longest identifier or answer accepted (an email address is at most 320 characters).
 const MAX_FIELD: usize = 320;
 
+/// What a forgot-password request keeps until the worker handles it. `lang` is the page's
+/// language: the message is in it when the account has none on file (a request queued by an
+/// older release has none and reads as English).
 #[derive(Debug, Serialize, Deserialize)]
 struct ResetPayload {
     who: RecoveryIdentity,
     channel: RecoveryChannel,
+    #[serde(default)]
+    lang: Lang,
+}
+
+/// A forgot-username request, with the page's language as for a reset.
+#[derive(Debug, Serialize, Deserialize)]
+struct UsernamePayload {
+    lookup: UsernameLookup,
+    #[serde(default)]
+    lang: Lang,
 }
 
 fn problem(s: State) -> CodeProblem {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use carekey_shared::{CodeProblem, Portal, RecoveryChannel, RecoveryIdentity};
+use carekey_shared::{CodeProblem, Lang, Portal, RecoveryChannel, RecoveryIdentity};
 use sea_orm::EntityTrait;
 
 use crate::domain::DomainError;
@@ -36,7 +36,7 @@ fn code_in(messages: &[crate::delivery::dev::DevMessage], to: &str) -> String {
 /// Asks for a reset code by email for `who` and reads it from the message sent to `to`.
 async fn emailed_code(w: &World, who_: &str, to: &str) -> String {
     w.svc
-        .request_reset(who(who_), RecoveryChannel::EmailCode, &meta())
+        .request_reset(who(who_), RecoveryChannel::EmailCode, Lang::En, &meta())
         .await
         .unwrap();
     code_in(&w.deliver().await, to)
@@ -52,12 +52,17 @@ async fn intake_stores_one_request_and_answers_alike_for_anyone() {
     w.patient("rosa", PW, Some("rosa@example.org"), None).await;
     let known = w
         .svc
-        .request_reset(who("rosa"), RecoveryChannel::EmailCode, &meta())
+        .request_reset(who("rosa"), RecoveryChannel::EmailCode, Lang::En, &meta())
         .await
         .unwrap();
     let unknown = w
         .svc
-        .request_reset(who("nobody-here"), RecoveryChannel::EmailCode, &meta())
+        .request_reset(
+            who("nobody-here"),
+            RecoveryChannel::EmailCode,
+            Lang::En,
+            &meta(),
+        )
         .await
         .unwrap();
     // The same shape of answer; only the random reference differs (SECURITY.md E1).

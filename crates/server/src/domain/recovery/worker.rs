@@ -2,7 +2,7 @@
 //! account, which contact to use and whether a limit applies, and writes the challenge and its
 //! message in one transaction. Leases keep several instances from handling one request twice.
 
-use carekey_shared::{RecoveryChannel, UsernameLookup};
+use carekey_shared::{Lang, RecoveryChannel, UsernameLookup};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
@@ -11,13 +11,13 @@ use crate::delivery::outbound::{Outbound, minutes};
 use crate::delivery::outbox::{self, NewMessage};
 use crate::domain::challenges::{self, NewChallenge};
 use crate::domain::limits::{self, DAY};
-use crate::domain::messages::{code_channel, message_to};
+use crate::domain::messages::{code_channel, language_of, message_to};
 use crate::domain::signin::actor_for;
 use crate::domain::uow::Uow;
 use crate::domain::{ClientMeta, DomainError, Services, phone, secrets};
 use crate::store::entities::{account, contact, patient, recovery_request};
 
-use super::{REQUEST_LEASE_MS, ResetPayload};
+use super::{REQUEST_LEASE_MS, ResetPayload, UsernamePayload};
 use crate::store::entities::audit_log::Action;
 
 impl Services {
@@ -124,7 +124,7 @@ impl Services {
                 if self.over_send_limits_to(&uow, a.id, &c).await? {
                     "limited"
                 } else {
-                    self.issue_reset(&mut uow, a, &c, p.channel, &req.reference)
+                    self.issue_reset(&mut uow, a, &c, p.channel, &req.reference, Some(p.lang))
                         .await?;
                     "queued"
                 }
@@ -165,6 +165,7 @@ impl Services {
         c: &contact::Model,
         channel: RecoveryChannel,
         reference: &str,
+        asked: Option<Lang>,
     ) -> Result<i64, DomainError> {
         let now = uow.now;
         challenges::supersede(uow.db(), acct.id, challenges::OUTSTANDING, now).await?;
@@ -214,11 +215,12 @@ impl Services {
             now,
         )
         .await?;
+        let lang = language_of(uow.db(), acct, asked).await?;
         let message = uow
             .send(NewMessage {
                 challenge_id: Some(row.id),
                 expires_at: Some(row.expires_at),
-                ..message_to(acct, &c.value, message)
+                ..message_to(acct, lang, &c.value, message)
             })
             .await?;
         Ok(message.id)
@@ -228,7 +230,9 @@ impl Services {
         &self,
         req: &recovery_request::Model,
     ) -> Result<(), DomainError> {
-        let Some((meta, lookup)) = self.read_request::<UsernameLookup>(req).await? else {
+        let Some((meta, UsernamePayload { lookup, lang })) =
+            self.read_request::<UsernamePayload>(req).await?
+        else {
             return Ok(());
         };
         // (account, the contact to send to) when exactly one account matches.
@@ -258,9 +262,10 @@ impl Services {
                         via: Services::route_to(c),
                         username: a.username.clone(),
                     };
+                    let lang = language_of(uow.db(), a, Some(lang)).await?;
                     uow.send(NewMessage {
                         expires_at: Some(now + DAY.as_millis() as i64),
-                        ..message_to(a, &c.value, message)
+                        ..message_to(a, lang, &c.value, message)
                     })
                     .await?;
                     "queued"

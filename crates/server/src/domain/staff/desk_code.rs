@@ -110,7 +110,7 @@ impl Services {
             return Err(DomainError::TooManyMessages);
         }
         let message_id = self
-            .issue_reset(&mut uow, &acct, &c, channel, &reference)
+            .issue_reset(&mut uow, &acct, &c, channel, &reference, None)
             .await?;
         uow.audit(
             Action::StaffSentReset,

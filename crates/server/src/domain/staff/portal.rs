@@ -12,7 +12,7 @@ use crate::domain::accounts::valid_username;
 use crate::domain::caller::Staff;
 use crate::domain::credentials::SetBy;
 use crate::domain::limits::DAY;
-use crate::domain::messages::message_to;
+use crate::domain::messages::{language_of, message_to};
 use crate::domain::signin::actor_for;
 use crate::domain::uow::Uow;
 use crate::domain::{DomainError, Services, secrets};
@@ -108,10 +108,11 @@ impl Services {
                     },
                 };
                 let expires_at = uow.now + DAY.as_millis() as i64;
+                let lang = language_of(uow.db(), &acct, None).await?;
                 let row = uow
                     .send(NewMessage {
                         expires_at: Some(expires_at),
-                        ..message_to(&acct, &c.value, message)
+                        ..message_to(&acct, lang, &c.value, message)
                     })
                     .await?;
                 Some(LetterEmail {

@@ -39,6 +39,8 @@ vocabulary! {
         StaffRoleChanged = "staff_role_changed",
         StaffUserEnabled = "staff_user_enabled",
         StaffUserDisabled = "staff_user_disabled",
+        /// The language on file changed (issue 13); details say which and who.
+        LanguageChanged = "language_changed",
     }
 }
 
