@@ -99,9 +99,9 @@ contact-changed-intro = { $kind ->
 }
 contact-changed-not-you = Si no fue usted, { $call-us } de inmediato. Le ayudaremos a proteger su cuenta.
 contact-changed-sms = { $kind ->
-    [email] { $clinic }: cambiaron el correo del portal. Si no fue usted, { $call-us }.
-    [mobile] { $clinic }: cambiaron el celular del portal. Si no fue usted, { $call-us }.
-   *[landline] { $clinic }: cambiaron el teléfono del portal. Si no fue usted, { $call-us }.
+    [email] { $clinic }: cambiaron su correo del portal. Si no fue usted, { $call-us }.
+    [mobile] { $clinic }: cambiaron su celular del portal. Si no fue usted, { $call-us }.
+   *[landline] { $clinic }: cambiaron su teléfono del portal. Si no fue usted, { $call-us }.
 }
 contact-changed-voice = { $kind ->
     [email] Se acaba de cambiar el correo de su cuenta del portal de pacientes.
