@@ -2,6 +2,7 @@
 //! own, loaded after sign-in, so none of it weighs on the first page every visitor downloads.
 
 mod contact;
+mod language;
 mod pages;
 
 use carekey_ui::nav::provide_bundle;
@@ -34,6 +35,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("/settings/password") view=pages::ChangePasswordPage />
                     <Route path=path!("/settings/username") view=pages::ChangeUsernamePage />
                     <Route path=path!("/settings/contact") view=contact::ContactPage />
+                    <Route path=path!("/settings/language") view=language::LanguagePage />
                     <Route path=path!("/change-password") view=pages::ForcedChangePage />
                 </Routes>
             </pages::Layout>

@@ -108,6 +108,10 @@ pub fn SettingsPage() -> impl IntoView {
                     <li><a href="/settings/username">{t("settings-change-username")}</a></li>
                     <li><a href="/settings/contact">{t("settings-contact")}</a></li>
                 </ul>
+                <h2>{t("settings-preferences")}</h2>
+                <ul class="menu">
+                    <li><a href="/settings/language">{t("settings-language")}</a></li>
+                </ul>
                 <carekey_ui::devices::SignedInDevices />
                 <p><a href="/home">{t("back-home")}</a></p>
             </section>

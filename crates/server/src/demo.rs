@@ -148,6 +148,18 @@ pub const ACCOUNTS: &[DemoAccount] = &[
         note: "email and mobile, Spanish on file",
     },
     DemoAccount {
+        username: "nico",
+        password: "lantern-quarry-maple-drum",
+        kind: account::Kind::Patient,
+        note: "email and mobile (language demos)",
+    },
+    DemoAccount {
+        username: "pilar",
+        password: "orchid-harbor-velvet-kite",
+        kind: account::Kind::Patient,
+        note: "email and mobile (language demos)",
+    },
+    DemoAccount {
         username: "frontdesk",
         password: "front-desk-coffee-morning",
         kind: account::Kind::Staff,
@@ -407,6 +419,26 @@ const PATIENTS: &[Person] = &[
         zip: "97206",
         email: Some("lucia.ramirez@example.com"),
         phone: Some(("+15035550150", true, true)),
+    },
+    Person {
+        username: "nico",
+        mrn: "100051",
+        first: "Nico",
+        last: "Alvarez",
+        dob: "1986-03-03",
+        zip: "97211",
+        email: Some("nico.alvarez@example.com"),
+        phone: Some(("+15035550151", true, true)),
+    },
+    Person {
+        username: "pilar",
+        mrn: "100052",
+        first: "Pilar",
+        last: "Mendez",
+        dob: "1974-09-14",
+        zip: "97212",
+        email: Some("pilar.mendez@example.com"),
+        phone: Some(("+15035550152", true, true)),
     },
 ];
 
