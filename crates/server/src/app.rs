@@ -86,13 +86,20 @@ pub fn delivery(cfg: &Config, sealer: Sealer) -> Result<Delivery, AppError> {
         clinic_phone: cfg.clinic_phone.clone(),
         public_url: cfg.public_url.clone(),
         address: cfg.clinic_address.clone(),
+        sms_name: cfg.clinic_sms_name.clone(),
     };
+    let renderer = Renderer::new(letterhead);
+    // A text in two segments costs twice and can arrive split; the name is checked by the
+    // configuration, but a long `public_url` host lengthens every code's last line.
+    for text in renderer.texts_over_one_segment() {
+        tracing::warn!(%text, "a text will need two segments: shorten clinic.sms_name or the public_url host");
+    }
     Ok(Delivery {
         transports: Transports { email, phone },
         wake: Default::default(),
         dev: if uses_dev { dev } else { None },
         sealer,
-        renderer: Arc::new(Renderer::new(letterhead)),
+        renderer: Arc::new(renderer),
     })
 }
 

@@ -38,6 +38,9 @@ pub struct Config {
     pub dist_dir: PathBuf,
     pub dev_mode: bool,
     pub clinic_name: String,
+    /// The clinic's name in texts: `clinic.sms_name`, or `clinic.name` when that one fits
+    /// (at most 40 GSM-7 characters, so every text stays one segment).
+    pub clinic_sms_name: String,
     pub clinic_phone: String,
     pub clinic_address: String,
     pub session_idle: Duration,
@@ -166,6 +169,7 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("dist_dir", Some("dist")),
     ("dev_mode", Some("false")),
     ("clinic.name", Some("Your clinic")),
+    ("clinic.sms_name", Some("")),
     ("clinic.phone", Some("")),
     ("clinic.address", Some("")),
     ("session.idle_minutes", Some("15")),
@@ -263,6 +267,40 @@ impl Raw {
         } else {
             Err(self.invalid(key, &allowed))
         }
+    }
+}
+
+/// The clinic's name as texts carry it. A name a text cannot carry in one segment (over 40
+/// characters, or with a letter outside GSM-7 such as "í") needs `clinic.sms_name`, a short form
+/// for texts; emails, pages and calls keep `clinic.name`.
+fn sms_name(raw: &Raw) -> Result<String, ConfigError> {
+    let fits = |s: &str| {
+        let s = s.trim();
+        !s.is_empty()
+            && s.chars().count() <= crate::sms::MAX_SMS_NAME
+            && s.chars().all(crate::sms::is_gsm7)
+    };
+    let own = raw.get("clinic.sms_name").0;
+    if !own.trim().is_empty() {
+        return if fits(&own) {
+            Ok(own.trim().to_owned())
+        } else {
+            Err(raw.invalid(
+                "clinic.sms_name",
+                "at most 40 characters a text carries in one segment: letters without accents \
+                 (é, ñ, ü are fine; á, í, ó, ú are not), digits, spaces and simple punctuation",
+            ))
+        };
+    }
+    let name = raw.get("clinic.name").0;
+    if fits(&name) {
+        Ok(name.trim().to_owned())
+    } else {
+        Err(raw.invalid(
+            "clinic.name",
+            "a name texts can carry in one segment (at most 40 characters; no á, í, ó or ú), \
+             or set clinic.sms_name to a short form of it for texts",
+        ))
     }
 }
 
@@ -406,6 +444,7 @@ fn build(raw: &Raw) -> Result<Config, ConfigError> {
         dist_dir: PathBuf::from(raw.get("dist_dir").0),
         dev_mode: raw.bool("dev_mode")?,
         clinic_name: raw.get("clinic.name").0,
+        clinic_sms_name: sms_name(raw)?,
         clinic_phone: raw.get("clinic.phone").0,
         clinic_address: raw.get("clinic.address").0,
         session_idle: Duration::from_secs(idle * 60),
@@ -663,6 +702,28 @@ mod tests {
     fn min_length_cannot_go_below_nist_floor() {
         let e = with_env(&[("CAREKEY_PASSWORD_MIN_LENGTH", "8")]).unwrap_err();
         assert!(e.to_string().contains("from 15 to 64"), "{e}");
+    }
+
+    #[test]
+    fn texts_carry_the_clinic_name_only_when_it_fits_one_segment() {
+        let c = with_env(&[("CAREKEY_CLINIC_NAME", "Hillside Family Clinic")]).unwrap();
+        assert_eq!(c.clinic_sms_name, "Hillside Family Clinic");
+        let e = with_env(&[("CAREKEY_CLINIC_NAME", "Clínica San José")]).unwrap_err();
+        assert!(
+            e.to_string().contains("clinic.name") && e.to_string().contains("clinic.sms_name"),
+            "{e}"
+        );
+        let c = with_env(&[
+            ("CAREKEY_CLINIC_NAME", "Clínica San José"),
+            ("CAREKEY_CLINIC_SMS_NAME", "Clinica San Jose"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (c.clinic_name.as_str(), c.clinic_sms_name.as_str()),
+            ("Clínica San José", "Clinica San Jose")
+        );
+        let e = with_env(&[("CAREKEY_CLINIC_SMS_NAME", &"x".repeat(41))]).unwrap_err();
+        assert!(e.to_string().contains("clinic.sms_name"), "{e}");
     }
 
     #[test]

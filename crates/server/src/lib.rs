@@ -11,4 +11,5 @@ pub mod delivery;
 pub mod demo;
 pub mod domain;
 pub mod http;
+pub mod sms;
 pub mod store;

@@ -24,6 +24,9 @@ pub struct Letterhead {
     pub public_url: String,
     /// The clinic's postal address, printed under the credentials email; may be empty.
     pub address: String,
+    /// The clinic's name in texts (`clinic.sms_name`, or `clinic.name` when it fits): at
+    /// most 40 GSM-7 characters, so every text is one segment.
+    pub sms_name: String,
 }
 
 /// Marks a catalogue id named outside a `t(…)` call, so the catalogue test (crates/i18n)
@@ -154,6 +157,93 @@ impl Renderer {
         self.words(q.lang).render(&q.message)
     }
 
+    /// Every kind of text, in every language, as this letterhead would send it with the
+    /// longest username and code lifetime there can be; answers those that would not go as one
+    /// segment (`crate::sms`), by name. The server warns at start-up about any (a long
+    /// `public_url` host lengthens every code's Web OTP line), and a test keeps it empty for
+    /// the longest `clinic.sms_name` allowed.
+    pub fn texts_over_one_segment(&self) -> Vec<String> {
+        let username = "u".repeat(64);
+        let code = |via| Outbound::ResetCode {
+            via,
+            code: "12345678".into(),
+            reference: "WXYZ".into(),
+            expires_in_minutes: 59,
+        };
+        let mut kinds = vec![
+            ("reset code", code(Channel::Sms)),
+            (
+                "contact code",
+                Outbound::ContactCode {
+                    via: Channel::Sms,
+                    code: "12345678".into(),
+                    reference: "WXYZ".into(),
+                    expires_in_minutes: 59,
+                },
+            ),
+            (
+                "username",
+                Outbound::Username {
+                    via: NoticeChannel::Sms,
+                    username: username.clone(),
+                },
+            ),
+            (
+                "username changed",
+                Outbound::UsernameChanged {
+                    via: NoticeChannel::Sms,
+                    username,
+                },
+            ),
+        ];
+        for how in [
+            PasswordChange::ByOwner,
+            PasswordChange::Reset,
+            PasswordChange::ResetByClinic,
+        ] {
+            kinds.push((
+                "password changed",
+                Outbound::PasswordChanged {
+                    via: NoticeChannel::Sms,
+                    how,
+                },
+            ));
+        }
+        for kind in [
+            ContactKind::Email,
+            ContactKind::Mobile,
+            ContactKind::Landline,
+        ] {
+            kinds.push((
+                "contact changed",
+                Outbound::ContactChanged {
+                    via: NoticeChannel::Sms,
+                    kind,
+                    masked_new_value: Some("m•••@example.org".into()),
+                },
+            ));
+        }
+        let mut over = vec![];
+        for lang in Lang::ALL {
+            for (name, message) in &kinds {
+                let q = Queued {
+                    lang,
+                    message: message.clone(),
+                };
+                if let Rendered::Sms { text } = self.render(&q)
+                    && !crate::sms::fits_one_segment(&text)
+                {
+                    over.push(format!(
+                        "{name} ({}): {} characters",
+                        lang.tag(),
+                        text.chars().count()
+                    ));
+                }
+            }
+        }
+        over
+    }
+
     /// What a call hears when its script may no longer be played.
     pub fn goodbye(&self, lang: Lang) -> String {
         self.words(lang).t("voice-goodbye", &[])
@@ -230,6 +320,7 @@ struct Words<'a> {
     c: Option<&'a MessageCatalogue>,
     lh: &'a Letterhead,
     call_us: String,
+    sms_call_us: String,
 }
 
 fn s(v: &str) -> Arg {
@@ -246,28 +337,54 @@ impl<'a> Words<'a> {
             c,
             lh,
             call_us: String::new(),
+            sms_call_us: String::new(),
         };
-        w.call_us = if lh.clinic_phone.is_empty() {
-            w.t("call-us-no-phone", &[])
-        } else {
-            w.t("call-us", &[("phone", s(&lh.clinic_phone))])
+        let call_us = |name: &str| {
+            if lh.clinic_phone.is_empty() {
+                w.with("call-us-no-phone", &[("clinic", s(name))])
+            } else {
+                w.with(
+                    "call-us",
+                    &[("clinic", s(name)), ("phone", s(&lh.clinic_phone))],
+                )
+            }
         };
+        let (long, short) = (call_us(&lh.clinic_name), call_us(&lh.sms_name));
+        w.call_us = long;
+        w.sms_call_us = short;
         w
+    }
+
+    /// The message `id` with exactly `args`.
+    fn with(&self, id: &str, args: &[(&str, Arg)]) -> String {
+        match self.c {
+            Some(c) => c.tr(id, args),
+            None => id.to_owned(),
+        }
     }
 
     /// The message `id` with `args`, plus `$clinic`, `$call-us` and `$url`, which any message
     /// may use.
     fn t(&self, id: &str, args: &[(&str, Arg)]) -> String {
-        let Some(c) = self.c else {
-            return id.to_owned();
-        };
         let mut all = vec![
             ("clinic", s(&self.lh.clinic_name)),
             ("call-us", s(&self.call_us)),
             ("url", s(&self.lh.public_url)),
         ];
         all.extend(args.iter().cloned());
-        c.tr(id, &all)
+        self.with(id, &all)
+    }
+
+    /// A text's words: as `t`, with the clinic's short name for texts, so the text stays one
+    /// segment (`crate::sms`).
+    fn t_sms(&self, id: &str, args: &[(&str, Arg)]) -> String {
+        let mut all = vec![
+            ("clinic", s(&self.lh.sms_name)),
+            ("call-us", s(&self.sms_call_us)),
+            ("url", s(&self.lh.public_url)),
+        ];
+        all.extend(args.iter().cloned());
+        self.with(id, &all)
     }
 
     /// "10 minutes", "1 hour": whole hours when the lifetime is a multiple of one.
@@ -394,7 +511,7 @@ impl<'a> Words<'a> {
             ("expiry", s(&expiry)),
         ];
         match via {
-            Channel::Sms => self.sms_code(self.t(ids.sms, &args), code),
+            Channel::Sms => self.sms_code(self.t_sms(ids.sms, &args), code),
             Channel::Voice => {
                 self.voice_code(self.t(ids.voice_intro, &[]), code, reference, &expiry)
             }
@@ -436,7 +553,7 @@ impl<'a> Words<'a> {
     fn username(&self, via: NoticeChannel, username: &str) -> Rendered {
         match via {
             NoticeChannel::Sms => Rendered::Sms {
-                text: self.t("username-sms", &[("username", s(username))]),
+                text: self.t_sms("username-sms", &[("username", s(username))]),
             },
             NoticeChannel::Voice => {
                 let spelled = self.spell_username(username);
@@ -503,7 +620,7 @@ impl<'a> Words<'a> {
         let args = [("kind", s(kind)), ("new-value", s(&new_value))];
         match via {
             NoticeChannel::Sms => Rendered::Sms {
-                text: self.t("contact-changed-sms", &args),
+                text: self.t_sms("contact-changed-sms", &args),
             },
             NoticeChannel::Voice => self.voice_notice(self.t("contact-changed-voice", &args)),
             NoticeChannel::Email => email(
@@ -520,7 +637,7 @@ impl<'a> Words<'a> {
     fn username_changed(&self, via: NoticeChannel, username: &str) -> Rendered {
         match via {
             NoticeChannel::Sms => Rendered::Sms {
-                text: self.t("username-changed-sms", &[("username", s(username))]),
+                text: self.t_sms("username-changed-sms", &[("username", s(username))]),
             },
             NoticeChannel::Voice => self.voice_notice(self.t("username-changed-voice", &[])),
             NoticeChannel::Email => email(
@@ -543,7 +660,7 @@ impl<'a> Words<'a> {
         let args = [("how", s(how))];
         match via {
             NoticeChannel::Sms => Rendered::Sms {
-                text: self.t("password-changed-sms", &args),
+                text: self.t_sms("password-changed-sms", &args),
             },
             NoticeChannel::Voice => self.voice_notice(self.t("password-changed-voice", &args)),
             NoticeChannel::Email => email(
@@ -568,6 +685,7 @@ mod tests {
             clinic_phone: "(503) 555-0100".into(),
             public_url: "https://portal.hillside.example".into(),
             address: "12 Main St".into(),
+            sms_name: "Hillside Family Clinic".into(),
         })
     }
 
@@ -585,6 +703,26 @@ mod tests {
             reference: "K7QM".into(),
             expires_in_minutes: 10,
         })
+    }
+
+    #[test]
+    fn every_text_is_one_segment_with_the_longest_sms_name_allowed() {
+        let longest = "Hillside Family Medicine & Wellness Ctr.";
+        assert_eq!(longest.chars().count(), crate::sms::MAX_SMS_NAME);
+        let r = Renderer::new(Letterhead {
+            clinic_name: "Clínica de Medicina Familiar de las Colinas del Este".into(),
+            sms_name: longest.into(),
+            clinic_phone: "(503) 555-0100".into(),
+            public_url: "https://portal.hillside.example".into(),
+            address: String::new(),
+        });
+        assert_eq!(r.texts_over_one_segment(), Vec::<String>::new());
+        // The check does catch a text that would split: a name texts cannot carry.
+        let r = Renderer::new(Letterhead {
+            sms_name: "Clínica de Medicina Familiar".into(),
+            ..r.letterhead.clone()
+        });
+        assert!(!r.texts_over_one_segment().is_empty());
     }
 
     #[test]
@@ -737,6 +875,7 @@ mod snapshot {
             clinic_phone: "(503) 555-0100".into(),
             public_url: "https://portal.hillside.example".into(),
             address: "12 Main St\nSalem, OR 97301".into(),
+            sms_name: "Hillside Family Clinic".into(),
         }
     }
 
@@ -747,6 +886,7 @@ mod snapshot {
             clinic_phone: String::new(),
             public_url: "http://127.0.0.1:3000".into(),
             address: "  ".into(),
+            sms_name: "Smith & <Sons>".into(),
         }
     }
 
