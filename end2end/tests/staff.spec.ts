@@ -371,3 +371,20 @@ test('"Can receive text messages" is unticked and unavailable on a chart with no
   await expect(texts).not.toBeChecked();
   await expect(texts).toBeDisabled();
 });
+
+test('the front desk sees and sets the language a patient is written to in', async ({ page }, info) => {
+  // One project changes it and changes it back; the other only reads it.
+  await staffSignIn(page, 'frontdesk', 'front-desk-coffee-morning');
+  await openChart(page, 'Ramírez', /Ramírez, Lucía/);
+  await expect(page.getByRole('heading', { level: 2, name: 'Language for messages' })).toBeVisible();
+  await expect(page.getByText('Emails, texts and calls go to this patient in Español.')).toBeVisible();
+  await expect(page.getByLabel('Language', { exact: true })).toHaveValue('es');
+  await expectAccessible(page);
+  test.skip(info.project.name !== 'desktop', 'the desktop project changes it');
+  await page.getByLabel('Language', { exact: true }).selectOption('en');
+  await page.getByRole('button', { name: 'Save language' }).click();
+  await expect(page.getByText('Emails, texts and calls go to this patient in English.')).toBeVisible();
+  await page.getByLabel('Language', { exact: true }).selectOption('es');
+  await page.getByRole('button', { name: 'Save language' }).click();
+  await expect(page.getByText('Emails, texts and calls go to this patient in Español.')).toBeVisible();
+});

@@ -193,3 +193,11 @@ st-audit-actor = Who
 st-audit-target = Whose account
 st-audit-ip = From address
 st-audit-detail = Detail
+
+## The patient's language on file (issue 13)
+st-language = Language for messages
+st-language-on-file = Emails, texts and calls go to this patient in { $language }.
+st-language-none = No language chosen yet: messages follow the language of the page the patient uses.
+st-language-choose = Language
+st-language-save = Save language
+st-language-saved = Language saved.

@@ -277,7 +277,7 @@ mod tests {
 
     fn used_ids(text: &str) -> Vec<String> {
         let mut out = vec![];
-        for pat in ["t(", "t_args(", "t_num(", "t_with(", "id("] {
+        for pat in ["t(", "t_args(", "t_num(", "t_with(", "t_sms(", "id("] {
             let mut from = 0;
             while let Some(i) = text[from..].find(pat) {
                 let at = from + i;

@@ -144,6 +144,11 @@ on_both_databases!(every_staff_endpoint_checks_the_role, |srv| {
             ],
         ),
         (
+            "set_patient_language",
+            false,
+            vec![("patient_id", maria.clone()), ("lang", "es".into())],
+        ),
+        (
             "portal_send_reset",
             false,
             vec![
@@ -763,6 +768,54 @@ on_both_databases!(
             )
             .await;
         assert_eq!(bad.status, 400);
+    }
+);
+
+on_both_databases!(
+    the_front_desk_sets_a_patients_language_and_sends_in_it,
+    |srv| {
+        let desk = staff_session(&srv, "frontdesk", DESK_PW).await;
+        let maria = patient_id(&srv, "100001").await.to_string();
+        let r = srv
+            .api(
+                "set_patient_language",
+                &[("patient_id", maria.as_str()), ("lang", "es")],
+                Some(&desk),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let chart: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(chart["language"], "es");
+        let audit = audit_log::Entity::find()
+            .filter(audit_log::Column::Action.eq("language_changed"))
+            .all(&srv.services.db)
+            .await
+            .unwrap();
+        assert_eq!(audit.len(), 1);
+        assert!(
+            audit[0].details.contains("\"by\":\"staff\""),
+            "{}",
+            audit[0].details
+        );
+        // The reset the desk sends is in Spanish.
+        let r = srv
+            .api(
+                "portal_send_reset",
+                &[("patient_id", maria.as_str()), ("channel", "Sms")],
+                Some(&desk),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let dev = srv.services.delivery.dev.clone().expect("dev outbox");
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        let text = loop {
+            if let Some(m) = dev.list().into_iter().find(|m| m.to == "+15035550101") {
+                break m.text;
+            }
+            assert!(std::time::Instant::now() < deadline, "no text sent");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert!(text.contains("contraseña"), "{text}");
     }
 );
 

@@ -162,6 +162,9 @@ pub struct PatientChart {
     /// A suggestion for a new account's username (editable).
     pub suggested_username: String,
     pub deliveries: Vec<DeliveryRow>,
+    /// The language the clinic writes to this patient in; None: not chosen.
+    #[serde(default)]
+    pub language: Option<crate::Lang>,
 }
 
 /// How the new portal password is chosen.

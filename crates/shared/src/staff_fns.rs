@@ -57,6 +57,11 @@ endpoints! {
     fn update_patient_contacts(patient_id: i64, email: String, phone: String, phone_is_mobile: bool)
         -> Result<PatientChart, ApiError>;
 
+    /// The patient's language on file, as the front desk set it: their emails, texts and calls
+    /// are in it (the printed letter is not yet).
+    #[endpoint("set_patient_language", args = SetPatientLanguage)]
+    fn set_patient_language(patient_id: i64, lang: crate::Lang) -> Result<PatientChart, ApiError>;
+
     /// The widget's Create / Reset credentials and the activation letter.
     #[endpoint("portal_credentials", args = PortalCredentials)]
     fn portal_credentials(patient_id: i64, username: String, choice: PasswordChoice)

@@ -10,7 +10,7 @@ use carekey_shared::staff::{
     AccountStatus, CredentialsLetter, DeliveryRow, DeliveryStatus, DeskCode, IdentityChecks,
     PasswordChoice, PatientChart, PortalAccess,
 };
-use carekey_shared::{ContactKind, RecoveryChannel, staff_fns};
+use carekey_shared::{ContactKind, Lang, RecoveryChannel, staff_fns};
 use carekey_ui::errors::error_text;
 use carekey_ui::fields::{Alert, PasswordField, TextField};
 use carekey_ui::page::{PageHeading, RequireSession};
@@ -81,9 +81,82 @@ fn ChartView(
                 <dt>{t("st-zip")}</dt><dd>{chart.zip.clone()}</dd>
             </dl>
             <ContactsForm chart=chart.clone() on_change=on_change />
+            <LanguageForm chart=chart.clone() on_change=on_change />
             <PortalWidget chart=chart on_change=on_change on_letter=on_letter feed=feed />
             <p class="no-print"><a href="/staff/patients">{t("st-back-patients")}</a></p>
         </section>
+    }
+}
+
+/// The language the clinic writes, texts and calls the patient in (issue 13). Each choice is
+/// named in its own language, so staff can show the patient the screen.
+#[component]
+fn LanguageForm(chart: PatientChart, on_change: Callback<PatientChart>) -> impl IntoView {
+    let pid = chart.patient.id;
+    let chosen = RwSignal::new(chart.language.unwrap_or_default());
+    let status = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<String>);
+    let on_file = match chart.language {
+        Some(l) => t_args(
+            "st-language-on-file",
+            &[("language", own_name(l).to_owned())],
+        ),
+        None => t("st-language-none"),
+    };
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        error.set(None);
+        status.set(None);
+        let lang = chosen.get_untracked();
+        spawn_local(async move {
+            match staff_fns::set_patient_language(pid, lang).await {
+                Ok(c) => {
+                    status.set(Some(t("st-language-saved")));
+                    on_change.run(c);
+                }
+                Err(e) => error.set(Some(error_text(&e))),
+            }
+        });
+    };
+    view! {
+        <h2>{t("st-language")}</h2>
+        <p>{on_file}</p>
+        <form class="stack" on:submit=save novalidate>
+            <Alert message=error id="language-error" />
+            <div class="field">
+                <label for="chart-language">{t("st-language-choose")}</label>
+                <select
+                    id="chart-language"
+                    on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        if let Some(l) = Lang::ALL.into_iter().find(|l| short(*l) == v) {
+                            chosen.set(l);
+                        }
+                    }
+                >
+                    {Lang::ALL.into_iter().map(|l| view! {
+                        <option value=short(l) lang=short(l) selected=move || chosen.get() == l>{own_name(l)}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+            <button type="submit">{t("st-language-save")}</button>
+            <div role="status" class="notice" class:empty=move || status.get().is_none()>{move || status.get()}</div>
+        </form>
+    }
+}
+
+/// What each language is called in itself.
+fn own_name(l: Lang) -> &'static str {
+    match l {
+        Lang::En => "English",
+        Lang::Es => "Español",
+    }
+}
+
+fn short(l: Lang) -> &'static str {
+    match l {
+        Lang::En => "en",
+        Lang::Es => "es",
     }
 }
 

@@ -341,10 +341,10 @@ impl<'a> Words<'a> {
         };
         let call_us = |name: &str| {
             if lh.clinic_phone.is_empty() {
-                w.with("call-us-no-phone", &[("clinic", s(name))])
+                w.with(id("call-us-no-phone"), &[("clinic", s(name))])
             } else {
                 w.with(
-                    "call-us",
+                    id("call-us"),
                     &[("clinic", s(name)), ("phone", s(&lh.clinic_phone))],
                 )
             }

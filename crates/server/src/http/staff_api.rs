@@ -86,6 +86,18 @@ impl StaffBackend for Api {
             .await?)
     }
 
+    async fn set_patient_language(
+        &self,
+        ctx: &RequestCtx,
+        a: SetPatientLanguage,
+    ) -> Answer<PatientChart> {
+        let staff = self.staff(ctx).await?;
+        Ok(self
+            .services
+            .set_patient_language(&staff, a.patient_id, a.lang)
+            .await?)
+    }
+
     async fn portal_credentials(
         &self,
         ctx: &RequestCtx,

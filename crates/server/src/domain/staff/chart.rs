@@ -107,6 +107,7 @@ impl Services {
             portal,
             suggested_username,
             deliveries,
+            language: p.language.map(crate::domain::messages::lang_of),
         })
     }
 
@@ -198,6 +199,30 @@ impl Services {
 
     /// Staff correct the email and phone on the chart ("keep phone numbers and email addresses
     /// updated"). Empty removes; a phone must be one CareKey can reach.
+    /// The front desk sets the patient's language on file (issue 13); audited with who did it.
+    pub async fn set_patient_language(
+        &self,
+        caller: &Staff,
+        patient_id: i64,
+        lang: carekey_shared::Lang,
+    ) -> Result<PatientChart, DomainError> {
+        let (_, acct) = self.patient_and_account(patient_id).await?;
+        let mut uow = self.begin(caller.actor()).await?;
+        self.set_language(&mut uow, patient_id, lang).await?;
+        uow.audit(
+            Action::LanguageChanged,
+            acct.as_ref().map(|a| a.id),
+            json!({
+                "patient": patient_id,
+                "language": crate::domain::messages::language_word(lang).as_str(),
+                "by": "staff",
+            }),
+        )
+        .await?;
+        uow.commit(self).await?;
+        self.chart(patient_id).await
+    }
+
     pub async fn update_patient_contacts(
         &self,
         caller: &Staff,
