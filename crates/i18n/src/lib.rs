@@ -38,6 +38,23 @@ impl Lang {
     /// Every language with catalogues; the tests check each one has every message.
     pub const ALL: [Lang; 2] = [Lang::En, Lang::Es];
 
+    /// The language's own name for itself ("Español"), the same in every catalogue, so a
+    /// person finds theirs whatever the page's language.
+    pub fn own_name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::Es => "Español",
+        }
+    }
+
+    /// The two-letter code: the `lang` attribute of a word in that language, and its wire form.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Es => "es",
+        }
+    }
+
     /// The BCP 47 tag: `<html lang>`, Twilio's `<Say language>` (its voices are `en-US` and
     /// `es-US`).
     pub fn tag(self) -> &'static str {

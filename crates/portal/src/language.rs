@@ -10,21 +10,6 @@ use carekey_ui::t;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-/// What each language is called in itself: the same in every catalogue, so not translated.
-fn own_name(l: Lang) -> &'static str {
-    match l {
-        Lang::En => "English",
-        Lang::Es => "Español",
-    }
-}
-
-fn short(l: Lang) -> &'static str {
-    match l {
-        Lang::En => "en",
-        Lang::Es => "es",
-    }
-}
-
 #[component]
 pub fn LanguagePage() -> impl IntoView {
     view! {
@@ -81,7 +66,7 @@ fn LanguageForm() -> impl IntoView {
         });
     };
     let choice = move |l: Lang| {
-        let id = format!("language-{}", short(l));
+        let id = format!("language-{}", l.code());
         view! {
             <div class="choice">
                 <input
@@ -95,7 +80,7 @@ fn LanguageForm() -> impl IntoView {
                         chosen.set(Some(l));
                     }
                 />
-                <label for=id lang=short(l)>{own_name(l)}</label>
+                <label for=id lang=l.code()>{l.own_name()}</label>
             </div>
         }
     };

@@ -99,7 +99,7 @@ fn LanguageForm(chart: PatientChart, on_change: Callback<PatientChart>) -> impl 
     let on_file = match chart.language {
         Some(l) => t_args(
             "st-language-on-file",
-            &[("language", own_name(l).to_owned())],
+            &[("language", l.own_name().to_owned())],
         ),
         None => t("st-language-none"),
     };
@@ -129,34 +129,19 @@ fn LanguageForm(chart: PatientChart, on_change: Callback<PatientChart>) -> impl 
                     id="chart-language"
                     on:change=move |ev| {
                         let v = event_target_value(&ev);
-                        if let Some(l) = Lang::ALL.into_iter().find(|l| short(*l) == v) {
+                        if let Some(l) = Lang::ALL.into_iter().find(|l| l.code() == v) {
                             chosen.set(l);
                         }
                     }
                 >
                     {Lang::ALL.into_iter().map(|l| view! {
-                        <option value=short(l) lang=short(l) selected=move || chosen.get() == l>{own_name(l)}</option>
+                        <option value=l.code() lang=l.code() selected=move || chosen.get() == l>{l.own_name()}</option>
                     }).collect_view()}
                 </select>
             </div>
             <button type="submit">{t("st-language-save")}</button>
             <div role="status" class="notice" class:empty=move || status.get().is_none()>{move || status.get()}</div>
         </form>
-    }
-}
-
-/// What each language is called in itself.
-fn own_name(l: Lang) -> &'static str {
-    match l {
-        Lang::En => "English",
-        Lang::Es => "Español",
-    }
-}
-
-fn short(l: Lang) -> &'static str {
-    match l {
-        Lang::En => "en",
-        Lang::Es => "es",
     }
 }
 
