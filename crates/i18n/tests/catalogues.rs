@@ -252,19 +252,3 @@ fn spanish_counts_of_one_are_singular() {
     }
     assert!(checked >= 10, "checked only {checked} messages with counts");
 }
-
-#[test]
-fn the_spanish_recovery_pages_say_one_minute() {
-    let c = Catalogue::new(Lang::Es);
-    for id in [
-        "recover-sent-email-link",
-        "recover-sent-email-code",
-        "recover-sent-sms",
-        "recover-sent-voice",
-    ] {
-        let one = c.tr_args(id, &[("minutes", Arg::Num(1.0))]);
-        assert!(one.contains("ence en 1 minuto."), "{id}: {one}");
-        let ten = c.tr_args(id, &[("minutes", Arg::Num(10.0))]);
-        assert!(ten.contains("ence en 10 minutos."), "{id}: {ten}");
-    }
-}

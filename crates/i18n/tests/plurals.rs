@@ -119,18 +119,24 @@ fn one_of_anything_is_singular() {
     assert!(checked >= 10, "checked only {checked} messages with counts");
 }
 
+/// "expires in 1 minute" / "vence en 1 minuto", in every language.
 #[test]
 fn the_recovery_pages_say_one_minute() {
-    let c = Catalogue::new(Lang::En);
-    for id in [
-        "recover-sent-email-link",
-        "recover-sent-email-code",
-        "recover-sent-sms",
-        "recover-sent-voice",
+    for (lang, one_minute, ten_minutes) in [
+        (Lang::En, "expires in 1 minute.", "expires in 10 minutes."),
+        (Lang::Es, "ence en 1 minuto.", "ence en 10 minutos."),
     ] {
-        let one = c.tr_args(id, &[("minutes", Arg::Num(1.0))]);
-        assert!(one.contains("expires in 1 minute."), "{id}: {one}");
-        let ten = c.tr_args(id, &[("minutes", Arg::Num(10.0))]);
-        assert!(ten.contains("expires in 10 minutes."), "{id}: {ten}");
+        let c = Catalogue::new(lang);
+        for id in [
+            "recover-sent-email-link",
+            "recover-sent-email-code",
+            "recover-sent-sms",
+            "recover-sent-voice",
+        ] {
+            let one = c.tr_args(id, &[("minutes", Arg::Num(1.0))]);
+            assert!(one.contains(one_minute), "{id}: {one}");
+            let ten = c.tr_args(id, &[("minutes", Arg::Num(10.0))]);
+            assert!(ten.contains(ten_minutes), "{id}: {ten}");
+        }
     }
 }

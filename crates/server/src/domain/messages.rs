@@ -2,7 +2,7 @@
 //! account's language. Data only; `delivery` puts them into words when it sends them
 //! (ARCHITECTURE.md principle 9), so no wording lives in the domain.
 
-use carekey_shared::RecoveryChannel;
+use carekey_shared::{ContactKind, RecoveryChannel};
 
 use crate::delivery::outbound::{Channel, Lang, NoticeChannel, Outbound, PasswordChange};
 use crate::delivery::outbox::NewMessage;
@@ -148,10 +148,10 @@ impl Services {
     /// How a username or notice reaches `c`: its own kind decides (a number that takes texts
     /// gets a text, a landline a call).
     pub(crate) fn route_to(c: &contact::Model) -> NoticeChannel {
-        match (c.kind, c.sms_capable) {
-            (contact::Kind::Email, _) => NoticeChannel::Email,
-            (contact::Kind::Phone, true) => NoticeChannel::Sms,
-            (contact::Kind::Phone, false) => NoticeChannel::Voice,
+        match super::contacts::kind_of(c) {
+            ContactKind::Email => NoticeChannel::Email,
+            ContactKind::Mobile => NoticeChannel::Sms,
+            ContactKind::Landline => NoticeChannel::Voice,
         }
     }
 

@@ -84,12 +84,18 @@ pub fn import_language(cell: &str) -> Result<Option<carekey_shared::Lang>, Unkno
     use carekey_shared::Lang;
     let v = cell.trim().to_lowercase();
     let primary = v.split(['-', '_']).next().unwrap_or_default();
-    match (v.as_str(), primary) {
-        ("", _) => Ok(None),
-        (_, "en") | ("english" | "inglés" | "ingles", _) => Ok(Some(Lang::En)),
-        (_, "es") | ("spanish" | "español" | "espanol", _) => Ok(Some(Lang::Es)),
-        _ => Err(UnknownLanguage),
+    if v.is_empty() {
+        return Ok(None);
     }
+    let by_name = match v.as_str() {
+        "english" | "inglés" | "ingles" => Some(Lang::En),
+        "spanish" | "español" | "espanol" => Some(Lang::Es),
+        _ => None,
+    };
+    by_name
+        .or_else(|| Lang::ALL.into_iter().find(|l| l.code() == primary))
+        .map(Some)
+        .ok_or(UnknownLanguage)
 }
 
 /// A language cell that names no language CareKey speaks.
