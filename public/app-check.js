@@ -15,6 +15,24 @@
   var shown = false;
   var STALLED_MS = 45000;
 
+  // The same choice the app makes (crates/ui/src/language.rs): ?lang= on the address, then
+  // this device's choice, then the first of the browser's languages that the portal has.
+  function pageLang() {
+    var have = { en: true, es: true };
+    var m = /[?&]lang=([a-zA-Z]+)/.exec(window.location.search || '');
+    if (m && have[m[1].toLowerCase()]) { return m[1].toLowerCase(); }
+    try {
+      var kept = window.localStorage && window.localStorage.getItem('carekey.lang');
+      if (kept && have[kept]) { return kept; }
+    } catch (e) { /* storage blocked: fall through to the browser's languages */ }
+    var langs = navigator.languages || [navigator.language || navigator.userLanguage || 'en'];
+    for (var j = 0; j < langs.length; j++) {
+      var primary = String(langs[j]).split(/[-_]/)[0].toLowerCase();
+      if (have[primary]) { return primary; }
+    }
+    return 'en';
+  }
+
   function started() {
     return root.getAttribute('data-app') === 'started';
   }
@@ -26,10 +44,22 @@
     }
     var phone = box.querySelector('[data-clinic="phone"]');
     var hasPhone = phone && (phone.textContent || '').replace(/\s/g, '') !== '';
-    var withPhone = box.querySelector('[data-if="phone"]');
-    var noPhone = box.querySelector('[data-if="no-phone"]');
-    if (withPhone) { withPhone.hidden = !hasPhone; }
-    if (noPhone) { noPhone.hidden = !!hasPhone; }
+    var i;
+    var withPhone = box.querySelectorAll('[data-if="phone"]');
+    var noPhone = box.querySelectorAll('[data-if="no-phone"]');
+    for (i = 0; i < withPhone.length; i++) { withPhone[i].hidden = !hasPhone; }
+    for (i = 0; i < noPhone.length; i++) { noPhone[i].hidden = !!hasPhone; }
+    // One copy of the message, in the page's language (the staff page has only English).
+    var copies = box.querySelectorAll('[data-lang]');
+    var lang = pageLang();
+    var found = false;
+    for (i = 0; i < copies.length; i++) {
+      if (copies[i].getAttribute('data-lang') === lang) { found = true; }
+    }
+    for (i = 0; i < copies.length; i++) {
+      copies[i].hidden = found && copies[i].getAttribute('data-lang') !== lang;
+    }
+    if (found) { root.setAttribute('lang', lang); }
     // Anything the app drew before it failed goes, so the message is all that is read.
     var kids = document.body.children;
     for (var i = kids.length - 1; i >= 0; i--) {

@@ -4,6 +4,7 @@
 mod pages;
 mod recovery;
 
+use carekey_ui::language::{ByLanguage, provide_page_language};
 use carekey_ui::nav::provide_bundle;
 use carekey_ui::session::provide_session;
 use leptos::prelude::*;
@@ -28,8 +29,10 @@ fn owns(path: &str) -> bool {
 fn App() -> impl IntoView {
     provide_session();
     provide_bundle(owns);
+    provide_page_language();
     view! {
         <Router>
+            <ByLanguage>
             <pages::Layout>
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("/") view=pages::SignInPage />
@@ -38,6 +41,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("/reset") view=recovery::ResetLinkPage />
                 </Routes>
             </pages::Layout>
+            </ByLanguage>
         </Router>
     }
 }

@@ -1,6 +1,7 @@
 //! The first page's own pages: the layout, sign-in and "not found".
 
 use carekey_shared::Portal;
+use carekey_ui::language::LanguageSwitch;
 use carekey_ui::nav::use_go;
 use carekey_ui::page::PageHeading;
 use carekey_ui::session::use_session;
@@ -18,6 +19,7 @@ pub fn Layout(children: Children) -> impl IntoView {
         <header class="site">
             <p class="brand">{clinic}</p>
             <p class="product">{t("portal-name")}</p>
+            <LanguageSwitch />
         </header>
         <main id="main">{children()}</main>
     }

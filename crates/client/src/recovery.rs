@@ -14,6 +14,7 @@ use carekey_shared::{
 use carekey_ui::errors::error_text;
 use carekey_ui::fields::{Alert, PasswordField, TextField};
 use carekey_ui::i18n::{Arg, t_num, t_with};
+use carekey_ui::language::kept;
 use carekey_ui::page::PageHeading;
 use carekey_ui::password::{PasswordHints, RepeatMismatch, live_issues, refusal_before_submit};
 use carekey_ui::session::use_session;
@@ -109,10 +110,12 @@ enum Proof {
 
 #[component]
 pub fn ForgotPasswordPage() -> impl IntoView {
-    let step = RwSignal::new(Step::Identify);
-    let identifier = RwSignal::new(String::new());
-    let email = RwSignal::new(String::new());
-    let channel = RwSignal::new(None::<RecoveryChannel>);
+    // The step and what was typed survive a language switch: a half-done recovery is not
+    // lost by asking for the page in Spanish.
+    let step = kept("forgot.step", || Step::Identify);
+    let identifier = kept("forgot.identifier", String::new);
+    let email = kept("forgot.email", String::new);
+    let channel = kept("forgot.channel", || None::<RecoveryChannel>);
     let who = move || RecoveryIdentity {
         identifier: identifier.get_untracked(),
         email: email.get_untracked(),
@@ -313,7 +316,7 @@ fn ClinicCodeStep(
             .map_or(IdentifierMode::Either, |p| p.recovery.identifier)
     };
     let first = move || identifier_field(mode());
-    let code = RwSignal::new(String::new());
+    let code = kept("clinic-code.code", String::new);
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -409,16 +412,17 @@ fn SentStep(
     on_grant: Callback<ResetGrant>,
     on_restart: Callback<()>,
 ) -> impl IntoView {
-    let current = RwSignal::new(accepted);
-    let code = RwSignal::new(String::new());
+    let current = kept("sent.current", || accepted);
+    let code = kept("sent.code", String::new);
     let error = RwSignal::new(None::<String>);
     let status = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     // Set when the code expired or was used: it cannot come back, so the page leads with the
     // one way on (a new code) and drops everything that points back at the spent one.
-    let spent = RwSignal::new(false);
-    let resend_at =
-        RwSignal::new(now_ms() + current.get_untracked().resend_after_secs as f64 * 1000.0);
+    let spent = kept("sent.spent", || false);
+    let resend_at = kept("sent.resend-at", || {
+        now_ms() + current.get_untracked().resend_after_secs as f64 * 1000.0
+    });
     let tick = RwSignal::new(now_ms());
     if let Ok(handle) = set_interval_with_handle(
         move || tick.set(now_ms()),
@@ -612,9 +616,9 @@ fn NewPasswordStep(
     on_done: Callback<()>,
 ) -> impl IntoView {
     let session = use_session();
-    let new = RwSignal::new(String::new());
-    let repeat = RwSignal::new(String::new());
-    let answer = RwSignal::new(String::new());
+    let new = kept("new-password.new", String::new);
+    let repeat = kept("new-password.repeat", String::new);
+    let answer = kept("new-password.answer", String::new);
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let policy = move || carekey_ui::password::policy_of(&session);
@@ -712,9 +716,25 @@ fn DoneStep() -> impl IntoView {
 enum LinkStep {
     Checking,
     Preview(LinkPreview),
-    Problem(String),
+    /// Kept as the reason, not its words, so a language switch re-words it.
+    Problem(LinkProblem),
     NewPassword(ResetGrant),
     Done,
+}
+
+#[derive(Clone, PartialEq)]
+enum LinkProblem {
+    NoToken,
+    Refused(ApiError),
+}
+
+impl LinkProblem {
+    fn text(&self) -> String {
+        match self {
+            LinkProblem::NoToken => t("code-not-accepted"),
+            LinkProblem::Refused(e) => error_text(e),
+        }
+    }
 }
 
 /// The token from `#t=…`, then removed from the address bar so it is not left in history or
@@ -733,31 +753,38 @@ fn take_link_token() -> Option<String> {
 /// nothing (mail scanners open links); only Continue does (SECURITY.md R7).
 #[component]
 pub fn ResetLinkPage() -> impl IntoView {
-    let step = RwSignal::new(LinkStep::Checking);
-    let token = take_link_token();
+    // The token leaves the address bar when first read, so it and the step are kept: after a
+    // language switch the page goes on from where it was, and checks nothing twice.
+    let started = kept("link.started", || false);
+    let step = kept("link.step", || LinkStep::Checking);
+    let token = kept("link.token", take_link_token);
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
-    match token.clone() {
-        None => step.set(LinkStep::Problem(t("code-not-accepted"))),
-        Some(tok) => spawn_local(async move {
-            match server_fns::preview_reset_link(tok).await {
-                Ok(p) => step.set(LinkStep::Preview(p)),
-                Err(e) => step.set(LinkStep::Problem(error_text(&e))),
-            }
-        }),
+    if !started.get_untracked() {
+        started.set(true);
+        match token.get_untracked() {
+            None => step.set(LinkStep::Problem(LinkProblem::NoToken)),
+            Some(tok) => spawn_local(async move {
+                match server_fns::preview_reset_link(tok).await {
+                    Ok(p) => step.set(LinkStep::Preview(p)),
+                    Err(e) => step.set(LinkStep::Problem(LinkProblem::Refused(e))),
+                }
+            }),
+        }
     }
-    let token = StoredValue::new(token.unwrap_or_default());
     let go = move |_| {
         if busy.get_untracked() {
             return;
         }
         busy.set(true);
         spawn_local(async move {
-            let r = server_fns::redeem_reset_link(token.get_value()).await;
+            let r = server_fns::redeem_reset_link(token.get_untracked().unwrap_or_default()).await;
             busy.set(false);
             match r {
                 Ok(g) => step.set(LinkStep::NewPassword(g)),
-                Err(e @ ApiError::CodeRejected(_)) => step.set(LinkStep::Problem(error_text(&e))),
+                Err(e @ ApiError::CodeRejected(_)) => {
+                    step.set(LinkStep::Problem(LinkProblem::Refused(e)))
+                }
                 Err(e) => error.set(Some(error_text(&e))),
             }
         });
@@ -776,7 +803,7 @@ pub fn ResetLinkPage() -> impl IntoView {
                 }.into_any(),
                 LinkStep::Problem(msg) => view! {
                     <PageHeading text=t("recover-link-problem-title") />
-                    <p>{msg}</p>
+                    <p>{msg.text()}</p>
                     <p><a href="/forgot-password" class="button primary">{t("recover-get-new")}</a></p>
                     <NothingArrived channel=RecoveryChannel::EmailLink />
                 }.into_any(),
@@ -803,15 +830,15 @@ enum UsernameBy {
 /// Forgot username. The username is sent to the contact on file, never shown (SECURITY.md R11).
 #[component]
 pub fn ForgotUsernamePage() -> impl IntoView {
-    let by = RwSignal::new(UsernameBy::Contact);
-    let contact = RwSignal::new(String::new());
-    let first = RwSignal::new(String::new());
-    let last = RwSignal::new(String::new());
-    let dob = RwSignal::new(String::new());
-    let zip = RwSignal::new(String::new());
+    let by = kept("username.by", || UsernameBy::Contact);
+    let contact = kept("username.contact", String::new);
+    let first = kept("username.first", String::new);
+    let last = kept("username.last", String::new);
+    let dob = kept("username.dob", String::new);
+    let zip = kept("username.zip", String::new);
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    let sent = RwSignal::new(false);
+    let sent = kept("username.sent", || false);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if busy.get_untracked() {

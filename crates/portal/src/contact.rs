@@ -6,6 +6,7 @@ use carekey_shared::{ContactChangeStarted, ContactInfo, ContactKind, normalize_c
 use carekey_ui::errors::error_text;
 use carekey_ui::fields::{Alert, PasswordField, TextField};
 use carekey_ui::i18n::{Arg, t_with};
+use carekey_ui::language::kept;
 use carekey_ui::page::{PageHeading, RequireSession};
 use carekey_ui::session::use_session;
 use carekey_ui::t;
@@ -41,11 +42,12 @@ fn ContactForm() -> impl IntoView {
         refresh.track();
         async move { server_fns::my_contacts().await }
     });
-    let kind = RwSignal::new(ContactKind::Email);
-    let value = RwSignal::new(String::new());
-    let current = RwSignal::new(String::new());
-    let code = RwSignal::new(String::new());
-    let started = RwSignal::new(None::<ContactChangeStarted>);
+    // The step and what was typed survive a language switch (it re-renders the page).
+    let kind = kept("contact.kind", || ContactKind::Email);
+    let value = kept("contact.value", String::new);
+    let current = kept("contact.current", String::new);
+    let code = kept("contact.code", String::new);
+    let started = kept("contact.started", || None::<ContactChangeStarted>);
     let error = RwSignal::new(None::<String>);
     let status = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);

@@ -5,6 +5,7 @@ mod contact;
 mod language;
 mod pages;
 
+use carekey_ui::language::{ByLanguage, provide_page_language};
 use carekey_ui::nav::provide_bundle;
 use carekey_ui::session::provide_session;
 use leptos::prelude::*;
@@ -26,8 +27,10 @@ fn owns(path: &str) -> bool {
 fn App() -> impl IntoView {
     provide_session();
     provide_bundle(owns);
+    provide_page_language();
     view! {
         <Router>
+            <ByLanguage>
             <pages::Layout>
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("/home") view=pages::HomePage />
@@ -39,6 +42,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("/change-password") view=pages::ForcedChangePage />
                 </Routes>
             </pages::Layout>
+            </ByLanguage>
         </Router>
     }
 }

@@ -3,6 +3,7 @@
 use carekey_shared::HomeInfo;
 use carekey_ui::i18n::t_num;
 use carekey_ui::idle::IdleWatcher;
+use carekey_ui::language::LanguageSwitch;
 use carekey_ui::nav::use_go;
 use carekey_ui::page::{PageHeading, RequireSession, sign_out_and_go};
 use carekey_ui::password::{self, PageLinks};
@@ -20,6 +21,7 @@ pub fn Layout(children: Children) -> impl IntoView {
         <header class="site">
             <p class="brand">{clinic}</p>
             <p class="product">{t("portal-name")}</p>
+            <LanguageSwitch />
         </header>
         <main id="main">{children()}</main>
         <IdleWatcher

@@ -160,6 +160,18 @@ pub const ACCOUNTS: &[DemoAccount] = &[
         note: "email and mobile (language demos)",
     },
     DemoAccount {
+        username: "elena",
+        password: "copper-meadow-lantern-fig",
+        kind: account::Kind::Patient,
+        note: "email and mobile, no language on file (Spanish page demos)",
+    },
+    DemoAccount {
+        username: "tomas",
+        password: "willow-granite-ember-sail",
+        kind: account::Kind::Patient,
+        note: "email and mobile, no language on file (Spanish page demos)",
+    },
+    DemoAccount {
         username: "frontdesk",
         password: "front-desk-coffee-morning",
         kind: account::Kind::Staff,
@@ -439,6 +451,26 @@ const PATIENTS: &[Person] = &[
         zip: "97212",
         email: Some("pilar.mendez@example.com"),
         phone: Some(("+15035550152", true, true)),
+    },
+    Person {
+        username: "elena",
+        mrn: "100053",
+        first: "Elena",
+        last: "Castro",
+        dob: "1981-02-11",
+        zip: "97213",
+        email: Some("elena.castro@example.com"),
+        phone: Some(("+15035550153", true, true)),
+    },
+    Person {
+        username: "tomas",
+        mrn: "100054",
+        first: "Tomás",
+        last: "Herrera",
+        dob: "1979-12-30",
+        zip: "97214",
+        email: Some("tomas.herrera@example.com"),
+        phone: Some(("+15035550154", true, true)),
     },
 ];
 

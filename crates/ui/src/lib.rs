@@ -7,6 +7,7 @@ pub mod errors;
 pub mod fields;
 pub mod i18n;
 pub mod idle;
+pub mod language;
 pub mod nav;
 pub mod page;
 pub mod password;

@@ -20,9 +20,10 @@ pub fn ChangePasswordForm(
     on_done: Callback<()>,
 ) -> impl IntoView {
     let session = use_session();
-    let current = RwSignal::new(String::new());
-    let new = RwSignal::new(String::new());
-    let repeat = RwSignal::new(String::new());
+    // What was typed survives a language switch (it re-renders the page).
+    let current = crate::language::kept("change.current", String::new);
+    let new = crate::language::kept("change.new", String::new);
+    let repeat = crate::language::kept("change.repeat", String::new);
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let policy = move || policy_of(&session);
@@ -402,8 +403,8 @@ pub fn ChangeUsernamePage(
     back_label: String,
 ) -> impl IntoView {
     let session = use_session();
-    let current = RwSignal::new(String::new());
-    let username = RwSignal::new(String::new());
+    let current = crate::language::kept("username-change.current", String::new);
+    let username = crate::language::kept("username-change.username", String::new);
     let error = RwSignal::new(None::<String>);
     let done = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);

@@ -7,6 +7,7 @@ use leptos::task::spawn_local;
 use crate::errors::error_text;
 use crate::fields::{PasswordField, TextField};
 use crate::i18n::{t, t_args, t_num};
+use crate::language::kept;
 use crate::session::use_session;
 
 /// After this many failures in a row on this page, the message says plainly that the account
@@ -23,15 +24,16 @@ pub fn SignInForm(
     forgot_href: &'static str,
 ) -> impl IntoView {
     let session = use_session();
-    let identifier = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
+    // What was typed survives a language switch (it re-renders the page).
+    let identifier = kept("sign-in.identifier", String::new);
+    let password = kept("sign-in.password", String::new);
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    let failures = RwSignal::new(0u32);
+    let failures = kept("sign-in.failures", || 0u32);
     // After any failed sign-in: how the pause works, the way out, and who to call. Everyone
     // sees the same help whatever they typed: a paused account, an unknown name and a wrong
     // password must read alike (SECURITY.md E1, E3), so the help has to fit all three.
-    let failed = RwSignal::new(false);
+    let failed = kept("sign-in.failed", || false);
     let pause_rule = move || {
         let p = session.portal.get()?;
         (p.lockout_threshold > 0).then(|| {

@@ -13,9 +13,12 @@ use axum::response::{IntoResponse, Response};
 
 use crate::config::Config;
 
-/// Where the page names the clinic; the text inside is what a page shows if the server
-/// could not fill it in (a file opened from disk).
-const NAME_MARK: &str = r#"<span data-clinic="name">your clinic</span>"#;
+/// Where the page names the clinic, in each language's copy of the message; the text inside is
+/// what a page shows if the server could not fill it in (a file opened from disk).
+const NAME_MARKS: [&str; 2] = [
+    r#"<span data-clinic="name">your clinic</span>"#,
+    r#"<span data-clinic="name">su clínica</span>"#,
+];
 const PHONE_MARK: &str = r#"<span data-clinic="phone"></span>"#;
 
 /// One app's page. Read at each request, as a static file would be: a clinic that replaces
@@ -53,15 +56,17 @@ impl AppPage {
 /// The page with the clinic's name and phone in place of the marks, HTML-escaped (they come
 /// from configuration, but a name like "Smith & Sons" must not break the page).
 pub fn fill(html: &str, name: &str, phone: &str) -> String {
-    let name = if name.trim().is_empty() {
-        NAME_MARK.to_owned()
-    } else {
-        format!(r#"<span data-clinic="name">{}</span>"#, escape(name))
-    };
-    html.replace(NAME_MARK, &name).replace(
+    let mut page = html.replace(
         PHONE_MARK,
         &format!(r#"<span data-clinic="phone">{}</span>"#, escape(phone)),
-    )
+    );
+    if !name.trim().is_empty() {
+        let named = format!(r#"<span data-clinic="name">{}</span>"#, escape(name));
+        for mark in NAME_MARKS {
+            page = page.replace(mark, &named);
+        }
+    }
+    page
 }
 
 fn escape(s: &str) -> String {
@@ -88,5 +93,15 @@ mod tests {
     #[test]
     fn no_name_keeps_the_words_and_no_phone_leaves_it_empty() {
         assert_eq!(fill(PAGE, " ", ""), PAGE);
+    }
+
+    #[test]
+    fn the_spanish_copy_names_the_clinic_too() {
+        const BOTH: &str = r#"<p lang="en"><span data-clinic="name">your clinic</span></p><p lang="es"><span data-clinic="name">su clínica</span> <span data-clinic="phone"></span></p>"#;
+        assert_eq!(
+            fill(BOTH, "Clínica Sol", "(503) 555-0100"),
+            r#"<p lang="en"><span data-clinic="name">Clínica Sol</span></p><p lang="es"><span data-clinic="name">Clínica Sol</span> <span data-clinic="phone">(503) 555-0100</span></p>"#
+        );
+        assert_eq!(fill(BOTH, "", ""), BOTH);
     }
 }

@@ -1,0 +1,265 @@
+//! The page's language on the patient's pages: chosen by a link on every page, remembered on
+//! the device, first taken from the browser's languages. Switching re-renders the pages in the
+//! other language without losing the step a person is on: the state of a flow lives in
+//! [`kept`] signals, which outlive the re-render that a switch causes (and only that).
+//!
+//! The staff console never calls [`provide_page_language`]: it stays English, and [`kept`]
+//! there is a plain signal.
+
+use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
+use carekey_i18n::Lang;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::i18n;
+
+/// Where the choice is remembered on this device (not on the account: someone may read the
+/// portal in Spanish on a family member's phone and in English on their own).
+const STORAGE_KEY: &str = "carekey.lang";
+/// The switch link's id, so focus can return to it after the pages re-render.
+const SWITCH_ID: &str = "language-switch";
+
+/// The page language as a signal, for the one re-render boundary ([`ByLanguage`]).
+#[derive(Clone, Copy)]
+struct PageLang(RwSignal<Lang>);
+
+struct Entry {
+    signal: Box<dyn Any>,
+    dispose: Box<dyn Fn()>,
+    /// Taken again by a component since the last switch began.
+    claimed: bool,
+}
+
+thread_local! {
+    /// True from a click on the switch until the re-rendered pages have settled: components
+    /// taken down in that window leave their kept state for their re-rendered selves.
+    static SWITCHING: Cell<bool> = const { Cell::new(false) };
+    static KEPT: RefCell<HashMap<&'static str, Entry>> = RefCell::new(HashMap::new());
+    /// The owner kept signals belong to: the app's root, above the re-render boundary.
+    static ROOT: RefCell<Option<Owner>> = const { RefCell::new(None) };
+}
+
+/// Picks the page language (address `?lang=`, then this device's choice, then the browser's
+/// languages), applies it and provides the switch. Call once, at the top of a patient app.
+pub fn provide_page_language() {
+    let lang = initial_lang();
+    apply(lang);
+    ROOT.with(|r| *r.borrow_mut() = Owner::current());
+    provide_context(PageLang(RwSignal::new(lang)));
+}
+
+fn initial_lang() -> Lang {
+    if let Some(asked) = from_address() {
+        remember(asked);
+        return asked;
+    }
+    if let Some(chosen) = storage()
+        .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten())
+        .and_then(|c| parse(&c))
+    {
+        return chosen;
+    }
+    // The first of the browser's languages we have, so "es-MX, en" gets Spanish and
+    // "fr, en" gets English.
+    window()
+        .navigator()
+        .languages()
+        .iter()
+        .filter_map(|v| v.as_string())
+        .find_map(|tag| parse(&tag))
+        .unwrap_or_default()
+}
+
+/// `?lang=es` on the address: lets a clinic link to the Spanish pages. Taken out of the address
+/// once read, so a later switch is not undone by a reload.
+fn from_address() -> Option<Lang> {
+    let location = window().location();
+    let search = location.search().ok()?;
+    let query = search.strip_prefix('?')?;
+    let mut asked = None;
+    let rest: Vec<&str> = query
+        .split('&')
+        .filter(|pair| match pair.strip_prefix("lang=") {
+            Some(code) => {
+                asked = parse(code);
+                false
+            }
+            None => !pair.is_empty(),
+        })
+        .collect();
+    if asked.is_some() {
+        let path = location.pathname().unwrap_or_else(|_| "/".into());
+        let hash = location.hash().unwrap_or_default();
+        let url = if rest.is_empty() {
+            format!("{path}{hash}")
+        } else {
+            format!("{path}?{}{hash}", rest.join("&"))
+        };
+        if let Ok(history) = window().history() {
+            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+        }
+    }
+    asked
+}
+
+/// A language tag ("es", "es-MX", "en-US") to the language we have for it.
+fn parse(tag: &str) -> Option<Lang> {
+    let primary = tag.split(['-', '_']).next()?.to_ascii_lowercase();
+    Lang::ALL.into_iter().find(|l| l.code() == primary)
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    window().local_storage().ok().flatten()
+}
+
+fn remember(lang: Lang) {
+    if let Some(s) = storage() {
+        let _ = s.set_item(STORAGE_KEY, lang.code());
+    }
+}
+
+/// The catalogue and `<html lang>` (WCAG 3.1.1) follow the language.
+fn apply(lang: Lang) {
+    i18n::set_page_lang(lang);
+    if let Some(root) = document().document_element() {
+        let _ = root.set_attribute("lang", lang.code());
+    }
+}
+
+fn switch_to(current: RwSignal<Lang>, lang: Lang) {
+    if current.get_untracked() == lang {
+        return;
+    }
+    SWITCHING.with(|s| s.set(true));
+    KEPT.with(|k| k.borrow_mut().values_mut().for_each(|e| e.claimed = false));
+    remember(lang);
+    apply(lang);
+    current.set(lang);
+    // After the re-render has run (it is scheduled, like every effect): state nobody took
+    // back belongs to nothing on the page now, and focus goes back to the switch, which a
+    // keyboard or screen-reader user just used (the page heading would otherwise take it).
+    set_timeout(
+        || {
+            SWITCHING.with(|s| s.set(false));
+            let stale: Vec<Entry> = KEPT.with(|k| {
+                let mut k = k.borrow_mut();
+                let keys: Vec<&'static str> = k
+                    .iter()
+                    .filter(|(_, e)| !e.claimed)
+                    .map(|(key, _)| *key)
+                    .collect();
+                keys.into_iter().filter_map(|key| k.remove(key)).collect()
+            });
+            stale.iter().for_each(|e| (e.dispose)());
+            if let Some(link) = document()
+                .get_element_by_id(SWITCH_ID)
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                let _ = link.focus();
+            }
+        },
+        std::time::Duration::ZERO,
+    );
+}
+
+/// Renders `children` again whenever the page language changes. Everything under it reads the
+/// catalogue afresh; state that must survive the switch is [`kept`].
+#[component]
+pub fn ByLanguage(children: ChildrenFn) -> impl IntoView {
+    let lang = use_context::<PageLang>().map(|p| p.0);
+    move || {
+        if let Some(l) = lang {
+            l.track();
+        }
+        children()
+    }
+}
+
+/// "Español" on an English page, "English" on a Spanish one: a link, in the language it
+/// names, so it is read and found in that language (WCAG 3.1.2), not a flag.
+#[component]
+pub fn LanguageSwitch() -> impl IntoView {
+    let Some(PageLang(current)) = use_context::<PageLang>() else {
+        return ().into_any();
+    };
+    let now = current.get_untracked();
+    let others: Vec<Lang> = Lang::ALL.into_iter().filter(|l| *l != now).collect();
+    others
+        .into_iter()
+        .enumerate()
+        .map(|(i, other)| {
+            let href = format!("?lang={}", other.code());
+            view! {
+                <p class="language-switch">
+                    <a
+                        id=(i == 0).then_some(SWITCH_ID)
+                        href=href
+                        lang=other.code()
+                        hreflang=other.code()
+                        on:click=move |ev| {
+                            ev.prevent_default();
+                            switch_to(current, other);
+                        }
+                    >
+                        {other.own_name()}
+                    </a>
+                </p>
+            }
+        })
+        .collect_view()
+        .into_any()
+}
+
+/// A signal for the state of a flow (its step, what has been typed) that a language switch
+/// does not reset: the component re-rendered in the other language gets the same signal back.
+/// Anywhere else (leaving the page, a new step) it ends with its component, like any signal.
+/// `key` names the state; one component on the page uses it at a time.
+pub fn kept<T: Send + Sync + 'static>(key: &'static str, init: impl FnOnce() -> T) -> RwSignal<T> {
+    let Some(root) = ROOT.with(|r| r.borrow().clone()) else {
+        return RwSignal::new(init());
+    };
+    let existing = KEPT.with(|k| {
+        let mut k = k.borrow_mut();
+        let entry = k.get_mut(key)?;
+        let signal = entry.signal.downcast_ref::<RwSignal<T>>().copied()?;
+        entry.claimed = true;
+        Some(signal)
+    });
+    let signal = existing.unwrap_or_else(|| {
+        let signal = root.with(|| RwSignal::new(init()));
+        let replaced = KEPT.with(|k| {
+            k.borrow_mut().insert(
+                key,
+                Entry {
+                    signal: Box::new(signal),
+                    dispose: Box::new(move || signal.dispose()),
+                    claimed: true,
+                },
+            )
+        });
+        if let Some(old) = replaced {
+            (old.dispose)();
+        }
+        signal
+    });
+    on_cleanup(move || {
+        if SWITCHING.with(Cell::get) {
+            return;
+        }
+        let gone = KEPT.with(|k| {
+            let mut k = k.borrow_mut();
+            let ours = k
+                .get(key)
+                .and_then(|e| e.signal.downcast_ref::<RwSignal<T>>())
+                .is_some_and(|s| *s == signal);
+            if ours { k.remove(key) } else { None }
+        });
+        if let Some(e) = gone {
+            (e.dispose)();
+        }
+    });
+    signal
+}
