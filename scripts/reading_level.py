@@ -66,6 +66,7 @@ COMMON = {
     "destination": "m•••@example.org",
     "contact": "m•••@example.org",
     "new-value": "m•••@example.org",
+    "to": "m•••@example.org",
     "url": "https://portal.hillside.example",
     "spelled": "1, 2, 3, 4, 5, 6, 7, 8",
 }
@@ -93,6 +94,9 @@ FROM_CATALOGUE = {
     "expiry": ("expiry-minutes", {}),
     "duration": ("sign-in-pause-duration", {"minutes": 15}),
     "statement": ("password-changed-voice", {"how": "owner"}),
+    # The letter quotes the page's link names (the page catalogue is read with the messages).
+    "forgot": ("sign-in-forgot-password", {}),
+    "have-code": ("recover-have-clinic-code", {}),
 }
 
 

@@ -46,3 +46,16 @@ test('choosing Español in Settings makes the next notice Spanish', async ({ pag
   const notice = (await notices())[0];
   expect(notice.text).toContain('contraseña');
 });
+
+test('the sign-in page offers free language help in English and Spanish, each marked with its language', async ({ page }) => {
+  await page.goto('/');
+  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+  const help = page.locator('.language-help p');
+  await expect(help).toHaveCount(2);
+  await expect(help.nth(0)).toHaveAttribute('lang', 'en');
+  await expect(help.nth(0)).toHaveText('Need help in another language? It is free. Call (503) 555-0100.');
+  await expect(help.nth(1)).toHaveAttribute('lang', 'es');
+  await expect(help.nth(1)).toHaveText('¿Necesita ayuda en otro idioma? Es gratis. Llame al (503) 555-0100.');
+  await expectAccessible(page);
+  await expectNoHorizontalScroll(page);
+});

@@ -388,3 +388,36 @@ test('the front desk sees and sets the language a patient is written to in', asy
   await page.getByRole('button', { name: 'Save language' }).click();
   await expect(page.getByText('Emails, texts and calls go to this patient in Español.')).toBeVisible();
 });
+
+test('Lucía\'s activation letter prints in Spanish, with the language help, around an English screen', async ({ page }) => {
+  await watchPrinting(page);
+  await staffSignIn(page, 'frontdesk', 'front-desk-coffee-morning');
+  await openChart(page, 'Ramírez', /Ramírez, Lucía/);
+  await page.getByRole('button', { name: 'Reset', exact: true }).click();
+  // An activation letter leaves her password working until she uses the code.
+  await page.getByLabel(/No password: print an activation letter/).check();
+  await page.getByRole('button', { name: 'Save and print letter' }).click();
+  await page.getByRole('alertdialog', { name: 'Print an activation letter for Lucía Ramírez?' })
+    .getByRole('button', { name: 'Confirm' }).click();
+
+  // The staff screen stays English; the printed article is Spanish, and says so.
+  await expect(page.getByRole('heading', { level: 1, name: 'Credentials letter' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Back to the chart' })).toBeVisible();
+  const letter = page.getByRole('article', { name: 'Credentials letter' });
+  await expect(letter).toHaveAttribute('lang', 'es');
+  await expect(letter.getByText('Estimado(a) Lucía Ramírez:', { exact: true })).toBeVisible();
+  await expect(letter.getByText('Código de activación', { exact: true })).toBeVisible();
+  await expect(letter.getByText('Activation code', { exact: true })).toHaveCount(0);
+  await expect(letter).toContainText('Elija "¿Olvidó su contraseña o su nombre de usuario?" y luego "Tengo un código de la clínica".');
+  await expect(letter).toContainText('Guarde esta carta en un lugar privado');
+  // The language help at its foot: English then Spanish, each marked with its language.
+  const help = letter.locator('.language-help p');
+  await expect(help).toHaveCount(2);
+  await expect(help.nth(0)).toHaveAttribute('lang', 'en');
+  await expect(help.nth(0)).toHaveText('Need help in another language? It is free. Call (503) 555-0100.');
+  await expect(help.nth(1)).toHaveAttribute('lang', 'es');
+  await expect(help.nth(1)).toHaveText('¿Necesita ayuda en otro idioma? Es gratis. Llame al (503) 555-0100.');
+  await expect.poll(() => page.evaluate(() => (window as unknown as { printed: number }).printed)).toBeGreaterThan(0);
+  await expectAccessible(page);
+  await expectNoHorizontalScroll(page);
+});

@@ -46,6 +46,7 @@ pub fn SignInPage() -> impl IntoView {
             </Show>
             <p>{t("sign-in-intro")}</p>
             <SignInForm portal=Portal::Patient on_success=on_success forgot_href="/forgot-password" />
+            <carekey_ui::tagline::LanguageHelp />
         </section>
     }
 }

@@ -146,3 +146,32 @@ password-changed-voice = { $how ->
     [reset] Your patient portal password was just reset. Every device that was signed in has been signed out.
    *[clinic] The clinic just reset your patient portal password. Every device that was signed in has been signed out.
 }
+
+## The printed credentials or activation letter, in the patient's language. Staff print it;
+## it is never sent. $forgot and $have-code are the sign-in page's own link names, quoted from
+## the page catalogue of the same language. $min is the clinic's password.min_length. $to is
+## the masked email address the letter's email went to.
+letter-dear = Dear { $name },
+letter-intro-password = Your clinic has set up sign-in to your patient portal. Here is how to get in.
+letter-intro-activation = Your clinic has set up your patient portal. Use the activation code below to choose your own password.
+letter-portal = Portal address
+letter-username = Username
+letter-temporary-password = Temporary password
+letter-activation-code = Activation code
+letter-good-until = Code works until
+letter-steps = First sign-in
+letter-step-open = On your phone or computer, open the portal address above.
+letter-step-sign-in = Sign in with your username and the password above.
+letter-step-forgot = Choose "{ $forgot }", then "{ $have-code }".
+letter-step-code = Type your username and the code above.
+letter-step-choose = Choose your own password: at least { $min } characters. Three or four unrelated words work well.
+letter-keep-safe = Keep this letter somewhere private, or shred it once you have signed in.
+letter-email-sent = We sent an email with this news to { $to }. It does not have your password or code.
+letter-email-queued = An email with this news is on its way to { $to }. It does not have your password or code.
+letter-email-failed = We could not send the email with this news to { $to }.
+letter-email-none = We have no email address for you, so no email was sent.
+
+## Language help (ACA Section 1557 tagline): on the sign-in page and every printed letter, the
+## English and the Spanish line together, whatever the page's language. $phone is clinic.phone.
+language-help = Need help in another language? It is free. Call { $phone }.
+language-help-no-phone = Need help in another language? It is free. Ask the front desk.

@@ -123,29 +123,15 @@ st-delivery-failed = could not be sent
 st-delivery-expired = not sent in time
 st-delivery-cancelled = not sent: the contact changed first
 
-## Credentials letter
+## Credentials letter: the staff screen around it. The printed letter itself is in the
+## patient's language, rendered by the server from <lang>-messages.ftl (letter-*).
 st-letter-title = Credentials letter
 st-print = Print
 st-letter-done = Back to the chart
-st-letter-dear = Dear { $name },
-st-letter-intro-password = Your clinic has set up sign-in to your patient portal. Here is how to get in.
-st-letter-intro-activation = Your clinic has set up your patient portal. Use the activation code below to choose your own password.
-st-letter-portal = Portal address
-st-letter-temporary-password = Temporary password
-st-letter-activation-code = Activation code
-st-letter-good-until = Code works until
-st-letter-steps = First sign-in
-st-letter-step-open = Open { $url } on your phone or computer.
-st-letter-step-sign-in = Sign in with the username and temporary password above.
-st-letter-step-forgot = Choose "Forgot your password or username?", then "I have a code from the clinic".
-st-letter-step-code = Enter your username and the activation code above.
-st-letter-step-choose = Choose your own password: at least 15 characters. Three or four unrelated words work well.
-st-letter-keep-safe = Keep this letter somewhere private, or shred it once you have signed in.
 st-letter-email-sent = An email with this news was sent to { $to }.
 st-letter-email-queued = An email with this news is on its way to { $to }.
 st-letter-email-failed = The email to { $to } could not be sent. Please hand this letter to the patient.
 st-letter-email-none = No email address is on file, so no email was sent. Please hand this letter to the patient.
-st-letter-print-email = An email with this news was sent to { $to } (it does not contain the password).
 
 ## Admin > Users
 st-users-title = Users

@@ -135,3 +135,30 @@ password-changed-voice = { $how ->
     [reset] Se acaba de restablecer la contraseña de su portal de pacientes. Cerramos la sesión en todos los dispositivos donde estaba abierta.
    *[clinic] La clínica le dio una contraseña nueva para su portal de pacientes. Cerramos la sesión en todos los dispositivos donde estaba abierta.
 }
+
+## The printed credentials or activation letter. $forgot and $have-code are the Spanish
+## sign-in page's own link names (es.ftl), quoted by the server.
+letter-dear = Estimado(a) { $name }:
+letter-intro-password = Su clínica le dio acceso a su portal de pacientes. Así puede entrar.
+letter-intro-activation = Su clínica preparó su portal de pacientes. Use el código de activación de abajo para elegir su propia contraseña.
+letter-portal = Dirección del portal
+letter-username = Nombre de usuario
+letter-temporary-password = Contraseña temporal
+letter-activation-code = Código de activación
+letter-good-until = El código sirve hasta
+letter-steps = La primera vez que entre
+letter-step-open = En su teléfono o computadora, abra la dirección del portal de arriba.
+letter-step-sign-in = Entre con su nombre de usuario y la contraseña de arriba.
+letter-step-forgot = Elija "{ $forgot }" y luego "{ $have-code }".
+letter-step-code = Escriba su nombre de usuario y el código de arriba.
+letter-step-choose = Elija su propia contraseña: por lo menos { $min } caracteres. Tres o cuatro palabras sin relación entre sí funcionan bien.
+letter-keep-safe = Guarde esta carta en un lugar privado, o destrúyala después de entrar.
+letter-email-sent = Le enviamos un correo con esta noticia a { $to }. No incluye su contraseña ni su código.
+letter-email-queued = Un correo con esta noticia va en camino a { $to }. No incluye su contraseña ni su código.
+letter-email-failed = No pudimos enviarle el correo con esta noticia a { $to }.
+letter-email-none = No tenemos su correo electrónico, así que no le enviamos un correo.
+
+## Language help (ACA Section 1557 tagline): shown with the English line, whatever the page's
+## language.
+language-help = ¿Necesita ayuda en otro idioma? Es gratis. Llame al { $phone }.
+language-help-no-phone = ¿Necesita ayuda en otro idioma? Es gratis. Pregunte en la recepción.

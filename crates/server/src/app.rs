@@ -87,6 +87,7 @@ pub fn delivery(cfg: &Config, sealer: Sealer) -> Result<Delivery, AppError> {
         public_url: cfg.public_url.clone(),
         address: cfg.clinic_address.clone(),
         sms_name: cfg.clinic_sms_name.clone(),
+        language_help: cfg.clinic_language_help.clone(),
     };
     let renderer = Renderer::new(letterhead);
     // A text in two segments costs twice and can arrive split; the name is checked by the

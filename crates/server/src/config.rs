@@ -26,6 +26,16 @@ pub enum ConfigError {
     },
     #[error("configuration error: cannot read {file}: {reason}")]
     File { file: String, reason: String },
+    /// One of the clinic's own language-help lines is unusable; `number` counts from 1, in the
+    /// order the lines are written.
+    #[error(
+        "configuration error: clinic.language_help line {number} ({source_name}) is not allowed: {reason}"
+    )]
+    LanguageHelp {
+        number: usize,
+        source_name: String,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -43,6 +53,9 @@ pub struct Config {
     pub clinic_sms_name: String,
     pub clinic_phone: String,
     pub clinic_address: String,
+    /// The clinic's own language-help lines for languages other than English and Spanish
+    /// (whose lines come from the catalogues), shown after those two.
+    pub clinic_language_help: Vec<carekey_shared::Tagline>,
     pub session_idle: Duration,
     pub session_absolute: Duration,
     pub session_warning: Duration,
@@ -172,6 +185,7 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("clinic.sms_name", Some("")),
     ("clinic.phone", Some("")),
     ("clinic.address", Some("")),
+    ("clinic.language_help", Some("")),
     ("session.idle_minutes", Some("15")),
     ("session.absolute_hours", Some("12")),
     ("session.warning_seconds", Some("120")),
@@ -302,6 +316,91 @@ fn sms_name(raw: &Raw) -> Result<String, ConfigError> {
              or set clinic.sms_name to a short form of it for texts",
         ))
     }
+}
+
+/// The longest language-help line: a tagline is one short line on a letter and a phone screen.
+const MAX_TAGLINE_CHARS: usize = 200;
+
+/// The clinic's own language-help lines. In `carekey.toml` they are an array of tables
+/// (`[[clinic.language_help]]` with `lang` and `text`); the file's array reaches here as a TOML
+/// inline array, and `CAREKEY_CLINIC_LANGUAGE_HELP` takes that same form
+/// (`[{ lang = "vi", text = "…" }]`). Each line needs a language tag a browser accepts as
+/// `lang`, so a screen reader picks the right voice, and words; English and Spanish come from
+/// the catalogues, so a line for either is refused rather than shown twice.
+fn language_help(raw: &Raw) -> Result<Vec<carekey_shared::Tagline>, ConfigError> {
+    let (value, source_name) = raw.get("clinic.language_help");
+    if value.trim().is_empty() {
+        return Ok(vec![]);
+    }
+    let whole = |reason: &str| raw.invalid("clinic.language_help", reason);
+    const SHAPE: &str = "a list of lines, each with lang and text: [[clinic.language_help]] \
+                         tables in carekey.toml, or [{ lang = \"vi\", text = \"…\" }] in the environment";
+    let table: toml::Table = format!("lines = {value}")
+        .parse()
+        .map_err(|_| whole(SHAPE))?;
+    let (Some(toml::Value::Array(items)), 1) = (table.get("lines"), table.len()) else {
+        return Err(whole(SHAPE));
+    };
+    let mut out: Vec<carekey_shared::Tagline> = vec![];
+    for (i, item) in items.iter().enumerate() {
+        let bad = |reason: String| ConfigError::LanguageHelp {
+            number: i + 1,
+            source_name: source_name.clone(),
+            reason,
+        };
+        let toml::Value::Table(t) = item else {
+            return Err(bad("each line is a table with lang and text".into()));
+        };
+        if let Some(k) = t.keys().find(|k| *k != "lang" && *k != "text") {
+            return Err(bad(format!("unknown key {k:?}; a line has lang and text")));
+        }
+        let field = |k: &str| t.get(k).and_then(toml::Value::as_str).map(str::trim);
+        let lang = field("lang").unwrap_or_default();
+        if !looks_like_language_tag(lang) {
+            return Err(bad(format!(
+                "lang = {lang:?}: a BCP 47 language tag such as vi, zh-Hant or pt-BR"
+            )));
+        }
+        let primary = lang
+            .split('-')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if primary == "en" || primary == "es" {
+            return Err(bad(format!(
+                "lang = {lang:?}: the English and Spanish lines are built in"
+            )));
+        }
+        if out.iter().any(|o| o.lang.eq_ignore_ascii_case(lang)) {
+            return Err(bad(format!("lang = {lang:?} has a line already")));
+        }
+        let text = field("text").unwrap_or_default();
+        if text.is_empty()
+            || text.chars().count() > MAX_TAGLINE_CHARS
+            || text.contains(['\n', '\r'])
+        {
+            return Err(bad(format!(
+                "text: one line of 1 to {MAX_TAGLINE_CHARS} characters in that language"
+            )));
+        }
+        out.push(carekey_shared::Tagline {
+            lang: lang.to_owned(),
+            text: text.to_owned(),
+        });
+    }
+    Ok(out)
+}
+
+/// The shape of a BCP 47 tag (RFC 5646): a primary language of 2–3 letters, then subtags of
+/// 1–8 letters or digits (`zh-Hant-TW`, `es-419`). Not a registry check: a made-up subtag only
+/// costs a screen reader its voice, while a free-form value ("Vietnamese") is a sure mistake.
+fn looks_like_language_tag(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let primary_ok = parts
+        .next()
+        .is_some_and(|p| (2..=3).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphabetic()));
+    primary_ok
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
 /// Loads configuration: defaults, then `file` (if it exists or was named explicitly), then the
@@ -447,6 +546,7 @@ fn build(raw: &Raw) -> Result<Config, ConfigError> {
         clinic_sms_name: sms_name(raw)?,
         clinic_phone: raw.get("clinic.phone").0,
         clinic_address: raw.get("clinic.address").0,
+        clinic_language_help: language_help(raw)?,
         session_idle: Duration::from_secs(idle * 60),
         session_absolute: Duration::from_secs(absolute * 3600),
         session_warning: Duration::from_secs(warning),
@@ -724,6 +824,107 @@ mod tests {
         );
         let e = with_env(&[("CAREKEY_CLINIC_SMS_NAME", &"x".repeat(41))]).unwrap_err();
         assert!(e.to_string().contains("clinic.sms_name"), "{e}");
+    }
+
+    #[test]
+    fn the_clinics_own_language_help_lines_are_checked() {
+        assert!(with_env(&[]).unwrap().clinic_language_help.is_empty());
+        let c = with_env(&[(
+            "CAREKEY_CLINIC_LANGUAGE_HELP",
+            r#"[{ lang = "vi", text = " Cần trợ giúp bằng ngôn ngữ khác? Miễn phí. " },
+                { lang = "zh-Hant", text = "需要其他語言的協助嗎？免費。" }]"#,
+        )])
+        .unwrap();
+        let got: Vec<(&str, &str)> = c
+            .clinic_language_help
+            .iter()
+            .map(|t| (t.lang.as_str(), t.text.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("vi", "Cần trợ giúp bằng ngôn ngữ khác? Miễn phí."),
+                ("zh-Hant", "需要其他語言的協助嗎？免費。")
+            ]
+        );
+
+        // Each bad line is named by its place in the list and what is wrong with it.
+        for (value, says) in [
+            (r#"[{ lang = "Vietnamese", text = "Xin chào" }]"#, "line 1"),
+            (
+                r#"[{ lang = "vi", text = "Xin chào" }, { text = "Xin chào" }]"#,
+                "line 2",
+            ),
+            (r#"[{ lang = "vi", text = "   " }]"#, "text: one line"),
+            (r#"[{ lang = "vi" }]"#, "text: one line"),
+            (r#"[{ lang = "es-MX", text = "Hola" }]"#, "built in"),
+            (
+                r#"[{ lang = "vi", text = "a" }, { lang = "VI", text = "b" }]"#,
+                "already",
+            ),
+            (
+                r#"[{ lang = "vi", text = "a", phone = "1" }]"#,
+                "unknown key \"phone\"",
+            ),
+            (r#"["vi: Xin chào"]"#, "a table with lang and text"),
+        ] {
+            let e = with_env(&[("CAREKEY_CLINIC_LANGUAGE_HELP", value)]).unwrap_err();
+            assert!(
+                matches!(e, ConfigError::LanguageHelp { .. }) && e.to_string().contains(says),
+                "{value}: {e}"
+            );
+            assert!(
+                e.to_string()
+                    .contains("(from CAREKEY_CLINIC_LANGUAGE_HELP)"),
+                "{e}"
+            );
+        }
+        let e = with_env(&[(
+            "CAREKEY_CLINIC_LANGUAGE_HELP",
+            &format!(r#"[{{ lang = "vi", text = "{}" }}]"#, "x".repeat(201)),
+        )])
+        .unwrap_err();
+        assert!(e.to_string().contains("1 to 200 characters"), "{e}");
+        for not_a_list in ["vi", r#"{ lang = "vi", text = "a" }"#, "[1, 2"] {
+            let e = with_env(&[("CAREKEY_CLINIC_LANGUAGE_HELP", not_a_list)]).unwrap_err();
+            assert!(
+                matches!(&e, ConfigError::Invalid { key, .. } if key == "clinic.language_help"),
+                "{not_a_list}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn language_help_lines_are_written_as_tables_in_the_file() {
+        let dir = std::env::temp_dir().join(format!("carekey-cfg-lh-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("carekey.toml");
+        std::fs::write(
+            &f,
+            "[clinic]\nname = \"Hillside\"\n\n\
+             [[clinic.language_help]]\nlang = \"vi\"\ntext = \"Cần trợ giúp? Miễn phí.\"\n\n\
+             [[clinic.language_help]]\nlang = \"ar\"\ntext = \"هل تحتاج إلى مساعدة؟ مجانًا.\"\n",
+        )
+        .unwrap();
+        let c = load(Some(&f), true, &|_| None).unwrap();
+        let langs: Vec<&str> = c
+            .clinic_language_help
+            .iter()
+            .map(|t| t.lang.as_str())
+            .collect();
+        assert_eq!(langs, ["vi", "ar"]);
+        assert_eq!(
+            c.clinic_language_help[1].text,
+            "هل تحتاج إلى مساعدة؟ مجانًا."
+        );
+
+        std::fs::write(&f, "[[clinic.language_help]]\nlang = \"vi\"\n").unwrap();
+        let e = load(Some(&f), true, &|_| None).unwrap_err();
+        assert!(
+            e.to_string().contains(&format!("(from {})", f.display())),
+            "{e}"
+        );
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

@@ -958,3 +958,151 @@ on_both_databases!(
         );
     }
 );
+
+/// Issue 13: a staff reset prints a letter in the patient's language on file, English for a
+/// patient with none; the sign-in page and every letter carry the language-help lines
+/// (Section 1557) with the clinic's number, in the same order, with the clinic's own lines
+/// after English and Spanish.
+async fn a_staff_reset_prints_a_letter_in_the_patients_language(srv: TestServer) {
+    let info = json(&srv.api("portal_info", &[], None).await);
+    let help = info["language_help"].clone();
+    let lines: Vec<(&str, &str)> = help
+        .as_array()
+        .expect("language_help in portal_info")
+        .iter()
+        .map(|l| (l["lang"].as_str().unwrap(), l["text"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            (
+                "en",
+                "Need help in another language? It is free. Call (503) 555-0100."
+            ),
+            (
+                "es",
+                "¿Necesita ayuda en otro idioma? Es gratis. Llame al (503) 555-0100."
+            ),
+            (
+                "vi",
+                "Cần trợ giúp bằng ngôn ngữ khác? Miễn phí. Gọi (503) 555-0100."
+            ),
+        ]
+    );
+
+    let desk = staff_session(&srv, "frontdesk", DESK_PW).await;
+    let credentials = |pid: String, username: &'static str, choice: &'static str| {
+        let desk = desk.clone();
+        let srv = &srv;
+        async move {
+            let r = srv
+                .api(
+                    "portal_credentials",
+                    &[
+                        ("patient_id", pid.as_str()),
+                        ("username", username),
+                        ("choice", choice),
+                    ],
+                    Some(&desk),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            json(&r)
+        }
+    };
+
+    // Lucía has Spanish on file: her activation letter is Spanish, marked so for the page.
+    let lucia = patient_id(&srv, "100050").await.to_string();
+    let letter = credentials(lucia.clone(), "lucia", "ActivationCode").await;
+    let text = &letter["text"];
+    assert_eq!(text["lang"], "es");
+    assert_eq!(text["dear"], "Estimado(a) Lucía Ramírez:");
+    assert_eq!(
+        text["intro"],
+        "Su clínica preparó su portal de pacientes. Use el código de activación de abajo para \
+         elegir su propia contraseña."
+    );
+    assert_eq!(text["username_label"], "Nombre de usuario");
+    assert_eq!(text["secret_label"], "Código de activación");
+    assert_eq!(text["good_until_label"], "El código sirve hasta");
+    assert_eq!(text["steps_title"], "La primera vez que entre");
+    assert_eq!(
+        text["steps"],
+        serde_json::json!([
+            "En su teléfono o computadora, abra la dirección del portal de arriba.",
+            "Elija \"¿Olvidó su contraseña o su nombre de usuario?\" y luego \"Tengo un código \
+             de la clínica\".",
+            "Escriba su nombre de usuario y el código de arriba.",
+            "Elija su propia contraseña: por lo menos 15 caracteres. Tres o cuatro palabras sin \
+             relación entre sí funcionan bien.",
+        ])
+    );
+    assert_eq!(
+        text["keep_safe"],
+        "Guarde esta carta en un lugar privado, o destrúyala después de entrar."
+    );
+    let to = letter["email"]["to"].as_str().unwrap();
+    assert_eq!(
+        text["email"]["sent"],
+        format!(
+            "Le enviamos un correo con esta noticia a {to}. No incluye su contraseña ni su código."
+        )
+    );
+    assert_eq!(
+        text["email"]["failed"],
+        format!("No pudimos enviarle el correo con esta noticia a {to}.")
+    );
+    assert_eq!(text["language_help"], help);
+    assert!(letter["activation_code"].is_string());
+    // A password letter for her is Spanish too.
+    let letter = credentials(lucia, "lucia", "Generated").await;
+    assert_eq!(letter["text"]["lang"], "es");
+    assert_eq!(letter["text"]["secret_label"], "Contraseña temporal");
+    assert_eq!(
+        letter["text"]["steps"][1],
+        "Entre con su nombre de usuario y la contraseña de arriba."
+    );
+
+    // Maria has no language on file: English, with the same language-help lines.
+    let maria = patient_id(&srv, "100001").await.to_string();
+    let letter = credentials(maria, "maria", "Generated").await;
+    let text = &letter["text"];
+    assert_eq!(text["lang"], "en");
+    assert_eq!(text["dear"], "Dear Maria Lopez,");
+    assert_eq!(text["secret_label"], "Temporary password");
+    assert_eq!(
+        text["steps"][1],
+        "Sign in with your username and the password above."
+    );
+    assert_eq!(
+        text["keep_safe"],
+        "Keep this letter somewhere private, or shred it once you have signed in."
+    );
+    assert_eq!(text["language_help"], help);
+}
+
+/// The clinic's phone and one line of its own for Vietnamese.
+const LANGUAGE_HELP_CONFIG: &[(&str, &str)] = &[
+    ("CAREKEY_CLINIC_PHONE", "+15035550100"),
+    (
+        "CAREKEY_CLINIC_LANGUAGE_HELP",
+        r#"[{ lang = "vi", text = "Cần trợ giúp bằng ngôn ngữ khác? Miễn phí. Gọi (503) 555-0100." }]"#,
+    ),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_staff_reset_prints_a_spanish_letter_for_a_spanish_patient_sqlite() {
+    let srv = common::start_with(common::Db::Sqlite, "spanish_letter", LANGUAGE_HELP_CONFIG)
+        .await
+        .unwrap();
+    a_staff_reset_prints_a_letter_in_the_patients_language(srv).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_staff_reset_prints_a_spanish_letter_for_a_spanish_patient_postgres() {
+    if let Some(srv) =
+        common::start_with(common::Db::Postgres, "spanish_letter", LANGUAGE_HELP_CONFIG).await
+    {
+        a_staff_reset_prints_a_letter_in_the_patients_language(srv).await;
+    }
+}

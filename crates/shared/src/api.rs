@@ -66,6 +66,20 @@ pub struct ClinicInfo {
     pub lockout_minutes: u64,
     pub dev_mode: bool,
     pub recovery: crate::recovery::RecoveryOptions,
+    /// The language-help lines (ACA Section 1557 taglines) the sign-in page shows: English and
+    /// Spanish, then the clinic's own lines for other languages, in that order everywhere.
+    #[serde(default)]
+    pub language_help: Vec<Tagline>,
+}
+
+/// One line telling patients that free language help is available and how to ask for it, in
+/// the language it is written in. Pages mark each line with its `lang` (WCAG 3.1.2), so a
+/// screen reader reads it with the right voice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tagline {
+    /// A BCP 47 language tag (`es`, `vi`, `zh-Hant`).
+    pub lang: String,
+    pub text: String,
 }
 
 /// One signed-in browser, for "Signed-in devices" in Settings.

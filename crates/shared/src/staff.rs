@@ -194,6 +194,46 @@ pub struct CredentialsLetter {
     pub activation_expires_at_ms: Option<i64>,
     /// The email with the same news, if one went to the contact email on file.
     pub email: Option<LetterEmail>,
+    /// Every word printed for the patient, in their language on file.
+    #[serde(default)]
+    pub text: LetterText,
+}
+
+/// The printed letter's words for the patient, in the patient's language on file (English when
+/// none), rendered by the server from its message catalogue. The staff screen around the
+/// letter stays in the staff console's English.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct LetterText {
+    /// The letter's language: the printed article's `lang`, and the format of its dates.
+    pub lang: crate::Lang,
+    /// "Dear Lucía Ramírez,"
+    pub dear: String,
+    pub intro: String,
+    /// Labels of the credentials: the portal's address, the username, the temporary password
+    /// or activation code (whichever the letter holds) and how long a code works.
+    pub portal_label: String,
+    pub username_label: String,
+    pub secret_label: String,
+    pub good_until_label: String,
+    /// "First sign-in" and its steps, in order.
+    pub steps_title: String,
+    pub steps: Vec<String>,
+    pub keep_safe: String,
+    pub email: LetterEmailLines,
+    /// The language-help lines, in the same order as on the sign-in page.
+    pub language_help: Vec<crate::api::Tagline>,
+}
+
+/// The printed sentence about the letter's email, one for each state it can be in, so the staff
+/// page can print the one that is true when the letter is printed (the email's status changes
+/// while the letter is on screen). With no email on file only `none` is filled in, and the other
+/// three otherwise.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct LetterEmailLines {
+    pub sent: String,
+    pub queued: String,
+    pub failed: String,
+    pub none: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

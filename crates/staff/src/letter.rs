@@ -1,18 +1,21 @@
 //! The credentials (or activation) letter: a print view that opens the browser's print dialog,
 //! and says whether the email with the news went out, from the outbox's real status, updated
-//! until delivery completes or fails.
+//! until delivery completes or fails. What is printed for the patient is in the patient's
+//! language, in words the server rendered (`CredentialsLetter::text`); the screen around it is
+//! the console's English.
 
 use std::time::Duration;
 
+use carekey_shared::Lang;
 use carekey_shared::staff::{CredentialsLetter, DeliveryStatus};
 use carekey_shared::staff_fns;
 use carekey_ui::page::PageHeading;
-use carekey_ui::{t, t_args};
+use carekey_ui::t;
+use carekey_ui::tagline::Taglines;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::chart::email_status_text;
-use crate::when;
 
 /// How often the letter asks how its email is doing.
 const POLL: Duration = Duration::from_secs(2);
@@ -44,24 +47,23 @@ pub fn LetterView(letter: CredentialsLetter, on_close: Callback<()>) -> impl Int
         .as_ref()
         .map(|e| e.to.clone())
         .unwrap_or_default();
+    // The staff screen's own line: English, like the rest of the console.
     let email_line = move || match email_status.get() {
         Some(s) => email_status_text(s, &to),
         None => t("st-letter-email-none"),
     };
-    let steps: Vec<String> = if letter.activation_code.is_some() {
-        vec![
-            t_args("st-letter-step-open", &[("url", letter.portal_url.clone())]),
-            t("st-letter-step-forgot"),
-            t("st-letter-step-code"),
-            t("st-letter-step-choose"),
-        ]
-    } else {
-        vec![
-            t_args("st-letter-step-open", &[("url", letter.portal_url.clone())]),
-            t("st-letter-step-sign-in"),
-            t("st-letter-step-choose"),
-        ]
+    let text = letter.text.clone();
+    // The printed line, in the patient's language: the one true when the letter is printed.
+    let lines = text.email.clone();
+    let printed_email_line = move || match email_status.get() {
+        Some(DeliveryStatus::Sent) => lines.sent.clone(),
+        Some(DeliveryStatus::Queued | DeliveryStatus::Sending) => lines.queued.clone(),
+        Some(DeliveryStatus::Failed | DeliveryStatus::Expired | DeliveryStatus::Cancelled) => {
+            lines.failed.clone()
+        }
+        None => lines.none.clone(),
     };
+    let lang = text.lang;
     let address: Vec<String> = letter
         .clinic_address
         .split([',', '\n'])
@@ -78,45 +80,40 @@ pub fn LetterView(letter: CredentialsLetter, on_close: Callback<()>) -> impl Int
                     <button type="button" on:click=move |_| on_close.run(())>{t("st-letter-done")}</button>
                 </div>
             </div>
-            <article class="printable" aria-label=t("st-letter-title")>
+            <article class="printable" lang=lang.code() aria-label=t("st-letter-title")>
                 <header>
                     <p class="letter-clinic">{letter.clinic_name.clone()}</p>
                     {address.into_iter().map(|l| view! { <p class="letter-address">{l}</p> }).collect_view()}
                     {(!letter.clinic_phone.is_empty()).then(|| view! { <p class="letter-address">{letter.clinic_phone.clone()}</p> })}
                 </header>
-                <p>{t_args("st-letter-dear", &[("name", letter.patient_name.clone())])}</p>
-                <p>{if letter.activation_code.is_some() { t("st-letter-intro-activation") } else { t("st-letter-intro-password") }}</p>
+                <p>{text.dear}</p>
+                <p>{text.intro}</p>
                 <dl class="letter-credentials">
-                    <dt>{t("st-letter-portal")}</dt><dd>{letter.portal_url.clone()}</dd>
-                    <dt>{t("st-username")}</dt><dd class="mono">{letter.username.clone()}</dd>
-                    {letter.temporary_password.clone().map(|p| view! {
-                        <dt>{t("st-letter-temporary-password")}</dt><dd class="mono secret" class:long=is_long(&p)>{grouped(&p)}</dd>
-                    })}
-                    {letter.activation_code.clone().map(|c| view! {
-                        <dt>{t("st-letter-activation-code")}</dt><dd class="mono secret" class:long=is_long(&c)>{grouped(&c)}</dd>
+                    <dt>{text.portal_label}</dt><dd>{letter.portal_url.clone()}</dd>
+                    <dt>{text.username_label}</dt><dd class="mono">{letter.username.clone()}</dd>
+                    {letter.temporary_password.clone().or(letter.activation_code.clone()).map(|p| view! {
+                        <dt>{text.secret_label.clone()}</dt><dd class="mono secret" class:long=is_long(&p)>{grouped(&p)}</dd>
                     })}
                     {letter.activation_expires_at_ms.map(|ms| view! {
-                        <dt>{t("st-letter-good-until")}</dt><dd>{when(ms)}</dd>
+                        <dt>{text.good_until_label.clone()}</dt><dd>{when_in(ms, lang)}</dd>
                     })}
                 </dl>
-                <h2>{t("st-letter-steps")}</h2>
-                <ol>{steps.into_iter().map(|s| view! { <li>{s}</li> }).collect_view()}</ol>
-                <p>{email_line_static(&letter)}</p>
-                <p>{t("st-letter-keep-safe")}</p>
+                <h2>{text.steps_title}</h2>
+                <ol>{text.steps.into_iter().map(|s| view! { <li>{s}</li> }).collect_view()}</ol>
+                <p>{printed_email_line}</p>
+                <p>{text.keep_safe}</p>
+                <Taglines lines=text.language_help />
             </article>
         </section>
     }
 }
 
-/// The printed sentence about the email: printed once, so it says what was known at print time.
-fn email_line_static(letter: &CredentialsLetter) -> String {
-    match &letter.email {
-        Some(e) if e.status == DeliveryStatus::Failed => {
-            t_args("st-letter-email-failed", &[("to", e.to.clone())])
-        }
-        Some(e) => t_args("st-letter-print-email", &[("to", e.to.clone())]),
-        None => t("st-letter-email-none"),
-    }
+/// A time as the patient reads it in their language (`es-US`: "2/12/2026, 9:30:00 a.m."), in
+/// this browser's time zone, which is the clinic's.
+fn when_in(ms: i64, lang: Lang) -> String {
+    js_sys::Date::new(&(ms as f64).into())
+        .to_locale_string(lang.tag(), &js_sys::Object::new())
+        .into()
 }
 
 /// A secret staff typed can be far longer than a line; only that may wrap (at any point: a

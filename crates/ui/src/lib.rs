@@ -13,5 +13,6 @@ pub mod page;
 pub mod password;
 pub mod session;
 pub mod signin;
+pub mod tagline;
 
 pub use i18n::{t, t_args};

@@ -10,6 +10,7 @@
 
 pub mod dev;
 pub mod dispatcher;
+pub mod letter;
 pub mod outbound;
 pub mod outbox;
 pub mod render;

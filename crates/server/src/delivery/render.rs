@@ -9,7 +9,7 @@
 
 use carekey_i18n::messages::MessageCatalogue;
 use carekey_i18n::{Arg, Lang};
-use carekey_shared::ContactKind;
+use carekey_shared::{ContactKind, Tagline};
 
 use super::outbound::{Channel, LetterHolds, NoticeChannel, Outbound, PasswordChange, Queued};
 
@@ -27,6 +27,9 @@ pub struct Letterhead {
     /// The clinic's name in texts (`clinic.sms_name`, or `clinic.name` when it fits): at
     /// most 40 GSM-7 characters, so every text is one segment.
     pub sms_name: String,
+    /// The clinic's own language-help lines (`clinic.language_help`), after the catalogues'
+    /// English and Spanish ones.
+    pub language_help: Vec<Tagline>,
 }
 
 /// Marks a catalogue id named outside a `t(…)` call, so the catalogue test (crates/i18n)
@@ -131,8 +134,10 @@ pub fn spell(chars: &str) -> String {
 /// once) and shared by the dispatcher and the Twilio script endpoint.
 #[derive(Debug)]
 pub struct Renderer {
-    letterhead: Letterhead,
+    pub(super) letterhead: Letterhead,
     catalogues: Vec<MessageCatalogue>,
+    /// Each language's page words that the printed letter quotes (`super::letter`).
+    pub(super) page_words: Vec<super::letter::PageWords>,
 }
 
 impl Renderer {
@@ -140,10 +145,14 @@ impl Renderer {
         Self {
             letterhead,
             catalogues: Lang::ALL.into_iter().map(MessageCatalogue::new).collect(),
+            page_words: Lang::ALL
+                .into_iter()
+                .map(super::letter::PageWords::new)
+                .collect(),
         }
     }
 
-    fn words(&self, lang: Lang) -> Words<'_> {
+    pub(super) fn words(&self, lang: Lang) -> Words<'_> {
         // Every language in `Lang::ALL` has a catalogue; the fallback only keeps this total.
         let c = self
             .catalogues
@@ -316,19 +325,19 @@ fn email(subject: String, paras: Vec<Para>) -> Rendered {
 }
 
 /// One language's catalogue with the letterhead's values that most messages use.
-struct Words<'a> {
+pub(super) struct Words<'a> {
     c: Option<&'a MessageCatalogue>,
     lh: &'a Letterhead,
     call_us: String,
     sms_call_us: String,
 }
 
-fn s(v: &str) -> Arg {
+pub(super) fn s(v: &str) -> Arg {
     Arg::Str(v.to_owned())
 }
 
 impl<'a> Words<'a> {
-    fn lang(&self) -> Lang {
+    pub(super) fn lang(&self) -> Lang {
         self.c.map(MessageCatalogue::lang).unwrap_or_default()
     }
 
@@ -365,7 +374,7 @@ impl<'a> Words<'a> {
 
     /// The message `id` with `args`, plus `$clinic`, `$call-us` and `$url`, which any message
     /// may use.
-    fn t(&self, id: &str, args: &[(&str, Arg)]) -> String {
+    pub(super) fn t(&self, id: &str, args: &[(&str, Arg)]) -> String {
         let mut all = vec![
             ("clinic", s(&self.lh.clinic_name)),
             ("call-us", s(&self.call_us)),
@@ -685,6 +694,7 @@ mod tests {
             clinic_phone: "(503) 555-0100".into(),
             public_url: "https://portal.hillside.example".into(),
             address: "12 Main St".into(),
+            language_help: vec![],
             sms_name: "Hillside Family Clinic".into(),
         })
     }
@@ -715,6 +725,7 @@ mod tests {
             clinic_phone: "(503) 555-0100".into(),
             public_url: "https://portal.hillside.example".into(),
             address: String::new(),
+            language_help: vec![],
         });
         assert_eq!(r.texts_over_one_segment(), Vec::<String>::new());
         // The check does catch a text that would split: a name texts cannot carry.
@@ -875,6 +886,7 @@ mod snapshot {
             clinic_phone: "(503) 555-0100".into(),
             public_url: "https://portal.hillside.example".into(),
             address: "12 Main St\nSalem, OR 97301".into(),
+            language_help: vec![],
             sms_name: "Hillside Family Clinic".into(),
         }
     }
@@ -886,6 +898,7 @@ mod snapshot {
             clinic_phone: String::new(),
             public_url: "http://127.0.0.1:3000".into(),
             address: "  ".into(),
+            language_help: vec![],
             sms_name: "Smith & <Sons>".into(),
         }
     }

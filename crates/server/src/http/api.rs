@@ -100,6 +100,7 @@ impl Backend for Api {
             lockout_minutes: c.lockout.base.as_secs().div_ceil(60),
             dev_mode: c.dev_mode,
             recovery: self.services.recovery_options(),
+            language_help: self.services.delivery.renderer.language_help(),
         })
     }
 

@@ -6,6 +6,7 @@ use carekey_shared::staff::{CredentialsLetter, IdentityChecks, LetterEmail, Pass
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 
+use crate::delivery::letter::LetterFacts;
 use crate::delivery::outbound::{LetterHolds, Outbound};
 use crate::delivery::outbox::NewMessage;
 use crate::domain::accounts::valid_username;
@@ -97,18 +98,20 @@ impl Services {
         };
         // The letter's email first: it also tells the patient their password was reset, so
         // the reset's own notice is not sent to that address a second time.
+        let holds = if phc.is_none() {
+            LetterHolds::ActivationCode
+        } else {
+            LetterHolds::TemporaryPassword
+        };
+        // The patient's language on file decides the letter and its email alike.
+        let lang = language_of(uow.db(), &acct, None).await?;
         let letter_email = match &email {
             Some(c) => {
                 let message = Outbound::CredentialsSetUp {
                     username: acct.username.clone(),
-                    letter: if phc.is_none() {
-                        LetterHolds::ActivationCode
-                    } else {
-                        LetterHolds::TemporaryPassword
-                    },
+                    letter: holds,
                 };
                 let expires_at = uow.now + DAY.as_millis() as i64;
-                let lang = language_of(uow.db(), &acct, None).await?;
                 let row = uow
                     .send(NewMessage {
                         expires_at: Some(expires_at),
@@ -141,17 +144,28 @@ impl Services {
             ),
         };
         uow.commit(self).await?;
+        let patient_name = format!("{} {}", p.first_name, p.last_name);
+        let text = self.delivery.renderer.letter(
+            lang,
+            &LetterFacts {
+                patient_name: &patient_name,
+                holds,
+                email_to: letter_email.as_ref().map(|e| e.to.as_str()),
+                min_length: self.cfg.password_min_length,
+            },
+        );
         Ok(CredentialsLetter {
             clinic_name: self.cfg.clinic_name.clone(),
             clinic_address: self.cfg.clinic_address.clone(),
             clinic_phone: self.cfg.clinic_phone.clone(),
             portal_url: self.cfg.public_url.clone(),
-            patient_name: format!("{} {}", p.first_name, p.last_name),
+            patient_name,
             username: acct.username.clone(),
             temporary_password: password,
             activation_code: activation.as_ref().map(|d| d.code.clone()),
             activation_expires_at_ms: activation.map(|d| d.expires_at_ms),
             email: letter_email,
+            text,
         })
     }
 
