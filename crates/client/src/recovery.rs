@@ -662,9 +662,14 @@ fn NewPasswordStep(
         let token = token.clone();
         let a = has_question.then(|| answer.get_untracked());
         spawn_local(async move {
-            let r =
-                server_fns::complete_reset(token, a, new.get_untracked(), repeat.get_untracked())
-                    .await;
+            let r = server_fns::complete_reset(
+                token,
+                a,
+                new.get_untracked(),
+                repeat.get_untracked(),
+                Some(carekey_ui::i18n::lang()),
+            )
+            .await;
             busy.set(false);
             match r {
                 Ok(()) => on_done.run(()),

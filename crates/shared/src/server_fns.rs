@@ -99,8 +99,9 @@ endpoints! {
     fn redeem_reset_link(token: String) -> Result<ResetGrant, ApiError>;
 
     /// Forgot password, last step: the new password (and the security answer, when asked).
+    /// `lang`: the page's, for the notice when the account has no language on file.
     #[endpoint("complete_reset", args = CompleteReset)]
-    fn complete_reset(grant: String, security_answer: Option<String>, new: String, repeat: String)
+    fn complete_reset(grant: String, security_answer: Option<String>, new: String, repeat: String, lang: Option<Lang>)
         -> Result<(), ApiError>;
 
     /// Forgot username. Always the same answer; the username goes only to a contact on file

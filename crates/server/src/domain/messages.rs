@@ -163,9 +163,10 @@ impl Services {
         acct: &account::Model,
         contacts: &[contact::Model],
         how: PasswordChange,
+        asked: Option<Lang>,
     ) -> Result<(), DomainError> {
         let expires_at = uow.now + DAY.as_millis() as i64;
-        let lang = language_of(uow.db(), acct, None).await?;
+        let lang = language_of(uow.db(), acct, asked).await?;
         for (c, via) in self.notice_routes(contacts) {
             if uow.has_told(&c.value) {
                 continue;

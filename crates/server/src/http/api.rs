@@ -237,7 +237,7 @@ impl Backend for Api {
         let answer = a.security_answer.as_deref();
         Ok(self
             .services
-            .complete_reset(&a.grant, answer, &a.new, &a.repeat, &meta(ctx))
+            .complete_reset(&a.grant, answer, &a.new, &a.repeat, a.lang, &meta(ctx))
             .await?)
     }
 

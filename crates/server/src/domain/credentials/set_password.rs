@@ -20,6 +20,7 @@ use crate::delivery::outbound::PasswordChange;
 use crate::domain::uow::Uow;
 use crate::domain::{DomainError, Services, challenges, sessions};
 use crate::store::entities::{account, password_credential, password_history, session};
+use carekey_i18n::Lang;
 
 /// Who is setting the password, which decides what else changes with it.
 #[derive(Debug, Clone)]
@@ -31,8 +32,9 @@ pub enum SetBy {
         verified_phc: String,
     },
     /// A recovery reset (a proved code or link): every session ends, any lock is lifted, and a
-    /// disabled account stays refused.
-    Recovery,
+    /// disabled account stays refused. `asked`: the language of the page the reset was made on,
+    /// for the notice when the account has none on file.
+    Recovery { asked: Option<Lang> },
     /// Staff set a temporary password: every session ends, any lock is lifted, the change is
     /// forced at next sign-in.
     Staff,
@@ -177,7 +179,7 @@ impl Services {
             SetBy::Owner { session_id, .. } => {
                 sessions::revoke_others(uow.db(), account_id, *session_id, now).await?;
             }
-            SetBy::Recovery | SetBy::Staff => {
+            SetBy::Recovery { .. } | SetBy::Staff => {
                 sessions::revoke(uow.db(), session::Column::AccountId.eq(account_id), now).await?;
             }
         }
@@ -185,10 +187,14 @@ impl Services {
         let contacts = self.contacts_of(uow.db(), &account).await?;
         let how = match &by {
             SetBy::Owner { .. } => PasswordChange::ByOwner,
-            SetBy::Recovery => PasswordChange::Reset,
+            SetBy::Recovery { .. } => PasswordChange::Reset,
             SetBy::Staff => PasswordChange::ResetByClinic,
         };
-        self.enqueue_password_notices(uow, &account, &contacts, how)
+        let asked = match by {
+            SetBy::Recovery { asked } => asked,
+            SetBy::Owner { .. } | SetBy::Staff => None,
+        };
+        self.enqueue_password_notices(uow, &account, &contacts, how, asked)
             .await?;
         Ok(PasswordSet {
             account,

@@ -133,7 +133,7 @@ async fn a_reset_lifts_a_lock_but_never_turns_an_account_on() {
             .exec(&w.svc.db)
             .await
             .unwrap();
-        let r = set(&w, a.id, SetBy::Recovery).await;
+        let r = set(&w, a.id, SetBy::Recovery { asked: None }).await;
         assert_eq!(r.is_ok(), outcome_ok, "{status}: {r:?}");
         let now = w.account(a.id).await;
         assert_eq!(now.status, after, "{status}");

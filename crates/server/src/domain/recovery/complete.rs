@@ -1,6 +1,7 @@
 //! Forgot password, last step: the new password through the one `set_password`, the grant
 //! spent in the same unit of work (F4).
 
+use carekey_i18n::Lang;
 use carekey_shared::CodeProblem;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
@@ -23,6 +24,7 @@ impl Services {
         security_answer: Option<&str>,
         new: &str,
         repeat: &str,
+        asked: Option<Lang>,
         meta: &ClientMeta,
     ) -> Result<(), DomainError> {
         self.check_fields(&[grant, security_answer.unwrap_or("")])?;
@@ -80,7 +82,7 @@ impl Services {
             return Err(DomainError::CodeRejected(CodeProblem::AlreadyUsed));
         }
         let set = self
-            .set_password(&mut uow, acct.id, phc, SetBy::Recovery)
+            .set_password(&mut uow, acct.id, phc, SetBy::Recovery { asked })
             .await?;
         uow.audit(
             Action::PasswordReset,

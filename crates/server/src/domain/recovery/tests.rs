@@ -134,18 +134,18 @@ async fn completing_sets_the_password_ends_sessions_and_spends_the_grant() {
         .grant;
     assert!(matches!(
         w.svc
-            .complete_reset(&grant, None, NEW, "not the same", &meta())
+            .complete_reset(&grant, None, NEW, "not the same", None, &meta())
             .await,
         Err(DomainError::PasswordsDiffer)
     ));
     w.svc
-        .complete_reset(&grant, None, NEW, NEW, &meta())
+        .complete_reset(&grant, None, NEW, NEW, None, &meta())
         .await
         .unwrap();
     // The grant is spent; the old session is over; the new password signs in, the old not.
     assert!(
         w.svc
-            .complete_reset(&grant, None, NEW, NEW, &meta())
+            .complete_reset(&grant, None, NEW, NEW, None, &meta())
             .await
             .is_err()
     );
