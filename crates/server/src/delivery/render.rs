@@ -871,14 +871,16 @@ mod tests {
     }
 }
 
-/// The rendered English of every kind and channel, against `snapshots/en.txt`: a change of
-/// wording shows up as a diff a reviewer reads. `CAREKEY_UPDATE_SNAPSHOTS=1` rewrites the file.
+/// The rendered English and Spanish of every kind and channel, against `snapshots/en.txt` and
+/// `snapshots/es.txt`: a change of wording shows up as a diff a reviewer (or the translator)
+/// reads. `CAREKEY_UPDATE_SNAPSHOTS=1` rewrites the files.
 #[cfg(test)]
 mod snapshot {
     use super::super::twilio::{call_twiml, hangup_twiml};
     use super::*;
 
-    const SNAPSHOT: &str = include_str!("snapshots/en.txt");
+    const EN: &str = include_str!("snapshots/en.txt");
+    const ES: &str = include_str!("snapshots/es.txt");
 
     fn hillside() -> Letterhead {
         Letterhead {
@@ -1018,16 +1020,17 @@ mod snapshot {
         out
     }
 
-    fn document() -> String {
-        let mut doc = String::from(
-            "# The rendered English of every message (delivery/render.rs, snapshot test).\n",
+    fn document(lang: Lang) -> String {
+        let language = match lang {
+            Lang::En => "English",
+            Lang::Es => "Spanish",
+        };
+        let mut doc = format!(
+            "# The rendered {language} of every message (delivery/render.rs, snapshot test).\n",
         );
         for (name, lh, message) in cases() {
             let r = Renderer::new(lh);
-            let rendered = r.render(&Queued {
-                lang: Lang::En,
-                message,
-            });
+            let rendered = r.render(&Queued { lang, message });
             doc.push_str(&format!("\n=== {name}\n"));
             match &rendered {
                 Rendered::Email {
@@ -1046,25 +1049,39 @@ mod snapshot {
                 }
             }
         }
-        let goodbye = Renderer::new(hillside()).goodbye(Lang::En);
+        let goodbye = Renderer::new(hillside()).goodbye(lang);
         doc.push_str(&format!(
             "\n=== hang up\n{}\n",
-            hangup_twiml(&goodbye, Lang::En)
+            hangup_twiml(&goodbye, lang)
         ));
         doc
     }
 
-    #[test]
-    fn rendered_english_matches_the_snapshot() {
-        let doc = document();
+    fn check(lang: Lang, snapshot: &str, file: &str) {
+        let doc = document(lang);
         if std::env::var_os("CAREKEY_UPDATE_SNAPSHOTS").is_some() {
-            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/delivery/snapshots/en.txt");
+            let path = format!(
+                "{}/src/delivery/snapshots/{file}",
+                env!("CARGO_MANIFEST_DIR")
+            );
             std::fs::write(path, &doc).unwrap();
             return;
         }
-        for (i, (want, got)) in SNAPSHOT.lines().zip(doc.lines()).enumerate() {
-            assert_eq!(want, got, "snapshots/en.txt line {}", i + 1);
+        for (i, (want, got)) in snapshot.lines().zip(doc.lines()).enumerate() {
+            assert_eq!(want, got, "snapshots/{file} line {}", i + 1);
         }
-        assert_eq!(SNAPSHOT, doc, "snapshots/en.txt: lines added or missing");
+        assert_eq!(snapshot, doc, "snapshots/{file}: lines added or missing");
+    }
+
+    #[test]
+    fn rendered_english_matches_the_snapshot() {
+        check(Lang::En, EN, "en.txt");
+    }
+
+    /// Beside the catalogue checks (same ids and variables), this is where the Spanish of every
+    /// email, text and call is read whole, by a reviewer and by the translator.
+    #[test]
+    fn rendered_spanish_matches_the_snapshot() {
+        check(Lang::Es, ES, "es.txt");
     }
 }
