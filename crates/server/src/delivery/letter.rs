@@ -112,15 +112,20 @@ impl Renderer {
             steps,
             keep_safe: w.t("letter-keep-safe", &[]),
             email,
-            language_help: self.language_help(),
+            language_help: self.language_help.clone(),
         }
+    }
+
+    /// The language-help lines (rendered once, in `Renderer::new`).
+    pub fn language_help(&self) -> Vec<Tagline> {
+        self.language_help.clone()
     }
 
     /// The language-help lines, in the order every page and letter shows them: each
     /// catalogue's own (English, then Spanish), then the clinic's lines for other languages.
     /// Each says the help is free and gives the clinic's number as people write it there; with
     /// no number configured, it says to ask at the front desk.
-    pub fn language_help(&self) -> Vec<Tagline> {
+    pub(super) fn render_language_help(&self) -> Vec<Tagline> {
         let phone = self.letterhead.clinic_phone.trim();
         let phone = (!phone.is_empty()).then(|| display_phone(phone, home_calling_code(phone)));
         let mut out: Vec<Tagline> = Lang::ALL

@@ -138,18 +138,24 @@ pub struct Renderer {
     catalogues: Vec<MessageCatalogue>,
     /// Each language's page words that the printed letter quotes (`super::letter`).
     pub(super) page_words: Vec<super::letter::PageWords>,
+    /// The language-help lines, rendered once: they depend on configuration only, and every
+    /// page load asks for them (`portal_info`).
+    pub(super) language_help: Vec<Tagline>,
 }
 
 impl Renderer {
     pub fn new(letterhead: Letterhead) -> Self {
-        Self {
+        let mut r = Self {
             letterhead,
             catalogues: Lang::ALL.into_iter().map(MessageCatalogue::new).collect(),
             page_words: Lang::ALL
                 .into_iter()
                 .map(super::letter::PageWords::new)
                 .collect(),
-        }
+            language_help: Vec::new(),
+        };
+        r.language_help = r.render_language_help();
+        r
     }
 
     pub(super) fn words(&self, lang: Lang) -> Words<'_> {
@@ -375,21 +381,19 @@ impl<'a> Words<'a> {
     /// The message `id` with `args`, plus `$clinic`, `$call-us` and `$url`, which any message
     /// may use.
     pub(super) fn t(&self, id: &str, args: &[(&str, Arg)]) -> String {
-        let mut all = vec![
-            ("clinic", s(&self.lh.clinic_name)),
-            ("call-us", s(&self.call_us)),
-            ("url", s(&self.lh.public_url)),
-        ];
-        all.extend(args.iter().cloned());
-        self.with(id, &all)
+        self.with_clinic(id, &self.lh.clinic_name, &self.call_us, args)
     }
 
     /// A text's words: as `t`, with the clinic's short name for texts, so the text stays one
     /// segment (`crate::sms`).
     fn t_sms(&self, id: &str, args: &[(&str, Arg)]) -> String {
+        self.with_clinic(id, &self.lh.sms_name, &self.sms_call_us, args)
+    }
+
+    fn with_clinic(&self, id: &str, clinic: &str, call_us: &str, args: &[(&str, Arg)]) -> String {
         let mut all = vec![
-            ("clinic", s(&self.lh.sms_name)),
-            ("call-us", s(&self.sms_call_us)),
+            ("clinic", s(clinic)),
+            ("call-us", s(call_us)),
             ("url", s(&self.lh.public_url)),
         ];
         all.extend(args.iter().cloned());
