@@ -33,6 +33,25 @@
     return 'en';
   }
 
+  // A patient page that starts in Spanish needs its words (crates/ui/src/language.rs fetches
+  // /locales/es.ftl before drawing). Asking for them now, beside the app's own files, saves the
+  // wait for the app to start first. English is inside the app. The staff console has no
+  // data-catalogues (it stays English), so it asks for nothing.
+  var thisScript = document.currentScript;
+  var catalogues = thisScript && thisScript.getAttribute('data-catalogues');
+  var first = pageLang();
+  if (catalogues && first !== 'en' && document.head) {
+    var preload = document.createElement('link');
+    preload.rel = 'preload';
+    preload.as = 'fetch';
+    // The app's fetch is same-origin "cors" with same-origin credentials: this matches it, so
+    // the app is given this download instead of starting another.
+    preload.crossOrigin = 'anonymous';
+    preload.href = catalogues + first + '.ftl';
+    preload.setAttribute('data-catalogue', first);
+    document.head.appendChild(preload);
+  }
+
   function started() {
     return root.getAttribute('data-app') === 'started';
   }
@@ -102,6 +121,10 @@
     var t = e && e.target;
     if (!t || t === window || t === document) {
       show();
+      return;
+    }
+    // A catalogue that did not come is not a broken app: it opens in English instead.
+    if (t.getAttribute && t.getAttribute('data-catalogue')) {
       return;
     }
     if (t.tagName === 'SCRIPT' || (t.tagName === 'LINK' && /preload/.test(t.rel || ''))) {

@@ -52,11 +52,12 @@ done
 critical() { # dist-dir url-prefix
   crit_raw=0; crit_br=0; crit_gz=0; crit_list=""
   add() { crit_raw=$((crit_raw + $(stat -c %s "$1"))); crit_gz=$((crit_gz + $(stat -c %s "$1.gz"))); crit_br=$((crit_br + $(stat -c %s "$1.br"))); crit_list="$crit_list $(basename "$1")"; }
-  # The page itself goes out uncompressed: the server writes the clinic into it per request
-  # (crates/server/src/http/pages.rs), so its .br/.gz copies are never sent.
-  local page; page=$(stat -c %s "$1/index.html")
-  crit_raw=$((crit_raw + page)); crit_gz=$((crit_gz + page)); crit_br=$((crit_br + page)); crit_list=" index.html"
-  for ref in $(grep -oE "(href|src)=\"$2[^\"]+\.(js|css|wasm)\"" "$1/index.html" | sed -E "s|.*=\"$2([^\"]+)\"|\1|" | sort -u); do
+  # The page itself: the server writes the clinic into it and compresses it as it sends it
+  # (crates/server/src/http/pages.rs, mod.rs `page_route`); its .br/.gz copies from the build
+  # differ from what is sent only by the clinic's name.
+  add "$1/index.html"
+  # Release pages are minified (Trunk.toml): attribute values may have no quotes.
+  for ref in $(grep -oE "(href|src)=\"?$2[^\" >]+\.(js|css|wasm)" "$1/index.html" | sed -E "s|^[a-z]+=\"?$2||" | sort -u); do
     add "$1/$ref"
   done
   local wasm; wasm=$(ls "$1"/*_bg.wasm)
@@ -66,6 +67,8 @@ critical dist/patient /
 echo
 echo "== patient first page (sign-in, recovery):$crit_list"
 echo "   raw $crit_raw  gzip $crit_gz  brotli $crit_br  (budget brotli $BUDGET_PATIENT_CRITICAL_BR: $(verdict $crit_br $BUDGET_PATIENT_CRITICAL_BR down))"
+es_br=$(stat -c %s dist/patient/locales/es.ftl.br)
+echo "   Spanish page words (locales/es.ftl), fetched only when a page is in Spanish: brotli $es_br"
 critical dist/portal /portal/
 echo "== signed-in portal, loaded after sign-in:$crit_list"
 echo "   raw $crit_raw  gzip $crit_gz  brotli $crit_br  (budget brotli $BUDGET_PORTAL_BR: $(verdict $crit_br $BUDGET_PORTAL_BR down))"

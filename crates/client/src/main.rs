@@ -13,8 +13,8 @@ use leptos_router::path;
 
 fn main() {
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(App);
-    carekey_ui::page::mark_started();
+    // Mounts once the page language's catalogue is here (fetched unless English).
+    carekey_ui::language::mount(App);
 }
 
 /// The paths this bundle renders; the server sends the portal bundle for the signed-in ones.

@@ -107,6 +107,9 @@ settings-change-username = Change username
 settings-contact = Email and phone
 settings-preferences = Preferences
 settings-language = Language for messages
+# Shown beside the language switch when the other language's page catalogue could not be
+# fetched; $language is that language's own name ("Español").
+language-switch-failed = { $language } did not load. Check your connection, then try again.
 language-title = Language for messages
 language-intro = The clinic writes, texts and calls you in this language.
 language-legend = Language

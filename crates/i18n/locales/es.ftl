@@ -109,6 +109,9 @@ settings-change-username = Cambiar el nombre de usuario
 settings-contact = Correo y teléfono
 settings-preferences = Preferencias
 settings-language = Idioma de los mensajes
+# Shown beside the language switch when the other language's page catalogue could not be
+# fetched; $language is that language's own name ("Español").
+language-switch-failed = { $language } no se cargó. Revise su conexión y vuelva a intentarlo.
 language-title = Idioma de los mensajes
 language-intro = La clínica le escribe, le manda textos y le llama en este idioma.
 language-legend = Idioma

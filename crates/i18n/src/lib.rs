@@ -1,17 +1,20 @@
 //! The one translation layer. Components never hold English: they ask for a message id, and the
-//! catalogue for the patient's language answers. Catalogues are compiled in (a few KB) so the
-//! first page needs no extra request.
+//! catalogue for the patient's language answers. The server compiles every catalogue in
+//! ([`Catalogue::new`]). The browser apps compile in English only and fetch another language's
+//! page catalogue when a page starts or switches to it ([`Catalogue::from_source`]): Spanish
+//! would otherwise weigh on every English reader's first page (issue 13, about 7 KB brotli).
 
 use fluent_bundle::{FluentArgs, FluentBundle, FluentResource, FluentValue};
 use unic_langid::{LanguageIdentifier, langid};
 
-pub const EN_FTL: &str = include_str!("../locales/en.ftl");
+// The page catalogues without their comment lines (build.rs): the browser downloads these.
+pub const EN_FTL: &str = include_str!(concat!(env!("OUT_DIR"), "/en.ftl"));
 /// US Spanish, "usted". Same ids and variables as `EN_FTL` (tests/catalogues.rs).
-pub const ES_FTL: &str = include_str!("../locales/es.ftl");
+pub const ES_FTL: &str = include_str!(concat!(env!("OUT_DIR"), "/es.ftl"));
 /// The staff console's own messages: compiled only into the staff bundle (and the tests), so
 /// they add nothing to the patient's pages.
 #[cfg(any(feature = "staff", test))]
-pub const EN_STAFF_FTL: &str = include_str!("../locales/en-staff.ftl");
+pub const EN_STAFF_FTL: &str = include_str!(concat!(env!("OUT_DIR"), "/en-staff.ftl"));
 
 /// The server's emails, texts and call scripts: compiled only into the server (feature
 /// `messages`) and this crate's tests.
@@ -71,6 +74,8 @@ impl Lang {
         }
     }
 
+    /// Every catalogue in this crate. Only [`Catalogue::new`] calls it: a browser app that
+    /// never calls that carries no catalogue it does not name (the linker drops the rest).
     fn source(self) -> &'static str {
         match self {
             Lang::En => EN_FTL,
@@ -84,12 +89,20 @@ pub struct Catalogue {
 }
 
 impl Catalogue {
+    /// The language's page catalogue, compiled in. The server's way; the browser apps use
+    /// [`Catalogue::from_source`] so that they carry only English.
     pub fn new(lang: Lang) -> Self {
+        Self::from_source(lang, lang.source())
+    }
+
+    /// The page catalogue for `lang` from its `.ftl` text: [`EN_FTL`], or the file a browser
+    /// app fetched (`/locales/<code>.ftl`).
+    pub fn from_source(lang: Lang, source: &str) -> Self {
         let mut bundle = FluentBundle::new(vec![lang.id()]);
         // Unicode isolation marks around arguments confuse screen readers reading phone numbers
         // and clutter copy-paste; our arguments are never mixed-direction text.
         bundle.set_use_isolating(false);
-        bundle.add_resource_overriding(parse(lang.source()));
+        bundle.add_resource_overriding(parse(source));
         #[cfg(any(feature = "staff", test))]
         {
             // The staff console is English only; a Spanish bundle still resolves its ids.
@@ -191,6 +204,35 @@ mod tests {
             es.tr("staff-sign-in-title"),
             Catalogue::new(Lang::En).tr("staff-sign-in-title")
         );
+    }
+
+    /// The apps carry the catalogues without comment lines (build.rs, and the build hook for a
+    /// fetched one): every message must read exactly as in the file people edit.
+    #[test]
+    fn dropping_comments_changes_no_message() {
+        for (lang, file) in [(Lang::En, "en.ftl"), (Lang::Es, "es.ftl")] {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("locales").join(file);
+            let edited = std::fs::read_to_string(path).expect("catalogue file");
+            assert!(edited.lines().any(|l| l.starts_with('#')), "{file} has comments");
+            assert!(!lang.source().lines().any(|l| l.starts_with('#')), "{file}");
+            let from_file = Catalogue::from_source(lang, &edited);
+            let carried = Catalogue::new(lang);
+            let ids: Vec<&str> = edited
+                .lines()
+                .filter_map(|l| l.split_once(" =").map(|(id, _)| id))
+                .filter(|id| !id.is_empty() && !id.starts_with([' ', '#', '-', '.']))
+                .collect();
+            assert!(ids.len() > 100, "{file}: {}", ids.len());
+            for id in ids {
+                let args = [
+                    ("name", Arg::Str("Ana".into())),
+                    ("count", Arg::Num(2.0)),
+                    ("minutes", Arg::Num(5.0)),
+                ];
+                assert!(carried.has(id), "{file}: {id}");
+                assert_eq!(carried.tr_args(id, &args), from_file.tr_args(id, &args), "{id}");
+            }
+        }
     }
 
     #[test]

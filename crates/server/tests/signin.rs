@@ -599,4 +599,34 @@ async fn each_path_loads_the_bundle_that_renders_it() {
             "{path}"
         );
     }
+
+    // Every visitor downloads the page first, so it goes out compressed to a browser that
+    // accepts it, filled in all the same; caches are told the answer depends on that.
+    let page = "<p>Sign in at <span data-clinic=\"name\">your clinic</span>.</p>".repeat(40);
+    std::fs::write(dist.join("patient").join("index.html"), &page).unwrap();
+    let res = srv
+        .http
+        .get(format!("{}/forgot-password", srv.base))
+        .header("accept-encoding", "br, gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-encoding"], "br");
+    assert!(
+        res.headers()["vary"]
+            .to_str()
+            .unwrap()
+            .to_ascii_lowercase()
+            .contains("accept-encoding")
+    );
+    let sent = res.bytes().await.unwrap();
+    let mut read = String::new();
+    std::io::Read::read_to_string(
+        &mut brotli_decompressor::Decompressor::new(&sent[..], 4096),
+        &mut read,
+    )
+    .unwrap();
+    assert_eq!(read, page.replace("your clinic", "Smith &amp; Sons Clinic"));
+    assert!(sent.len() < page.len() / 4, "{} of {}", sent.len(), page.len());
 }

@@ -1,9 +1,10 @@
 //! Access to the translation catalogue from components.
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 
 pub use carekey_i18n::Arg;
-use carekey_i18n::{Catalogue, Lang};
+use carekey_i18n::{Catalogue, EN_FTL, Lang};
 
 thread_local! {
     // The browser runs the app on one thread. English until a patient app picks the page
@@ -11,6 +12,32 @@ thread_local! {
     static PAGE_LANG: Cell<Lang> = const { Cell::new(Lang::En) };
     // The catalogue in use, parsed when first needed and again only after a switch.
     static CATALOGUE: RefCell<Option<(Lang, Catalogue)>> = const { RefCell::new(None) };
+    // Page catalogues fetched from the server (`language::load`). English is compiled in, so
+    // an English reader's first page carries no other language.
+    static FETCHED: RefCell<HashMap<Lang, String>> = RefCell::new(HashMap::new());
+}
+
+/// Whether the pages can be drawn in `lang` now, without a fetch.
+pub(crate) fn has_catalogue(lang: Lang) -> bool {
+    lang == Lang::En || FETCHED.with(|f| f.borrow().contains_key(&lang))
+}
+
+/// Keeps a fetched page catalogue if it is one: a proxy's error page served with 200 must not
+/// become the page's words.
+pub(crate) fn add_catalogue(lang: Lang, source: String) -> bool {
+    if !Catalogue::from_source(lang, &source).has("language-switch-failed") {
+        return false;
+    }
+    FETCHED.with(|f| f.borrow_mut().insert(lang, source));
+    true
+}
+
+fn build(lang: Lang) -> Catalogue {
+    FETCHED.with(|f| match f.borrow().get(&lang) {
+        Some(source) => Catalogue::from_source(lang, source),
+        // English, and (never by design: the switch fetches first) a language not fetched.
+        None => Catalogue::from_source(Lang::En, EN_FTL),
+    })
 }
 
 /// The language the pages are in: sent with a recovery request, so its message is written in
@@ -31,7 +58,7 @@ fn with_catalogue<R>(f: impl FnOnce(&Catalogue) -> R) -> R {
         match slot.as_ref() {
             Some((l, c)) if *l == lang => f(c),
             _ => {
-                let c = Catalogue::new(lang);
+                let c = build(lang);
                 let out = f(&c);
                 *slot = Some((lang, c));
                 out

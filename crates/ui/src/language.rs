@@ -9,6 +9,7 @@
 use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use carekey_i18n::Lang;
 use leptos::prelude::*;
@@ -27,8 +28,10 @@ const SWITCH_ID: &str = "language-switch";
 struct PageLang(RwSignal<Lang>);
 
 struct Entry {
-    signal: Box<dyn Any>,
+    signal: Rc<dyn Any>,
     dispose: Box<dyn Fn()>,
+    /// Tells this entry from a later one under the same key.
+    serial: u64,
     /// Taken again by a component since the last switch began.
     claimed: bool,
 }
@@ -40,15 +43,59 @@ thread_local! {
     static KEPT: RefCell<HashMap<&'static str, Entry>> = RefCell::new(HashMap::new());
     /// The owner kept signals belong to: the app's root, above the re-render boundary.
     static ROOT: RefCell<Option<Owner>> = const { RefCell::new(None) };
+    /// The language [`mount`] chose, for [`provide_page_language`].
+    static STARTING: Cell<Option<Lang>> = const { Cell::new(None) };
+    /// A catalogue is being fetched for a switch: further clicks wait for it.
+    static FETCHING: Cell<bool> = const { Cell::new(false) };
+    static SERIAL: Cell<u64> = const { Cell::new(0) };
 }
 
-/// Picks the page language (address `?lang=`, then this device's choice, then the browser's
-/// languages), applies it and provides the switch. Call once, at the top of a patient app.
-pub fn provide_page_language() {
+/// Starts a patient app in its page language: picks it (address `?lang=`, then this device's
+/// choice, then the browser's languages), fetches its catalogue first unless it is English
+/// (compiled in), then mounts `app`. If the catalogue cannot be fetched the pages open in
+/// English rather than not at all, and the switch offers the language again.
+pub fn mount<F, N>(app: F)
+where
+    F: FnOnce() -> N + 'static,
+    N: IntoView + 'static,
+{
     let lang = initial_lang();
+    // One path for every language (an English start waits only for the next microtask): the
+    // app's whole tree is inlined where it is mounted, and two call sites would carry it twice.
+    wasm_bindgen_futures::spawn_local(async move {
+        let ready = i18n::has_catalogue(lang) || load(lang).await;
+        STARTING.with(|s| s.set(Some(if ready { lang } else { Lang::En })));
+        leptos::mount::mount_to_body(app);
+        crate::page::mark_started();
+    });
+}
+
+/// Applies the language [`mount`] chose and provides the switch. Call once, at the top of a
+/// patient app.
+pub fn provide_page_language() {
+    let lang = STARTING
+        .with(Cell::take)
+        .filter(|l| i18n::has_catalogue(*l))
+        .unwrap_or_default();
     apply(lang);
     ROOT.with(|r| *r.borrow_mut() = Owner::current());
     provide_context(PageLang(RwSignal::new(lang)));
+}
+
+/// Fetches a page catalogue. `public/app-check.js` has already asked for it (a preload) when
+/// the page starts in that language, so this request is answered from that download.
+async fn load(lang: Lang) -> bool {
+    let url = format!("/locales/{}.ftl", lang.code());
+    let Ok(res) = gloo_net::http::Request::get(&url).send().await else {
+        return false;
+    };
+    if !res.ok() {
+        return false;
+    }
+    match res.text().await {
+        Ok(text) => i18n::add_catalogue(lang, text),
+        Err(_) => false,
+    }
 }
 
 fn initial_lang() -> Lang {
@@ -129,10 +176,31 @@ fn apply(lang: Lang) {
     }
 }
 
-fn switch_to(current: RwSignal<Lang>, lang: Lang) {
-    if current.get_untracked() == lang {
+/// Switches once the language's catalogue is here: at once for English, after a fetch for
+/// another. A fetch that fails leaves the page as it is and says so in `failed`.
+fn switch_to(current: RwSignal<Lang>, lang: Lang, failed: RwSignal<Option<Lang>>) {
+    if current.get_untracked() == lang || FETCHING.with(Cell::get) {
         return;
     }
+    failed.set(None);
+    if i18n::has_catalogue(lang) {
+        redraw_in(current, lang);
+        return;
+    }
+    FETCHING.with(|f| f.set(true));
+    leptos::task::spawn_local(async move {
+        let loaded = load(lang).await;
+        FETCHING.with(|f| f.set(false));
+        if loaded {
+            redraw_in(current, lang);
+        } else {
+            // The person may have left the page meanwhile; then there is nothing to tell.
+            let _ = failed.try_set(Some(lang));
+        }
+    });
+}
+
+fn redraw_in(current: RwSignal<Lang>, lang: Lang) {
     SWITCHING.with(|s| s.set(true));
     KEPT.with(|k| k.borrow_mut().values_mut().for_each(|e| e.claimed = false));
     remember(lang);
@@ -187,79 +255,121 @@ pub fn LanguageSwitch() -> impl IntoView {
     };
     let now = current.get_untracked();
     let others: Vec<Lang> = Lang::ALL.into_iter().filter(|l| *l != now).collect();
-    others
+    let failed = RwSignal::new(None::<Lang>);
+    let links = others
         .into_iter()
         .enumerate()
         .map(|(i, other)| {
             let href = format!("?lang={}", other.code());
             view! {
-                <p class="language-switch">
-                    <a
-                        id=(i == 0).then_some(SWITCH_ID)
-                        href=href
-                        lang=other.code()
-                        hreflang=other.code()
-                        on:click=move |ev| {
-                            ev.prevent_default();
-                            switch_to(current, other);
-                        }
-                    >
-                        {other.own_name()}
-                    </a>
-                </p>
+                <a
+                    id=(i == 0).then_some(SWITCH_ID)
+                    href=href
+                    lang=other.code()
+                    hreflang=other.code()
+                    on:click=move |ev| {
+                        ev.prevent_default();
+                        switch_to(current, other, failed);
+                    }
+                >
+                    {other.own_name()}
+                </a>
             }
         })
-        .collect_view()
-        .into_any()
+        .collect_view();
+    // The status region is always there, so what appears in it is announced (WCAG 4.1.3).
+    view! {
+        <p class="language-switch">
+            {links}
+            <span role="status" class="language-switch-status">
+                {move || {
+                    failed
+                        .get()
+                        .map(|l| {
+                            i18n::t_args(
+                                "language-switch-failed",
+                                &[("language", l.own_name().to_owned())],
+                            )
+                        })
+                }}
+            </span>
+        </p>
+    }
+    .into_any()
 }
 
 /// A signal for the state of a flow (its step, what has been typed) that a language switch
 /// does not reset: the component re-rendered in the other language gets the same signal back.
 /// Anywhere else (leaving the page, a new step) it ends with its component, like any signal.
 /// `key` names the state; one component on the page uses it at a time.
+///
+/// Only the lines that need `T` are generic; the bookkeeping is shared by every use, since
+/// each `T` would otherwise carry its own copy of it into the first page's download.
+#[inline(never)]
 pub fn kept<T: Send + Sync + 'static>(key: &'static str, init: impl FnOnce() -> T) -> RwSignal<T> {
     let Some(root) = ROOT.with(|r| r.borrow().clone()) else {
         return RwSignal::new(init());
     };
-    let existing = KEPT.with(|k| {
+    let signal = match reclaim(key).and_then(|s| s.downcast_ref::<RwSignal<T>>().copied()) {
+        Some(signal) => signal,
+        None => {
+            let signal = root.with(|| RwSignal::new(init()));
+            keep(key, Rc::new(signal), Box::new(move || signal.dispose()));
+            signal
+        }
+    };
+    release_with_component(key);
+    signal
+}
+
+/// The signal kept under `key`, marked as taken back by the re-rendered page.
+fn reclaim(key: &'static str) -> Option<Rc<dyn Any>> {
+    KEPT.with(|k| {
         let mut k = k.borrow_mut();
         let entry = k.get_mut(key)?;
-        let signal = entry.signal.downcast_ref::<RwSignal<T>>().copied()?;
         entry.claimed = true;
-        Some(signal)
+        Some(entry.signal.clone())
+    })
+}
+
+fn keep(key: &'static str, signal: Rc<dyn Any>, dispose: Box<dyn Fn()>) {
+    let serial = SERIAL.with(|s| {
+        s.set(s.get() + 1);
+        s.get()
     });
-    let signal = existing.unwrap_or_else(|| {
-        let signal = root.with(|| RwSignal::new(init()));
-        let replaced = KEPT.with(|k| {
-            k.borrow_mut().insert(
-                key,
-                Entry {
-                    signal: Box::new(signal),
-                    dispose: Box::new(move || signal.dispose()),
-                    claimed: true,
-                },
-            )
-        });
-        if let Some(old) = replaced {
-            (old.dispose)();
-        }
-        signal
+    let replaced = KEPT.with(|k| {
+        k.borrow_mut().insert(
+            key,
+            Entry {
+                signal,
+                dispose,
+                serial,
+                claimed: true,
+            },
+        )
     });
+    if let Some(old) = replaced {
+        (old.dispose)();
+    }
+}
+
+/// When the calling component is taken down other than by a switch, the state under `key` ends
+/// with it (unless a newer component has taken the key meanwhile).
+fn release_with_component(key: &'static str) {
+    let Some(serial) = KEPT.with(|k| k.borrow().get(key).map(|e| e.serial)) else {
+        return;
+    };
     on_cleanup(move || {
         if SWITCHING.with(Cell::get) {
             return;
         }
         let gone = KEPT.with(|k| {
             let mut k = k.borrow_mut();
-            let ours = k
-                .get(key)
-                .and_then(|e| e.signal.downcast_ref::<RwSignal<T>>())
-                .is_some_and(|s| *s == signal);
+            let ours = k.get(key).is_some_and(|e| e.serial == serial);
             if ours { k.remove(key) } else { None }
         });
         if let Some(e) = gone {
             (e.dispose)();
         }
     });
-    signal
 }

@@ -24,6 +24,8 @@ use carekey_shared::backend::{BackendHandle, RequestCtx};
 use http_body_util::BodyExt;
 use leptos::prelude::provide_context;
 use sea_orm::ConnectionTrait;
+use tower_http::CompressionLevel;
+use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
 
@@ -99,7 +101,20 @@ fn spa(dir: &Path, cfg: &Config) -> ServeDir<MethodRouter> {
         .precompressed_br()
         .precompressed_gzip()
         .append_index_html_on_directories(false)
-        .fallback(get(move || page.clone().response()))
+        .fallback(page_route(page))
+}
+
+/// An app's page, compressed as it is sent: the clinic is written into it per server, so it
+/// has no precompressed copy, and it is on every visitor's first download (about 3.7 KB raw,
+/// 1.3 KB brotli). It reflects nothing from the request, so compression reveals nothing
+/// (BREACH needs a secret and attacker-chosen text in one body).
+fn page_route<S: Clone + Send + Sync + 'static>(page: pages::AppPage) -> MethodRouter<S> {
+    get(move || page.clone().response()).layer(
+        CompressionLayer::new()
+            .br(true)
+            .gzip(true)
+            .quality(CompressionLevel::Best),
+    )
 }
 
 /// The signed-in patient pages are a second bundle (`carekey-portal`, files under `/portal/`),
@@ -113,8 +128,7 @@ pub const PORTAL_PATHS: [&str; 4] = [
 ];
 
 fn portal_routes<S: Clone + Send + Sync + 'static>(dir: &Path, cfg: &Config) -> Router<S> {
-    let page = pages::AppPage::new(dir, cfg);
-    let serve = get(move || page.clone().response());
+    let serve = page_route(pages::AppPage::new(dir, cfg));
     let files = ServeDir::new(dir)
         .precompressed_br()
         .precompressed_gzip()

@@ -14,12 +14,19 @@ use axum::response::{IntoResponse, Response};
 use crate::config::Config;
 
 /// Where the page names the clinic, in each language's copy of the message; the text inside is
-/// what a page shows if the server could not fill it in (a file opened from disk).
-const NAME_MARKS: [&str; 2] = [
+/// what a page shows if the server could not fill it in (a file opened from disk). Each mark is
+/// matched as written in the source and as a release build writes it: minified, attribute
+/// values lose their quotes (Trunk.toml `minify`).
+const NAME_MARKS: [&str; 4] = [
     r#"<span data-clinic="name">your clinic</span>"#,
+    r#"<span data-clinic=name>your clinic</span>"#,
     r#"<span data-clinic="name">su clínica</span>"#,
+    r#"<span data-clinic=name>su clínica</span>"#,
 ];
-const PHONE_MARK: &str = r#"<span data-clinic="phone"></span>"#;
+const PHONE_MARKS: [&str; 2] = [
+    r#"<span data-clinic="phone"></span>"#,
+    r#"<span data-clinic=phone></span>"#,
+];
 
 /// One app's page. Read at each request, as a static file would be: a clinic that replaces
 /// `dist/` under a running server gets the new page (and its new asset names) at once.
@@ -56,10 +63,11 @@ impl AppPage {
 /// The page with the clinic's name and phone in place of the marks, HTML-escaped (they come
 /// from configuration, but a name like "Smith & Sons" must not break the page).
 pub fn fill(html: &str, name: &str, phone: &str) -> String {
-    let mut page = html.replace(
-        PHONE_MARK,
-        &format!(r#"<span data-clinic="phone">{}</span>"#, escape(phone)),
-    );
+    let phoned = format!(r#"<span data-clinic="phone">{}</span>"#, escape(phone));
+    let mut page = html.to_owned();
+    for mark in PHONE_MARKS {
+        page = page.replace(mark, &phoned);
+    }
     if !name.trim().is_empty() {
         let named = format!(r#"<span data-clinic="name">{}</span>"#, escape(name));
         for mark in NAME_MARKS {
@@ -103,5 +111,14 @@ mod tests {
             r#"<p lang="en"><span data-clinic="name">Clínica Sol</span></p><p lang="es"><span data-clinic="name">Clínica Sol</span> <span data-clinic="phone">(503) 555-0100</span></p>"#
         );
         assert_eq!(fill(BOTH, "", ""), BOTH);
+    }
+
+    #[test]
+    fn a_minified_page_is_filled_in_too() {
+        const MINIFIED: &str = r#"<p lang=en>Call <span data-clinic=name>your clinic</span> at <span data-clinic=phone></span><p lang=es><span data-clinic=name>su clínica</span>"#;
+        assert_eq!(
+            fill(MINIFIED, "Clínica Sol", "(503) 555-0100"),
+            r#"<p lang=en>Call <span data-clinic="name">Clínica Sol</span> at <span data-clinic="phone">(503) 555-0100</span><p lang=es><span data-clinic="name">Clínica Sol</span>"#
+        );
     }
 }
