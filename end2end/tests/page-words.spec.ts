@@ -27,6 +27,7 @@ test('an English reader never downloads the Spanish words, on either bundle', as
   await page.goto('/settings');
   await expect(page.getByRole('heading', { level: 1, name: en('sign-in-title') })).toBeVisible();
   expect(asked.map((r) => r.url())).toEqual([]);
+  await expect(page.locator('link[data-catalogue]')).toHaveCount(0);
 });
 
 test.describe('a browser that prefers Spanish', () => {
@@ -37,7 +38,9 @@ test.describe('a browser that prefers Spanish', () => {
     await page.goto('/');
     await expect(page.getByRole('heading', { level: 1, name: es('sign-in-title') })).toBeVisible();
     await expect(page.locator('html')).toHaveAttribute('lang', 'es');
-    // app-check.js asks for the file beside the app's own; the app is handed that download.
+    // app-check.js asks for the file beside the app's own (a preload), and the app is handed
+    // that download: one request in all, not a second one from the app.
+    await expect(page.locator('link[rel="preload"][data-catalogue="es"]')).toHaveCount(1);
     expect(asked.map((r) => new URL(r.url()).pathname)).toEqual(['/locales/es.ftl']);
     const response = await asked[0].response();
     expect(response?.status()).toBe(200);

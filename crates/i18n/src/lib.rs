@@ -211,9 +211,14 @@ mod tests {
     #[test]
     fn dropping_comments_changes_no_message() {
         for (lang, file) in [(Lang::En, "en.ftl"), (Lang::Es, "es.ftl")] {
-            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("locales").join(file);
+            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("locales")
+                .join(file);
             let edited = std::fs::read_to_string(path).expect("catalogue file");
-            assert!(edited.lines().any(|l| l.starts_with('#')), "{file} has comments");
+            assert!(
+                edited.lines().any(|l| l.starts_with('#')),
+                "{file} has comments"
+            );
             assert!(!lang.source().lines().any(|l| l.starts_with('#')), "{file}");
             let from_file = Catalogue::from_source(lang, &edited);
             let carried = Catalogue::new(lang);
@@ -230,7 +235,11 @@ mod tests {
                     ("minutes", Arg::Num(5.0)),
                 ];
                 assert!(carried.has(id), "{file}: {id}");
-                assert_eq!(carried.tr_args(id, &args), from_file.tr_args(id, &args), "{id}");
+                assert_eq!(
+                    carried.tr_args(id, &args),
+                    from_file.tr_args(id, &args),
+                    "{id}"
+                );
             }
         }
     }

@@ -628,5 +628,10 @@ async fn each_path_loads_the_bundle_that_renders_it() {
     )
     .unwrap();
     assert_eq!(read, page.replace("your clinic", "Smith &amp; Sons Clinic"));
-    assert!(sent.len() < page.len() / 4, "{} of {}", sent.len(), page.len());
+    assert!(
+        sent.len() < page.len() / 4,
+        "{} of {}",
+        sent.len(),
+        page.len()
+    );
 }
