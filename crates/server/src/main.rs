@@ -13,7 +13,7 @@ use carekey_server::domain::accounts::NewAccount;
 use carekey_server::domain::patients::RowOutcome;
 use carekey_server::domain::{ClientMeta, DomainError};
 use carekey_server::store::entities::account;
-use carekey_server::{app, demo, store};
+use carekey_server::{app, check, demo, store};
 
 #[derive(Parser)]
 #[command(
@@ -35,6 +35,10 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Test what the configuration names (database, server key, public address, email relay,
+    /// text and call settings, built apps) without changing or sending anything: one line per
+    /// item, and a non-zero exit if any failed.
+    Check,
     /// Add the demonstration patients and staff (development only: needs dev_mode = true).
     DemoData,
     /// Create an administrator. The password is prompted for, or read from standard input
@@ -114,6 +118,22 @@ async fn run(command: Command, cfg: Config) -> Result<(), String> {
             store::migrate(&db).await.map_err(|e| e.to_string())?;
             println!("Migrations applied to {}", store::redact(&cfg.database_url));
             Ok(())
+        }
+        Command::Check => {
+            let lines = check::run(&cfg).await;
+            for line in &lines {
+                println!("{line}");
+            }
+            let failed = lines
+                .iter()
+                .filter(|l| matches!(l.outcome, check::Outcome::Failed(_)))
+                .count();
+            if failed == 0 {
+                println!("All checks passed.");
+                Ok(())
+            } else {
+                Err(format!("{failed} check(s) failed."))
+            }
         }
         Command::DemoData => {
             if !cfg.dev_mode {
