@@ -5,6 +5,7 @@
 //! `config` is read once at start-up; `clock` (time and randomness) sits under every layer.
 
 pub mod app;
+pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod delivery;
