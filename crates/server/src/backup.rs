@@ -458,6 +458,24 @@ pub async fn restore(cfg: &Config, file: &Path, force: bool) -> Result<Outcome, 
             quick.unwrap_or_default()
         ))));
     }
+    // Migrations would turn any SQLite file into an empty CareKey database: insist on one
+    // that some CareKey made (its first migration recorded, so an audit log to check).
+    let made_by_carekey = copy
+        .query_one_raw(Statement::from_string(
+            copy.get_database_backend(),
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'seaql_migrations'",
+        ))
+        .await
+        .map_err(not_db)?
+        .map(|r| r.try_get_by_index::<i64>(0))
+        .transpose()
+        .map_err(not_db)?
+        == Some(1);
+    if !made_by_carekey {
+        return Err(not_db(DbErr::Custom(
+            "it has no CareKey tables (no migrations recorded)".into(),
+        )));
+    }
     // The backup may come from an older CareKey: bring it to this version's schema first, so
     // the chain is read with the columns this version knows.
     store::migrate(&copy).await?;

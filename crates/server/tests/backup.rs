@@ -441,6 +441,40 @@ async fn restore_of_an_altered_backup_fails_naming_the_row() {
     let _ = std::fs::remove_dir_all(&fresh);
 }
 
+#[tokio::test]
+async fn restore_refuses_files_that_are_not_carekey_backups() {
+    let dir = temp_dir("foreign");
+    let junk = dir.join("junk.db");
+    std::fs::write(&junk, "not a database at all").unwrap();
+    let out = restore(&dir, &junk, false);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("is not a CareKey database"), "{err}");
+
+    // A real SQLite database, but another program's: migrations must not adopt it.
+    let other = dir.join("other.db");
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(
+            SqliteConnectOptions::new()
+                .filename(&other)
+                .create_if_missing(true),
+        )
+        .await
+        .unwrap();
+    let conn = SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
+    conn.execute_unprepared("CREATE TABLE notes(x); INSERT INTO notes VALUES (1);")
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let out = restore(&dir, &other, false);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("no CareKey tables"), "{err}");
+    assert!(!dir.join("data/carekey.db").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn backup_refuses_an_existing_file_and_a_missing_database() {
     let dir = temp_dir("exists");
