@@ -1,4 +1,5 @@
-//! `carekey`: serve the portal, run migrations, load demo data, create the first administrator.
+//! `carekey`: serve the portal, run migrations, load demo data, create the first administrator,
+//! back up and restore.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -7,6 +8,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
+use carekey_server::backup::{self, ServingLock};
 use carekey_server::clock::SystemClock;
 use carekey_server::config::{self, Config};
 use carekey_server::domain::accounts::NewAccount;
@@ -54,6 +56,18 @@ enum Command {
     /// each row; patients already on file (same MRN) are left as they are, so a second run
     /// adds nobody twice.
     ImportPatients { file: PathBuf },
+    /// Copy the database to FILE (SQLite: a consistent copy while the server runs, readable by
+    /// this user only, its audit chain checked; PostgreSQL: prints the pg_dump command). The
+    /// key file (secret_key_file) is not in it: back that up separately.
+    Backup { file: PathBuf },
+    /// Put a backup in place of the database (SQLite; PostgreSQL: prints the pg_restore
+    /// command), migrate it and check its audit chain. Stop the server first.
+    Restore {
+        file: PathBuf,
+        /// Replace a database that already holds accounts.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -96,6 +110,8 @@ async fn run(command: Command, cfg: Config) -> Result<(), String> {
             let public = cfg.public_url.clone();
             let db = store::redact(&cfg.database_url);
             let dev = cfg.dev_mode;
+            // Held until the process ends: `carekey restore` refuses while it is.
+            let _serving = ServingLock::acquire(&cfg).map_err(|e| e.to_string())?;
             let services = app::services(cfg, Arc::new(SystemClock))
                 .await
                 .map_err(|e| e.to_string())?;
@@ -190,6 +206,20 @@ async fn run(command: Command, cfg: Config) -> Result<(), String> {
                 }
             }
             println!("{imported} imported, {skipped} already on file, {refused} refused");
+            Ok(())
+        }
+        Command::Backup { file } => {
+            let done = backup::backup(&cfg, &file)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{done}");
+            Ok(())
+        }
+        Command::Restore { file, force } => {
+            let done = backup::restore(&cfg, &file, force)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{done}");
             Ok(())
         }
         Command::CreateAdmin { username, email } => {
