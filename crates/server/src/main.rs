@@ -1,4 +1,5 @@
-//! `carekey`: serve the portal, run migrations, load demo data, create the first administrator.
+//! `carekey`: serve the portal, run migrations, load demo data, create the first administrator,
+//! back up and restore.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -7,13 +8,14 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
+use carekey_server::backup::{self, ServingLock};
 use carekey_server::clock::SystemClock;
 use carekey_server::config::{self, Config};
 use carekey_server::domain::accounts::NewAccount;
 use carekey_server::domain::patients::RowOutcome;
 use carekey_server::domain::{ClientMeta, DomainError};
 use carekey_server::store::entities::account;
-use carekey_server::{app, demo, store};
+use carekey_server::{app, check, demo, store};
 
 #[derive(Parser)]
 #[command(
@@ -35,6 +37,10 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Test what the configuration names (database, server key, public address, email relay,
+    /// text and call settings, built apps) without changing or sending anything: one line per
+    /// item, and a non-zero exit if any failed.
+    Check,
     /// Add the demonstration patients and staff (development only: needs dev_mode = true).
     DemoData,
     /// Create an administrator. The password is prompted for, or read from standard input
@@ -50,6 +56,18 @@ enum Command {
     /// each row; patients already on file (same MRN) are left as they are, so a second run
     /// adds nobody twice.
     ImportPatients { file: PathBuf },
+    /// Copy the database to FILE (SQLite: a consistent copy while the server runs, readable by
+    /// this user only, its audit chain checked; PostgreSQL: prints the pg_dump command). The
+    /// key file (secret_key_file) is not in it: back that up separately.
+    Backup { file: PathBuf },
+    /// Put a backup in place of the database (SQLite; PostgreSQL: prints the pg_restore
+    /// command), migrate it and check its audit chain. Stop the server first.
+    Restore {
+        file: PathBuf,
+        /// Replace a database that already holds accounts.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -92,6 +110,8 @@ async fn run(command: Command, cfg: Config) -> Result<(), String> {
             let public = cfg.public_url.clone();
             let db = store::redact(&cfg.database_url);
             let dev = cfg.dev_mode;
+            // Held until the process ends: `carekey restore` refuses while it is.
+            let _serving = ServingLock::acquire(&cfg).map_err(|e| e.to_string())?;
             let services = app::services(cfg, Arc::new(SystemClock))
                 .await
                 .map_err(|e| e.to_string())?;
@@ -114,6 +134,22 @@ async fn run(command: Command, cfg: Config) -> Result<(), String> {
             store::migrate(&db).await.map_err(|e| e.to_string())?;
             println!("Migrations applied to {}", store::redact(&cfg.database_url));
             Ok(())
+        }
+        Command::Check => {
+            let lines = check::run(&cfg).await;
+            for line in &lines {
+                println!("{line}");
+            }
+            let failed = lines
+                .iter()
+                .filter(|l| matches!(l.outcome, check::Outcome::Failed(_)))
+                .count();
+            if failed == 0 {
+                println!("All checks passed.");
+                Ok(())
+            } else {
+                Err(format!("{failed} check(s) failed."))
+            }
         }
         Command::DemoData => {
             if !cfg.dev_mode {
@@ -170,6 +206,20 @@ async fn run(command: Command, cfg: Config) -> Result<(), String> {
                 }
             }
             println!("{imported} imported, {skipped} already on file, {refused} refused");
+            Ok(())
+        }
+        Command::Backup { file } => {
+            let done = backup::backup(&cfg, &file)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{done}");
+            Ok(())
+        }
+        Command::Restore { file, force } => {
+            let done = backup::restore(&cfg, &file, force)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{done}");
             Ok(())
         }
         Command::CreateAdmin { username, email } => {

@@ -534,6 +534,30 @@ on_both_databases!(audit_chain_is_intact_and_holds_no_secrets, |srv| {
         verify_chain(&srv.services.db).await.unwrap(),
         ChainCheck::Broken { .. }
     ));
+
+    // Put the row back, then cut the newest rows: what is left is a whole chain on its own,
+    // and only the head shows rows are missing.
+    audit_log::ActiveModel {
+        id: Set(victim.id),
+        ip: Set(victim.ip.clone()),
+        ..Default::default()
+    }
+    .update(&srv.services.db)
+    .await
+    .unwrap();
+    let rows = match verify_chain(&srv.services.db).await.unwrap() {
+        ChainCheck::Intact { rows } => rows as i64,
+        other => panic!("restored row: {other:?}"),
+    };
+    audit_log::Entity::delete_many()
+        .filter(audit_log::Column::Seq.gt(rows - 2))
+        .exec(&srv.services.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        verify_chain(&srv.services.db).await.unwrap(),
+        ChainCheck::Broken { at_seq: rows - 1 }
+    );
 });
 
 on_both_databases!(health_and_readiness, |srv| {

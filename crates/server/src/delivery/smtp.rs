@@ -39,6 +39,18 @@ impl Smtp {
     }
 }
 
+impl Smtp {
+    /// Connects, greets, upgrades to TLS and logs in as a send would, then quits without a
+    /// message (`carekey check`).
+    pub async fn check(&self) -> Result<(), String> {
+        match self.transport.test_connection().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err("the relay did not answer a NOOP".into()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
+
 #[async_trait]
 impl Transport for Smtp {
     fn name(&self) -> &'static str {

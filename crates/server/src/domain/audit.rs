@@ -128,8 +128,17 @@ pub enum ChainCheck {
     Broken { at_seq: i64 },
 }
 
-/// Recomputes the chain from the genesis value.
+/// Recomputes the chain from the genesis value, then compares its end with `audit_head`: rows
+/// cut from the end leave a chain that is whole on its own, and only the head, written in the
+/// same unit of work as each row, knows how far it went. `Broken { at_seq }` then names the
+/// first missing row.
 pub async fn verify_chain<C: ConnectionTrait>(db: &C) -> Result<ChainCheck, DbErr> {
+    // The head is read first: a row appended meanwhile is newer than it and still verified,
+    // so a check beside a busy server never mistakes a new row for a cut.
+    let head = audit_head::Entity::find_by_id(1)
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("audit_head".into()))?;
     let rows = audit_log::Entity::find()
         .order_by_asc(audit_log::Column::Seq)
         .all(db)
@@ -139,7 +148,14 @@ pub async fn verify_chain<C: ConnectionTrait>(db: &C) -> Result<ChainCheck, DbEr
         if r.seq != i as i64 + 1 || r.prev_hash != prev || row_hash(&prev, r) != r.hash {
             return Ok(ChainCheck::Broken { at_seq: r.seq });
         }
+        if r.seq == head.seq && r.hash != head.hash {
+            return Ok(ChainCheck::Broken { at_seq: r.seq });
+        }
         prev = r.hash.clone();
+    }
+    let last = rows.len() as i64;
+    if last < head.seq {
+        return Ok(ChainCheck::Broken { at_seq: last + 1 });
     }
     Ok(ChainCheck::Intact { rows: rows.len() })
 }

@@ -1,0 +1,503 @@
+//! `carekey backup` and `carekey restore` as an administrator runs them, against a real
+//! `carekey serve` process on SQLite.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use carekey_server::domain::audit::{ChainCheck, verify_chain};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use sea_orm::{ConnectionTrait, DatabaseConnection, SqlxSqliteConnector, Statement};
+
+/// Demo patients who sign in without a forced change (crates/server/src/demo.rs).
+const PATIENTS: &[(&str, &str)] = &[
+    ("maria", "sunflower-teapot-harbor"),
+    ("jchen", "granite-maple-lantern"),
+    ("sam", "quiet-orchard-bicycle"),
+    ("rosa", "copper-kettle-meadow-song"),
+    ("omar", "saffron-harbor-window-kite"),
+];
+
+/// The binary run in `dir`, with its data (database, key file) in `dir/data`.
+fn carekey(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_carekey"));
+    c.current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("CAREKEY_CONFIG")
+        .env("CAREKEY_DATA_DIR", dir.join("data"))
+        .env("CAREKEY_DEV_MODE", "true")
+        .env("RUST_LOG", "warn");
+    c
+}
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("carekey-backup-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn run(mut cmd: Command) -> Output {
+    cmd.stdin(Stdio::null()).output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+/// A data directory with the demo patients and staff in it.
+fn populated(tag: &str) -> PathBuf {
+    let dir = temp_dir(tag);
+    let mut c = carekey(&dir);
+    c.arg("demo-data");
+    ok(&run(c));
+    dir
+}
+
+fn backup(dir: &Path, file: &Path) -> Output {
+    let mut c = carekey(dir);
+    c.arg("backup").arg(file);
+    run(c)
+}
+
+fn restore(dir: &Path, file: &Path, force: bool) -> Output {
+    let mut c = carekey(dir);
+    c.arg("restore").arg(file);
+    if force {
+        c.arg("--force");
+    }
+    run(c)
+}
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// The number in "audit chain verified (N rows)".
+fn verified_rows(stdout: &str) -> usize {
+    let (_, rest) = stdout
+        .split_once("audit chain verified (")
+        .unwrap_or_else(|| panic!("no verification line in: {stdout}"));
+    rest.split(' ').next().unwrap().parse().unwrap()
+}
+
+async fn open(path: &Path, read_only: bool) -> DatabaseConnection {
+    let opts = SqliteConnectOptions::new()
+        .filename(path)
+        .read_only(read_only)
+        .immutable(read_only);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(opts)
+        .await
+        .unwrap();
+    SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
+}
+
+async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
+    db.query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap()
+}
+
+/// `carekey serve` on a free loopback port, stopped (SIGTERM) when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Server {
+    fn start(dir: &Path) -> Server {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let child = carekey(dir)
+            .arg("serve")
+            .env("CAREKEY_BIND", format!("127.0.0.1:{port}"))
+            .env("CAREKEY_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
+            .env("CAREKEY_DIST_DIR", dir.join("dist"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut srv = Server { child, port };
+        let started = Instant::now();
+        loop {
+            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+                s.write_all(b"GET /readyz HTTP/1.0\r\n\r\n").unwrap();
+                let mut reply = String::new();
+                let _ = s.read_to_string(&mut reply);
+                if reply.starts_with("HTTP/1.0 200") {
+                    return srv;
+                }
+            }
+            if let Some(status) = srv.child.try_wait().unwrap() {
+                panic!("server exited before it was ready: {status:?}");
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "server did not become ready"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A patient sign-in as the portal sends it (a Leptos server function, form-encoded, from
+/// the portal's own origin); the HTTP status.
+fn sign_in(port: u16, user: &str, password: &str) -> u16 {
+    let body = format!("portal=Patient&identifier={user}&password={password}");
+    let req = format!(
+        "POST /api/sign_in HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
+         Origin: http://127.0.0.1:{port}\r\nSec-Fetch-Site: same-origin\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(req.as_bytes()).unwrap();
+    let mut reply = Vec::new();
+    let _ = s.read_to_end(&mut reply);
+    let reply = text(&reply);
+    reply
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no HTTP status in: {reply:?}"))
+}
+
+struct Call {
+    started: Instant,
+    ended: Instant,
+    status: u16,
+}
+
+/// Two clients signing in one after another until `stop` is set.
+fn load(port: u16, stop: Arc<AtomicBool>) -> Vec<std::thread::JoinHandle<Vec<Call>>> {
+    (0..2)
+        .map(|t| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut calls = Vec::new();
+                let mut i = t;
+                while !stop.load(Ordering::SeqCst) {
+                    let (user, pw) = PATIENTS[i % PATIENTS.len()];
+                    let started = Instant::now();
+                    let status = sign_in(port, user, pw);
+                    calls.push(Call {
+                        started,
+                        ended: Instant::now(),
+                        status,
+                    });
+                    i += 1;
+                }
+                calls
+            })
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn backup_while_patients_sign_in_then_restore_elsewhere_and_sign_in() {
+    let live = populated("live");
+    let server = Server::start(&live);
+    let stop = Arc::new(AtomicBool::new(false));
+    let loaders = load(server.port, stop.clone());
+    // Let the load get going before the backup starts.
+    let warm = Instant::now();
+    while warm.elapsed() < Duration::from_secs(2) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    let file = live.join("carekey-backup.db");
+    let backup_started = Instant::now();
+    let out = tokio::task::spawn_blocking({
+        let (live, file) = (live.clone(), file.clone());
+        move || backup(&live, &file)
+    })
+    .await
+    .unwrap();
+    let backup_ended = Instant::now();
+    // A restore over the database the server is using is refused, and names why.
+    let refused = restore(&live, &file, true);
+    std::thread::sleep(Duration::from_millis(500));
+    stop.store(true, Ordering::SeqCst);
+    let calls: Vec<Call> = loaders
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+
+    let stdout = ok(&out);
+    assert!(
+        stdout.contains(&format!("Backup written: {}", file.display())),
+        "{stdout}"
+    );
+    assert!(stdout.contains("secret.key"), "{stdout}");
+    assert!(stdout.contains("back it up separately"), "{stdout}");
+    #[cfg(unix)]
+    assert_eq!(mode(&file), 0o600, "the copy holds PHI and hashes");
+
+    assert!(
+        !refused.status.success(),
+        "restore ran beside a live server"
+    );
+    let err = text(&refused.stderr);
+    assert!(err.contains("a CareKey server is using"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    // The load really ran through the backup, and the server never failed it.
+    let bad: Vec<u16> = calls
+        .iter()
+        .map(|c| c.status)
+        .filter(|s| *s != 200)
+        .collect();
+    assert!(bad.is_empty(), "sign-ins failed during the backup: {bad:?}");
+    assert!(
+        calls
+            .iter()
+            .any(|c| c.started < backup_ended && c.ended > backup_started),
+        "no sign-in was in flight while the backup ran"
+    );
+    let done_before = calls.iter().filter(|c| c.ended < backup_started).count() as i64;
+    let begun_before_end = calls.iter().filter(|c| c.started < backup_ended).count() as i64;
+
+    // The copy is one snapshot: every sign-in that had finished before the backup began is
+    // in it, none begun after it ended, and its chain verifies on its own.
+    let rows = verified_rows(&stdout);
+    let copy = open(&file, true).await;
+    assert_eq!(
+        verify_chain(&copy).await.unwrap(),
+        ChainCheck::Intact { rows }
+    );
+    let signed_in = count(
+        &copy,
+        "SELECT count(*) FROM audit_log WHERE action = 'sign_in'",
+    )
+    .await;
+    assert!(
+        (done_before..=begun_before_end).contains(&signed_in),
+        "copy has {signed_in} sign-ins; {done_before} finished before, {begun_before_end} begun by the end"
+    );
+    copy.close().await.unwrap();
+    drop(server);
+
+    // Restore into a directory that has nothing in it yet.
+    let fresh = temp_dir("fresh");
+    let out = restore(&fresh, &file, false);
+    let stdout = ok(&out);
+    assert_eq!(verified_rows(&stdout), rows, "{stdout}");
+    let db = fresh.join("data/carekey.db");
+    #[cfg(unix)]
+    assert_eq!(mode(&db), 0o600);
+    let restored = open(&db, true).await;
+    assert_eq!(
+        verify_chain(&restored).await.unwrap(),
+        ChainCheck::Intact { rows }
+    );
+    restored.close().await.unwrap();
+    let leftovers: Vec<_> = std::fs::read_dir(fresh.join("data"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("restore"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    // A server on the restored copy (with a key file of its own: passwords do not need the
+    // old one) lets a demo patient in, and not with a wrong password.
+    let server = Server::start(&fresh);
+    assert_eq!(
+        sign_in(server.port, "maria", "sunflower-teapot-harbor"),
+        200
+    );
+    assert_ne!(sign_in(server.port, "jchen", "not-the-right-password"), 200);
+    drop(server);
+    let _ = std::fs::remove_dir_all(&live);
+    let _ = std::fs::remove_dir_all(&fresh);
+}
+
+#[tokio::test]
+async fn restore_refuses_a_populated_database_without_force() {
+    let dir = populated("populated");
+    let file = dir.join("b.db");
+    ok(&backup(&dir, &file));
+    let db = dir.join("data/carekey.db");
+    // Someone is added after the backup: a refused restore must keep them.
+    let mut c = carekey(&dir);
+    c.args(["create-admin", "--username", "later"]);
+    let mut child = c
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long and private admin passphrase\n")
+        .unwrap();
+    ok(&child.wait_with_output().unwrap());
+    let accounts = |db: PathBuf| async move {
+        let conn = open(&db, false).await;
+        let n = count(&conn, "SELECT count(*) FROM accounts").await;
+        conn.close().await.unwrap();
+        n
+    };
+    let before = accounts(db.clone()).await;
+
+    let out = restore(&dir, &file, false);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!("already holds {before} accounts")),
+        "{err}"
+    );
+    assert!(err.contains("--force"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert_eq!(accounts(db.clone()).await, before, "nothing was replaced");
+
+    let out = restore(&dir, &file, true);
+    let stdout = ok(&out);
+    assert!(
+        stdout.contains("replacing the database that was there"),
+        "{stdout}"
+    );
+    assert_eq!(
+        accounts(db).await,
+        before - 1,
+        "the backup's accounts, not the later one"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn restore_of_an_altered_backup_fails_naming_the_row() {
+    let dir = populated("altered");
+    let file = dir.join("b.db");
+    ok(&backup(&dir, &file));
+    {
+        let conn = open(&file, false).await;
+        let changed = conn
+            .execute_raw(Statement::from_string(
+                conn.get_database_backend(),
+                "UPDATE audit_log SET ip = '203.0.113.9' WHERE seq = 3",
+            ))
+            .await
+            .unwrap();
+        assert_eq!(changed.rows_affected(), 1);
+        conn.close().await.unwrap();
+    }
+    let fresh = temp_dir("altered-into");
+    let out = restore(&fresh, &file, false);
+    assert!(!out.status.success(), "{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(err.contains("broken at row seq 3"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    // Nothing was put in place, and no scratch copy was left behind.
+    let left: Vec<_> = std::fs::read_dir(fresh.join("data"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with("-serve.lock"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&fresh);
+}
+
+#[tokio::test]
+async fn restore_refuses_files_that_are_not_carekey_backups() {
+    let dir = temp_dir("foreign");
+    let junk = dir.join("junk.db");
+    std::fs::write(&junk, "not a database at all").unwrap();
+    let out = restore(&dir, &junk, false);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("is not a CareKey database"), "{err}");
+
+    // A real SQLite database, but another program's: migrations must not adopt it.
+    let other = dir.join("other.db");
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(
+            SqliteConnectOptions::new()
+                .filename(&other)
+                .create_if_missing(true),
+        )
+        .await
+        .unwrap();
+    let conn = SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
+    conn.execute_unprepared("CREATE TABLE notes(x); INSERT INTO notes VALUES (1);")
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let out = restore(&dir, &other, false);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("no CareKey tables"), "{err}");
+    assert!(!dir.join("data/carekey.db").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn backup_refuses_an_existing_file_and_a_missing_database() {
+    let dir = temp_dir("exists");
+    let file = dir.join("b.db");
+    let out = backup(&dir, &file);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("there is no database at"), "{err}");
+    assert!(!file.exists());
+    assert!(
+        !dir.join("data/carekey.db").exists(),
+        "a backup must not create an empty database"
+    );
+
+    let mut c = carekey(&dir);
+    c.arg("migrate");
+    ok(&run(c));
+    std::fs::write(&file, "keep me").unwrap();
+    let out = backup(&dir, &file);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("already exists"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep me");
+    let _ = std::fs::remove_dir_all(&dir);
+}
