@@ -224,8 +224,10 @@ fn public_url(url: &str, dev_mode: bool) -> Outcome {
         None => rest.split([':', '/']).next(),
     }
     .unwrap_or("");
-    let local =
-        host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    let local = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
     match (local, dev_mode) {
         (true, _) => Outcome::Ok(format!(
             "{url}: plain http, reachable from this machine only"
@@ -291,7 +293,10 @@ fn apps(dist: &Path) -> Outcome {
         .filter(|app| !dist.join(app).join("index.html").is_file())
         .collect();
     if missing.is_empty() {
-        Outcome::Ok(format!("{}: patient, portal and staff built", dist.display()))
+        Outcome::Ok(format!(
+            "{}: patient, portal and staff built",
+            dist.display()
+        ))
     } else {
         Outcome::Failed(format!(
             "{}: not built: {} (run scripts/build-client.sh, or set dist_dir)",
@@ -323,7 +328,10 @@ mod tests {
             public_url("https://portal.clinic.example", false),
             Outcome::Ok(_)
         ));
-        assert!(matches!(public_url("http://[::1]:3000", false), Outcome::Ok(_)));
+        assert!(matches!(
+            public_url("http://[::1]:3000", false),
+            Outcome::Ok(_)
+        ));
         assert!(matches!(
             public_url("http://10.0.0.5:3000", false),
             Outcome::Failed(_)

@@ -22,7 +22,11 @@ fn install(dir: &Path) {
         std::fs::write(dir.join("dist").join(app).join("index.html"), "<p>app</p>").unwrap();
     }
     let out = carekey(dir, 0).arg("migrate").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let key = dir.join("data").join("secret.key");
     std::fs::write(&key, "ab".repeat(32)).unwrap();
     set_mode(&key, 0o600);
@@ -73,7 +77,11 @@ async fn a_working_install_passes_every_item_and_sends_nothing() {
     install(&dir);
     let out = carekey(&dir, sink.smtp_port).arg("check").output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(line(&out, "database").starts_with("ok"), "{stdout}");
     assert!(line(&out, "database").contains("none pending"), "{stdout}");
     assert!(line(&out, "secret key").contains("mode 0600"), "{stdout}");
@@ -109,7 +117,10 @@ fn a_wrong_database_url_fails_the_database_item_and_creates_nothing() {
     let dir = temp_dir("db");
     install(&dir);
     let out = carekey(&dir, 0)
-        .env("CAREKEY_DATABASE_URL", "postgres://carekey:hunter2@127.0.0.1:1/nowhere")
+        .env(
+            "CAREKEY_DATABASE_URL",
+            "postgres://carekey:hunter2@127.0.0.1:1/nowhere",
+        )
         .arg("check")
         .output()
         .unwrap();
@@ -122,7 +133,10 @@ fn a_wrong_database_url_fails_the_database_item_and_creates_nothing() {
     // A mistyped SQLite path is not quietly created as a new, empty database.
     let typo = dir.join("data").join("carekye.db");
     let out = carekey(&dir, 0)
-        .env("CAREKEY_DATABASE_URL", format!("sqlite://{}", typo.display()))
+        .env(
+            "CAREKEY_DATABASE_URL",
+            format!("sqlite://{}", typo.display()),
+        )
         .arg("check")
         .output()
         .unwrap();
@@ -141,7 +155,10 @@ fn a_key_file_others_can_read_fails_the_key_item() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "{stdout}");
     let l = line(&out, "secret key");
-    assert!(l.starts_with("FAILED") && l.contains("0644") && l.contains("chmod 600"), "{l}");
+    assert!(
+        l.starts_with("FAILED") && l.contains("0644") && l.contains("chmod 600"),
+        "{l}"
+    );
 
     // Lost, while the database holds accounts: the admin is told to restore it.
     std::fs::remove_file(&key).unwrap();
@@ -164,7 +181,11 @@ fn a_key_file_others_can_read_fails_the_key_item() {
             c.wait_with_output()
         })
         .unwrap();
-    assert!(admin.status.success(), "{}", String::from_utf8_lossy(&admin.stderr));
+    assert!(
+        admin.status.success(),
+        "{}",
+        String::from_utf8_lossy(&admin.stderr)
+    );
     // create-admin starts the services, which create a new key; take it away again.
     let _ = std::fs::remove_file(&key);
     let out = carekey(&dir, 0).arg("check").output().unwrap();
