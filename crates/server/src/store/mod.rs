@@ -28,6 +28,11 @@ pub enum StoreError {
         path: String,
         source: std::io::Error,
     },
+    #[error("cannot create the database file {path}: {source}")]
+    DatabaseFile {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 /// Opens the database named by `url` (`sqlite://…` or `postgres://…`).
@@ -46,6 +51,29 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, StoreError> {
                 path: dir.display().to_string(),
                 source,
             })?;
+        }
+        // The database holds patients' names, contacts and password hashes: created readable
+        // by this user only, whatever the umask. SQLite gives its -wal and -shm files the
+        // database file's mode.
+        #[cfg(unix)]
+        if !Path::new(path).exists() {
+            use std::os::unix::fs::OpenOptionsExt;
+            let created = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path);
+            match created {
+                Ok(_) => {}
+                // Another process created it first: theirs is used.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(source) => {
+                    return Err(StoreError::DatabaseFile {
+                        path: path.to_owned(),
+                        source,
+                    });
+                }
+            }
         }
         // WAL lets readers proceed during a write; the busy timeout makes concurrent writers
         // queue instead of failing; foreign keys are off by default in SQLite.
@@ -127,6 +155,24 @@ pub fn redact(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::redact;
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_new_sqlite_database_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("carekey-store-mode-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let file = dir.join("carekey.db");
+        let db = super::connect(&format!("sqlite://{}", file.display()))
+            .await
+            .unwrap();
+        super::migrate(&db).await.unwrap();
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&file), 0o600);
+        assert_eq!(mode(&dir.join("carekey.db-wal")), 0o600);
+        db.close().await.unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn redacts_passwords_in_urls() {
