@@ -1,6 +1,8 @@
 //! `carekey backup` and `carekey restore` as an administrator runs them, against a real
 //! `carekey serve` process on SQLite.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -361,19 +363,10 @@ async fn restore_refuses_a_populated_database_without_force() {
     // Someone is added after the backup: a refused restore must keep them.
     let mut c = carekey(&dir);
     c.args(["create-admin", "--username", "later"]);
-    let mut child = c
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"a long and private admin passphrase\n")
-        .unwrap();
-    ok(&child.wait_with_output().unwrap());
+    ok(&common::run_with_stdin(
+        c,
+        "a long and private admin passphrase\n",
+    ));
     let accounts = |db: PathBuf| async move {
         let conn = open(&db, false).await;
         let n = count(&conn, "SELECT count(*) FROM accounts").await;

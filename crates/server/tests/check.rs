@@ -162,25 +162,9 @@ fn a_key_file_others_can_read_fails_the_key_item() {
 
     // Lost, while the database holds accounts: the admin is told to restore it.
     std::fs::remove_file(&key).unwrap();
-    let admin = std::process::Command::new(env!("CARGO_BIN_EXE_carekey"))
-        .current_dir(&dir)
-        .env_remove("DATABASE_URL")
-        .env("CAREKEY_DATA_DIR", dir.join("data"))
-        .env("RUST_LOG", "warn")
-        .args(["create-admin", "--username", "itadmin"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut c| {
-            use std::io::Write;
-            c.stdin
-                .take()
-                .unwrap()
-                .write_all(b"correct horse battery staple again\n")?;
-            c.wait_with_output()
-        })
-        .unwrap();
+    let mut create = carekey(&dir, 0);
+    create.args(["create-admin", "--username", "itadmin"]);
+    let admin = common::run_with_stdin(create, "correct horse battery staple again\n");
     assert!(
         admin.status.success(),
         "{}",

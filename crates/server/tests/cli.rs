@@ -1,5 +1,7 @@
 //! The `carekey` binary as an administrator runs it.
 
+mod common;
+
 use std::io::Write;
 use std::process::{Command, Stdio};
 
@@ -19,28 +21,12 @@ fn temp_dir(tag: &str) -> std::path::PathBuf {
     d
 }
 
-fn run_with_stdin(mut cmd: Command, input: &str) -> std::process::Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
 #[test]
 fn create_admin_takes_the_password_from_stdin_and_enforces_the_policy() {
     let dir = temp_dir("admin");
     let mut short = carekey(&dir);
     short.args(["create-admin", "--username", "boss"]);
-    let out = run_with_stdin(short, "too-short\n");
+    let out = common::run_with_stdin(short, "too-short\n");
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("at least 15 characters"), "{err}");
@@ -53,7 +39,7 @@ fn create_admin_takes_the_password_from_stdin_and_enforces_the_policy() {
         "--email",
         "boss@clinic.example.com",
     ]);
-    let out = run_with_stdin(ok, "a long and private admin passphrase\n");
+    let out = common::run_with_stdin(ok, "a long and private admin passphrase\n");
     assert!(
         out.status.success(),
         "{}",
@@ -68,7 +54,7 @@ fn create_admin_takes_the_password_from_stdin_and_enforces_the_policy() {
 
     let mut again = carekey(&dir);
     again.args(["create-admin", "--username", "BOSS"]);
-    let out = run_with_stdin(again, "another long admin passphrase\n");
+    let out = common::run_with_stdin(again, "another long admin passphrase\n");
     assert!(
         !out.status.success(),
         "usernames are unique whatever the case"

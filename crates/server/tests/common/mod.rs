@@ -365,3 +365,23 @@ macro_rules! on_both_databases {
         }
     };
 }
+
+/// Runs the `carekey` command with `input` on its standard input (how `create-admin` takes a
+/// password: never from the command line) and waits for it.
+pub fn run_with_stdin(mut cmd: std::process::Command, input: &str) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
