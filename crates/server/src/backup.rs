@@ -165,10 +165,8 @@ enum Target {
 
 fn target(cfg: &Config) -> Result<Target, BackupError> {
     let url = &cfg.database_url;
-    if let Some(rest) = url.strip_prefix("sqlite://") {
-        // The same reading as `store::connect`: whatever follows `?` is options.
-        let path = rest.split('?').next().unwrap_or(rest);
-        return Ok(Target::Sqlite(PathBuf::from(path)));
+    if let Some(path) = store::sqlite_path(url) {
+        return Ok(Target::Sqlite(path.to_path_buf()));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return PgParts::parse(url).map(Target::Postgres);

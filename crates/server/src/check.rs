@@ -13,6 +13,7 @@ use sea_orm_migration::MigratorTrait;
 
 use crate::config::{Config, SmtpConfig, SmtpTls, TwilioConfig};
 use crate::delivery::smtp::Smtp;
+use crate::domain::rules::secrets::ServerKey;
 use crate::store::{self, entities::account, migration::Migrator};
 
 /// Longest any one item may take: a relay or database that does not answer is a failure, not
@@ -121,16 +122,13 @@ async fn database(url: &str) -> (Outcome, Option<u64>) {
     let shown = store::redact(url);
     // `store::connect` creates a missing SQLite file; a check must not, or a mistyped path
     // would pass as an empty new database.
-    if let Some(path) = url.strip_prefix("sqlite://") {
-        let path = path.split('?').next().unwrap_or(path);
-        if !Path::new(path).exists() {
-            return (
-                Outcome::Failed(format!(
-                    "{shown}: no database file there (a new install: run `carekey migrate`)"
-                )),
-                None,
-            );
-        }
+    if store::sqlite_path(url).is_some_and(|path| !path.exists()) {
+        return (
+            Outcome::Failed(format!(
+                "{shown}: no database file there (a new install: run `carekey migrate`)"
+            )),
+            None,
+        );
     }
     let opened = tokio::time::timeout(ITEM_DEADLINE, store::connect(url)).await;
     let db = match opened {
@@ -173,26 +171,22 @@ async fn migrated(db: &DatabaseConnection, shown: &str) -> Outcome {
 /// messages are sealed or MACed with it: a copy others can read lets them forge a reset link.
 fn secret_key(path: &Path, accounts: Option<u64>) -> Outcome {
     let shown = path.display();
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return match accounts {
-                // A new install: `carekey serve` creates it on first start.
-                Some(0) => Outcome::Ok(format!(
-                    "{shown}: not created yet; the first `carekey serve` creates it (mode 0600)"
-                )),
-                _ => Outcome::Failed(format!(
-                    "{shown}: missing, and the database already has accounts: restore the key \
-                     from backup (without it, codes, reset links and queued messages in flight \
-                     cannot be checked or sent; passwords are not affected)"
-                )),
-            };
+    match ServerKey::read(path) {
+        Ok(Some(_)) => {}
+        // A new install: `carekey serve` creates it on first start.
+        Ok(None) if accounts == Some(0) => {
+            return Outcome::Ok(format!(
+                "{shown}: not created yet; the first `carekey serve` creates it (mode 0600)"
+            ));
         }
-        Err(e) => return Outcome::Failed(format!("{shown}: cannot be read: {e}")),
-    };
-    let hex_ok = text.trim().len() == 64 && text.trim().chars().all(|c| c.is_ascii_hexdigit());
-    if !hex_ok {
-        return Outcome::Failed(format!("{shown}: not a key (expected 64 hex digits)"));
+        Ok(None) => {
+            return Outcome::Failed(format!(
+                "{shown}: missing, and the database already has accounts: restore the key \
+                 from backup (without it, codes, reset links and queued messages in flight \
+                 cannot be checked or sent; passwords are not affected)"
+            ));
+        }
+        Err(e) => return Outcome::Failed(e.to_string()),
     }
     #[cfg(unix)]
     {

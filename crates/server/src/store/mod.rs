@@ -35,18 +35,21 @@ pub enum StoreError {
     },
 }
 
+/// The file a `sqlite://` URL names (whatever follows `?` is options), or `None` for any other
+/// database. Every reader of the URL (connect, `carekey check`, backup) goes through this.
+pub fn sqlite_path(url: &str) -> Option<&Path> {
+    let rest = url.strip_prefix("sqlite://")?;
+    Some(Path::new(rest.split('?').next().unwrap_or(rest)))
+}
+
 /// Opens the database named by `url` (`sqlite://…` or `postgres://…`).
 pub async fn connect(url: &str) -> Result<DatabaseConnection, StoreError> {
     let conn_err = |source| StoreError::Connect {
         url: redact(url),
         source,
     };
-    if let Some(path) = url.strip_prefix("sqlite://") {
-        let path = path.split('?').next().unwrap_or(path);
-        if let Some(dir) = Path::new(path)
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-        {
+    if let Some(path) = sqlite_path(url) {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
                 path: dir.display().to_string(),
                 source,
@@ -56,7 +59,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, StoreError> {
         // by this user only, whatever the umask. SQLite gives its -wal and -shm files the
         // database file's mode.
         #[cfg(unix)]
-        if !Path::new(path).exists() {
+        if !path.exists() {
             use std::os::unix::fs::OpenOptionsExt;
             let created = std::fs::OpenOptions::new()
                 .write(true)
@@ -69,7 +72,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, StoreError> {
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
                 Err(source) => {
                     return Err(StoreError::DatabaseFile {
-                        path: path.to_owned(),
+                        path: path.display().to_string(),
                         source,
                     });
                 }

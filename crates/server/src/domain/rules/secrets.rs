@@ -36,7 +36,9 @@ impl ServerKey {
 
     /// Reads the key file (64 hex digits), creating it readable by this user only when it does
     /// not exist yet. `create_new` means two instances starting together cannot both write one.
-    pub fn load_or_create(path: &Path, entropy: &dyn Entropy) -> Result<Self, DomainError> {
+    /// The key in `path`, or `None` when there is no such file (`carekey check` reads it this
+    /// way too, without creating one).
+    pub fn read(path: &Path) -> Result<Option<Self>, DomainError> {
         let fail = |what: &str, e: &dyn std::fmt::Display| {
             DomainError::Internal(format!("secret key file {}: {what}: {e}", path.display()))
         };
@@ -46,9 +48,20 @@ impl ServerKey {
                 let key: [u8; 32] = bytes
                     .try_into()
                     .map_err(|_| fail("wrong length", &"expected 64 hex digits"))?;
-                Ok(Self(key))
+                Ok(Some(Self(key)))
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(fail("read", &e)),
+        }
+    }
+
+    pub fn load_or_create(path: &Path, entropy: &dyn Entropy) -> Result<Self, DomainError> {
+        let fail = |what: &str, e: &dyn std::fmt::Display| {
+            DomainError::Internal(format!("secret key file {}: {what}: {e}", path.display()))
+        };
+        match Self::read(path)? {
+            Some(key) => Ok(key),
+            None => {
                 let mut key = [0u8; 32];
                 entropy.fill(&mut key).map_err(|e| fail("random", &e))?;
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -80,7 +93,6 @@ impl ServerKey {
                     Err(e) => Err(fail("create", &e)),
                 }
             }
-            Err(e) => Err(fail("read", &e)),
         }
     }
 
