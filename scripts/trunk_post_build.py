@@ -42,8 +42,6 @@ name = f"boot-{digest}.js"
 with open(os.path.join(staging, name), "w", encoding="utf-8") as f:
     f.write(code)
 html = pattern.sub(f'<script type="module" src="{public_url}{name}"></script>', html, count=1)
-with open(index, "w", encoding="utf-8") as f:
-    f.write(html)
 
 def terser(path, *options):
     """Minifies `path` in place with end2end/node_modules' pinned terser."""
@@ -70,8 +68,10 @@ if os.environ.get("TRUNK_PROFILE") == "release":
     check = os.path.join(staging, "public", "app-check.js")
     if os.path.exists(check):
         terser(check, "--ecma", "5")
-    with open(index, "w", encoding="utf-8") as f:
-        f.write(html)
+
+# Written once, after every change above: before the copies below are compressed from it.
+with open(index, "w", encoding="utf-8") as f:
+    f.write(html)
 
 # The page catalogues a bundle fetches (locales/<lang>.ftl) go without their translators'
 # comment lines, as the compiled-in English one does (crates/i18n/build.rs): in Fluent a line
