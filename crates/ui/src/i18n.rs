@@ -8,36 +8,27 @@ use carekey_i18n::{Catalogue, EN_FTL, Lang};
 
 thread_local! {
     // The browser runs the app on one thread. English until a patient app picks the page
-    // language (`language::provide_page_language`); the staff console stays English.
+    // language (`language::mount`); the staff console stays English.
     static PAGE_LANG: Cell<Lang> = const { Cell::new(Lang::En) };
-    // The catalogue in use, parsed when first needed and again only after a switch.
-    static CATALOGUE: RefCell<Option<(Lang, Catalogue)>> = const { RefCell::new(None) };
-    // Page catalogues fetched from the server (`language::load`). English is compiled in, so
-    // an English reader's first page carries no other language.
-    static FETCHED: RefCell<HashMap<Lang, String>> = RefCell::new(HashMap::new());
+    // Every catalogue parsed so far, each once: English (compiled in) when first needed, any
+    // other when it is fetched (`language::load`), so switching back and forth parses nothing.
+    static CATALOGUES: RefCell<HashMap<Lang, Catalogue>> = RefCell::new(HashMap::new());
 }
 
 /// Whether the pages can be drawn in `lang` now, without a fetch.
 pub(crate) fn has_catalogue(lang: Lang) -> bool {
-    lang == Lang::En || FETCHED.with(|f| f.borrow().contains_key(&lang))
+    lang == Lang::En || CATALOGUES.with(|c| c.borrow().contains_key(&lang))
 }
 
 /// Keeps a fetched page catalogue if it is one: a proxy's error page served with 200 must not
 /// become the page's words.
-pub(crate) fn add_catalogue(lang: Lang, source: String) -> bool {
-    if !Catalogue::from_source(lang, &source).has("language-switch-failed") {
+pub(crate) fn add_catalogue(lang: Lang, source: &str) -> bool {
+    let catalogue = Catalogue::from_source(lang, source);
+    if !catalogue.has("language-switch-failed") {
         return false;
     }
-    FETCHED.with(|f| f.borrow_mut().insert(lang, source));
+    CATALOGUES.with(|c| c.borrow_mut().insert(lang, catalogue));
     true
-}
-
-fn build(lang: Lang) -> Catalogue {
-    FETCHED.with(|f| match f.borrow().get(&lang) {
-        Some(source) => Catalogue::from_source(lang, source),
-        // English, and (never by design: the switch fetches first) a language not fetched.
-        None => Catalogue::from_source(Lang::En, EN_FTL),
-    })
 }
 
 /// The language the pages are in: sent with a recovery request, so its message is written in
@@ -46,24 +37,21 @@ pub fn lang() -> Lang {
     PAGE_LANG.with(Cell::get)
 }
 
-/// Only the language switch calls this; it re-renders the pages after.
+/// Only `language` calls this: before the app mounts, and on a switch (which re-renders).
 pub(crate) fn set_page_lang(lang: Lang) {
     PAGE_LANG.with(|l| l.set(lang));
 }
 
 fn with_catalogue<R>(f: impl FnOnce(&Catalogue) -> R) -> R {
-    let lang = lang();
-    CATALOGUE.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        match slot.as_ref() {
-            Some((l, c)) if *l == lang => f(c),
-            _ => {
-                let c = build(lang);
-                let out = f(&c);
-                *slot = Some((lang, c));
-                out
-            }
-        }
+    // A language not fetched (never by design: the switch fetches first) reads as English.
+    let lang = Some(lang())
+        .filter(|l| has_catalogue(*l))
+        .unwrap_or(Lang::En);
+    CATALOGUES.with(|cell| {
+        let mut all = cell.borrow_mut();
+        f(all
+            .entry(lang)
+            .or_insert_with(|| Catalogue::from_source(Lang::En, EN_FTL)))
     })
 }
 

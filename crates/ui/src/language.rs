@@ -43,8 +43,6 @@ thread_local! {
     static KEPT: RefCell<HashMap<&'static str, Entry>> = RefCell::new(HashMap::new());
     /// The owner kept signals belong to: the app's root, above the re-render boundary.
     static ROOT: RefCell<Option<Owner>> = const { RefCell::new(None) };
-    /// The language [`mount`] chose, for [`provide_page_language`].
-    static STARTING: Cell<Option<Lang>> = const { Cell::new(None) };
     /// A catalogue is being fetched for a switch: further clicks wait for it.
     static FETCHING: Cell<bool> = const { Cell::new(false) };
     static SERIAL: Cell<u64> = const { Cell::new(0) };
@@ -64,20 +62,16 @@ where
     // app's whole tree is inlined where it is mounted, and two call sites would carry it twice.
     wasm_bindgen_futures::spawn_local(async move {
         let ready = i18n::has_catalogue(lang) || load(lang).await;
-        STARTING.with(|s| s.set(Some(if ready { lang } else { Lang::En })));
+        apply(if ready { lang } else { Lang::En });
         leptos::mount::mount_to_body(app);
         crate::page::mark_started();
     });
 }
 
-/// Applies the language [`mount`] chose and provides the switch. Call once, at the top of a
-/// patient app.
+/// Provides the switch, starting from the language [`mount`] applied. Call once, at the top
+/// of a patient app.
 pub fn provide_page_language() {
-    let lang = STARTING
-        .with(Cell::take)
-        .filter(|l| i18n::has_catalogue(*l))
-        .unwrap_or_default();
-    apply(lang);
+    let lang = i18n::lang();
     ROOT.with(|r| *r.borrow_mut() = Owner::current());
     provide_context(PageLang(RwSignal::new(lang)));
 }
@@ -93,7 +87,7 @@ async fn load(lang: Lang) -> bool {
         return false;
     }
     match res.text().await {
-        Ok(text) => i18n::add_catalogue(lang, text),
+        Ok(text) => i18n::add_catalogue(lang, &text),
         Err(_) => false,
     }
 }
