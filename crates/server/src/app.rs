@@ -163,7 +163,7 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, AppError> {
         .map_err(|source| AppError::Bind { addr, source })
 }
 
-/// Serves until `shutdown` resolves, then finishes in-flight requests.
+/// Serves plain HTTP until `shutdown` resolves, then finishes in-flight requests.
 pub async fn serve(
     listener: TcpListener,
     services: Arc<Services>,
@@ -182,6 +182,110 @@ pub async fn serve(
     .map_err(AppError::Serve);
     let _ = stop_tx.send(true);
     served
+}
+
+/// How long open connections get to finish once shutdown starts; a longer request than the
+/// API deadline is a stuck client, not a patient mid-reset.
+const HTTPS_DRAIN: Duration = Duration::from_secs(15);
+
+/// Serves HTTPS with `tls` (loaded by `tls::load`) until `shutdown` resolves; re-reads the
+/// certificate and key on SIGHUP, and, with `tls.redirect_bind`, answers plain HTTP there with
+/// a redirect to `public_url`.
+pub async fn serve_https(
+    listener: TcpListener,
+    services: Arc<Services>,
+    tls: crate::tls::Loaded,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), AppError> {
+    http::check_server_fns_registered().map_err(AppError::Wiring)?;
+    let tls_cfg = services
+        .cfg
+        .tls
+        .clone()
+        .ok_or_else(|| AppError::Wiring("serve_https without tls settings".into()))?;
+    let redirect = match tls_cfg.redirect_bind {
+        Some(addr) => Some(bind(addr).await?),
+        None => None,
+    };
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    spawn_workers(services.clone(), stop_rx.clone());
+    let rustls = axum_server::tls_rustls::RustlsConfig::from_config(tls.config);
+    tokio::spawn(reload_on_hangup(
+        rustls.clone(),
+        tls_cfg.clone(),
+        stop_rx.clone(),
+    ));
+    let handle = axum_server::Handle::new();
+    let on_stop = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+        on_stop.graceful_shutdown(Some(HTTPS_DRAIN));
+    });
+    if let Some(plain) = redirect {
+        let origin = services.cfg.public_url.clone();
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            let served = axum::serve(plain, http::redirect_to_https(origin))
+                .with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|v| *v).await;
+                })
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "the HTTP-to-HTTPS redirect stopped");
+            }
+        });
+    }
+    let app = http::router(AppState::new(services));
+    let std_listener = listener.into_std().map_err(AppError::Serve)?;
+    axum_server::from_tcp_rustls(std_listener, rustls)
+        .map_err(AppError::Serve)?
+        .handle(handle)
+        .serve(app.into_make_service_with_connect_info::<SocketAddr>())
+        .await
+        .map_err(AppError::Serve)
+}
+
+/// SIGHUP (`systemctl reload carekey`) re-reads the certificate and key: new connections get
+/// the renewed certificate, open ones are not dropped. A pair that does not load leaves the
+/// old one in service and says why, so a bad renewal never takes the portal down.
+async fn reload_on_hangup(
+    rustls: axum_server::tls_rustls::RustlsConfig,
+    cfg: crate::config::TlsConfig,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut hangups = match signal(SignalKind::hangup()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGHUP: certificate reload is off");
+                return;
+            }
+        };
+        loop {
+            tokio::select! {
+                _ = stop.wait_for(|v| *v) => return,
+                got = hangups.recv() => if got.is_none() { return },
+            }
+            let cfg = cfg.clone();
+            match tokio::task::spawn_blocking(move || crate::tls::load(&cfg)).await {
+                Ok(Ok(loaded)) => {
+                    rustls.reload_from_config(loaded.config);
+                    tracing::info!("SIGHUP: certificate and key re-read; new connections use them");
+                }
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "SIGHUP: the new certificate was not loaded; the old one is still served");
+                }
+                Err(e) => tracing::error!(error = %e, "SIGHUP: certificate reload failed"),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (rustls, cfg, stop.wait_for(|v| *v).await);
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -45,7 +45,10 @@ pub struct Config {
     pub public_url: String,
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// The browser apps from a folder instead of the ones built into the binary (empty).
     pub dist_dir: PathBuf,
+    /// HTTPS on `bind` without a proxy (`tls.*`); None: plain HTTP, TLS ended in front.
+    pub tls: Option<TlsConfig>,
     pub dev_mode: bool,
     pub clinic_name: String,
     /// The clinic's name in texts: `clinic.sms_name`, or `clinic.name` when that one fits
@@ -76,6 +79,15 @@ pub struct Config {
     /// How long a claimed outbox message is one instance's before another may take it over;
     /// renewed while its send is in flight (SECURITY.md F6).
     pub delivery_lease: Duration,
+}
+
+/// The certificate chain and key for HTTPS, as PEM files; both re-read on SIGHUP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsConfig {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+    /// A plain-HTTP address whose every request is sent on to `public_url` (e.g. port 80).
+    pub redirect_bind: Option<SocketAddr>,
 }
 
 /// A configured secret: shown as `***` in logs and debug output.
@@ -179,7 +191,7 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("public_url", Some("http://127.0.0.1:3000")),
     ("data_dir", Some("data")),
     ("database_url", None),
-    ("dist_dir", Some("dist")),
+    ("dist_dir", Some("")),
     ("dev_mode", Some("false")),
     ("clinic.name", Some("Your clinic")),
     ("clinic.sms_name", Some("")),
@@ -196,6 +208,9 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("password.min_length", Some("15")),
     ("password.require_mix", Some("false")),
     ("http.trust_forwarded_for", Some("false")),
+    ("tls.cert_file", Some("")),
+    ("tls.key_file", Some("")),
+    ("tls.redirect_bind", Some("")),
     ("secret_key_file", Some("")),
     ("recovery.identifier", Some("either")),
     ("recovery.security_question", Some("false")),
@@ -531,6 +546,7 @@ fn build(raw: &Raw) -> Result<Config, ConfigError> {
             "more failures than lockout.threshold",
         ));
     }
+    let tls = tls(raw, &public_url)?;
     let secret_key_file = match raw.get("secret_key_file").0.trim() {
         "" => data_dir.join("secret.key"),
         p => PathBuf::from(p),
@@ -540,7 +556,8 @@ fn build(raw: &Raw) -> Result<Config, ConfigError> {
         public_url,
         data_dir,
         database_url,
-        dist_dir: PathBuf::from(raw.get("dist_dir").0),
+        dist_dir: PathBuf::from(raw.get("dist_dir").0.trim()),
+        tls,
         dev_mode: raw.bool("dev_mode")?,
         clinic_name: raw.get("clinic.name").0,
         clinic_sms_name: sms_name(raw)?,
@@ -570,6 +587,59 @@ fn build(raw: &Raw) -> Result<Config, ConfigError> {
             "seconds",
         )?),
     })
+}
+
+/// `tls.cert_file` and `tls.key_file` together, or neither. With them the server speaks only
+/// HTTPS, so `public_url` must say https: the cookie's `__Host-` prefix, `Secure` flag and HSTS
+/// all follow from it, and links in messages must not point at a port that no longer answers
+/// plain HTTP.
+fn tls(raw: &Raw, public_url: &str) -> Result<Option<TlsConfig>, ConfigError> {
+    let cert = raw.get("tls.cert_file").0.trim().to_owned();
+    let key = raw.get("tls.key_file").0.trim().to_owned();
+    let redirect = raw.get("tls.redirect_bind").0.trim().to_owned();
+    match (cert.is_empty(), key.is_empty()) {
+        (true, true) => {
+            if !redirect.is_empty() {
+                return Err(raw.invalid(
+                    "tls.redirect_bind",
+                    "empty unless tls.cert_file and tls.key_file are set",
+                ));
+            }
+            return Ok(None);
+        }
+        (false, true) => {
+            return Err(raw.invalid(
+                "tls.key_file",
+                "the PEM private key of tls.cert_file (both are needed for HTTPS)",
+            ));
+        }
+        (true, false) => {
+            return Err(raw.invalid(
+                "tls.cert_file",
+                "the PEM certificate chain for tls.key_file (both are needed for HTTPS)",
+            ));
+        }
+        (false, false) => {}
+    }
+    if !public_url.starts_with("https://") {
+        return Err(raw.invalid(
+            "public_url",
+            "an https:// origin when tls.cert_file is set (the server then speaks only HTTPS)",
+        ));
+    }
+    let redirect_bind = if redirect.is_empty() {
+        None
+    } else {
+        Some(raw.parse(
+            "tls.redirect_bind",
+            "an address and port for plain HTTP that redirects to HTTPS, such as 0.0.0.0:80",
+        )?)
+    };
+    Ok(Some(TlsConfig {
+        cert_file: PathBuf::from(cert),
+        key_file: PathBuf::from(key),
+        redirect_bind,
+    }))
 }
 
 fn recovery(raw: &Raw) -> Result<RecoveryConfig, ConfigError> {
@@ -1042,5 +1112,56 @@ mod tests {
         ])
         .unwrap_err();
         assert!(e.to_string().contains("session.warning_seconds"), "{e}");
+    }
+
+    fn key_of(e: ConfigError) -> String {
+        match e {
+            ConfigError::Invalid { key, .. } => key,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn https_needs_both_files_and_an_https_origin() {
+        let both = [
+            ("CAREKEY_TLS_CERT_FILE", "/etc/carekey/tls.crt"),
+            ("CAREKEY_TLS_KEY_FILE", "/etc/carekey/tls.key"),
+            ("CAREKEY_PUBLIC_URL", "https://portal.clinic.example"),
+            ("CAREKEY_TLS_REDIRECT_BIND", "0.0.0.0:80"),
+        ];
+        let tls = with_env(&both).unwrap().tls.unwrap();
+        assert_eq!(tls.cert_file, PathBuf::from("/etc/carekey/tls.crt"));
+        assert_eq!(tls.redirect_bind, Some("0.0.0.0:80".parse().unwrap()));
+
+        assert_eq!(key_of(with_env(&both[..1]).unwrap_err()), "tls.key_file");
+        assert_eq!(key_of(with_env(&both[1..2]).unwrap_err()), "tls.cert_file");
+        let plain_origin = [
+            both[0],
+            both[1],
+            ("CAREKEY_PUBLIC_URL", "http://127.0.0.1:3000"),
+        ];
+        assert_eq!(key_of(with_env(&plain_origin).unwrap_err()), "public_url");
+        let bad_redirect = [
+            both[0],
+            both[1],
+            both[2],
+            ("CAREKEY_TLS_REDIRECT_BIND", "80"),
+        ];
+        assert_eq!(
+            key_of(with_env(&bad_redirect).unwrap_err()),
+            "tls.redirect_bind"
+        );
+        assert_eq!(
+            key_of(with_env(&both[3..]).unwrap_err()),
+            "tls.redirect_bind",
+            "a redirect without HTTPS would loop"
+        );
+    }
+
+    #[test]
+    fn no_tls_and_the_built_in_apps_by_default() {
+        let cfg = with_env(&[]).unwrap();
+        assert!(cfg.tls.is_none());
+        assert!(cfg.dist_dir.as_os_str().is_empty());
     }
 }

@@ -110,6 +110,14 @@ async fn run(command: Command, cfg: Config) -> Result<(), String> {
             let public = cfg.public_url.clone();
             let db = store::redact(&cfg.database_url);
             let dev = cfg.dev_mode;
+            let apps = carekey_server::http::apps::Apps::from_config(&cfg.dist_dir);
+            // A certificate that does not load stops the start, naming the file: serving
+            // plain HTTP instead would send patients' passwords in the clear.
+            let tls = match &cfg.tls {
+                Some(t) => Some(carekey_server::tls::load(t).map_err(|e| format!("tls: {e}"))?),
+                None => None,
+            };
+            let redirect = cfg.tls.as_ref().and_then(|t| t.redirect_bind);
             // Held until the process ends: `carekey restore` refuses while it is.
             let _serving = ServingLock::acquire(&cfg).map_err(|e| e.to_string())?;
             let services = app::services(cfg, Arc::new(SystemClock))
@@ -120,12 +128,28 @@ async fn run(command: Command, cfg: Config) -> Result<(), String> {
             println!("  Patient portal: {public}/");
             println!("  Staff console:  {public}/staff");
             println!("  Database:       {db}");
+            println!("  Browser apps:   {}", apps.describe());
+            if let Some(addr) = redirect {
+                println!("  HTTP redirect:  http://{addr} → {public}");
+            }
             if dev {
                 println!("  Development mode: on (never use in a clinic)");
             }
-            app::serve(listener, services, app::shutdown_signal())
-                .await
-                .map_err(|e| e.to_string())
+            let missing = apps.missing();
+            if !missing.is_empty() {
+                tracing::warn!(
+                    from = %apps.describe(),
+                    missing = %missing.join(", "),
+                    "browser apps missing: visitors get 404 (build them with scripts/build-client.sh before the release build, or set dist_dir)"
+                );
+            }
+            match tls {
+                Some(tls) => {
+                    app::serve_https(listener, services, tls, app::shutdown_signal()).await
+                }
+                None => app::serve(listener, services, app::shutdown_signal()).await,
+            }
+            .map_err(|e| e.to_string())
         }
         Command::Migrate => {
             let db = store::connect(&cfg.database_url)
