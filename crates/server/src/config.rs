@@ -547,6 +547,16 @@ fn build(raw: &Raw) -> Result<Config, ConfigError> {
         ));
     }
     let tls = tls(raw, &public_url)?;
+    let dev_mode = raw.bool("dev_mode")?;
+    // Development mode publishes demo passwords and every code at /dev/outbox: it must not be
+    // reachable from another machine, and an https origin means a real deployment.
+    if dev_mode && (public_url.starts_with("https://") || !bind.ip().is_loopback()) {
+        return Err(raw.invalid(
+            "dev_mode",
+            "false with an https public_url or a bind address other machines can reach \
+             (development mode shows every code at /dev/outbox)",
+        ));
+    }
     let secret_key_file = match raw.get("secret_key_file").0.trim() {
         "" => data_dir.join("secret.key"),
         p => PathBuf::from(p),
@@ -558,7 +568,7 @@ fn build(raw: &Raw) -> Result<Config, ConfigError> {
         database_url,
         dist_dir: PathBuf::from(raw.get("dist_dir").0.trim()),
         tls,
-        dev_mode: raw.bool("dev_mode")?,
+        dev_mode,
         clinic_name: raw.get("clinic.name").0,
         clinic_sms_name: sms_name(raw)?,
         clinic_phone: raw.get("clinic.phone").0,
@@ -1163,5 +1173,23 @@ mod tests {
         let cfg = with_env(&[]).unwrap();
         assert!(cfg.tls.is_none());
         assert!(cfg.dist_dir.as_os_str().is_empty());
+    }
+
+    #[test]
+    fn development_mode_stays_on_this_machine() {
+        let dev = ("CAREKEY_DEV_MODE", "true");
+        assert!(with_env(&[dev]).unwrap().dev_mode);
+        assert!(with_env(&[dev, ("CAREKEY_BIND", "[::1]:3000")]).is_ok());
+        assert_eq!(
+            key_of(with_env(&[dev, ("CAREKEY_BIND", "0.0.0.0:3000")]).unwrap_err()),
+            "dev_mode"
+        );
+        assert_eq!(
+            key_of(
+                with_env(&[dev, ("CAREKEY_PUBLIC_URL", "https://portal.clinic.example")])
+                    .unwrap_err()
+            ),
+            "dev_mode"
+        );
     }
 }

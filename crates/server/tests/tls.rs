@@ -82,11 +82,19 @@ fn serve(tag: &str) -> (Serving, String) {
             .env("CAREKEY_TLS_CERT_FILE", &cert)
             .env("CAREKEY_TLS_KEY_FILE", &key)
             .env("CAREKEY_TLS_REDIRECT_BIND", format!("127.0.0.1:{http}"))
-            .env("CAREKEY_DEV_MODE", "true")
             .env("RUST_LOG", "carekey_server=info,warn");
         c
     };
-    let demo = command(&["demo-data"]).output().unwrap();
+    // The demo accounts need development mode, which refuses an https origin: they are loaded
+    // by a plain-HTTP configuration of the same database, and the server runs without it.
+    let demo = command(&["demo-data"])
+        .env("CAREKEY_DEV_MODE", "true")
+        .env("CAREKEY_PUBLIC_URL", "http://127.0.0.1:3000")
+        .env_remove("CAREKEY_TLS_CERT_FILE")
+        .env_remove("CAREKEY_TLS_KEY_FILE")
+        .env_remove("CAREKEY_TLS_REDIRECT_BIND")
+        .output()
+        .unwrap();
     assert!(
         demo.status.success(),
         "{}",

@@ -291,13 +291,19 @@ async fn oversized_is_bad_input(req: Request, next: middleware::Next) -> Respons
         // client gets.
         if declared.is_some_and(|n| n <= DRAIN_CAP) {
             let mut body = req.into_body();
-            let mut seen = 0usize;
-            while let Some(Ok(frame)) = body.frame().await {
-                seen += frame.data_ref().map_or(0, |d| d.len());
-                if seen > DRAIN_CAP {
-                    break;
+            let drain = async {
+                let mut seen = 0usize;
+                while let Some(Ok(frame)) = body.frame().await {
+                    seen += frame.data_ref().map_or(0, |d| d.len());
+                    if seen > DRAIN_CAP {
+                        break;
+                    }
                 }
-            }
+            };
+            // A client that declares 4 MiB and sends a byte a second would otherwise hold the
+            // connection for days (SECURITY.md F5 spirit: every request ends within a bound);
+            // past the deadline it gets the 400 and the connection is closed under it.
+            let _ = tokio::time::timeout(API_DEADLINE, drain).await;
         }
         return api_error(ApiError::InvalidInput("request too large".into()));
     }

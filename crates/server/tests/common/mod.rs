@@ -58,6 +58,12 @@ pub async fn fresh_pg_database(tag: &str) -> Option<(String, String)> {
     let conn = match Database::connect(&admin).await {
         Ok(c) => c,
         Err(e) => {
+            // CI promises a PostgreSQL: there, its absence is a failure, never a quiet pass
+            // of every PostgreSQL variant.
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true but no PostgreSQL at {admin}: {e}"
+            );
             eprintln!("skipped: no PostgreSQL at {admin} ({e})");
             println!("skipped: no PostgreSQL at {admin}");
             return None;
