@@ -95,7 +95,6 @@ function settings(extra: Record<string, string>): NodeJS.ProcessEnv {
     // One key for every instance: a code one issues must verify on the other, and a message
     // one seals must open on the other.
     CAREKEY_SECRET_KEY_FILE: path.join(dir, 'secret.key'),
-    CAREKEY_DIST_DIR: path.join(ROOT, 'dist'),
     CAREKEY_PUBLIC_URL: lb,
     CAREKEY_HTTP_TRUST_FORWARDED_FOR: 'true',
     CAREKEY_CLINIC_NAME: 'Hillside Family Clinic',
