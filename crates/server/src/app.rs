@@ -171,7 +171,12 @@ pub async fn serve(
 ) -> Result<(), AppError> {
     http::check_server_fns_registered().map_err(AppError::Wiring)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    spawn_workers(services.clone(), stop_rx);
+    spawn_workers(services.clone(), stop_rx.clone());
+    // `systemctl reload` sends SIGHUP; its default action would end the process (and systemd
+    // counts that as a clean exit, so nothing restarts it). Plain HTTP has nothing to re-read.
+    tokio::spawn(on_hangup(stop_rx, || async {
+        tracing::info!("SIGHUP: nothing to re-read (no tls.cert_file; plain HTTP)");
+    }));
     let app = http::router(AppState::new(services));
     let served = axum::serve(
         listener,
@@ -252,15 +257,41 @@ pub async fn serve_https(
 async fn reload_on_hangup(
     rustls: axum_server::tls_rustls::RustlsConfig,
     cfg: crate::config::TlsConfig,
-    mut stop: tokio::sync::watch::Receiver<bool>,
+    stop: tokio::sync::watch::Receiver<bool>,
 ) {
+    on_hangup(stop, move || {
+        let (rustls, cfg) = (rustls.clone(), cfg.clone());
+        async move {
+            match tokio::task::spawn_blocking(move || crate::tls::load(&cfg)).await {
+                Ok(Ok(loaded)) => {
+                    rustls.reload_from_config(loaded.config);
+                    tracing::info!("SIGHUP: certificate and key re-read; new connections use them");
+                }
+                Ok(Err(e)) => tracing::error!(
+                    error = %e,
+                    "SIGHUP: the new certificate was not loaded; the old one is still served"
+                ),
+                Err(e) => tracing::error!(error = %e, "SIGHUP: certificate reload failed"),
+            }
+        }
+    })
+    .await
+}
+
+/// Runs `action` on every SIGHUP until `stop` is set. Listening at all replaces SIGHUP's
+/// default action (ending the process).
+async fn on_hangup<F, Fut>(mut stop: tokio::sync::watch::Receiver<bool>, action: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
         let mut hangups = match signal(SignalKind::hangup()) {
             Ok(s) => s,
             Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for SIGHUP: certificate reload is off");
+                tracing::warn!(error = %e, "cannot listen for SIGHUP");
                 return;
             }
         };
@@ -269,22 +300,12 @@ async fn reload_on_hangup(
                 _ = stop.wait_for(|v| *v) => return,
                 got = hangups.recv() => if got.is_none() { return },
             }
-            let cfg = cfg.clone();
-            match tokio::task::spawn_blocking(move || crate::tls::load(&cfg)).await {
-                Ok(Ok(loaded)) => {
-                    rustls.reload_from_config(loaded.config);
-                    tracing::info!("SIGHUP: certificate and key re-read; new connections use them");
-                }
-                Ok(Err(e)) => {
-                    tracing::error!(error = %e, "SIGHUP: the new certificate was not loaded; the old one is still served");
-                }
-                Err(e) => tracing::error!(error = %e, "SIGHUP: certificate reload failed"),
-            }
+            action().await;
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = (rustls, cfg, stop.wait_for(|v| *v).await);
+        let _ = (stop.wait_for(|v| *v).await, &action);
     }
 }
 

@@ -186,6 +186,13 @@ fn secret_key(path: &Path, accounts: Option<u64>) -> Outcome {
                 "{shown}: not created yet; the first `carekey serve` creates it (mode 0600)"
             ));
         }
+        Ok(None) if accounts.is_none() => {
+            return Outcome::Failed(format!(
+                "{shown}: missing, and the database could not be read to tell whether this is \
+                 a new install (fix the database item first; on a new install the first \
+                 `carekey serve` creates the key)"
+            ));
+        }
         Ok(None) => {
             return Outcome::Failed(format!(
                 "{shown}: missing, and the database already has accounts: restore the key \

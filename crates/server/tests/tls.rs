@@ -286,3 +286,45 @@ async fn a_renewed_certificate_is_served_after_sighup_without_a_restart() {
         .unwrap();
     assert_eq!(r.status(), 200);
 }
+
+/// `systemctl reload` on a server without TLS: SIGHUP must not end it (systemd would count
+/// that as a clean exit and not restart it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_http_server_survives_sighup() {
+    let dir = temp_dir("plainhup");
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_carekey"))
+        .arg("serve")
+        .current_dir(&dir)
+        .env_remove("DATABASE_URL")
+        .env("CAREKEY_DATA_DIR", dir.join("data"))
+        .env("CAREKEY_BIND", format!("127.0.0.1:{port}"))
+        .env("CAREKEY_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/readyz");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !http.get(&url).send().await.is_ok_and(|r| r.status() == 200) {
+        assert!(Instant::now() < deadline, "never ready");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    for _ in 0..2 {
+        let hup = Command::new("kill")
+            .args(["-HUP", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(hup.success());
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "SIGHUP ended the server"
+    );
+    assert_eq!(http.get(&url).send().await.unwrap().status(), 200);
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
