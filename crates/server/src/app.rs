@@ -184,6 +184,29 @@ pub async fn serve(
     served
 }
 
+/// Serves `/metrics` on its own listener (`metrics.bind`) until `shutdown` resolves; the
+/// histograms are drained every few seconds meanwhile, scraped or not, so they do not grow.
+pub async fn serve_metrics(
+    listener: TcpListener,
+    services: Arc<Services>,
+    handle: metrics_exporter_prometheus::PrometheusHandle,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), AppError> {
+    let upkeep = handle.clone();
+    let upkeep = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            upkeep.run_upkeep();
+        }
+    });
+    let served = axum::serve(listener, http::observe::metrics_router(services, handle))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(AppError::Serve);
+    upkeep.abort();
+    served
+}
+
 /// Resolves on Ctrl-C or SIGTERM.
 pub async fn shutdown_signal() {
     let ctrl_c = async {

@@ -16,3 +16,4 @@ pub mod domain;
 pub mod http;
 pub mod sms;
 pub mod store;
+pub mod telemetry;

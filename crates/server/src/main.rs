@@ -10,12 +10,12 @@ use clap::{Parser, Subcommand};
 
 use carekey_server::backup::{self, ServingLock};
 use carekey_server::clock::SystemClock;
-use carekey_server::config::{self, Config};
+use carekey_server::config::{self, Config, LogFormat};
 use carekey_server::domain::accounts::NewAccount;
 use carekey_server::domain::patients::RowOutcome;
 use carekey_server::domain::{ClientMeta, DomainError};
 use carekey_server::store::entities::account;
-use carekey_server::{app, check, demo, store};
+use carekey_server::{app, check, demo, store, telemetry};
 
 #[derive(Parser)]
 #[command(
@@ -71,12 +71,6 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "carekey=info,carekey_server=info,warn".into()),
-        )
-        .init();
     let cli = Cli::parse();
     let explicit = cli.config.is_some();
     let file = cli.config.unwrap_or_else(|| PathBuf::from("carekey.toml"));
@@ -87,6 +81,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // After the configuration, which says how lines are written (`log.format`); a bad
+    // configuration is reported on stderr above, before any logging.
+    telemetry::init_logging(cfg.log_format);
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -110,22 +107,57 @@ async fn run(command: Command, cfg: Config) -> Result<(), String> {
             let public = cfg.public_url.clone();
             let db = store::redact(&cfg.database_url);
             let dev = cfg.dev_mode;
+            let metrics_bind = cfg.metrics_bind;
+            let json_logs = cfg.log_format == LogFormat::Json;
             // Held until the process ends: `carekey restore` refuses while it is.
             let _serving = ServingLock::acquire(&cfg).map_err(|e| e.to_string())?;
             let services = app::services(cfg, Arc::new(SystemClock))
                 .await
                 .map_err(|e| e.to_string())?;
             let listener = app::bind(bind).await.map_err(|e| e.to_string())?;
-            println!("CareKey is running.");
-            println!("  Patient portal: {public}/");
-            println!("  Staff console:  {public}/staff");
-            println!("  Database:       {db}");
-            if dev {
-                println!("  Development mode: on (never use in a clinic)");
+            let metrics = match metrics_bind {
+                Some(addr) => metrics_listener(addr).await,
+                None => None,
+            };
+            let metrics_url = metrics.as_ref().and_then(|(l, _)| l.local_addr().ok());
+            let metrics_url = metrics_url.map(|a| format!("http://{a}/metrics"));
+            if json_logs {
+                // Log shippers read stdout line by line: the banner is a log line too.
+                tracing::info!(
+                    patient_portal = %format!("{public}/"),
+                    staff_console = %format!("{public}/staff"),
+                    database = %db,
+                    metrics = metrics_url.as_deref().unwrap_or("off"),
+                    dev_mode = dev,
+                    "CareKey is running"
+                );
+            } else {
+                println!("CareKey is running.");
+                println!("  Patient portal: {public}/");
+                println!("  Staff console:  {public}/staff");
+                println!("  Database:       {db}");
+                if let Some(url) = &metrics_url {
+                    println!("  Metrics:        {url}");
+                }
+                if dev {
+                    println!("  Development mode: on (never use in a clinic)");
+                }
             }
-            app::serve(listener, services, app::shutdown_signal())
-                .await
-                .map_err(|e| e.to_string())
+            let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
+            if let Some((listener, handle)) = metrics {
+                let stopped = async move {
+                    let _ = metrics_stopped.await;
+                };
+                let services = services.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = app::serve_metrics(listener, services, handle, stopped).await {
+                        tracing::error!(error = %e, "metrics listener stopped");
+                    }
+                });
+            }
+            let served = app::serve(listener, services, app::shutdown_signal()).await;
+            let _ = stop_metrics.send(());
+            served.map_err(|e| e.to_string())
         }
         Command::Migrate => {
             let db = store::connect(&cfg.database_url)
@@ -253,6 +285,32 @@ async fn run(command: Command, cfg: Config) -> Result<(), String> {
                 )),
                 Err(e) => Err(e.to_string()),
             }
+        }
+    }
+}
+
+/// The metrics listener and the recorder it renders, or None with a warning: a metrics port
+/// taken (a second instance on one host, another exporter) must not keep patients from
+/// signing in, and Prometheus shows the target down.
+async fn metrics_listener(
+    addr: std::net::SocketAddr,
+) -> Option<(
+    tokio::net::TcpListener,
+    metrics_exporter_prometheus::PrometheusHandle,
+)> {
+    let listener = match app::bind(addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics are off (metrics.bind)");
+            return None;
+        }
+    };
+    // Only now: a recorder nobody can scrape would hold every histogram sample it is given.
+    match telemetry::install() {
+        Ok(h) => Some((listener, h)),
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics are off");
+            None
         }
     }
 }
