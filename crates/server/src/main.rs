@@ -115,12 +115,10 @@ async fn run(command: Command, cfg: Config) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())?;
             let listener = app::bind(bind).await.map_err(|e| e.to_string())?;
-            let metrics = match metrics_bind {
-                Some(addr) => metrics_listener(addr).await,
-                None => None,
-            };
-            let metrics_url = metrics.as_ref().and_then(|(l, _)| l.local_addr().ok());
-            let metrics_url = metrics_url.map(|a| format!("http://{a}/metrics"));
+            let metrics = app::metrics_listener(metrics_bind).await;
+            let metrics_url = metrics
+                .as_ref()
+                .map(|m| format!("http://{}/metrics", m.addr()));
             if json_logs {
                 // Log shippers read stdout line by line: the banner is a log line too.
                 tracing::info!(
@@ -143,21 +141,11 @@ async fn run(command: Command, cfg: Config) -> Result<(), String> {
                     println!("  Development mode: on (never use in a clinic)");
                 }
             }
-            let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
-            if let Some((listener, handle)) = metrics {
-                let stopped = async move {
-                    let _ = metrics_stopped.await;
-                };
-                let services = services.clone();
-                tokio::spawn(async move {
-                    if let Err(e) = app::serve_metrics(listener, services, handle, stopped).await {
-                        tracing::error!(error = %e, "metrics listener stopped");
-                    }
-                });
-            }
-            let served = app::serve(listener, services, app::shutdown_signal()).await;
-            let _ = stop_metrics.send(());
-            served.map_err(|e| e.to_string())
+            // Serves until dropped, with the main server.
+            let _metrics = metrics.map(|m| m.spawn(services.clone()));
+            app::serve(listener, services, app::shutdown_signal())
+                .await
+                .map_err(|e| e.to_string())
         }
         Command::Migrate => {
             let db = store::connect(&cfg.database_url)
@@ -285,32 +273,6 @@ async fn run(command: Command, cfg: Config) -> Result<(), String> {
                 )),
                 Err(e) => Err(e.to_string()),
             }
-        }
-    }
-}
-
-/// The metrics listener and the recorder it renders, or None with a warning: a metrics port
-/// taken (a second instance on one host, another exporter) must not keep patients from
-/// signing in, and Prometheus shows the target down.
-async fn metrics_listener(
-    addr: std::net::SocketAddr,
-) -> Option<(
-    tokio::net::TcpListener,
-    metrics_exporter_prometheus::PrometheusHandle,
-)> {
-    let listener = match app::bind(addr).await {
-        Ok(l) => l,
-        Err(e) => {
-            tracing::warn!(error = %e, "metrics are off (metrics.bind)");
-            return None;
-        }
-    };
-    // Only now: a recorder nobody can scrape would hold every histogram sample it is given.
-    match telemetry::install() {
-        Ok(h) => Some((listener, h)),
-        Err(e) => {
-            tracing::warn!(error = %e, "metrics are off");
-            None
         }
     }
 }

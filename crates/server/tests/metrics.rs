@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use common::{Db, TestServer};
 use sea_orm::EntityTrait;
 
+use carekey_server::app;
 use carekey_server::store::entities::{account, contact};
-use carekey_server::{app, telemetry};
 
 const MARIA_PW: &str = "sunflower-teapot-harbor";
 const WAIT: Duration = Duration::from_secs(15);
@@ -48,22 +48,14 @@ struct Metrics {
 
 impl Metrics {
     async fn beside(srv: &TestServer) -> Metrics {
-        let handle = telemetry::install().unwrap();
-        let listener = app::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
-        let url = format!("http://{}/metrics", listener.local_addr().unwrap());
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(app::serve_metrics(
-            listener,
-            srv.services.clone(),
-            handle,
-            async {
-                let _ = rx.await;
-            },
-        ));
+        let listener = app::metrics_listener(Some("127.0.0.1:0".parse().unwrap()))
+            .await
+            .unwrap();
+        let url = format!("http://{}/metrics", listener.addr());
         Metrics {
             url,
             http: reqwest::Client::new(),
-            _stop: tx,
+            _stop: listener.spawn(srv.services.clone()),
         }
     }
 
@@ -445,4 +437,25 @@ async fn serve_logs_json_lines_with_request_ids_and_serves_metrics_on_their_own_
             .any(|(_, l)| l.contains("signed in") && l.contains(&ok_id)),
         "{lines:?}"
     );
+}
+
+/// The check itself: a username as a label value is caught, the same letters inside a word
+/// are not, and a contact is caught anywhere.
+#[test]
+fn the_leak_check_catches_names_and_contacts() {
+    let users: Vec<String> = (0..20)
+        .map(|i| format!("user{i}"))
+        .chain(["sam".into()])
+        .collect();
+    let contacts: Vec<String> = (0..20).map(|i| format!("c{i}@example.org")).collect();
+    assert_names_nobody("same_total{x=\"sample\"} 1\n", &users, &contacts, "ok");
+    for leaky in [
+        "x_total{user=\"sam\"} 1\n",
+        "x_total{to=\"c7@example.org\"} 1\n",
+    ] {
+        let caught = std::panic::catch_unwind(|| {
+            assert_names_nobody(leaky, &users, &contacts, "leaky");
+        });
+        assert!(caught.is_err(), "{leaky}");
+    }
 }
