@@ -309,6 +309,85 @@ where
     }
 }
 
+/// The metrics listener (`metrics.bind`) with the recorder it renders, bound but not yet
+/// serving.
+pub struct MetricsListener {
+    listener: TcpListener,
+    addr: SocketAddr,
+    handle: metrics_exporter_prometheus::PrometheusHandle,
+}
+
+/// Binds `metrics.bind` and installs the recorder, or None: metrics off, or (with a warning)
+/// a port that is taken. Another instance or exporter on the port must not keep patients from
+/// signing in; Prometheus shows the target down.
+pub async fn metrics_listener(addr: Option<SocketAddr>) -> Option<MetricsListener> {
+    let listener = match bind(addr?).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics are off (metrics.bind)");
+            return None;
+        }
+    };
+    let addr = listener.local_addr().ok()?;
+    // Only once there is somewhere to scrape it: a recorder nobody renders would keep every
+    // histogram sample it is given.
+    match crate::telemetry::install() {
+        Ok(handle) => Some(MetricsListener {
+            listener,
+            addr,
+            handle,
+        }),
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics are off");
+            None
+        }
+    }
+}
+
+impl MetricsListener {
+    /// The address bound (the port chosen, for `:0`).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serves in the background until the returned sender is dropped (or sent to).
+    pub fn spawn(self, services: Arc<Services>) -> tokio::sync::oneshot::Sender<()> {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let stopped = async move {
+                let _ = stopped.await;
+            };
+            if let Err(e) = serve_metrics(self.listener, services, self.handle, stopped).await {
+                tracing::error!(error = %e, "metrics listener stopped");
+            }
+        });
+        stop
+    }
+}
+
+/// Serves `/metrics` on its own listener (`metrics.bind`) until `shutdown` resolves; the
+/// histograms are drained every few seconds meanwhile, scraped or not, so they do not grow.
+pub async fn serve_metrics(
+    listener: TcpListener,
+    services: Arc<Services>,
+    handle: metrics_exporter_prometheus::PrometheusHandle,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), AppError> {
+    let upkeep = handle.clone();
+    let upkeep = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            upkeep.run_upkeep();
+        }
+    });
+    let served = axum::serve(listener, http::observe::metrics_router(services, handle))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(AppError::Serve);
+    upkeep.abort();
+    served
+}
+
 /// Resolves on Ctrl-C or SIGTERM.
 pub async fn shutdown_signal() {
     let ctrl_c = async {

@@ -79,6 +79,19 @@ pub struct Config {
     /// How long a claimed outbox message is one instance's before another may take it over;
     /// renewed while its send is in flight (SECURITY.md F6).
     pub delivery_lease: Duration,
+    /// Where `/metrics` is served; None: not served. Never the portal's own address (see
+    /// `metrics_bind`).
+    pub metrics_bind: Option<SocketAddr>,
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One readable line per event (the default, for a person at a terminal).
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
 }
 
 /// The certificate chain and key for HTTPS, as PEM files; both re-read on SIGHUP.
@@ -239,6 +252,8 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("delivery.max_attempts", Some("8")),
     ("delivery.lease_seconds", Some("120")),
     ("dev.recovery_ttl_seconds", Some("0")),
+    ("metrics.bind", Some("127.0.0.1:9464")),
+    ("log.format", Some("text")),
 ];
 
 /// Countries whose numbers CareKey knows how to check (see `domain::phone`).
@@ -596,6 +611,12 @@ fn build(raw: &Raw) -> Result<Config, ConfigError> {
             600,
             "seconds",
         )?),
+        metrics_bind: metrics_bind(raw, bind)?,
+        log_format: match raw.get("log.format").0.trim().to_ascii_lowercase().as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            _ => return Err(raw.invalid("log.format", "text or json")),
+        },
     })
 }
 
@@ -650,6 +671,29 @@ fn tls(raw: &Raw, public_url: &str) -> Result<Option<TlsConfig>, ConfigError> {
         key_file: PathBuf::from(key),
         redirect_bind,
     }))
+}
+
+/// `metrics.bind`: an address of its own, or `off`. It may not be the portal's address: the
+/// counters (sign-in failures by reason, lockouts) would tell anyone who can reach the portal
+/// whether the name they just tried is an account here (SECURITY.md E1), so they are served
+/// only where the clinic's monitoring alone can reach them.
+fn metrics_bind(raw: &Raw, bind: SocketAddr) -> Result<Option<SocketAddr>, ConfigError> {
+    const ALLOWED: &str = "an address and port of its own such as 127.0.0.1:9464 (never the \
+                           portal's bind address: the counters would tell visitors whether an \
+                           account exists), or off";
+    let v = raw.get("metrics.bind").0.trim().to_ascii_lowercase();
+    if v.is_empty() || v == "off" {
+        return Ok(None);
+    }
+    let addr: SocketAddr = v
+        .parse()
+        .map_err(|_| raw.invalid("metrics.bind", ALLOWED))?;
+    let overlaps =
+        addr.ip() == bind.ip() || addr.ip().is_unspecified() || bind.ip().is_unspecified();
+    if addr.port() != 0 && addr.port() == bind.port() && overlaps {
+        return Err(raw.invalid("metrics.bind", ALLOWED));
+    }
+    Ok(Some(addr))
 }
 
 fn recovery(raw: &Raw) -> Result<RecoveryConfig, ConfigError> {
@@ -1112,6 +1156,43 @@ mod tests {
                 )
             );
         }
+    }
+
+    #[test]
+    fn metrics_have_an_address_of_their_own_and_logs_a_format() {
+        let c = with_env(&[]).unwrap();
+        assert_eq!(c.metrics_bind, Some("127.0.0.1:9464".parse().unwrap()));
+        assert_eq!(c.log_format, LogFormat::Text);
+        for off in ["off", "", "OFF"] {
+            let c = with_env(&[("CAREKEY_METRICS_BIND", off)]).unwrap();
+            assert_eq!(c.metrics_bind, None, "{off:?}");
+        }
+        let c = with_env(&[
+            ("CAREKEY_METRICS_BIND", "0.0.0.0:9100"),
+            ("CAREKEY_LOG_FORMAT", "JSON"),
+        ])
+        .unwrap();
+        assert_eq!(c.metrics_bind, Some("0.0.0.0:9100".parse().unwrap()));
+        assert_eq!(c.log_format, LogFormat::Json);
+        // The portal's own address, or one that would share its port, is refused by name.
+        for same in ["127.0.0.1:3000", "0.0.0.0:3000"] {
+            let e = with_env(&[("CAREKEY_METRICS_BIND", same)]).unwrap_err();
+            assert!(
+                e.to_string().starts_with(&format!(
+                    "configuration error: metrics.bind = \"{same}\" (from CAREKEY_METRICS_BIND) \
+                     is not allowed: an address and port of its own"
+                )),
+                "{e}"
+            );
+        }
+        let e = with_env(&[("CAREKEY_METRICS_BIND", "9464")]).unwrap_err();
+        assert!(e.to_string().contains("metrics.bind"), "{e}");
+        let e = with_env(&[("CAREKEY_LOG_FORMAT", "xml")]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "configuration error: log.format = \"xml\" (from CAREKEY_LOG_FORMAT) is not \
+             allowed: text or json"
+        );
     }
 
     #[test]

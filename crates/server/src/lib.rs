@@ -17,4 +17,5 @@ pub mod domain;
 pub mod http;
 pub mod sms;
 pub mod store;
+pub mod telemetry;
 pub mod tls;

@@ -5,6 +5,7 @@ pub mod api;
 pub mod apps;
 pub mod cookies;
 pub mod guard;
+pub mod observe;
 pub mod outside;
 pub mod pages;
 pub mod staff_api;
@@ -90,6 +91,12 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             guard::security_headers,
+        ))
+        // Outermost, so its span covers every other layer's log lines and its count sees the
+        // status the client gets.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            observe::observe,
         ))
         .with_state(state)
 }

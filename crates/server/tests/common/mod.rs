@@ -217,12 +217,13 @@ impl Reply {
             .map(|kv| kv.to_owned())
     }
 
-    /// Headers minus the ones that differ by time alone.
+    /// Headers minus the ones that differ on every request alike: the time and the request
+    /// id (random, so it says nothing about the account).
     pub fn stable_headers(&self) -> Vec<(String, String)> {
         let mut v: Vec<(String, String)> = self
             .headers
             .iter()
-            .filter(|(k, _)| k.as_str() != "date")
+            .filter(|(k, _)| k.as_str() != "date" && k.as_str() != "x-request-id")
             .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_owned()))
             .collect();
         v.sort();
