@@ -10,7 +10,7 @@ Prints median, p90 and Welch's t per class, and checks that every class got byte
 answers apart from the random reference. E2 asks for |t| < 5 and medians within 1 ms.
 
 Usage: scripts/timing_recovery.py BASE_URL [requests-per-class]   (default 1000)
-The server must run with demo data and http.trust_forwarded_for=true: each request comes from
+The server must run with demo data and http.trusted_proxies=127.0.0.1: each request comes from
 its own made-up address, so the per-address limits (which apply to everyone alike) do not
 turn the run into a measurement of the limit.
 """

@@ -7,7 +7,7 @@ compares each class's latency with the "existing account, wrong password" class:
 Prints median, p90 and Welch's t per class. E2 asks for |t| < 5 and medians within 1 ms.
 
 Usage: scripts/timing_signin.py BASE_URL [requests-per-class]   (default 1000)
-The server must run with demo data and http.trust_forwarded_for=false.
+The server must run with demo data and no http.trusted_proxies (the default).
 """
 import http.client
 import math

@@ -96,7 +96,7 @@ function settings(extra: Record<string, string>): NodeJS.ProcessEnv {
     // one seals must open on the other.
     CAREKEY_SECRET_KEY_FILE: path.join(dir, 'secret.key'),
     CAREKEY_PUBLIC_URL: lb,
-    CAREKEY_HTTP_TRUST_FORWARDED_FOR: 'true',
+    CAREKEY_HTTP_TRUSTED_PROXIES: '127.0.0.1',
     CAREKEY_CLINIC_NAME: 'Hillside Family Clinic',
     CAREKEY_CLINIC_PHONE: '(503) 555-0100',
     CAREKEY_SMTP_HOST: '127.0.0.1',

@@ -66,8 +66,10 @@ pub struct Config {
     pub password_min_length: usize,
     /// Optional clinic rule: letters, digits and symbols (SECURITY.md P3; off by default).
     pub password_require_mix: bool,
-    /// Take the client address from `X-Forwarded-For` (only behind a proxy you run).
-    pub trust_forwarded_for: bool,
+    /// The clinic's own proxies (`http.trusted_proxies`): a request from one of them has its
+    /// client address read from `X-Forwarded-For`, right to left, up to the first address
+    /// that is not one of them. Empty: the peer address is the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The server key for HMACs of codes and links: from `secret_key_file`, created on first
     /// start if missing. Several instances must share the same file.
     pub secret_key_file: PathBuf,
@@ -196,6 +198,12 @@ impl Config {
     pub fn is_https(&self) -> bool {
         self.public_url.starts_with("https://")
     }
+
+    /// Whether `ip` is one of the clinic's own proxies (`http.trusted_proxies`).
+    pub fn is_trusted_proxy(&self, ip: std::net::IpAddr) -> bool {
+        let ip = ip.to_canonical();
+        self.trusted_proxies.iter().any(|net| net.contains(&ip))
+    }
 }
 
 /// Every key, its environment variable, and its default (None: no default / derived).
@@ -220,6 +228,9 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("lockout.hard_lock_after", Some("20")),
     ("password.min_length", Some("15")),
     ("password.require_mix", Some("false")),
+    ("http.trusted_proxies", Some("")),
+    // Replaced by http.trusted_proxies; kept so that a configuration still setting it to true
+    // stops with a message saying what to write instead, not a silent change of addresses.
     ("http.trust_forwarded_for", Some("false")),
     ("tls.cert_file", Some("")),
     ("tls.key_file", Some("")),
@@ -596,7 +607,7 @@ fn build(raw: &Raw) -> Result<Config, ConfigError> {
         // 63B-4 §3.1.1.2 sets 15 as the floor for single-factor passwords; clinics may go higher.
         password_min_length: raw.ranged("password.min_length", 15, 64, "characters")? as usize,
         password_require_mix: raw.bool("password.require_mix")?,
-        trust_forwarded_for: raw.bool("http.trust_forwarded_for")?,
+        trusted_proxies: trusted_proxies(raw)?,
         secret_key_file,
         recovery: recovery(raw)?,
         smtp: smtp(raw)?,
@@ -618,6 +629,32 @@ fn build(raw: &Raw) -> Result<Config, ConfigError> {
             _ => return Err(raw.invalid("log.format", "text or json")),
         },
     })
+}
+
+/// `http.trusted_proxies`: addresses or networks, separated by commas or spaces, or as a TOML
+/// list (`["10.0.0.0/8", "127.0.0.1"]`). The old `http.trust_forwarded_for = true` trusted
+/// whoever connected; it is refused with what to write instead.
+fn trusted_proxies(raw: &Raw) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    if raw.bool("http.trust_forwarded_for")? {
+        return Err(raw.invalid(
+            "http.trust_forwarded_for",
+            "false: it is replaced by http.trusted_proxies, the addresses of your own proxies \
+             (for example http.trusted_proxies = [\"127.0.0.1\"] for a proxy on this machine)",
+        ));
+    }
+    const ALLOWED: &str = "the addresses or networks of your own proxies, such as 127.0.0.1 or \
+                           [\"10.0.0.0/8\", \"::1\"]; empty when clients connect directly";
+    let value = raw.get("http.trusted_proxies").0;
+    value
+        .split(|c: char| c == ',' || c.is_whitespace() || matches!(c, '[' | ']' | '"' | '\''))
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse::<ipnet::IpNet>()
+                .or_else(|_| part.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map(|net| net.trunc())
+                .map_err(|_| raw.invalid("http.trusted_proxies", ALLOWED))
+        })
+        .collect()
 }
 
 /// `tls.cert_file` and `tls.key_file` together, or neither. With them the server speaks only
@@ -1271,6 +1308,32 @@ mod tests {
                     .unwrap_err()
             ),
             "dev_mode"
+        );
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks_and_the_old_switch_says_so() {
+        let cfg = with_env(&[(
+            "CAREKEY_HTTP_TRUSTED_PROXIES",
+            r#"["10.0.0.0/8", "127.0.0.1", "::1"]"#,
+        )])
+        .unwrap();
+        assert!(cfg.is_trusted_proxy("10.1.2.3".parse().unwrap()));
+        assert!(cfg.is_trusted_proxy("127.0.0.1".parse().unwrap()));
+        assert!(cfg.is_trusted_proxy("::ffff:127.0.0.1".parse().unwrap()));
+        assert!(cfg.is_trusted_proxy("::1".parse().unwrap()));
+        assert!(!cfg.is_trusted_proxy("192.0.2.7".parse().unwrap()));
+        let plain =
+            with_env(&[("CAREKEY_HTTP_TRUSTED_PROXIES", "127.0.0.1, 192.168.1.0/24")]).unwrap();
+        assert_eq!(plain.trusted_proxies.len(), 2);
+        assert!(with_env(&[]).unwrap().trusted_proxies.is_empty());
+        assert_eq!(
+            key_of(with_env(&[("CAREKEY_HTTP_TRUSTED_PROXIES", "proxy.local")]).unwrap_err()),
+            "http.trusted_proxies"
+        );
+        assert_eq!(
+            key_of(with_env(&[("CAREKEY_HTTP_TRUST_FORWARDED_FOR", "true")]).unwrap_err()),
+            "http.trust_forwarded_for"
         );
     }
 }

@@ -115,6 +115,15 @@ async fn run(command: Command, cfg: Config) -> Result<(), String> {
                 None => None,
             };
             let redirect = cfg.tls.as_ref().and_then(|t| t.redirect_bind);
+            // An https origin served as plain HTTP means a proxy ends TLS in front; unless it
+            // is trusted, every patient then shares the proxy's address and its limits.
+            if cfg.is_https() && cfg.tls.is_none() && cfg.trusted_proxies.is_empty() {
+                tracing::warn!(
+                    "public_url is https but this server speaks plain HTTP and trusts no proxy: \
+                     if a proxy ends TLS in front, set http.trusted_proxies to its address, or \
+                     every patient shares its address (and its per-address limits)"
+                );
+            }
             let metrics_bind = cfg.metrics_bind;
             let json_logs = cfg.log_format == LogFormat::Json;
             // Held until the process ends: `carekey restore` refuses while it is.

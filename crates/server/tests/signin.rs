@@ -139,6 +139,38 @@ on_both_databases!(only_our_proxys_forwarded_address_is_believed, |srv| {
     assert_eq!(row.ip, "198.51.100.23");
 });
 
+/// With no trusted proxy (the default) a client's own `X-Forwarded-For` changes nothing: the
+/// audit row and every per-address limit see the address that connected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_trusted_proxy_the_header_is_the_clients_own_writing() {
+    let srv = common::start_with(
+        common::Db::Sqlite,
+        "noproxy",
+        &[("CAREKEY_HTTP_TRUSTED_PROXIES", "")],
+    )
+    .await
+    .unwrap();
+    srv.post(
+        "sign_in",
+        &[
+            ("portal", "Patient"),
+            ("identifier", "maria"),
+            ("password", "a-wrong-guess-number-x"),
+        ],
+        Call {
+            cookie: None,
+            headers: vec![("x-forwarded-for", "198.51.100.23".into())],
+        },
+    )
+    .await;
+    let row = audit(&srv, "sign_in_failed")
+        .await
+        .into_iter()
+        .next()
+        .unwrap();
+    assert_eq!(row.ip, "127.0.0.1");
+}
+
 on_both_databases!(
     a_locked_account_cannot_keep_guessing_through_its_session,
     |srv| {

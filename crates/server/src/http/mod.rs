@@ -10,7 +10,7 @@ pub mod outside;
 pub mod pages;
 pub mod staff_api;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -200,25 +200,40 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// The peer address, or with `http.trust_forwarded_for` the address our proxy saw: the
-/// rightmost `X-Forwarded-For` entry, the one our own proxy appended. Entries to its left were
-/// written by the client and prove nothing.
+/// The client's address: the peer, unless the peer is one of the clinic's own proxies
+/// (`http.trusted_proxies`). Then `X-Forwarded-For` is read from the right, where each proxy
+/// appended the address it saw, past every trusted proxy, to the first address that is not
+/// one: entries further left were written by the client and prove nothing.
 fn client_ip(state: &AppState, req: &Request, peer: SocketAddr) -> String {
-    if state.services.cfg.trust_forwarded_for
-        && let Some(last) = req
-            .headers()
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .next_back()
-    {
-        let ip = last.trim();
-        if ip.parse::<std::net::IpAddr>().is_ok() {
-            return ip.to_owned();
+    let cfg = &state.services.cfg;
+    let entries: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect();
+    client_address(peer.ip(), &entries, |ip| cfg.is_trusted_proxy(ip)).to_string()
+}
+
+fn client_address(peer: IpAddr, forwarded: &[&str], trusted: impl Fn(IpAddr) -> bool) -> IpAddr {
+    let mut client = peer.to_canonical();
+    if !trusted(client) {
+        return client;
+    }
+    for entry in forwarded.iter().rev() {
+        match entry.trim().parse::<IpAddr>() {
+            Ok(ip) => {
+                client = ip.to_canonical();
+                if !trusted(client) {
+                    break;
+                }
+            }
+            // Not an address: nothing our proxies wrote; the last hop we trust is all we know.
+            Err(_) => break,
         }
     }
-    peer.ip().to_string()
+    client
 }
 
 async fn server_fn_handler(
@@ -353,5 +368,52 @@ pub fn check_server_fns_registered() -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("server functions not registered: {missing:?}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn ours(ip: IpAddr) -> bool {
+        ip.is_loopback() || matches!(ip, IpAddr::V4(v4) if v4.octets()[0] == 10)
+    }
+
+    #[test]
+    fn the_client_is_the_first_hop_from_the_right_that_is_not_ours() {
+        // A direct client: its header is its own writing.
+        assert_eq!(
+            client_address(ip("192.0.2.9"), &["127.0.0.1"], ours),
+            ip("192.0.2.9")
+        );
+        // Through our proxy: the address it appended.
+        assert_eq!(
+            client_address(ip("127.0.0.1"), &["198.51.100.4"], ours),
+            ip("198.51.100.4")
+        );
+        // Through two of ours; what the client wrote first is ignored.
+        assert_eq!(
+            client_address(
+                ip("127.0.0.1"),
+                &["1.1.1.1", " 198.51.100.4", "10.0.0.5"],
+                ours
+            ),
+            ip("198.51.100.4")
+        );
+        // Our proxy without a header, or with garbage: the proxy is what we know.
+        assert_eq!(client_address(ip("10.0.0.5"), &[], ours), ip("10.0.0.5"));
+        assert_eq!(
+            client_address(ip("10.0.0.5"), &["not-an-ip"], ours),
+            ip("10.0.0.5")
+        );
+        // An IPv4 peer seen on a dual-stack socket is the same address.
+        assert_eq!(
+            client_address(ip("::ffff:192.0.2.9"), &[], ours),
+            ip("192.0.2.9")
+        );
     }
 }

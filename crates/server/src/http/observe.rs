@@ -81,11 +81,14 @@ fn new_request_id() -> String {
     hex::encode(b)
 }
 
-/// The id our own proxy gave the request (with `http.trust_forwarded_for`, the setting that
-/// says there is one), so its log and ours line up; a client's own is never taken, nor one
-/// that could smuggle anything into a log line.
+/// The id our own proxy gave the request (the peer is in `http.trusted_proxies`), so its log
+/// and ours line up; a client's own is never taken, nor one that could smuggle anything into
+/// a log line.
 fn forwarded_id(state: &AppState, req: &Request) -> Option<String> {
-    if !state.services.cfg.trust_forwarded_for {
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()?;
+    if !state.services.cfg.is_trusted_proxy(peer.0.ip()) {
         return None;
     }
     let v = req.headers().get(REQUEST_ID)?.to_str().ok()?;

@@ -164,7 +164,12 @@ async fn start_inner(db: Db, tag: &str, extra: &[(&str, &str)], demo: bool) -> O
         dir.join("dist").display().to_string(),
     );
     env.insert("CAREKEY_DEV_MODE".into(), "true".into());
-    env.insert("CAREKEY_HTTP_TRUST_FORWARDED_FOR".into(), "true".into());
+    // The test client stands in for the clinic's proxy: the addresses it writes in
+    // X-Forwarded-For are the clients'.
+    env.insert(
+        "CAREKEY_HTTP_TRUSTED_PROXIES".into(),
+        "127.0.0.1, ::1".into(),
+    );
     for (k, v) in extra {
         env.insert((*k).into(), (*v).into());
     }
