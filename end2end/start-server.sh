@@ -8,7 +8,9 @@ export CAREKEY_DATA_DIR="$data"
 export CAREKEY_BIND="127.0.0.1:${E2E_PORT:-3100}"
 export CAREKEY_PUBLIC_URL="http://127.0.0.1:${E2E_PORT:-3100}"
 export CAREKEY_DEV_MODE=true
-export CAREKEY_DIST_DIR="$(pwd)/../dist"
+# No dist_dir: the apps come the built-in way (a debug build reads ../dist through the same
+# code a release binary serves its embedded copy with).
+unset CAREKEY_DIST_DIR
 export CAREKEY_CLINIC_NAME="Hillside Family Clinic"
 export CAREKEY_CLINIC_PHONE="(503) 555-0100"
 # Email through the tests' SMTP server; texts and calls to the development outbox.

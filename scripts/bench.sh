@@ -79,11 +79,40 @@ echo "== staff console (its own bundle, none of it on a patient's path):$crit_li
 echo "   raw $crit_raw  gzip $crit_gz  brotli $crit_br"
 
 echo
+echo "== one file to deploy (target/release/carekey, the apps built in)"
+alone="$(mktemp -d -t carekey-alone-XXXXXX)"
+cp target/release/carekey "$alone/carekey"
+bin_raw=$(stat -c %s "$alone/carekey")
+if command -v strip >/dev/null; then
+  strip -o "$alone/carekey-stripped" "$alone/carekey"
+  bin_stripped=$(stat -c %s "$alone/carekey-stripped"); rm "$alone/carekey-stripped"
+else
+  bin_stripped="? (install binutils for strip)"
+fi
+echo "   binary: raw $bin_raw bytes, stripped $bin_stripped bytes"
+# Start-up on a new SQLite database in an empty directory (migrations, key creation), to the
+# first 200 from /readyz; then resident memory after 2 idle seconds.
+aport=3290
+t0=$(date +%s.%N)
+(cd "$alone" && env -i PATH="$PATH" CAREKEY_BIND="127.0.0.1:$aport" CAREKEY_PUBLIC_URL="http://127.0.0.1:$aport" RUST_LOG=warn ./carekey serve >"$alone/serve.log" 2>&1) &
+apid=$!
+for _ in $(seq 1 600); do curl -fs "http://127.0.0.1:$aport/readyz" >/dev/null && break; sleep 0.01; done
+t1=$(date +%s.%N)
+sleep 2
+# The subshell's child is the server.
+spid=$(pgrep -P "$apid" -x carekey || echo "$apid")
+idle_kib=$(awk '/VmRSS/ { print $2 }' "/proc/$spid/status" 2>/dev/null || echo 0)
+echo "   start-up to /readyz (new SQLite database, empty directory): $(echo "($t1 - $t0) * 1000 / 1" | bc) ms"
+echo "   idle resident memory after start-up: $((idle_kib / 1024)) MiB ($idle_kib KiB)"
+kill "$spid" 2>/dev/null || true; wait "$apid" 2>/dev/null || true
+rm -rf "$alone"
+
+echo
 echo "== sign-in load (release server, SQLite, ${secs}s per level)"
 data="$(mktemp -d -t carekey-bench-XXXXXX)"
 port=3200
 export CAREKEY_DATA_DIR="$data" CAREKEY_BIND="127.0.0.1:$port" CAREKEY_PUBLIC_URL="http://127.0.0.1:$port"
-export CAREKEY_DEV_MODE=true CAREKEY_DIST_DIR="$root/dist" RUST_LOG=warn
+export CAREKEY_DEV_MODE=true RUST_LOG=warn
 unset DATABASE_URL
 target/release/carekey demo-data >/dev/null
 target/release/carekey serve >"$data/server.log" 2>&1 &

@@ -21,6 +21,12 @@ command -v pkg-config >/dev/null || apt_missing+=(pkg-config)
 dpkg -s libssl-dev >/dev/null 2>&1 || apt_missing+=(libssl-dev)
 if [ "$mode" = test ]; then
   command -v chromium >/dev/null || apt_missing+=(chromium)
+  # The scale-out browser test: nginx as the load balancer (nginx-light where this Debian still
+  # has it, else nginx), psql to make and drop its PostgreSQL database.
+  if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+    if apt-cache show nginx-light >/dev/null 2>&1; then apt_missing+=(nginx-light); else apt_missing+=(nginx); fi
+  fi
+  command -v psql >/dev/null || apt_missing+=(postgresql-client)
 fi
 if [ ${#apt_missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then

@@ -25,6 +25,9 @@ python3 scripts/reading_level.py
 echo "==> Building the browser apps and the server for the browser tests"
 bash scripts/build-client.sh
 cargo build --bin carekey
+# The single-file deployment test (end2end/tests/single-binary.spec.ts) runs the release
+# binary, which embeds the apps just built.
+cargo build --release --bin carekey
 
 echo "==> Playwright (Chromium)"
 cd end2end

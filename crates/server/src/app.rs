@@ -163,7 +163,7 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, AppError> {
         .map_err(|source| AppError::Bind { addr, source })
 }
 
-/// Serves until `shutdown` resolves, then finishes in-flight requests.
+/// Serves plain HTTP until `shutdown` resolves, then finishes in-flight requests.
 pub async fn serve(
     listener: TcpListener,
     services: Arc<Services>,
@@ -171,7 +171,12 @@ pub async fn serve(
 ) -> Result<(), AppError> {
     http::check_server_fns_registered().map_err(AppError::Wiring)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    spawn_workers(services.clone(), stop_rx);
+    spawn_workers(services.clone(), stop_rx.clone());
+    // `systemctl reload` sends SIGHUP; its default action would end the process (and systemd
+    // counts that as a clean exit, so nothing restarts it). Plain HTTP has nothing to re-read.
+    tokio::spawn(on_hangup(stop_rx, || async {
+        tracing::info!("SIGHUP: nothing to re-read (no tls.cert_file; plain HTTP)");
+    }));
     let app = http::router(AppState::new(services));
     let served = axum::serve(
         listener,
@@ -181,6 +186,205 @@ pub async fn serve(
     .await
     .map_err(AppError::Serve);
     let _ = stop_tx.send(true);
+    served
+}
+
+/// How long open connections get to finish once shutdown starts; a longer request than the
+/// API deadline is a stuck client, not a patient mid-reset.
+const HTTPS_DRAIN: Duration = Duration::from_secs(15);
+
+/// Serves HTTPS with `tls` (loaded by `tls::load`) until `shutdown` resolves; re-reads the
+/// certificate and key on SIGHUP, and, with `tls.redirect_bind`, answers plain HTTP there with
+/// a redirect to `public_url`.
+pub async fn serve_https(
+    listener: TcpListener,
+    services: Arc<Services>,
+    tls: crate::tls::Loaded,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), AppError> {
+    http::check_server_fns_registered().map_err(AppError::Wiring)?;
+    let tls_cfg = services
+        .cfg
+        .tls
+        .clone()
+        .ok_or_else(|| AppError::Wiring("serve_https without tls settings".into()))?;
+    let redirect = match tls_cfg.redirect_bind {
+        Some(addr) => Some(bind(addr).await?),
+        None => None,
+    };
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    spawn_workers(services.clone(), stop_rx.clone());
+    let rustls = axum_server::tls_rustls::RustlsConfig::from_config(tls.config);
+    tokio::spawn(reload_on_hangup(
+        rustls.clone(),
+        tls_cfg.clone(),
+        stop_rx.clone(),
+    ));
+    let handle = axum_server::Handle::new();
+    let on_stop = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+        on_stop.graceful_shutdown(Some(HTTPS_DRAIN));
+    });
+    if let Some(plain) = redirect {
+        let origin = services.cfg.public_url.clone();
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            let served = axum::serve(plain, http::redirect_to_https(origin))
+                .with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|v| *v).await;
+                })
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "the HTTP-to-HTTPS redirect stopped");
+            }
+        });
+    }
+    let app = http::router(AppState::new(services));
+    let std_listener = listener.into_std().map_err(AppError::Serve)?;
+    axum_server::from_tcp_rustls(std_listener, rustls)
+        .map_err(AppError::Serve)?
+        .handle(handle)
+        .serve(app.into_make_service_with_connect_info::<SocketAddr>())
+        .await
+        .map_err(AppError::Serve)
+}
+
+/// SIGHUP (`systemctl reload carekey`) re-reads the certificate and key: new connections get
+/// the renewed certificate, open ones are not dropped. A pair that does not load leaves the
+/// old one in service and says why, so a bad renewal never takes the portal down.
+async fn reload_on_hangup(
+    rustls: axum_server::tls_rustls::RustlsConfig,
+    cfg: crate::config::TlsConfig,
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
+    on_hangup(stop, move || {
+        let (rustls, cfg) = (rustls.clone(), cfg.clone());
+        async move {
+            match tokio::task::spawn_blocking(move || crate::tls::load(&cfg)).await {
+                Ok(Ok(loaded)) => {
+                    rustls.reload_from_config(loaded.config);
+                    tracing::info!("SIGHUP: certificate and key re-read; new connections use them");
+                }
+                Ok(Err(e)) => tracing::error!(
+                    error = %e,
+                    "SIGHUP: the new certificate was not loaded; the old one is still served"
+                ),
+                Err(e) => tracing::error!(error = %e, "SIGHUP: certificate reload failed"),
+            }
+        }
+    })
+    .await
+}
+
+/// Runs `action` on every SIGHUP until `stop` is set. Listening at all replaces SIGHUP's
+/// default action (ending the process).
+async fn on_hangup<F, Fut>(mut stop: tokio::sync::watch::Receiver<bool>, action: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut hangups = match signal(SignalKind::hangup()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGHUP");
+                return;
+            }
+        };
+        loop {
+            tokio::select! {
+                _ = stop.wait_for(|v| *v) => return,
+                got = hangups.recv() => if got.is_none() { return },
+            }
+            action().await;
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (stop.wait_for(|v| *v).await, &action);
+    }
+}
+
+/// The metrics listener (`metrics.bind`) with the recorder it renders, bound but not yet
+/// serving.
+pub struct MetricsListener {
+    listener: TcpListener,
+    addr: SocketAddr,
+    handle: metrics_exporter_prometheus::PrometheusHandle,
+}
+
+/// Binds `metrics.bind` and installs the recorder, or None: metrics off, or (with a warning)
+/// a port that is taken. Another instance or exporter on the port must not keep patients from
+/// signing in; Prometheus shows the target down.
+pub async fn metrics_listener(addr: Option<SocketAddr>) -> Option<MetricsListener> {
+    let listener = match bind(addr?).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics are off (metrics.bind)");
+            return None;
+        }
+    };
+    let addr = listener.local_addr().ok()?;
+    // Only once there is somewhere to scrape it: a recorder nobody renders would keep every
+    // histogram sample it is given.
+    match crate::telemetry::install() {
+        Ok(handle) => Some(MetricsListener {
+            listener,
+            addr,
+            handle,
+        }),
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics are off");
+            None
+        }
+    }
+}
+
+impl MetricsListener {
+    /// The address bound (the port chosen, for `:0`).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serves in the background until the returned sender is dropped (or sent to).
+    pub fn spawn(self, services: Arc<Services>) -> tokio::sync::oneshot::Sender<()> {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let stopped = async move {
+                let _ = stopped.await;
+            };
+            if let Err(e) = serve_metrics(self.listener, services, self.handle, stopped).await {
+                tracing::error!(error = %e, "metrics listener stopped");
+            }
+        });
+        stop
+    }
+}
+
+/// Serves `/metrics` on its own listener (`metrics.bind`) until `shutdown` resolves; the
+/// histograms are drained every few seconds meanwhile, scraped or not, so they do not grow.
+pub async fn serve_metrics(
+    listener: TcpListener,
+    services: Arc<Services>,
+    handle: metrics_exporter_prometheus::PrometheusHandle,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), AppError> {
+    let upkeep = handle.clone();
+    let upkeep = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            upkeep.run_upkeep();
+        }
+    });
+    let served = axum::serve(listener, http::observe::metrics_router(services, handle))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(AppError::Serve);
+    upkeep.abort();
     served
 }
 

@@ -14,6 +14,7 @@ use sea_orm_migration::MigratorTrait;
 use crate::config::{Config, SmtpConfig, SmtpTls, TwilioConfig};
 use crate::delivery::smtp::Smtp;
 use crate::domain::rules::secrets::ServerKey;
+use crate::http::apps::Apps;
 use crate::store::{self, entities::account, migration::Migrator};
 
 /// Longest any one item may take: a relay or database that does not answer is a failure, not
@@ -28,6 +29,7 @@ pub enum Item {
     PublicUrl,
     Email,
     TextsAndCalls,
+    Tls,
     Apps,
 }
 
@@ -39,6 +41,7 @@ impl Item {
             Item::PublicUrl => "public url",
             Item::Email => "email (smtp)",
             Item::TextsAndCalls => "texts and calls (twilio)",
+            Item::Tls => "https (tls)",
             Item::Apps => "browser apps",
         }
     }
@@ -110,8 +113,12 @@ pub async fn run(cfg: &Config) -> Vec<Line> {
             outcome: twilio,
         },
         Line {
+            item: Item::Tls,
+            outcome: tls(cfg),
+        },
+        Line {
             item: Item::Apps,
-            outcome: apps(&cfg.dist_dir),
+            outcome: apps(&Apps::from_config(&cfg.dist_dir)),
         },
     ]
 }
@@ -177,6 +184,13 @@ fn secret_key(path: &Path, accounts: Option<u64>) -> Outcome {
         Ok(None) if accounts == Some(0) => {
             return Outcome::Ok(format!(
                 "{shown}: not created yet; the first `carekey serve` creates it (mode 0600)"
+            ));
+        }
+        Ok(None) if accounts.is_none() => {
+            return Outcome::Failed(format!(
+                "{shown}: missing, and the database could not be read to tell whether this is \
+                 a new install (fix the database item first; on a new install the first \
+                 `carekey serve` creates the key)"
             ));
         }
         Ok(None) => {
@@ -280,21 +294,51 @@ fn twilio(cfg: &TwilioConfig, public_url: &str) -> Outcome {
     ))
 }
 
-/// The three apps' pages, built (`scripts/build-client.sh`) where `dist_dir` points.
-fn apps(dist: &Path) -> Outcome {
-    let missing: Vec<&str> = ["patient", "portal", "staff"]
-        .into_iter()
-        .filter(|app| !dist.join(app).join("index.html").is_file())
-        .collect();
+/// The certificate and key load, and belong together. A key others may read is refused as the
+/// server key is: whoever reads it can impersonate the portal.
+fn tls(cfg: &Config) -> Outcome {
+    let Some(t) = &cfg.tls else {
+        return Outcome::NotUsed(
+            "not set: plain HTTP on bind (HTTPS must then be ended by a proxy in front)".into(),
+        );
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(&t.key_file) {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o007 != 0 {
+                return Outcome::Failed(format!(
+                    "{}: mode {mode:04o}, readable by every user (chmod 600 or 640)",
+                    t.key_file.display()
+                ));
+            }
+        }
+    }
+    match crate::tls::load(t) {
+        Ok(loaded) => Outcome::Ok(format!(
+            "{} ({} certificate{} in the chain) and {} match{}",
+            t.cert_file.display(),
+            loaded.chain_len,
+            if loaded.chain_len == 1 { "" } else { "s" },
+            t.key_file.display(),
+            t.redirect_bind
+                .map(|a| format!("; http://{a} redirects to HTTPS"))
+                .unwrap_or_default()
+        )),
+        Err(e) => Outcome::Failed(e.to_string()),
+    }
+}
+
+/// The three apps' pages: built into the binary, or where `dist_dir` points.
+fn apps(apps: &Apps) -> Outcome {
+    let missing = apps.missing();
     if missing.is_empty() {
-        Outcome::Ok(format!(
-            "{}: patient, portal and staff built",
-            dist.display()
-        ))
+        Outcome::Ok(format!("{}: patient, portal and staff", apps.describe()))
     } else {
         Outcome::Failed(format!(
-            "{}: not built: {} (run scripts/build-client.sh, or set dist_dir)",
-            dist.display(),
+            "{}: not built: {} (run scripts/build-client.sh before building the server, or set dist_dir)",
+            apps.describe(),
             missing.join(", ")
         ))
     }

@@ -45,7 +45,10 @@ pub struct Config {
     pub public_url: String,
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// The browser apps from a folder instead of the ones built into the binary (empty).
     pub dist_dir: PathBuf,
+    /// HTTPS on `bind` without a proxy (`tls.*`); None: plain HTTP, TLS ended in front.
+    pub tls: Option<TlsConfig>,
     pub dev_mode: bool,
     pub clinic_name: String,
     /// The clinic's name in texts: `clinic.sms_name`, or `clinic.name` when that one fits
@@ -80,6 +83,28 @@ pub struct Config {
     /// How long a claimed outbox message is one instance's before another may take it over;
     /// renewed while its send is in flight (SECURITY.md F6).
     pub delivery_lease: Duration,
+    /// Where `/metrics` is served; None: not served. Never the portal's own address (see
+    /// `metrics_bind`).
+    pub metrics_bind: Option<SocketAddr>,
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One readable line per event (the default, for a person at a terminal).
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// The certificate chain and key for HTTPS, as PEM files; both re-read on SIGHUP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsConfig {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+    /// A plain-HTTP address whose every request is sent on to `public_url` (e.g. port 80).
+    pub redirect_bind: Option<SocketAddr>,
 }
 
 /// A configured secret: shown as `***` in logs and debug output.
@@ -184,7 +209,7 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("public_url", Some("http://127.0.0.1:3000")),
     ("data_dir", Some("data")),
     ("database_url", None),
-    ("dist_dir", Some("dist")),
+    ("dist_dir", Some("")),
     ("dev_mode", Some("false")),
     ("clinic.name", Some("Your clinic")),
     ("clinic.sms_name", Some("")),
@@ -202,6 +227,9 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("password.min_length", Some("15")),
     ("password.require_mix", Some("false")),
     ("http.trust_forwarded_for", Some("false")),
+    ("tls.cert_file", Some("")),
+    ("tls.key_file", Some("")),
+    ("tls.redirect_bind", Some("")),
     ("secret_key_file", Some("")),
     ("recovery.identifier", Some("either")),
     ("recovery.security_question", Some("false")),
@@ -231,6 +259,8 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("delivery.max_attempts", Some("8")),
     ("delivery.lease_seconds", Some("120")),
     ("dev.recovery_ttl_seconds", Some("0")),
+    ("metrics.bind", Some("127.0.0.1:9464")),
+    ("log.format", Some("text")),
 ];
 
 /// The environment variable for a key: `session.idle_minutes` → `CAREKEY_SESSION_IDLE_MINUTES`.
@@ -535,6 +565,17 @@ fn build(raw: &Raw) -> Result<Config, ConfigError> {
             "more failures than lockout.threshold",
         ));
     }
+    let tls = tls(raw, &public_url)?;
+    let dev_mode = raw.bool("dev_mode")?;
+    // Development mode publishes demo passwords and every code at /dev/outbox: it must not be
+    // reachable from another machine, and an https origin means a real deployment.
+    if dev_mode && (public_url.starts_with("https://") || !bind.ip().is_loopback()) {
+        return Err(raw.invalid(
+            "dev_mode",
+            "false with an https public_url or a bind address other machines can reach \
+             (development mode shows every code at /dev/outbox)",
+        ));
+    }
     let clinic_region = crate::domain::phone::Region::parse(&raw.get("clinic.region").0)
         .ok_or_else(|| {
             raw.invalid(
@@ -551,8 +592,9 @@ fn build(raw: &Raw) -> Result<Config, ConfigError> {
         public_url,
         data_dir,
         database_url,
-        dist_dir: PathBuf::from(raw.get("dist_dir").0),
-        dev_mode: raw.bool("dev_mode")?,
+        dist_dir: PathBuf::from(raw.get("dist_dir").0.trim()),
+        tls,
+        dev_mode,
         clinic_name: raw.get("clinic.name").0,
         clinic_sms_name: sms_name(raw)?,
         clinic_phone: raw.get("clinic.phone").0,
@@ -581,7 +623,89 @@ fn build(raw: &Raw) -> Result<Config, ConfigError> {
             600,
             "seconds",
         )?),
+        metrics_bind: metrics_bind(raw, bind)?,
+        log_format: match raw.get("log.format").0.trim().to_ascii_lowercase().as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            _ => return Err(raw.invalid("log.format", "text or json")),
+        },
     })
+}
+
+/// `tls.cert_file` and `tls.key_file` together, or neither. With them the server speaks only
+/// HTTPS, so `public_url` must say https: the cookie's `__Host-` prefix, `Secure` flag and HSTS
+/// all follow from it, and links in messages must not point at a port that no longer answers
+/// plain HTTP.
+fn tls(raw: &Raw, public_url: &str) -> Result<Option<TlsConfig>, ConfigError> {
+    let cert = raw.get("tls.cert_file").0.trim().to_owned();
+    let key = raw.get("tls.key_file").0.trim().to_owned();
+    let redirect = raw.get("tls.redirect_bind").0.trim().to_owned();
+    match (cert.is_empty(), key.is_empty()) {
+        (true, true) => {
+            if !redirect.is_empty() {
+                return Err(raw.invalid(
+                    "tls.redirect_bind",
+                    "empty unless tls.cert_file and tls.key_file are set",
+                ));
+            }
+            return Ok(None);
+        }
+        (false, true) => {
+            return Err(raw.invalid(
+                "tls.key_file",
+                "the PEM private key of tls.cert_file (both are needed for HTTPS)",
+            ));
+        }
+        (true, false) => {
+            return Err(raw.invalid(
+                "tls.cert_file",
+                "the PEM certificate chain for tls.key_file (both are needed for HTTPS)",
+            ));
+        }
+        (false, false) => {}
+    }
+    if !public_url.starts_with("https://") {
+        return Err(raw.invalid(
+            "public_url",
+            "an https:// origin when tls.cert_file is set (the server then speaks only HTTPS)",
+        ));
+    }
+    let redirect_bind = if redirect.is_empty() {
+        None
+    } else {
+        Some(raw.parse(
+            "tls.redirect_bind",
+            "an address and port for plain HTTP that redirects to HTTPS, such as 0.0.0.0:80",
+        )?)
+    };
+    Ok(Some(TlsConfig {
+        cert_file: PathBuf::from(cert),
+        key_file: PathBuf::from(key),
+        redirect_bind,
+    }))
+}
+
+/// `metrics.bind`: an address of its own, or `off`. It may not be the portal's address: the
+/// counters (sign-in failures by reason, lockouts) would tell anyone who can reach the portal
+/// whether the name they just tried is an account here (SECURITY.md E1), so they are served
+/// only where the clinic's monitoring alone can reach them.
+fn metrics_bind(raw: &Raw, bind: SocketAddr) -> Result<Option<SocketAddr>, ConfigError> {
+    const ALLOWED: &str = "an address and port of its own such as 127.0.0.1:9464 (never the \
+                           portal's bind address: the counters would tell visitors whether an \
+                           account exists), or off";
+    let v = raw.get("metrics.bind").0.trim().to_ascii_lowercase();
+    if v.is_empty() || v == "off" {
+        return Ok(None);
+    }
+    let addr: SocketAddr = v
+        .parse()
+        .map_err(|_| raw.invalid("metrics.bind", ALLOWED))?;
+    let overlaps =
+        addr.ip() == bind.ip() || addr.ip().is_unspecified() || bind.ip().is_unspecified();
+    if addr.port() != 0 && addr.port() == bind.port() && overlaps {
+        return Err(raw.invalid("metrics.bind", ALLOWED));
+    }
+    Ok(Some(addr))
 }
 
 fn recovery(raw: &Raw) -> Result<RecoveryConfig, ConfigError> {
@@ -1129,6 +1253,43 @@ mod tests {
     }
 
     #[test]
+    fn metrics_have_an_address_of_their_own_and_logs_a_format() {
+        let c = with_env(&[]).unwrap();
+        assert_eq!(c.metrics_bind, Some("127.0.0.1:9464".parse().unwrap()));
+        assert_eq!(c.log_format, LogFormat::Text);
+        for off in ["off", "", "OFF"] {
+            let c = with_env(&[("CAREKEY_METRICS_BIND", off)]).unwrap();
+            assert_eq!(c.metrics_bind, None, "{off:?}");
+        }
+        let c = with_env(&[
+            ("CAREKEY_METRICS_BIND", "0.0.0.0:9100"),
+            ("CAREKEY_LOG_FORMAT", "JSON"),
+        ])
+        .unwrap();
+        assert_eq!(c.metrics_bind, Some("0.0.0.0:9100".parse().unwrap()));
+        assert_eq!(c.log_format, LogFormat::Json);
+        // The portal's own address, or one that would share its port, is refused by name.
+        for same in ["127.0.0.1:3000", "0.0.0.0:3000"] {
+            let e = with_env(&[("CAREKEY_METRICS_BIND", same)]).unwrap_err();
+            assert!(
+                e.to_string().starts_with(&format!(
+                    "configuration error: metrics.bind = \"{same}\" (from CAREKEY_METRICS_BIND) \
+                     is not allowed: an address and port of its own"
+                )),
+                "{e}"
+            );
+        }
+        let e = with_env(&[("CAREKEY_METRICS_BIND", "9464")]).unwrap_err();
+        assert!(e.to_string().contains("metrics.bind"), "{e}");
+        let e = with_env(&[("CAREKEY_LOG_FORMAT", "xml")]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "configuration error: log.format = \"xml\" (from CAREKEY_LOG_FORMAT) is not \
+             allowed: text or json"
+        );
+    }
+
+    #[test]
     fn warning_must_come_before_logoff() {
         let e = with_env(&[
             ("CAREKEY_SESSION_IDLE_MINUTES", "1"),
@@ -1136,5 +1297,74 @@ mod tests {
         ])
         .unwrap_err();
         assert!(e.to_string().contains("session.warning_seconds"), "{e}");
+    }
+
+    fn key_of(e: ConfigError) -> String {
+        match e {
+            ConfigError::Invalid { key, .. } => key,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn https_needs_both_files_and_an_https_origin() {
+        let both = [
+            ("CAREKEY_TLS_CERT_FILE", "/etc/carekey/tls.crt"),
+            ("CAREKEY_TLS_KEY_FILE", "/etc/carekey/tls.key"),
+            ("CAREKEY_PUBLIC_URL", "https://portal.clinic.example"),
+            ("CAREKEY_TLS_REDIRECT_BIND", "0.0.0.0:80"),
+        ];
+        let tls = with_env(&both).unwrap().tls.unwrap();
+        assert_eq!(tls.cert_file, PathBuf::from("/etc/carekey/tls.crt"));
+        assert_eq!(tls.redirect_bind, Some("0.0.0.0:80".parse().unwrap()));
+
+        assert_eq!(key_of(with_env(&both[..1]).unwrap_err()), "tls.key_file");
+        assert_eq!(key_of(with_env(&both[1..2]).unwrap_err()), "tls.cert_file");
+        let plain_origin = [
+            both[0],
+            both[1],
+            ("CAREKEY_PUBLIC_URL", "http://127.0.0.1:3000"),
+        ];
+        assert_eq!(key_of(with_env(&plain_origin).unwrap_err()), "public_url");
+        let bad_redirect = [
+            both[0],
+            both[1],
+            both[2],
+            ("CAREKEY_TLS_REDIRECT_BIND", "80"),
+        ];
+        assert_eq!(
+            key_of(with_env(&bad_redirect).unwrap_err()),
+            "tls.redirect_bind"
+        );
+        assert_eq!(
+            key_of(with_env(&both[3..]).unwrap_err()),
+            "tls.redirect_bind",
+            "a redirect without HTTPS would loop"
+        );
+    }
+
+    #[test]
+    fn no_tls_and_the_built_in_apps_by_default() {
+        let cfg = with_env(&[]).unwrap();
+        assert!(cfg.tls.is_none());
+        assert!(cfg.dist_dir.as_os_str().is_empty());
+    }
+
+    #[test]
+    fn development_mode_stays_on_this_machine() {
+        let dev = ("CAREKEY_DEV_MODE", "true");
+        assert!(with_env(&[dev]).unwrap().dev_mode);
+        assert!(with_env(&[dev, ("CAREKEY_BIND", "[::1]:3000")]).is_ok());
+        assert_eq!(
+            key_of(with_env(&[dev, ("CAREKEY_BIND", "0.0.0.0:3000")]).unwrap_err()),
+            "dev_mode"
+        );
+        assert_eq!(
+            key_of(
+                with_env(&[dev, ("CAREKEY_PUBLIC_URL", "https://portal.clinic.example")])
+                    .unwrap_err()
+            ),
+            "dev_mode"
+        );
     }
 }

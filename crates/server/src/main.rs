@@ -10,12 +10,12 @@ use clap::{Parser, Subcommand};
 
 use carekey_server::backup::{self, ServingLock};
 use carekey_server::clock::SystemClock;
-use carekey_server::config::{self, Config};
+use carekey_server::config::{self, Config, LogFormat};
 use carekey_server::domain::accounts::NewAccount;
 use carekey_server::domain::patients::RowOutcome;
 use carekey_server::domain::{ClientMeta, DomainError};
 use carekey_server::store::entities::account;
-use carekey_server::{app, check, demo, store};
+use carekey_server::{app, check, demo, store, telemetry};
 
 #[derive(Parser)]
 #[command(
@@ -71,12 +71,6 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "carekey=info,carekey_server=info,warn".into()),
-        )
-        .init();
     let cli = Cli::parse();
     let explicit = cli.config.is_some();
     let file = cli.config.unwrap_or_else(|| PathBuf::from("carekey.toml"));
@@ -87,6 +81,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // After the configuration, which says how lines are written (`log.format`); a bad
+    // configuration is reported on stderr above, before any logging.
+    telemetry::init_logging(cfg.log_format);
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -110,22 +107,72 @@ async fn run(command: Command, cfg: Config) -> Result<(), String> {
             let public = cfg.public_url.clone();
             let db = store::redact(&cfg.database_url);
             let dev = cfg.dev_mode;
+            let apps = carekey_server::http::apps::Apps::from_config(&cfg.dist_dir);
+            // A certificate that does not load stops the start, naming the file: serving
+            // plain HTTP instead would send patients' passwords in the clear.
+            let tls = match &cfg.tls {
+                Some(t) => Some(carekey_server::tls::load(t).map_err(|e| format!("tls: {e}"))?),
+                None => None,
+            };
+            let redirect = cfg.tls.as_ref().and_then(|t| t.redirect_bind);
+            let metrics_bind = cfg.metrics_bind;
+            let json_logs = cfg.log_format == LogFormat::Json;
             // Held until the process ends: `carekey restore` refuses while it is.
             let _serving = ServingLock::acquire(&cfg).map_err(|e| e.to_string())?;
             let services = app::services(cfg, Arc::new(SystemClock))
                 .await
                 .map_err(|e| e.to_string())?;
             let listener = app::bind(bind).await.map_err(|e| e.to_string())?;
-            println!("CareKey is running.");
-            println!("  Patient portal: {public}/");
-            println!("  Staff console:  {public}/staff");
-            println!("  Database:       {db}");
-            if dev {
-                println!("  Development mode: on (never use in a clinic)");
+            let metrics = app::metrics_listener(metrics_bind).await;
+            let metrics_url = metrics
+                .as_ref()
+                .map(|m| format!("http://{}/metrics", m.addr()));
+            let redirect_line = redirect.map(|addr| format!("http://{addr} → {public}"));
+            if json_logs {
+                // Log shippers read stdout line by line: the banner is a log line too.
+                tracing::info!(
+                    patient_portal = %format!("{public}/"),
+                    staff_console = %format!("{public}/staff"),
+                    database = %db,
+                    browser_apps = %apps.describe(),
+                    http_redirect = redirect_line.as_deref().unwrap_or("off"),
+                    metrics = metrics_url.as_deref().unwrap_or("off"),
+                    dev_mode = dev,
+                    "CareKey is running"
+                );
+            } else {
+                println!("CareKey is running.");
+                println!("  Patient portal: {public}/");
+                println!("  Staff console:  {public}/staff");
+                println!("  Database:       {db}");
+                println!("  Browser apps:   {}", apps.describe());
+                if let Some(line) = &redirect_line {
+                    println!("  HTTP redirect:  {line}");
+                }
+                if let Some(url) = &metrics_url {
+                    println!("  Metrics:        {url}");
+                }
+                if dev {
+                    println!("  Development mode: on (never use in a clinic)");
+                }
             }
-            app::serve(listener, services, app::shutdown_signal())
-                .await
-                .map_err(|e| e.to_string())
+            let missing = apps.missing();
+            if !missing.is_empty() {
+                tracing::warn!(
+                    from = %apps.describe(),
+                    missing = %missing.join(", "),
+                    "browser apps missing: visitors get 404 (build them with scripts/build-client.sh before the release build, or set dist_dir)"
+                );
+            }
+            // Serves until dropped, with the main server.
+            let _metrics = metrics.map(|m| m.spawn(services.clone()));
+            match tls {
+                Some(tls) => {
+                    app::serve_https(listener, services, tls, app::shutdown_signal()).await
+                }
+                None => app::serve(listener, services, app::shutdown_signal()).await,
+            }
+            .map_err(|e| e.to_string())
         }
         Command::Migrate => {
             let db = store::connect(&cfg.database_url)

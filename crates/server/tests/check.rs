@@ -187,3 +187,50 @@ fn missing_apps_fail_the_apps_item() {
     let l = line(&out, "browser apps");
     assert!(l.starts_with("FAILED") && l.contains("staff"), "{l}");
 }
+
+/// The HTTPS item: a pair that belongs together passes; a key from another certificate, or a
+/// key file every user can read, fails naming the item.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_files_must_load_match_and_be_private() {
+    let dir = temp_dir("tls");
+    install(&dir);
+    let write_pair = |name: &str| {
+        let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let (cert, key) = (
+            dir.join(format!("{name}.crt")),
+            dir.join(format!("{name}.key")),
+        );
+        std::fs::write(&cert, made.cert.pem()).unwrap();
+        std::fs::write(&key, made.signing_key.serialize_pem()).unwrap();
+        set_mode(&key, 0o600);
+        (cert, key)
+    };
+    let (cert, key) = write_pair("a");
+    let (_, other_key) = write_pair("b");
+    let run = |cert: &Path, key: &Path| {
+        carekey(&dir, 0)
+            .env("CAREKEY_PUBLIC_URL", "https://localhost:3443")
+            .env("CAREKEY_TLS_CERT_FILE", cert)
+            .env("CAREKEY_TLS_KEY_FILE", key)
+            .arg("check")
+            .output()
+            .unwrap()
+    };
+
+    let out = run(&cert, &key);
+    assert!(line(&out, "https (tls)").starts_with("ok"), "{out:?}");
+
+    let out = run(&cert, &other_key);
+    assert!(!out.status.success());
+    let l = line(&out, "https (tls)");
+    assert!(
+        l.starts_with("FAILED") && l.contains("does not belong"),
+        "{l}"
+    );
+
+    set_mode(&key, 0o644);
+    let out = run(&cert, &key);
+    assert!(!out.status.success());
+    let l = line(&out, "https (tls)");
+    assert!(l.starts_with("FAILED") && l.contains("0644"), "{l}");
+}

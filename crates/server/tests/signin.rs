@@ -659,3 +659,40 @@ async fn each_path_loads_the_bundle_that_renders_it() {
         page.len()
     );
 }
+
+/// An oversized upload trickled a byte at a time: the courtesy drain before the 400 ends at
+/// the API deadline, so a slow client cannot hold a connection (and its task) indefinitely.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trickled_oversized_body_is_cut_off_at_the_deadline() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let srv = common::start(common::Db::Sqlite, "trickle").await.unwrap();
+    let addr = srv.base.trim_start_matches("http://").to_owned();
+    let stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let (mut rd, mut wr) = stream.into_split();
+    let head = format!(
+        "POST /api/sign_in HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 4000000\r\n\r\n"
+    );
+    wr.write_all(head.as_bytes()).await.unwrap();
+    // One byte every 100 ms for up to two minutes: 1,200 bytes of the 4,000,000 declared.
+    let trickle = tokio::spawn(async move {
+        for _ in 0..1200 {
+            if wr.write_all(b"x").await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    let mut answer = vec![0u8; 512];
+    let started = std::time::Instant::now();
+    let read = tokio::time::timeout(Duration::from_secs(30), rd.read(&mut answer))
+        .await
+        .expect("the server still waits for the trickled body after 30 s");
+    let n = read.unwrap();
+    let text = String::from_utf8_lossy(&answer[..n]);
+    assert!(text.starts_with("HTTP/1.1 400"), "{text}");
+    assert!(
+        started.elapsed() >= Duration::from_secs(5),
+        "answered before the deadline"
+    );
+    trickle.abort();
+}

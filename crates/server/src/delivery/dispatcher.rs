@@ -19,6 +19,7 @@ use super::outbox::{self, Lease};
 use super::{Channel, Delivery, Outgoing, Queued, SendError};
 use crate::clock::{Clock, Entropy};
 use crate::store::entities::outbox::Status;
+use crate::telemetry::names;
 
 /// The first retry waits about this long; each later one twice as long, up to `MAX_BACKOFF`.
 const BASE_BACKOFF: Duration = Duration::from_secs(5);
@@ -136,6 +137,7 @@ impl Dispatcher {
                 false,
             )
             .await?;
+            counted(row.channel, "expired", done);
             return recorded(row.id, done);
         }
         // A payload that does not open (another key, an altered row) or no longer parses will
@@ -148,6 +150,7 @@ impl Dispatcher {
                     let err = Some(format!("unreadable: {e}"));
                     let done =
                         outbox::finish(&self.db, &lease, Status::Failed, err, now, false).await?;
+                    counted(row.channel, "unreadable", done);
                     return recorded(row.id, done);
                 }
             };
@@ -157,6 +160,7 @@ impl Dispatcher {
             let err = format!("no transport configured for {}", channel.as_str());
             let done =
                 outbox::finish(&self.db, &lease, Status::Failed, Some(err), now, false).await?;
+            counted(row.channel, "no_transport", done);
             return recorded(row.id, done);
         };
         // Words now, not when it was queued: the language stored with it, the letterhead as
@@ -179,27 +183,34 @@ impl Dispatcher {
         let result = self.send_holding(&mut lease, send).await;
         let now = self.clock.now_ms();
         let attempts = row.attempts + 1;
-        let done = match result {
+        let (outcome, done) = match result {
             Ok(()) => {
                 tracing::info!(id = row.id, via = transport.name(), kind = %row.kind, "outbox: sent");
                 // A call's script is fetched by Twilio after this; it is scrubbed on expiry.
-                outbox::finish(&self.db, &lease, Status::Sent, None, now, voice).await?
+                let done = outbox::finish(&self.db, &lease, Status::Sent, None, now, voice).await?;
+                ("sent", done)
             }
             Err(SendError::Permanent(e)) => {
                 tracing::warn!(id = row.id, via = transport.name(), error = %e, "outbox: refused; not retried");
-                outbox::finish(&self.db, &lease, Status::Failed, Some(e), now, false).await?
+                let done =
+                    outbox::finish(&self.db, &lease, Status::Failed, Some(e), now, false).await?;
+                ("refused", done)
             }
             Err(SendError::Temporary(e)) if attempts as u32 >= self.max_attempts => {
                 tracing::warn!(id = row.id, via = transport.name(), error = %e, attempts, "outbox: giving up");
-                outbox::finish(&self.db, &lease, Status::Failed, Some(e), now, false).await?
+                let done =
+                    outbox::finish(&self.db, &lease, Status::Failed, Some(e), now, false).await?;
+                ("gave_up", done)
             }
             Err(SendError::Temporary(e)) => {
                 let wait = backoff(attempts as u32, self.jitter());
                 let next = now + wait.as_millis() as i64;
                 tracing::info!(id = row.id, via = transport.name(), error = %e, attempts, retry_in_ms = wait.as_millis() as u64, "outbox: will retry");
-                outbox::retry_later(&self.db, &lease, attempts, next, e).await?
+                let done = outbox::retry_later(&self.db, &lease, attempts, next, e).await?;
+                ("retry", done)
             }
         };
+        counted(channel, outcome, done);
         recorded(row.id, done)
     }
 
@@ -255,6 +266,15 @@ impl Dispatcher {
                 return r;
             }
         }
+    }
+}
+
+/// Counts a delivery attempt's outcome, when it was ours to record (an instance that lost its
+/// lease leaves the count to the one that took over, so a message is counted once).
+fn counted(channel: Channel, outcome: &'static str, done: bool) {
+    if done {
+        metrics::counter!(names::DELIVERIES, "channel" => channel.as_str(), "outcome" => outcome)
+            .increment(1);
     }
 }
 

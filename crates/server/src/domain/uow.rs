@@ -25,6 +25,7 @@ use crate::delivery::outbox::{self, NewMessage};
 use crate::delivery::seal::Sealer;
 use crate::store::entities::audit_log::Action;
 use crate::store::entities::{account, outbox as outbox_row};
+use crate::telemetry::names;
 
 pub struct Uow {
     txn: DatabaseTransaction,
@@ -34,6 +35,8 @@ pub struct Uow {
     /// Destinations already given a message in this unit of work: one use case sends one
     /// person one message per address (a staff reset's letter email is also its notice).
     told: Vec<String>,
+    /// The channel of each message queued, counted once the commit lands.
+    queued: Vec<outbox_row::Channel>,
     sealer: Sealer,
 }
 
@@ -53,6 +56,7 @@ impl Services {
             now: self.now(),
             actor,
             told: Vec::new(),
+            queued: Vec::new(),
             sealer: self.delivery.sealer.clone(),
         })
     }
@@ -121,7 +125,9 @@ impl Uow {
     /// Queues a message to be sent after commit.
     pub async fn send(&mut self, m: NewMessage<'_>) -> Result<outbox_row::Model, DomainError> {
         self.told.push(m.destination.to_lowercase());
-        Ok(outbox::enqueue(&self.txn, &self.sealer, m, self.now).await?)
+        let row = outbox::enqueue(&self.txn, &self.sealer, m, self.now).await?;
+        self.queued.push(row.channel);
+        Ok(row)
     }
 
     /// Whether this unit of work has already queued a message to `destination`.
@@ -134,6 +140,9 @@ impl Uow {
     pub async fn commit(self, svc: &Services) -> Result<(), DomainError> {
         let queued = !self.told.is_empty();
         self.txn.commit().await?;
+        for channel in &self.queued {
+            metrics::counter!(names::OUTBOX_QUEUED, "channel" => channel.as_str()).increment(1);
+        }
         if queued {
             svc.delivery.kick();
         }

@@ -18,6 +18,7 @@ use super::cookies;
 use crate::domain::caller::{Admin, Caller, Staff};
 use crate::domain::signin::Allow;
 use crate::domain::{ClientMeta, DomainError, Services};
+use crate::telemetry::names;
 
 pub struct Api {
     pub services: Arc<Services>,
@@ -69,7 +70,14 @@ impl From<DomainError> for ApiError {
             DomainError::CodeRejected(p) => ApiError::CodeRejected(p),
             DomainError::SecurityAnswerIncorrect => ApiError::SecurityAnswerIncorrect,
             // "Try again in a moment" is the honest answer to both.
-            DomainError::Busy | DomainError::Conflict => ApiError::Busy,
+            DomainError::Busy => {
+                metrics::counter!(names::BUSY_ANSWERS, "cause" => "hashing_queue").increment(1);
+                ApiError::Busy
+            }
+            DomainError::Conflict => {
+                metrics::counter!(names::BUSY_ANSWERS, "cause" => "conflict").increment(1);
+                ApiError::Busy
+            }
             DomainError::NotFound(what) => ApiError::NotFound(what),
             DomainError::AlreadyExists(what) => ApiError::AlreadyExists(what),
             DomainError::TooManyMessages => ApiError::TooManyMessages,

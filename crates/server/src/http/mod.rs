@@ -2,14 +2,15 @@
 //! health endpoints, and the middleware every response passes through.
 
 pub mod api;
+pub mod apps;
 pub mod cookies;
 pub mod guard;
+pub mod observe;
 pub mod outside;
 pub mod pages;
 pub mod staff_api;
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,19 +18,21 @@ use axum::body::{Body, to_bytes};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, get, get_service, post};
 use axum::{Router, middleware};
 use carekey_shared::ApiError;
 use carekey_shared::backend::{BackendHandle, RequestCtx};
 use http_body_util::BodyExt;
 use leptos::prelude::provide_context;
 use sea_orm::ConnectionTrait;
+use tower::ServiceExt;
 use tower_http::CompressionLevel;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
 
 use crate::config::Config;
+use apps::Apps;
 
 use crate::domain::Services;
 
@@ -62,7 +65,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let services = state.services.clone();
     let cfg = &services.cfg;
-    let dist = cfg.dist_dir.clone();
+    let apps = Arc::new(Apps::from_config(&cfg.dist_dir));
     let api = Router::new()
         .route("/api/{*fn_name}", post(server_fn_handler))
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
@@ -82,12 +85,18 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/dev/outbox", get(outside::dev_outbox))
         .route("/dev/outbox.json", get(outside::dev_outbox_json))
-        .nest_service("/staff", spa(&dist.join("staff"), cfg))
-        .merge(portal_routes(&dist.join("portal"), cfg))
-        .fallback_service(spa(&dist.join("patient"), cfg))
+        .nest_service("/staff", spa(&apps, "staff", cfg))
+        .merge(portal_routes(&apps, cfg))
+        .fallback_service(spa(&apps, "patient", cfg))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             guard::security_headers,
+        ))
+        // Outermost, so its span covers every other layer's log lines and its count sees the
+        // status the client gets.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            observe::observe,
         ))
         .with_state(state)
 }
@@ -95,13 +104,26 @@ pub fn router(state: AppState) -> Router {
 /// An app: static files with precompressed variants, and its page (`pages::AppPage`, filled in
 /// with the clinic) for a directory such as `/` and every path that is no file, so deep links
 /// such as `/forgot-password` load the app.
-fn spa(dir: &Path, cfg: &Config) -> ServeDir<MethodRouter> {
-    let page = pages::AppPage::new(dir, cfg);
-    ServeDir::new(dir)
-        .precompressed_br()
-        .precompressed_gzip()
-        .append_index_html_on_directories(false)
-        .fallback(page_route(page))
+fn spa(apps: &Arc<Apps>, app: &'static str, cfg: &Config) -> MethodRouter {
+    let page = page_route(pages::AppPage::new(apps.clone(), app, cfg));
+    match apps.as_ref() {
+        Apps::Dir(dir) => get_service(
+            ServeDir::new(dir.join(app))
+                .precompressed_br()
+                .precompressed_gzip()
+                .append_index_html_on_directories(false)
+                .fallback(page),
+        ),
+        Apps::Embedded => get(move |req: Request| {
+            let page = page.clone();
+            async move {
+                match apps::embedded_file(app, req.uri().path(), req.headers()) {
+                    Some(file) => file,
+                    None => page.oneshot(req).await.into_response(),
+                }
+            }
+        }),
+    }
 }
 
 /// An app's page, compressed as it is sent: the clinic is written into it per server, so it
@@ -127,16 +149,38 @@ pub const PORTAL_PATHS: [&str; 4] = [
     "/change-password",
 ];
 
-fn portal_routes<S: Clone + Send + Sync + 'static>(dir: &Path, cfg: &Config) -> Router<S> {
-    let serve = page_route(pages::AppPage::new(dir, cfg));
-    let files = ServeDir::new(dir)
-        .precompressed_br()
-        .precompressed_gzip()
-        .append_index_html_on_directories(false);
+fn portal_routes<S: Clone + Send + Sync + 'static>(apps: &Arc<Apps>, cfg: &Config) -> Router<S> {
+    let serve = page_route(pages::AppPage::new(apps.clone(), "portal", cfg));
+    let files: MethodRouter = match apps.as_ref() {
+        Apps::Dir(dir) => get_service(
+            ServeDir::new(dir.join("portal"))
+                .precompressed_br()
+                .precompressed_gzip()
+                .append_index_html_on_directories(false),
+        ),
+        Apps::Embedded => get(|req: Request| async move {
+            apps::embedded_file("portal", req.uri().path(), req.headers())
+                .unwrap_or_else(|| StatusCode::NOT_FOUND.into_response())
+        }),
+    };
     PORTAL_PATHS
         .iter()
         .fold(Router::new(), |r, path| r.route(path, serve.clone()))
         .nest_service("/portal", files)
+}
+
+/// The plain-HTTP port next to HTTPS: every request is sent to the same path on `public_url`.
+/// The origin is the configured one, never the request's Host, so this can send nobody
+/// elsewhere. 308 keeps the method, so a form posted to http:// is not silently turned into a
+/// GET.
+pub fn redirect_to_https(origin: String) -> Router {
+    Router::new().fallback(move |uri: axum::http::Uri| {
+        let origin = origin.clone();
+        async move {
+            let rest = uri.path_and_query().map_or("/", |pq| pq.as_str());
+            axum::response::Redirect::permanent(&format!("{origin}{rest}"))
+        }
+    })
 }
 
 /// Ready when the database answers within the pool's timeout; recovers by itself when the
@@ -254,13 +298,19 @@ async fn oversized_is_bad_input(req: Request, next: middleware::Next) -> Respons
         // client gets.
         if declared.is_some_and(|n| n <= DRAIN_CAP) {
             let mut body = req.into_body();
-            let mut seen = 0usize;
-            while let Some(Ok(frame)) = body.frame().await {
-                seen += frame.data_ref().map_or(0, |d| d.len());
-                if seen > DRAIN_CAP {
-                    break;
+            let drain = async {
+                let mut seen = 0usize;
+                while let Some(Ok(frame)) = body.frame().await {
+                    seen += frame.data_ref().map_or(0, |d| d.len());
+                    if seen > DRAIN_CAP {
+                        break;
+                    }
                 }
-            }
+            };
+            // A client that declares 4 MiB and sends a byte a second would otherwise hold the
+            // connection for days (SECURITY.md F5 spirit: every request ends within a bound);
+            // past the deadline it gets the 400 and the connection is closed under it.
+            let _ = tokio::time::timeout(API_DEADLINE, drain).await;
         }
         return api_error(ApiError::InvalidInput("request too large".into()));
     }

@@ -4,13 +4,13 @@
 //! to load (a dropped connection, a blocked file): the app itself, which knows the clinic's
 //! phone, never started, so the page must already hold it.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::apps::Apps;
 use crate::config::Config;
 
 /// Where the page names the clinic, in each language's copy of the message; the text inside is
@@ -29,31 +29,33 @@ const PHONE_MARKS: [&str; 2] = [
 ];
 
 /// One app's page. Read at each request, as a static file would be: a clinic that replaces
-/// `dist/` under a running server gets the new page (and its new asset names) at once.
+/// `dist_dir` under a running server gets the new page (and its new asset names) at once.
 #[derive(Clone)]
 pub struct AppPage {
-    file: Arc<PathBuf>,
+    apps: Arc<Apps>,
+    app: &'static str,
     clinic: Arc<(String, String)>,
 }
 
 impl AppPage {
-    pub fn new(dir: &Path, cfg: &Config) -> Self {
+    pub fn new(apps: Arc<Apps>, app: &'static str, cfg: &Config) -> Self {
         Self {
-            file: Arc::new(dir.join("index.html")),
+            apps,
+            app,
             clinic: Arc::new((cfg.clinic_name.clone(), cfg.clinic_phone.clone())),
         }
     }
 
     /// The page, or the 404 a missing file would be (the app was not built).
     pub async fn response(self) -> Response {
-        match tokio::fs::read_to_string(self.file.as_path()).await {
-            Ok(html) => (
+        match self.apps.page(self.app).await {
+            Some(html) => (
                 [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
                 Body::from(fill(&html, &self.clinic.0, &self.clinic.1)),
             )
                 .into_response(),
-            Err(e) => {
-                tracing::debug!(file = %self.file.display(), %e, "app page missing");
+            None => {
+                tracing::debug!(app = self.app, from = %self.apps.describe(), "app page missing");
                 StatusCode::NOT_FOUND.into_response()
             }
         }

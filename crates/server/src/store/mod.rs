@@ -2,6 +2,7 @@
 
 pub mod entities;
 pub mod migration;
+pub mod stats;
 mod vocab;
 
 use std::path::Path;

@@ -7,6 +7,7 @@ use sea_orm::{ActiveModelTrait, Set};
 use crate::domain::limits::{self, HOUR};
 use crate::domain::{ClientMeta, DomainError, Services, secrets};
 use crate::store::entities::recovery_request;
+use crate::telemetry::names;
 
 use super::{ResetPayload, UsernamePayload};
 
@@ -24,6 +25,8 @@ impl Services {
         let now = self.now();
         let key = format!("send:ip:{}", limits::address_key(&meta.ip));
         if limits::hit(&self.db, &key, HOUR, now).await? > self.cfg.recovery.limits.ip_per_hour {
+            metrics::counter!(names::RECOVERY_REQUESTS, "kind" => kind.as_str(), "outcome" => "address_limit")
+                .increment(1);
             return Ok(());
         }
         recovery_request::ActiveModel {
@@ -38,6 +41,8 @@ impl Services {
         }
         .insert(&self.db)
         .await?;
+        metrics::counter!(names::RECOVERY_REQUESTS, "kind" => kind.as_str(), "outcome" => "queued")
+            .increment(1);
         self.recovery_wake.notify_one();
         Ok(())
     }

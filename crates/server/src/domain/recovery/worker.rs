@@ -16,6 +16,7 @@ use crate::domain::signin::actor_for;
 use crate::domain::uow::Uow;
 use crate::domain::{ClientMeta, DomainError, Services, phone, secrets};
 use crate::store::entities::{account, contact, patient, recovery_request};
+use crate::telemetry::names;
 
 use super::{REQUEST_LEASE_MS, ResetPayload, UsernamePayload};
 use crate::store::entities::audit_log::Action;
@@ -62,6 +63,10 @@ impl Services {
                 }
                 progressed = true;
                 handled += 1;
+                // From the request to the worker taking it up (a clock moved back by a test or
+                // NTP counts as none).
+                metrics::histogram!(names::RECOVERY_LAG)
+                    .record(Ord::max(now - req.created_at, 0) as f64 / 1000.0);
                 let result = match req.kind {
                     recovery_request::Kind::Reset => self.handle_reset_request(&req).await,
                     recovery_request::Kind::Username => self.handle_username_request(&req).await,

@@ -20,6 +20,7 @@ use base64::engine::general_purpose::STANDARD_NO_PAD;
 use tokio::sync::Semaphore;
 
 use crate::domain::DomainError;
+use crate::telemetry::names;
 
 /// OWASP Password Storage cheat sheet floor for argon2id.
 pub const M_COST_KIB: u32 = 19_456;
@@ -141,6 +142,23 @@ fn is_weaker_than_policy(parsed: &PasswordHash) -> bool {
     }
 }
 
+/// A hash waiting for a slot, counted in the queue-depth gauge while it waits: dropped when a
+/// slot is granted, when the wait gives up, and when the request goes away mid-wait.
+struct Waiting;
+
+impl Waiting {
+    fn enter() -> Self {
+        metrics::gauge!(names::ARGON2_QUEUE_DEPTH).increment(1.0);
+        Waiting
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        metrics::gauge!(names::ARGON2_QUEUE_DEPTH).decrement(1.0);
+    }
+}
+
 /// One thread per slot. A permit is held for every job in flight, so a job never waits here.
 fn start_workers(n: usize) -> Result<mpsc::Sender<Job>, DomainError> {
     let (tx, rx) = mpsc::channel::<Job>();
@@ -188,8 +206,13 @@ impl Hasher {
         &self,
         work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
     ) -> Result<T, DomainError> {
-        let permit = tokio::time::timeout(self.queue_timeout, self.slots.clone().acquire_owned())
-            .await
+        let asked = std::time::Instant::now();
+        let waiting = Waiting::enter();
+        let permit =
+            tokio::time::timeout(self.queue_timeout, self.slots.clone().acquire_owned()).await;
+        drop(waiting);
+        metrics::histogram!(names::ARGON2_QUEUE_WAIT).record(asked.elapsed().as_secs_f64());
+        let permit = permit
             .map_err(|_| DomainError::Busy)?
             .map_err(|_| DomainError::Busy)?;
         self.started.fetch_add(1, Ordering::Relaxed);

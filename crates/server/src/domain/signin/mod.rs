@@ -18,6 +18,7 @@ use crate::domain::lockout::{self, LockDecision};
 use crate::domain::{ClientMeta, DomainError, Services};
 use crate::store::entities::audit_log::Action;
 use crate::store::entities::{account, contact, password_credential, session};
+use crate::telemetry::names;
 use sessions::SessionState;
 
 /// A signed-in session: the token for the cookie and what the browser may know.
@@ -157,7 +158,10 @@ impl Services {
                     .complete_sign_in(&acct, &verified_phc, rehash, previous_token, meta, now)
                     .await?;
                 match done {
-                    Some(session) => Ok(session),
+                    Some(session) => {
+                        metrics::counter!(names::SIGNIN_SUCCESSES).increment(1);
+                        Ok(session)
+                    }
                     None => {
                         // Locked, disabled or re-keyed while the hash ran: the right password
                         // still does not get in.
@@ -274,7 +278,7 @@ impl Services {
     pub(crate) async fn record_failure(
         &self,
         acct: Option<&account::Model>,
-        reason: &str,
+        reason: &'static str,
         attempt: Attempt,
         meta: &ClientMeta,
         now: i64,
@@ -299,6 +303,7 @@ impl Services {
             .one(txn)
             .await?;
         let mut locked = None;
+        let mut lock_kind = None;
         if let Some(fresh) = fresh {
             let failures = u32::try_from(fresh.failed_sign_ins).unwrap_or(0);
             let decision = lockout::after_failure(&self.cfg.lockout, failures, now);
@@ -308,11 +313,13 @@ impl Services {
                 LockDecision::Until(t) => {
                     am.locked_until = Set(Some(t));
                     locked = Some(json!({ "until": t, "failures": failures }));
+                    lock_kind = Some("temporary");
                 }
                 LockDecision::Hard => {
                     am.status = Set(account::Status::Locked);
                     am.lock_reason = Set(Some("too_many_failed_sign_ins".into()));
                     locked = Some(json!({ "until": "reset_or_unlock", "failures": failures }));
+                    lock_kind = Some("hard");
                 }
             }
             if locked.is_some() {
@@ -333,6 +340,18 @@ impl Services {
             tracing::warn!(account = a.id, "account locked after failed sign-ins");
         }
         uow.commit(self).await?;
+        // Counted once committed. The reason is one of a fixed set of words; the metrics
+        // listener is never the portal's (config `metrics.bind`), as these counts moving
+        // would tell whoever made the attempt whether the account exists.
+        let attempt = match attempt {
+            Attempt::SignIn => "sign_in",
+            Attempt::PasswordChange => "password_change",
+        };
+        metrics::counter!(names::SIGNIN_FAILURES, "attempt" => attempt, "reason" => reason)
+            .increment(1);
+        if let Some(kind) = lock_kind {
+            metrics::counter!(names::LOCKOUTS, "kind" => kind).increment(1);
+        }
         Ok(())
     }
 
