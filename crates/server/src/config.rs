@@ -56,6 +56,10 @@ pub struct Config {
     pub clinic_sms_name: String,
     pub clinic_phone: String,
     pub clinic_address: String,
+    /// The clinic's region (`clinic.region`, ISO 3166): phone numbers typed without a country
+    /// code are read as this region's, and texts and calls go to its numbers unless
+    /// `twilio.allowed_countries` says otherwise.
+    pub clinic_region: crate::domain::phone::Region,
     /// The clinic's own language-help lines for languages other than English and Spanish
     /// (whose lines come from the catalogues), shown after those two.
     pub clinic_language_help: Vec<carekey_shared::Tagline>,
@@ -167,7 +171,8 @@ pub struct TwilioConfig {
     pub auth_token: Secret,
     /// The clinic's Twilio number, E.164.
     pub from: String,
-    /// ISO country codes whose numbers may receive texts and calls (SECURITY.md A3).
+    /// Region codes (ISO 3166) whose numbers may receive texts and calls (SECURITY.md A3); a
+    /// +1 number's region tells the US from Canada and the Caribbean.
     pub allowed_countries: Vec<String>,
     pub timeout: Duration,
 }
@@ -218,6 +223,7 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("clinic.sms_name", Some("")),
     ("clinic.phone", Some("")),
     ("clinic.address", Some("")),
+    ("clinic.region", Some("US")),
     ("clinic.language_help", Some("")),
     ("session.idle_minutes", Some("15")),
     ("session.absolute_hours", Some("12")),
@@ -258,7 +264,8 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("twilio.account_sid", Some("")),
     ("twilio.auth_token", Some("")),
     ("twilio.from", Some("")),
-    ("twilio.allowed_countries", Some("US")),
+    // Default: the clinic's own region (`clinic.region`).
+    ("twilio.allowed_countries", None),
     ("twilio.timeout_seconds", Some("10")),
     ("delivery.max_attempts", Some("8")),
     ("delivery.lease_seconds", Some("120")),
@@ -266,9 +273,6 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("metrics.bind", Some("127.0.0.1:9464")),
     ("log.format", Some("text")),
 ];
-
-/// Countries whose numbers CareKey knows how to check (see `domain::phone`).
-pub const KNOWN_COUNTRIES: &[&str] = &["US", "CA", "GB", "IE", "AU", "NZ"];
 
 /// The environment variable for a key: `session.idle_minutes` → `CAREKEY_SESSION_IDLE_MINUTES`.
 /// `database_url` also answers to the conventional `DATABASE_URL`.
@@ -583,6 +587,13 @@ fn build(raw: &Raw) -> Result<Config, ConfigError> {
              (development mode shows every code at /dev/outbox)",
         ));
     }
+    let clinic_region = crate::domain::phone::Region::parse(&raw.get("clinic.region").0)
+        .ok_or_else(|| {
+            raw.invalid(
+                "clinic.region",
+                "a region code (ISO 3166) with a phone numbering plan, such as US, CA or GB",
+            )
+        })?;
     let secret_key_file = match raw.get("secret_key_file").0.trim() {
         "" => data_dir.join("secret.key"),
         p => PathBuf::from(p),
@@ -599,6 +610,7 @@ fn build(raw: &Raw) -> Result<Config, ConfigError> {
         clinic_sms_name: sms_name(raw)?,
         clinic_phone: raw.get("clinic.phone").0,
         clinic_address: raw.get("clinic.address").0,
+        clinic_region,
         clinic_language_help: language_help(raw)?,
         session_idle: Duration::from_secs(idle * 60),
         session_absolute: Duration::from_secs(absolute * 3600),
@@ -611,7 +623,7 @@ fn build(raw: &Raw) -> Result<Config, ConfigError> {
         secret_key_file,
         recovery: recovery(raw)?,
         smtp: smtp(raw)?,
-        twilio: twilio(raw)?,
+        twilio: twilio(raw, clinic_region)?,
         delivery_max_attempts: raw.ranged("delivery.max_attempts", 1, 20, "attempts")? as u32,
         // At least 2 s: renewed every third of it, a shorter lease would have renewals racing
         // the database's own latency. At most 10 min: how long a crashed instance's message
@@ -812,23 +824,12 @@ fn smtp(raw: &Raw) -> Result<Option<SmtpConfig>, ConfigError> {
     }))
 }
 
-fn twilio(raw: &Raw) -> Result<Option<TwilioConfig>, ConfigError> {
+fn twilio(
+    raw: &Raw,
+    region: crate::domain::phone::Region,
+) -> Result<Option<TwilioConfig>, ConfigError> {
     let sid = raw.get("twilio.account_sid").0.trim().to_owned();
-    let countries: Vec<String> = raw
-        .get("twilio.allowed_countries")
-        .0
-        .split(',')
-        .map(|c| c.trim().to_ascii_uppercase())
-        .filter(|c| !c.is_empty())
-        .collect();
-    let allowed = format!("a comma-separated list of {}", KNOWN_COUNTRIES.join(", "));
-    if countries.is_empty()
-        || countries
-            .iter()
-            .any(|c| !KNOWN_COUNTRIES.contains(&c.as_str()))
-    {
-        return Err(raw.invalid("twilio.allowed_countries", &allowed));
-    }
+    let countries = allowed_countries(raw, region)?;
     if sid.is_empty() {
         return Ok(None);
     }
@@ -865,6 +866,38 @@ fn twilio(raw: &Raw) -> Result<Option<TwilioConfig>, ConfigError> {
         allowed_countries: countries,
         timeout: Duration::from_secs(raw.ranged("twilio.timeout_seconds", 1, 60, "seconds")?),
     }))
+}
+
+/// The regions whose numbers may receive texts and calls: `twilio.allowed_countries`, or the
+/// clinic's own region when it is not set. Each must be a region the phone-number metadata
+/// knows, or the allow-list could name a country no number is ever found in (`UK` for `GB`).
+fn allowed_countries(
+    raw: &Raw,
+    region: crate::domain::phone::Region,
+) -> Result<Vec<String>, ConfigError> {
+    let Some((value, _)) = raw.values.get("twilio.allowed_countries") else {
+        return Ok(vec![region.code().to_owned()]);
+    };
+    let mut countries: Vec<String> = vec![];
+    for c in value.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+        let known = crate::domain::phone::Region::parse(c).ok_or_else(|| {
+            raw.invalid(
+                "twilio.allowed_countries",
+                "a comma-separated list of region codes (ISO 3166) with a phone numbering plan, \
+                 such as US, CA or GB",
+            )
+        })?;
+        if !countries.iter().any(|k| k == known.code()) {
+            countries.push(known.code().to_owned());
+        }
+    }
+    if countries.is_empty() {
+        return Err(raw.invalid(
+            "twilio.allowed_countries",
+            "at least one region code (ISO 3166), such as US",
+        ));
+    }
+    Ok(countries)
 }
 
 /// `https://portal.example.org` or `http://127.0.0.1:3000`, with no path, query or fragment,
@@ -1172,6 +1205,67 @@ mod tests {
         ])
         .unwrap_err();
         assert!(e.to_string().contains("twilio.from"), "{e}");
+    }
+
+    #[test]
+    fn clinic_region_is_one_the_phone_metadata_knows() {
+        use crate::domain::phone::Region;
+        let c = with_env(&[]).unwrap();
+        assert_eq!(c.clinic_region, Region::US);
+        let c = with_env(&[("CAREKEY_CLINIC_REGION", " gb ")]).unwrap();
+        assert_eq!(c.clinic_region.code(), "GB");
+        for bad in ["UK", "USA", "XX", "001", ""] {
+            let e = with_env(&[("CAREKEY_CLINIC_REGION", bad)]).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "configuration error: clinic.region = \"{bad}\" (from CAREKEY_CLINIC_REGION) \
+                     is not allowed: a region code (ISO 3166) with a phone numbering plan, such \
+                     as US, CA or GB"
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn the_allow_list_is_region_codes_and_defaults_to_the_clinics_region() {
+        let twilio = [
+            (
+                "CAREKEY_TWILIO_ACCOUNT_SID",
+                "AC0123456789abcdef0123456789abcdef",
+            ),
+            ("CAREKEY_TWILIO_AUTH_TOKEN", "t"),
+            ("CAREKEY_TWILIO_FROM", "+15035550100"),
+        ];
+        let countries = |extra: &[(&str, &str)]| {
+            let mut env = twilio.to_vec();
+            env.extend_from_slice(extra);
+            with_env(&env).map(|c| c.twilio.unwrap().allowed_countries)
+        };
+        assert_eq!(countries(&[]).unwrap(), ["US"]);
+        assert_eq!(
+            countries(&[("CAREKEY_CLINIC_REGION", "CA")]).unwrap(),
+            ["CA"]
+        );
+        assert_eq!(
+            countries(&[
+                ("CAREKEY_CLINIC_REGION", "GB"),
+                ("CAREKEY_TWILIO_ALLOWED_COUNTRIES", "gb, ie,GB, pr")
+            ])
+            .unwrap(),
+            ["GB", "IE", "PR"]
+        );
+        assert_eq!(
+            countries(&[("CAREKEY_TWILIO_ALLOWED_COUNTRIES", "US,")]).unwrap(),
+            ["US"]
+        );
+        for bad in ["UK", "", " , "] {
+            let e = countries(&[("CAREKEY_TWILIO_ALLOWED_COUNTRIES", bad)]).unwrap_err();
+            assert!(
+                e.to_string().contains("twilio.allowed_countries = "),
+                "{bad:?}: {e}"
+            );
+        }
     }
 
     #[test]

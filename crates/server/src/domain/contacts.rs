@@ -82,12 +82,17 @@ impl Services {
                 (value.to_owned(), value.to_lowercase(), mask_email(value))
             }
             ContactKind::Mobile | ContactKind::Landline => {
-                let e164 = phone::lookup_forms(value)
-                    .into_iter()
-                    .find(|f| f.starts_with('+'))
-                    .filter(|f| self.phone_allowed(f))
+                let p = phone::parse(value, self.cfg.clinic_region)
+                    .filter(|p| self.phone_allowed(&p.e164))
                     .ok_or(DomainError::ContactInvalid)?;
-                (e164.clone(), e164.clone(), mask_phone(&e164))
+                // A "mobile" the numbering plan knows is a landline could never receive the
+                // code by text: refused, so the patient picks "home phone" and gets a call.
+                // A "home phone" that is really a mobile stays as chosen: calls reach it, and
+                // the patient asked for calls.
+                if kind == ContactKind::Mobile && !p.texts(true) {
+                    return Err(DomainError::ContactInvalid);
+                }
+                (p.e164.clone(), p.e164.clone(), mask_phone(&p.e164))
             }
             ContactKind::Email => return Err(DomainError::ContactInvalid),
         };

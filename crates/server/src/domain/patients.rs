@@ -13,9 +13,14 @@ use crate::store::entities::audit_log::Action;
 use crate::store::entities::{account, patient};
 
 /// The fields of a typed-in or imported patient that are wrong, by name (`mrn`, `zip`, …), or
-/// the record ready to store. The date of birth must be a real, past date; the phone one
-/// CareKey can reach (E.164, a known country); US ZIP codes as 5 digits or ZIP+4.
-pub fn check_new_patient(n: &Typed, today_ms: i64) -> Result<NewPatient, Vec<&'static str>> {
+/// the record ready to store. The date of birth must be a real, past date; the phone a
+/// person's number in the phone-number metadata, read in the clinic's region (`home`) unless
+/// it carries its country code, and stored in E.164; US ZIP codes as 5 digits or ZIP+4.
+pub fn check_new_patient(
+    n: &Typed,
+    today_ms: i64,
+    home: phone::Region,
+) -> Result<NewPatient, Vec<&'static str>> {
     let mut bad = vec![];
     let mrn = n.mrn.trim();
     if mrn.is_empty()
@@ -53,13 +58,11 @@ pub fn check_new_patient(n: &Typed, today_ms: i64) -> Result<NewPatient, Vec<&'s
     let phone = match n.phone.trim() {
         "" => None,
         typed => {
-            let e164 = phone::lookup_forms(typed)
-                .into_iter()
-                .find(|f| f.starts_with('+') && phone::country_of(f).is_some());
-            if e164.is_none() {
+            let parsed = phone::parse(typed, home);
+            if parsed.is_none() {
                 bad.push("phone");
             }
-            e164
+            parsed
         }
     };
     if !bad.is_empty() {
@@ -72,7 +75,12 @@ pub fn check_new_patient(n: &Typed, today_ms: i64) -> Result<NewPatient, Vec<&'s
         date_of_birth: dob.to_owned(),
         zip: zip.to_owned(),
         email: (!email.is_empty()).then(|| email.to_owned()),
-        phone: phone.map(|p| (p, n.phone_is_mobile, true)),
+        // Where the number itself says mobile or landline (outside the US and Canada), that
+        // decides, whatever the form or the import's `phone_type` said; elsewhere they stand.
+        phone: phone.map(|p| {
+            let texts = p.texts(n.phone_is_mobile);
+            (p.e164, texts, true)
+        }),
         language: n.language,
     })
 }
@@ -253,7 +261,7 @@ impl Services {
                 phone_is_mobile: !matches!(phone_type.as_str(), "landline" | "home" | "voice"),
                 language,
             };
-            let outcome = match check_new_patient(&typed, self.now()) {
+            let outcome = match check_new_patient(&typed, self.now(), self.cfg.clinic_region) {
                 Err(bad) => RowOutcome::Refused(bad),
                 Ok(p) => match self.insert_patient(p, None, meta).await {
                     Ok(_) => RowOutcome::Imported,
@@ -272,6 +280,7 @@ mod tests {
     use super::*;
 
     const TODAY: i64 = 1_795_356_309_120; // 2026-11-22
+    const US: phone::Region = phone::Region::US;
 
     fn typed() -> Typed {
         Typed {
@@ -308,9 +317,42 @@ mod tests {
 
     #[test]
     fn a_good_patient_is_ready_to_store() {
-        let p = check_new_patient(&typed(), TODAY).unwrap();
+        let p = check_new_patient(&typed(), TODAY, US).unwrap();
         assert_eq!(p.phone, Some(("+15035550170".into(), true, true)));
         assert_eq!(p.email.as_deref(), Some("olivia@example.com"));
+    }
+
+    #[test]
+    fn the_phone_is_read_in_the_clinics_region_and_its_kind_kept_where_the_plan_knows() {
+        let gb = phone::Region::parse("GB").unwrap();
+        let with = |number: &str, mobile: bool, home| {
+            let n = Typed {
+                phone: number.into(),
+                phone_is_mobile: mobile,
+                ..typed()
+            };
+            check_new_patient(&n, TODAY, home).map(|p| p.phone)
+        };
+        // US numbers do not say which kind they are: the form's choice stands.
+        assert_eq!(
+            with("(503) 555-0170", false, US),
+            Ok(Some(("+15035550170".into(), false, true)))
+        );
+        // A UK clinic types UK numbers the UK way; the plan knows mobiles from landlines.
+        assert_eq!(
+            with("07400 123456", false, gb),
+            Ok(Some(("+447400123456".into(), true, true))),
+            "a mobile marked landline still takes texts"
+        );
+        assert_eq!(
+            with("020 7946 0958", true, gb),
+            Ok(Some(("+442079460958".into(), false, true))),
+            "a landline marked mobile gets calls"
+        );
+        // The same national digits mean nothing in a US clinic, and a toll-free number is
+        // nobody's own phone.
+        assert_eq!(with("07400 123456", true, US), Err(vec!["phone"]));
+        assert_eq!(with("1-800-555-0123", true, US), Err(vec!["phone"]));
     }
 
     #[test]
@@ -327,7 +369,7 @@ mod tests {
             language: None,
         };
         assert_eq!(
-            check_new_patient(&bad, TODAY).unwrap_err(),
+            check_new_patient(&bad, TODAY, US).unwrap_err(),
             [
                 "mrn",
                 "first_name",
@@ -342,7 +384,7 @@ mod tests {
         zip4.zip = "97201-1234".into();
         zip4.email = String::new();
         zip4.phone = String::new();
-        let p = check_new_patient(&zip4, TODAY).unwrap();
+        let p = check_new_patient(&zip4, TODAY, US).unwrap();
         assert_eq!((p.email, p.phone), (None, None));
     }
 

@@ -182,7 +182,8 @@ impl Services {
             .twilio
             .as_ref()
             .map(|t| t.allowed_countries.clone())
-            .unwrap_or_else(|| vec!["US".to_owned()]);
+            // Without Twilio (the development outbox), the default list: the clinic's region.
+            .unwrap_or_else(|| vec![self.cfg.clinic_region.code().to_owned()]);
         phone::allowed(number, &countries)
     }
 

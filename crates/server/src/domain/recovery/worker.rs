@@ -302,7 +302,7 @@ impl Services {
             q.filter(contact::Column::Kind.eq(contact::Kind::Email))
                 .filter(contact::Column::ValueNorm.eq(typed.to_lowercase()))
         } else {
-            let forms = phone::lookup_forms(typed);
+            let forms = phone::lookup_forms(typed, self.cfg.clinic_region);
             if forms.is_empty() {
                 return Ok(None);
             }

@@ -239,12 +239,16 @@ impl Services {
         let phone = match phone.trim() {
             "" => None,
             typed => Some(
-                crate::domain::phone::lookup_forms(typed)
-                    .into_iter()
-                    .find(|f| f.starts_with('+') && crate::domain::phone::country_of(f).is_some())
+                crate::domain::phone::parse(typed, self.cfg.clinic_region)
                     .ok_or(DomainError::ContactInvalid)?,
             ),
         };
+        // Where the number itself says mobile or landline (outside the US and Canada), that
+        // decides; where it cannot tell, the box staff ticked does.
+        let phone_is_mobile = phone
+            .as_ref()
+            .map_or(phone_is_mobile, |p| p.texts(phone_is_mobile));
+        let phone = phone.map(|p| p.e164);
         // Read in the unit of work: what is on file decides what is replaced and who is told.
         let mut uow = self.begin(caller.actor()).await?;
         let now = uow.now;
@@ -337,8 +341,9 @@ impl Services {
     ) -> Result<PatientSummary, DomainError> {
         let meta = caller.meta();
         let staff = caller.account().clone();
-        let checked = crate::domain::patients::check_new_patient(&n, self.now())
-            .map_err(|problems| DomainError::InvalidInput(problems.join(",")))?;
+        let checked =
+            crate::domain::patients::check_new_patient(&n, self.now(), self.cfg.clinic_region)
+                .map_err(|problems| DomainError::InvalidInput(problems.join(",")))?;
         let p = self.insert_patient(checked, Some(&staff), meta).await?;
         Ok(summary(&p, false))
     }
