@@ -153,6 +153,14 @@ async fn counts_and_names_nobody(srv: TestServer) {
         "carekey_deliveries_total",
         &[("channel", "email"), ("outcome", "sent")],
     );
+    let sent_on_file = count(
+        &before,
+        "carekey_outbox_messages",
+        &[("channel", "email"), ("state", "sent")],
+    );
+    // The delivery is counted as it happens, the row marked sent just after, and the gauge
+    // read from the database at a scrape (a scrape whose query is slow keeps the last values):
+    // wait for all three.
     let after = metrics
         .scrape_until("the email queued and sent", |t| {
             count(t, "carekey_outbox_queued_total", &email) == queued + 1.0
@@ -161,6 +169,11 @@ async fn counts_and_names_nobody(srv: TestServer) {
                     "carekey_deliveries_total",
                     &[("channel", "email"), ("outcome", "sent")],
                 ) == sent + 1.0
+                && count(
+                    t,
+                    "carekey_outbox_messages",
+                    &[("channel", "email"), ("state", "sent")],
+                ) == sent_on_file + 1.0
         })
         .await;
     let delta = |name: &str, labels: &[(&str, &str)]| {
