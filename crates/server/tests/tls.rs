@@ -261,6 +261,14 @@ async fn a_renewed_certificate_is_served_after_sighup_without_a_restart() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // The connection `old` opened before the reload is still open and still answers: a client
+    // that trusts only the old authority could not have made a new one.
+    let kept = old
+        .get(format!("{}/readyz", s.origin()))
+        .send()
+        .await
+        .expect("the connection opened before the reload was dropped");
+    assert_eq!(kept.status(), 200);
     // Same process: the reload was not a restart.
     assert_eq!(s.child.id(), pid);
     assert!(
