@@ -397,3 +397,23 @@ pub fn run_with_stdin(mut cmd: std::process::Command, input: &str) -> std::proce
         .unwrap();
     child.wait_with_output().unwrap()
 }
+
+/// Ends a `carekey serve` process as systemd would: SIGTERM, up to 10 s to finish what it is
+/// doing, then SIGKILL. Returns at once if it has already exited.
+pub fn terminate(child: &mut std::process::Child) {
+    if let Ok(Some(_)) = child.try_wait() {
+        return;
+    }
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
