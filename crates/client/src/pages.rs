@@ -34,6 +34,8 @@ pub fn SignInPage() -> impl IntoView {
         notice.set(None);
         go(if info.must_change_password {
             "/change-password"
+        } else if info.must_add_second_step {
+            "/settings/two-step"
         } else {
             "/home"
         });

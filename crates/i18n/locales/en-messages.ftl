@@ -147,6 +147,37 @@ password-changed-voice = { $how ->
    *[clinic] The clinic just reset your patient portal password. Every device that was signed in has been signed out.
 }
 
+## Two-step verification changed (issue 12). $what is app_added, app_removed, code_used (a
+## saved recovery code signed in; $left are still unused) or codes_renewed.
+two-step-changed-subject = { $what ->
+    [app_added] An authenticator app was added to your portal
+    [app_removed] An authenticator app was removed from your portal
+    [code_used] A recovery code was used to sign in to your portal
+   *[codes_renewed] You have new recovery codes for your portal
+}
+two-step-changed-intro = { $what ->
+    [app_added] An authenticator app was just added to your { $clinic } patient portal. Each sign-in now asks for a code from it.
+    [app_removed] An authenticator app was just removed from your { $clinic } patient portal.
+    [code_used] One of your saved recovery codes was just used to sign in to your { $clinic } patient portal. { $left ->
+        [0] You have no codes left. Please make new ones in Settings.
+        [one] You have 1 code left.
+       *[other] You have { $left } codes left.
+    }
+   *[codes_renewed] You just made new recovery codes for your { $clinic } patient portal. The old ones no longer work.
+}
+two-step-changed-sms = { $what ->
+    [app_added] { $clinic }: a 2-step app was added to your portal. If not you, { $call-us }.
+    [app_removed] { $clinic }: your 2-step app was removed. If not you, { $call-us }.
+    [code_used] { $clinic }: a recovery code was used to sign in. If not you, { $call-us }.
+   *[codes_renewed] { $clinic }: you have new portal recovery codes. If not you, { $call-us }.
+}
+two-step-changed-voice = { $what ->
+    [app_added] An authenticator app was just added to your patient portal.
+    [app_removed] An authenticator app was just removed from your patient portal.
+    [code_used] One of your saved recovery codes was just used to sign in to your patient portal.
+   *[codes_renewed] New recovery codes were just made for your patient portal. The old ones no longer work.
+}
+
 ## The printed credentials or activation letter, in the patient's language. Staff print it;
 ## it is never sent. $forgot and $have-code are the sign-in page's own link names, quoted from
 ## the page catalogue of the same language. $min is the clinic's password.min_length. $to is

@@ -289,6 +289,68 @@ username-forgot-password-link = Forgot your password instead?
 username-sent-title = Check your email or phone
 username-sent-body = If exactly one account matches what you entered, we sent its username to the email address or phone number on file. A home phone gets a call that reads the username out. It can take a few minutes.
 
+## Two-step verification
+
+second-step-title = Two-step verification
+second-step-app-intro = Open your authenticator app and type the 6-digit code it shows for this clinic.
+second-step-backup-intro = Type one of the recovery codes you saved. Each code works once.
+second-step-app-label = 6-digit code
+second-step-backup-label = Recovery code
+second-step-submit = Verify
+second-step-busy = Checking…
+second-step-missing = Please type the code.
+second-step-other-way = Try another way
+second-step-use-app = Use my authenticator app
+second-step-use-backup = Use a saved recovery code
+second-step-start-over = Start over
+second-step-expired = For your safety, that sign-in has ended. Please sign in again.
+error-second-step-failed = That code did not work. Please check it and try again. An app code changes every 30 seconds.
+error-second-step-setup-required = Please add a second sign-in step before you go on.
+error-last-second-step = Your clinic asks everyone to use two-step verification, so your only method cannot be removed. Add another one first.
+two-step-title = Two-step verification
+two-step-intro = A second step keeps your account safe even if someone learns your password. After your password, we ask for a code from an app on your phone.
+two-step-required-notice = Your clinic asks everyone to add a second sign-in step. Please add one now to go on.
+two-step-methods = Your sign-in methods
+two-step-none = You have not added a second step yet.
+two-step-kind-app = Authenticator app
+two-step-added = Added { $when }.
+two-step-last-used = Last used { $when }.
+two-step-never-used = Not used yet.
+two-step-remove = Remove { $name }
+two-step-remove-confirm = Remove it
+two-step-removed = { $name } was removed.
+two-step-only-one = This is your only method. Add another one before you remove it.
+two-step-password-missing = Please type your current password.
+two-step-add-app = Add an authenticator app
+two-step-app-explain = Use a free app such as Google Authenticator, Microsoft Authenticator or your phone's password app.
+two-step-name = Name for this app
+two-step-name-hint = Optional. For example: My phone.
+two-step-start = Set up an app
+two-step-scan = Open the app and scan this code with your phone's camera.
+two-step-qr-label = A code for your authenticator app to scan
+two-step-key-intro = Cannot scan it? Type this key into the app instead:
+two-step-code = The 6-digit code the app shows now
+two-step-confirm = Turn it on
+two-step-confirm-missing = Please type the code from the app and your current password.
+two-step-password-again = Please type your current password to go on.
+two-step-added-app = Your authenticator app is ready.
+two-step-codes-title = Recovery codes
+two-step-codes-left = { $count ->
+    [0] You have no recovery codes left. Please make new ones.
+    [one] You have 1 recovery code left.
+   *[other] You have { $count } recovery codes left.
+}
+two-step-codes-regenerate-hint = New codes replace the old ones. The old ones stop working.
+two-step-codes-regenerate = Make new recovery codes
+two-step-codes-save-title = Save your recovery codes
+two-step-codes-save-intro = If you lose your phone, each code below lets you sign in once. Keep them somewhere safe. We show them only now.
+two-step-codes-copy = Copy
+two-step-codes-copied = The codes were copied.
+two-step-codes-copy-failed = They could not be copied. Please write them down or print them.
+two-step-codes-download = Download
+two-step-codes-print = Print
+two-step-codes-saved = I have saved my codes
+
 ## Staff console
 
 not-found-title = Page not found

@@ -136,6 +136,37 @@ password-changed-voice = { $how ->
    *[clinic] La clínica le dio una contraseña nueva para su portal de pacientes. Cerramos la sesión en todos los dispositivos donde estaba abierta.
 }
 
+## Two-step verification changed. $what is app_added, app_removed, code_used (a saved recovery
+## code signed in; $left are still unused) or codes_renewed.
+two-step-changed-subject = { $what ->
+    [app_added] Se agregó una aplicación de autenticación a su portal
+    [app_removed] Se quitó una aplicación de autenticación de su portal
+    [code_used] Se usó un código de recuperación para entrar a su portal
+   *[codes_renewed] Tiene códigos de recuperación nuevos para su portal
+}
+two-step-changed-intro = { $what ->
+    [app_added] Se acaba de agregar una aplicación de autenticación a su portal de pacientes de { $clinic }. Cada inicio de sesión ahora pide un código de ella.
+    [app_removed] Se acaba de quitar una aplicación de autenticación de su portal de pacientes de { $clinic }.
+    [code_used] Se acaba de usar uno de sus códigos de recuperación para entrar a su portal de pacientes de { $clinic }. { $left ->
+        [0] No le quedan códigos. Haga códigos nuevos en Configuración, por favor.
+        [one] Le queda 1 código.
+       *[other] Le quedan { $left } códigos.
+    }
+   *[codes_renewed] Acaba de hacer códigos de recuperación nuevos para su portal de pacientes de { $clinic }. Los anteriores ya no funcionan.
+}
+two-step-changed-sms = { $what ->
+    [app_added] { $clinic }: agregaron una app de 2 pasos. Si no fue usted, { $call-us }.
+    [app_removed] { $clinic }: quitaron su app de 2 pasos. Si no fue usted, { $call-us }.
+    [code_used] { $clinic }: entraron con una clave guardada. Si no fue usted, { $call-us }.
+   *[codes_renewed] { $clinic }: hay claves guardadas nuevas. Si no fue usted, { $call-us }.
+}
+two-step-changed-voice = { $what ->
+    [app_added] Se acaba de agregar una aplicación de autenticación a su portal de pacientes.
+    [app_removed] Se acaba de quitar una aplicación de autenticación de su portal de pacientes.
+    [code_used] Se acaba de usar uno de sus códigos de recuperación para entrar a su portal de pacientes.
+   *[codes_renewed] Se acaban de hacer códigos de recuperación nuevos para su portal de pacientes. Los anteriores ya no funcionan.
+}
+
 ## The printed credentials or activation letter. $forgot and $have-code are the Spanish
 ## sign-in page's own link names (es.ftl), quoted by the server.
 letter-dear = Estimado(a) { $name }:

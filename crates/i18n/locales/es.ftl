@@ -291,6 +291,68 @@ username-forgot-password-link = ¿Más bien olvidó su contraseña?
 username-sent-title = Revise su correo o su teléfono
 username-sent-body = Si solo una cuenta tiene esos datos, enviamos su nombre de usuario al correo o al teléfono que tenemos. Un teléfono de casa recibe una llamada que lee el nombre de usuario. Puede tardar unos minutos.
 
+## Two-step verification
+
+second-step-title = Verificación en dos pasos
+second-step-app-intro = Abra su aplicación de autenticación y escriba el código de 6 dígitos que muestra para esta clínica.
+second-step-backup-intro = Escriba uno de los códigos de recuperación que guardó. Cada código sirve una sola vez.
+second-step-app-label = Código de 6 dígitos
+second-step-backup-label = Código de recuperación
+second-step-submit = Verificar
+second-step-busy = Revisando…
+second-step-missing = Escriba el código, por favor.
+second-step-other-way = Probar de otra forma
+second-step-use-app = Usar mi aplicación de autenticación
+second-step-use-backup = Usar un código de recuperación guardado
+second-step-start-over = Empezar de nuevo
+second-step-expired = Por su seguridad, ese inicio de sesión terminó. Inicie sesión otra vez, por favor.
+error-second-step-failed = Ese código no funcionó. Revíselo e inténtelo de nuevo. El código de la aplicación cambia cada 30 segundos.
+error-second-step-setup-required = Agregue un segundo paso de inicio de sesión antes de continuar, por favor.
+error-last-second-step = Su clínica pide a todos usar la verificación en dos pasos, así que no puede quitar su único método. Agregue otro primero.
+two-step-title = Verificación en dos pasos
+two-step-intro = Un segundo paso protege su cuenta aunque alguien sepa su contraseña. Después de la contraseña, le pedimos un código de una aplicación en su teléfono.
+two-step-required-notice = Su clínica pide a todos agregar un segundo paso de inicio de sesión. Agregue uno ahora para continuar, por favor.
+two-step-methods = Sus métodos de inicio de sesión
+two-step-none = Todavía no agregó un segundo paso.
+two-step-kind-app = Aplicación de autenticación
+two-step-added = Agregado el { $when }.
+two-step-last-used = Usado por última vez el { $when }.
+two-step-never-used = Todavía no se usó.
+two-step-remove = Quitar { $name }
+two-step-remove-confirm = Quitarlo
+two-step-removed = Se quitó { $name }.
+two-step-only-one = Este es su único método. Agregue otro antes de quitarlo.
+two-step-password-missing = Escriba su contraseña actual, por favor.
+two-step-add-app = Agregar una aplicación de autenticación
+two-step-app-explain = Use una aplicación gratuita como Google Authenticator, Microsoft Authenticator o la aplicación de contraseñas de su teléfono.
+two-step-name = Nombre para esta aplicación
+two-step-name-hint = Opcional. Por ejemplo: Mi teléfono.
+two-step-start = Configurar una aplicación
+two-step-scan = Abra la aplicación y escanee este código con la cámara de su teléfono.
+two-step-qr-label = Un código para que lo escanee su aplicación de autenticación
+two-step-key-intro = ¿No puede escanearlo? Escriba esta clave en la aplicación:
+two-step-code = El código de 6 dígitos que muestra la aplicación ahora
+two-step-confirm = Activarla
+two-step-confirm-missing = Escriba el código de la aplicación y su contraseña actual, por favor.
+two-step-password-again = Escriba su contraseña actual para continuar, por favor.
+two-step-added-app = Su aplicación de autenticación está lista.
+two-step-codes-title = Códigos de recuperación
+two-step-codes-left = { $count ->
+    [0] No le quedan códigos de recuperación. Haga códigos nuevos, por favor.
+    [one] Le queda 1 código de recuperación.
+   *[other] Le quedan { $count } códigos de recuperación.
+}
+two-step-codes-regenerate-hint = Los códigos nuevos reemplazan a los anteriores. Los anteriores dejan de funcionar.
+two-step-codes-regenerate = Hacer códigos de recuperación nuevos
+two-step-codes-save-title = Guarde sus códigos de recuperación
+two-step-codes-save-intro = Si pierde su teléfono, cada código de abajo le permite iniciar sesión una vez. Guárdelos en un lugar seguro. Solo se los mostramos ahora.
+two-step-codes-copy = Copiar
+two-step-codes-copied = Se copiaron los códigos.
+two-step-codes-copy-failed = No se pudieron copiar. Escríbalos o imprímalos, por favor.
+two-step-codes-download = Descargar
+two-step-codes-print = Imprimir
+two-step-codes-saved = Ya guardé mis códigos
+
 ## Staff console
 
 not-found-title = No encontramos la página

@@ -39,6 +39,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("/settings/username") view=pages::ChangeUsernamePage />
                     <Route path=path!("/settings/contact") view=contact::ContactPage />
                     <Route path=path!("/settings/language") view=language::LanguagePage />
+                    <Route path=path!("/settings/two-step") view=pages::TwoStepPage />
                     <Route path=path!("/change-password") view=pages::ForcedChangePage />
                 </Routes>
             </pages::Layout>

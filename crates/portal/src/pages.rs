@@ -109,6 +109,7 @@ pub fn SettingsPage() -> impl IntoView {
                     <li><a href="/settings/password">{t("settings-change-password")}</a></li>
                     <li><a href="/settings/username">{t("settings-change-username")}</a></li>
                     <li><a href="/settings/contact">{t("settings-contact")}</a></li>
+                    <li><a href="/settings/two-step">{t("two-step-title")}</a></li>
                 </ul>
                 <h2>{t("settings-preferences")}</h2>
                 <ul class="menu">
@@ -135,6 +136,11 @@ pub fn ChangePasswordPage() -> impl IntoView {
 #[component]
 pub fn ChangeUsernamePage() -> impl IntoView {
     view! { <password::ChangeUsernamePage links=LINKS back_href="/settings" back_label=t("back-settings") /> }
+}
+
+#[component]
+pub fn TwoStepPage() -> impl IntoView {
+    view! { <carekey_ui::twostep::TwoStepPage links=LINKS back_href="/settings" back_label=t("back-settings") /> }
 }
 
 #[component]

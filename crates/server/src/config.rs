@@ -67,6 +67,8 @@ pub struct Config {
     pub session_absolute: Duration,
     pub session_warning: Duration,
     pub lockout: LockoutConfig,
+    /// Two-step verification policy (`mfa.patients`, `mfa.staff`; SECURITY.md M2).
+    pub mfa: MfaConfig,
     pub password_min_length: usize,
     /// Optional clinic rule: letters, digits and symbols (SECURITY.md P3; off by default).
     pub password_require_mix: bool,
@@ -199,6 +201,24 @@ impl Default for LockoutConfig {
     }
 }
 
+/// Whether an account must have a second step (`mfa.patients`, `mfa.staff`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MfaPolicy {
+    /// No second step is asked for, and none can be added (patients only).
+    Off,
+    /// A person may add one; once they have, every sign-in asks for it.
+    Optional,
+    /// Every sign-in asks for one; an account without one is walked through adding one
+    /// before anything else works.
+    Required,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MfaConfig {
+    pub patients: MfaPolicy,
+    pub staff: MfaPolicy,
+}
+
 impl Config {
     pub fn is_https(&self) -> bool {
         self.public_url.starts_with("https://")
@@ -232,6 +252,10 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("lockout.base_minutes", Some("15")),
     ("lockout.max_hours", Some("24")),
     ("lockout.hard_lock_after", Some("20")),
+    ("mfa.patients", Some("optional")),
+    // `optional` until the staff console walks a new member of staff through adding a
+    // second step (issue 12 continues); then `required`, as SECURITY.md M2 sets.
+    ("mfa.staff", Some("optional")),
     ("password.min_length", Some("15")),
     ("password.require_mix", Some("false")),
     ("http.trusted_proxies", Some("")),
@@ -576,6 +600,10 @@ fn build(raw: &Raw) -> Result<Config, ConfigError> {
             "more failures than lockout.threshold",
         ));
     }
+    let mfa = MfaConfig {
+        patients: mfa_policy(raw, "mfa.patients", true)?,
+        staff: mfa_policy(raw, "mfa.staff", false)?,
+    };
     let tls = tls(raw, &public_url)?;
     let dev_mode = raw.bool("dev_mode")?;
     // Development mode publishes demo passwords and every code at /dev/outbox: it must not be
@@ -616,6 +644,7 @@ fn build(raw: &Raw) -> Result<Config, ConfigError> {
         session_absolute: Duration::from_secs(absolute * 3600),
         session_warning: Duration::from_secs(warning),
         lockout,
+        mfa,
         // 63B-4 §3.1.1.2 sets 15 as the floor for single-factor passwords; clinics may go higher.
         password_min_length: raw.ranged("password.min_length", 15, 64, "characters")? as usize,
         password_require_mix: raw.bool("password.require_mix")?,
@@ -641,6 +670,18 @@ fn build(raw: &Raw) -> Result<Config, ConfigError> {
             _ => return Err(raw.invalid("log.format", "text or json")),
         },
     })
+}
+
+/// `mfa.patients` / `mfa.staff`. Staff sessions reach patients' records: a clinic may make
+/// their second step optional, never switch it off.
+fn mfa_policy(raw: &Raw, key: &str, may_be_off: bool) -> Result<MfaPolicy, ConfigError> {
+    match raw.get(key).0.trim().to_ascii_lowercase().as_str() {
+        "off" if may_be_off => Ok(MfaPolicy::Off),
+        "optional" => Ok(MfaPolicy::Optional),
+        "required" => Ok(MfaPolicy::Required),
+        _ if may_be_off => Err(raw.invalid(key, "off, optional or required")),
+        _ => Err(raw.invalid(key, "optional or required")),
+    }
 }
 
 /// `http.trusted_proxies`: addresses or networks, separated by commas or spaces, or as a TOML

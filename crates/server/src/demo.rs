@@ -172,6 +172,12 @@ pub const ACCOUNTS: &[DemoAccount] = &[
         note: "email and mobile, no language on file (Spanish page demos)",
     },
     DemoAccount {
+        username: "iris",
+        password: "cedar-lantern-harbor-plum",
+        kind: account::Kind::Patient,
+        note: "email and mobile, authenticator app and recovery codes (two-step demos)",
+    },
+    DemoAccount {
         username: "frontdesk",
         password: "front-desk-coffee-morning",
         kind: account::Kind::Staff,
@@ -472,7 +478,33 @@ const PATIENTS: &[Person] = &[
         email: Some("tomas.herrera@example.com"),
         phone: Some(("+15035550154", true, true)),
     },
+    Person {
+        username: "iris",
+        mrn: "100031",
+        first: "Iris",
+        last: "Navarro",
+        dob: "1969-02-11",
+        zip: "97209",
+        email: Some("iris.navarro@example.com"),
+        phone: Some(("+15035550155", true, true)),
+    },
 ];
+
+/// The demo's two-step patient: an authenticator app with a published key (add it to a phone
+/// to try the second step) and ten published recovery codes. Demo data only: a real key is
+/// random and shown once.
+pub const TWO_STEP_USERNAME: &str = "iris";
+pub const TWO_STEP_KEY: &[u8; 20] = b"carekey-demo-iris-01";
+
+/// The demo patient's recovery codes, easy to type from the terminal.
+pub fn two_step_codes() -> Vec<String> {
+    (0..10).map(|n| format!("dem0-c0de-0000-000{n}")).collect()
+}
+
+/// The demo key as an authenticator app takes it.
+pub fn two_step_key() -> String {
+    crate::domain::twostep::totp::display_key(TWO_STEP_KEY)
+}
 
 /// Creates whatever demo records are missing; returns how many accounts were added.
 pub async fn load(s: &Services) -> Result<usize, DomainError> {
@@ -515,20 +547,25 @@ pub async fn load(s: &Services) -> Result<usize, DomainError> {
                     Some(format!("{}@clinic.example.com", d.username)),
                 ),
             };
-        s.create_account(
-            NewAccount {
-                kind: d.kind,
-                username: d.username.into(),
-                display_name,
-                patient_id,
-                email,
-                must_change_password: d.note.starts_with("must change"),
-            },
-            d.password,
-            None,
-            &meta,
-        )
-        .await?;
+        let created = s
+            .create_account(
+                NewAccount {
+                    kind: d.kind,
+                    username: d.username.into(),
+                    display_name,
+                    patient_id,
+                    email,
+                    must_change_password: d.note.starts_with("must change"),
+                },
+                d.password,
+                None,
+                &meta,
+            )
+            .await?;
+        if d.username == TWO_STEP_USERNAME {
+            s.add_demo_two_step(created.id, TWO_STEP_KEY, &two_step_codes(), &meta)
+                .await?;
+        }
         added += 1;
     }
     Ok(added)

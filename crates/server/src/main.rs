@@ -226,6 +226,12 @@ async fn run(command: Command, cfg: Config) -> Result<(), String> {
                     d.kind, d.username, d.password, d.note
                 );
             }
+            println!(
+                "Two-step demo ({}): authenticator key {} (6 digits, 30 s); recovery codes {}",
+                demo::TWO_STEP_USERNAME,
+                demo::two_step_key(),
+                demo::two_step_codes().join(" ")
+            );
             Ok(())
         }
         Command::ImportPatients { file } => {

@@ -43,6 +43,14 @@ pub struct SessionInfo {
     /// the temporary password, so the page asks only for the new one. 0: type it again.
     #[serde(default)]
     pub temporary_password_proof_secs: u64,
+    /// The password was right and a second step is still to come: this session reaches
+    /// nothing else (SECURITY.md M2). Only ever set once the password was proved (M6).
+    #[serde(default)]
+    pub second_step: Option<crate::SecondStepOffer>,
+    /// The clinic requires a second step this account does not have yet: the browser shows
+    /// only the page that adds one, and the server refuses every other call.
+    #[serde(default)]
+    pub must_add_second_step: bool,
 }
 
 /// Public facts about the clinic shown on the sign-in and help pages.

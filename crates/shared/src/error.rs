@@ -21,6 +21,16 @@ pub enum ApiError {
     PasswordChangeRequired,
     #[error("forbidden")]
     Forbidden,
+    /// The second step's code was not accepted (wrong, already used, or the sign-in it
+    /// belonged to has ended). Counts toward the account's lockout (SECURITY.md M5).
+    #[error("second step failed")]
+    SecondStepFailed,
+    /// The clinic requires a second step this account has not added yet.
+    #[error("second step must be added first")]
+    SecondStepSetupRequired,
+    /// The clinic requires a second step, and this is the account's last one.
+    #[error("last second step")]
+    LastSecondStep,
     /// The current password given to authorise a change was wrong.
     #[error("current password incorrect")]
     CurrentPasswordIncorrect,
@@ -74,7 +84,11 @@ impl ApiError {
     pub fn status_code(&self) -> u16 {
         match self {
             ApiError::SignInFailed | ApiError::NotSignedIn => 401,
-            ApiError::PasswordChangeRequired | ApiError::Forbidden => 403,
+            ApiError::SecondStepFailed => 401,
+            ApiError::PasswordChangeRequired
+            | ApiError::Forbidden
+            | ApiError::SecondStepSetupRequired => 403,
+            ApiError::LastSecondStep => 409,
             ApiError::CurrentPasswordIncorrect
             | ApiError::PasswordRejected(_)
             | ApiError::PasswordsDiffer

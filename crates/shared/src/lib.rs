@@ -12,6 +12,7 @@ pub mod recovery;
 pub mod server_fns;
 pub mod staff;
 pub mod staff_fns;
+pub mod twostep;
 
 #[cfg(feature = "ssr")]
 pub mod backend;
@@ -20,3 +21,4 @@ pub use api::*;
 pub use carekey_i18n::Lang;
 pub use error::ApiError;
 pub use recovery::*;
+pub use twostep::*;

@@ -4,9 +4,10 @@
 
 use crate::endpoints::endpoints;
 use crate::{
-    ApiError, ClinicInfo, ContactChangeStarted, ContactInfo, ContactKind, DeviceSession, HomeInfo,
-    LinkPreview, Portal, RecoveryAccepted, RecoveryChannel, RecoveryIdentity, ResetGrant,
-    SessionInfo, UsernameLookup,
+    ApiError, AuthenticatorSetup, ClinicInfo, ContactChangeStarted, ContactInfo, ContactKind,
+    DeviceSession, HomeInfo, LinkPreview, Portal, RecoveryAccepted, RecoveryChannel,
+    RecoveryIdentity, ResetGrant, SecondStepMethod, SessionInfo, TwoStepChanged, TwoStepStatus,
+    UsernameLookup,
 };
 use carekey_i18n::Lang;
 
@@ -108,4 +109,34 @@ endpoints! {
     /// (SECURITY.md R11).
     #[endpoint("request_username", args = RequestUsername)]
     fn request_username(lookup: UsernameLookup, lang: Option<Lang>) -> Result<(), ApiError>;
+
+    /// The second step at sign-in, after the password: a code from the authenticator app or a
+    /// backup code. A wrong one counts toward lockout (SECURITY.md M5). Opens the session (a
+    /// new cookie) once accepted.
+    #[endpoint("verify_second_step", args = VerifySecondStep)]
+    fn verify_second_step(method: SecondStepMethod, code: String) -> Result<SessionInfo, ApiError>;
+
+    /// Settings > Two-step verification: the methods added, and backup codes left. Also
+    /// allowed while the clinic's policy makes the person add one.
+    #[endpoint("two_step_status", args = TwoStepStatusOf)]
+    fn two_step_status() -> Result<TwoStepStatus, ApiError>;
+
+    /// Starts adding an authenticator app: a new key, shown once. It counts only once a code
+    /// from it is confirmed.
+    #[endpoint("start_authenticator", args = StartAuthenticator)]
+    fn start_authenticator(name: String) -> Result<AuthenticatorSetup, ApiError>;
+
+    /// Confirms a new authenticator app with one code from it and the current password (not
+    /// asked again within minutes of signing in). The first method also makes backup codes.
+    #[endpoint("confirm_authenticator", args = ConfirmAuthenticator)]
+    fn confirm_authenticator(id: i64, code: String, current: String) -> Result<TwoStepChanged, ApiError>;
+
+    /// Removes a method, with the current password. The last one cannot go while the clinic
+    /// requires a second step.
+    #[endpoint("remove_two_step_method", args = RemoveTwoStepMethod)]
+    fn remove_two_step_method(id: i64, current: String) -> Result<TwoStepStatus, ApiError>;
+
+    /// A new set of ten backup codes, shown once; the old set stops working.
+    #[endpoint("regenerate_backup_codes", args = RegenerateBackupCodes)]
+    fn regenerate_backup_codes(current: String) -> Result<Vec<String>, ApiError>;
 }

@@ -24,6 +24,7 @@ use menu::UserMenu;
 pub(crate) const SIGN_IN: &str = "/staff";
 const HOME: &str = "/staff/home";
 pub(crate) const FORCED: &str = "/staff/change-password";
+const TWO_STEP: &str = "/staff/two-step";
 
 /// A time in the browser's own locale and time zone.
 pub(crate) fn when(ms: i64) -> String {
@@ -55,6 +56,7 @@ fn main() {
 #[component]
 fn App() -> impl IntoView {
     provide_session();
+    provide_context(carekey_ui::page::EnrolHref(TWO_STEP));
     view! {
         <Router>
             <Layout>
@@ -63,6 +65,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("/staff/home") view=HomePage />
                     <Route path=path!("/staff/password") view=ChangePasswordPage />
                     <Route path=path!("/staff/change-password") view=ForcedChangePage />
+                    <Route path=path!("/staff/two-step") view=TwoStepPage />
                     <Route path=path!("/staff/forgot") view=ForgotPage />
                     <Route path=path!("/staff/patients") view=patients::PatientsPage />
                     <Route path=path!("/staff/patients/new") view=patients::AddPatientPage />
@@ -87,7 +90,12 @@ fn Layout(children: Children) -> impl IntoView {
             .get()
             .is_some_and(|i| i.kind == AccountKind::Admin)
     };
-    let full = move || session.info.get().is_some_and(|i| !i.must_change_password);
+    let full = move || {
+        session
+            .info
+            .get()
+            .is_some_and(|i| !i.must_change_password && !i.must_add_second_step)
+    };
     let sign_out_menu = {
         let sign_out = sign_out.clone();
         Callback::new(move |_: ()| sign_out())
@@ -133,6 +141,8 @@ fn SignInPage() -> impl IntoView {
         navigate(
             if info.must_change_password {
                 FORCED
+            } else if info.must_add_second_step {
+                TWO_STEP
             } else {
                 HOME
             },
@@ -171,6 +181,7 @@ fn HomePage() -> impl IntoView {
                         <li><a href="/staff/admin/users">{t("st-home-users")}</a></li>
                         <li><a href="/staff/admin/audit">{t("st-home-audit")}</a></li>
                     </Show>
+                    <li><a href=TWO_STEP>{t("two-step-title")}</a></li>
                 </ul>
             </section>
         </RequireSession>
@@ -191,6 +202,11 @@ fn ChangePasswordPage() -> impl IntoView {
 #[component]
 fn ForcedChangePage() -> impl IntoView {
     view! { <password::ForcedChangePage links=LINKS /> }
+}
+
+#[component]
+fn TwoStepPage() -> impl IntoView {
+    view! { <carekey_ui::twostep::TwoStepPage links=LINKS back_href=HOME back_label=t("back-home") /> }
 }
 
 #[component]

@@ -11,6 +11,9 @@ pub fn error_text(e: &ApiError) -> String {
         ApiError::NotSignedIn => t("error-not-signed-in"),
         ApiError::PasswordChangeRequired => t("error-password-change-required"),
         ApiError::Forbidden => t("error-forbidden"),
+        ApiError::SecondStepFailed => t("error-second-step-failed"),
+        ApiError::SecondStepSetupRequired => t("error-second-step-setup-required"),
+        ApiError::LastSecondStep => t("error-last-second-step"),
         ApiError::CurrentPasswordIncorrect => t("error-current-password"),
         ApiError::PasswordRejected(issues) => {
             issues.iter().map(policy_text).collect::<Vec<_>>().join(" ")

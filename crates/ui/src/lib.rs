@@ -14,5 +14,6 @@ pub mod password;
 pub mod session;
 pub mod signin;
 pub mod tagline;
+pub mod twostep;
 
 pub use i18n::{t, t_args};

@@ -22,6 +22,12 @@ pub fn PageHeading(text: String) -> impl IntoView {
     view! { <h1 tabindex="-1" node_ref=heading>{text}</h1> }
 }
 
+/// Where an app adds a second step (the patient portal's `/settings/two-step` unless the app
+/// provides another as context): every other signed-in page sends a person there while the
+/// clinic requires one they have not added.
+#[derive(Clone, Copy)]
+pub struct EnrolHref(pub &'static str);
+
 /// Renders `children` only for a signed-in session; otherwise sends the person to sign in.
 /// Unless `allow_forced`, an account that must change its password is sent to do that first.
 #[component]
@@ -29,10 +35,15 @@ pub fn RequireSession(
     sign_in_href: &'static str,
     change_href: &'static str,
     #[prop(default = false)] allow_forced: bool,
+    /// The page that adds a second step: reachable while the clinic requires one the account
+    /// does not have yet, when every other page sends the person to it.
+    #[prop(default = false)]
+    allow_enrol: bool,
     children: ChildrenFn,
 ) -> impl IntoView {
     let session = use_session();
     let navigate = use_go();
+    let enrol_href = use_context::<EnrolHref>().map_or("/settings/two-step", |e| e.0);
     let checked = RwSignal::new(session.info.get_untracked().is_some());
     if !checked.get_untracked() {
         let navigate = navigate.clone();
@@ -51,19 +62,20 @@ pub fn RequireSession(
         });
     }
     Effect::new(move |_| {
-        if let Some(info) = session.info.get()
-            && info.must_change_password
-            && !allow_forced
-        {
-            navigate(change_href);
+        if let Some(info) = session.info.get() {
+            if info.must_change_password && !allow_forced {
+                navigate(change_href);
+            } else if info.must_add_second_step && !info.must_change_password && !allow_enrol {
+                navigate(enrol_href);
+            }
         }
     });
     let ready = move || {
         checked.get()
-            && session
-                .info
-                .get()
-                .is_some_and(|i| allow_forced || !i.must_change_password)
+            && session.info.get().is_some_and(|i| {
+                (allow_forced || !i.must_change_password)
+                    && (allow_enrol || allow_forced || !i.must_add_second_step)
+            })
     };
     view! {
         <Show when=ready fallback=|| view! { <p class="loading" role="status">{t("loading")}</p> }>

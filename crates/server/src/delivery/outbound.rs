@@ -61,6 +61,20 @@ pub enum PasswordChange {
     ResetByClinic,
 }
 
+/// What changed in a person's two-step verification (issue 12); the notice to every contact on
+/// file says which (ASVS V6.3.5, V6.3.7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum TwoStepChange {
+    AppAdded,
+    AppRemoved,
+    /// A saved recovery code was used to sign in; `left` are still unused.
+    BackupCodeUsed {
+        left: u32,
+    },
+    BackupCodesRenewed,
+}
+
 /// One message, as data. Codes, references and usernames are inserted into the words as they
 /// are; masked contact values are masked before they get here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,6 +128,11 @@ pub enum Outbound {
         via: NoticeChannel,
         how: PasswordChange,
     },
+    /// To every contact on file after a change to how the account's second step works.
+    TwoStepChanged {
+        via: NoticeChannel,
+        what: TwoStepChange,
+    },
 }
 
 impl Outbound {
@@ -124,7 +143,8 @@ impl Outbound {
             Outbound::Username { via, .. }
             | Outbound::ContactChanged { via, .. }
             | Outbound::UsernameChanged { via, .. }
-            | Outbound::PasswordChanged { via, .. } => (*via).into(),
+            | Outbound::PasswordChanged { via, .. }
+            | Outbound::TwoStepChanged { via, .. } => (*via).into(),
         }
     }
 
@@ -140,6 +160,7 @@ impl Outbound {
             Outbound::ContactChanged { .. } => Kind::ContactNotice,
             Outbound::UsernameChanged { .. } => Kind::UsernameNotice,
             Outbound::PasswordChanged { .. } => Kind::PasswordNotice,
+            Outbound::TwoStepChanged { .. } => Kind::TwoStepNotice,
         }
     }
 }

@@ -11,7 +11,9 @@ use carekey_i18n::messages::MessageCatalogue;
 use carekey_i18n::{Arg, Lang};
 use carekey_shared::{ContactKind, Tagline};
 
-use super::outbound::{Channel, LetterHolds, NoticeChannel, Outbound, PasswordChange, Queued};
+use super::outbound::{
+    Channel, LetterHolds, NoticeChannel, Outbound, PasswordChange, Queued, TwoStepChange,
+};
 
 /// The clinic, as every message presents it. From configuration, given to the renderer once:
 /// a queued message does not carry it, so a corrected phone number reaches messages already
@@ -221,6 +223,20 @@ impl Renderer {
                 Outbound::PasswordChanged {
                     via: NoticeChannel::Sms,
                     how,
+                },
+            ));
+        }
+        for what in [
+            TwoStepChange::AppAdded,
+            TwoStepChange::AppRemoved,
+            TwoStepChange::BackupCodeUsed { left: 9 },
+            TwoStepChange::BackupCodesRenewed,
+        ] {
+            kinds.push((
+                "two-step changed",
+                Outbound::TwoStepChanged {
+                    via: NoticeChannel::Sms,
+                    what,
                 },
             ));
         }
@@ -501,6 +517,7 @@ impl<'a> Words<'a> {
             } => self.contact_changed(*via, *kind, masked_new_value.as_deref()),
             Outbound::UsernameChanged { via, username } => self.username_changed(*via, username),
             Outbound::PasswordChanged { via, how } => self.password_changed(*via, *how),
+            Outbound::TwoStepChanged { via, what } => self.two_step_changed(*via, *what),
         }
     }
 
@@ -680,6 +697,32 @@ impl<'a> Words<'a> {
                 self.t("password-changed-subject", &[]),
                 vec![
                     Para::Text(self.t("password-changed-intro", &args)),
+                    Para::Text(self.t("nothing-to-do", &[])),
+                    Para::Text(self.t("password-changed-not-you", &[])),
+                ],
+            ),
+        }
+    }
+}
+
+impl Words<'_> {
+    fn two_step_changed(&self, via: NoticeChannel, what: TwoStepChange) -> Rendered {
+        let (word, left) = match what {
+            TwoStepChange::AppAdded => ("app_added", 0),
+            TwoStepChange::AppRemoved => ("app_removed", 0),
+            TwoStepChange::BackupCodeUsed { left } => ("code_used", left),
+            TwoStepChange::BackupCodesRenewed => ("codes_renewed", 0),
+        };
+        let args = [("what", s(word)), ("left", Arg::Num(f64::from(left)))];
+        match via {
+            NoticeChannel::Sms => Rendered::Sms {
+                text: self.t_sms("two-step-changed-sms", &args),
+            },
+            NoticeChannel::Voice => self.voice_notice(self.t("two-step-changed-voice", &args)),
+            NoticeChannel::Email => email(
+                self.t("two-step-changed-subject", &args),
+                vec![
+                    Para::Text(self.t("two-step-changed-intro", &args)),
                     Para::Text(self.t("nothing-to-do", &[])),
                     Para::Text(self.t("password-changed-not-you", &[])),
                 ],
@@ -988,6 +1031,20 @@ mod snapshot {
                     format!("password {how:?}, by {name}"),
                     hillside(),
                     Outbound::PasswordChanged { via, how },
+                ));
+            }
+            for what in [
+                TwoStepChange::AppAdded,
+                TwoStepChange::AppRemoved,
+                TwoStepChange::BackupCodeUsed { left: 0 },
+                TwoStepChange::BackupCodeUsed { left: 1 },
+                TwoStepChange::BackupCodeUsed { left: 9 },
+                TwoStepChange::BackupCodesRenewed,
+            ] {
+                out.push((
+                    format!("two-step {what:?}, by {name}"),
+                    hillside(),
+                    Outbound::TwoStepChanged { via, what },
                 ));
             }
             for (kind, new) in [

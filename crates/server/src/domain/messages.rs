@@ -4,7 +4,9 @@
 
 use carekey_shared::{ContactKind, RecoveryChannel};
 
-use crate::delivery::outbound::{Channel, Lang, NoticeChannel, Outbound, PasswordChange};
+use crate::delivery::outbound::{
+    Channel, Lang, NoticeChannel, Outbound, PasswordChange, TwoStepChange,
+};
 use crate::delivery::outbox::NewMessage;
 use crate::domain::limits::DAY;
 use crate::domain::uow::Uow;
@@ -174,6 +176,27 @@ impl Services {
             uow.send(NewMessage {
                 expires_at: Some(expires_at),
                 ..message_to(acct, lang, &c.value, Outbound::PasswordChanged { via, how })
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// A notice to every contact on file that the account's second step changed or a saved
+    /// recovery code was used (ASVS V6.3.5, V6.3.7; 63B-4 asks that recovery be notified).
+    pub(crate) async fn enqueue_two_step_notices(
+        &self,
+        uow: &mut Uow,
+        acct: &account::Model,
+        what: TwoStepChange,
+    ) -> Result<(), DomainError> {
+        let expires_at = uow.now + DAY.as_millis() as i64;
+        let contacts = self.contacts_of(uow.db(), acct).await?;
+        let lang = language_of(uow.db(), acct, None).await?;
+        for (c, via) in self.notice_routes(&contacts) {
+            uow.send(NewMessage {
+                expires_at: Some(expires_at),
+                ..message_to(acct, lang, &c.value, Outbound::TwoStepChanged { via, what })
             })
             .await?;
         }

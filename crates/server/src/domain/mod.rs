@@ -14,6 +14,7 @@ pub mod patients;
 pub mod recovery;
 pub mod rules;
 pub mod signin;
+pub mod twostep;
 
 // The ground rules keep their short paths (`domain::secrets`, …); they live in `rules/`.
 pub use rules::{dates, hashing, lockout, phone, secrets};
@@ -47,6 +48,12 @@ pub enum DomainError {
     PasswordChangeRequired,
     #[error("not allowed for this account")]
     Forbidden,
+    #[error("second step not accepted")]
+    SecondStepFailed,
+    #[error("a second step must be added before anything else")]
+    SecondStepSetupRequired,
+    #[error("the clinic requires a second step and this is the last one")]
+    LastSecondStep,
     #[error("current password incorrect")]
     CurrentPasswordIncorrect,
     #[error("password breaks the policy: {0:?}")]

@@ -10,8 +10,9 @@ use carekey_shared::backend::{Backend, RequestCtx};
 // The arguments structs (`SignIn`, …) that `#[server]` generates, one per endpoint.
 use carekey_shared::server_fns::*;
 use carekey_shared::{
-    ApiError, ClinicInfo, ContactChangeStarted, ContactInfo, DeviceSession, HomeInfo, Lang,
-    LinkPreview, RecoveryAccepted, ResetGrant, SessionInfo,
+    ApiError, AuthenticatorSetup, ClinicInfo, ContactChangeStarted, ContactInfo, DeviceSession,
+    HomeInfo, Lang, LinkPreview, RecoveryAccepted, ResetGrant, SessionInfo, TwoStepChanged,
+    TwoStepStatus,
 };
 
 use super::cookies;
@@ -60,6 +61,9 @@ impl From<DomainError> for ApiError {
             DomainError::NotSignedIn => ApiError::NotSignedIn,
             DomainError::PasswordChangeRequired => ApiError::PasswordChangeRequired,
             DomainError::Forbidden => ApiError::Forbidden,
+            DomainError::SecondStepFailed => ApiError::SecondStepFailed,
+            DomainError::SecondStepSetupRequired => ApiError::SecondStepSetupRequired,
+            DomainError::LastSecondStep => ApiError::LastSecondStep,
             DomainError::CurrentPasswordIncorrect => ApiError::CurrentPasswordIncorrect,
             DomainError::PasswordRejected(issues) => ApiError::PasswordRejected(issues),
             DomainError::PasswordsDiffer => ApiError::PasswordsDiffer,
@@ -253,6 +257,70 @@ impl Backend for Api {
         Ok(self
             .services
             .request_username(a.lookup, a.lang.unwrap_or_default(), &meta(ctx))
+            .await?)
+    }
+
+    async fn verify_second_step(
+        &self,
+        ctx: &RequestCtx,
+        a: VerifySecondStep,
+    ) -> Answer<SessionInfo> {
+        let pending = self.caller(ctx, Allow::SecondStep).await?;
+        let s = self
+            .services
+            .verify_second_step(&pending, a.method, &a.code)
+            .await?;
+        ctx.set_cookie(cookies::session_cookie(&self.services.cfg, &s.token));
+        Ok(s.info)
+    }
+
+    async fn two_step_status(&self, ctx: &RequestCtx, _: TwoStepStatusOf) -> Answer<TwoStepStatus> {
+        let caller = self.caller(ctx, Allow::Enrolment).await?;
+        Ok(self.services.two_step_status(&caller).await?)
+    }
+
+    async fn start_authenticator(
+        &self,
+        ctx: &RequestCtx,
+        a: StartAuthenticator,
+    ) -> Answer<AuthenticatorSetup> {
+        let caller = self.caller(ctx, Allow::Enrolment).await?;
+        Ok(self.services.start_authenticator(&caller, &a.name).await?)
+    }
+
+    async fn confirm_authenticator(
+        &self,
+        ctx: &RequestCtx,
+        a: ConfirmAuthenticator,
+    ) -> Answer<TwoStepChanged> {
+        let caller = self.caller(ctx, Allow::Enrolment).await?;
+        Ok(self
+            .services
+            .confirm_authenticator(&caller, a.id, &a.code, &a.current)
+            .await?)
+    }
+
+    async fn remove_two_step_method(
+        &self,
+        ctx: &RequestCtx,
+        a: RemoveTwoStepMethod,
+    ) -> Answer<TwoStepStatus> {
+        let caller = self.caller(ctx, Allow::FullSessionOnly).await?;
+        Ok(self
+            .services
+            .remove_two_step_method(&caller, a.id, &a.current)
+            .await?)
+    }
+
+    async fn regenerate_backup_codes(
+        &self,
+        ctx: &RequestCtx,
+        a: RegenerateBackupCodes,
+    ) -> Answer<Vec<String>> {
+        let caller = self.caller(ctx, Allow::FullSessionOnly).await?;
+        Ok(self
+            .services
+            .regenerate_backup_codes(&caller, &a.current)
             .await?)
     }
 }

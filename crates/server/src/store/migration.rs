@@ -15,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0003PendingContact),
             Box::new(M0004SessionPasswordProof),
             Box::new(M0005PatientLanguage),
+            Box::new(M0006TwoStep),
         ]
     }
 }
@@ -452,5 +453,79 @@ impl MigrationTrait for M0005PatientLanguage {
                 .to_owned(),
         )
         .await
+    }
+}
+
+/// Two-step verification (issue 12): authenticator apps, saved recovery codes, and how far a
+/// session's sign-in has got. Sessions already open are signed in (`full`), as they were.
+struct M0006TwoStep;
+
+impl MigrationName for M0006TwoStep {
+    fn name(&self) -> &str {
+        "m0006_two_step"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0006TwoStep {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            table("second_factors")
+                .col(big_pk_auto("id"))
+                .col(big_integer("account_id"))
+                .col(string("kind"))
+                .col(string("name"))
+                .col(text("secret"))
+                .col(big_integer_null("last_step"))
+                .col(big_integer_null("confirmed_at"))
+                .col(big_integer("created_at"))
+                .col(big_integer_null("last_used_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "second_factors",
+            "idx_second_factors_account",
+            &["account_id"],
+        ))
+        .await?;
+        m.create_table(
+            table("backup_codes")
+                .col(big_pk_auto("id"))
+                .col(big_integer("account_id"))
+                .col(string_uniq("code_hmac"))
+                .col(big_integer("created_at"))
+                .col(big_integer_null("used_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "backup_codes",
+            "idx_backup_codes_account",
+            &["account_id"],
+        ))
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table("sessions")
+                .add_column(string("stage").default("full"))
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("sessions")
+                .drop_column("stage")
+                .to_owned(),
+        )
+        .await?;
+        for t in ["backup_codes", "second_factors"] {
+            m.drop_table(Table::drop().table(t).if_exists().to_owned())
+                .await?;
+        }
+        Ok(())
     }
 }

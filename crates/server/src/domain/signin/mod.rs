@@ -33,6 +33,8 @@ pub struct NewSession {
 pub enum Attempt {
     SignIn,
     PasswordChange,
+    /// A wrong code at the second step of a sign-in (SECURITY.md M5).
+    SecondStep,
 }
 
 /// Whether a call may proceed while the account must change its password.
@@ -42,6 +44,12 @@ pub enum Allow {
     DuringForcedChange,
     /// Everything else: refused until the password has been changed.
     FullSessionOnly,
+    /// Only the second step of a sign-in whose password was right (issue 12): the one call
+    /// such a session may make.
+    SecondStep,
+    /// The pages that add a second step, which a sign-in the clinic requires one of reaches
+    /// before anything else (after a forced password change).
+    Enrolment,
 }
 
 pub fn kind_of(a: &account::Model) -> AccountKind {
@@ -159,7 +167,9 @@ impl Services {
                     .await?;
                 match done {
                     Some(session) => {
-                        metrics::counter!(names::SIGNIN_SUCCESSES).increment(1);
+                        if session.info.second_step.is_none() {
+                            metrics::counter!(names::SIGNIN_SUCCESSES).increment(1);
+                        }
                         Ok(session)
                     }
                     None => {
@@ -195,21 +205,29 @@ impl Services {
         let token = sessions::new_token(self.entropy.as_ref())?;
         let uow = self.begin(actor_for(Some(acct), meta)).await?;
         let txn = uow.db();
-        let opened = account::Entity::update_many()
-            .col_expr(
-                account::Column::PreviousSignInAt,
-                Expr::col(account::Column::LastSignInAt),
-            )
-            .col_expr(
-                account::Column::FailuresBeforeLastSignIn,
-                Expr::col(account::Column::FailedSignIns),
-            )
-            .col_expr(account::Column::LastSignInAt, Expr::value(now))
-            .col_expr(account::Column::FailedSignIns, Expr::value(0))
-            .col_expr(
-                account::Column::LockedUntil,
-                Expr::value(Option::<i64>::None),
-            )
+        let (stage, offer) = self.stage_after_password(txn, acct).await?;
+        let mut opening = account::Entity::update_many();
+        // With a second step still to come, the sign-in counters stay as they are: they are
+        // cleared only once the sign-in is whole, so re-entering a known password between
+        // wrong codes never resets the count toward a pause (SECURITY.md M5).
+        if stage != session::Stage::SecondStep {
+            opening = opening
+                .col_expr(
+                    account::Column::PreviousSignInAt,
+                    Expr::col(account::Column::LastSignInAt),
+                )
+                .col_expr(
+                    account::Column::FailuresBeforeLastSignIn,
+                    Expr::col(account::Column::FailedSignIns),
+                )
+                .col_expr(account::Column::LastSignInAt, Expr::value(now))
+                .col_expr(account::Column::FailedSignIns, Expr::value(0))
+                .col_expr(
+                    account::Column::LockedUntil,
+                    Expr::value(Option::<i64>::None),
+                );
+        }
+        let opened = opening
             .col_expr(account::Column::UpdatedAt, Expr::value(now))
             .filter(account::Column::Id.eq(acct.id))
             .filter(account::Column::Status.eq(account::Status::Active))
@@ -258,18 +276,25 @@ impl Services {
             password_proved_at: Set(Some(now)),
             user_agent: Set(meta.user_agent.chars().take(300).collect()),
             ip: Set(meta.ip.clone()),
+            stage: Set(stage),
             ..Default::default()
         }
         .insert(txn)
         .await?;
-        uow.audit(Action::SignIn, Some(acct.id), json!({ "session": s.id }))
-            .await?;
+        // Half a sign-in is not a sign-in: the audit row comes with the second step.
+        if stage != session::Stage::SecondStep {
+            uow.audit(Action::SignIn, Some(acct.id), json!({ "session": s.id }))
+                .await?;
+        }
         uow.commit(self).await?;
-        tracing::info!(account = acct.id, "signed in");
-        Ok(Some(NewSession {
-            token,
-            info: self.session_info(&acct, &s, now),
-        }))
+        let mut info = self.session_info(&acct, &s, now);
+        info.second_step = offer;
+        if stage == session::Stage::SecondStep {
+            tracing::info!(account = acct.id, "password proved; second step asked");
+        } else {
+            tracing::info!(account = acct.id, "signed in");
+        }
+        Ok(Some(NewSession { token, info }))
     }
 
     /// Counts a failure toward the account's lockout (when it is one that can be counted) and
@@ -287,10 +312,12 @@ impl Services {
             Attempt::SignIn => (Action::SignInFailed, actor_for(None, meta)),
             // The person is signed in: they are the actor, not an anonymous visitor.
             Attempt::PasswordChange => (Action::PasswordChangeFailed, actor_for(acct, meta)),
+            // The password was proved: the account's holder, or someone who has its password.
+            Attempt::SecondStep => (Action::SecondStepFailed, actor_for(acct, meta)),
         };
         let uow = self.begin(actor).await?;
         let txn = uow.db();
-        let counted = acct.filter(|_| reason == "wrong_password");
+        let counted = acct.filter(|_| matches!(reason, "wrong_password" | "wrong_second_step"));
         account::Entity::update_many()
             .col_expr(
                 account::Column::FailedSignIns,
@@ -346,6 +373,7 @@ impl Services {
         let attempt = match attempt {
             Attempt::SignIn => "sign_in",
             Attempt::PasswordChange => "password_change",
+            Attempt::SecondStep => "second_step",
         };
         metrics::counter!(names::SIGNIN_FAILURES, "attempt" => attempt, "reason" => reason)
             .increment(1);
@@ -368,6 +396,8 @@ impl Services {
             } else {
                 0
             },
+            second_step: None,
+            must_add_second_step: s.stage == session::Stage::Enrol,
         }
     }
 
@@ -401,6 +431,22 @@ impl Services {
                 return Err(DomainError::NotSignedIn);
             }
         }
+        // A half-done sign-in reaches its second step and nothing else, and only for a few
+        // minutes; every other call answers as if there were no session (SECURITY.md M2).
+        let pending_for = now - s.created_at;
+        match (s.stage, allow) {
+            (session::Stage::SecondStep, Allow::SecondStep)
+                if pending_for >= crate::domain::twostep::PENDING.as_millis() as i64 =>
+            {
+                sessions::revoke(&self.db, session::Column::Id.eq(s.id), now).await?;
+                return Err(DomainError::NotSignedIn);
+            }
+            (session::Stage::SecondStep, Allow::SecondStep) => {}
+            (session::Stage::SecondStep, _) | (_, Allow::SecondStep) => {
+                return Err(DomainError::NotSignedIn);
+            }
+            _ => {}
+        }
         let a = account::Entity::find_by_id(s.account_id)
             .one(&self.db)
             .await?
@@ -408,8 +454,11 @@ impl Services {
         if a.status == account::Status::Disabled {
             return Err(DomainError::NotSignedIn);
         }
-        if a.must_change_password && allow == Allow::FullSessionOnly {
+        if a.must_change_password && matches!(allow, Allow::FullSessionOnly | Allow::Enrolment) {
             return Err(DomainError::PasswordChangeRequired);
+        }
+        if s.stage == session::Stage::Enrol && allow == Allow::FullSessionOnly {
+            return Err(DomainError::SecondStepSetupRequired);
         }
         let s = session::ActiveModel {
             id: Set(s.id),

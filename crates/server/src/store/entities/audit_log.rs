@@ -41,6 +41,14 @@ vocabulary! {
         StaffUserDisabled = "staff_user_disabled",
         /// The language on file changed (issue 13); details say which and who.
         LanguageChanged = "language_changed",
+        /// Two-step verification (issue 12): a method added or removed, the second step at
+        /// sign-in passed or failed, a saved recovery code used, the codes regenerated.
+        TwoStepMethodAdded = "two_step_method_added",
+        TwoStepMethodRemoved = "two_step_method_removed",
+        SecondStepPassed = "second_step_passed",
+        SecondStepFailed = "second_step_failed",
+        BackupCodeUsed = "backup_code_used",
+        BackupCodesRegenerated = "backup_codes_regenerated",
     }
 }
 

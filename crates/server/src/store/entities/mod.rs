@@ -3,6 +3,7 @@
 pub mod account;
 pub mod audit_head;
 pub mod audit_log;
+pub mod backup_code;
 pub mod challenge;
 pub mod contact;
 pub mod outbox;
@@ -11,5 +12,6 @@ pub mod password_history;
 pub mod patient;
 pub mod rate_limit;
 pub mod recovery_request;
+pub mod second_factor;
 pub mod security_question;
 pub mod session;

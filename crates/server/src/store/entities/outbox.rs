@@ -26,6 +26,7 @@ vocabulary! {
         ContactNotice = "contact_notice",
         UsernameNotice = "username_notice",
         PasswordNotice = "password_notice",
+        TwoStepNotice = "two_step_notice",
     }
 }
 

@@ -2,6 +2,22 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::store::vocab::vocabulary;
+
+vocabulary! {
+    /// How far the sign-in that opened the session has got (issue 12, SECURITY.md M2).
+    pub enum Stage {
+        /// Signed in: the password, and the second step when the account has one.
+        Full = "full",
+        /// The password was right and the second step is still to come: this session reaches
+        /// nothing but the second step, and only for a few minutes.
+        SecondStep = "second_step",
+        /// Signed in, but the clinic requires a second step the account does not have yet:
+        /// this session reaches only the pages that add one (and a forced password change).
+        Enrol = "enrol",
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "sessions")]
 pub struct Model {
@@ -19,6 +35,7 @@ pub struct Model {
     pub password_proved_at: Option<i64>,
     pub user_agent: String,
     pub ip: String,
+    pub stage: Stage,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

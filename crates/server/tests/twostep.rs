@@ -1,0 +1,367 @@
+//! Two-step verification over HTTP (issue 12, SECURITY.md M1–M6), on SQLite and PostgreSQL:
+//! a right password alone opens nothing, authenticator-app codes and saved recovery codes, a
+//! reset that keeps the second step, the same answers before the password whatever the
+//! account has, and wrong codes counted toward the pause.
+
+mod common;
+
+use std::time::Duration;
+
+use carekey_server::domain::twostep::totp;
+use common::TestServer;
+
+const MARIA_PW: &str = "sunflower-teapot-harbor";
+const JCHEN_PW: &str = "granite-maple-lantern";
+const NEW_PW: &str = "lighthouse-marmalade-cactus";
+
+fn json(r: &common::Reply) -> serde_json::Value {
+    serde_json::from_str(&r.body).unwrap_or_else(|_| panic!("not JSON: {} {}", r.status, r.body))
+}
+
+fn code(srv: &TestServer, key: &[u8], steps_from_now: i64) -> String {
+    totp::code_at(key, totp::step_at(srv.services.now()) + steps_from_now)
+}
+
+/// Adds an authenticator app to the signed-in account; answers its key and the recovery codes
+/// shown once. The clock then moves to the next step, as the confirming code's is spent.
+async fn enrol(srv: &TestServer, cookie: &str, pw: &str) -> (Vec<u8>, Vec<String>) {
+    let r = srv
+        .api("start_authenticator", &[("name", "My phone")], Some(cookie))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let setup = json(&r);
+    let key = data_encoding::BASE32_NOPAD
+        .decode(setup["key"].as_str().unwrap().replace(' ', "").as_bytes())
+        .unwrap();
+    assert!(setup["qr_svg"].as_str().unwrap().starts_with("<svg"));
+    let id = setup["id"].to_string();
+    let c = code(srv, &key, 0);
+    let r = srv
+        .api(
+            "confirm_authenticator",
+            &[("id", &id), ("code", &c), ("current", pw)],
+            Some(cookie),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let codes: Vec<String> = json(&r)["backup_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    srv.clock.advance(Duration::from_secs(30));
+    (key, codes)
+}
+
+async fn second_step(srv: &TestServer, cookie: &str, method: &str, code: &str) -> common::Reply {
+    srv.api(
+        "verify_second_step",
+        &[("method", method), ("code", code)],
+        Some(cookie),
+    )
+    .await
+}
+
+/// Signs in with the password: the answer offers the second step and sets the half-done
+/// session's cookie.
+async fn password_step(srv: &TestServer, id: &str, pw: &str) -> String {
+    let r = srv.sign_in("Patient", id, pw).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        json(&r)["second_step"].is_object(),
+        "second step offered: {}",
+        r.body
+    );
+    r.session_cookie().unwrap()
+}
+
+on_both_databases!(a_right_password_alone_opens_nothing, |srv| {
+    let cookie = srv.session("Patient", "maria", MARIA_PW).await;
+    let (key, codes) = enrol(&srv, &cookie, MARIA_PW).await;
+    assert_eq!(codes.len(), 10);
+
+    let r = srv.sign_in("Patient", "maria", MARIA_PW).await;
+    let offer = &json(&r)["second_step"];
+    assert_eq!(offer["preferred"], "AuthenticatorApp");
+    assert_eq!(
+        offer["methods"],
+        serde_json::json!(["AuthenticatorApp", "BackupCode"])
+    );
+    let pending = r.session_cookie().unwrap();
+    for endpoint in [
+        "whoami",
+        "home",
+        "my_contacts",
+        "list_sessions",
+        "my_language",
+        "two_step_status",
+    ] {
+        let r = srv.api(endpoint, &[], Some(&pending)).await;
+        assert_eq!(r.status, 401, "{endpoint} with only a password: {}", r.body);
+    }
+    let r = srv
+        .change_password(&pending, MARIA_PW, "a-whole-new-password-here")
+        .await;
+    assert_eq!(r.status, 401, "{}", r.body);
+
+    let r = second_step(&srv, &pending, "AuthenticatorApp", &code(&srv, &key, 0)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let full = r.session_cookie().expect("a new session cookie");
+    assert_ne!(full, pending);
+    assert_eq!(srv.api("home", &[], Some(&full)).await.status, 200);
+    assert_eq!(srv.api("home", &[], Some(&pending)).await.status, 401);
+    let status = json(&srv.api("two_step_status", &[], Some(&full)).await);
+    assert_eq!(status["methods"][0]["name"], "My phone");
+    assert_eq!(status["backup_codes_left"], 10);
+    // Never the key.
+    assert!(!status.to_string().contains("secret"));
+});
+
+on_both_databases!(
+    app_codes_are_accepted_one_step_either_side_and_once,
+    |srv| {
+        let cookie = srv.session("Patient", "maria", MARIA_PW).await;
+        let (key, _) = enrol(&srv, &cookie, MARIA_PW).await;
+        // Clear of the step the app was confirmed with, which is spent.
+        srv.clock.advance(Duration::from_secs(60));
+        let pending = password_step(&srv, "maria", MARIA_PW).await;
+        for (offset, what) in [(-2, "a minute old"), (2, "a minute ahead")] {
+            let r = second_step(
+                &srv,
+                &pending,
+                "AuthenticatorApp",
+                &code(&srv, &key, offset),
+            )
+            .await;
+            assert_eq!(r.status, 401, "{what}: {}", r.body);
+            assert!(r.body.contains("SecondStepFailed"), "{}", r.body);
+        }
+        let previous = code(&srv, &key, -1);
+        let r = second_step(&srv, &pending, "AuthenticatorApp", &previous).await;
+        assert_eq!(
+            r.status, 200,
+            "the step before (a slow phone clock): {}",
+            r.body
+        );
+        // The same code again: refused, though still within its step.
+        let pending = password_step(&srv, "maria", MARIA_PW).await;
+        let r = second_step(&srv, &pending, "AuthenticatorApp", &previous).await;
+        assert_eq!(r.status, 401, "replayed: {}", r.body);
+        let r = second_step(&srv, &pending, "AuthenticatorApp", &code(&srv, &key, 1)).await;
+        assert_eq!(
+            r.status, 200,
+            "the step after (a fast phone clock): {}",
+            r.body
+        );
+    }
+);
+
+on_both_databases!(
+    a_recovery_code_works_once_and_a_new_set_voids_the_old,
+    |srv| {
+        let cookie = srv.session("Patient", "maria", MARIA_PW).await;
+        let (_, codes) = enrol(&srv, &cookie, MARIA_PW).await;
+        let pending = password_step(&srv, "maria", MARIA_PW).await;
+        let r = second_step(&srv, &pending, "BackupCode", &codes[3].to_uppercase()).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let full = r.session_cookie().unwrap();
+        let pending = password_step(&srv, "maria", MARIA_PW).await;
+        let r = second_step(&srv, &pending, "BackupCode", &codes[3]).await;
+        assert_eq!(r.status, 401, "used twice: {}", r.body);
+        let status = json(&srv.api("two_step_status", &[], Some(&full)).await);
+        assert_eq!(status["backup_codes_left"], 9);
+
+        let r = srv
+            .api(
+                "regenerate_backup_codes",
+                &[("current", "not-the-password")],
+                Some(&full),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{}", r.body);
+        let r = srv
+            .api(
+                "regenerate_backup_codes",
+                &[("current", MARIA_PW)],
+                Some(&full),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let fresh: Vec<String> = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(fresh.len(), 10);
+        let r = second_step(&srv, &pending, "BackupCode", &codes[4]).await;
+        assert_eq!(r.status, 401, "an old code after regenerating: {}", r.body);
+        let r = second_step(&srv, &pending, "BackupCode", &fresh[0]).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+);
+
+on_both_databases!(
+    a_reset_by_email_link_still_asks_for_the_second_step,
+    |srv| {
+        let cookie = srv.session("Patient", "maria", MARIA_PW).await;
+        let (key, _) = enrol(&srv, &cookie, MARIA_PW).await;
+        let r = srv
+            .api(
+                "request_reset",
+                &[
+                    ("who[identifier]", "maria"),
+                    ("who[email]", ""),
+                    ("channel", "EmailLink"),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        srv.services.process_recovery_requests().await.unwrap();
+        let dev = srv.services.delivery.dev.clone().expect("dev outbox");
+        let prefix = format!("{}/reset#t=", srv.base);
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        let token = loop {
+            let found = dev.list().into_iter().find_map(|m| {
+                m.text
+                    .lines()
+                    .find(|l| l.starts_with(&prefix))
+                    .map(|l| l.trim_start_matches(&prefix).trim().to_owned())
+            });
+            if let Some(t) = found {
+                break t;
+            }
+            assert!(std::time::Instant::now() < deadline, "no reset link sent");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let g = srv
+            .api("redeem_reset_link", &[("token", &token)], None)
+            .await;
+        assert_eq!(g.status, 200, "{}", g.body);
+        let grant = json(&g)["grant"].as_str().unwrap().to_owned();
+        let r = srv
+            .api(
+                "complete_reset",
+                &[("grant", &grant), ("new", NEW_PW), ("repeat", NEW_PW)],
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        // The new password is only the first step: the app is still asked for (ASVS V6.4.3).
+        let pending = password_step(&srv, "maria", NEW_PW).await;
+        assert_eq!(srv.api("home", &[], Some(&pending)).await.status, 401);
+        let r = second_step(&srv, &pending, "AuthenticatorApp", &code(&srv, &key, 0)).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+);
+
+on_both_databases!(
+    answers_before_the_password_do_not_depend_on_the_methods,
+    |srv| {
+        let cookie = srv.session("Patient", "maria", MARIA_PW).await;
+        enrol(&srv, &cookie, MARIA_PW).await;
+        // maria has an app and recovery codes; jchen has neither.
+        let a = srv.sign_in("Patient", "maria", "wrong-password-here").await;
+        let b = srv.sign_in("Patient", "jchen", "wrong-password-here").await;
+        assert_eq!((a.status, &a.body), (b.status, &b.body));
+        assert_eq!(a.stable_headers(), b.stable_headers());
+        assert!(a.session_cookie().is_none());
+        // The second step without a half-done sign-in: the same for anyone.
+        let a = srv
+            .api(
+                "verify_second_step",
+                &[("method", "AuthenticatorApp"), ("code", "123456")],
+                None,
+            )
+            .await;
+        let b = srv
+            .api(
+                "verify_second_step",
+                &[("method", "BackupCode"), ("code", "123456")],
+                Some("carekey_session=made-up"),
+            )
+            .await;
+        assert_eq!((a.status, &a.body), (b.status, &b.body));
+        assert_eq!(a.status, 401);
+        // jchen's right password opens the portal at once: no second step is on file.
+        let r = srv.sign_in("Patient", "jchen", JCHEN_PW).await;
+        assert!(json(&r)["second_step"].is_null(), "{}", r.body);
+    }
+);
+
+on_both_databases!(wrong_second_step_codes_pause_the_account, |srv| {
+    let cookie = srv.session("Patient", "maria", MARIA_PW).await;
+    let (key, _) = enrol(&srv, &cookie, MARIA_PW).await;
+    let right = code(&srv, &key, 0);
+    let wrong = if right == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    for _ in 0..5 {
+        // Entering the known password again between guesses does not clear the count.
+        let pending = password_step(&srv, "maria", MARIA_PW).await;
+        let r = second_step(&srv, &pending, "AuthenticatorApp", wrong).await;
+        assert_eq!(r.status, 401, "{}", r.body);
+    }
+    // Paused (SECURITY.md A1): the password gets the one answer every failure gets.
+    let r = srv.sign_in("Patient", "maria", MARIA_PW).await;
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert!(r.body.contains("SignInFailed"), "{}", r.body);
+    srv.clock.advance(Duration::from_secs(15 * 60 + 1));
+    let pending = password_step(&srv, "maria", MARIA_PW).await;
+    let r = second_step(&srv, &pending, "AuthenticatorApp", &code(&srv, &key, 0)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+});
+
+/// `mfa.patients = required`: a sign-in without a second step on file reaches only the pages
+/// that add one (SECURITY.md M2), and the last one cannot be removed.
+async fn required_policy(srv: TestServer) {
+    let r = srv.sign_in("Patient", "maria", MARIA_PW).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(json(&r)["must_add_second_step"], true);
+    let cookie = r.session_cookie().unwrap();
+    let home = srv.api("home", &[], Some(&cookie)).await;
+    assert_eq!(home.status, 403, "{}", home.body);
+    assert!(
+        home.body.contains("SecondStepSetupRequired"),
+        "{}",
+        home.body
+    );
+    assert_eq!(
+        json(&srv.api("two_step_status", &[], Some(&cookie)).await)["required"],
+        true
+    );
+    let (_, codes) = enrol(&srv, &cookie, MARIA_PW).await;
+    assert_eq!(codes.len(), 10);
+    assert_eq!(srv.api("home", &[], Some(&cookie)).await.status, 200);
+    let status = json(&srv.api("two_step_status", &[], Some(&cookie)).await);
+    let id = status["methods"][0]["id"].to_string();
+    let r = srv
+        .api(
+            "remove_two_step_method",
+            &[("id", &id), ("current", MARIA_PW)],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("LastSecondStep"), "{}", r.body);
+}
+
+mod a_clinic_that_requires_a_second_step_gets_one_first {
+    use super::*;
+    const REQUIRED: &[(&str, &str)] = &[("CAREKEY_MFA_PATIENTS", "required")];
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        let srv = common::start_with(common::Db::Sqlite, "mfa_required", REQUIRED)
+            .await
+            .unwrap();
+        required_policy(srv).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        if let Some(srv) = common::start_with(common::Db::Postgres, "mfa_required", REQUIRED).await
+        {
+            required_policy(srv).await;
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! Two-step verification on the wire (issue 12, SECURITY.md M1–M6).
+//!
+//! "Backup codes" here are the saved recovery codes of M1: ten single-use codes a person keeps
+//! on paper. They are named apart from the reset codes of forgotten-password recovery, which
+//! this crate calls recovery codes.
+
+use serde::{Deserialize, Serialize};
+
+/// A kind of second step, as the sign-in page offers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SecondStepMethod {
+    /// A six-digit code from an authenticator app (TOTP).
+    AuthenticatorApp,
+    /// One of the saved backup codes.
+    BackupCode,
+}
+
+/// What the sign-in page asks for after the password was right. Only ever sent once the
+/// password has been proved (M6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecondStepOffer {
+    /// The kinds this account has, the usual one first.
+    pub methods: Vec<SecondStepMethod>,
+    /// The kind used last: asked for first, with "try another way" for the rest.
+    pub preferred: SecondStepMethod,
+}
+
+/// One added method, as its owner sees it in Settings (never its secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoStepMethod {
+    pub id: i64,
+    pub kind: SecondStepMethod,
+    pub name: String,
+    pub added_at_ms: i64,
+    pub last_used_at_ms: Option<i64>,
+}
+
+/// Settings > Two-step verification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoStepStatus {
+    pub methods: Vec<TwoStepMethod>,
+    /// Unused backup codes left (0: none, or never made).
+    pub backup_codes_left: u32,
+    /// The clinic requires a second step for this account: the last method cannot be removed.
+    pub required: bool,
+    /// The clinic lets this account add one (false when `mfa.patients = off`).
+    pub available: bool,
+}
+
+/// A new authenticator app, not yet confirmed: the key to scan or type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthenticatorSetup {
+    /// Confirms it (`confirm_authenticator`).
+    pub id: i64,
+    /// The key in base32, in groups of four for typing by hand.
+    pub key: String,
+    /// The `otpauth://` address the QR code holds (for a phone's own browser).
+    pub uri: String,
+    /// The QR code as an SVG image, drawn on the server so the browser apps stay small.
+    pub qr_svg: String,
+}
+
+/// After a method was added: where things stand, the backup codes when this made the first
+/// set (shown once), and the session (a required enrolment has now finished).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoStepChanged {
+    pub status: TwoStepStatus,
+    pub backup_codes: Vec<String>,
+    pub session: crate::SessionInfo,
+}

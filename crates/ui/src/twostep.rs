@@ -1,0 +1,386 @@
+//! Settings > Two-step verification (issue 12): the methods added, adding an authenticator
+//! app by QR code or typed key, saved recovery codes shown once (copy, download, print), and
+//! the page a person the clinic requires a second step of is sent to before anything else.
+
+use carekey_shared::{ApiError, AuthenticatorSetup, TwoStepMethod, TwoStepStatus, server_fns};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::errors::error_text;
+use crate::fields::{Alert, PasswordField, TextField};
+use crate::i18n::{t, t_args, t_num};
+use crate::nav::use_go;
+use crate::page::{PageHeading, RequireSession};
+use crate::password::PageLinks;
+use crate::session::use_session;
+
+fn when(ms: i64) -> String {
+    String::from(
+        js_sys::Date::new(&(ms as f64).into()).to_locale_string("default", &js_sys::Object::new()),
+    )
+}
+
+#[component]
+pub fn TwoStepPage(links: PageLinks, back_href: &'static str, back_label: String) -> impl IntoView {
+    view! {
+        <RequireSession sign_in_href=links.sign_in change_href=links.forced_change allow_enrol=true>
+            <TwoStepContent links=links back_href=back_href back_label=back_label.clone() />
+        </RequireSession>
+    }
+}
+
+#[component]
+fn TwoStepContent(links: PageLinks, back_href: &'static str, back_label: String) -> impl IntoView {
+    let session = use_session();
+    let go = use_go();
+    let must_add = move || session.info.get().is_some_and(|i| i.must_add_second_step);
+    let refresh = RwSignal::new(0u32);
+    let status = LocalResource::new(move || {
+        refresh.track();
+        async move {
+            let r = server_fns::two_step_status().await;
+            if r.is_ok() {
+                session.touch();
+            }
+            r
+        }
+    });
+    // Opened to add the second step the clinic requires: once it is added and the codes are
+    // saved, the person goes on to their home page.
+    let enrolling = session
+        .info
+        .get_untracked()
+        .is_some_and(|i| i.must_add_second_step);
+    // Codes just made, shown once until the person says they have saved them.
+    let fresh_codes = RwSignal::new(Vec::<String>::new());
+    let announce = RwSignal::new(None::<String>);
+    let saved = Callback::new(move |_: ()| {
+        fresh_codes.set(vec![]);
+        if enrolling
+            && session
+                .info
+                .get_untracked()
+                .is_some_and(|i| !i.must_add_second_step)
+        {
+            go(links.home);
+        }
+    });
+    view! {
+        <section class="card">
+            <PageHeading text=t("two-step-title") />
+            <Show when=must_add>
+                <p class="notice" role="status">{t("two-step-required-notice")}</p>
+            </Show>
+            <div role="status" class="notice" class:empty=move || announce.get().is_none()>{move || announce.get()}</div>
+            <Show
+                when=move || !fresh_codes.get().is_empty()
+                fallback=move || view! {
+                    <p>{t("two-step-intro")}</p>
+                    <Suspense fallback=|| view! { <p role="status">{t("loading")}</p> }>
+                        {move || status.get().map(|r| match r {
+                            Ok(s) => view! {
+                                <Methods status=s.clone() refresh=refresh announce=announce />
+                                <AddApp refresh=refresh fresh_codes=fresh_codes announce=announce />
+                                <BackupCodes status=s fresh_codes=fresh_codes />
+                            }.into_any(),
+                            Err(e) => view! { <p role="alert">{error_text(&e)}</p> }.into_any(),
+                        })}
+                    </Suspense>
+                }
+            >
+                <ShowCodes codes=fresh_codes.get() />
+                <button type="button" class="primary" on:click=move |_| saved.run(())>{t("two-step-codes-saved")}</button>
+            </Show>
+            <Show when=move || !must_add()>
+                <p><a href=back_href>{back_label.clone()}</a></p>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn Methods(
+    status: TwoStepStatus,
+    refresh: RwSignal<u32>,
+    announce: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let required = status.required;
+    let only_one = status.methods.len() == 1;
+    view! {
+        <h2 id="two-step-methods">{t("two-step-methods")}</h2>
+        {if status.methods.is_empty() {
+            view! { <p>{t("two-step-none")}</p> }.into_any()
+        } else {
+            view! {
+                <ul class="devices" aria-labelledby="two-step-methods">
+                    {status.methods.into_iter().map(|m| view! {
+                        <MethodRow m=m refresh=refresh announce=announce locked=required && only_one />
+                    }).collect_view()}
+                </ul>
+            }.into_any()
+        }}
+    }
+}
+
+#[component]
+fn MethodRow(
+    m: TwoStepMethod,
+    refresh: RwSignal<u32>,
+    announce: RwSignal<Option<String>>,
+    /// The clinic requires a second step and this is the only one: it cannot be removed.
+    locked: bool,
+) -> impl IntoView {
+    let confirming = RwSignal::new(false);
+    let current = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let id = m.id;
+    let name = m.name.clone();
+    let remove = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        let c = current.get_untracked();
+        if c.is_empty() {
+            error.set(Some(t("two-step-password-missing")));
+            return;
+        }
+        busy.set(true);
+        let name = name.clone();
+        spawn_local(async move {
+            let r = server_fns::remove_two_step_method(id, c).await;
+            busy.set(false);
+            match r {
+                Ok(_) => {
+                    announce.set(Some(t_args("two-step-removed", &[("name", name)])));
+                    refresh.update(|n| *n += 1);
+                }
+                Err(e) => error.set(Some(error_text(&e))),
+            }
+        });
+    };
+    let used = m.last_used_at_ms.map_or_else(
+        || t("two-step-never-used"),
+        |at| t_args("two-step-last-used", &[("when", when(at))]),
+    );
+    let remove_label = t_args("two-step-remove", &[("name", m.name.clone())]);
+    view! {
+        <li>
+            <strong>{m.name.clone()}</strong>
+            " · " {t("two-step-kind-app")}
+            <br />
+            <span class="hint">{t_args("two-step-added", &[("when", when(m.added_at_ms))])} " " {used}</span>
+            {if locked {
+                view! { <p class="hint">{t("two-step-only-one")}</p> }.into_any()
+            } else {
+                view! {
+                    <Show when=move || confirming.get() fallback=move || view! {
+                        <button type="button" on:click=move |_| confirming.set(true)>{remove_label.clone()}</button>
+                    }>
+                        <form class="stack" on:submit=remove.clone() novalidate>
+                            <Alert message=error id="two-step-remove-error" />
+                            <PasswordField id="two-step-remove-password" label=t("change-current-password") value=current autocomplete="current-password" />
+                            <button type="submit" aria-disabled=move || if busy.get() { "true" } else { "false" }>{t("two-step-remove-confirm")}</button>
+                        </form>
+                    </Show>
+                }.into_any()
+            }}
+        </li>
+    }
+}
+
+#[component]
+fn AddApp(
+    refresh: RwSignal<u32>,
+    fresh_codes: RwSignal<Vec<String>>,
+    announce: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let session = use_session();
+    let name = RwSignal::new(String::new());
+    let setup = RwSignal::new(None::<AuthenticatorSetup>);
+    let code = RwSignal::new(String::new());
+    let current = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    // Right after a sign-in the clinic made add a second step, the password is not asked
+    // again (the server checks it was proved minutes ago); if it was not, it is asked.
+    let ask_password = RwSignal::new(
+        !session
+            .info
+            .get_untracked()
+            .is_some_and(|i| i.must_add_second_step),
+    );
+    let start = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let n = name.get_untracked();
+        spawn_local(async move {
+            let r = server_fns::start_authenticator(n).await;
+            busy.set(false);
+            match r {
+                Ok(s) => setup.set(Some(s)),
+                Err(e) => error.set(Some(error_text(&e))),
+            }
+        });
+    };
+    let confirm = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        let Some(s) = setup.get_untracked() else {
+            return;
+        };
+        let (c, p) = (code.get_untracked(), current.get_untracked());
+        if c.trim().is_empty() || (ask_password.get_untracked() && p.is_empty()) {
+            error.set(Some(t("two-step-confirm-missing")));
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            let r = server_fns::confirm_authenticator(s.id, c, p).await;
+            busy.set(false);
+            match r {
+                Ok(done) => {
+                    session.signed_in(done.session);
+                    setup.set(None);
+                    code.set(String::new());
+                    current.set(String::new());
+                    name.set(String::new());
+                    announce.set(Some(t("two-step-added-app")));
+                    fresh_codes.set(done.backup_codes);
+                    refresh.update(|n| *n += 1);
+                }
+                Err(ApiError::CurrentPasswordIncorrect) if !ask_password.get_untracked() => {
+                    ask_password.set(true);
+                    error.set(Some(t("two-step-password-again")));
+                }
+                Err(e) => error.set(Some(error_text(&e))),
+            }
+        });
+    };
+    view! {
+        <h2>{t("two-step-add-app")}</h2>
+        <Show
+            when=move || setup.get().is_some()
+            fallback=move || view! {
+                <p>{t("two-step-app-explain")}</p>
+                <form class="stack" on:submit=start novalidate>
+                    <Alert message=error id="two-step-start-error" />
+                    <TextField id="two-step-name" label=t("two-step-name") value=name hint=t("two-step-name-hint") />
+                    <button type="submit" aria-disabled=move || if busy.get() { "true" } else { "false" }>{t("two-step-start")}</button>
+                </form>
+            }
+        >
+            {move || setup.get().map(|s| view! {
+                <ol class="steps">
+                    <li>
+                        <p>{t("two-step-scan")}</p>
+                        <div class="qr" role="img" aria-label=t("two-step-qr-label") inner_html=s.qr_svg.clone()></div>
+                    </li>
+                    <li>
+                        <p id="two-step-key-intro">{t("two-step-key-intro")}</p>
+                        <p><code id="two-step-key" aria-describedby="two-step-key-intro">{s.key.clone()}</code></p>
+                    </li>
+                    <li>
+                        <form class="stack" on:submit=confirm novalidate>
+                            <Alert message=error id="two-step-confirm-error" />
+                            <TextField id="two-step-code" label=t("two-step-code") value=code inputmode="numeric" autocomplete="one-time-code" />
+                            <Show when=move || ask_password.get()>
+                                <PasswordField id="two-step-password" label=t("change-current-password") value=current autocomplete="current-password" />
+                            </Show>
+                            <button type="submit" class="primary" aria-disabled=move || if busy.get() { "true" } else { "false" }>{t("two-step-confirm")}</button>
+                        </form>
+                    </li>
+                </ol>
+            })}
+        </Show>
+    }
+}
+
+#[component]
+fn BackupCodes(status: TwoStepStatus, fresh_codes: RwSignal<Vec<String>>) -> impl IntoView {
+    let current = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let has_method = !status.methods.is_empty();
+    let regenerate = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        let c = current.get_untracked();
+        if c.is_empty() {
+            error.set(Some(t("two-step-password-missing")));
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            let r = server_fns::regenerate_backup_codes(c).await;
+            busy.set(false);
+            match r {
+                Ok(codes) => {
+                    current.set(String::new());
+                    fresh_codes.set(codes);
+                }
+                Err(e) => error.set(Some(error_text(&e))),
+            }
+        });
+    };
+    has_method.then(|| {
+        view! {
+            <h2>{t("two-step-codes-title")}</h2>
+            <p>{t_num("two-step-codes-left", "count", f64::from(status.backup_codes_left))}</p>
+            <form class="stack" on:submit=regenerate novalidate>
+                <p class="hint">{t("two-step-codes-regenerate-hint")}</p>
+                <Alert message=error id="two-step-codes-error" />
+                <PasswordField id="two-step-codes-password" label=t("change-current-password") value=current autocomplete="current-password" />
+                <button type="submit" aria-disabled=move || if busy.get() { "true" } else { "false" }>{t("two-step-codes-regenerate")}</button>
+            </form>
+        }
+    })
+}
+
+/// Ten codes, shown once: to copy, download as a file or print.
+#[component]
+fn ShowCodes(codes: Vec<String>) -> impl IntoView {
+    let text = codes.join("\n");
+    let file = format!(
+        "data:text/plain;charset=utf-8,{}",
+        String::from(js_sys::encode_uri_component(&format!("{text}\n")))
+    );
+    let copied = RwSignal::new(None::<String>);
+    let copy_text = text.clone();
+    let copy = move |_| {
+        let clipboard = window().navigator().clipboard();
+        let promise = clipboard.write_text(&copy_text);
+        spawn_local(async move {
+            let ok = wasm_bindgen_futures::JsFuture::from(promise).await.is_ok();
+            copied.set(Some(if ok {
+                t("two-step-codes-copied")
+            } else {
+                t("two-step-codes-copy-failed")
+            }));
+        });
+    };
+    view! {
+        <h2 id="two-step-codes-heading">{t("two-step-codes-save-title")}</h2>
+        <p>{t("two-step-codes-save-intro")}</p>
+        <ol id="backup-codes" class="codes" aria-labelledby="two-step-codes-heading">
+            {codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
+        </ol>
+        <div class="actions">
+            <button type="button" on:click=copy>{t("two-step-codes-copy")}</button>
+            <a class="button" href=file download="recovery-codes.txt">{t("two-step-codes-download")}</a>
+            <button type="button" on:click=move |_| { let _ = window().print(); }>{t("two-step-codes-print")}</button>
+        </div>
+        <div role="status" class="notice" class:empty=move || copied.get().is_none()>{move || copied.get()}</div>
+    }
+}
