@@ -63,6 +63,9 @@ export default defineConfig({
         E2E_PORT: String(shortPort),
         E2E_SMTP_PORT: String(smtpPort),
         CAREKEY_DEV_RECOVERY_TTL_SECONDS: '10',
+        // Staff must add a second step here (SECURITY.md M2, the default): two-step.spec.ts
+        // walks a new member of staff through it. No other test signs staff in here.
+        CAREKEY_MFA_STAFF: 'required',
       },
     },
   ],

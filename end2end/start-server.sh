@@ -18,5 +18,8 @@ export CAREKEY_SMTP_HOST=127.0.0.1
 export CAREKEY_SMTP_PORT="${E2E_SMTP_PORT:-3125}"
 export CAREKEY_SMTP_TLS=none
 export CAREKEY_SMTP_FROM="Hillside Family Clinic <portal@hillside.example>"
+# The staff console's tests here sign staff in with a password alone; the second CareKey in
+# playwright.config.ts keeps the default (a second step required of staff) for two-step.spec.ts.
+export CAREKEY_MFA_STAFF="${CAREKEY_MFA_STAFF:-optional}"
 ../target/debug/carekey demo-data >/dev/null
 exec ../target/debug/carekey serve

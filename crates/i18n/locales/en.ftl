@@ -333,6 +333,7 @@ two-step-code = The 6-digit code the app shows now
 two-step-confirm = Turn it on
 two-step-confirm-missing = Please type the code from the app and your current password.
 two-step-password-again = Please type your current password to go on.
+two-step-setup-code-wrong = That code did not work. Type the code the app shows now: it changes every 30 seconds. If it still does not work, check that your phone sets its time by itself.
 two-step-added-app = Your authenticator app is ready.
 two-step-codes-title = Recovery codes
 two-step-codes-left = { $count ->

@@ -335,6 +335,7 @@ two-step-code = El código de 6 dígitos que muestra la aplicación ahora
 two-step-confirm = Activarla
 two-step-confirm-missing = Escriba el código de la aplicación y su contraseña actual, por favor.
 two-step-password-again = Escriba su contraseña actual para continuar, por favor.
+two-step-setup-code-wrong = Ese código no funcionó. Escriba el código que muestra la aplicación ahora: cambia cada 30 segundos. Si sigue sin funcionar, revise que su teléfono ponga la hora solo.
 two-step-added-app = Su aplicación de autenticación está lista.
 two-step-codes-title = Códigos de recuperación
 two-step-codes-left = { $count ->

@@ -253,9 +253,9 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("lockout.max_hours", Some("24")),
     ("lockout.hard_lock_after", Some("20")),
     ("mfa.patients", Some("optional")),
-    // `optional` until the staff console walks a new member of staff through adding a
-    // second step (issue 12 continues); then `required`, as SECURITY.md M2 sets.
-    ("mfa.staff", Some("optional")),
+    // Staff sessions reach every patient's record: a second step is required of them unless
+    // the clinic says otherwise (SECURITY.md M2).
+    ("mfa.staff", Some("required")),
     ("password.min_length", Some("15")),
     ("password.require_mix", Some("false")),
     ("http.trusted_proxies", Some("")),

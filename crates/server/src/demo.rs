@@ -178,6 +178,18 @@ pub const ACCOUNTS: &[DemoAccount] = &[
         note: "email and mobile, authenticator app and recovery codes (two-step demos)",
     },
     DemoAccount {
+        username: "jade",
+        password: "saffron-kettle-meadow-pine",
+        kind: account::Kind::Patient,
+        note: "email only (two-step demos: adding an app)",
+    },
+    DemoAccount {
+        username: "ezra",
+        password: "violet-harbor-anchor-reed",
+        kind: account::Kind::Patient,
+        note: "email only (two-step demos: adding an app)",
+    },
+    DemoAccount {
         username: "frontdesk",
         password: "front-desk-coffee-morning",
         kind: account::Kind::Staff,
@@ -487,6 +499,26 @@ const PATIENTS: &[Person] = &[
         zip: "97209",
         email: Some("iris.navarro@example.com"),
         phone: Some(("+15035550155", true, true)),
+    },
+    Person {
+        username: "jade",
+        mrn: "100032",
+        first: "Jade",
+        last: "Whitaker",
+        dob: "1983-06-27",
+        zip: "97217",
+        email: Some("jade.whitaker@example.com"),
+        phone: None,
+    },
+    Person {
+        username: "ezra",
+        mrn: "100033",
+        first: "Ezra",
+        last: "Lindgren",
+        dob: "1951-12-03",
+        zip: "97219",
+        email: Some("ezra.lindgren@example.com"),
+        phone: None,
     },
 ];
 

@@ -215,6 +215,7 @@ async fn run(command: Command, cfg: Config) -> Result<(), String> {
                         .into(),
                 );
             }
+            let cfg_staff_required = cfg.mfa.staff == config::MfaPolicy::Required;
             let services = app::services(cfg, Arc::new(SystemClock))
                 .await
                 .map_err(|e| e.to_string())?;
@@ -232,6 +233,13 @@ async fn run(command: Command, cfg: Config) -> Result<(), String> {
                 demo::two_step_key(),
                 demo::two_step_codes().join(" ")
             );
+            if cfg_staff_required {
+                println!(
+                    "Staff: this clinic requires a second step of staff (mfa.staff = required): \
+                     at their first sign-in each staff account adds an authenticator app \
+                     (any TOTP app on a phone; the page shows a QR code and the key)."
+                );
+            }
             Ok(())
         }
         Command::ImportPatients { file } => {

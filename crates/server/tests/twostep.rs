@@ -365,3 +365,70 @@ mod a_clinic_that_requires_a_second_step_gets_one_first {
         }
     }
 }
+
+/// `mfa.staff = required` (the default): a member of staff without a second step reaches no
+/// staff call until they add one, then the console works and the next sign-in asks for it.
+async fn staff_required(srv: TestServer) {
+    let r = srv.sign_in("Staff", "frontdesk", FRONTDESK_PW).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(json(&r)["must_add_second_step"], true);
+    let cookie = r.session_cookie().unwrap();
+    let search = srv
+        .api("search_patients", &[("query", "Lopez")], Some(&cookie))
+        .await;
+    assert_eq!(search.status, 403, "{}", search.body);
+    assert!(
+        search.body.contains("SecondStepSetupRequired"),
+        "{}",
+        search.body
+    );
+    let (key, _) = enrol(&srv, &cookie, FRONTDESK_PW).await;
+    let search = srv
+        .api("search_patients", &[("query", "Lopez")], Some(&cookie))
+        .await;
+    assert_eq!(search.status, 200, "{}", search.body);
+    let r = srv.sign_in("Staff", "frontdesk", FRONTDESK_PW).await;
+    assert!(json(&r)["second_step"].is_object(), "{}", r.body);
+    let pending = r.session_cookie().unwrap();
+    let r = srv
+        .api("search_patients", &[("query", "Lopez")], Some(&pending))
+        .await;
+    assert_eq!(r.status, 401, "{}", r.body);
+    let r = second_step(&srv, &pending, "AuthenticatorApp", &code(&srv, &key, 0)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+const FRONTDESK_PW: &str = "front-desk-coffee-morning";
+
+mod staff_must_add_a_second_step_by_default {
+    use super::*;
+    const DEFAULT: &[(&str, &str)] = &[("CAREKEY_MFA_STAFF", "required")];
+
+    #[test]
+    fn required_is_the_default() {
+        let cfg = carekey_server::config::load(None, false, &|k| {
+            (k == "DATABASE_URL").then(|| "sqlite:///tmp/carekey-unused.db".to_owned())
+        })
+        .unwrap();
+        assert_eq!(cfg.mfa.staff, carekey_server::config::MfaPolicy::Required);
+        assert_eq!(
+            cfg.mfa.patients,
+            carekey_server::config::MfaPolicy::Optional
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        let srv = common::start_with(common::Db::Sqlite, "mfa_staff", DEFAULT)
+            .await
+            .unwrap();
+        staff_required(srv).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        if let Some(srv) = common::start_with(common::Db::Postgres, "mfa_staff", DEFAULT).await {
+            staff_required(srv).await;
+        }
+    }
+}

@@ -257,6 +257,10 @@ fn AddApp(
                     fresh_codes.set(done.backup_codes);
                     refresh.update(|n| *n += 1);
                 }
+                Err(ApiError::CodeRejected(_)) => {
+                    code.set(String::new());
+                    error.set(Some(t("two-step-setup-code-wrong")));
+                }
                 Err(ApiError::CurrentPasswordIncorrect) if !ask_password.get_untracked() => {
                     ask_password.set(true);
                     error.set(Some(t("two-step-password-again")));
