@@ -79,7 +79,7 @@ test('a patient adds an authenticator app, keeps the recovery codes, and the nex
   await expectNoHorizontalScroll(page);
   // Every contact hears that a second step was added.
   const notice = await waitForMail(email, seen);
-  expect(notice.subject).toBe('An authenticator app was added to your portal');
+  expect(notice.subject).toBe('A code app was added to your portal');
   await page.getByRole('button', { name: 'I have saved my codes' }).click();
   await expect(page.getByText('My phone')).toBeVisible();
   await expect(page.getByText('You have 10 recovery codes left.')).toBeVisible();

@@ -150,14 +150,14 @@ password-changed-voice = { $how ->
 ## Two-step verification changed (issue 12). $what is app_added, app_removed, code_used (a
 ## saved recovery code signed in; $left are still unused) or codes_renewed.
 two-step-changed-subject = { $what ->
-    [app_added] An authenticator app was added to your portal
-    [app_removed] An authenticator app was removed from your portal
+    [app_added] A code app was added to your portal
+    [app_removed] A code app was removed from your portal
     [code_used] A recovery code was used to sign in to your portal
    *[codes_renewed] You have new recovery codes for your portal
 }
 two-step-changed-intro = { $what ->
-    [app_added] An authenticator app was just added to your { $clinic } patient portal. Each sign-in now asks for a code from it.
-    [app_removed] An authenticator app was just removed from your { $clinic } patient portal.
+    [app_added] A code app was just added to your { $clinic } patient portal. Each sign-in now asks for a code from it.
+    [app_removed] A code app was just taken off your { $clinic } patient portal. Sign-in no longer asks for its codes.
     [code_used] One of your saved recovery codes was just used to sign in to your { $clinic } patient portal. { $left ->
         [0] You have no codes left. Please make new ones in Settings.
         [one] You have 1 code left.
@@ -172,8 +172,8 @@ two-step-changed-sms = { $what ->
    *[codes_renewed] { $clinic }: you have new portal recovery codes. If not you, { $call-us }.
 }
 two-step-changed-voice = { $what ->
-    [app_added] An authenticator app was just added to your patient portal.
-    [app_removed] An authenticator app was just removed from your patient portal.
+    [app_added] A code app was just added to your patient portal.
+    [app_removed] A code app was just taken off your patient portal.
     [code_used] One of your saved recovery codes was just used to sign in to your patient portal.
    *[codes_renewed] New recovery codes were just made for your patient portal. The old ones no longer work.
 }

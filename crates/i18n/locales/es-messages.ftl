@@ -142,7 +142,7 @@ two-step-changed-subject = { $what ->
     [app_added] Se agregó una aplicación de autenticación a su portal
     [app_removed] Se quitó una aplicación de autenticación de su portal
     [code_used] Se usó un código de recuperación para entrar a su portal
-   *[codes_renewed] Tiene códigos de recuperación nuevos para su portal
+   *[codes_renewed] Tiene códigos nuevos para su portal
 }
 two-step-changed-intro = { $what ->
     [app_added] Se acaba de agregar una aplicación de autenticación a su portal de pacientes de { $clinic }. Cada inicio de sesión ahora pide un código de ella.

@@ -294,7 +294,7 @@ username-sent-body = Si solo una cuenta tiene esos datos, enviamos su nombre de 
 ## Two-step verification
 
 second-step-title = Verificación en dos pasos
-second-step-app-intro = Abra su aplicación de autenticación y escriba el código de 6 dígitos que muestra para esta clínica.
+second-step-app-intro = Abra su app de códigos. Escriba el código de 6 números que ve para esta clínica.
 second-step-backup-intro = Escriba uno de los códigos de recuperación que guardó. Cada código sirve una sola vez.
 second-step-app-label = Código de 6 dígitos
 second-step-backup-label = Código de recuperación
@@ -303,7 +303,7 @@ second-step-busy = Revisando…
 second-step-missing = Escriba el código, por favor.
 second-step-other-way = Probar de otra forma
 second-step-use-app = Usar mi aplicación de autenticación
-second-step-use-backup = Usar un código de recuperación guardado
+second-step-use-backup = Usar un código guardado
 second-step-start-over = Empezar de nuevo
 second-step-expired = Por su seguridad, ese inicio de sesión terminó. Inicie sesión otra vez, por favor.
 error-second-step-failed = Ese código no funcionó. Revíselo e inténtelo de nuevo. El código de la aplicación cambia cada 30 segundos.
@@ -324,7 +324,7 @@ two-step-removed = Se quitó { $name }.
 two-step-only-one = Este es su único método. Agregue otro antes de quitarlo.
 two-step-password-missing = Escriba su contraseña actual, por favor.
 two-step-add-app = Agregar una aplicación de autenticación
-two-step-app-explain = Use una aplicación gratuita como Google Authenticator, Microsoft Authenticator o la aplicación de contraseñas de su teléfono.
+two-step-app-explain = Sirve cualquier app gratis de códigos. Dos de ellas son Google Authenticator y Microsoft Authenticator. Muchos teléfonos ya traen una.
 two-step-name = Nombre para esta aplicación
 two-step-name-hint = Opcional. Por ejemplo: Mi teléfono.
 two-step-start = Configurar una aplicación
@@ -334,16 +334,16 @@ two-step-key-intro = ¿No puede escanearlo? Escriba esta clave en la aplicación
 two-step-code = El código de 6 dígitos que muestra la aplicación ahora
 two-step-confirm = Activarla
 two-step-confirm-missing = Escriba el código de la aplicación y su contraseña actual, por favor.
-two-step-password-again = Escriba su contraseña actual para continuar, por favor.
+two-step-password-again = Para seguir, escriba su contraseña.
 two-step-setup-code-wrong = Ese código no funcionó. Escriba el código que muestra la aplicación ahora: cambia cada 30 segundos. Si sigue sin funcionar, revise que su teléfono ponga la hora solo.
-two-step-added-app = Su aplicación de autenticación está lista.
+two-step-added-app = Su app de códigos ya está lista.
 two-step-codes-title = Códigos de recuperación
 two-step-codes-left = { $count ->
     [0] No le quedan códigos de recuperación. Haga códigos nuevos, por favor.
     [one] Le queda 1 código de recuperación.
    *[other] Le quedan { $count } códigos de recuperación.
 }
-two-step-codes-regenerate-hint = Los códigos nuevos reemplazan a los anteriores. Los anteriores dejan de funcionar.
+two-step-codes-regenerate-hint = Los códigos nuevos toman el lugar de los viejos. Los viejos ya no sirven.
 two-step-codes-regenerate = Hacer códigos de recuperación nuevos
 two-step-codes-save-title = Guarde sus códigos de recuperación
 two-step-codes-save-intro = Si pierde su teléfono, cada código de abajo le permite iniciar sesión una vez. Guárdelos en un lugar seguro. Solo se los mostramos ahora.
