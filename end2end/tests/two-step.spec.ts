@@ -63,7 +63,7 @@ test('a patient adds an authenticator app, keeps the recovery codes, and the nex
   // A wrong code adds nothing, and says so calmly.
   const wrong = totp(key) === '000000' ? '111111' : '000000';
   await page.getByLabel('The 6-digit code the app shows now').fill(wrong);
-  await page.getByLabel('Current password').fill(pw);
+  await page.getByLabel('Current password', { exact: true }).fill(pw);
   await page.getByRole('button', { name: 'Turn it on' }).click();
   await expect(page.getByRole('alert').filter({ hasText: 'did not work' })).toBeVisible();
 
@@ -81,12 +81,12 @@ test('a patient adds an authenticator app, keeps the recovery codes, and the nex
   const notice = await waitForMail(email, seen);
   expect(notice.subject).toBe('A code app was added to your portal');
   await page.getByRole('button', { name: 'I have saved my codes' }).click();
-  await expect(page.getByText('My phone')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Remove My phone' })).toBeVisible();
   await expect(page.getByText('You have 10 recovery codes left.')).toBeVisible();
 
   await page.goto('/home');
   await page.getByRole('button', { name: 'Sign out' }).click();
-  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByRole('status')).toContainText('You have signed out');
 
   // The password alone opens nothing now.
   await passwordStep(page, user, pw);
@@ -131,6 +131,7 @@ test('the second step by keyboard alone, with "try another way" to a recovery co
 
   // The code is spent: the next sign-in cannot use it again.
   await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('status')).toContainText('You have signed out');
   await passwordStep(page, 'iris', IRIS_PW);
   await page.getByRole('button', { name: 'Try another way' }).click();
   await page.getByRole('button', { name: 'Use a saved recovery code' }).click();
@@ -167,7 +168,7 @@ test('a clinic that requires a second step walks a new member of staff through a
   await page.getByRole('button', { name: 'Set up an app' }).click();
   const key = (await page.locator('#two-step-key').textContent()) ?? '';
   // Minutes after signing in, the password is not asked again.
-  await expect(page.getByLabel('Current password')).toHaveCount(0);
+  await expect(page.getByLabel('Current password', { exact: true })).toHaveCount(0);
   await page.getByLabel('The 6-digit code the app shows now').fill(totp(key));
   await page.getByRole('button', { name: 'Turn it on' }).click();
   await expect(page.getByRole('heading', { level: 2, name: 'Save your recovery codes' })).toBeVisible();
