@@ -37,10 +37,10 @@ async function passwordStep(page: Page, user: string, pw: string) {
 }
 
 test('a patient adds an authenticator app, keeps the recovery codes, and the next sign-in asks for it', async ({ page }, info) => {
-  const [user, pw, email] = pick(
+  const [user, pw, email, lastName] = pick(
     info,
-    ['jade', 'saffron-kettle-meadow-pine', 'jade.whitaker@example.com'],
-    ['ezra', 'violet-harbor-anchor-reed', 'ezra.lindgren@example.com'],
+    ['jade', 'saffron-kettle-meadow-pine', 'jade.whitaker@example.com', 'Whitaker'],
+    ['ezra', 'violet-harbor-anchor-reed', 'ezra.lindgren@example.com', 'Lindgren'],
   );
   await signIn(page, user, pw);
   await expect(page).toHaveURL(/\/home$/);
@@ -96,6 +96,35 @@ test('a patient adds an authenticator app, keeps the recovery codes, and the nex
   // The step the app was confirmed with is spent: the phone's next code (one step ahead).
   await page.getByLabel('6-digit code').fill(totp(key, 1));
   await page.getByRole('button', { name: 'Verify' }).click();
+  await expect(page).toHaveURL(/\/home$/);
+
+  // The phone is lost, and the codes with it: the front desk resets two-step verification
+  // after checking who is calling.
+  const desk = await page.context().browser()!.newContext();
+  const staff = await desk.newPage();
+  await staff.goto('/staff');
+  await staff.getByLabel('Username or email').fill('frontdesk');
+  await staff.getByLabel('Password', { exact: true }).fill('front-desk-coffee-morning');
+  await staff.getByRole('button', { name: 'Sign in' }).click();
+  await staff.getByRole('link', { name: 'Patients' }).first().click();
+  await staff.getByLabel('Name, date of birth or MRN').fill(lastName);
+  await staff.getByRole('button', { name: 'Search', exact: true }).click();
+  await staff.getByRole('link', { name: new RegExp(`^${lastName}, `) }).click();
+  const widget = staff.getByRole('region', { name: 'Patient Portal / API Access' });
+  await expect(widget.getByText('Authenticator app, Recovery codes')).toBeVisible();
+  const resetForm = staff.getByRole('form', { name: 'Reset two-step verification' });
+  await resetForm.getByRole('button', { name: 'Reset two-step verification' }).click();
+  await expect(resetForm.getByRole('alert')).toContainText('Tick what you checked');
+  await resetForm.getByLabel('Called back on the number on file').check();
+  await resetForm.getByRole('button', { name: 'Reset two-step verification' }).click();
+  await expect(widget.getByText('Not set up')).toBeVisible();
+  await expectAccessible(staff);
+  await desk.close();
+
+  // Signed out everywhere; the password alone signs in again, and a new app can be added.
+  await page.goto('/settings/two-step');
+  await expect(page.getByRole('heading', { level: 1, name: 'Sign in to your patient portal' })).toBeVisible();
+  await signIn(page, user, pw);
   await expect(page).toHaveURL(/\/home$/);
 });
 

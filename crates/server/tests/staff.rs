@@ -168,6 +168,17 @@ on_both_databases!(every_staff_endpoint_checks_the_role, |srv| {
             ],
         ),
         ("portal_unlock", false, vec![("patient_id", maria.clone())]),
+        (
+            "portal_reset_two_step",
+            false,
+            vec![
+                ("patient_id", maria.clone()),
+                ("checks[date_of_birth]", "false".into()),
+                ("checks[zip]", "false".into()),
+                ("checks[callback_number]", "false".into()),
+                ("checks[photo_id]", "false".into()),
+            ],
+        ),
         ("message_status", false, vec![("message_id", "1".into())]),
         (
             "portal_credentials",

@@ -432,3 +432,90 @@ mod staff_must_add_a_second_step_by_default {
         }
     }
 }
+
+on_both_databases!(
+    the_clinic_resets_two_step_for_a_patient_who_lost_everything,
+    |srv| {
+        use carekey_server::store::entities::{audit_log, outbox, patient};
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let cookie = srv.session("Patient", "maria", MARIA_PW).await;
+        enrol(&srv, &cookie, MARIA_PW).await;
+        let pid = patient::Entity::find()
+            .filter(patient::Column::Mrn.eq("100001"))
+            .one(&srv.services.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+            .to_string();
+        let desk = srv.session("Staff", "frontdesk", FRONTDESK_PW).await;
+        let chart = json(
+            &srv.api("patient_chart", &[("patient_id", &pid)], Some(&desk))
+                .await,
+        );
+        // The widget shows which kinds she has, never a secret.
+        assert_eq!(
+            chart["portal"]["two_step"],
+            serde_json::json!(["AuthenticatorApp", "BackupCode"])
+        );
+        let reset = |ticked: &'static str| {
+            let pid = pid.clone();
+            let desk = desk.clone();
+            let srv = &srv;
+            async move {
+                srv.api(
+                    "portal_reset_two_step",
+                    &[
+                        ("patient_id", &pid),
+                        ("checks[date_of_birth]", ticked),
+                        ("checks[zip]", "false"),
+                        ("checks[callback_number]", ticked),
+                        ("checks[photo_id]", "false"),
+                    ],
+                    Some(&desk),
+                )
+                .await
+            }
+        };
+        let none = reset("false").await;
+        assert_eq!(none.status, 400, "nothing ticked: {}", none.body);
+        assert!(
+            json(&srv.api("two_step_status", &[], Some(&cookie)).await)["methods"][0].is_object()
+        );
+
+        let r = reset("true").await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(json(&r)["portal"]["two_step"], serde_json::json!([]));
+        // Every session ended; the password alone signs in again (the clinic's policy here is
+        // optional), and she can add a new app.
+        assert_eq!(srv.api("home", &[], Some(&cookie)).await.status, 401);
+        let r = srv.sign_in("Patient", "maria", MARIA_PW).await;
+        assert!(json(&r)["second_step"].is_null(), "{}", r.body);
+        let rows = audit_log::Entity::find()
+            .filter(audit_log::Column::Action.eq("two_step_reset_by_staff"))
+            .all(&srv.services.db)
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 1);
+        assert!(
+            rows[0].details.contains("date_of_birth")
+                && rows[0].details.contains("callback_number")
+        );
+        assert_eq!(rows[0].actor, "frontdesk");
+        // Every contact is told: her email and her mobile.
+        let told = outbox::Entity::find()
+            .filter(outbox::Column::Kind.eq(outbox::Kind::TwoStepNotice))
+            .all(&srv.services.db)
+            .await
+            .unwrap();
+        let destinations: Vec<_> = told.iter().map(|m| m.destination.clone()).collect();
+        assert!(
+            destinations.contains(&"maria.lopez@example.com".to_owned()),
+            "{destinations:?}"
+        );
+        assert!(
+            destinations.contains(&"+15035550101".to_owned()),
+            "{destinations:?}"
+        );
+    }
+);

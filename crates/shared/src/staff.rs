@@ -97,6 +97,9 @@ pub struct PortalAccess {
     /// Failed sign-ins in a row since the last success.
     pub failed_sign_ins: u32,
     pub recent_failures: Vec<FailedSignIn>,
+    /// The kinds of second step the patient has (never a secret); empty: none.
+    #[serde(default)]
+    pub two_step: Vec<crate::SecondStepMethod>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

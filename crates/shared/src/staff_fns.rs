@@ -77,6 +77,13 @@ endpoints! {
     #[endpoint("portal_desk_code", args = PortalDeskCode)]
     fn portal_desk_code(patient_id: i64, checks: IdentityChecks) -> Result<DeskCode, ApiError>;
 
+    /// Reset two-step verification, for a patient who lost their phone and their recovery
+    /// codes, after staff ticked which identity facts they checked: every method goes, every
+    /// session ends, every contact is told; the clinic's policy decides whether the next
+    /// sign-in must add one again.
+    #[endpoint("portal_reset_two_step", args = PortalResetTwoStep)]
+    fn portal_reset_two_step(patient_id: i64, checks: IdentityChecks) -> Result<PatientChart, ApiError>;
+
     /// Unlock: clears a hard lock, a temporary pause and the failure count.
     #[endpoint("portal_unlock", args = PortalUnlock)]
     fn portal_unlock(patient_id: i64) -> Result<PatientChart, ApiError>;

@@ -10,7 +10,7 @@ use carekey_shared::staff::{
     AccountStatus, CredentialsLetter, DeliveryRow, DeliveryStatus, DeskCode, IdentityChecks,
     PasswordChoice, PatientChart, PortalAccess,
 };
-use carekey_shared::{ContactKind, Lang, RecoveryChannel, staff_fns};
+use carekey_shared::{ContactKind, Lang, RecoveryChannel, SecondStepMethod, staff_fns};
 use carekey_ui::errors::error_text;
 use carekey_ui::fields::{Alert, PasswordField, TextField};
 use carekey_ui::page::{PageHeading, RequireSession};
@@ -243,6 +243,21 @@ pub(crate) fn TextsCheckbox(
     }
 }
 
+/// The kinds of second step a patient has, never a secret.
+fn two_step_text(p: &PortalAccess) -> String {
+    if p.two_step.is_empty() {
+        return t("st-two-step-none");
+    }
+    p.two_step
+        .iter()
+        .map(|m| match m {
+            SecondStepMethod::AuthenticatorApp => t("st-two-step-app"),
+            SecondStepMethod::BackupCode => t("st-two-step-codes"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn status_text(p: &PortalAccess) -> String {
     match p.status {
         AccountStatus::Active if p.must_change_password && !p.has_password => {
@@ -275,6 +290,7 @@ fn PortalWidget(
     let locked = portal
         .as_ref()
         .is_some_and(|p| p.status == AccountStatus::Locked);
+    let has_two_step = portal.as_ref().is_some_and(|p| !p.two_step.is_empty());
     let state = portal.clone().map(|p| {
         let last = p
             .last_sign_in_at_ms
@@ -287,6 +303,7 @@ fn PortalWidget(
                 <dt>{t("st-portal-state")}</dt><dd>{status_text(&p)}</dd>
                 <dt>{t("st-last-sign-in")}</dt><dd>{last}</dd>
                 <dt>{t("st-failed-sign-ins")}</dt><dd>{p.failed_sign_ins.to_string()}</dd>
+                <dt>{t("st-two-step")}</dt><dd>{two_step_text(&p)}</dd>
             </dl>
             {(!failures.is_empty()).then(|| view! {
                 <details>
@@ -321,8 +338,62 @@ fn PortalWidget(
                     <DeskCodeForm pid=pid />
                 }
             })}
+            {has_two_step.then(|| view! { <ResetTwoStep pid=pid on_change=on_change /> })}
             <Deliveries rows=feed.rows />
         </section>
+    }
+}
+
+/// Reset two-step verification, behind the same identity checklist as a desk code.
+#[component]
+fn ResetTwoStep(pid: i64, on_change: Callback<PatientChart>) -> impl IntoView {
+    let dob = RwSignal::new(false);
+    let zip = RwSignal::new(false);
+    let callback = RwSignal::new(false);
+    let photo = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let reset = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let checks = IdentityChecks {
+            date_of_birth: dob.get_untracked(),
+            zip: zip.get_untracked(),
+            callback_number: callback.get_untracked(),
+            photo_id: photo.get_untracked(),
+        };
+        error.set(None);
+        if !checks.any() {
+            error.set(Some(t("st-two-step-reset-check-first")));
+            return;
+        }
+        spawn_local(async move {
+            match staff_fns::portal_reset_two_step(pid, checks).await {
+                Ok(c) => on_change.run(c),
+                Err(e) => error.set(Some(error_text(&e))),
+            }
+        });
+    };
+    let check = move |sig: RwSignal<bool>, label: String| {
+        view! {
+            <label class="check">
+                <input type="checkbox" bind:checked=sig />
+                {label}
+            </label>
+        }
+    };
+    view! {
+        <h3>{t("st-two-step-reset")}</h3>
+        <p class="hint">{t("st-two-step-reset-intro")}</p>
+        <form class="stack" on:submit=reset novalidate aria-label=t("st-two-step-reset")>
+            <fieldset>
+                <legend>{t("st-desk-code-checked")}</legend>
+                {check(dob, t("st-check-dob"))}
+                {check(zip, t("st-check-zip"))}
+                {check(callback, t("st-check-callback"))}
+                {check(photo, t("st-check-photo"))}
+            </fieldset>
+            <Alert message=error id="two-step-reset-error" />
+            <button type="submit">{t("st-two-step-reset")}</button>
+        </form>
     }
 }
 

@@ -73,6 +73,8 @@ pub enum TwoStepChange {
         left: u32,
     },
     BackupCodesRenewed,
+    /// The clinic removed every second step (the person lost their phone and codes).
+    ResetByClinic,
 }
 
 /// One message, as data. Codes, references and usernames are inserted into the words as they

@@ -231,6 +231,7 @@ impl Renderer {
             TwoStepChange::AppRemoved,
             TwoStepChange::BackupCodeUsed { left: 9 },
             TwoStepChange::BackupCodesRenewed,
+            TwoStepChange::ResetByClinic,
         ] {
             kinds.push((
                 "two-step changed",
@@ -712,6 +713,7 @@ impl Words<'_> {
             TwoStepChange::AppRemoved => ("app_removed", 0),
             TwoStepChange::BackupCodeUsed { left } => ("code_used", left),
             TwoStepChange::BackupCodesRenewed => ("codes_renewed", 0),
+            TwoStepChange::ResetByClinic => ("clinic_reset", 0),
         };
         let args = [("what", s(word)), ("left", Arg::Num(f64::from(left)))];
         match via {
@@ -1040,6 +1042,7 @@ mod snapshot {
                 TwoStepChange::BackupCodeUsed { left: 1 },
                 TwoStepChange::BackupCodeUsed { left: 9 },
                 TwoStepChange::BackupCodesRenewed,
+                TwoStepChange::ResetByClinic,
             ] {
                 out.push((
                     format!("two-step {what:?}, by {name}"),

@@ -135,6 +135,18 @@ impl StaffBackend for Api {
         Ok(self.services.portal_unlock(&staff, a.patient_id).await?)
     }
 
+    async fn portal_reset_two_step(
+        &self,
+        ctx: &RequestCtx,
+        a: PortalResetTwoStep,
+    ) -> Answer<PatientChart> {
+        let staff = self.staff(ctx).await?;
+        Ok(self
+            .services
+            .portal_reset_two_step(&staff, a.patient_id, a.checks)
+            .await?)
+    }
+
     async fn message_status(&self, ctx: &RequestCtx, a: MessageStatus) -> Answer<DeliveryStatus> {
         let staff = self.staff(ctx).await?;
         Ok(self.services.message_status(&staff, a.message_id).await?)

@@ -151,6 +151,12 @@ impl Services {
             last_sign_in_at_ms: a.last_sign_in_at,
             failed_sign_ins: u32::try_from(a.failed_sign_ins).unwrap_or(0),
             recent_failures,
+            two_step: self
+                .stage_after_password(&self.db, a)
+                .await?
+                .1
+                .map(|offer| offer.methods)
+                .unwrap_or_default(),
         })
     }
 

@@ -621,6 +621,47 @@ impl Services {
 }
 
 impl Services {
+    /// Reset two-step verification (the chart's Portal / API Access widget): for a patient
+    /// who lost their phone and their recovery codes, after staff ticked which identity facts
+    /// they checked (the same checklist as a desk code). Every method and code goes, every
+    /// session ends, every contact is told (a caller pretending to be the patient is found
+    /// out at once); with `mfa.patients = required` the next sign-in adds one again.
+    pub async fn portal_reset_two_step(
+        &self,
+        caller: &super::caller::Staff,
+        patient_id: i64,
+        checks: carekey_shared::staff::IdentityChecks,
+    ) -> Result<carekey_shared::staff::PatientChart, DomainError> {
+        if !checks.any() {
+            return Err(DomainError::InvalidInput("identity_checklist".into()));
+        }
+        let (p, acct) = self.portal_account(patient_id).await?;
+        let mut uow = self.begin(caller.actor()).await?;
+        uow.lock_account(acct.id).await?;
+        let removed = second_factor::Entity::delete_many()
+            .filter(second_factor::Column::AccountId.eq(acct.id))
+            .filter(second_factor::Column::ConfirmedAt.is_not_null())
+            .exec(uow.db())
+            .await?
+            .rows_affected;
+        backup_code::Entity::delete_many()
+            .filter(backup_code::Column::AccountId.eq(acct.id))
+            .exec(uow.db())
+            .await?;
+        let ended =
+            sessions::revoke(uow.db(), session::Column::AccountId.eq(acct.id), uow.now).await?;
+        uow.audit(
+            Action::TwoStepResetByStaff,
+            Some(acct.id),
+            json!({ "checked": checks.words(), "methods_removed": removed, "sessions_ended": ended }),
+        )
+        .await?;
+        self.enqueue_two_step_notices(&mut uow, &acct, TwoStepChange::ResetByClinic)
+            .await?;
+        uow.commit(self).await?;
+        self.chart(p.id).await
+    }
+
     /// Demo data only (`carekey demo-data`): an authenticator app with a known key and a known
     /// set of recovery codes, so a person trying CareKey can go through the second step.
     pub(crate) async fn add_demo_two_step(

@@ -49,6 +49,8 @@ vocabulary! {
         SecondStepFailed = "second_step_failed",
         BackupCodeUsed = "backup_code_used",
         BackupCodesRegenerated = "backup_codes_regenerated",
+        /// Staff removed every second step of an account, after checking who asked.
+        TwoStepResetByStaff = "two_step_reset_by_staff",
     }
 }
 
