@@ -95,7 +95,18 @@ test('a patient adds an authenticator app, keeps the recovery codes, and the nex
   await passwordStep(page, user, pw);
   // The step the app was confirmed with is spent: the phone's next code (one step ahead).
   await page.getByLabel('6-digit code').fill(totp(key, 1));
+  // This is the patient's own phone or computer: remembered for 30 days (SECURITY.md M7).
+  await page.getByLabel('Do not ask for a code on this browser for 30 days').check();
   await page.getByRole('button', { name: 'Verify' }).click();
+  await expect(page).toHaveURL(/\/home$/);
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await expect(page.getByRole('heading', { level: 3, name: 'Browsers that skip the code step' })).toBeVisible();
+  await expectAccessible(page);
+  await page.goto('/home');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('status')).toContainText('You have signed out');
+  // The password alone, on this browser.
+  await signIn(page, user, pw);
   await expect(page).toHaveURL(/\/home$/);
 
   // The phone is lost, and the codes with it: the front desk resets two-step verification
@@ -121,7 +132,8 @@ test('a patient adds an authenticator app, keeps the recovery codes, and the nex
   await expectAccessible(staff);
   await desk.close();
 
-  // Signed out everywhere; the password alone signs in again, and a new app can be added.
+  // Signed out everywhere, this browser forgotten; the password alone signs in again (no
+  // second step is left to ask for), and a new app can be added.
   await page.goto('/settings/two-step');
   await expect(page.getByRole('heading', { level: 1, name: 'Sign in to your patient portal' })).toBeVisible();
   await signIn(page, user, pw);

@@ -148,12 +148,13 @@ password-changed-voice = { $how ->
 }
 
 ## Two-step verification changed (issue 12). $what is app_added, app_removed, code_used (a
-## saved recovery code signed in; $left are still unused), codes_renewed or clinic_reset (staff removed them all).
+## saved recovery code signed in; $left are still unused), codes_renewed, device_remembered or clinic_reset (staff removed them all).
 two-step-changed-subject = { $what ->
     [app_added] A code app was added to your portal
     [app_removed] A code app was removed from your portal
     [code_used] A recovery code was used to sign in to your portal
     [clinic_reset] The clinic turned off two-step sign-in for your portal
+    [device_remembered] A browser will skip the code step on your portal
    *[codes_renewed] You have new recovery codes for your portal
 }
 two-step-changed-intro = { $what ->
@@ -165,6 +166,7 @@ two-step-changed-intro = { $what ->
        *[other] You have { $left } codes left.
     }
     [clinic_reset] At your request, { $clinic } removed the code app and recovery codes from your patient portal. You can add a new app after you sign in.
+    [device_remembered] A browser signed in to your { $clinic } patient portal and asked to skip the code step next time. It still needs your password.
    *[codes_renewed] You just made new recovery codes for your { $clinic } patient portal. The old ones no longer work.
 }
 two-step-changed-sms = { $what ->
@@ -172,6 +174,7 @@ two-step-changed-sms = { $what ->
     [app_removed] { $clinic }: your 2-step app was removed. If not you, { $call-us }.
     [code_used] { $clinic }: a recovery code was used to sign in. If not you, { $call-us }.
     [clinic_reset] { $clinic }: we turned off your 2-step sign-in. If not you, { $call-us }.
+    [device_remembered] { $clinic }: a browser now skips your code step. If not you, { $call-us }.
    *[codes_renewed] { $clinic }: you have new portal recovery codes. If not you, { $call-us }.
 }
 two-step-changed-voice = { $what ->
@@ -179,6 +182,7 @@ two-step-changed-voice = { $what ->
     [app_removed] A code app was just taken off your patient portal.
     [code_used] One of your saved recovery codes was just used to sign in to your patient portal.
     [clinic_reset] The clinic just removed the code app and recovery codes from your patient portal.
+    [device_remembered] A browser signed in to your patient portal and will skip the code step next time.
    *[codes_renewed] New recovery codes were just made for your patient portal. The old ones no longer work.
 }
 

@@ -150,6 +150,8 @@ devices-title = Signed-in devices
 devices-this-one = { $device } (this device)
 devices-times = Signed in { $signed_in }. Last active { $active }.
 devices-sign-out-others = Sign out everywhere else
+devices-remembered-title = Browsers that skip the code step
+devices-remembered-until = Your password is still asked there; the code is not, until { $until }. "Sign out everywhere else" makes them ask again.
 devices-signed-out = { $count ->
     [0] There were no other devices to sign out.
     [one] We signed out 1 other device.
@@ -299,6 +301,11 @@ second-step-backup-label = Recovery code
 second-step-submit = Verify
 second-step-busy = Checking…
 second-step-missing = Please type the code.
+second-step-remember = { $days ->
+    [one] Do not ask for a code on this browser for 1 day
+   *[other] Do not ask for a code on this browser for { $days } days
+}
+second-step-remember-hint = Only on a computer or phone that is yours alone. Your password is still asked.
 second-step-other-way = Try another way
 second-step-use-app = Use my authenticator app
 second-step-use-backup = Use a saved recovery code

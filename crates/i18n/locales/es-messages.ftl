@@ -137,12 +137,13 @@ password-changed-voice = { $how ->
 }
 
 ## Two-step verification changed. $what is app_added, app_removed, code_used (a saved recovery
-## code signed in; $left are still unused), codes_renewed or clinic_reset (staff removed them all).
+## code signed in; $left are still unused), codes_renewed, device_remembered or clinic_reset (staff removed them all).
 two-step-changed-subject = { $what ->
     [app_added] Se agregó una aplicación de autenticación a su portal
     [app_removed] Se quitó una aplicación de autenticación de su portal
     [code_used] Se usó un código de recuperación para entrar a su portal
     [clinic_reset] La clínica quitó el inicio de sesión en dos pasos de su portal
+    [device_remembered] Un navegador no pedirá el código en su portal
    *[codes_renewed] Tiene códigos nuevos para su portal
 }
 two-step-changed-intro = { $what ->
@@ -154,6 +155,7 @@ two-step-changed-intro = { $what ->
        *[other] Le quedan { $left } códigos.
     }
     [clinic_reset] Como usted pidió, { $clinic } quitó la app de códigos y los códigos guardados de su portal de pacientes. Puede agregar una app nueva cuando entre.
+    [device_remembered] Un navegador entró a su portal de pacientes de { $clinic } y pidió no pedir el código la próxima vez. Todavía necesita su contraseña.
    *[codes_renewed] Acaba de hacer códigos de recuperación nuevos para su portal de pacientes de { $clinic }. Los anteriores ya no funcionan.
 }
 two-step-changed-sms = { $what ->
@@ -161,6 +163,7 @@ two-step-changed-sms = { $what ->
     [app_removed] { $clinic }: quitaron su app de 2 pasos. Si no fue usted, { $call-us }.
     [code_used] { $clinic }: entraron con una clave guardada. Si no fue usted, { $call-us }.
     [clinic_reset] { $clinic }: quitamos su entrada en 2 pasos. Si no fue usted, { $call-us }.
+    [device_remembered] { $clinic }: recordamos un navegador nuevo. Si no fue usted, { $call-us }.
    *[codes_renewed] { $clinic }: hay claves guardadas nuevas. Si no fue usted, { $call-us }.
 }
 two-step-changed-voice = { $what ->
@@ -168,6 +171,7 @@ two-step-changed-voice = { $what ->
     [app_removed] Se acaba de quitar una aplicación de autenticación de su portal de pacientes.
     [code_used] Se acaba de usar uno de sus códigos de recuperación para entrar a su portal de pacientes.
     [clinic_reset] La clínica acaba de quitar la app de códigos y los códigos guardados de su portal de pacientes.
+    [device_remembered] Un navegador entró a su portal de pacientes y no pedirá el código la próxima vez.
    *[codes_renewed] Se acaban de hacer códigos de recuperación nuevos para su portal de pacientes. Los anteriores ya no funcionan.
 }
 

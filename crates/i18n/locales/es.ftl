@@ -152,6 +152,8 @@ devices-title = Dispositivos con sesión abierta
 devices-this-one = { $device } (este dispositivo)
 devices-times = Entró { $signed_in }. Su última actividad fue { $active }.
 devices-sign-out-others = Cerrar la sesión en los demás
+devices-remembered-title = Navegadores que no piden el código
+devices-remembered-until = Allí se pide su contraseña, pero no el código, hasta el { $until }. "Cerrar la sesión en los demás" hace que lo pidan otra vez.
 devices-signed-out = { $count ->
     [0] No había otros dispositivos con la sesión abierta.
     [one] Cerramos la sesión en 1 dispositivo más.
@@ -301,6 +303,11 @@ second-step-backup-label = Código de recuperación
 second-step-submit = Verificar
 second-step-busy = Revisando…
 second-step-missing = Escriba el código, por favor.
+second-step-remember = { $days ->
+    [one] No pedir el código en este navegador por 1 día
+   *[other] No pedir el código en este navegador por { $days } días
+}
+second-step-remember-hint = Solo en una computadora o teléfono que use solo usted. Se sigue pidiendo su contraseña.
 second-step-other-way = Probar de otra forma
 second-step-use-app = Usar mi aplicación de autenticación
 second-step-use-backup = Usar un código guardado

@@ -217,6 +217,9 @@ pub enum MfaPolicy {
 pub struct MfaConfig {
     pub patients: MfaPolicy,
     pub staff: MfaPolicy,
+    /// How long a browser is remembered after its second step (`mfa.remember_days`); zero:
+    /// never (SECURITY.md M7).
+    pub remember: Duration,
 }
 
 impl Config {
@@ -256,6 +259,7 @@ const KEYS: &[(&str, Option<&str>)] = &[
     // Staff sessions reach every patient's record: a second step is required of them unless
     // the clinic says otherwise (SECURITY.md M2).
     ("mfa.staff", Some("required")),
+    ("mfa.remember_days", Some("30")),
     ("password.min_length", Some("15")),
     ("password.require_mix", Some("false")),
     ("http.trusted_proxies", Some("")),
@@ -603,6 +607,7 @@ fn build(raw: &Raw) -> Result<Config, ConfigError> {
     let mfa = MfaConfig {
         patients: mfa_policy(raw, "mfa.patients", true)?,
         staff: mfa_policy(raw, "mfa.staff", false)?,
+        remember: Duration::from_secs(raw.ranged("mfa.remember_days", 0, 180, "days")? * 86_400),
     };
     let tls = tls(raw, &public_url)?;
     let dev_mode = raw.bool("dev_mode")?;

@@ -57,7 +57,7 @@ async fn enrol(srv: &TestServer, cookie: &str, pw: &str) -> (Vec<u8>, Vec<String
 async fn second_step(srv: &TestServer, cookie: &str, method: &str, code: &str) -> common::Reply {
     srv.api(
         "verify_second_step",
-        &[("method", method), ("code", code)],
+        &[("method", method), ("code", code), ("remember", "false")],
         Some(cookie),
     )
     .await
@@ -267,14 +267,22 @@ on_both_databases!(
         let a = srv
             .api(
                 "verify_second_step",
-                &[("method", "AuthenticatorApp"), ("code", "123456")],
+                &[
+                    ("method", "AuthenticatorApp"),
+                    ("code", "123456"),
+                    ("remember", "false"),
+                ],
                 None,
             )
             .await;
         let b = srv
             .api(
                 "verify_second_step",
-                &[("method", "BackupCode"), ("code", "123456")],
+                &[
+                    ("method", "BackupCode"),
+                    ("code", "123456"),
+                    ("remember", "false"),
+                ],
                 Some("carekey_session=made-up"),
             )
             .await;
@@ -516,6 +524,103 @@ on_both_databases!(
         assert!(
             destinations.contains(&"+15035550101".to_owned()),
             "{destinations:?}"
+        );
+    }
+);
+
+on_both_databases!(
+    a_remembered_browser_skips_the_second_step_until_the_password_changes,
+    |srv| {
+        use carekey_server::store::entities::outbox;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let cookie = srv.session("Patient", "maria", MARIA_PW).await;
+        let (key, _) = enrol(&srv, &cookie, MARIA_PW).await;
+        let pending = password_step(&srv, "maria", MARIA_PW).await;
+        let r = srv
+            .api(
+                "verify_second_step",
+                &[
+                    ("method", "AuthenticatorApp"),
+                    ("code", &code(&srv, &key, 0)),
+                    ("remember", "true"),
+                ],
+                Some(&pending),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let device_header = r
+            .headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("carekey_device="))
+            .expect("a device cookie")
+            .to_owned();
+        assert!(
+            device_header.contains("Max-Age=2592000"),
+            "30 days: {device_header}"
+        );
+        assert!(device_header.contains("HttpOnly") && device_header.contains("SameSite=Strict"));
+        let device = device_header.split(';').next().unwrap().to_owned();
+        let told = outbox::Entity::find()
+            .filter(outbox::Column::Kind.eq(outbox::Kind::TwoStepNotice))
+            .all(&srv.services.db)
+            .await
+            .unwrap()
+            .len();
+        assert!(
+            told >= 2,
+            "the app added and the browser remembered: {told}"
+        );
+
+        let sign_in_here = |with: String| {
+            let srv = &srv;
+            async move {
+                srv.post(
+                    "sign_in",
+                    &[
+                        ("portal", "Patient"),
+                        ("identifier", "maria"),
+                        ("password", MARIA_PW),
+                    ],
+                    common::Call {
+                        cookie: Some(&with),
+                        headers: vec![],
+                    },
+                )
+                .await
+            }
+        };
+        // This browser: the password alone, and in.
+        let r = sign_in_here(device.clone()).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(json(&r)["second_step"].is_null(), "{}", r.body);
+        let full = r.session_cookie().unwrap();
+        assert_eq!(srv.api("home", &[], Some(&full)).await.status, 200);
+        // Another browser, or a made-up token: still asked.
+        let r = sign_in_here("carekey_device=made-up".into()).await;
+        assert!(json(&r)["second_step"].is_object(), "{}", r.body);
+        // A new password forgets every remembered browser.
+        let r = srv.change_password(&full, MARIA_PW, NEW_PW).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = srv
+            .post(
+                "sign_in",
+                &[
+                    ("portal", "Patient"),
+                    ("identifier", "maria"),
+                    ("password", NEW_PW),
+                ],
+                common::Call {
+                    cookie: Some(&device),
+                    headers: vec![],
+                },
+            )
+            .await;
+        assert!(
+            json(&r)["second_step"].is_object(),
+            "after a password change: {}",
+            r.body
         );
     }
 );

@@ -73,6 +73,10 @@ pub struct ClinicInfo {
     #[serde(default)]
     pub lockout_minutes: u64,
     pub dev_mode: bool,
+    /// Days a browser may be remembered after its second step (`mfa.remember_days`); 0: the
+    /// second step is asked at every sign-in.
+    #[serde(default)]
+    pub remember_days: u32,
     pub recovery: crate::recovery::RecoveryOptions,
     /// The language-help lines (ACA Section 1557 taglines) the sign-in page shows: English and
     /// Spanish, then the clinic's own lines for other languages, in that order everywhere.

@@ -17,6 +17,8 @@ pub struct RequestCtx {
     pub user_agent: String,
     /// The raw session token from the cookie, if any.
     pub session_token: Option<String>,
+    /// The "remember this device" token from its cookie, if any (SECURITY.md M7).
+    pub device_token: Option<String>,
     /// What the handler wants added to the response (cookies). Written by the backend, applied
     /// by the HTTP layer after the server function returns.
     pub response: Arc<Mutex<ResponseMeta>>,
@@ -33,8 +35,14 @@ impl RequestCtx {
             ip,
             user_agent,
             session_token,
+            device_token: None,
             response: Arc::new(Mutex::new(ResponseMeta::default())),
         }
+    }
+
+    pub fn with_device_token(mut self, token: Option<String>) -> Self {
+        self.device_token = token;
+        self
     }
 
     pub fn set_cookie(&self, cookie: String) {

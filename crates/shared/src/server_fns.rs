@@ -6,8 +6,8 @@ use crate::endpoints::endpoints;
 use crate::{
     ApiError, AuthenticatorSetup, ClinicInfo, ContactChangeStarted, ContactInfo, ContactKind,
     DeviceSession, HomeInfo, LinkPreview, Portal, RecoveryAccepted, RecoveryChannel,
-    RecoveryIdentity, ResetGrant, SecondStepMethod, SessionInfo, TwoStepChanged, TwoStepStatus,
-    UsernameLookup,
+    RecoveryIdentity, RememberedDevice, ResetGrant, SecondStepMethod, SessionInfo, TwoStepChanged,
+    TwoStepStatus, UsernameLookup,
 };
 use carekey_i18n::Lang;
 
@@ -66,6 +66,10 @@ endpoints! {
     #[endpoint("list_sessions", args = ListSessions)]
     fn list_sessions() -> Result<Vec<DeviceSession>, ApiError>;
 
+    /// The browsers that skip the second step for now (Settings > signed-in devices).
+    #[endpoint("remembered_devices", args = RememberedDevices)]
+    fn remembered_devices() -> Result<Vec<RememberedDevice>, ApiError>;
+
     /// "Sign out everywhere else": ends every other session of the account; returns how many.
     #[endpoint("sign_out_other_sessions", args = SignOutOtherSessions)]
     fn sign_out_other_sessions() -> Result<u32, ApiError>;
@@ -113,8 +117,10 @@ endpoints! {
     /// The second step at sign-in, after the password: a code from the authenticator app or a
     /// backup code. A wrong one counts toward lockout (SECURITY.md M5). Opens the session (a
     /// new cookie) once accepted.
+    /// `remember`: this browser skips the second step for `mfa.remember_days` (a cookie the
+    /// server can revoke; SECURITY.md M7).
     #[endpoint("verify_second_step", args = VerifySecondStep)]
-    fn verify_second_step(method: SecondStepMethod, code: String) -> Result<SessionInfo, ApiError>;
+    fn verify_second_step(method: SecondStepMethod, code: String, remember: bool) -> Result<SessionInfo, ApiError>;
 
     /// Settings > Two-step verification: the methods added, and backup codes left. Also
     /// allowed while the clinic's policy makes the person add one.

@@ -47,6 +47,16 @@ pub struct TwoStepStatus {
     pub available: bool,
 }
 
+/// A browser that skips the second step for a while ("remember this device"), listed with
+/// the signed-in devices; "sign out everywhere else" forgets it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RememberedDevice {
+    /// "Chrome on Android".
+    pub device: String,
+    pub remembered_at_ms: i64,
+    pub until_ms: i64,
+}
+
 /// A new authenticator app, not yet confirmed: the key to scan or type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthenticatorSetup {

@@ -20,6 +20,10 @@ pub fn SignedInDevices() -> impl IntoView {
     let refresh = RwSignal::new(0u32);
     let status = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
+    let remembered = LocalResource::new(move || {
+        refresh.track();
+        server_fns::remembered_devices()
+    });
     let devices = LocalResource::new(move || {
         refresh.track();
         async move {
@@ -82,6 +86,18 @@ pub fn SignedInDevices() -> impl IntoView {
                 Err(e) => view! { <p role="alert">{error_text(&e)}</p> }.into_any(),
             })}
         </Suspense>
+        {move || remembered.get().and_then(|r| r.ok()).filter(|l| !l.is_empty()).map(|list| view! {
+            <h3 id="remembered-heading">{t("devices-remembered-title")}</h3>
+            <ul class="devices" aria-labelledby="remembered-heading">
+                {list.into_iter().map(|d| view! {
+                    <li>
+                        <strong>{d.device}</strong>
+                        <br />
+                        <span class="hint">{t_args("devices-remembered-until", &[("until", when(d.until_ms))])}</span>
+                    </li>
+                }).collect_view()}
+            </ul>
+        })}
         <div role="status" class="notice" class:empty=move || status.get().is_none()>{move || status.get()}</div>
         <Show when=move || { others() > 0 }>
             <button

@@ -186,6 +186,9 @@ fn SecondStepForm(
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let choosing = RwSignal::new(false);
+    let remember = RwSignal::new(false);
+    let session = use_session();
+    let remember_days = move || session.portal.get().map_or(0, |p| p.remember_days);
     let input = NodeRef::<leptos::html::Input>::new();
     // Focus moves to the code field when the step appears and when the method changes, so a
     // keyboard or screen-reader user is where the next thing to type is.
@@ -209,8 +212,9 @@ fn SecondStepForm(
         busy.set(true);
         error.set(None);
         let m = method.get_untracked();
+        let keep = remember.get_untracked();
         spawn_local(async move {
-            let r = carekey_shared::server_fns::verify_second_step(m, typed).await;
+            let r = carekey_shared::server_fns::verify_second_step(m, typed, keep).await;
             busy.set(false);
             match r {
                 Ok(info) => on_success.run(info),
@@ -273,6 +277,15 @@ fn SecondStepForm(
                     bind:value=code
                 />
             </div>
+            <Show when=move || { remember_days() > 0 }>
+                <div class="field">
+                    <label class="check" for="second-step-remember">
+                        <input type="checkbox" id="second-step-remember" aria-describedby="second-step-remember-hint" bind:checked=remember />
+                        {move || t_num("second-step-remember", "days", f64::from(remember_days()))}
+                    </label>
+                    <p class="hint" id="second-step-remember-hint">{t("second-step-remember-hint")}</p>
+                </div>
+            </Show>
             <button type="submit" class="primary" aria-disabled=move || if busy.get() { "true" } else { "false" }>
                 {move || if busy.get() { t("second-step-busy") } else { t("second-step-submit") }}
             </button>

@@ -75,6 +75,8 @@ pub enum TwoStepChange {
     BackupCodesRenewed,
     /// The clinic removed every second step (the person lost their phone and codes).
     ResetByClinic,
+    /// A browser will skip the second step for a while ("remember this device").
+    DeviceRemembered,
 }
 
 /// One message, as data. Codes, references and usernames are inserted into the words as they

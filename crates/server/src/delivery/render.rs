@@ -232,6 +232,7 @@ impl Renderer {
             TwoStepChange::BackupCodeUsed { left: 9 },
             TwoStepChange::BackupCodesRenewed,
             TwoStepChange::ResetByClinic,
+            TwoStepChange::DeviceRemembered,
         ] {
             kinds.push((
                 "two-step changed",
@@ -714,6 +715,7 @@ impl Words<'_> {
             TwoStepChange::BackupCodeUsed { left } => ("code_used", left),
             TwoStepChange::BackupCodesRenewed => ("codes_renewed", 0),
             TwoStepChange::ResetByClinic => ("clinic_reset", 0),
+            TwoStepChange::DeviceRemembered => ("device_remembered", 0),
         };
         let args = [("what", s(word)), ("left", Arg::Num(f64::from(left)))];
         match via {
@@ -1043,6 +1045,7 @@ mod snapshot {
                 TwoStepChange::BackupCodeUsed { left: 9 },
                 TwoStepChange::BackupCodesRenewed,
                 TwoStepChange::ResetByClinic,
+                TwoStepChange::DeviceRemembered,
             ] {
                 out.push((
                     format!("two-step {what:?}, by {name}"),

@@ -111,6 +111,7 @@ impl Backend for Api {
             lockout_threshold: c.lockout.threshold,
             lockout_minutes: c.lockout.base.as_secs().div_ceil(60),
             dev_mode: c.dev_mode,
+            remember_days: u32::try_from(c.mfa.remember.as_secs() / 86_400).unwrap_or(0),
             recovery: self.services.recovery_options(),
             language_help: self.services.delivery.renderer.language_help(),
         })
@@ -120,7 +121,14 @@ impl Backend for Api {
         let token = ctx.session_token.as_deref();
         let s = self
             .services
-            .sign_in(a.portal, &a.identifier, &a.password, token, &meta(ctx))
+            .sign_in_on_device(
+                a.portal,
+                &a.identifier,
+                &a.password,
+                token,
+                ctx.device_token.as_deref(),
+                &meta(ctx),
+            )
             .await?;
         ctx.set_cookie(cookies::session_cookie(&self.services.cfg, &s.token));
         Ok(s.info)
@@ -192,6 +200,15 @@ impl Backend for Api {
     async fn list_sessions(&self, ctx: &RequestCtx, _: ListSessions) -> Answer<Vec<DeviceSession>> {
         let caller = self.caller(ctx, Allow::FullSessionOnly).await?;
         Ok(self.services.list_sessions(&caller).await?)
+    }
+
+    async fn remembered_devices(
+        &self,
+        ctx: &RequestCtx,
+        _: RememberedDevices,
+    ) -> Answer<Vec<carekey_shared::RememberedDevice>> {
+        let caller = self.caller(ctx, Allow::FullSessionOnly).await?;
+        Ok(self.services.remembered_devices(&caller).await?)
     }
 
     async fn sign_out_other_sessions(
@@ -268,9 +285,17 @@ impl Backend for Api {
         let pending = self.caller(ctx, Allow::SecondStep).await?;
         let s = self
             .services
-            .verify_second_step(&pending, a.method, &a.code)
+            .verify_second_step(&pending, a.method, &a.code, a.remember)
             .await?;
         ctx.set_cookie(cookies::session_cookie(&self.services.cfg, &s.token));
+        if let Some(device) = &s.remember {
+            let cfg = &self.services.cfg;
+            ctx.set_cookie(cookies::device_cookie(
+                cfg,
+                device,
+                cfg.mfa.remember.as_secs(),
+            ));
+        }
         Ok(s.info)
     }
 

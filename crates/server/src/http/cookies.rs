@@ -30,6 +30,34 @@ pub fn clear_cookie(cfg: &Config) -> String {
     format!("{}=; Max-Age=0; {}", cookie_name(cfg), attributes(cfg))
 }
 
+/// The "remember this device" cookie (SECURITY.md M7): the same attributes as the session's,
+/// but it outlives the browser session for `mfa.remember_days`. It only ever stands in for the
+/// second step: the password is still asked.
+pub fn device_cookie_name(cfg: &Config) -> &'static str {
+    if cfg.is_https() {
+        "__Host-carekey_device"
+    } else {
+        "carekey_device"
+    }
+}
+
+pub fn device_cookie(cfg: &Config, token: &str, max_age_secs: u64) -> String {
+    format!(
+        "{}={token}; Max-Age={max_age_secs}; {}",
+        device_cookie_name(cfg),
+        attributes(cfg)
+    )
+}
+
+/// The device token from a `Cookie` header, if present.
+pub fn device_from_header(cfg: &Config, header: &str) -> Option<String> {
+    let name = device_cookie_name(cfg);
+    header.split(';').find_map(|part| {
+        let (k, v) = part.trim().split_once('=')?;
+        (k == name && !v.is_empty() && v.len() <= 128).then(|| v.to_owned())
+    })
+}
+
 /// The session token from a `Cookie` header, if present.
 pub fn token_from_header(cfg: &Config, header: &str) -> Option<String> {
     let name = cookie_name(cfg);

@@ -242,11 +242,12 @@ async fn server_fn_handler(
     req: Request<Body>,
 ) -> Response {
     let cfg = &state.services.cfg;
-    let token = req
+    let cookie_header = req
         .headers()
         .get(header::COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|h| cookies::token_from_header(cfg, h));
+        .and_then(|v| v.to_str().ok());
+    let token = cookie_header.and_then(|h| cookies::token_from_header(cfg, h));
+    let device = cookie_header.and_then(|h| cookies::device_from_header(cfg, h));
     let user_agent = req
         .headers()
         .get(header::USER_AGENT)
@@ -255,7 +256,8 @@ async fn server_fn_handler(
         .chars()
         .take(300)
         .collect();
-    let ctx = RequestCtx::new(client_ip(&state, &req, peer), user_agent, token);
+    let ctx =
+        RequestCtx::new(client_ip(&state, &req, peer), user_agent, token).with_device_token(device);
     let backend = state.backend.clone();
     let ctx_for_fn = ctx.clone();
     let handled = leptos_axum::handle_server_fns_with_context(

@@ -16,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0004SessionPasswordProof),
             Box::new(M0005PatientLanguage),
             Box::new(M0006TwoStep),
+            Box::new(M0007RememberedDevices),
         ]
     }
 }
@@ -527,5 +528,48 @@ impl MigrationTrait for M0006TwoStep {
                 .await?;
         }
         Ok(())
+    }
+}
+
+/// "Remember this device" (issue 12, SECURITY.md M7).
+struct M0007RememberedDevices;
+
+impl MigrationName for M0007RememberedDevices {
+    fn name(&self) -> &str {
+        "m0007_remembered_devices"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0007RememberedDevices {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            table("remembered_devices")
+                .col(big_pk_auto("id"))
+                .col(big_integer("account_id"))
+                .col(string_uniq("token_hmac"))
+                .col(big_integer("created_at"))
+                .col(big_integer("expires_at"))
+                .col(big_integer_null("revoked_at"))
+                .col(string("device"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "remembered_devices",
+            "idx_remembered_devices_account",
+            &["account_id"],
+        ))
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(
+            Table::drop()
+                .table("remembered_devices")
+                .if_exists()
+                .to_owned(),
+        )
+        .await
     }
 }

@@ -183,6 +183,9 @@ impl Services {
                 sessions::revoke(uow.db(), session::Column::AccountId.eq(account_id), now).await?;
             }
         }
+        // A remembered browser stood in for the second step alongside the old password: a new
+        // password asks for the second step again everywhere (SECURITY.md M7).
+        crate::domain::twostep::forget_devices(uow.db(), account_id, now).await?;
         challenges::supersede(uow.db(), account_id, challenges::OUTSTANDING, now).await?;
         let contacts = self.contacts_of(uow.db(), &account).await?;
         let how = match &by {

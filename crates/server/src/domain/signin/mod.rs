@@ -26,6 +26,8 @@ use sessions::SessionState;
 pub struct NewSession {
     pub token: String,
     pub info: SessionInfo,
+    /// A "remember this device" token for its cookie, when the person asked for one.
+    pub remember: Option<String>,
 }
 
 /// What a failed password check was for, for the audit trail.
@@ -50,6 +52,14 @@ pub enum Allow {
     /// The pages that add a second step, which a sign-in the clinic requires one of reaches
     /// before anything else (after a forced password change).
     Enrolment,
+}
+
+/// What the browser signing in brings: the session token it had (replaced, never promoted) and
+/// its "remember this device" token.
+#[derive(Debug, Clone, Copy)]
+struct Browser<'a> {
+    previous_token: Option<&'a str>,
+    device: Option<&'a str>,
 }
 
 pub fn kind_of(a: &account::Model) -> AccountKind {
@@ -129,6 +139,21 @@ impl Services {
         previous_token: Option<&str>,
         meta: &ClientMeta,
     ) -> Result<NewSession, DomainError> {
+        self.sign_in_on_device(portal, identifier, password, previous_token, None, meta)
+            .await
+    }
+
+    /// Sign-in from a browser that may carry a "remember this device" token: a live one for
+    /// this account stands in for the second step (SECURITY.md M7), never for the password.
+    pub async fn sign_in_on_device(
+        &self,
+        portal: Portal,
+        identifier: &str,
+        password: &str,
+        previous_token: Option<&str>,
+        device: Option<&str>,
+        meta: &ClientMeta,
+    ) -> Result<NewSession, DomainError> {
         // Oversized input is refused before any lookup or hashing (SECURITY.md P2).
         if password.len() > MAX_BYTES || identifier.len() > 320 {
             return Err(DomainError::InvalidInput("sign-in field too long".into()));
@@ -163,7 +188,17 @@ impl Services {
                     None
                 };
                 let done = self
-                    .complete_sign_in(&acct, &verified_phc, rehash, previous_token, meta, now)
+                    .complete_sign_in(
+                        &acct,
+                        &verified_phc,
+                        rehash,
+                        Browser {
+                            previous_token,
+                            device,
+                        },
+                        meta,
+                        now,
+                    )
                     .await?;
                 match done {
                     Some(session) => {
@@ -198,14 +233,19 @@ impl Services {
         acct: &account::Model,
         verified_phc: &str,
         rehash: Option<String>,
-        previous_token: Option<&str>,
+        browser: Browser<'_>,
         meta: &ClientMeta,
         now: i64,
     ) -> Result<Option<NewSession>, DomainError> {
+        let Browser {
+            previous_token,
+            device,
+        } = browser;
         let token = sessions::new_token(self.entropy.as_ref())?;
         let uow = self.begin(actor_for(Some(acct), meta)).await?;
         let txn = uow.db();
-        let (stage, offer) = self.stage_after_password(txn, acct).await?;
+        let after = self.stage_after_password(txn, acct, device, now).await?;
+        let (stage, offer) = (after.stage, after.offer);
         let mut opening = account::Entity::update_many();
         // With a second step still to come, the sign-in counters stay as they are: they are
         // cleared only once the sign-in is whole, so re-entering a known password between
@@ -283,8 +323,12 @@ impl Services {
         .await?;
         // Half a sign-in is not a sign-in: the audit row comes with the second step.
         if stage != session::Stage::SecondStep {
-            uow.audit(Action::SignIn, Some(acct.id), json!({ "session": s.id }))
-                .await?;
+            let details = if after.remembered {
+                json!({ "session": s.id, "second_step": "remembered_device" })
+            } else {
+                json!({ "session": s.id })
+            };
+            uow.audit(Action::SignIn, Some(acct.id), details).await?;
         }
         uow.commit(self).await?;
         let mut info = self.session_info(&acct, &s, now);
@@ -294,7 +338,11 @@ impl Services {
         } else {
             tracing::info!(account = acct.id, "signed in");
         }
-        Ok(Some(NewSession { token, info }))
+        Ok(Some(NewSession {
+            token,
+            info,
+            remember: None,
+        }))
     }
 
     /// Counts a failure toward the account's lockout (when it is one that can be counted) and
@@ -548,6 +596,9 @@ impl Services {
         let id = caller.account().id;
         let uow = self.begin(caller.actor()).await?;
         let ended = sessions::revoke_others(uow.db(), id, caller.session().id, uow.now).await?;
+        // Remembered browsers too: "everywhere else" includes the ones that skip the second
+        // step (SECURITY.md M7). This browser is asked again at its next sign-in.
+        crate::domain::twostep::forget_devices(uow.db(), id, uow.now).await?;
         uow.audit(
             Action::SignedOutElsewhere,
             Some(id),

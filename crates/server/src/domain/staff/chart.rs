@@ -152,9 +152,9 @@ impl Services {
             failed_sign_ins: u32::try_from(a.failed_sign_ins).unwrap_or(0),
             recent_failures,
             two_step: self
-                .stage_after_password(&self.db, a)
+                .stage_after_password(&self.db, a, None, now)
                 .await?
-                .1
+                .offer
                 .map(|offer| offer.methods)
                 .unwrap_or_default(),
         })

@@ -30,7 +30,7 @@ use crate::config::MfaPolicy;
 use crate::delivery::outbound::TwoStepChange;
 use crate::store::entities::audit_log::Action;
 use crate::store::entities::session::Stage;
-use crate::store::entities::{account, backup_code, second_factor, session};
+use crate::store::entities::{account, backup_code, remembered_device, second_factor, session};
 use crate::telemetry::names;
 
 /// How long the second step may take after the password. Long enough to find a phone or the
@@ -40,6 +40,35 @@ pub const PENDING: Duration = Duration::from_secs(5 * 60);
 
 /// The longest name a person can give a method.
 const NAME_MAX_CHARS: usize = 40;
+
+/// Where a sign-in whose password was right stands.
+pub struct AfterPassword {
+    pub stage: Stage,
+    /// What the second step may be answered with (only when it is asked).
+    pub offer: Option<SecondStepOffer>,
+    /// A remembered browser stood in for the second step.
+    pub remembered: bool,
+}
+
+fn device_tag(key: &super::secrets::ServerKey, account_id: i64, token: &str) -> String {
+    key.tag(&["remembered_device", &account_id.to_string(), token])
+}
+
+/// Forgets every remembered browser of the account: after a password reset or change, any
+/// change of methods, "sign out everywhere else" (SECURITY.md M7).
+pub(crate) async fn forget_devices<C: ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+    now: i64,
+) -> Result<u64, DomainError> {
+    Ok(remembered_device::Entity::update_many()
+        .col_expr(remembered_device::Column::RevokedAt, Expr::value(now))
+        .filter(remembered_device::Column::AccountId.eq(account_id))
+        .filter(remembered_device::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
+}
 
 /// What a second step was proved with, decided before the unit of work that spends it.
 enum Proof {
@@ -100,10 +129,17 @@ impl Services {
         &self,
         db: &C,
         acct: &account::Model,
-    ) -> Result<(Stage, Option<SecondStepOffer>), DomainError> {
+        device: Option<&str>,
+        now: i64,
+    ) -> Result<AfterPassword, DomainError> {
         let policy = self.mfa_policy(acct);
+        let done = |stage| AfterPassword {
+            stage,
+            offer: None,
+            remembered: false,
+        };
         if policy == MfaPolicy::Off {
-            return Ok((Stage::Full, None));
+            return Ok(done(Stage::Full));
         }
         let factors = self.confirmed_factors(db, acct.id).await?;
         let codes = self.backup_codes_left(db, acct.id).await?;
@@ -114,16 +150,40 @@ impl Services {
         if codes > 0 {
             methods.push(SecondStepMethod::BackupCode);
         }
-        Ok(match methods.first() {
-            Some(&preferred) => (
-                Stage::SecondStep,
-                Some(SecondStepOffer {
-                    methods: methods.clone(),
-                    preferred,
-                }),
-            ),
-            None if policy == MfaPolicy::Required => (Stage::Enrol, None),
-            None => (Stage::Full, None),
+        let Some(&preferred) = methods.first() else {
+            return Ok(done(if policy == MfaPolicy::Required {
+                Stage::Enrol
+            } else {
+                Stage::Full
+            }));
+        };
+        if let Some(token) = device
+            && self.cfg.mfa.remember > Duration::ZERO
+        {
+            let live = remembered_device::Entity::find()
+                .filter(remembered_device::Column::AccountId.eq(acct.id))
+                .filter(
+                    remembered_device::Column::TokenHmac.eq(device_tag(&self.key, acct.id, token)),
+                )
+                .filter(remembered_device::Column::RevokedAt.is_null())
+                .filter(remembered_device::Column::ExpiresAt.gt(now))
+                .count(db)
+                .await?;
+            if live > 0 {
+                return Ok(AfterPassword {
+                    stage: Stage::Full,
+                    offer: None,
+                    remembered: true,
+                });
+            }
+        }
+        Ok(AfterPassword {
+            stage: Stage::SecondStep,
+            offer: Some(SecondStepOffer {
+                methods: methods.clone(),
+                preferred,
+            }),
+            remembered: false,
         })
     }
 
@@ -133,6 +193,7 @@ impl Services {
         caller: &Caller,
         method: SecondStepMethod,
         code: &str,
+        remember: bool,
     ) -> Result<NewSession, DomainError> {
         if code.len() > 64 {
             return Err(DomainError::InvalidInput("code too long".into()));
@@ -166,6 +227,11 @@ impl Services {
             }),
         };
         let token = sessions::new_token(self.entropy.as_ref())?;
+        let device = if remember && self.cfg.mfa.remember > Duration::ZERO {
+            Some(super::secrets::new_token(self.entropy.as_ref())?)
+        } else {
+            None
+        };
         let mut uow = self.begin(caller.actor()).await?;
         uow.lock_account(acct.id).await?;
         let txn = uow.db();
@@ -285,6 +351,28 @@ impl Services {
             .one(txn)
             .await?
             .ok_or(DomainError::SignInFailed)?;
+        if let Some(device) = &device {
+            let row = remembered_device::ActiveModel {
+                account_id: Set(acct.id),
+                token_hmac: Set(device_tag(&self.key, acct.id, device)),
+                created_at: Set(now),
+                expires_at: Set(now + self.cfg.mfa.remember.as_millis() as i64),
+                revoked_at: Set(None),
+                device: Set(sessions::describe_user_agent(&meta.user_agent)),
+                ..Default::default()
+            }
+            .insert(uow.db())
+            .await?;
+            uow.audit(
+                Action::DeviceRemembered,
+                Some(acct.id),
+                json!({ "device": row.device, "until": row.expires_at }),
+            )
+            .await?;
+            // A browser that skips the second step is worth a word to every contact.
+            self.enqueue_two_step_notices(&mut uow, &acct, TwoStepChange::DeviceRemembered)
+                .await?;
+        }
         if let Some(left) = left {
             uow.audit(
                 Action::BackupCodeUsed,
@@ -302,6 +390,7 @@ impl Services {
         Ok(NewSession {
             token,
             info: self.session_info(&acct, &s, now),
+            remember: device,
         })
     }
 
@@ -327,6 +416,28 @@ impl Services {
         data_encoding::BASE32_NOPAD
             .decode(b32.as_bytes())
             .map_err(|e| DomainError::Internal(format!("authenticator key: {e}")))
+    }
+
+    /// The browsers that skip the second step for now, newest first.
+    pub async fn remembered_devices(
+        &self,
+        caller: &Caller,
+    ) -> Result<Vec<carekey_shared::RememberedDevice>, DomainError> {
+        let now = self.now();
+        Ok(remembered_device::Entity::find()
+            .filter(remembered_device::Column::AccountId.eq(caller.account().id))
+            .filter(remembered_device::Column::RevokedAt.is_null())
+            .filter(remembered_device::Column::ExpiresAt.gt(now))
+            .order_by_desc(remembered_device::Column::Id)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|d| carekey_shared::RememberedDevice {
+                device: d.device,
+                remembered_at_ms: d.created_at,
+                until_ms: d.expires_at,
+            })
+            .collect())
     }
 
     /// Settings > Two-step verification.
@@ -501,6 +612,8 @@ impl Services {
             json!({ "kind": row.kind, "name": row.name, "backup_codes_made": !backup_codes.is_empty() }),
         )
         .await?;
+        // A change of methods asks every remembered browser for the second step again (M7).
+        forget_devices(uow.db(), acct.id, uow.now).await?;
         self.enqueue_two_step_notices(&mut uow, &acct, TwoStepChange::AppAdded)
             .await?;
         let status = self.status_of(uow.db(), &acct).await?;
@@ -584,6 +697,8 @@ impl Services {
             json!({ "kind": row.kind, "name": row.name, "methods_left": left.len() }),
         )
         .await?;
+        // A change of methods asks every remembered browser for the second step again (M7).
+        forget_devices(uow.db(), acct.id, uow.now).await?;
         self.enqueue_two_step_notices(&mut uow, &acct, TwoStepChange::AppRemoved)
             .await?;
         let status = self.status_of(uow.db(), &acct).await?;
@@ -613,6 +728,8 @@ impl Services {
             .await?;
         uow.audit(Action::BackupCodesRegenerated, Some(acct.id), json!({}))
             .await?;
+        // A change of methods asks every remembered browser for the second step again (M7).
+        forget_devices(uow.db(), acct.id, uow.now).await?;
         self.enqueue_two_step_notices(&mut uow, &acct, TwoStepChange::BackupCodesRenewed)
             .await?;
         uow.commit(self).await?;
@@ -656,6 +773,8 @@ impl Services {
             json!({ "checked": checks.words(), "methods_removed": removed, "sessions_ended": ended }),
         )
         .await?;
+        // A change of methods asks every remembered browser for the second step again (M7).
+        forget_devices(uow.db(), acct.id, uow.now).await?;
         self.enqueue_two_step_notices(&mut uow, &acct, TwoStepChange::ResetByClinic)
             .await?;
         uow.commit(self).await?;

@@ -87,6 +87,7 @@ async fn a_right_password_alone_opens_nothing_until_the_app_code() {
             &pending,
             SecondStepMethod::AuthenticatorApp,
             &code_now(&w, &key, 0),
+            false,
         )
         .await
         .unwrap();
@@ -121,7 +122,7 @@ async fn a_used_step_and_a_wrong_code_are_refused_and_counted() {
         .await
         .unwrap();
     w.svc
-        .verify_second_step(&p1, SecondStepMethod::AuthenticatorApp, &code)
+        .verify_second_step(&p1, SecondStepMethod::AuthenticatorApp, &code, false)
         .await
         .unwrap();
     // The same code again (replayed within its 30 seconds): refused.
@@ -133,7 +134,7 @@ async fn a_used_step_and_a_wrong_code_are_refused_and_counted() {
         .unwrap();
     assert!(matches!(
         w.svc
-            .verify_second_step(&p2, SecondStepMethod::AuthenticatorApp, &code)
+            .verify_second_step(&p2, SecondStepMethod::AuthenticatorApp, &code, false)
             .await,
         Err(DomainError::SecondStepFailed)
     ));
@@ -144,6 +145,7 @@ async fn a_used_step_and_a_wrong_code_are_refused_and_counted() {
             &p2,
             SecondStepMethod::AuthenticatorApp,
             &code_now(&w, &key, 1),
+            false,
         )
         .await
         .unwrap();
@@ -164,7 +166,7 @@ async fn wrong_second_step_codes_pause_the_account_as_passwords_do() {
             .unwrap();
         assert!(
             w.svc
-                .verify_second_step(&p, SecondStepMethod::AuthenticatorApp, "000000")
+                .verify_second_step(&p, SecondStepMethod::AuthenticatorApp, "000000", false)
                 .await
                 .is_err(),
             "guess {i}"
@@ -197,7 +199,7 @@ async fn a_backup_code_works_once_and_regenerating_voids_the_old_set() {
     let typed = codes[0].to_uppercase().replace('-', " ");
     let done = w
         .svc
-        .verify_second_step(&p, SecondStepMethod::BackupCode, &typed)
+        .verify_second_step(&p, SecondStepMethod::BackupCode, &typed, false)
         .await
         .unwrap();
     let (t, _) = pending(&w.svc, "rosa").await;
@@ -208,7 +210,7 @@ async fn a_backup_code_works_once_and_regenerating_voids_the_old_set() {
         .unwrap();
     assert!(
         w.svc
-            .verify_second_step(&p, SecondStepMethod::BackupCode, &codes[0])
+            .verify_second_step(&p, SecondStepMethod::BackupCode, &codes[0], false)
             .await
             .is_err(),
         "a backup code works once"
@@ -226,13 +228,13 @@ async fn a_backup_code_works_once_and_regenerating_voids_the_old_set() {
     assert_eq!(fresh.len(), 10);
     assert!(
         w.svc
-            .verify_second_step(&p, SecondStepMethod::BackupCode, &codes[1])
+            .verify_second_step(&p, SecondStepMethod::BackupCode, &codes[1], false)
             .await
             .is_err(),
         "the old set is void"
     );
     w.svc
-        .verify_second_step(&p, SecondStepMethod::BackupCode, &fresh[0])
+        .verify_second_step(&p, SecondStepMethod::BackupCode, &fresh[0], false)
         .await
         .unwrap();
 }

@@ -51,6 +51,8 @@ vocabulary! {
         BackupCodesRegenerated = "backup_codes_regenerated",
         /// Staff removed every second step of an account, after checking who asked.
         TwoStepResetByStaff = "two_step_reset_by_staff",
+        /// A browser was remembered after its second step (SECURITY.md M7).
+        DeviceRemembered = "device_remembered",
     }
 }
 

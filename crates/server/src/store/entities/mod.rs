@@ -12,6 +12,7 @@ pub mod password_history;
 pub mod patient;
 pub mod rate_limit;
 pub mod recovery_request;
+pub mod remembered_device;
 pub mod second_factor;
 pub mod security_question;
 pub mod session;
