@@ -33,7 +33,7 @@ const IRIS_PW = 'cedar-lantern-harbor-plum';
 
 async function passwordStep(page: Page, user: string, pw: string) {
   await signIn(page, user, pw);
-  await expect(page.getByRole('heading', { level: 2, name: 'Two-step verification' })).toBeVisible();
+  await expect(page.getByRole('heading', { level: 1, name: 'Two-step verification' })).toBeVisible();
 }
 
 test('a patient adds an authenticator app, keeps the recovery codes, and the next sign-in asks for it', async ({ page }, info) => {

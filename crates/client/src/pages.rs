@@ -47,7 +47,7 @@ pub fn SignInPage() -> impl IntoView {
                 <p class="notice" role="status">{move || notice.get()}</p>
             </Show>
             <p>{t("sign-in-intro")}</p>
-            <SignInForm portal=Portal::Patient on_success=on_success forgot_href="/forgot-password" />
+            <SignInForm portal=Portal::Patient on_success=on_success forgot_href="/forgot-password" second_step_href="/second-step" />
             <carekey_ui::tagline::LanguageHelp />
         </section>
     }

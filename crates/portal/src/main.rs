@@ -20,7 +20,10 @@ fn main() {
 
 /// The paths this bundle renders; the server routes exactly these to it (`http::PORTAL_PATHS`).
 fn owns(path: &str) -> bool {
-    matches!(path, "/home" | "/settings" | "/change-password") || path.starts_with("/settings/")
+    matches!(
+        path,
+        "/home" | "/settings" | "/change-password" | "/second-step"
+    ) || path.starts_with("/settings/")
 }
 
 #[component]
@@ -34,6 +37,7 @@ fn App() -> impl IntoView {
             <pages::Layout>
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("/home") view=pages::HomePage />
+                    <Route path=path!("/second-step") view=pages::SecondStepPage />
                     <Route path=path!("/settings") view=pages::SettingsPage />
                     <Route path=path!("/settings/password") view=pages::ChangePasswordPage />
                     <Route path=path!("/settings/username") view=pages::ChangeUsernamePage />

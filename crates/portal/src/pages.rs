@@ -138,6 +138,23 @@ pub fn ChangeUsernamePage() -> impl IntoView {
     view! { <password::ChangeUsernamePage links=LINKS back_href="/settings" back_label=t("back-settings") /> }
 }
 
+/// The second step of a sign-in (issue 12): in this bundle, not the first page's, so a visitor
+/// who only signs in with a password or recovers one never downloads it.
+#[component]
+pub fn SecondStepPage() -> impl IntoView {
+    let go = use_go();
+    let on_success = Callback::new(move |info: carekey_shared::SessionInfo| {
+        go(if info.must_change_password {
+            "/change-password"
+        } else if info.must_add_second_step {
+            "/settings/two-step"
+        } else {
+            "/home"
+        });
+    });
+    view! { <carekey_ui::twostep::SecondStepPage on_success=on_success sign_in_href="/" /> }
+}
+
 #[component]
 pub fn TwoStepPage() -> impl IntoView {
     view! { <carekey_ui::twostep::TwoStepPage links=LINKS back_href="/settings" back_label=t("back-settings") /> }

@@ -6,8 +6,8 @@ use crate::endpoints::endpoints;
 use crate::{
     ApiError, AuthenticatorSetup, ClinicInfo, ContactChangeStarted, ContactInfo, ContactKind,
     DeviceSession, HomeInfo, LinkPreview, Portal, RecoveryAccepted, RecoveryChannel,
-    RecoveryIdentity, RememberedDevice, ResetGrant, SecondStepMethod, SessionInfo, TwoStepChanged,
-    TwoStepStatus, UsernameLookup,
+    RecoveryIdentity, RememberedDevice, ResetGrant, SecondStepMethod, SecondStepOffer, SessionInfo,
+    TwoStepChanged, TwoStepStatus, UsernameLookup,
 };
 use carekey_i18n::Lang;
 
@@ -117,6 +117,11 @@ endpoints! {
     /// The second step at sign-in, after the password: a code from the authenticator app or a
     /// backup code. A wrong one counts toward lockout (SECURITY.md M5). Opens the session (a
     /// new cookie) once accepted.
+    /// What the second step of a half-done sign-in may be answered with (the page that asks
+    /// for it is loaded apart from the first page, so the first page stays small).
+    #[endpoint("second_step_offer", args = SecondStepOfferOf)]
+    fn second_step_offer() -> Result<SecondStepOffer, ApiError>;
+
     /// `remember`: this browser skips the second step for `mfa.remember_days` (a cookie the
     /// server can revoke; SECURITY.md M7).
     #[endpoint("verify_second_step", args = VerifySecondStep)]

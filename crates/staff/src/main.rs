@@ -25,6 +25,7 @@ pub(crate) const SIGN_IN: &str = "/staff";
 const HOME: &str = "/staff/home";
 pub(crate) const FORCED: &str = "/staff/change-password";
 const TWO_STEP: &str = "/staff/two-step";
+const SECOND_STEP: &str = "/staff/second-step";
 
 /// A time in the browser's own locale and time zone.
 pub(crate) fn when(ms: i64) -> String {
@@ -66,6 +67,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("/staff/password") view=ChangePasswordPage />
                     <Route path=path!("/staff/change-password") view=ForcedChangePage />
                     <Route path=path!("/staff/two-step") view=TwoStepPage />
+                    <Route path=path!("/staff/second-step") view=SecondStepPage />
                     <Route path=path!("/staff/forgot") view=ForgotPage />
                     <Route path=path!("/staff/patients") view=patients::PatientsPage />
                     <Route path=path!("/staff/patients/new") view=patients::AddPatientPage />
@@ -155,7 +157,7 @@ fn SignInPage() -> impl IntoView {
             <Show when=move || notice.get().is_some()>
                 <p class="notice" role="status">{move || notice.get()}</p>
             </Show>
-            <SignInForm portal=Portal::Staff on_success=on_success forgot_href="/staff/forgot" />
+            <SignInForm portal=Portal::Staff on_success=on_success forgot_href="/staff/forgot" second_step_href=SECOND_STEP />
         </section>
     }
 }
@@ -202,6 +204,24 @@ fn ChangePasswordPage() -> impl IntoView {
 #[component]
 fn ForcedChangePage() -> impl IntoView {
     view! { <password::ForcedChangePage links=LINKS /> }
+}
+
+#[component]
+fn SecondStepPage() -> impl IntoView {
+    let navigate = use_navigate();
+    let on_success = Callback::new(move |info: carekey_shared::SessionInfo| {
+        navigate(
+            if info.must_change_password {
+                FORCED
+            } else if info.must_add_second_step {
+                TWO_STEP
+            } else {
+                HOME
+            },
+            Default::default(),
+        );
+    });
+    view! { <carekey_ui::twostep::SecondStepPage on_success=on_success sign_in_href=SIGN_IN /> }
 }
 
 #[component]

@@ -2,7 +2,10 @@
 //! app by QR code or typed key, saved recovery codes shown once (copy, download, print), and
 //! the page a person the clinic requires a second step of is sent to before anything else.
 
-use carekey_shared::{ApiError, AuthenticatorSetup, TwoStepMethod, TwoStepStatus, server_fns};
+use carekey_shared::{
+    ApiError, AuthenticatorSetup, SecondStepMethod, SecondStepOffer, SessionInfo, TwoStepMethod,
+    TwoStepStatus, server_fns,
+};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -386,5 +389,179 @@ fn ShowCodes(codes: Vec<String>) -> impl IntoView {
             <button type="button" on:click=move |_| { let _ = window().print(); }>{t("two-step-codes-print")}</button>
         </div>
         <div role="status" class="notice" class:empty=move || copied.get().is_none()>{move || copied.get()}</div>
+    }
+}
+
+/// The second step of a sign-in, on a page of its own: `sign_in_href` is where a sign-in that
+/// ended (timed out, or paused meanwhile) starts again.
+#[component]
+pub fn SecondStepPage(
+    on_success: Callback<SessionInfo>,
+    sign_in_href: &'static str,
+) -> impl IntoView {
+    let session = use_session();
+    let go = use_go();
+    let offer = LocalResource::new(server_fns::second_step_offer);
+    let on_success = Callback::new(move |info: SessionInfo| {
+        session.signed_in(info.clone());
+        on_success.run(info);
+    });
+    let restart = Callback::new(move |why: Option<String>| {
+        session.notice.set(why);
+        go(sign_in_href);
+    });
+    view! {
+        <section class="card">
+            <PageHeading text=t("second-step-title") />
+            <Suspense fallback=|| view! { <p role="status">{t("loading")}</p> }>
+                {move || offer.get().map(|r| match r {
+                    Ok(o) => view! {
+                        <SecondStepForm offer=o on_success=on_success on_restart=restart />
+                    }.into_any(),
+                    Err(ApiError::NotSignedIn) => {
+                        restart.run(Some(t("second-step-expired")));
+                        ().into_any()
+                    }
+                    Err(e) => view! { <p role="alert">{error_text(&e)}</p> }.into_any(),
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// The second step of a sign-in whose password was right: a code from the authenticator app
+/// or a saved recovery code, with "try another way" for the methods the account has.
+#[component]
+fn SecondStepForm(
+    offer: SecondStepOffer,
+    on_success: Callback<SessionInfo>,
+    on_restart: Callback<Option<String>>,
+) -> impl IntoView {
+    let method = RwSignal::new(offer.preferred);
+    let others = offer.methods.clone();
+    let code = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let choosing = RwSignal::new(false);
+    let remember = RwSignal::new(false);
+    let session = use_session();
+    let remember_days = move || session.portal.get().map_or(0, |p| p.remember_days);
+    let input = NodeRef::<leptos::html::Input>::new();
+    // Focus moves to the code field when the step appears and when the method changes, so a
+    // keyboard or screen-reader user is where the next thing to type is.
+    Effect::new(move |_| {
+        method.track();
+        choosing.track();
+        if let Some(el) = input.get() {
+            let _ = el.focus();
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        let typed = code.get_untracked();
+        if typed.trim().is_empty() {
+            error.set(Some(t("second-step-missing")));
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let m = method.get_untracked();
+        let keep = remember.get_untracked();
+        spawn_local(async move {
+            let r = carekey_shared::server_fns::verify_second_step(m, typed, keep).await;
+            busy.set(false);
+            match r {
+                Ok(info) => on_success.run(info),
+                Err(ApiError::NotSignedIn) => on_restart.run(Some(t("second-step-expired"))),
+                Err(ApiError::SecondStepFailed) => {
+                    code.set(String::new());
+                    error.set(Some(t("error-second-step-failed")));
+                }
+                Err(e) => error.set(Some(error_text(&e))),
+            }
+        });
+    };
+    let intro = move || match method.get() {
+        SecondStepMethod::AuthenticatorApp => t("second-step-app-intro"),
+        SecondStepMethod::BackupCode => t("second-step-backup-intro"),
+    };
+    let label = move || match method.get() {
+        SecondStepMethod::AuthenticatorApp => t("second-step-app-label"),
+        SecondStepMethod::BackupCode => t("second-step-backup-label"),
+    };
+    let choice = move |m: SecondStepMethod| {
+        let text = match m {
+            SecondStepMethod::AuthenticatorApp => t("second-step-use-app"),
+            SecondStepMethod::BackupCode => t("second-step-use-backup"),
+        };
+        view! {
+            <li>
+                <button type="button" class="link" on:click=move |_| {
+                    method.set(m);
+                    code.set(String::new());
+                    error.set(None);
+                    choosing.set(false);
+                }>{text}</button>
+            </li>
+        }
+    };
+    let has_others = others.len() > 1;
+    view! {
+        <form class="stack" on:submit=submit novalidate aria-label=t("second-step-title")>
+            <div id="second-step-error" class="alert" role="alert" class:empty=move || error.get().is_none()>
+                {move || error.get().map(|e| view! { <p>{e}</p> })}
+            </div>
+            <p id="second-step-intro">{intro}</p>
+            <div class="field">
+                <label for="second-step-code">{label}</label>
+                <input
+                    id="second-step-code"
+                    name="second-step-code"
+                    type="text"
+                    node_ref=input
+                    inputmode=move || match method.get() {
+                        SecondStepMethod::AuthenticatorApp => "numeric",
+                        SecondStepMethod::BackupCode => "text",
+                    }
+                    autocomplete="one-time-code"
+                    autocapitalize="none"
+                    spellcheck="false"
+                    aria-describedby="second-step-intro"
+                    bind:value=code
+                />
+            </div>
+            <Show when=move || { remember_days() > 0 }>
+                <div class="field">
+                    <label class="check" for="second-step-remember">
+                        <input type="checkbox" id="second-step-remember" aria-describedby="second-step-remember-hint" bind:checked=remember />
+                        {move || t_num("second-step-remember", "days", f64::from(remember_days()))}
+                    </label>
+                    <p class="hint" id="second-step-remember-hint">{t("second-step-remember-hint")}</p>
+                </div>
+            </Show>
+            <button type="submit" class="primary" aria-disabled=move || if busy.get() { "true" } else { "false" }>
+                {move || if busy.get() { t("second-step-busy") } else { t("second-step-submit") }}
+            </button>
+            <Show when=move || has_others>
+                <button type="button" class="link" aria-expanded=move || if choosing.get() { "true" } else { "false" }
+                    aria-controls="second-step-ways"
+                    on:click=move |_| choosing.update(|c| *c = !*c)>
+                    {t("second-step-other-way")}
+                </button>
+            </Show>
+            <Show when=move || choosing.get()>
+                <ul id="second-step-ways" class="menu">
+                    {others.iter().copied().filter(|m| *m != method.get()).map(choice).collect_view()}
+                </ul>
+            </Show>
+            <p class="links">
+                <button type="button" class="link" on:click=move |_| on_restart.run(None)>
+                    {t("second-step-start-over")}
+                </button>
+            </p>
+        </form>
     }
 }

@@ -277,6 +277,15 @@ impl Backend for Api {
             .await?)
     }
 
+    async fn second_step_offer(
+        &self,
+        ctx: &RequestCtx,
+        _: SecondStepOfferOf,
+    ) -> Answer<carekey_shared::SecondStepOffer> {
+        let pending = self.caller(ctx, Allow::SecondStep).await?;
+        Ok(self.services.second_step_offer(&pending).await?)
+    }
+
     async fn verify_second_step(
         &self,
         ctx: &RequestCtx,

@@ -187,6 +187,18 @@ impl Services {
         })
     }
 
+    /// What a half-done sign-in's second step may be answered with: the same offer its
+    /// password step answered with, for the page that asks for it.
+    pub async fn second_step_offer(
+        &self,
+        pending: &Caller,
+    ) -> Result<SecondStepOffer, DomainError> {
+        self.stage_after_password(&self.db, pending.account(), None, self.now())
+            .await?
+            .offer
+            .ok_or(DomainError::NotSignedIn)
+    }
+
     /// The second step at sign-in. `caller` is the half-done sign-in (`Allow::SecondStep`).
     pub async fn verify_second_step(
         &self,
