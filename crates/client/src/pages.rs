@@ -25,6 +25,14 @@ pub fn Layout(children: Children) -> impl IntoView {
     }
 }
 
+/// The portal's pages a sign-in can lead to (the portal bundle renders them).
+const LINKS: carekey_ui::password::PageLinks = carekey_ui::password::PageLinks {
+    sign_in: "/",
+    forced_change: "/change-password",
+    home: "/home",
+    two_step: "/settings/two-step",
+};
+
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let session = use_session();
@@ -32,13 +40,7 @@ pub fn SignInPage() -> impl IntoView {
     let notice = session.notice;
     let on_success = Callback::new(move |info: carekey_shared::SessionInfo| {
         notice.set(None);
-        go(if info.must_change_password {
-            "/change-password"
-        } else if info.must_add_second_step {
-            "/settings/two-step"
-        } else {
-            "/home"
-        });
+        go(LINKS.after_sign_in(&info));
     });
     view! {
         <section class="card">

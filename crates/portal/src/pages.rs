@@ -126,6 +126,7 @@ const LINKS: PageLinks = PageLinks {
     sign_in: "/",
     forced_change: "/change-password",
     home: "/home",
+    two_step: "/settings/two-step",
 };
 
 #[component]
@@ -144,13 +145,7 @@ pub fn ChangeUsernamePage() -> impl IntoView {
 pub fn SecondStepPage() -> impl IntoView {
     let go = use_go();
     let on_success = Callback::new(move |info: carekey_shared::SessionInfo| {
-        go(if info.must_change_password {
-            "/change-password"
-        } else if info.must_add_second_step {
-            "/settings/two-step"
-        } else {
-            "/home"
-        });
+        go(LINKS.after_sign_in(&info));
     });
     view! { <carekey_ui::twostep::SecondStepPage on_success=on_success sign_in_href="/" /> }
 }

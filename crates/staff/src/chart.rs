@@ -344,22 +344,64 @@ fn PortalWidget(
     }
 }
 
+/// The identity facts staff say they checked before a desk code or a two-step reset; the
+/// server refuses either with none ticked and writes the ticked ones to the audit row.
+#[derive(Clone, Copy)]
+struct Checklist {
+    dob: RwSignal<bool>,
+    zip: RwSignal<bool>,
+    callback: RwSignal<bool>,
+    photo: RwSignal<bool>,
+}
+
+impl Checklist {
+    fn new() -> Self {
+        Self {
+            dob: RwSignal::new(false),
+            zip: RwSignal::new(false),
+            callback: RwSignal::new(false),
+            photo: RwSignal::new(false),
+        }
+    }
+
+    fn checks(self) -> IdentityChecks {
+        IdentityChecks {
+            date_of_birth: self.dob.get_untracked(),
+            zip: self.zip.get_untracked(),
+            callback_number: self.callback.get_untracked(),
+            photo_id: self.photo.get_untracked(),
+        }
+    }
+
+    fn fieldset(self) -> impl IntoView {
+        let check = move |sig: RwSignal<bool>, label: String| {
+            view! {
+                <label class="check">
+                    <input type="checkbox" bind:checked=sig />
+                    {label}
+                </label>
+            }
+        };
+        view! {
+            <fieldset>
+                <legend>{t("st-desk-code-checked")}</legend>
+                {check(self.dob, t("st-check-dob"))}
+                {check(self.zip, t("st-check-zip"))}
+                {check(self.callback, t("st-check-callback"))}
+                {check(self.photo, t("st-check-photo"))}
+            </fieldset>
+        }
+    }
+}
+
 /// Reset two-step verification, behind the same identity checklist as a desk code.
 #[component]
 fn ResetTwoStep(pid: i64, on_change: Callback<PatientChart>) -> impl IntoView {
-    let dob = RwSignal::new(false);
-    let zip = RwSignal::new(false);
-    let callback = RwSignal::new(false);
-    let photo = RwSignal::new(false);
+    let checklist = Checklist::new();
     let error = RwSignal::new(None::<String>);
     let reset = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let checks = IdentityChecks {
-            date_of_birth: dob.get_untracked(),
-            zip: zip.get_untracked(),
-            callback_number: callback.get_untracked(),
-            photo_id: photo.get_untracked(),
-        };
+        let checks = checklist.checks();
         error.set(None);
         if !checks.any() {
             error.set(Some(t("st-two-step-reset-check-first")));
@@ -372,25 +414,11 @@ fn ResetTwoStep(pid: i64, on_change: Callback<PatientChart>) -> impl IntoView {
             }
         });
     };
-    let check = move |sig: RwSignal<bool>, label: String| {
-        view! {
-            <label class="check">
-                <input type="checkbox" bind:checked=sig />
-                {label}
-            </label>
-        }
-    };
     view! {
         <h3>{t("st-two-step-reset")}</h3>
         <p class="hint">{t("st-two-step-reset-intro")}</p>
         <form class="stack" on:submit=reset novalidate aria-label=t("st-two-step-reset")>
-            <fieldset>
-                <legend>{t("st-desk-code-checked")}</legend>
-                {check(dob, t("st-check-dob"))}
-                {check(zip, t("st-check-zip"))}
-                {check(callback, t("st-check-callback"))}
-                {check(photo, t("st-check-photo"))}
-            </fieldset>
+            {checklist.fieldset()}
             <Alert message=error id="two-step-reset-error" />
             <button type="submit">{t("st-two-step-reset")}</button>
         </form>
@@ -688,20 +716,12 @@ fn SendReset(
 
 #[component]
 fn DeskCodeForm(pid: i64) -> impl IntoView {
-    let dob = RwSignal::new(false);
-    let zip = RwSignal::new(false);
-    let callback = RwSignal::new(false);
-    let photo = RwSignal::new(false);
+    let checklist = Checklist::new();
     let code = RwSignal::new(None::<DeskCode>);
     let error = RwSignal::new(None::<String>);
     let make = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let checks = IdentityChecks {
-            date_of_birth: dob.get_untracked(),
-            zip: zip.get_untracked(),
-            callback_number: callback.get_untracked(),
-            photo_id: photo.get_untracked(),
-        };
+        let checks = checklist.checks();
         error.set(None);
         if !checks.any() {
             error.set(Some(t("st-desk-code-check-first")));
@@ -714,24 +734,10 @@ fn DeskCodeForm(pid: i64) -> impl IntoView {
             }
         });
     };
-    let check = move |sig: RwSignal<bool>, label: String| {
-        view! {
-            <label class="check">
-                <input type="checkbox" bind:checked=sig />
-                {label}
-            </label>
-        }
-    };
     view! {
         <h3>{t("st-desk-code")}</h3>
         <form class="stack" on:submit=make novalidate>
-            <fieldset>
-                <legend>{t("st-desk-code-checked")}</legend>
-                {check(dob, t("st-check-dob"))}
-                {check(zip, t("st-check-zip"))}
-                {check(callback, t("st-check-callback"))}
-                {check(photo, t("st-check-photo"))}
-            </fieldset>
+            {checklist.fieldset()}
             <Alert message=error id="desk-code-error" />
             <button type="submit">{t("st-desk-code-make")}</button>
         </form>

@@ -140,16 +140,7 @@ fn SignInPage() -> impl IntoView {
     let notice = session.notice;
     let on_success = Callback::new(move |info: carekey_shared::SessionInfo| {
         notice.set(None);
-        navigate(
-            if info.must_change_password {
-                FORCED
-            } else if info.must_add_second_step {
-                TWO_STEP
-            } else {
-                HOME
-            },
-            Default::default(),
-        );
+        navigate(LINKS.after_sign_in(&info), Default::default());
     });
     view! {
         <section class="card">
@@ -194,6 +185,7 @@ const LINKS: PageLinks = PageLinks {
     sign_in: SIGN_IN,
     forced_change: FORCED,
     home: HOME,
+    two_step: TWO_STEP,
 };
 
 #[component]
@@ -210,16 +202,7 @@ fn ForcedChangePage() -> impl IntoView {
 fn SecondStepPage() -> impl IntoView {
     let navigate = use_navigate();
     let on_success = Callback::new(move |info: carekey_shared::SessionInfo| {
-        navigate(
-            if info.must_change_password {
-                FORCED
-            } else if info.must_add_second_step {
-                TWO_STEP
-            } else {
-                HOME
-            },
-            Default::default(),
-        );
+        navigate(LINKS.after_sign_in(&info), Default::default());
     });
     view! { <carekey_ui::twostep::SecondStepPage on_success=on_success sign_in_href=SIGN_IN /> }
 }

@@ -340,12 +340,28 @@ pub fn policy_of(session: &crate::session::SessionCtx) -> PasswordPolicy {
         })
 }
 
-/// Links a change-password page needs; the two apps live under different paths.
+/// Where an app's signed-in pages are; the apps live under different paths.
 #[derive(Clone, Copy)]
 pub struct PageLinks {
     pub sign_in: &'static str,
     pub forced_change: &'static str,
     pub home: &'static str,
+    /// Settings > Two-step verification.
+    pub two_step: &'static str,
+}
+
+impl PageLinks {
+    /// Where a person goes once signed in: the forced password change first, then adding the
+    /// second step the clinic requires, then home (the server refuses the rest until then).
+    pub fn after_sign_in(&self, info: &carekey_shared::SessionInfo) -> &'static str {
+        if info.must_change_password {
+            self.forced_change
+        } else if info.must_add_second_step {
+            self.two_step
+        } else {
+            self.home
+        }
+    }
 }
 
 /// The "Change password" page (patient Settings, staff user menu).

@@ -9,7 +9,9 @@ pub mod sessions;
 use carekey_shared::policy::MAX_BYTES;
 use carekey_shared::{AccountKind, DeviceSession, HomeInfo, Portal, SessionInfo};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use serde_json::json;
 
 use crate::domain::audit::Actor;
@@ -52,6 +54,48 @@ pub enum Allow {
     /// The pages that add a second step, which a sign-in the clinic requires one of reaches
     /// before anything else (after a forced password change).
     Enrolment,
+}
+
+/// Records a sign-in on the account in the statement that re-checks it may sign in (active,
+/// not paused), so a lock that lands while the hash ran is never slipped past (SECURITY.md
+/// A1). `whole`: the sign-in is complete (the counters are cleared and the times moved);
+/// otherwise only the check is made. False: the account may not sign in now.
+pub(crate) async fn open_sign_in<C: ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+    whole: bool,
+    now: i64,
+) -> Result<bool, DomainError> {
+    let mut opening = account::Entity::update_many();
+    if whole {
+        opening = opening
+            .col_expr(
+                account::Column::PreviousSignInAt,
+                Expr::col(account::Column::LastSignInAt),
+            )
+            .col_expr(
+                account::Column::FailuresBeforeLastSignIn,
+                Expr::col(account::Column::FailedSignIns),
+            )
+            .col_expr(account::Column::LastSignInAt, Expr::value(now))
+            .col_expr(account::Column::FailedSignIns, Expr::value(0))
+            .col_expr(
+                account::Column::LockedUntil,
+                Expr::value(Option::<i64>::None),
+            );
+    }
+    let opened = opening
+        .col_expr(account::Column::UpdatedAt, Expr::value(now))
+        .filter(account::Column::Id.eq(account_id))
+        .filter(account::Column::Status.eq(account::Status::Active))
+        .filter(
+            account::Column::LockedUntil
+                .is_null()
+                .or(account::Column::LockedUntil.lte(now)),
+        )
+        .exec(db)
+        .await?;
+    Ok(opened.rows_affected == 1)
 }
 
 /// What the browser signing in brings: the session token it had (replaced, never promoted) and
@@ -246,43 +290,15 @@ impl Services {
         let txn = uow.db();
         let after = self.stage_after_password(txn, acct, device, now).await?;
         let (stage, offer) = (after.stage, after.offer);
-        let mut opening = account::Entity::update_many();
         // With a second step still to come, the sign-in counters stay as they are: they are
         // cleared only once the sign-in is whole, so re-entering a known password between
         // wrong codes never resets the count toward a pause (SECURITY.md M5).
-        if stage != session::Stage::SecondStep {
-            opening = opening
-                .col_expr(
-                    account::Column::PreviousSignInAt,
-                    Expr::col(account::Column::LastSignInAt),
-                )
-                .col_expr(
-                    account::Column::FailuresBeforeLastSignIn,
-                    Expr::col(account::Column::FailedSignIns),
-                )
-                .col_expr(account::Column::LastSignInAt, Expr::value(now))
-                .col_expr(account::Column::FailedSignIns, Expr::value(0))
-                .col_expr(
-                    account::Column::LockedUntil,
-                    Expr::value(Option::<i64>::None),
-                );
-        }
-        let opened = opening
-            .col_expr(account::Column::UpdatedAt, Expr::value(now))
-            .filter(account::Column::Id.eq(acct.id))
-            .filter(account::Column::Status.eq(account::Status::Active))
-            .filter(
-                account::Column::LockedUntil
-                    .is_null()
-                    .or(account::Column::LockedUntil.lte(now)),
-            )
-            .exec(txn)
-            .await?;
+        let opened = open_sign_in(txn, acct.id, stage != session::Stage::SecondStep, now).await?;
         let still_same = password_credential::Entity::find_by_id(acct.id)
             .one(txn)
             .await?
             .is_some_and(|c| c.phc == verified_phc);
-        if opened.rows_affected != 1 || !still_same {
+        if !opened || !still_same {
             return Ok(None);
         }
         let acct = account::Entity::find_by_id(acct.id)
@@ -307,20 +323,7 @@ impl Services {
             )
             .await?;
         }
-        let s = session::ActiveModel {
-            token_hash: Set(sessions::token_hash(&token)),
-            account_id: Set(acct.id),
-            created_at: Set(now),
-            last_seen_at: Set(now),
-            revoked_at: Set(None),
-            password_proved_at: Set(Some(now)),
-            user_agent: Set(meta.user_agent.chars().take(300).collect()),
-            ip: Set(meta.ip.clone()),
-            stage: Set(stage),
-            ..Default::default()
-        }
-        .insert(txn)
-        .await?;
+        let s = sessions::insert(txn, acct.id, &token, stage, Some(now), meta, now).await?;
         // Half a sign-in is not a sign-in: the audit row comes with the second step.
         if stage != session::Stage::SecondStep {
             let details = if after.remembered {

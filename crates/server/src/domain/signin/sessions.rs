@@ -82,6 +82,33 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// Opens a session row for `token` (only its hash is stored).
+pub async fn insert<C: ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+    token: &str,
+    stage: session::Stage,
+    password_proved_at: Option<i64>,
+    meta: &crate::domain::ClientMeta,
+    now: i64,
+) -> Result<session::Model, DbErr> {
+    use sea_orm::{ActiveModelTrait, Set};
+    session::ActiveModel {
+        token_hash: Set(token_hash(token)),
+        account_id: Set(account_id),
+        created_at: Set(now),
+        last_seen_at: Set(now),
+        revoked_at: Set(None),
+        password_proved_at: Set(password_proved_at),
+        user_agent: Set(meta.user_agent.chars().take(300).collect()),
+        ip: Set(meta.ip.clone()),
+        stage: Set(stage),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
 /// Ends every still-open session matching `which`, in one statement (no read-then-write race
 /// with a concurrent request on the same session).
 pub async fn revoke<C: ConnectionTrait>(db: &C, which: SimpleExpr, now: i64) -> Result<u64, DbErr> {
