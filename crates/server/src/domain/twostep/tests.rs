@@ -42,6 +42,14 @@ async fn enrol(w: &World, username: &str) -> (Vec<u8>, Vec<String>) {
     (key, changed.backup_codes)
 }
 
+/// A half-done sign-in (the password was right), resolved as the second step's call is.
+async fn pending_caller(svc: &Services, username: &str) -> crate::domain::caller::Caller {
+    let (token, _) = pending(svc, username).await;
+    svc.signed_in(Some(&token), Allow::SecondStep, &meta())
+        .await
+        .unwrap()
+}
+
 async fn pending(svc: &Services, username: &str) -> (String, carekey_shared::SessionInfo) {
     let s = svc
         .sign_in(Portal::Patient, username, PW, None, &meta())
@@ -115,23 +123,13 @@ async fn a_used_step_and_a_wrong_code_are_refused_and_counted() {
     let a = w.patient("rosa", PW, None, None).await;
     let (key, _) = enrol(&w, "rosa").await;
     let code = code_now(&w, &key, 0);
-    let (t1, _) = pending(&w.svc, "rosa").await;
-    let p1 = w
-        .svc
-        .signed_in(Some(&t1), Allow::SecondStep, &meta())
-        .await
-        .unwrap();
+    let p1 = pending_caller(&w.svc, "rosa").await;
     w.svc
         .verify_second_step(&p1, SecondStepMethod::AuthenticatorApp, &code, false)
         .await
         .unwrap();
     // The same code again (replayed within its 30 seconds): refused.
-    let (t2, _) = pending(&w.svc, "rosa").await;
-    let p2 = w
-        .svc
-        .signed_in(Some(&t2), Allow::SecondStep, &meta())
-        .await
-        .unwrap();
+    let p2 = pending_caller(&w.svc, "rosa").await;
     assert!(matches!(
         w.svc
             .verify_second_step(&p2, SecondStepMethod::AuthenticatorApp, &code, false)
@@ -158,12 +156,7 @@ async fn wrong_second_step_codes_pause_the_account_as_passwords_do() {
     enrol(&w, "rosa").await;
     for i in 0..5 {
         // Signing in again between guesses does not clear the count.
-        let (t, _) = pending(&w.svc, "rosa").await;
-        let p = w
-            .svc
-            .signed_in(Some(&t), Allow::SecondStep, &meta())
-            .await
-            .unwrap();
+        let p = pending_caller(&w.svc, "rosa").await;
         assert!(
             w.svc
                 .verify_second_step(&p, SecondStepMethod::AuthenticatorApp, "000000", false)
@@ -189,12 +182,7 @@ async fn a_backup_code_works_once_and_regenerating_voids_the_old_set() {
     let w = testing::world().await;
     w.patient("rosa", PW, None, None).await;
     let (_, codes) = enrol(&w, "rosa").await;
-    let (t, _) = pending(&w.svc, "rosa").await;
-    let p = w
-        .svc
-        .signed_in(Some(&t), Allow::SecondStep, &meta())
-        .await
-        .unwrap();
+    let p = pending_caller(&w.svc, "rosa").await;
     // Typed in capitals with spaces, as from a printed sheet.
     let typed = codes[0].to_uppercase().replace('-', " ");
     let done = w
@@ -202,12 +190,7 @@ async fn a_backup_code_works_once_and_regenerating_voids_the_old_set() {
         .verify_second_step(&p, SecondStepMethod::BackupCode, &typed, false)
         .await
         .unwrap();
-    let (t, _) = pending(&w.svc, "rosa").await;
-    let p = w
-        .svc
-        .signed_in(Some(&t), Allow::SecondStep, &meta())
-        .await
-        .unwrap();
+    let p = pending_caller(&w.svc, "rosa").await;
     assert!(
         w.svc
             .verify_second_step(&p, SecondStepMethod::BackupCode, &codes[0], false)
