@@ -4,6 +4,7 @@ const port = Number(process.env.E2E_PORT ?? 3100);
 export const smtpPort = Number(process.env.E2E_SMTP_PORT ?? 3125);
 export const mailPort = Number(process.env.E2E_MAIL_PORT ?? 3180);
 export const shortPort = Number(process.env.E2E_SHORT_PORT ?? 3101);
+export const passkeyPort = Number(process.env.E2E_PASSKEY_PORT ?? 3102);
 
 export default defineConfig({
   testDir: './tests',
@@ -66,6 +67,19 @@ export default defineConfig({
         // Staff must add a second step here (SECURITY.md M2, the default): two-step.spec.ts
         // walks a new member of staff through it. No other test signs staff in here.
         CAREKEY_MFA_STAFF: 'required',
+      },
+    },
+    // A third whose address is a host name (localhost): WebAuthn binds a passkey to a domain,
+    // never to an IP address, so passkeys.spec.ts signs in here.
+    {
+      command: './start-server.sh',
+      url: `http://127.0.0.1:${passkeyPort}/readyz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      env: {
+        E2E_PORT: String(passkeyPort),
+        E2E_SMTP_PORT: String(smtpPort),
+        E2E_PUBLIC_URL: `http://localhost:${passkeyPort}`,
       },
     },
   ],

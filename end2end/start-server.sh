@@ -6,7 +6,8 @@ data="$(mktemp -d -t carekey-e2e-XXXXXX)"
 unset DATABASE_URL
 export CAREKEY_DATA_DIR="$data"
 export CAREKEY_BIND="127.0.0.1:${E2E_PORT:-3100}"
-export CAREKEY_PUBLIC_URL="http://127.0.0.1:${E2E_PORT:-3100}"
+# E2E_PUBLIC_URL: a host name instead (passkeys need one: WebAuthn never binds to an IP).
+export CAREKEY_PUBLIC_URL="${E2E_PUBLIC_URL:-http://127.0.0.1:${E2E_PORT:-3100}}"
 export CAREKEY_DEV_MODE=true
 # No dist_dir: the apps come the built-in way (a debug build reads ../dist through the same
 # code a release binary serves its embedded copy with).

@@ -29,7 +29,7 @@ export async function signIn(page: Page, username: string, password: string) {
   await page.goto('/');
   await page.getByLabel('Username or email').fill(username);
   await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 export const MAIL_PORT = Number(process.env.E2E_MAIL_PORT ?? 3180);

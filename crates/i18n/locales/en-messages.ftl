@@ -147,9 +147,12 @@ password-changed-voice = { $how ->
    *[clinic] The clinic just reset your patient portal password. Every device that was signed in has been signed out.
 }
 
-## Two-step verification changed (issue 12). $what is app_added, app_removed, code_used (a
+## Two-step verification changed (issue 12). $what is app_added, app_removed, passkey_added,
+## passkey_removed, code_used (a
 ## saved recovery code signed in; $left are still unused), codes_renewed, device_remembered or clinic_reset (staff removed them all).
 two-step-changed-subject = { $what ->
+    [passkey_added] A passkey was added to your portal
+    [passkey_removed] A passkey was removed from your portal
     [app_added] A code app was added to your portal
     [app_removed] A code app was removed from your portal
     [code_used] A recovery code was used to sign in to your portal
@@ -158,6 +161,8 @@ two-step-changed-subject = { $what ->
    *[codes_renewed] You have new recovery codes for your portal
 }
 two-step-changed-intro = { $what ->
+    [passkey_added] A passkey was just added to your { $clinic } patient portal. It can now sign in with a fingerprint, face or screen lock.
+    [passkey_removed] A passkey was just taken off your { $clinic } patient portal. It can no longer sign in.
     [app_added] A code app was just added to your { $clinic } patient portal. Each sign-in now asks for a code from it.
     [app_removed] A code app was just taken off your { $clinic } patient portal. Sign-in no longer asks for its codes.
     [code_used] One of your saved recovery codes was just used to sign in to your { $clinic } patient portal. { $left ->
@@ -170,6 +175,8 @@ two-step-changed-intro = { $what ->
    *[codes_renewed] You just made new recovery codes for your { $clinic } patient portal. The old ones no longer work.
 }
 two-step-changed-sms = { $what ->
+    [passkey_added] { $clinic }: a passkey was added to your portal. If not you, { $call-us }.
+    [passkey_removed] { $clinic }: a passkey was removed from your portal. If not you, { $call-us }.
     [app_added] { $clinic }: a 2-step app was added to your portal. If not you, { $call-us }.
     [app_removed] { $clinic }: your 2-step app was removed. If not you, { $call-us }.
     [code_used] { $clinic }: a recovery code was used to sign in. If not you, { $call-us }.
@@ -178,6 +185,8 @@ two-step-changed-sms = { $what ->
    *[codes_renewed] { $clinic }: you have new portal recovery codes. If not you, { $call-us }.
 }
 two-step-changed-voice = { $what ->
+    [passkey_added] A passkey was just added to your patient portal.
+    [passkey_removed] A passkey was just taken off your patient portal.
     [app_added] A code app was just added to your patient portal.
     [app_removed] A code app was just taken off your patient portal.
     [code_used] One of your saved recovery codes was just used to sign in to your patient portal.

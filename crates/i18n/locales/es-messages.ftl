@@ -136,9 +136,12 @@ password-changed-voice = { $how ->
    *[clinic] La clínica le dio una contraseña nueva para su portal de pacientes. Cerramos la sesión en todos los dispositivos donde estaba abierta.
 }
 
-## Two-step verification changed. $what is app_added, app_removed, code_used (a saved recovery
+## Two-step verification changed. $what is app_added, app_removed, passkey_added,
+## passkey_removed, code_used (a saved recovery
 ## code signed in; $left are still unused), codes_renewed, device_remembered or clinic_reset (staff removed them all).
 two-step-changed-subject = { $what ->
+    [passkey_added] Se agregó una llave de acceso a su portal
+    [passkey_removed] Se quitó una llave de acceso de su portal
     [app_added] Se agregó una aplicación de autenticación a su portal
     [app_removed] Se quitó una aplicación de autenticación de su portal
     [code_used] Se usó un código de recuperación para entrar a su portal
@@ -147,6 +150,8 @@ two-step-changed-subject = { $what ->
    *[codes_renewed] Tiene códigos nuevos para su portal
 }
 two-step-changed-intro = { $what ->
+    [passkey_added] Se acaba de agregar una llave de acceso a su portal de pacientes de { $clinic }. Ahora puede entrar con su huella, su cara o el bloqueo de pantalla.
+    [passkey_removed] Se acaba de quitar una llave de acceso de su portal de pacientes de { $clinic }. Ya no puede entrar con ella.
     [app_added] Se acaba de agregar una aplicación de autenticación a su portal de pacientes de { $clinic }. Cada inicio de sesión ahora pide un código de ella.
     [app_removed] Se acaba de quitar una aplicación de autenticación de su portal de pacientes de { $clinic }.
     [code_used] Se acaba de usar uno de sus códigos de recuperación para entrar a su portal de pacientes de { $clinic }. { $left ->
@@ -159,6 +164,8 @@ two-step-changed-intro = { $what ->
    *[codes_renewed] Acaba de hacer códigos de recuperación nuevos para su portal de pacientes de { $clinic }. Los anteriores ya no funcionan.
 }
 two-step-changed-sms = { $what ->
+    [passkey_added] { $clinic }: agregaron una llave de acceso. Si no fue usted, { $call-us }.
+    [passkey_removed] { $clinic }: quitaron una llave de acceso. Si no fue usted, { $call-us }.
     [app_added] { $clinic }: agregaron una app de 2 pasos. Si no fue usted, { $call-us }.
     [app_removed] { $clinic }: quitaron su app de 2 pasos. Si no fue usted, { $call-us }.
     [code_used] { $clinic }: entraron con una clave guardada. Si no fue usted, { $call-us }.
@@ -167,6 +174,8 @@ two-step-changed-sms = { $what ->
    *[codes_renewed] { $clinic }: hay claves guardadas nuevas. Si no fue usted, { $call-us }.
 }
 two-step-changed-voice = { $what ->
+    [passkey_added] Se acaba de agregar una llave de acceso a su portal de pacientes.
+    [passkey_removed] Se acaba de quitar una llave de acceso de su portal de pacientes.
     [app_added] Se acaba de agregar una aplicación de autenticación a su portal de pacientes.
     [app_removed] Se acaba de quitar una aplicación de autenticación de su portal de pacientes.
     [code_used] Se acaba de usar uno de sus códigos de recuperación para entrar a su portal de pacientes.

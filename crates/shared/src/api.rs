@@ -77,6 +77,8 @@ pub struct ClinicInfo {
     /// second step is asked at every sign-in.
     #[serde(default)]
     pub remember_days: u32,
+    /// Passkeys can sign in here (`public_url` names a host): the sign-in page offers them.
+    pub passkeys: bool,
     pub recovery: crate::recovery::RecoveryOptions,
     /// The language-help lines (ACA Section 1557 taglines) the sign-in page shows: English and
     /// Spanish, then the clinic's own lines for other languages, in that order everywhere.

@@ -31,6 +31,10 @@ pub enum ApiError {
     /// The clinic requires a second step, and this is the account's last one.
     #[error("last second step")]
     LastSecondStep,
+    /// A passkey's answer was not accepted when adding it (a browser or authenticator that
+    /// cannot check it is you, an old ceremony, or a passkey already on this account).
+    #[error("passkey not accepted")]
+    PasskeyNotAccepted,
     /// The current password given to authorise a change was wrong.
     #[error("current password incorrect")]
     CurrentPasswordIncorrect,
@@ -90,6 +94,7 @@ impl ApiError {
             | ApiError::SecondStepSetupRequired => 403,
             ApiError::LastSecondStep => 409,
             ApiError::CurrentPasswordIncorrect
+            | ApiError::PasskeyNotAccepted
             | ApiError::PasswordRejected(_)
             | ApiError::PasswordsDiffer
             | ApiError::CodeRejected(_)

@@ -5,9 +5,9 @@
 use crate::endpoints::endpoints;
 use crate::{
     ApiError, AuthenticatorSetup, ClinicInfo, ContactChangeStarted, ContactInfo, ContactKind,
-    DeviceSession, HomeInfo, LinkPreview, Portal, RecoveryAccepted, RecoveryChannel,
-    RecoveryIdentity, RememberedDevice, ResetGrant, SecondStepMethod, SecondStepOffer, SessionInfo,
-    TwoStepChanged, TwoStepStatus, UsernameLookup,
+    DeviceSession, HomeInfo, LinkPreview, PasskeyCeremony, Portal, RecoveryAccepted,
+    RecoveryChannel, RecoveryIdentity, RememberedDevice, ResetGrant, SecondStepMethod,
+    SecondStepOffer, SessionInfo, TwoStepChanged, TwoStepStatus, UsernameLookup,
 };
 use carekey_i18n::Lang;
 
@@ -26,6 +26,18 @@ endpoints! {
     /// Signs in to the patient portal or the staff console; sets the session cookie.
     #[endpoint("sign_in", args = SignIn)]
     fn sign_in(portal: Portal, identifier: String, password: String) -> Result<SessionInfo, ApiError>;
+
+    /// The sign-in page: a passkey ceremony naming no account (the browser offers the passkeys
+    /// it holds for this site, in the username field's autofill or on "Sign in with a
+    /// passkey"). Refused (403) when the clinic's address has no host name.
+    #[endpoint("passkey_sign_in_options", args = PasskeySignInOptions)]
+    fn passkey_sign_in_options() -> Result<PasskeyCeremony, ApiError>;
+
+    /// Signs in with a passkey alone (user verification required: two factors, SECURITY.md
+    /// M3). `credential` is the browser's `PublicKeyCredential.toJSON()`, as JSON text. Any
+    /// failure is the password's `SignInFailed`.
+    #[endpoint("passkey_sign_in", args = PasskeySignIn)]
+    fn passkey_sign_in(portal: Portal, ceremony: String, credential: String) -> Result<SessionInfo, ApiError>;
 
     /// Who the session belongs to; also allowed while a password change is forced.
     #[endpoint("whoami", args = Whoami)]
@@ -114,18 +126,26 @@ endpoints! {
     #[endpoint("request_username", args = RequestUsername)]
     fn request_username(lookup: UsernameLookup, lang: Option<Lang>) -> Result<(), ApiError>;
 
-    /// The second step at sign-in, after the password: a code from the authenticator app or a
-    /// backup code. A wrong one counts toward lockout (SECURITY.md M5). Opens the session (a
-    /// new cookie) once accepted.
     /// What the second step of a half-done sign-in may be answered with (the page that asks
     /// for it is loaded apart from the first page, so the first page stays small).
     #[endpoint("second_step_offer", args = SecondStepOfferOf)]
     fn second_step_offer() -> Result<SecondStepOffer, ApiError>;
 
-    /// `remember`: this browser skips the second step for `mfa.remember_days` (a cookie the
-    /// server can revoke; SECURITY.md M7).
+    /// The second step at sign-in, after the password: a code from the authenticator app or a
+    /// backup code. A wrong one counts toward lockout (SECURITY.md M5). Opens the session (a
+    /// new cookie) once accepted. `remember`: this browser skips the second step for
+    /// `mfa.remember_days` (a cookie the server can revoke; SECURITY.md M7).
     #[endpoint("verify_second_step", args = VerifySecondStep)]
     fn verify_second_step(method: SecondStepMethod, code: String, remember: bool) -> Result<SessionInfo, ApiError>;
+
+    /// The second step with a passkey: a ceremony for this account's passkeys.
+    #[endpoint("second_step_passkey_options", args = SecondStepPasskeyOptions)]
+    fn second_step_passkey_options() -> Result<PasskeyCeremony, ApiError>;
+
+    /// The second step answered by a passkey (`credential`: `toJSON()` as JSON text); counts
+    /// like a code when it fails.
+    #[endpoint("verify_second_step_passkey", args = VerifySecondStepPasskey)]
+    fn verify_second_step_passkey(ceremony: String, credential: String, remember: bool) -> Result<SessionInfo, ApiError>;
 
     /// Settings > Two-step verification: the methods added, and backup codes left. Also
     /// allowed while the clinic's policy makes the person add one.
@@ -141,6 +161,16 @@ endpoints! {
     /// asked again within minutes of signing in). The first method also makes backup codes.
     #[endpoint("confirm_authenticator", args = ConfirmAuthenticator)]
     fn confirm_authenticator(id: i64, code: String, current: String) -> Result<TwoStepChanged, ApiError>;
+
+    /// Starts adding a passkey, named by its owner, with the current password (checked before
+    /// the browser makes anything; not asked again within minutes of a required sign-in).
+    #[endpoint("start_passkey", args = StartPasskey)]
+    fn start_passkey(name: String, current: String) -> Result<PasskeyCeremony, ApiError>;
+
+    /// The browser's answer to `start_passkey` (`credential`: `toJSON()` as JSON text). The
+    /// first method also makes backup codes.
+    #[endpoint("confirm_passkey", args = ConfirmPasskey)]
+    fn confirm_passkey(ceremony: String, credential: String) -> Result<TwoStepChanged, ApiError>;
 
     /// Removes a method, with the current password. The last one cannot go while the clinic
     /// requires a second step.

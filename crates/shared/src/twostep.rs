@@ -13,6 +13,9 @@ pub enum SecondStepMethod {
     AuthenticatorApp,
     /// One of the saved backup codes.
     BackupCode,
+    /// A passkey (WebAuthn, user verification required). It also signs in on its own, without
+    /// the password, as it is two factors in one (SECURITY.md M3).
+    Passkey,
 }
 
 /// What the sign-in page asks for after the password was right. Only ever sent once the
@@ -45,6 +48,19 @@ pub struct TwoStepStatus {
     pub required: bool,
     /// The clinic lets this account add one (false when `mfa.patients = off`).
     pub available: bool,
+    /// Passkeys can be added here: the clinic's `public_url` names a host (WebAuthn binds a
+    /// passkey to a domain name, never to an IP address).
+    pub passkeys: bool,
+}
+
+/// One WebAuthn ceremony handed to the browser: `options` is the JSON the server made for
+/// `navigator.credentials.create` or `.get` (`{"publicKey": {...}}`), passed on to
+/// `PublicKeyCredential.parse…OptionsFromJSON` as it is, so the browser apps carry no WebAuthn
+/// types of their own. `id` names the server's half when the answer comes back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeyCeremony {
+    pub id: String,
+    pub options: String,
 }
 
 /// A browser that skips the second step for a while ("remember this device"), listed with

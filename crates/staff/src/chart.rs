@@ -253,6 +253,7 @@ fn two_step_text(p: &PortalAccess) -> String {
         .map(|m| match m {
             SecondStepMethod::AuthenticatorApp => t("st-two-step-app"),
             SecondStepMethod::BackupCode => t("st-two-step-codes"),
+            SecondStepMethod::Passkey => t("st-two-step-passkey"),
         })
         .collect::<Vec<_>>()
         .join(", ")

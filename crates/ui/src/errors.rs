@@ -15,6 +15,7 @@ pub fn error_text(e: &ApiError) -> String {
         ApiError::SecondStepSetupRequired => t("error-second-step-setup-required"),
         ApiError::LastSecondStep => t("error-last-second-step"),
         ApiError::CurrentPasswordIncorrect => t("error-current-password"),
+        ApiError::PasskeyNotAccepted => t("error-passkey-not-accepted"),
         ApiError::PasswordRejected(issues) => {
             issues.iter().map(policy_text).collect::<Vec<_>>().join(" ")
         }

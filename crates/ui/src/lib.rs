@@ -10,6 +10,7 @@ pub mod idle;
 pub mod language;
 pub mod nav;
 pub mod page;
+pub mod passkey;
 pub mod password;
 pub mod session;
 pub mod signin;

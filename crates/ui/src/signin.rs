@@ -1,6 +1,6 @@
 //! The sign-in form, used by the patient portal and the staff console.
 
-use carekey_shared::{ApiError, Portal, SessionInfo};
+use carekey_shared::{ApiError, Portal, SessionInfo, server_fns};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -8,6 +8,7 @@ use crate::errors::error_text;
 use crate::fields::{PasswordField, TextField};
 use crate::i18n::{t, t_args, t_num};
 use crate::language::kept;
+use crate::passkey;
 use crate::session::use_session;
 
 /// After this many failures in a row on this page, the message says plainly that the account
@@ -69,6 +70,25 @@ pub fn SignInForm(
         }
     };
 
+    // Where a sign-in goes once it is whole, or on to its second step.
+    let go_on = {
+        let go = go.clone();
+        Callback::new(move |info: SessionInfo| {
+            password.set(String::new());
+            failures.set(0);
+            failed.set(false);
+            if info.second_step.is_some() {
+                // The second step's page is its own download (issue 12), so the first page
+                // every visitor loads does not carry it.
+                go(second_step_href);
+            } else {
+                session.signed_in(info.clone());
+                on_success.run(info);
+            }
+        })
+    };
+    let passkeys = Passkeys::new(portal, error, go_on);
+
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if busy.get_untracked() {
@@ -83,24 +103,12 @@ pub fn SignInForm(
         }
         busy.set(true);
         error.set(None);
-        let go = go.clone();
+        passkeys.stop_autofill();
         spawn_local(async move {
             let result = carekey_shared::server_fns::sign_in(portal, id, pw).await;
             busy.set(false);
             match result {
-                Ok(info) => {
-                    password.set(String::new());
-                    failures.set(0);
-                    failed.set(false);
-                    if info.second_step.is_some() {
-                        // The second step's page is its own download (issue 12), so the first
-                        // page every visitor loads does not carry it.
-                        go(second_step_href);
-                    } else {
-                        session.signed_in(info.clone());
-                        on_success.run(info);
-                    }
-                }
+                Ok(info) => go_on.run(info),
                 Err(ApiError::SignInFailed) => {
                     password.set(String::new());
                     let n = failures.get_untracked() + 1;
@@ -136,11 +144,13 @@ pub fn SignInForm(
                         <p>{who_to_call}</p>
                     </Show>
                 </div>
+                // "webauthn": the browser may offer this site's passkeys among the usernames it
+                // suggests here (conditional mediation), without the page asking for a name.
                 <TextField
                     id="identifier"
                     label=t("sign-in-identifier")
                     value=identifier
-                    autocomplete="username"
+                    autocomplete="username webauthn"
                 />
                 <PasswordField
                     id="password"
@@ -151,6 +161,12 @@ pub fn SignInForm(
                 <button type="submit" class="primary" aria-disabled=move || if busy.get() { "true" } else { "false" }>
                     {move || if busy.get() { t("sign-in-busy") } else { t("sign-in-submit") }}
                 </button>
+                <Show when=move || passkeys.offered.get()>
+                    <button type="button" on:click=move |_| passkeys.with_button()
+                        aria-disabled=move || if passkeys.busy.get() { "true" } else { "false" }>
+                        {t("sign-in-passkey")}
+                    </button>
+                </Show>
                 <p class="links">
                     <a href=forgot_href>{t("sign-in-forgot-password")}</a>
                 </p>
@@ -158,4 +174,106 @@ pub fn SignInForm(
         }
     };
     password_form()
+}
+
+/// Signing in with a passkey alone (SECURITY.md M3): offered in the username field's autofill
+/// as the page opens, and on a button for everyone whose browser shows no such suggestions
+/// (and for keyboard and screen-reader users, who may never open them).
+#[derive(Clone, Copy)]
+struct Passkeys {
+    portal: Portal,
+    error: RwSignal<Option<String>>,
+    go_on: Callback<SessionInfo>,
+    /// The clinic's address allows passkeys and this browser has them.
+    offered: RwSignal<bool>,
+    busy: RwSignal<bool>,
+    autofill: StoredValue<Option<passkey::Abort>, LocalStorage>,
+}
+
+impl Passkeys {
+    fn new(portal: Portal, error: RwSignal<Option<String>>, go_on: Callback<SessionInfo>) -> Self {
+        let session = use_session();
+        let p = Passkeys {
+            portal,
+            error,
+            go_on,
+            offered: RwSignal::new(false),
+            busy: RwSignal::new(false),
+            autofill: StoredValue::new_local(None),
+        };
+        Effect::new(move |started: Option<bool>| {
+            if started == Some(true) {
+                return true;
+            }
+            let on = session.portal.get().is_some_and(|c| c.passkeys) && passkey::supported();
+            p.offered.set(on);
+            if on {
+                spawn_local(async move { p.start_autofill().await });
+            }
+            on
+        });
+        on_cleanup(move || p.stop_autofill());
+        p
+    }
+
+    async fn start_autofill(self) {
+        if !passkey::autofill_available().await {
+            return;
+        }
+        let Ok(c) = server_fns::passkey_sign_in_options().await else {
+            return;
+        };
+        let Some(abort) = passkey::Abort::new() else {
+            return;
+        };
+        let signal = abort.signal();
+        self.autofill.set_value(Some(abort));
+        let answer = passkey::get(&c.options, true, signal).await;
+        // Cancelled: the person typed a password instead, or pressed the button.
+        if let Ok(credential) = answer {
+            self.finish(c.id, credential).await;
+        }
+    }
+
+    fn stop_autofill(self) {
+        if let Some(Some(a)) = self.autofill.try_update_value(Option::take) {
+            a.abort();
+        }
+    }
+
+    fn with_button(self) {
+        if self.busy.get_untracked() {
+            return;
+        }
+        self.stop_autofill();
+        self.busy.set(true);
+        self.error.set(None);
+        spawn_local(async move {
+            let c = match server_fns::passkey_sign_in_options().await {
+                Ok(c) => c,
+                Err(e) => {
+                    self.busy.set(false);
+                    self.error.set(Some(error_text(&e)));
+                    return;
+                }
+            };
+            match passkey::get(&c.options, false, None).await {
+                Ok(credential) => self.finish(c.id, credential).await,
+                Err(passkey::PasskeyError::Cancelled) => {
+                    self.error.set(Some(t("sign-in-passkey-cancelled")));
+                }
+                Err(_) => self.error.set(Some(t("sign-in-passkey-failed"))),
+            }
+            self.busy.set(false);
+        });
+    }
+
+    async fn finish(self, ceremony: String, credential: String) {
+        match server_fns::passkey_sign_in(self.portal, ceremony, credential).await {
+            Ok(info) => self.go_on.run(info),
+            // Not counted toward the page's failures: a passkey is not a guess.
+            Err(ApiError::SignInFailed) => self.error.set(Some(t("sign-in-passkey-failed"))),
+            Err(e) => self.error.set(Some(error_text(&e))),
+        }
+    }
 }

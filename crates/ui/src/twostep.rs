@@ -14,6 +14,7 @@ use crate::fields::{Alert, PasswordField, TextField};
 use crate::i18n::{t, t_args, t_num};
 use crate::nav::use_go;
 use crate::page::{PageHeading, RequireSession};
+use crate::passkey;
 use crate::password::PageLinks;
 use crate::session::use_session;
 
@@ -83,6 +84,9 @@ fn TwoStepContent(links: PageLinks, back_href: &'static str, back_label: String)
                         {move || status.get().map(|r| match r {
                             Ok(s) => view! {
                                 <Methods status=s.clone() refresh=refresh announce=announce />
+                                {(s.passkeys && passkey::supported()).then(|| view! {
+                                    <AddPasskey refresh=refresh fresh_codes=fresh_codes announce=announce />
+                                })}
                                 <AddApp refresh=refresh fresh_codes=fresh_codes announce=announce />
                                 <BackupCodes status=s fresh_codes=fresh_codes />
                             }.into_any(),
@@ -171,7 +175,10 @@ fn MethodRow(
     view! {
         <li>
             <strong>{m.name.clone()}</strong>
-            " · " {t("two-step-kind-app")}
+            " · " {match m.kind {
+                SecondStepMethod::Passkey => t("two-step-kind-passkey"),
+                _ => t("two-step-kind-app"),
+            }}
             <br />
             <span class="hint">{t_args("two-step-added", &[("when", when(m.added_at_ms))])} " " {used}</span>
             {if locked {
@@ -190,6 +197,83 @@ fn MethodRow(
                 }.into_any()
             }}
         </li>
+    }
+}
+
+/// Adding a passkey: named, authorised with the current password before the browser makes
+/// it, then made by the browser (fingerprint, face, screen lock or security key).
+#[component]
+fn AddPasskey(
+    refresh: RwSignal<u32>,
+    fresh_codes: RwSignal<Vec<String>>,
+    announce: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let session = use_session();
+    let name = RwSignal::new(String::new());
+    let current = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let ask_password = RwSignal::new(
+        !session
+            .info
+            .get_untracked()
+            .is_some_and(|i| i.must_add_second_step),
+    );
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        let p = current.get_untracked();
+        if ask_password.get_untracked() && p.is_empty() {
+            error.set(Some(t("two-step-password-missing")));
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let n = name.get_untracked();
+        spawn_local(async move {
+            let r = match server_fns::start_passkey(n, p).await {
+                Ok(c) => match passkey::create(&c.options).await {
+                    Ok(credential) => server_fns::confirm_passkey(c.id, credential).await,
+                    Err(passkey::PasskeyError::Cancelled) => {
+                        busy.set(false);
+                        error.set(Some(t("two-step-passkey-cancelled")));
+                        return;
+                    }
+                    Err(_) => Err(ApiError::PasskeyNotAccepted),
+                },
+                Err(e) => Err(e),
+            };
+            busy.set(false);
+            match r {
+                Ok(done) => {
+                    session.signed_in(done.session);
+                    current.set(String::new());
+                    name.set(String::new());
+                    announce.set(Some(t("two-step-added-passkey")));
+                    fresh_codes.set(done.backup_codes);
+                    refresh.update(|n| *n += 1);
+                }
+                Err(ApiError::CurrentPasswordIncorrect) if !ask_password.get_untracked() => {
+                    ask_password.set(true);
+                    error.set(Some(t("two-step-password-again")));
+                }
+                Err(e) => error.set(Some(error_text(&e))),
+            }
+        });
+    };
+    view! {
+        <h2>{t("two-step-add-passkey")}</h2>
+        <p>{t("two-step-passkey-explain")}</p>
+        <form class="stack" on:submit=add novalidate>
+            <Alert message=error id="two-step-passkey-error" />
+            <TextField id="two-step-passkey-name" label=t("two-step-passkey-name") value=name hint=t("two-step-passkey-name-hint") />
+            <Show when=move || ask_password.get()>
+                <PasswordField id="two-step-passkey-password" label=t("change-current-password") value=current autocomplete="current-password" />
+            </Show>
+            <button type="submit" aria-disabled=move || if busy.get() { "true" } else { "false" }>{t("two-step-passkey-start")}</button>
+        </form>
     }
 }
 
@@ -456,9 +540,48 @@ fn SecondStepForm(
             let _ = el.focus();
         }
     });
+    let answered = move |r: Result<SessionInfo, ApiError>| match r {
+        Ok(info) => on_success.run(info),
+        Err(ApiError::NotSignedIn) => on_restart.run(Some(t("second-step-expired"))),
+        Err(ApiError::SecondStepFailed) => {
+            code.set(String::new());
+            error.set(Some(
+                if method.get_untracked() == SecondStepMethod::Passkey {
+                    t("second-step-passkey-failed")
+                } else {
+                    t("error-second-step-failed")
+                },
+            ));
+        }
+        Err(e) => error.set(Some(error_text(&e))),
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if busy.get_untracked() {
+            return;
+        }
+        if method.get_untracked() == SecondStepMethod::Passkey {
+            busy.set(true);
+            error.set(None);
+            let keep = remember.get_untracked();
+            spawn_local(async move {
+                let r = match server_fns::second_step_passkey_options().await {
+                    Ok(c) => match passkey::get(&c.options, false, None).await {
+                        Ok(credential) => {
+                            server_fns::verify_second_step_passkey(c.id, credential, keep).await
+                        }
+                        Err(passkey::PasskeyError::Cancelled) => {
+                            busy.set(false);
+                            error.set(Some(t("second-step-passkey-cancelled")));
+                            return;
+                        }
+                        Err(_) => Err(ApiError::SecondStepFailed),
+                    },
+                    Err(e) => Err(e),
+                };
+                busy.set(false);
+                answered(r);
+            });
             return;
         }
         let typed = code.get_untracked();
@@ -471,31 +594,25 @@ fn SecondStepForm(
         let m = method.get_untracked();
         let keep = remember.get_untracked();
         spawn_local(async move {
-            let r = carekey_shared::server_fns::verify_second_step(m, typed, keep).await;
+            let r = server_fns::verify_second_step(m, typed, keep).await;
             busy.set(false);
-            match r {
-                Ok(info) => on_success.run(info),
-                Err(ApiError::NotSignedIn) => on_restart.run(Some(t("second-step-expired"))),
-                Err(ApiError::SecondStepFailed) => {
-                    code.set(String::new());
-                    error.set(Some(t("error-second-step-failed")));
-                }
-                Err(e) => error.set(Some(error_text(&e))),
-            }
+            answered(r);
         });
     };
     let intro = move || match method.get() {
         SecondStepMethod::AuthenticatorApp => t("second-step-app-intro"),
         SecondStepMethod::BackupCode => t("second-step-backup-intro"),
+        SecondStepMethod::Passkey => t("second-step-passkey-intro"),
     };
     let label = move || match method.get() {
         SecondStepMethod::AuthenticatorApp => t("second-step-app-label"),
-        SecondStepMethod::BackupCode => t("second-step-backup-label"),
+        SecondStepMethod::BackupCode | SecondStepMethod::Passkey => t("second-step-backup-label"),
     };
     let choice = move |m: SecondStepMethod| {
         let text = match m {
             SecondStepMethod::AuthenticatorApp => t("second-step-use-app"),
             SecondStepMethod::BackupCode => t("second-step-use-backup"),
+            SecondStepMethod::Passkey => t("second-step-use-passkey"),
         };
         view! {
             <li>
@@ -515,7 +632,7 @@ fn SecondStepForm(
                 {move || error.get().map(|e| view! { <p>{e}</p> })}
             </div>
             <p id="second-step-intro">{intro}</p>
-            <div class="field">
+            <div class="field" hidden=move || method.get() == SecondStepMethod::Passkey>
                 <label for="second-step-code">{label}</label>
                 <input
                     id="second-step-code"
@@ -524,7 +641,7 @@ fn SecondStepForm(
                     node_ref=input
                     inputmode=move || match method.get() {
                         SecondStepMethod::AuthenticatorApp => "numeric",
-                        SecondStepMethod::BackupCode => "text",
+                        SecondStepMethod::BackupCode | SecondStepMethod::Passkey => "text",
                     }
                     autocomplete="one-time-code"
                     autocapitalize="none"
@@ -543,7 +660,11 @@ fn SecondStepForm(
                 </div>
             </Show>
             <button type="submit" class="primary" aria-disabled=move || if busy.get() { "true" } else { "false" }>
-                {move || if busy.get() { t("second-step-busy") } else { t("second-step-submit") }}
+                {move || match (busy.get(), method.get()) {
+                    (true, _) => t("second-step-busy"),
+                    (false, SecondStepMethod::Passkey) => t("second-step-passkey-submit"),
+                    (false, _) => t("second-step-submit"),
+                }}
             </button>
             <Show when=move || has_others>
                 <button type="button" class="link" aria-expanded=move || if choosing.get() { "true" } else { "false" }

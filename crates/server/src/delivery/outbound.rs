@@ -68,6 +68,9 @@ pub enum PasswordChange {
 pub enum TwoStepChange {
     AppAdded,
     AppRemoved,
+    /// A passkey (WebAuthn) was added; it signs in on its own (SECURITY.md M3).
+    PasskeyAdded,
+    PasskeyRemoved,
     /// A saved recovery code was used to sign in; `left` are still unused.
     BackupCodeUsed {
         left: u32,

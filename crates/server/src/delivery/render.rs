@@ -229,6 +229,8 @@ impl Renderer {
         for what in [
             TwoStepChange::AppAdded,
             TwoStepChange::AppRemoved,
+            TwoStepChange::PasskeyAdded,
+            TwoStepChange::PasskeyRemoved,
             TwoStepChange::BackupCodeUsed { left: 9 },
             TwoStepChange::BackupCodesRenewed,
             TwoStepChange::ResetByClinic,
@@ -712,6 +714,8 @@ impl Words<'_> {
         let (word, left) = match what {
             TwoStepChange::AppAdded => ("app_added", 0),
             TwoStepChange::AppRemoved => ("app_removed", 0),
+            TwoStepChange::PasskeyAdded => ("passkey_added", 0),
+            TwoStepChange::PasskeyRemoved => ("passkey_removed", 0),
             TwoStepChange::BackupCodeUsed { left } => ("code_used", left),
             TwoStepChange::BackupCodesRenewed => ("codes_renewed", 0),
             TwoStepChange::ResetByClinic => ("clinic_reset", 0),
@@ -1040,6 +1044,8 @@ mod snapshot {
             for what in [
                 TwoStepChange::AppAdded,
                 TwoStepChange::AppRemoved,
+                TwoStepChange::PasskeyAdded,
+                TwoStepChange::PasskeyRemoved,
                 TwoStepChange::BackupCodeUsed { left: 0 },
                 TwoStepChange::BackupCodeUsed { left: 1 },
                 TwoStepChange::BackupCodeUsed { left: 9 },

@@ -56,6 +56,8 @@ pub enum DomainError {
     LastSecondStep,
     #[error("current password incorrect")]
     CurrentPasswordIncorrect,
+    #[error("passkey not accepted")]
+    PasskeyNotAccepted,
     #[error("password breaks the policy: {0:?}")]
     PasswordRejected(Vec<PolicyIssue>),
     #[error("new password and its repeat differ")]
@@ -111,6 +113,8 @@ pub struct Services {
     pub delivery: Delivery,
     /// Wakes the recovery worker when a request has been queued.
     pub recovery_wake: Arc<Notify>,
+    /// The WebAuthn relying party for passkeys; None when `public_url` names no host.
+    pub passkeys: Option<Arc<webauthn_rs::Webauthn>>,
 }
 
 impl Services {
@@ -122,6 +126,7 @@ impl Services {
         key: ServerKey,
         delivery: Delivery,
     ) -> Result<Self, DomainError> {
+        let passkeys = twostep::relying_party(&cfg);
         Ok(Self {
             db,
             cfg,
@@ -131,6 +136,7 @@ impl Services {
             key,
             delivery,
             recovery_wake: Arc::new(Notify::new()),
+            passkeys,
         })
     }
 

@@ -11,8 +11,8 @@ use carekey_shared::backend::{Backend, RequestCtx};
 use carekey_shared::server_fns::*;
 use carekey_shared::{
     ApiError, AuthenticatorSetup, ClinicInfo, ContactChangeStarted, ContactInfo, DeviceSession,
-    HomeInfo, Lang, LinkPreview, RecoveryAccepted, ResetGrant, SessionInfo, TwoStepChanged,
-    TwoStepStatus,
+    HomeInfo, Lang, LinkPreview, PasskeyCeremony, RecoveryAccepted, ResetGrant, SessionInfo,
+    TwoStepChanged, TwoStepStatus,
 };
 
 use super::cookies;
@@ -37,6 +37,25 @@ impl Api {
 
     pub(super) async fn staff(&self, ctx: &RequestCtx) -> Result<Staff, ApiError> {
         Ok(self.caller(ctx, Allow::FullSessionOnly).await?.staff()?)
+    }
+
+    /// A passed second step: the session's cookie, and the "remember this device" cookie
+    /// when one was asked for (SECURITY.md M7).
+    fn second_step_passed(
+        &self,
+        ctx: &RequestCtx,
+        s: crate::domain::signin::NewSession,
+    ) -> SessionInfo {
+        let cfg = &self.services.cfg;
+        ctx.set_cookie(cookies::session_cookie(cfg, &s.token));
+        if let Some(device) = &s.remember {
+            ctx.set_cookie(cookies::device_cookie(
+                cfg,
+                device,
+                cfg.mfa.remember.as_secs(),
+            ));
+        }
+        s.info
     }
 
     pub(super) async fn admin(&self, ctx: &RequestCtx) -> Result<Admin, ApiError> {
@@ -65,6 +84,7 @@ impl From<DomainError> for ApiError {
             DomainError::SecondStepSetupRequired => ApiError::SecondStepSetupRequired,
             DomainError::LastSecondStep => ApiError::LastSecondStep,
             DomainError::CurrentPasswordIncorrect => ApiError::CurrentPasswordIncorrect,
+            DomainError::PasskeyNotAccepted => ApiError::PasskeyNotAccepted,
             DomainError::PasswordRejected(issues) => ApiError::PasswordRejected(issues),
             DomainError::PasswordsDiffer => ApiError::PasswordsDiffer,
             DomainError::InvalidInput(m) => ApiError::InvalidInput(m),
@@ -112,6 +132,7 @@ impl Backend for Api {
             lockout_minutes: c.lockout.base.as_secs().div_ceil(60),
             dev_mode: c.dev_mode,
             remember_days: u32::try_from(c.mfa.remember.as_secs() / 86_400).unwrap_or(0),
+            passkeys: self.services.passkeys.is_some(),
             recovery: self.services.recovery_options(),
             language_help: self.services.delivery.renderer.language_help(),
         })
@@ -127,6 +148,29 @@ impl Backend for Api {
                 &a.password,
                 token,
                 ctx.device_token.as_deref(),
+                &meta(ctx),
+            )
+            .await?;
+        ctx.set_cookie(cookies::session_cookie(&self.services.cfg, &s.token));
+        Ok(s.info)
+    }
+
+    async fn passkey_sign_in_options(
+        &self,
+        ctx: &RequestCtx,
+        _: PasskeySignInOptions,
+    ) -> Answer<PasskeyCeremony> {
+        Ok(self.services.passkey_sign_in_options(&meta(ctx)).await?)
+    }
+
+    async fn passkey_sign_in(&self, ctx: &RequestCtx, a: PasskeySignIn) -> Answer<SessionInfo> {
+        let s = self
+            .services
+            .passkey_sign_in(
+                a.portal,
+                &a.ceremony,
+                &a.credential,
+                ctx.session_token.as_deref(),
                 &meta(ctx),
             )
             .await?;
@@ -296,16 +340,45 @@ impl Backend for Api {
             .services
             .verify_second_step(&pending, a.method, &a.code, a.remember)
             .await?;
-        ctx.set_cookie(cookies::session_cookie(&self.services.cfg, &s.token));
-        if let Some(device) = &s.remember {
-            let cfg = &self.services.cfg;
-            ctx.set_cookie(cookies::device_cookie(
-                cfg,
-                device,
-                cfg.mfa.remember.as_secs(),
-            ));
-        }
-        Ok(s.info)
+        Ok(self.second_step_passed(ctx, s))
+    }
+
+    async fn second_step_passkey_options(
+        &self,
+        ctx: &RequestCtx,
+        _: SecondStepPasskeyOptions,
+    ) -> Answer<PasskeyCeremony> {
+        let pending = self.caller(ctx, Allow::SecondStep).await?;
+        Ok(self.services.second_step_passkey_options(&pending).await?)
+    }
+
+    async fn verify_second_step_passkey(
+        &self,
+        ctx: &RequestCtx,
+        a: VerifySecondStepPasskey,
+    ) -> Answer<SessionInfo> {
+        let pending = self.caller(ctx, Allow::SecondStep).await?;
+        let s = self
+            .services
+            .verify_second_step_passkey(&pending, &a.ceremony, &a.credential, a.remember)
+            .await?;
+        Ok(self.second_step_passed(ctx, s))
+    }
+
+    async fn start_passkey(&self, ctx: &RequestCtx, a: StartPasskey) -> Answer<PasskeyCeremony> {
+        let caller = self.caller(ctx, Allow::Enrolment).await?;
+        Ok(self
+            .services
+            .start_passkey(&caller, &a.name, &a.current)
+            .await?)
+    }
+
+    async fn confirm_passkey(&self, ctx: &RequestCtx, a: ConfirmPasskey) -> Answer<TwoStepChanged> {
+        let caller = self.caller(ctx, Allow::Enrolment).await?;
+        Ok(self
+            .services
+            .confirm_passkey(&caller, &a.ceremony, &a.credential)
+            .await?)
     }
 
     async fn two_step_status(&self, ctx: &RequestCtx, _: TwoStepStatusOf) -> Answer<TwoStepStatus> {

@@ -17,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0005PatientLanguage),
             Box::new(M0006TwoStep),
             Box::new(M0007RememberedDevices),
+            Box::new(M0008Passkeys),
         ]
     }
 }
@@ -568,6 +569,84 @@ impl MigrationTrait for M0007RememberedDevices {
             Table::drop()
                 .table("remembered_devices")
                 .if_exists()
+                .to_owned(),
+        )
+        .await
+    }
+}
+
+/// Passkeys (issue 12, SECURITY.md M1, M3): a passkey is a second factor whose credential id is
+/// looked up when it signs in without a username, and a WebAuthn ceremony's state is kept
+/// between its two requests (several instances share it).
+struct M0008Passkeys;
+
+impl MigrationName for M0008Passkeys {
+    fn name(&self) -> &str {
+        "m0008_passkeys"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0008Passkeys {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("second_factors")
+                .add_column(string_null("credential_id"))
+                .to_owned(),
+        )
+        .await?;
+        // Unique: one authenticator's credential can belong to one account only (the WebAuthn
+        // library does not check this itself).
+        m.create_index(
+            index(
+                "second_factors",
+                "idx_second_factors_credential",
+                &["credential_id"],
+            )
+            .unique()
+            .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            table("webauthn_ceremonies")
+                .col(big_pk_auto("id"))
+                .col(string_uniq("handle_hash"))
+                .col(string("purpose"))
+                .col(big_integer_null("account_id"))
+                .col(text("state"))
+                .col(big_integer("created_at"))
+                .col(big_integer("expires_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "webauthn_ceremonies",
+            "idx_webauthn_ceremonies_expiry",
+            &["expires_at"],
+        ))
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(
+            Table::drop()
+                .table("webauthn_ceremonies")
+                .if_exists()
+                .to_owned(),
+        )
+        .await?;
+        m.drop_index(
+            Index::drop()
+                .name("idx_second_factors_credential")
+                .table("second_factors")
+                .to_owned(),
+        )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table("second_factors")
+                .drop_column("credential_id")
                 .to_owned(),
         )
         .await

@@ -390,8 +390,9 @@ impl Services {
         let now = self.now();
         let scrubbed = outbox::scrub_expired(&self.db, now).await?;
         let pruned = limits::prune(&self.db, now).await?;
-        if scrubbed + pruned > 0 {
-            tracing::debug!(scrubbed, pruned, "housekeeping");
+        let ceremonies = self.prune_ceremonies(now).await?;
+        if scrubbed + pruned + ceremonies > 0 {
+            tracing::debug!(scrubbed, pruned, ceremonies, "housekeeping");
         }
         Ok(())
     }

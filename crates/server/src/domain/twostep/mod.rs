@@ -9,9 +9,12 @@
 
 pub mod backup;
 mod clinic;
+mod passkey;
 mod second_step;
 mod settings;
 pub mod totp;
+
+pub(crate) use passkey::relying_party;
 
 use carekey_shared::{SecondStepMethod, SecondStepOffer, TwoStepMethod, TwoStepStatus};
 use sea_orm::sea_query::Expr;
@@ -64,13 +67,24 @@ pub(crate) async fn forget_devices<C: ConnectionTrait>(
 
 /// What a second step was proved with, decided before the unit of work that spends it.
 enum Proof {
-    App { factor_id: i64, step: i64 },
-    Backup { tag: String },
+    App {
+        factor_id: i64,
+        step: i64,
+    },
+    Backup {
+        tag: String,
+    },
+    /// A passkey's signature checked; `updated`: its new counter, sealed, to store.
+    Passkey {
+        factor_id: i64,
+        updated: Option<String>,
+    },
 }
 
 fn kind_of(f: &second_factor::Model) -> SecondStepMethod {
     match f.kind {
         second_factor::Kind::Totp => SecondStepMethod::AuthenticatorApp,
+        second_factor::Kind::Passkey => SecondStepMethod::Passkey,
     }
 }
 
@@ -135,14 +149,26 @@ impl Services {
         }
         let factors = self.confirmed_factors(db, acct.id).await?;
         let codes = self.backup_codes_left(db, acct.id).await?;
+        // Passkeys first (they cannot be phished), then apps, then the codes on paper; the
+        // kind used last is asked for first.
         let mut methods = vec![];
-        if !factors.is_empty() {
-            methods.push(SecondStepMethod::AuthenticatorApp);
+        for kind in [
+            SecondStepMethod::Passkey,
+            SecondStepMethod::AuthenticatorApp,
+        ] {
+            if factors.iter().any(|f| kind_of(f) == kind) {
+                methods.push(kind);
+            }
         }
         if codes > 0 {
             methods.push(SecondStepMethod::BackupCode);
         }
-        let Some(&preferred) = methods.first() else {
+        let used_last = factors
+            .iter()
+            .filter(|f| f.last_used_at.is_some())
+            .max_by_key(|f| f.last_used_at)
+            .map(kind_of);
+        let Some(&preferred) = used_last.as_ref().or(methods.first()) else {
             return Ok(done(if policy == MfaPolicy::Required {
                 Stage::Enrol
             } else {
@@ -213,7 +239,15 @@ impl Services {
             backup_codes_left: self.backup_codes_left(db, acct.id).await?,
             required: policy == MfaPolicy::Required,
             available: policy != MfaPolicy::Off,
+            passkeys: policy != MfaPolicy::Off && self.passkeys.is_some(),
         })
+    }
+
+    /// A fresh set of backup codes, made before the unit of work that may store them.
+    fn new_backup_codes(&self) -> Result<Vec<String>, DomainError> {
+        (0..backup::COUNT)
+            .map(|_| backup::new_code(self.entropy.as_ref()))
+            .collect()
     }
 
     async fn replace_backup_codes<C: ConnectionTrait>(

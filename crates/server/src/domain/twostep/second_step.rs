@@ -41,19 +41,15 @@ impl Services {
             return Err(DomainError::InvalidInput("code too long".into()));
         }
         let acct = caller.account().clone();
-        let pending = caller.session().clone();
-        let meta = caller.meta().clone();
         let now = self.now();
-        if acct.status != account::Status::Active
-            || lockout::is_locked(acct.status, acct.locked_until, now)
-        {
-            self.end_pending_sign_ins(acct.id).await?;
-            return Err(DomainError::SecondStepFailed);
-        }
+        self.may_answer(&acct, now).await?;
         let proof = match method {
             SecondStepMethod::AuthenticatorApp => {
                 let mut found = None;
                 for f in self.confirmed_factors(&self.db, acct.id).await? {
+                    if f.kind != second_factor::Kind::Totp {
+                        continue;
+                    }
                     let key = self.open_key(&f)?;
                     if let Some(step) = totp::matching_step(&key, code, now, f.last_step) {
                         found = Some(Proof::App {
@@ -67,7 +63,54 @@ impl Services {
             SecondStepMethod::BackupCode => backup::normalize(code).map(|n| Proof::Backup {
                 tag: backup::tag(&self.key, acct.id, &n),
             }),
+            // A passkey's answer is no typed code: it comes through its own call.
+            SecondStepMethod::Passkey => {
+                return Err(DomainError::InvalidInput(
+                    "a passkey answers through verify_second_step_passkey".into(),
+                ));
+            }
         };
+        self.pass_second_step(caller, method, proof, remember).await
+    }
+
+    /// The second step answered with a passkey (a ceremony from `second_step_passkey_options`).
+    /// A passkey that does not check out counts like a wrong code (M5).
+    pub async fn verify_second_step_passkey(
+        &self,
+        caller: &Caller,
+        ceremony: &str,
+        answer: &str,
+        remember: bool,
+    ) -> Result<NewSession, DomainError> {
+        let acct = caller.account().clone();
+        self.may_answer(&acct, self.now()).await?;
+        let proof = self.passkey_proof(acct.id, ceremony, answer).await?;
+        self.pass_second_step(caller, SecondStepMethod::Passkey, proof, remember)
+            .await
+    }
+
+    /// A half-done sign-in of an account paused or disabled meanwhile ends here.
+    async fn may_answer(&self, acct: &account::Model, now: i64) -> Result<(), DomainError> {
+        if acct.status != account::Status::Active
+            || lockout::is_locked(acct.status, acct.locked_until, now)
+        {
+            self.end_pending_sign_ins(acct.id).await?;
+            return Err(DomainError::SecondStepFailed);
+        }
+        Ok(())
+    }
+
+    /// Spends the proof and opens the session, or counts the failure, in one unit of work.
+    async fn pass_second_step(
+        &self,
+        caller: &Caller,
+        method: SecondStepMethod,
+        proof: Option<Proof>,
+        remember: bool,
+    ) -> Result<NewSession, DomainError> {
+        let acct = caller.account().clone();
+        let pending = caller.session().clone();
+        let meta = caller.meta().clone();
         let token = sessions::new_token(self.entropy.as_ref())?;
         let device = if remember && self.cfg.mfa.remember > Duration::ZERO {
             Some(crate::domain::secrets::new_token(self.entropy.as_ref())?)
@@ -108,6 +151,10 @@ impl Services {
                     .rows_affected
                     == 1
             }
+            Some(Proof::Passkey { factor_id, updated }) => {
+                self.spend_passkey(txn, *factor_id, updated.clone(), now)
+                    .await?
+            }
             None => false,
         };
         // The sign-in succeeds only if the account is still active and unpaused as it commits.
@@ -142,6 +189,7 @@ impl Services {
         let how = match method {
             SecondStepMethod::AuthenticatorApp => "authenticator_app",
             SecondStepMethod::BackupCode => "backup_code",
+            SecondStepMethod::Passkey => "passkey",
         };
         uow.audit(
             Action::SecondStepPassed,
@@ -151,7 +199,7 @@ impl Services {
         .await?;
         let left = match method {
             SecondStepMethod::BackupCode => Some(self.backup_codes_left(txn, acct.id).await?),
-            SecondStepMethod::AuthenticatorApp => None,
+            SecondStepMethod::AuthenticatorApp | SecondStepMethod::Passkey => None,
         };
         uow.audit(Action::SignIn, Some(acct.id), json!({ "session": s.id }))
             .await?;

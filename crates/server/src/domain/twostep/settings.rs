@@ -6,7 +6,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::json;
 
-use super::{NAME_MAX_CHARS, backup, forget_devices, seal_context, totp};
+use super::{NAME_MAX_CHARS, forget_devices, seal_context, totp};
 use crate::config::MfaPolicy;
 use crate::delivery::outbound::TwoStepChange;
 use crate::domain::caller::Caller;
@@ -108,7 +108,11 @@ impl Services {
 
     /// The current password authorising a change of methods, or (when the clinic made this
     /// sign-in add one) the sign-in moments ago that proved it.
-    async fn authorise_change(&self, caller: &Caller, current: &str) -> Result<(), DomainError> {
+    pub(super) async fn authorise_change(
+        &self,
+        caller: &Caller,
+        current: &str,
+    ) -> Result<(), DomainError> {
         let s = caller.session();
         if current.is_empty()
             && s.stage == Stage::Enrol
@@ -146,10 +150,8 @@ impl Services {
             DomainError::CodeRejected(carekey_shared::CodeProblem::NotAccepted),
         )?;
         self.authorise_change(caller, current).await?;
-        let new_codes = (0..backup::COUNT)
-            .map(|_| backup::new_code(self.entropy.as_ref()))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut uow = self.begin(caller.actor()).await?;
+        let new_codes = self.new_backup_codes()?;
+        let uow = self.begin(caller.actor()).await?;
         uow.lock_account(acct.id).await?;
         let now = uow.now;
         let confirmed = second_factor::Entity::update_many()
@@ -162,6 +164,22 @@ impl Services {
         if confirmed.rows_affected != 1 {
             return Err(DomainError::NotFound("authenticator".into()));
         }
+        self.method_added(uow, caller, &acct, &row, TwoStepChange::AppAdded, new_codes)
+            .await
+    }
+
+    /// The rest of adding a method, in its unit of work: the first backup codes, the end of a
+    /// required enrolment, the audit row, remembered browsers forgotten, every contact told.
+    pub(super) async fn method_added(
+        &self,
+        mut uow: crate::domain::uow::Uow,
+        caller: &Caller,
+        acct: &crate::store::entities::account::Model,
+        row: &second_factor::Model,
+        change: TwoStepChange,
+        new_codes: Vec<String>,
+    ) -> Result<TwoStepChanged, DomainError> {
+        let now = uow.now;
         let backup_codes = if self.backup_codes_left(uow.db(), acct.id).await? == 0 {
             self.replace_backup_codes(uow.db(), acct.id, &new_codes, now)
                 .await?;
@@ -187,14 +205,14 @@ impl Services {
         .await?;
         // A change of methods asks every remembered browser for the second step again (M7).
         forget_devices(uow.db(), acct.id, uow.now).await?;
-        self.enqueue_two_step_notices(&mut uow, &acct, TwoStepChange::AppAdded)
+        self.enqueue_two_step_notices(&mut uow, acct, change)
             .await?;
-        let status = self.status_of(uow.db(), &acct).await?;
+        let status = self.status_of(uow.db(), acct).await?;
         uow.commit(self).await?;
         Ok(TwoStepChanged {
             status,
             backup_codes,
-            session: self.session_info(&acct, &s, now),
+            session: self.session_info(acct, &s, now),
         })
     }
 
@@ -246,7 +264,11 @@ impl Services {
         .await?;
         // A change of methods asks every remembered browser for the second step again (M7).
         forget_devices(uow.db(), acct.id, uow.now).await?;
-        self.enqueue_two_step_notices(&mut uow, &acct, TwoStepChange::AppRemoved)
+        let change = match row.kind {
+            second_factor::Kind::Totp => TwoStepChange::AppRemoved,
+            second_factor::Kind::Passkey => TwoStepChange::PasskeyRemoved,
+        };
+        self.enqueue_two_step_notices(&mut uow, &acct, change)
             .await?;
         let status = self.status_of(uow.db(), &acct).await?;
         uow.commit(self).await?;
@@ -266,9 +288,7 @@ impl Services {
             ));
         }
         self.authorise_change(caller, current).await?;
-        let codes = (0..backup::COUNT)
-            .map(|_| backup::new_code(self.entropy.as_ref()))
-            .collect::<Result<Vec<_>, _>>()?;
+        let codes = self.new_backup_codes()?;
         let mut uow = self.begin(caller.actor()).await?;
         uow.lock_account(acct.id).await?;
         self.replace_backup_codes(uow.db(), acct.id, &codes, uow.now)

@@ -16,3 +16,4 @@ pub mod remembered_device;
 pub mod second_factor;
 pub mod security_question;
 pub mod session;
+pub mod webauthn_ceremony;

@@ -1,4 +1,4 @@
-//! `second_factors` table: the authenticator apps (and, later, passkeys) an account signs in
+//! `second_factors` table: the authenticator apps and passkeys an account signs in
 //! with after its password (issue 12, SECURITY.md M1).
 
 use sea_orm::entity::prelude::*;
@@ -10,6 +10,9 @@ vocabulary! {
     pub enum Kind {
         /// An authenticator app: TOTP, RFC 6238.
         Totp = "totp",
+        /// A passkey (WebAuthn, user verification required): signs in on its own, and serves
+        /// as the second step after a password too (SECURITY.md M3).
+        Passkey = "passkey",
     }
 }
 
@@ -22,7 +25,13 @@ pub struct Model {
     pub kind: Kind,
     /// The person's own name for it ("My phone").
     pub name: String,
-    /// The TOTP key, sealed (ChaCha20-Poly1305 under a key derived from the server key file,
+    /// A passkey's credential id, base64url: found by it when a passkey signs in without a
+    /// username. None for an authenticator app.
+    #[sea_orm(unique)]
+    pub credential_id: Option<String>,
+    /// A passkey: its public key and counter (webauthn-rs `Passkey`, JSON), sealed like a key
+    /// so a row copied to another account does not open. An authenticator app: the TOTP key,
+    /// sealed (ChaCha20-Poly1305 under a key derived from the server key file,
     /// bound to this account): a database dump or backup alone cannot make codes.
     pub secret: String,
     /// The last 30-second step a code was accepted for: a step is never accepted twice
