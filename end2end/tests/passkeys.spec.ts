@@ -50,12 +50,12 @@ test('a patient adds a passkey in Settings and then signs in with it alone', asy
   const form = page.locator('form').filter({ has: page.getByLabel('Name for this passkey') });
   await form.getByLabel('Name for this passkey').fill('This computer');
   // The password is checked before the browser makes anything.
-  await form.getByLabel('Current password').fill('not-my-password-at-all');
+  await form.getByLabel('Current password', { exact: true }).fill('not-my-password-at-all');
   await form.getByRole('button', { name: 'Add a passkey' }).click();
   await expect(form.getByRole('alert')).toContainText('current password');
   expect((await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials).toHaveLength(0);
 
-  await form.getByLabel('Current password').fill(pw);
+  await form.getByLabel('Current password', { exact: true }).fill(pw);
   await form.getByRole('button', { name: 'Add a passkey' }).click();
   await expect(page.getByRole('heading', { level: 2, name: 'Save your recovery codes' })).toBeVisible();
   await expect(page.getByRole('status').filter({ hasText: 'Your passkey is ready' })).toBeVisible();
@@ -66,9 +66,23 @@ test('a patient adds a passkey in Settings and then signs in with it alone', asy
   await page.getByRole('button', { name: 'I have saved my codes' }).click();
   await expect(page.getByRole('listitem').filter({ hasText: 'This computer' })).toContainText('Passkey');
 
+  await page.goto(`${BASE}/home`);
   await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('status')).toContainText('You have signed out');
+  // Autofill: the page asks for a passkey as it opens (conditional mediation). Chromium's
+  // virtual authenticator answers such a request as a person picking the suggestion would.
   await page.goto(`${BASE}/`);
   await expect(page.getByLabel('Username or email')).toHaveAttribute('autocomplete', 'username webauthn');
+  await expect(page).toHaveURL(/\/home$/);
+  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('status')).toContainText('You have signed out');
+
+  // A browser whose autofill offers no passkeys: the button.
+  await page.addInitScript(() => {
+    PublicKeyCredential.isConditionalMediationAvailable = async () => false;
+  });
+  await page.goto(`${BASE}/`);
   await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
   await expect(page).toHaveURL(/\/home$/);
   await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
@@ -82,10 +96,12 @@ test('a passkey that cannot check it is you does not sign in (M3), and then can'
   await page.getByRole('link', { name: 'Settings' }).click();
   await page.getByRole('link', { name: 'Two-step verification' }).click();
   const form = page.locator('form').filter({ has: page.getByLabel('Name for this passkey') });
-  await form.getByLabel('Current password').fill(pw);
+  await form.getByLabel('Current password', { exact: true }).fill(pw);
   await form.getByRole('button', { name: 'Add a passkey' }).click();
   await page.getByRole('button', { name: 'I have saved my codes' }).click();
+  await page.goto(`${BASE}/home`);
   await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('status')).toContainText('You have signed out');
 
   // No fingerprint or PIN checked: one factor, so no session (the password is still asked).
   await cdp.send('WebAuthn.setUserVerified', { authenticatorId, isUserVerified: false });
