@@ -161,8 +161,8 @@ two-step-changed-subject = { $what ->
    *[codes_renewed] You have new recovery codes for your portal
 }
 two-step-changed-intro = { $what ->
-    [passkey_added] A passkey was just added to your { $clinic } patient portal. It can now sign in with a fingerprint, face or screen lock.
-    [passkey_removed] A passkey was just taken off your { $clinic } patient portal. It can no longer sign in.
+    [passkey_added] A passkey was just added to your { $clinic } patient portal. You can now sign in with it, using your fingerprint, face or screen lock.
+    [passkey_removed] A passkey was just taken off your { $clinic } patient portal. No one can sign in with it now.
     [app_added] A code app was just added to your { $clinic } patient portal. Each sign-in now asks for a code from it.
     [app_removed] A code app was just taken off your { $clinic } patient portal. Sign-in no longer asks for its codes.
     [code_used] One of your saved recovery codes was just used to sign in to your { $clinic } patient portal. { $left ->

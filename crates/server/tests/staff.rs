@@ -96,6 +96,15 @@ on_both_databases!(every_staff_endpoint_checks_the_role, |srv| {
             ],
         ),
         (
+            "admin_reset_two_step",
+            true,
+            vec![
+                ("user_id", desk_id.clone()),
+                // Wrong on purpose, as above.
+                ("your_password", "not-my-password-at-all".into()),
+            ],
+        ),
+        (
             "create_staff_user",
             true,
             vec![

@@ -624,3 +624,74 @@ on_both_databases!(
         );
     }
 );
+
+on_both_databases!(
+    an_administrator_resets_a_staff_members_two_step_with_their_own_password,
+    |srv| {
+        use carekey_server::store::entities::{account, audit_log};
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let desk = srv.session("Staff", "frontdesk", FRONTDESK_PW).await;
+        enrol(&srv, &desk, FRONTDESK_PW).await;
+        let desk_id = account::Entity::find()
+            .filter(account::Column::UsernameLower.eq("frontdesk"))
+            .one(&srv.services.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+            .to_string();
+        let admin = srv.session("Staff", "admin", ADMIN_PW).await;
+        let reset = |your: &'static str| {
+            let (srv, admin, desk_id) = (&srv, admin.clone(), desk_id.clone());
+            async move {
+                srv.api(
+                    "admin_reset_two_step",
+                    &[("user_id", &desk_id), ("your_password", your)],
+                    Some(&admin),
+                )
+                .await
+            }
+        };
+        // The user's password in "your password": refused, and nothing removed.
+        let r = reset(FRONTDESK_PW).await;
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert!(r.body.contains("CurrentPasswordIncorrect"), "{}", r.body);
+        let r = srv.sign_in("Staff", "frontdesk", FRONTDESK_PW).await;
+        assert!(
+            json(&r)["second_step"].is_object(),
+            "still asked: {}",
+            r.body
+        );
+        // Not for a patient account, nor their own (that is Settings).
+        let r = srv
+            .api(
+                "admin_reset_two_step",
+                &[("user_id", "1"), ("your_password", ADMIN_PW)],
+                Some(&admin),
+            )
+            .await;
+        assert!(matches!(r.status, 403 | 404), "{} {}", r.status, r.body);
+
+        let r = reset(ADMIN_PW).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        // Signed out everywhere; the app no longer asked for; the audit row names the check.
+        assert_eq!(srv.api("whoami", &[], Some(&desk)).await.status, 401);
+        let r = srv.sign_in("Staff", "frontdesk", FRONTDESK_PW).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(json(&r)["second_step"].is_null(), "{}", r.body);
+        let rows = audit_log::Entity::find()
+            .filter(audit_log::Column::Action.eq("two_step_reset_by_staff"))
+            .all(&srv.services.db)
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].actor, "admin");
+        assert!(
+            rows[0].details.contains("administrator_password"),
+            "{}",
+            rows[0].details
+        );
+    }
+);
+
+const ADMIN_PW: &str = "violet-canyon-river-stone";

@@ -27,6 +27,11 @@ endpoints! {
     fn admin_reset_password(user_id: i64, new: String, repeat: String, your_password: String)
         -> Result<StaffUser, ApiError>;
 
+    /// Admin > Users: removes a member of staff's two-step methods and recovery codes (they
+    /// lost their phone and codes), with the administrator's own password as the check.
+    #[endpoint("admin_reset_two_step", args = AdminResetTwoStep)]
+    fn admin_reset_two_step(user_id: i64, your_password: String) -> Result<StaffUser, ApiError>;
+
     /// Admin > Users: a new staff account with the password the administrator typed.
     #[endpoint("create_staff_user", args = CreateStaffUser)]
     fn create_staff_user(user: NewStaffUser, password: String) -> Result<StaffUser, ApiError>;

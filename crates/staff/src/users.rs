@@ -165,6 +165,31 @@ fn UserPanel(
             });
         }
     };
+    let yours_two_step = RwSignal::new(String::new());
+    let reset_two_step = {
+        let name = name.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            error.set(None);
+            notice.set(None);
+            let y = yours_two_step.get_untracked();
+            if y.is_empty() {
+                error.set(Some(t("st-your-password-missing")));
+                return;
+            }
+            let name = name.clone();
+            spawn_local(async move {
+                match staff_fns::admin_reset_two_step(id, y).await {
+                    Ok(u) => {
+                        yours_two_step.set(String::new());
+                        notice.set(Some(t_args("st-user-two-step-done", &[("name", name)])));
+                        on_saved.run(u);
+                    }
+                    Err(e) => error.set(Some(error_text(&e))),
+                }
+            });
+        }
+    };
     let enabled = user.status != AccountStatus::Disabled;
     let toggle = move |_| {
         spawn_local(async move {
@@ -201,6 +226,12 @@ fn UserPanel(
                 <PasswordField id="your-password" label=t("st-your-password") value=yours autocomplete="current-password" />
                 <p class="hint">{t("st-your-password-hint")}</p>
                 <button type="submit" class="primary">{t("st-user-reset-save")}</button>
+            </form>
+            <h3>{t("st-user-two-step")}</h3>
+            <form class="stack" on:submit=reset_two_step novalidate>
+                <p class="hint">{t_args("st-user-two-step-hint", &[("name", name.clone())])}</p>
+                <PasswordField id="your-password-two-step" label=t("st-your-password") value=yours_two_step autocomplete="current-password" />
+                <button type="submit">{t("st-user-two-step-reset")}</button>
             </form>
             <div class="button-row">
                 <button type="button" on:click=toggle>{if enabled { t("st-user-disable") } else { t("st-user-enable") }}</button>

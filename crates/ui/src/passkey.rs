@@ -53,10 +53,7 @@ pub async fn autofill_available() -> bool {
     let Some(f) = method(&c, "isConditionalMediationAvailable") else {
         return false;
     };
-    let Ok(p) = f
-        .call0(&c)
-        .and_then(|p| p.dyn_into::<Promise>().map_err(JsValue::from))
-    else {
+    let Ok(p) = f.call0(&c).and_then(|p| p.dyn_into::<Promise>()) else {
         return false;
     };
     JsFuture::from(p)
@@ -133,7 +130,7 @@ async fn run(
     let start = method(&credentials, call).ok_or(PasskeyError::Unsupported)?;
     let promise = start
         .call1(&credentials, &request)
-        .and_then(|p| p.dyn_into::<Promise>().map_err(JsValue::from))
+        .and_then(|p| p.dyn_into::<Promise>())
         .map_err(|_| PasskeyError::Failed)?;
     let credential = JsFuture::from(promise).await.map_err(|e| {
         // The person said no, closed the window, or let it time out: not a failure of theirs.

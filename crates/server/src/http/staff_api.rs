@@ -31,6 +31,18 @@ impl StaffBackend for Api {
             .await?)
     }
 
+    async fn admin_reset_two_step(
+        &self,
+        ctx: &RequestCtx,
+        a: AdminResetTwoStep,
+    ) -> Answer<StaffUser> {
+        let admin = self.admin(ctx).await?;
+        Ok(self
+            .services
+            .admin_reset_two_step(&admin, a.user_id, &a.your_password)
+            .await?)
+    }
+
     async fn create_staff_user(&self, ctx: &RequestCtx, a: CreateStaffUser) -> Answer<StaffUser> {
         let admin = self.admin(ctx).await?;
         Ok(self

@@ -76,6 +76,35 @@ impl Services {
         Ok(staff_user(&updated, self.now()))
     }
 
+    /// Admin > Users > Reset two-step verification (issue 12): for a member of staff who lost
+    /// their phone and their recovery codes. The administrator types their own password as the
+    /// check, as for a password reset; the user's methods and codes go, their sessions end,
+    /// every contact is told, and with `mfa.staff = required` their next sign-in adds one.
+    pub async fn admin_reset_two_step(
+        &self,
+        caller: &Admin,
+        user_id: i64,
+        your_password: &str,
+    ) -> Result<StaffUser, DomainError> {
+        let admin = caller.account().clone();
+        let target = self.staff_target(user_id).await?;
+        if target.id == admin.id {
+            // Their own methods are changed in Settings > Two-step verification.
+            return Err(DomainError::Forbidden);
+        }
+        self.confirm_current_password(&admin, your_password, caller.meta())
+            .await?;
+        let mut uow = self.begin(actor_for(Some(&admin), caller.meta())).await?;
+        self.clear_two_step(
+            &mut uow,
+            &target,
+            json!({ "checked": ["administrator_password"] }),
+        )
+        .await?;
+        uow.commit(self).await?;
+        Ok(staff_user(&target, self.now()))
+    }
+
     /// Checks `new` against the policy for `target` and stores it as a temporary password
     /// (change forced at next sign-in) through the one `set_password`; audited as `action` by
     /// `by`. The hash is made before the unit of work opens.

@@ -6,9 +6,10 @@ use serde_json::json;
 use super::{forget_devices, seal_context};
 use crate::delivery::outbound::TwoStepChange;
 use crate::domain::signin::sessions;
+use crate::domain::uow::Uow;
 use crate::domain::{DomainError, Services};
 use crate::store::entities::audit_log::Action;
-use crate::store::entities::{backup_code, second_factor, session};
+use crate::store::entities::{account, backup_code, second_factor, session};
 
 impl Services {
     /// Reset two-step verification (the chart's Portal / API Access widget): for a patient
@@ -27,6 +28,21 @@ impl Services {
         }
         let (p, acct) = self.portal_account(patient_id).await?;
         let mut uow = self.begin(caller.actor()).await?;
+        self.clear_two_step(&mut uow, &acct, json!({ "checked": checks.words() }))
+            .await?;
+        uow.commit(self).await?;
+        self.chart(p.id).await
+    }
+
+    /// The clinic's reset of an account's two-step verification, in the caller's unit of
+    /// work: every method and recovery code removed, every session ended, remembered browsers
+    /// forgotten, every contact told, one audit row (`details` says what authorised it).
+    pub(crate) async fn clear_two_step(
+        &self,
+        uow: &mut Uow,
+        acct: &account::Model,
+        mut details: serde_json::Value,
+    ) -> Result<(), DomainError> {
         uow.lock_account(acct.id).await?;
         let removed = second_factor::Entity::delete_many()
             .filter(second_factor::Column::AccountId.eq(acct.id))
@@ -40,18 +56,14 @@ impl Services {
             .await?;
         let ended =
             sessions::revoke(uow.db(), session::Column::AccountId.eq(acct.id), uow.now).await?;
-        uow.audit(
-            Action::TwoStepResetByStaff,
-            Some(acct.id),
-            json!({ "checked": checks.words(), "methods_removed": removed, "sessions_ended": ended }),
-        )
-        .await?;
+        details["methods_removed"] = json!(removed);
+        details["sessions_ended"] = json!(ended);
+        uow.audit(Action::TwoStepResetByStaff, Some(acct.id), details)
+            .await?;
         // A change of methods asks every remembered browser for the second step again (M7).
         forget_devices(uow.db(), acct.id, uow.now).await?;
-        self.enqueue_two_step_notices(&mut uow, &acct, TwoStepChange::ResetByClinic)
-            .await?;
-        uow.commit(self).await?;
-        self.chart(p.id).await
+        self.enqueue_two_step_notices(uow, acct, TwoStepChange::ResetByClinic)
+            .await
     }
 
     /// Demo data only (`carekey demo-data`): an authenticator app with a known key and a known
