@@ -52,6 +52,25 @@ test('an admin resets a staff user\'s password, typing their own as the check', 
   await other.close();
 });
 
+test('an admin resets a staff user\'s two-step verification, typing their own password as the check', async ({ page }, info) => {
+  const user = pick(info, 'nurse.amy', 'nurse.ben');
+  await staffSignIn(page, 'admin', 'violet-canyon-river-stone');
+  await page.getByRole('link', { name: 'Users' }).first().click();
+  await page.getByRole('button', { name: user, exact: true }).click();
+  await expect(page.getByRole('heading', { level: 3, name: 'Two-step verification' })).toBeVisible();
+  const form = page.locator('form').filter({ has: page.getByRole('button', { name: 'Reset two-step verification' }) });
+  await form.getByRole('button', { name: 'Reset two-step verification' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'Type your own password' })).toBeVisible();
+  await form.getByLabel('Your password, to confirm', { exact: true }).fill('not-the-admins-password');
+  await form.getByRole('button', { name: 'Reset two-step verification' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'current password was not correct' })).toBeVisible();
+  await form.getByLabel('Your password, to confirm', { exact: true }).fill('violet-canyon-river-stone');
+  await form.getByRole('button', { name: 'Reset two-step verification' }).click();
+  await expect(page.getByRole('status').filter({ hasText: `${user} was signed out everywhere and has no second step now` })).toBeVisible();
+  await expectAccessible(page);
+  await expectNoHorizontalScroll(page);
+});
+
 test('staff reset a patient\'s portal password from the chart after confirming; the letter prints and the email is sent', async ({ page }, info) => {
   const [user, query, name, patient, email] = pick(info,
     ['tom', 'Baker', /Baker, Tom/, 'Tom Baker', 't•••@example.com'],

@@ -164,6 +164,7 @@ st-user-two-step-hint = For { $name } after they lost their phone and their reco
 st-user-two-step-reset = Reset two-step verification
 st-user-two-step-done = Done. { $name } was signed out everywhere and has no second step now. They add one at their next sign-in when the clinic requires it.
 st-your-password-missing = Type your own password to confirm.
+st-your-password-confirm = Your password, to confirm
 st-user-disable = Turn off this user
 st-user-enable = Turn this user back on
 st-user-make-role = Make { $role }

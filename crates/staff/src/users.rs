@@ -230,7 +230,7 @@ fn UserPanel(
             <h3>{t("st-user-two-step")}</h3>
             <form class="stack" on:submit=reset_two_step novalidate>
                 <p class="hint">{t_args("st-user-two-step-hint", &[("name", name.clone())])}</p>
-                <PasswordField id="your-password-two-step" label=t("st-your-password") value=yours_two_step autocomplete="current-password" />
+                <PasswordField id="your-password-two-step" label=t("st-your-password-confirm") value=yours_two_step autocomplete="current-password" />
                 <button type="submit">{t("st-user-two-step-reset")}</button>
             </form>
             <div class="button-row">
