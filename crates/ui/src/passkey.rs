@@ -88,6 +88,14 @@ impl Abort {
     }
 }
 
+/// Whether an `Abort`'s signal has fired (the request it was for was called off).
+pub fn aborted(signal: Option<&JsValue>) -> bool {
+    signal
+        .and_then(|s| prop(s, "aborted"))
+        .and_then(|a| a.as_bool())
+        .unwrap_or(false)
+}
+
 #[derive(Clone, Copy)]
 enum Ceremony {
     Create,

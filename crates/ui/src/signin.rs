@@ -87,7 +87,7 @@ pub fn SignInForm(
             }
         })
     };
-    let passkeys = Passkeys::new(portal, error, go_on);
+    let passkeys = Passkeys::new(portal, error, failed, go_on);
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -119,10 +119,12 @@ pub fn SignInForm(
                     } else {
                         t("error-sign-in-failed")
                     }));
+                    passkeys.resume_autofill();
                 }
                 Err(e) => {
                     failed.set(false);
                     error.set(Some(error_text(&e)));
+                    passkeys.resume_autofill();
                 }
             }
         });
@@ -164,7 +166,7 @@ pub fn SignInForm(
                 <Show when=move || passkeys.offered.get()>
                     <button type="button" on:click=move |_| passkeys.with_button()
                         aria-disabled=move || if passkeys.busy.get() { "true" } else { "false" }>
-                        {t("sign-in-passkey")}
+                        {move || if passkeys.busy.get() { t("sign-in-busy") } else { t("sign-in-passkey") }}
                     </button>
                 </Show>
                 <p class="links">
@@ -183,19 +185,29 @@ pub fn SignInForm(
 struct Passkeys {
     portal: Portal,
     error: RwSignal<Option<String>>,
+    /// The password form's "failed sign-in" help: never shown with a passkey's message.
+    failed: RwSignal<bool>,
     go_on: Callback<SessionInfo>,
     /// The clinic's address allows passkeys and this browser has them.
     offered: RwSignal<bool>,
     busy: RwSignal<bool>,
+    /// The autofill's request, stored before anything is awaited so that a submit, the
+    /// button or leaving the page always finds it to cancel.
     autofill: StoredValue<Option<passkey::Abort>, LocalStorage>,
 }
 
 impl Passkeys {
-    fn new(portal: Portal, error: RwSignal<Option<String>>, go_on: Callback<SessionInfo>) -> Self {
+    fn new(
+        portal: Portal,
+        error: RwSignal<Option<String>>,
+        failed: RwSignal<bool>,
+        go_on: Callback<SessionInfo>,
+    ) -> Self {
         let session = use_session();
         let p = Passkeys {
             portal,
             error,
+            failed,
             go_on,
             offered: RwSignal::new(false),
             busy: RwSignal::new(false),
@@ -208,7 +220,7 @@ impl Passkeys {
             let on = session.portal.get().is_some_and(|c| c.passkeys) && passkey::supported();
             p.offered.set(on);
             if on {
-                spawn_local(async move { p.start_autofill().await });
+                p.start_autofill();
             }
             on
         });
@@ -216,28 +228,46 @@ impl Passkeys {
         p
     }
 
-    async fn start_autofill(self) {
-        if !passkey::autofill_available().await {
-            return;
-        }
-        let Ok(c) = server_fns::passkey_sign_in_options().await else {
-            return;
-        };
+    /// Starts (or starts again) the autofill's request with a fresh ceremony. Also after a
+    /// failed or cancelled attempt, so the suggestions keep working while the page is open.
+    fn start_autofill(self) {
+        self.stop_autofill();
         let Some(abort) = passkey::Abort::new() else {
             return;
         };
         let signal = abort.signal();
-        self.autofill.set_value(Some(abort));
-        let answer = passkey::get(&c.options, true, signal).await;
-        // Cancelled: the person typed a password instead, or pressed the button.
-        if let Ok(credential) = answer {
-            self.finish(c.id, credential).await;
+        // The page was left meanwhile: nothing to start.
+        if let Some(Some(unused)) = self.autofill.try_set_value(Some(abort)) {
+            unused.abort();
+            return;
         }
+        spawn_local(async move {
+            if !passkey::autofill_available().await || passkey::aborted(signal.as_ref()) {
+                return;
+            }
+            let Ok(c) = server_fns::passkey_sign_in_options().await else {
+                return;
+            };
+            if passkey::aborted(signal.as_ref()) {
+                return;
+            }
+            // Cancelled: the person typed a password instead, pressed the button, or left.
+            if let Ok(credential) = passkey::get(&c.options, true, signal).await {
+                self.finish(c.id, credential).await;
+            }
+        });
     }
 
     fn stop_autofill(self) {
         if let Some(Some(a)) = self.autofill.try_update_value(Option::take) {
             a.abort();
+        }
+    }
+
+    /// After a password sign-in that failed: the suggestions are offered again.
+    fn resume_autofill(self) {
+        if self.offered.try_get_untracked().unwrap_or(false) {
+            self.start_autofill();
         }
     }
 
@@ -247,6 +277,7 @@ impl Passkeys {
         }
         self.stop_autofill();
         self.busy.set(true);
+        self.failed.set(false);
         self.error.set(None);
         spawn_local(async move {
             let c = match server_fns::passkey_sign_in_options().await {
@@ -261,19 +292,35 @@ impl Passkeys {
                 Ok(credential) => self.finish(c.id, credential).await,
                 Err(passkey::PasskeyError::Cancelled) => {
                     self.error.set(Some(t("sign-in-passkey-cancelled")));
+                    self.resume_autofill();
                 }
-                Err(_) => self.error.set(Some(t("sign-in-passkey-failed"))),
+                Err(_) => {
+                    self.error.set(Some(t("sign-in-passkey-failed")));
+                    self.resume_autofill();
+                }
             }
             self.busy.set(false);
         });
     }
 
     async fn finish(self, ceremony: String, credential: String) {
-        match server_fns::passkey_sign_in(self.portal, ceremony, credential).await {
-            Ok(info) => self.go_on.run(info),
+        self.busy.set(true);
+        let r = server_fns::passkey_sign_in(self.portal, ceremony, credential).await;
+        self.busy.set(false);
+        // The page may have been left meanwhile: then there is nothing to go on to.
+        match r {
+            Ok(info) => {
+                self.go_on.try_run(info);
+            }
             // Not counted toward the page's failures: a passkey is not a guess.
-            Err(ApiError::SignInFailed) => self.error.set(Some(t("sign-in-passkey-failed"))),
-            Err(e) => self.error.set(Some(error_text(&e))),
+            Err(e) => {
+                self.failed.set(false);
+                self.error.set(Some(match e {
+                    ApiError::SignInFailed => t("sign-in-passkey-failed"),
+                    e => error_text(&e),
+                }));
+                self.resume_autofill();
+            }
         }
     }
 }

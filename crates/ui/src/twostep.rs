@@ -521,8 +521,19 @@ fn SecondStepForm(
     on_success: Callback<SessionInfo>,
     on_restart: Callback<Option<String>>,
 ) -> impl IntoView {
-    let method = RwSignal::new(offer.preferred);
-    let others = offer.methods.clone();
+    // A browser without passkeys is not offered one (the account's other methods remain).
+    let others: Vec<SecondStepMethod> = offer
+        .methods
+        .iter()
+        .copied()
+        .filter(|m| *m != SecondStepMethod::Passkey || passkey::supported())
+        .collect();
+    let preferred = if others.contains(&offer.preferred) {
+        offer.preferred
+    } else {
+        others.first().copied().unwrap_or(offer.preferred)
+    };
+    let method = RwSignal::new(preferred);
     let code = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
@@ -531,12 +542,17 @@ fn SecondStepForm(
     let session = use_session();
     let remember_days = move || session.portal.get().map_or(0, |p| p.remember_days);
     let input = NodeRef::<leptos::html::Input>::new();
-    // Focus moves to the code field when the step appears and when the method changes, so a
-    // keyboard or screen-reader user is where the next thing to type is.
+    let submit_button = NodeRef::<leptos::html::Button>::new();
+    // Focus moves to the code field when the step appears and when the method changes (to
+    // the button for a passkey, which has no field), so a keyboard or screen-reader user is
+    // where the next thing to do is.
     Effect::new(move |_| {
-        method.track();
         choosing.track();
-        if let Some(el) = input.get() {
+        if method.get() == SecondStepMethod::Passkey {
+            if let Some(el) = submit_button.get() {
+                let _ = el.focus();
+            }
+        } else if let Some(el) = input.get() {
             let _ = el.focus();
         }
     });
@@ -659,7 +675,8 @@ fn SecondStepForm(
                     <p class="hint" id="second-step-remember-hint">{t("second-step-remember-hint")}</p>
                 </div>
             </Show>
-            <button type="submit" class="primary" aria-disabled=move || if busy.get() { "true" } else { "false" }>
+            <button type="submit" class="primary" node_ref=submit_button aria-describedby="second-step-intro"
+                aria-disabled=move || if busy.get() { "true" } else { "false" }>
                 {move || match (busy.get(), method.get()) {
                     (true, _) => t("second-step-busy"),
                     (false, SecondStepMethod::Passkey) => t("second-step-passkey-submit"),

@@ -77,7 +77,7 @@ enum Proof {
     /// A passkey's signature checked; `updated`: its new counter, sealed, to store.
     Passkey {
         factor_id: i64,
-        updated: Option<String>,
+        updated: Option<passkey::Recount>,
     },
 }
 
@@ -156,18 +156,26 @@ impl Services {
             SecondStepMethod::Passkey,
             SecondStepMethod::AuthenticatorApp,
         ] {
-            if factors.iter().any(|f| kind_of(f) == kind) {
+            // Passkeys cannot answer where the clinic's address has no host name (any more).
+            let usable = kind != SecondStepMethod::Passkey || self.passkeys.is_some();
+            if usable && factors.iter().any(|f| kind_of(f) == kind) {
                 methods.push(kind);
             }
         }
         if codes > 0 {
             methods.push(SecondStepMethod::BackupCode);
         }
+        // Only passkeys the address no longer allows: still asked (closed, never skipped);
+        // the clinic's two-step reset is the way back.
+        if methods.is_empty() && !factors.is_empty() {
+            methods.push(SecondStepMethod::Passkey);
+        }
         let used_last = factors
             .iter()
             .filter(|f| f.last_used_at.is_some())
             .max_by_key(|f| f.last_used_at)
-            .map(kind_of);
+            .map(kind_of)
+            .filter(|k| methods.contains(k));
         let Some(&preferred) = used_last.as_ref().or(methods.first()) else {
             return Ok(done(if policy == MfaPolicy::Required {
                 Stage::Enrol

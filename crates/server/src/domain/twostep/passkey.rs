@@ -83,6 +83,9 @@ fn user_handle(key: &crate::domain::secrets::ServerKey, account_id: i64) -> Uuid
     Uuid::from_bytes(bytes)
 }
 
+/// A passkey's new counter to store: (the sealed state it was checked against, the new one).
+pub(super) type Recount = (String, String);
+
 fn seal_context(account_id: i64) -> String {
     format!("passkey:{account_id}")
 }
@@ -304,7 +307,12 @@ impl Services {
             ..Default::default()
         }
         .insert(uow.db())
-        .await?;
+        .await
+        .map_err(|e| match e.sql_err() {
+            // Another account registered the same credential in the same moment.
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => DomainError::PasskeyNotAccepted,
+            _ => DomainError::Database(e),
+        })?;
         self.method_added(
             uow,
             caller,
@@ -409,7 +417,7 @@ impl Services {
         portal: Portal,
         ceremony: &str,
         answer: &str,
-    ) -> Result<Option<(account::Model, second_factor::Model, Option<String>)>, DomainError> {
+    ) -> Result<Option<(account::Model, second_factor::Model, Option<Recount>)>, DomainError> {
         let rp = self.rp()?;
         if answer.len() > ANSWER_MAX_BYTES {
             return Err(DomainError::InvalidInput("passkey answer too long".into()));
@@ -442,7 +450,12 @@ impl Services {
         else {
             return Ok(None);
         };
-        if handle != user_handle(&self.key, acct.id) || kind_of(&acct).portal() != portal {
+        // A clinic that turned two-step verification off for patients turned their passkeys
+        // off with it (Settings no longer shows or adds them).
+        if handle != user_handle(&self.key, acct.id)
+            || kind_of(&acct).portal() != portal
+            || self.mfa_policy(&acct) == MfaPolicy::Off
+        {
             return Ok(None);
         }
         let mut pk = self.open_passkey(&factor)?;
@@ -455,26 +468,31 @@ impl Services {
             Ok(_) | Err(_) => return Ok(None),
         };
         let updated = match pk.update_credential(&result) {
-            Some(true) => Some(self.seal_passkey(acct.id, &pk)?),
+            Some(true) => Some((factor.secret.clone(), self.seal_passkey(acct.id, &pk)?)),
             _ => None,
         };
         Ok(Some((acct, factor, updated)))
     }
 
-    /// Records a passkey's use (and its new counter) in the unit of work that signs in.
+    /// Records a passkey's use (and its new counter) in the unit of work that signs in. The
+    /// new counter is written only over the state it was checked against: of two sign-ins
+    /// racing with one authenticator, the later-committing one cannot lower the counter (the
+    /// counter is how a cloned authenticator shows itself, WebAuthn §6.1.1).
     pub(super) async fn spend_passkey<C: ConnectionTrait>(
         &self,
         db: &C,
         factor_id: i64,
-        updated: Option<String>,
+        updated: Option<Recount>,
         now: i64,
     ) -> Result<bool, DomainError> {
         let mut spend = second_factor::Entity::update_many()
             .col_expr(second_factor::Column::LastUsedAt, Expr::value(now))
             .filter(second_factor::Column::Id.eq(factor_id))
             .filter(second_factor::Column::ConfirmedAt.is_not_null());
-        if let Some(sealed) = updated {
-            spend = spend.col_expr(second_factor::Column::Secret, Expr::value(sealed));
+        if let Some((checked, sealed)) = updated {
+            spend = spend
+                .col_expr(second_factor::Column::Secret, Expr::value(sealed))
+                .filter(second_factor::Column::Secret.eq(checked));
         }
         Ok(spend.exec(db).await?.rows_affected == 1)
     }
@@ -535,7 +553,7 @@ impl Services {
         for (f, mut pk) in self.passkeys_of(&self.db, account_id).await? {
             if pk.cred_id() == result.cred_id() {
                 let updated = match pk.update_credential(&result) {
-                    Some(true) => Some(self.seal_passkey(account_id, &pk)?),
+                    Some(true) => Some((f.secret.clone(), self.seal_passkey(account_id, &pk)?)),
                     _ => None,
                 };
                 return Ok(Some(Proof::Passkey {
