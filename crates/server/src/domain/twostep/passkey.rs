@@ -102,13 +102,17 @@ impl Services {
         self.passkeys.as_deref().ok_or(DomainError::Forbidden)
     }
 
-    async fn put_ceremony<C: ConnectionTrait, T: Serialize>(
+    /// Keeps a ceremony's server half and hands the browser its options and handle.
+    async fn put_ceremony<C: ConnectionTrait, T: Serialize, O: Serialize>(
         &self,
         db: &C,
         purpose: Purpose,
         account_id: Option<i64>,
         state: &T,
-    ) -> Result<String, DomainError> {
+        options: &O,
+    ) -> Result<PasskeyCeremony, DomainError> {
+        let options = serde_json::to_string(options)
+            .map_err(|e| DomainError::Internal(format!("passkey options: {e}")))?;
         let handle = sessions::new_token(self.entropy.as_ref())?;
         let now = self.now();
         let state = serde_json::to_string(state)
@@ -124,7 +128,10 @@ impl Services {
         }
         .insert(db)
         .await?;
-        Ok(handle)
+        Ok(PasskeyCeremony {
+            id: handle,
+            options,
+        })
     }
 
     /// Takes a ceremony once: the delete that takes it is the only way to read it, so two
@@ -246,14 +253,14 @@ impl Services {
             name: name.to_owned(),
             state,
         };
-        let id = self
-            .put_ceremony(&self.db, Purpose::Register, Some(acct.id), &adding)
-            .await?;
-        Ok(PasskeyCeremony {
-            id,
-            options: serde_json::to_string(&options)
-                .map_err(|e| DomainError::Internal(format!("passkey options: {e}")))?,
-        })
+        self.put_ceremony(
+            &self.db,
+            Purpose::Register,
+            Some(acct.id),
+            &adding,
+            &options,
+        )
+        .await
     }
 
     /// Settings: the browser's answer to `start_passkey`. The account's first method also gets
@@ -339,14 +346,8 @@ impl Services {
         let (options, state) = rp
             .start_discoverable_authentication()
             .map_err(|e| DomainError::Internal(format!("passkey options: {e}")))?;
-        let id = self
-            .put_ceremony(&self.db, Purpose::SignIn, None, &state)
-            .await?;
-        Ok(PasskeyCeremony {
-            id,
-            options: serde_json::to_string(&options)
-                .map_err(|e| DomainError::Internal(format!("passkey options: {e}")))?,
-        })
+        self.put_ceremony(&self.db, Purpose::SignIn, None, &state, &options)
+            .await
     }
 
     /// Signs in with a passkey alone (M3): user verification is required by the options and
@@ -517,14 +518,14 @@ impl Services {
         let (options, state) = rp
             .start_passkey_authentication(&keys)
             .map_err(|e| DomainError::Internal(format!("passkey options: {e}")))?;
-        let id = self
-            .put_ceremony(&self.db, Purpose::SecondStep, Some(acct.id), &state)
-            .await?;
-        Ok(PasskeyCeremony {
-            id,
-            options: serde_json::to_string(&options)
-                .map_err(|e| DomainError::Internal(format!("passkey options: {e}")))?,
-        })
+        self.put_ceremony(
+            &self.db,
+            Purpose::SecondStep,
+            Some(acct.id),
+            &state,
+            &options,
+        )
+        .await
     }
 
     /// What a passkey's answer at the second step proves, if anything.
