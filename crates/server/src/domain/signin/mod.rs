@@ -314,15 +314,7 @@ impl Services {
                 .exec(txn)
                 .await?;
         }
-        // A new id at every sign-in: a token planted before sign-in never becomes a session.
-        if let Some(old) = previous_token {
-            sessions::revoke(
-                txn,
-                session::Column::TokenHash.eq(sessions::token_hash(old)),
-                now,
-            )
-            .await?;
-        }
+        sessions::replace_brought(txn, previous_token, now).await?;
         let s = sessions::insert(txn, acct.id, &token, stage, Some(now), meta, now).await?;
         // Half a sign-in is not a sign-in: the audit row comes with the second step.
         if stage != session::Stage::SecondStep {

@@ -121,6 +121,19 @@ pub async fn revoke<C: ConnectionTrait>(db: &C, which: SimpleExpr, now: i64) -> 
     Ok(res.rows_affected)
 }
 
+/// Ends the session a browser brought to a sign-in, if any: a new id at every sign-in, so a
+/// token planted before sign-in never becomes a session (session fixation).
+pub async fn replace_brought<C: ConnectionTrait>(
+    db: &C,
+    brought: Option<&str>,
+    now: i64,
+) -> Result<(), DbErr> {
+    if let Some(old) = brought {
+        revoke(db, session::Column::TokenHash.eq(token_hash(old)), now).await?;
+    }
+    Ok(())
+}
+
 /// Ends every open session of the account except `keep` (the one that made a change).
 pub async fn revoke_others<C: ConnectionTrait>(
     db: &C,

@@ -38,7 +38,7 @@ use crate::domain::{ClientMeta, DomainError, Services, limits};
 use crate::store::entities::audit_log::Action;
 use crate::store::entities::session::Stage;
 use crate::store::entities::webauthn_ceremony::{self, Purpose};
-use crate::store::entities::{account, second_factor, session};
+use crate::store::entities::{account, second_factor};
 use crate::telemetry::names;
 
 /// How long a ceremony may take: the browser's own timeout in the options (webauthn-rs's
@@ -88,6 +88,15 @@ pub(super) type Recount = (String, String);
 
 fn seal_context(account_id: i64) -> String {
     format!("passkey:{account_id}")
+}
+
+/// The browser's answer (`toJSON()` as text): refused outright when oversized, None when it is
+/// not a credential at all (a failure like any other to the caller).
+fn read_answer<T: DeserializeOwned>(answer: &str) -> Result<Option<T>, DomainError> {
+    if answer.len() > ANSWER_MAX_BYTES {
+        return Err(DomainError::InvalidInput("passkey answer too long".into()));
+    }
+    Ok(serde_json::from_str(answer).ok())
 }
 
 /// A passkey being added: its name waits with the ceremony.
@@ -273,11 +282,8 @@ impl Services {
     ) -> Result<TwoStepChanged, DomainError> {
         let acct = caller.account().clone();
         let rp = self.rp()?;
-        if answer.len() > ANSWER_MAX_BYTES {
-            return Err(DomainError::InvalidInput("passkey answer too long".into()));
-        }
         let credential: RegisterPublicKeyCredential =
-            serde_json::from_str(answer).map_err(|_| DomainError::PasskeyNotAccepted)?;
+            read_answer(answer)?.ok_or(DomainError::PasskeyNotAccepted)?;
         let adding: Adding = self
             .take_ceremony(ceremony, Purpose::Register, Some(acct.id))
             .await?
@@ -381,14 +387,7 @@ impl Services {
                 .await?;
             return Err(DomainError::SignInFailed);
         }
-        if let Some(old) = previous_token {
-            sessions::revoke(
-                txn,
-                session::Column::TokenHash.eq(sessions::token_hash(old)),
-                now,
-            )
-            .await?;
-        }
+        sessions::replace_brought(txn, previous_token, now).await?;
         // No password was proved: a forced change after a staff reset still asks for the
         // temporary password.
         let s = sessions::insert(txn, acct.id, &token, Stage::Full, None, meta, now).await?;
@@ -420,10 +419,7 @@ impl Services {
         answer: &str,
     ) -> Result<Option<(account::Model, second_factor::Model, Option<Recount>)>, DomainError> {
         let rp = self.rp()?;
-        if answer.len() > ANSWER_MAX_BYTES {
-            return Err(DomainError::InvalidInput("passkey answer too long".into()));
-        }
-        let Ok(credential) = serde_json::from_str::<PublicKeyCredential>(answer) else {
+        let Some(credential) = read_answer::<PublicKeyCredential>(answer)? else {
             return Ok(None);
         };
         let Some(state) = self
@@ -536,10 +532,7 @@ impl Services {
         answer: &str,
     ) -> Result<Option<Proof>, DomainError> {
         let rp = self.rp()?;
-        if answer.len() > ANSWER_MAX_BYTES {
-            return Err(DomainError::InvalidInput("passkey answer too long".into()));
-        }
-        let Ok(credential) = serde_json::from_str::<PublicKeyCredential>(answer) else {
+        let Some(credential) = read_answer::<PublicKeyCredential>(answer)? else {
             return Ok(None);
         };
         let Some(state) = self
