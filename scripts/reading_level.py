@@ -8,7 +8,7 @@ emails, texts, call scripts and letters (en-messages.ftl, es-messages.ftl). The 
 Each message is resolved to the plain text a patient sees:
   - variables get realistic sample values (the clinic "Hillside Family Clinic", the phone
     "(503) 555-0100", 10 minutes, the code "12345678", the reference "PXJK", the username
-    "maria", ...); `$call-us`, `$expiry` and `$statement` are filled with the catalogue's own
+    "maria", ...); `$call-us`, `$expiry`, `$statement` and `$not-you` are filled with the catalogue's own
     sentences for them, in the same language;
   - every variant of a select expression is its own text ("[one]" is measured with 1 minute,
     "[other]" with 10), so a plural or a kind of contact cannot hide a long sentence.
@@ -67,7 +67,11 @@ COMMON = {
     "contact": "m•••@example.org",
     "new-value": "m•••@example.org",
     "to": "m•••@example.org",
-    "url": "https://portal.hillside.example",
+    # A web address is tapped, not read: it is measured as the one word a reader takes it as
+    # (textstat would count "https://portal.hillside.example/not-me#Rk9P…" as 13 syllables of
+    # one word, and grade any text that carries a link as college prose).
+    "url": "link",
+    "link": "link",
     "spelled": "1, 2, 3, 4, 5, 6, 7, 8",
 }
 BY_LANG = {
@@ -94,6 +98,9 @@ FROM_CATALOGUE = {
     "expiry": ("expiry-minutes", {}),
     "duration": ("sign-in-pause-duration", {"minutes": 15}),
     "statement": ("password-changed-voice", {"how": "owner"}),
+    # A notice text's end, as the catalogue words it when there is no link; the link forms
+    # (not-you-sms-link*) are measured on their own.
+    "not-you": ("not-you-sms-call", {}),
     # The letter quotes the page's link names (the page catalogue is read with the messages).
     "forgot": ("sign-in-forgot-password", {}),
     "have-code": ("recover-have-clinic-code", {}),

@@ -9,6 +9,7 @@
 #   $call-us    how to reach the clinic: call-us or call-us-no-phone below
 #   $expiry     how long a code or link lasts: expiry-minutes or expiry-hours below
 #   $url        the portal's address (public_url)
+#   $not-you    the end of a notice's text: not-you-sms-link-call, not-you-sms-link or not-you-sms-call (at the end)
 #   $code, $reference, $username, $new-value   inserted as they are
 #   $spelled    a code or reference read out one character at a time ("1, 2, 3")
 #
@@ -110,9 +111,9 @@ contact-changed-intro = { $kind ->
 }
 contact-changed-not-you = If this was not you, { $call-us } right away. We will help keep your account safe.
 contact-changed-sms = { $kind ->
-    [email] { $clinic }: your portal email address was changed. If not you, { $call-us }.
-    [mobile] { $clinic }: your portal mobile number was changed. If not you, { $call-us }.
-   *[landline] { $clinic }: your portal phone number was changed. If not you, { $call-us }.
+    [email] { $clinic }: your portal email address was changed. { $not-you }
+    [mobile] { $clinic }: your portal mobile number was changed. { $not-you }
+   *[landline] { $clinic }: your portal phone number was changed. { $not-you }
 }
 contact-changed-voice = { $kind ->
     [email] The email address on your patient portal account was just changed.
@@ -124,7 +125,7 @@ contact-changed-voice = { $kind ->
 username-changed-subject = Your portal username was changed
 username-changed-intro = Your { $clinic } patient portal username was just changed. It is now:
 username-changed-not-you = If this was not you, { $call-us } right away.
-username-changed-sms = { $clinic }: your portal username was changed. If not you, { $call-us }.
+username-changed-sms = { $clinic }: your portal username was changed. { $not-you }
 username-changed-voice = Your patient portal username was just changed.
 
 ## The password changed (SECURITY.md R9). $how is owner (the person changed it), reset (a
@@ -137,9 +138,9 @@ password-changed-intro = { $how ->
 }
 password-changed-not-you = If this was not you, { $call-us } right away. We can lock your account and help you.
 password-changed-sms = { $how ->
-    [owner] { $clinic }: your portal password was just changed. If not you, { $call-us }.
-    [reset] { $clinic }: your portal password was just reset. If not you, { $call-us }.
-   *[clinic] { $clinic }: the clinic reset your portal password. If not you, { $call-us }.
+    [owner] { $clinic }: your portal password was just changed. { $not-you }
+    [reset] { $clinic }: your portal password was just reset. { $not-you }
+   *[clinic] { $clinic }: the clinic reset your portal password. { $not-you }
 }
 password-changed-voice = { $how ->
     [owner] Your patient portal password was just changed. Every device that was signed in has been signed out.
@@ -175,14 +176,14 @@ two-step-changed-intro = { $what ->
    *[codes_renewed] You just made new recovery codes for your { $clinic } patient portal. The old ones no longer work.
 }
 two-step-changed-sms = { $what ->
-    [passkey_added] { $clinic }: a passkey was added to your portal. If not you, { $call-us }.
-    [passkey_removed] { $clinic }: a passkey was removed from your portal. If not you, { $call-us }.
-    [app_added] { $clinic }: a 2-step app was added to your portal. If not you, { $call-us }.
-    [app_removed] { $clinic }: your 2-step app was removed. If not you, { $call-us }.
-    [code_used] { $clinic }: a recovery code was used to sign in. If not you, { $call-us }.
-    [clinic_reset] { $clinic }: we turned off your 2-step sign-in. If not you, { $call-us }.
-    [device_remembered] { $clinic }: a browser now skips your code step. If not you, { $call-us }.
-   *[codes_renewed] { $clinic }: you have new portal recovery codes. If not you, { $call-us }.
+    [passkey_added] { $clinic }: a passkey was added to your portal. { $not-you }
+    [passkey_removed] { $clinic }: a passkey was removed from your portal. { $not-you }
+    [app_added] { $clinic }: a 2-step app was added to your portal. { $not-you }
+    [app_removed] { $clinic }: your 2-step app was removed. { $not-you }
+    [code_used] { $clinic }: a recovery code was used to sign in. { $not-you }
+    [clinic_reset] { $clinic }: we turned off your 2-step sign-in. { $not-you }
+    [device_remembered] { $clinic }: a browser now skips your code step. { $not-you }
+   *[codes_renewed] { $clinic }: you have new portal recovery codes. { $not-you }
 }
 two-step-changed-voice = { $what ->
     [passkey_added] A passkey was just added to your patient portal.
@@ -223,3 +224,12 @@ letter-email-none = We have no email address for you, so no email was sent.
 ## English and the Spanish line together, whatever the page's language. $phone is clinic.phone.
 language-help = Need help in another language? It is free. Call { $phone }.
 language-help-no-phone = Need help in another language? It is free. Ask the front desk.
+
+## "This wasn't me" (SECURITY.md M8): every notice's email and text carry a link to a page
+## whose Continue signs out every device, pauses password resets for a day and tells the
+## clinic. $link is the link, inserted by the server. A call has no link: it says who to call.
+not-you-sms-link = Not you? { $link }
+not-you-sms-link-call = Not you? { $link } or call { $phone }
+not-you-sms-call = If not you, { $call-us }.
+not-me-intro = To stop anyone else using your account now, open this link. We will sign you out on every device and pause password resets for a day.
+not-me-button = This was not me

@@ -294,6 +294,23 @@ username-forgot-password-link = Forgot your password instead?
 username-sent-title = Check your email or phone
 username-sent-body = If exactly one account matches what you entered, we sent its username to the email address or phone number on file. A home phone gets a call that reads the username out. It can take a few minutes.
 
+## "This wasn't me" (SECURITY.md M8): the page a security notice's link opens
+not-me-title = Was this not you?
+not-me-body = If you did not make the change in our message, press Continue. We will:
+not-me-will-sign-out = Sign you out on every phone and computer.
+not-me-will-pause = Stop password resets by email or text for one day.
+not-me-will-tell = Tell the clinic, so staff can help you.
+not-me-continue = Continue
+not-me-busy = Sending…
+not-me-was-me = It was me. Go to sign in.
+not-me-done-title = Thank you. Your account is safer now.
+not-me-done-body = We signed you out everywhere and told the clinic. Please call us so we can help you get back in safely.
+not-me-call-phone = Call { $clinic } at { $phone }.
+not-me-call = Call { $clinic }.
+not-me-refused-title = This link does not work
+not-me-expired = This link is too old. If someone changed your account, please call us now.
+not-me-not-accepted = We could not read this link. If someone changed your account, please call us now.
+
 ## Two-step verification
 
 second-step-title = Two-step verification

@@ -99,9 +99,9 @@ contact-changed-intro = { $kind ->
 }
 contact-changed-not-you = Si no fue usted, { $call-us } de inmediato. Le ayudaremos a proteger su cuenta.
 contact-changed-sms = { $kind ->
-    [email] { $clinic }: cambiaron su correo del portal. Si no fue usted, { $call-us }.
-    [mobile] { $clinic }: cambiaron su celular del portal. Si no fue usted, { $call-us }.
-   *[landline] { $clinic }: cambiaron su teléfono del portal. Si no fue usted, { $call-us }.
+    [email] { $clinic }: cambiaron su correo del portal. { $not-you }
+    [mobile] { $clinic }: cambiaron su celular del portal. { $not-you }
+   *[landline] { $clinic }: cambiaron su teléfono del portal. { $not-you }
 }
 contact-changed-voice = { $kind ->
     [email] Se acaba de cambiar el correo de su cuenta del portal de pacientes.
@@ -113,7 +113,7 @@ contact-changed-voice = { $kind ->
 username-changed-subject = Se cambió su nombre de usuario del portal
 username-changed-intro = Se acaba de cambiar su nombre de usuario del portal de pacientes de { $clinic }. Ahora es:
 username-changed-not-you = Si no fue usted, { $call-us } de inmediato.
-username-changed-sms = { $clinic }: cambiaron su usuario del portal. Si no fue usted, { $call-us }.
+username-changed-sms = { $clinic }: cambiaron su usuario del portal. { $not-you }
 username-changed-voice = Se acaba de cambiar su nombre de usuario del portal de pacientes.
 
 ## The password changed. $how is owner (the person changed it), reset (a recovery reset) or
@@ -126,9 +126,9 @@ password-changed-intro = { $how ->
 }
 password-changed-not-you = Si no fue usted, { $call-us } de inmediato. Podemos bloquear su cuenta y ayudarle.
 password-changed-sms = { $how ->
-    [owner] { $clinic }: su contraseña ha cambiado. Si no fue usted, { $call-us }.
-    [reset] { $clinic }: su contraseña fue restablecida. Si no fue usted, { $call-us }.
-   *[clinic] { $clinic }: le dimos una contraseña nueva. Si no fue usted, { $call-us }.
+    [owner] { $clinic }: su contraseña ha cambiado. { $not-you }
+    [reset] { $clinic }: su contraseña fue restablecida. { $not-you }
+   *[clinic] { $clinic }: le dimos una contraseña nueva. { $not-you }
 }
 password-changed-voice = { $how ->
     [owner] Se acaba de cambiar la contraseña de su portal de pacientes. Cerramos la sesión en todos los dispositivos donde estaba abierta.
@@ -164,14 +164,14 @@ two-step-changed-intro = { $what ->
    *[codes_renewed] Acaba de hacer códigos de recuperación nuevos para su portal de pacientes de { $clinic }. Los anteriores ya no funcionan.
 }
 two-step-changed-sms = { $what ->
-    [passkey_added] { $clinic }: agregaron una llave de acceso. Si no fue usted, { $call-us }.
-    [passkey_removed] { $clinic }: quitaron una llave de acceso. Si no fue usted, { $call-us }.
-    [app_added] { $clinic }: agregaron una app de 2 pasos. Si no fue usted, { $call-us }.
-    [app_removed] { $clinic }: quitaron su app de 2 pasos. Si no fue usted, { $call-us }.
-    [code_used] { $clinic }: entraron con una clave guardada. Si no fue usted, { $call-us }.
-    [clinic_reset] { $clinic }: quitamos su entrada en 2 pasos. Si no fue usted, { $call-us }.
-    [device_remembered] { $clinic }: recordamos un navegador nuevo. Si no fue usted, { $call-us }.
-   *[codes_renewed] { $clinic }: hay claves guardadas nuevas. Si no fue usted, { $call-us }.
+    [passkey_added] { $clinic }: agregaron una llave de acceso. { $not-you }
+    [passkey_removed] { $clinic }: quitaron una llave de acceso. { $not-you }
+    [app_added] { $clinic }: agregaron una app de 2 pasos. { $not-you }
+    [app_removed] { $clinic }: quitaron su app de 2 pasos. { $not-you }
+    [code_used] { $clinic }: entraron con una clave guardada. { $not-you }
+    [clinic_reset] { $clinic }: quitamos su entrada en 2 pasos. { $not-you }
+    [device_remembered] { $clinic }: recordamos un navegador nuevo. { $not-you }
+   *[codes_renewed] { $clinic }: hay claves guardadas nuevas. { $not-you }
 }
 two-step-changed-voice = { $what ->
     [passkey_added] Se acaba de agregar una llave de acceso a su portal de pacientes.
@@ -210,3 +210,12 @@ letter-email-none = No tenemos su correo electrónico, así que no le enviamos u
 ## language.
 language-help = ¿Necesita ayuda en otro idioma? Es gratis. Llame al { $phone }.
 language-help-no-phone = ¿Necesita ayuda en otro idioma? Es gratis. Pregunte en la recepción.
+
+## "This wasn't me" (SECURITY.md M8): every notice's email and text carry a link to a page
+## whose Continue signs out every device, pauses password resets for a day and tells the
+## clinic. $link is the link, inserted by the server. A call has no link: it says who to call.
+not-you-sms-link = ¿No fue usted? { $link }
+not-you-sms-link-call = ¿No fue usted? { $link } o llame al { $phone }
+not-you-sms-call = Si no fue usted, { $call-us }.
+not-me-intro = Para que nadie más use su cuenta ahora, abra este enlace. Cerraremos su sesión en todos los dispositivos y pausaremos los cambios de contraseña por un día.
+not-me-button = No fui yo

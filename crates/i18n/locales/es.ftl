@@ -296,6 +296,23 @@ username-forgot-password-link = ¿Más bien olvidó su contraseña?
 username-sent-title = Revise su correo o su teléfono
 username-sent-body = Si solo una cuenta tiene esos datos, enviamos su nombre de usuario al correo o al teléfono que tenemos. Un teléfono de casa recibe una llamada que lee el nombre de usuario. Puede tardar unos minutos.
 
+## "This wasn't me" (SECURITY.md M8): the page a security notice's link opens
+not-me-title = ¿No fue usted?
+not-me-body = Si usted no hizo el cambio de nuestro mensaje, oprima Continuar. Nosotros:
+not-me-will-sign-out = Cerraremos su sesión en todos sus teléfonos y computadoras.
+not-me-will-pause = Pausaremos los cambios de contraseña por correo o texto durante un día.
+not-me-will-tell = Avisaremos a la clínica, para que el personal le ayude.
+not-me-continue = Continuar
+not-me-busy = Enviando…
+not-me-was-me = Sí fui yo. Ir a iniciar sesión.
+not-me-done-title = Gracias. Su cuenta está más segura.
+not-me-done-body = Cerramos su sesión en todas partes y avisamos a la clínica. Llámenos para ayudarle a entrar de nuevo con seguridad.
+not-me-call-phone = Llame a { $clinic } al { $phone }.
+not-me-call = Llame a { $clinic }.
+not-me-refused-title = Este enlace no funciona
+not-me-expired = Este enlace es muy antiguo. Si alguien cambió su cuenta, llámenos ahora.
+not-me-not-accepted = No pudimos leer este enlace. Si alguien cambió su cuenta, llámenos ahora.
+
 ## Two-step verification
 
 second-step-title = Verificación en dos pasos

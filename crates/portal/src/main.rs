@@ -3,6 +3,7 @@
 
 mod contact;
 mod language;
+mod not_me;
 mod pages;
 
 use carekey_ui::language::{ByLanguage, provide_page_language};
@@ -22,7 +23,7 @@ fn main() {
 fn owns(path: &str) -> bool {
     matches!(
         path,
-        "/home" | "/settings" | "/change-password" | "/second-step"
+        "/home" | "/settings" | "/change-password" | "/second-step" | "/not-me"
     ) || path.starts_with("/settings/")
 }
 
@@ -38,6 +39,7 @@ fn App() -> impl IntoView {
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("/home") view=pages::HomePage />
                     <Route path=path!("/second-step") view=pages::SecondStepPage />
+                    <Route path=path!("/not-me") view=not_me::NotMePage />
                     <Route path=path!("/settings") view=pages::SettingsPage />
                     <Route path=path!("/settings/password") view=pages::ChangePasswordPage />
                     <Route path=path!("/settings/username") view=pages::ChangeUsernamePage />

@@ -397,3 +397,22 @@ async fn an_address_with_no_host_name_has_no_passkeys() {
     let status = json(&srv.api("two_step_status", &[], Some(&cookie)).await);
     assert_eq!(status["passkeys"], false);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_step_off_for_patients_offers_no_passkey_on_their_page() {
+    let srv = common::start_with(
+        common::Db::Sqlite,
+        "patients_off_passkeys",
+        &[
+            ("CAREKEY_PUBLIC_URL", ORIGIN),
+            ("CAREKEY_MFA_PATIENTS", "off"),
+        ],
+    )
+    .await
+    .unwrap();
+    let info = json(&srv.api("portal_info", &[], None).await);
+    // A patient's passkey sign-in is refused there, so the patient page does not offer it;
+    // the staff console, whose policy is its own, still does.
+    assert_eq!(info["passkeys"], false);
+    assert_eq!(info["staff_passkeys"], true);
+}

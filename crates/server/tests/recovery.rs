@@ -886,6 +886,7 @@ async fn twilio_fetches_the_call_script_only_when_signed_and_at_most_three_times
             destination: "+15035550177",
             account_id: None,
             challenge_id: None,
+            report: None,
             lang: Lang::En,
             message,
             expires_at: Some(now + 600_000),
@@ -1239,6 +1240,7 @@ mod several_instances {
                     destination: &format!("+1503555{i:04}"),
                     account_id: None,
                     challenge_id: None,
+                    report: None,
                     lang: Lang::En,
                     message: Outbound::Username {
                         via: NoticeChannel::Sms,
@@ -1325,6 +1327,7 @@ mod several_instances {
                     destination: &format!("+1503555{i:04}"),
                     account_id: None,
                     challenge_id: None,
+                    report: None,
                     lang: Lang::En,
                     message: Outbound::Username {
                         via: NoticeChannel::Sms,
@@ -1390,6 +1393,7 @@ mod several_instances {
                 destination: "+15035550188",
                 account_id: None,
                 challenge_id: None,
+                report: None,
                 lang: Lang::En,
                 message: Outbound::Username {
                     via: NoticeChannel::Sms,

@@ -178,6 +178,11 @@ on_both_databases!(every_staff_endpoint_checks_the_role, |srv| {
         ),
         ("portal_unlock", false, vec![("patient_id", maria.clone())]),
         (
+            "portal_report_handled",
+            false,
+            vec![("patient_id", maria.clone())],
+        ),
+        (
             "portal_reset_two_step",
             false,
             vec![

@@ -77,8 +77,12 @@ pub struct ClinicInfo {
     /// second step is asked at every sign-in.
     #[serde(default)]
     pub remember_days: u32,
-    /// Passkeys can sign in here (`public_url` names a host): the sign-in page offers them.
+    /// Passkeys can sign in to the patient portal (`public_url` names a host and
+    /// `mfa.patients` is not off): its sign-in page offers them.
     pub passkeys: bool,
+    /// The same for the staff console (`mfa.staff`).
+    #[serde(default)]
+    pub staff_passkeys: bool,
     pub recovery: crate::recovery::RecoveryOptions,
     /// The language-help lines (ACA Section 1557 taglines) the sign-in page shows: English and
     /// Spanish, then the clinic's own lines for other languages, in that order everywhere.

@@ -115,6 +115,12 @@ endpoints! {
     #[endpoint("redeem_reset_link", args = RedeemResetLink)]
     fn redeem_reset_link(token: String) -> Result<ResetGrant, ApiError>;
 
+    /// "This wasn't me": Continue on the page a security notice's link opens (SECURITY.md M8).
+    /// Ends every session, forgets remembered browsers, pauses self-service recovery for a
+    /// day and tells the clinic. Opening the page uses nothing; only this does.
+    #[endpoint("report_not_me", args = ReportNotMe)]
+    fn report_not_me(token: String) -> Result<(), ApiError>;
+
     /// Forgot password, last step: the new password (and the security answer, when asked).
     /// `lang`: the page's, for the notice when the account has no language on file.
     #[endpoint("complete_reset", args = CompleteReset)]

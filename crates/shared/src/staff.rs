@@ -100,6 +100,10 @@ pub struct PortalAccess {
     /// The kinds of second step the patient has (never a secret); empty: none.
     #[serde(default)]
     pub two_step: Vec<crate::SecondStepMethod>,
+    /// When the patient reported activity they did not recognise ("this wasn't me"), until
+    /// staff mark it handled.
+    #[serde(default)]
+    pub reported_at_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

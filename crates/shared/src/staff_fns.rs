@@ -89,6 +89,11 @@ endpoints! {
     #[endpoint("portal_reset_two_step", args = PortalResetTwoStep)]
     fn portal_reset_two_step(patient_id: i64, checks: IdentityChecks) -> Result<PatientChart, ApiError>;
 
+    /// The patient reported activity they did not recognise and the clinic has spoken with
+    /// them: the chart's flag goes.
+    #[endpoint("portal_report_handled", args = PortalReportHandled)]
+    fn portal_report_handled(patient_id: i64) -> Result<PatientChart, ApiError>;
+
     /// Unlock: clears a hard lock, a temporary pause and the failure count.
     #[endpoint("portal_unlock", args = PortalUnlock)]
     fn portal_unlock(patient_id: i64) -> Result<PatientChart, ApiError>;

@@ -292,6 +292,7 @@ fn PortalWidget(
         .as_ref()
         .is_some_and(|p| p.status == AccountStatus::Locked);
     let has_two_step = portal.as_ref().is_some_and(|p| !p.two_step.is_empty());
+    let reported = portal.as_ref().and_then(|p| p.reported_at_ms);
     let state = portal.clone().map(|p| {
         let last = p
             .last_sign_in_at_ms
@@ -319,6 +320,7 @@ fn PortalWidget(
     view! {
         <section class="widget" aria-labelledby="portal-widget-title">
             <h2 id="portal-widget-title">{t("st-portal-widget")}</h2>
+            {reported.map(|at| view! { <Reported pid=pid at=at on_change=on_change /> })}
             {match state {
                 Some(s) => s.into_any(),
                 None => view! { <p>{t("st-portal-none")}</p> }.into_any(),
@@ -440,6 +442,29 @@ fn UnlockButton(pid: i64, on_change: Callback<PatientChart>) -> impl IntoView {
     view! {
         <Alert message=error id="unlock-error" />
         <button type="button" class="primary" on:click=unlock>{t("st-unlock")}</button>
+    }
+}
+
+/// The patient pressed "this wasn't me" in a notice (SECURITY.md M8): first in the widget,
+/// so whoever opens the chart sees it before helping with anything else.
+#[component]
+fn Reported(pid: i64, at: i64, on_change: Callback<PatientChart>) -> impl IntoView {
+    let error = RwSignal::new(None::<String>);
+    let handled = move |_| {
+        spawn_local(async move {
+            match staff_fns::portal_report_handled(pid).await {
+                Ok(c) => on_change.run(c),
+                Err(e) => error.set(Some(error_text(&e))),
+            }
+        });
+    };
+    view! {
+        <div class="notice reported" role="note">
+            <p><strong>{t_args("st-reported", &[("when", when(at))])}</strong></p>
+            <p>{t("st-reported-help")}</p>
+            <Alert message=error id="reported-error" />
+            <button type="button" on:click=handled>{t("st-reported-handled")}</button>
+        </div>
     }
 }
 

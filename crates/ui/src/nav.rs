@@ -57,3 +57,15 @@ pub fn take_notice() -> Option<String> {
     let _ = s.remove_item(NOTICE_KEY);
     Some(text)
 }
+
+/// A link's token from the address's fragment (`/not-me#…`), then taken out of the address
+/// bar so it is not left in history or shown over the person's shoulder (SECURITY.md R2).
+pub fn take_fragment(path: &str) -> Option<String> {
+    let w = window();
+    let hash = w.location().hash().ok()?;
+    let token = hash.strip_prefix('#').map(str::to_owned)?;
+    if let Ok(history) = w.history() {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path));
+    }
+    Some(token).filter(|t| !t.is_empty())
+}

@@ -217,7 +217,10 @@ impl Passkeys {
             if started == Some(true) {
                 return true;
             }
-            let on = session.portal.get().is_some_and(|c| c.passkeys) && passkey::supported();
+            let on = session.portal.get().is_some_and(|c| match p.portal {
+                Portal::Patient => c.passkeys,
+                Portal::Staff => c.staff_passkeys,
+            }) && passkey::supported();
             p.offered.set(on);
             if on {
                 p.start_autofill();

@@ -183,6 +183,10 @@ pub fn minutes(ttl: Duration) -> u32 {
 pub struct Queued {
     pub lang: Lang,
     pub message: Outbound,
+    /// The "this wasn't me" token of a security notice (SECURITY.md M8): the notice's email
+    /// and text carry a link with it. Absent from messages queued before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<String>,
 }
 
 #[cfg(test)]
@@ -204,6 +208,7 @@ mod tests {
                 via: NoticeChannel::Sms,
                 how: PasswordChange::ResetByClinic,
             },
+            report: None,
         };
         let json = serde_json::to_string(&q).unwrap();
         assert_eq!(

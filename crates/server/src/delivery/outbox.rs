@@ -32,6 +32,9 @@ pub struct NewMessage<'a> {
     pub message: Outbound,
     /// Never send after this (the challenge's own expiry).
     pub expires_at: Option<i64>,
+    /// A security notice's "this wasn't me" token (SECURITY.md M8), put into its link when
+    /// the message is written.
+    pub report: Option<String>,
 }
 
 /// What a payload is sealed to: the message's kind, channel and destination.
@@ -50,6 +53,7 @@ pub async fn enqueue<C: ConnectionTrait>(
     let queued = Queued {
         lang: m.lang,
         message: m.message,
+        report: m.report,
     };
     let plain = serde_json::to_string(&queued).map_err(|e| DbErr::Custom(e.to_string()))?;
     let kind = queued.message.kind();

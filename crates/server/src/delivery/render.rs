@@ -171,7 +171,7 @@ impl Renderer {
     }
 
     pub fn render(&self, q: &Queued) -> Rendered {
-        self.words(q.lang).render(&q.message)
+        self.words(q.lang).render(&q.message, q.report.as_deref())
     }
 
     /// Every kind of text, in every language, as this letterhead would send it with the
@@ -264,6 +264,8 @@ impl Renderer {
                 let q = Queued {
                     lang,
                     message: message.clone(),
+                    // As long as a real one (`secrets::new_short_token`).
+                    report: Some("A".repeat(22)),
                 };
                 if let Rendered::Sms { text } = self.render(&q)
                     && !crate::sms::fits_one_segment(&text)
@@ -493,7 +495,62 @@ impl<'a> Words<'a> {
             .join(", ")
     }
 
-    fn render(&self, m: &Outbound) -> Rendered {
+    /// The "this wasn't me" page for a notice's token, on the configured origin (R8), the
+    /// token in the fragment (R2).
+    fn not_me_url(&self, token: &str) -> String {
+        format!("{}/not-me#{token}", self.lh.public_url)
+    }
+
+    /// A notice by text: its sentence, then its "this wasn't me" link and the clinic's number
+    /// (a phone that cannot open links can still call), or the link alone when both would
+    /// split the text, or who to call when there is no link. One segment always (`crate::sms`).
+    fn notice_sms(&self, id: &str, args: &[(&str, Arg)], report: Option<&str>) -> Rendered {
+        let mut tails = vec![];
+        if let Some(token) = report {
+            let link = s(&self.not_me_url(token));
+            if !self.lh.clinic_phone.is_empty() {
+                tails.push(self.t_sms(
+                    "not-you-sms-link-call",
+                    &[("link", link.clone()), ("phone", s(&self.lh.clinic_phone))],
+                ));
+            }
+            tails.push(self.t_sms("not-you-sms-link", &[("link", link)]));
+        } else {
+            tails.push(self.t_sms("not-you-sms-call", &[]));
+        }
+        let texts: Vec<String> = tails
+            .into_iter()
+            .map(|tail| {
+                let mut all = args.to_vec();
+                all.push(("not-you", s(&tail)));
+                self.t_sms(id, &all)
+            })
+            .collect();
+        let text = texts
+            .iter()
+            .find(|t| crate::sms::fits_one_segment(t))
+            .or(texts.last())
+            .cloned()
+            .unwrap_or_default();
+        Rendered::Sms { text }
+    }
+
+    /// A notice email's "this wasn't me" paragraphs (SECURITY.md M8), after its own "if this
+    /// was not you" paragraph.
+    fn not_me_paras(&self, report: Option<&str>) -> Vec<Para> {
+        match report {
+            Some(token) => vec![
+                Para::Text(self.t("not-me-intro", &[])),
+                Para::Link {
+                    url: self.not_me_url(token),
+                    label: self.t("not-me-button", &[]),
+                },
+            ],
+            None => vec![],
+        }
+    }
+
+    fn render(&self, m: &Outbound, report: Option<&str>) -> Rendered {
         match m {
             Outbound::ResetCode {
                 via,
@@ -507,7 +564,9 @@ impl<'a> Words<'a> {
                 expires_in_minutes,
             } => self.reset_link(token, reference, *expires_in_minutes),
             Outbound::Username { via, username } => self.username(*via, username),
-            Outbound::CredentialsSetUp { username, letter } => self.credentials(username, *letter),
+            Outbound::CredentialsSetUp { username, letter } => {
+                self.credentials(username, *letter, report)
+            }
             Outbound::ContactCode {
                 via,
                 code,
@@ -518,10 +577,12 @@ impl<'a> Words<'a> {
                 via,
                 kind,
                 masked_new_value,
-            } => self.contact_changed(*via, *kind, masked_new_value.as_deref()),
-            Outbound::UsernameChanged { via, username } => self.username_changed(*via, username),
-            Outbound::PasswordChanged { via, how } => self.password_changed(*via, *how),
-            Outbound::TwoStepChanged { via, what } => self.two_step_changed(*via, *what),
+            } => self.contact_changed(*via, *kind, masked_new_value.as_deref(), report),
+            Outbound::UsernameChanged { via, username } => {
+                self.username_changed(*via, username, report)
+            }
+            Outbound::PasswordChanged { via, how } => self.password_changed(*via, *how, report),
+            Outbound::TwoStepChanged { via, what } => self.two_step_changed(*via, *what, report),
         }
     }
 
@@ -613,7 +674,7 @@ impl<'a> Words<'a> {
         }
     }
 
-    fn credentials(&self, username: &str, letter: LetterHolds) -> Rendered {
+    fn credentials(&self, username: &str, letter: LetterHolds, report: Option<&str>) -> Rendered {
         let what = match letter {
             LetterHolds::ActivationCode => self.t("credentials-letter-activation", &[]),
             LetterHolds::TemporaryPassword => self.t("credentials-letter-password", &[]),
@@ -625,6 +686,7 @@ impl<'a> Words<'a> {
             Para::Text(self.t("sign-in-at", &[])),
             Para::Text(self.t("credentials-not-you", &[])),
         ];
+        paras.extend(self.not_me_paras(report));
         let address = self.lh.address.trim();
         if !address.is_empty() {
             paras.push(Para::Text(address.to_owned()));
@@ -641,6 +703,7 @@ impl<'a> Words<'a> {
         via: NoticeChannel,
         kind: ContactKind,
         masked_new_value: Option<&str>,
+        report: Option<&str>,
     ) -> Rendered {
         let new_value = match masked_new_value {
             Some(v) => v.to_owned(),
@@ -653,39 +716,55 @@ impl<'a> Words<'a> {
         };
         let args = [("kind", s(kind)), ("new-value", s(&new_value))];
         match via {
-            NoticeChannel::Sms => Rendered::Sms {
-                text: self.t_sms("contact-changed-sms", &args),
-            },
+            NoticeChannel::Sms => self.notice_sms(id("contact-changed-sms"), &args[..1], report),
             NoticeChannel::Voice => self.voice_notice(self.t("contact-changed-voice", &args)),
             NoticeChannel::Email => email(
                 self.t("contact-changed-subject", &args),
-                vec![
+                [
                     Para::Text(self.t("contact-changed-intro", &args)),
                     Para::Text(self.t("nothing-to-do", &[])),
                     Para::Text(self.t("contact-changed-not-you", &[])),
-                ],
+                ]
+                .into_iter()
+                .chain(self.not_me_paras(report))
+                .collect(),
             ),
         }
     }
 
-    fn username_changed(&self, via: NoticeChannel, username: &str) -> Rendered {
+    fn username_changed(
+        &self,
+        via: NoticeChannel,
+        username: &str,
+        report: Option<&str>,
+    ) -> Rendered {
         match via {
-            NoticeChannel::Sms => Rendered::Sms {
-                text: self.t_sms("username-changed-sms", &[("username", s(username))]),
-            },
+            NoticeChannel::Sms => self.notice_sms(
+                id("username-changed-sms"),
+                &[("username", s(username))],
+                report,
+            ),
             NoticeChannel::Voice => self.voice_notice(self.t("username-changed-voice", &[])),
             NoticeChannel::Email => email(
                 self.t("username-changed-subject", &[]),
-                vec![
+                [
                     Para::Text(self.t("username-changed-intro", &[])),
                     Para::Shown(username.to_owned()),
                     Para::Text(self.t("username-changed-not-you", &[])),
-                ],
+                ]
+                .into_iter()
+                .chain(self.not_me_paras(report))
+                .collect(),
             ),
         }
     }
 
-    fn password_changed(&self, via: NoticeChannel, how: PasswordChange) -> Rendered {
+    fn password_changed(
+        &self,
+        via: NoticeChannel,
+        how: PasswordChange,
+        report: Option<&str>,
+    ) -> Rendered {
         let how = match how {
             PasswordChange::ByOwner => "owner",
             PasswordChange::Reset => "reset",
@@ -693,24 +772,30 @@ impl<'a> Words<'a> {
         };
         let args = [("how", s(how))];
         match via {
-            NoticeChannel::Sms => Rendered::Sms {
-                text: self.t_sms("password-changed-sms", &args),
-            },
+            NoticeChannel::Sms => self.notice_sms(id("password-changed-sms"), &args, report),
             NoticeChannel::Voice => self.voice_notice(self.t("password-changed-voice", &args)),
             NoticeChannel::Email => email(
                 self.t("password-changed-subject", &[]),
-                vec![
+                [
                     Para::Text(self.t("password-changed-intro", &args)),
                     Para::Text(self.t("nothing-to-do", &[])),
                     Para::Text(self.t("password-changed-not-you", &[])),
-                ],
+                ]
+                .into_iter()
+                .chain(self.not_me_paras(report))
+                .collect(),
             ),
         }
     }
 }
 
 impl Words<'_> {
-    fn two_step_changed(&self, via: NoticeChannel, what: TwoStepChange) -> Rendered {
+    fn two_step_changed(
+        &self,
+        via: NoticeChannel,
+        what: TwoStepChange,
+        report: Option<&str>,
+    ) -> Rendered {
         let (word, left) = match what {
             TwoStepChange::AppAdded => ("app_added", 0),
             TwoStepChange::AppRemoved => ("app_removed", 0),
@@ -723,17 +808,18 @@ impl Words<'_> {
         };
         let args = [("what", s(word)), ("left", Arg::Num(f64::from(left)))];
         match via {
-            NoticeChannel::Sms => Rendered::Sms {
-                text: self.t_sms("two-step-changed-sms", &args),
-            },
+            NoticeChannel::Sms => self.notice_sms(id("two-step-changed-sms"), &args, report),
             NoticeChannel::Voice => self.voice_notice(self.t("two-step-changed-voice", &args)),
             NoticeChannel::Email => email(
                 self.t("two-step-changed-subject", &args),
-                vec![
+                [
                     Para::Text(self.t("two-step-changed-intro", &args)),
                     Para::Text(self.t("nothing-to-do", &[])),
                     Para::Text(self.t("password-changed-not-you", &[])),
-                ],
+                ]
+                .into_iter()
+                .chain(self.not_me_paras(report))
+                .collect(),
             ),
         }
     }
@@ -758,6 +844,7 @@ mod tests {
         Queued {
             lang: Lang::En,
             message,
+            report: None,
         }
     }
 
@@ -789,6 +876,48 @@ mod tests {
             ..r.letterhead.clone()
         });
         assert!(!r.texts_over_one_segment().is_empty());
+    }
+
+    #[test]
+    fn a_notice_text_keeps_its_link_and_drops_the_number_only_when_both_do_not_fit() {
+        let notice = |sms_name: &str, lang| {
+            let r = Renderer::new(Letterhead {
+                sms_name: sms_name.into(),
+                ..renderer().letterhead.clone()
+            });
+            match r.render(&Queued {
+                lang,
+                message: Outbound::PasswordChanged {
+                    via: NoticeChannel::Sms,
+                    how: PasswordChange::ResetByClinic,
+                },
+                report: Some("A".repeat(22)),
+            }) {
+                Rendered::Sms { text } => text,
+                other => panic!("not a text: {other:?}"),
+            }
+        };
+        for lang in Lang::ALL {
+            let short = notice("Hillside", lang);
+            assert!(
+                short.contains(&format!("/not-me#{}", "A".repeat(22))),
+                "{short}"
+            );
+            assert!(short.contains("555-0100"), "{short}");
+            let long = notice("Hillside Family Medicine & Wellness Ctr.", lang);
+            assert!(long.contains("/not-me#"), "{long}");
+            assert!(crate::sms::fits_one_segment(&long), "{long}");
+        }
+        // A notice queued without a link (before links existed) says whom to call.
+        let r = renderer().render(&en(Outbound::PasswordChanged {
+            via: NoticeChannel::Sms,
+            how: PasswordChange::ByOwner,
+        }));
+        let Rendered::Sms { text } = r else { panic!() };
+        assert!(
+            text.ends_with("If not you, call Hillside Family Clinic at (503) 555-0100."),
+            "{text}"
+        );
     }
 
     #[test]
@@ -1103,7 +1232,13 @@ mod snapshot {
         );
         for (name, lh, message) in cases() {
             let r = Renderer::new(lh);
-            let rendered = r.render(&Queued { lang, message });
+            // Every notice as it is queued now, with its "this wasn't me" link (a call cannot
+            // carry one and says who to call instead); codes ignore it.
+            let rendered = r.render(&Queued {
+                lang,
+                message,
+                report: Some("Rk9PQkFSQkFaUVVYMTIzNA".into()),
+            });
             doc.push_str(&format!("\n=== {name}\n"));
             match &rendered {
                 Rendered::Email {

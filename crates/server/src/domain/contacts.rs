@@ -321,7 +321,9 @@ impl Services {
     ) -> Result<(), DomainError> {
         let expires_at = uow.now + DAY.as_millis() as i64;
         let lang = language_of(uow.db(), acct, None).await?;
-        for (c, via) in self.notice_routes(before) {
+        let routes = self.notice_routes(before);
+        let report = self.report_for(uow, acct, &routes).await?;
+        for (c, via) in routes {
             let message = Outbound::ContactChanged {
                 via,
                 kind,
@@ -329,6 +331,7 @@ impl Services {
             };
             uow.send(NewMessage {
                 expires_at: Some(expires_at),
+                report: report.clone(),
                 ..message_to(acct, lang, &c.value, message)
             })
             .await?;

@@ -74,6 +74,7 @@ pub(crate) fn message_to<'a>(
         lang,
         message,
         expires_at: None,
+        report: None,
     }
 }
 
@@ -96,18 +97,36 @@ impl Services {
     ) -> Result<(), DomainError> {
         let expires_at = uow.now + DAY.as_millis() as i64;
         let lang = language_of(uow.db(), acct, None).await?;
-        for (c, via) in self.notice_routes(contacts) {
+        let routes = self.notice_routes(contacts);
+        let report = self.report_for(uow, acct, &routes).await?;
+        for (c, via) in routes {
             let message = Outbound::UsernameChanged {
                 via,
                 username: acct.username.clone(),
             };
             uow.send(NewMessage {
                 expires_at: Some(expires_at),
+                report: report.clone(),
                 ..message_to(acct, lang, &c.value, message)
             })
             .await?;
         }
         Ok(())
+    }
+
+    /// One "this wasn't me" token for a notice going out on `routes` (SECURITY.md M8), shared
+    /// by its messages; none when no route can carry a link (a call reads out who to call
+    /// instead).
+    pub(crate) async fn report_for(
+        &self,
+        uow: &Uow,
+        acct: &account::Model,
+        routes: &[(&contact::Model, NoticeChannel)],
+    ) -> Result<Option<String>, DomainError> {
+        if routes.iter().all(|(_, via)| *via == NoticeChannel::Voice) {
+            return Ok(None);
+        }
+        Ok(Some(self.new_report_link(uow, acct.id).await?))
     }
 
     /// Which contacts can get a notice, and how: email when email is delivered, texts to
@@ -169,12 +188,16 @@ impl Services {
     ) -> Result<(), DomainError> {
         let expires_at = uow.now + DAY.as_millis() as i64;
         let lang = language_of(uow.db(), acct, asked).await?;
-        for (c, via) in self.notice_routes(contacts) {
-            if uow.has_told(&c.value) {
-                continue;
-            }
+        let routes: Vec<_> = self
+            .notice_routes(contacts)
+            .into_iter()
+            .filter(|(c, _)| !uow.has_told(&c.value))
+            .collect();
+        let report = self.report_for(uow, acct, &routes).await?;
+        for (c, via) in routes {
             uow.send(NewMessage {
                 expires_at: Some(expires_at),
+                report: report.clone(),
                 ..message_to(acct, lang, &c.value, Outbound::PasswordChanged { via, how })
             })
             .await?;
@@ -193,9 +216,12 @@ impl Services {
         let expires_at = uow.now + DAY.as_millis() as i64;
         let contacts = self.contacts_of(uow.db(), acct).await?;
         let lang = language_of(uow.db(), acct, None).await?;
-        for (c, via) in self.notice_routes(&contacts) {
+        let routes = self.notice_routes(&contacts);
+        let report = self.report_for(uow, acct, &routes).await?;
+        for (c, via) in routes {
             uow.send(NewMessage {
                 expires_at: Some(expires_at),
+                report: report.clone(),
                 ..message_to(acct, lang, &c.value, Outbound::TwoStepChanged { via, what })
             })
             .await?;

@@ -10,6 +10,7 @@ pub mod credentials;
 pub mod language;
 pub mod limits;
 pub mod messages;
+pub mod not_me;
 pub mod patients;
 pub mod recovery;
 pub mod rules;

@@ -132,7 +132,12 @@ impl Backend for Api {
             lockout_minutes: c.lockout.base.as_secs().div_ceil(60),
             dev_mode: c.dev_mode,
             remember_days: u32::try_from(c.mfa.remember.as_secs() / 86_400).unwrap_or(0),
-            passkeys: self.services.passkeys.is_some(),
+            // A clinic that turned two-step off for one side turned its passkeys off too:
+            // a passkey sign-in there is refused, so it is not offered.
+            passkeys: self.services.passkeys.is_some()
+                && c.mfa.patients != crate::config::MfaPolicy::Off,
+            staff_passkeys: self.services.passkeys.is_some()
+                && c.mfa.staff != crate::config::MfaPolicy::Off,
             recovery: self.services.recovery_options(),
             language_help: self.services.delivery.renderer.language_help(),
         })
@@ -304,6 +309,10 @@ impl Backend for Api {
             .services
             .redeem_reset_link(&a.token, &meta(ctx))
             .await?)
+    }
+
+    async fn report_not_me(&self, ctx: &RequestCtx, a: ReportNotMe) -> Answer<()> {
+        Ok(self.services.report_not_me(&a.token, &meta(ctx)).await?)
     }
 
     async fn complete_reset(&self, ctx: &RequestCtx, a: CompleteReset) -> Answer<()> {

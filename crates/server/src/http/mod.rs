@@ -142,9 +142,10 @@ fn page_route<S: Clone + Send + Sync + 'static>(page: pages::AppPage) -> MethodR
 /// The signed-in patient pages are a second bundle (`carekey-portal`, files under `/portal/`),
 /// so the first page, which every visitor downloads, carries sign-in and recovery only. These
 /// paths load that bundle's page; every other path outside `/staff` loads the first page's.
-pub const PORTAL_PATHS: [&str; 5] = [
+pub const PORTAL_PATHS: [&str; 6] = [
     "/home",
     "/second-step",
+    "/not-me",
     "/settings",
     "/settings/{*rest}",
     "/change-password",

@@ -142,6 +142,18 @@ impl StaffBackend for Api {
             .await?)
     }
 
+    async fn portal_report_handled(
+        &self,
+        ctx: &RequestCtx,
+        a: PortalReportHandled,
+    ) -> Answer<PatientChart> {
+        let staff = self.staff(ctx).await?;
+        Ok(self
+            .services
+            .portal_report_handled(&staff, a.patient_id)
+            .await?)
+    }
+
     async fn portal_unlock(&self, ctx: &RequestCtx, a: PortalUnlock) -> Answer<PatientChart> {
         let staff = self.staff(ctx).await?;
         Ok(self.services.portal_unlock(&staff, a.patient_id).await?)

@@ -18,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0006TwoStep),
             Box::new(M0007RememberedDevices),
             Box::new(M0008Passkeys),
+            Box::new(M0009ReportLinks),
         ]
     }
 }
@@ -650,5 +651,49 @@ impl MigrationTrait for M0008Passkeys {
                 .to_owned(),
         )
         .await
+    }
+}
+
+/// "This wasn't me" (issue 12, SECURITY.md M8): one link per security notice, its token kept
+/// as an HMAC; a used link is the patient's report, shown in the chart until handled.
+struct M0009ReportLinks;
+
+impl MigrationName for M0009ReportLinks {
+    fn name(&self) -> &str {
+        "m0009_report_links"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0009ReportLinks {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            table("report_links")
+                .col(big_pk_auto("id"))
+                .col(big_integer("account_id"))
+                .col(string_uniq("token_hmac"))
+                .col(big_integer("created_at"))
+                .col(big_integer("expires_at"))
+                .col(big_integer_null("used_at"))
+                .col(big_integer_null("handled_at"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from("report_links", "account_id")
+                        .to("accounts", "id"),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "report_links",
+            "idx_report_links_account",
+            &["account_id", "used_at"],
+        ))
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table("report_links").if_exists().to_owned())
+            .await
     }
 }

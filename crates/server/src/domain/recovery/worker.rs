@@ -126,7 +126,11 @@ impl Services {
                 "country_not_allowed"
             }
             (Some(a), Some(c)) => {
-                if self.over_send_limits_to(&uow, a.id, &c).await? {
+                if crate::domain::not_me::recovery_paused(uow.db(), a.id, uow.now).await? {
+                    // The person said a change was not theirs: nothing self-service is sent
+                    // for a day; the clinic's own reset still works (SECURITY.md M8).
+                    "paused_after_report"
+                } else if self.over_send_limits_to(&uow, a.id, &c).await? {
                     "limited"
                 } else {
                     self.issue_reset(&mut uow, a, &c, p.channel, &req.reference, Some(p.lang))
@@ -391,8 +395,9 @@ impl Services {
         let scrubbed = outbox::scrub_expired(&self.db, now).await?;
         let pruned = limits::prune(&self.db, now).await?;
         let ceremonies = self.prune_ceremonies(now).await?;
-        if scrubbed + pruned + ceremonies > 0 {
-            tracing::debug!(scrubbed, pruned, ceremonies, "housekeeping");
+        let links = self.prune_report_links(now).await?;
+        if scrubbed + pruned + ceremonies + links > 0 {
+            tracing::debug!(scrubbed, pruned, ceremonies, links, "housekeeping");
         }
         Ok(())
     }

@@ -158,6 +158,13 @@ pub fn new_token(entropy: &dyn Entropy) -> Result<String, DomainError> {
     Ok(URL_SAFE_NO_PAD.encode(random::<32>(entropy)?))
 }
 
+/// 128 random bits, URL-safe: for a link that must fit in one text beside its sentence (the
+/// "this wasn't me" link, SECURITY.md M8). Kept as an HMAC like every token (R3); 128 bits
+/// cannot be guessed online.
+pub fn new_short_token(entropy: &dyn Entropy) -> Result<String, DomainError> {
+    Ok(URL_SAFE_NO_PAD.encode(random::<16>(entropy)?))
+}
+
 /// Letters and digits for temporary passwords: none that look like another (no l, o, 0, 1,
 /// 5, 8), none that sound alike read aloud (no c beside k, no q, w, x, y), so a password can
 /// be read over the phone, typed from a printed letter and pronounced as syllables.

@@ -157,6 +157,7 @@ impl Services {
                 .offer
                 .map(|offer| offer.methods)
                 .unwrap_or_default(),
+            reported_at_ms: crate::domain::not_me::open_report(&self.db, a.id).await?,
         })
     }
 

@@ -112,9 +112,13 @@ impl Services {
                     letter: holds,
                 };
                 let expires_at = uow.now + DAY.as_millis() as i64;
+                // It stands in for the reset's notice at this address, so it carries the
+                // notice's "this wasn't me" link (SECURITY.md M8).
+                let report = Some(self.new_report_link(&uow, acct.id).await?);
                 let row = uow
                     .send(NewMessage {
                         expires_at: Some(expires_at),
+                        report,
                         ..message_to(&acct, lang, &c.value, message)
                     })
                     .await?;

@@ -53,6 +53,10 @@ vocabulary! {
         TwoStepResetByStaff = "two_step_reset_by_staff",
         /// A browser was remembered after its second step (SECURITY.md M7).
         DeviceRemembered = "device_remembered",
+        /// "This wasn't me": the person reported a change they did not make (SECURITY.md M8).
+        NotMeReported = "not_me_reported",
+        /// Staff marked such a report handled; the chart's flag goes away.
+        NotMeHandled = "not_me_handled",
     }
 }
 

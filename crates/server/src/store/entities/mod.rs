@@ -13,6 +13,7 @@ pub mod patient;
 pub mod rate_limit;
 pub mod recovery_request;
 pub mod remembered_device;
+pub mod report_link;
 pub mod second_factor;
 pub mod security_question;
 pub mod session;
