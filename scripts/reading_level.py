@@ -82,6 +82,8 @@ BY_LANG = {
         "device": "Chrome on Android",
         "signed_in": "December 1",
         "active": "today",
+        "where": "a text to •••-•••-0101",
+        "masked": "•••-•••-0101",
     },
     "es": {
         "level": "buena",
@@ -90,6 +92,8 @@ BY_LANG = {
         "device": "Chrome en Android",
         "signed_in": "el 1 de diciembre",
         "active": "hoy",
+        "where": "un texto al •••-•••-0101",
+        "masked": "•••-•••-0101",
     },
 }
 # Variables that hold another message of the same catalogue, rendered with the samples.

@@ -64,6 +64,15 @@ reset-not-you = If you did not ask to reset your password, you can ignore this; 
 reset-code-sms = { $clinic }: your password reset code is { $code } (reference { $reference }). It expires in { $expiry }.
 reset-code-voice-intro = Hello. This is { $clinic }. Here is your code to reset your patient portal password.
 
+
+## A code sent as the second step of a sign-in (issue 12), or to confirm that method
+sign-in-code-subject = Your sign-in code (reference { $reference })
+sign-in-code-intro = Here is the code you asked for on your { $clinic } patient portal:
+sign-in-code-where = Type it on the sign-in page. Never give it to anyone, even someone who says they work for the clinic.
+sign-in-code-not-you = If you did not ask for it, someone may know your password. Change it, or { $call-us }.
+sign-in-code-sms = { $clinic }: sign-in code { $code } (ref. { $reference }). It expires in { $expiry }. Do not share it.
+sign-in-code-voice-intro = Hello. This is { $clinic }. Here is your code to sign in to your patient portal.
+
 ## A password reset link (the link itself is inserted by the server)
 reset-link-subject = Reset your password (reference { $reference })
 reset-link-intro = You asked to reset your password. This is for your { $clinic } patient portal.
@@ -159,6 +168,8 @@ two-step-changed-subject = { $what ->
     [code_used] A recovery code was used to sign in to your portal
     [clinic_reset] The clinic turned off two-step sign-in for your portal
     [device_remembered] A browser will skip the code step on your portal
+    [sent_code_added] Sign-in codes will now be sent to you
+    [sent_code_removed] Sign-in codes will no longer be sent to you
    *[codes_renewed] You have new recovery codes for your portal
 }
 two-step-changed-intro = { $what ->
@@ -173,6 +184,8 @@ two-step-changed-intro = { $what ->
     }
     [clinic_reset] At your request, { $clinic } removed the code app and recovery codes from your patient portal. You can add a new app after you sign in.
     [device_remembered] A browser signed in to your { $clinic } patient portal and asked to skip the code step next time. It still needs your password.
+    [sent_code_added] Your { $clinic } patient portal can now send you a code when you sign in.
+    [sent_code_removed] Your { $clinic } patient portal will no longer send you codes to sign in there.
    *[codes_renewed] You just made new recovery codes for your { $clinic } patient portal. The old ones no longer work.
 }
 two-step-changed-sms = { $what ->
@@ -183,6 +196,8 @@ two-step-changed-sms = { $what ->
     [code_used] { $clinic }: a recovery code was used to sign in. { $not-you }
     [clinic_reset] { $clinic }: we turned off your 2-step sign-in. { $not-you }
     [device_remembered] { $clinic }: a browser now skips your code step. { $not-you }
+    [sent_code_added] { $clinic }: sign-in codes will come to you. { $not-you }
+    [sent_code_removed] { $clinic }: no more sign-in codes to you. { $not-you }
    *[codes_renewed] { $clinic }: you have new portal recovery codes. { $not-you }
 }
 two-step-changed-voice = { $what ->
@@ -193,6 +208,8 @@ two-step-changed-voice = { $what ->
     [code_used] One of your saved recovery codes was just used to sign in to your patient portal.
     [clinic_reset] The clinic just removed the code app and recovery codes from your patient portal.
     [device_remembered] A browser signed in to your patient portal and will skip the code step next time.
+    [sent_code_added] Your patient portal will now send you codes to sign in.
+    [sent_code_removed] Your patient portal will no longer send you codes to sign in.
    *[codes_renewed] New recovery codes were just made for your patient portal. The old ones no longer work.
 }
 

@@ -107,6 +107,7 @@ st-two-step-none = Not set up
 st-two-step-app = Authenticator app
 st-two-step-codes = Recovery codes
 st-two-step-passkey = Passkey
+st-two-step-sent = Codes by text or call
 st-two-step-reset = Reset two-step verification
 st-two-step-reset-intro = For a patient who lost their phone and their recovery codes. Check who you are talking to first. Every app and code is removed, the patient is signed out everywhere, and every contact on file is told.
 st-two-step-reset-check-first = Tick what you checked before resetting two-step verification.

@@ -52,6 +52,15 @@ reset-not-you = Si usted no pidió cambiar su contraseña, puede ignorar este me
 reset-code-sms = { $clinic }: para cambiar su contraseña, escriba { $code } (ref. { $reference }). Vence en { $expiry }.
 reset-code-voice-intro = Hola. Le llama { $clinic }. Este es su código para cambiar la contraseña de su portal de pacientes.
 
+
+## A code sent as the second step of a sign-in (issue 12), or to confirm that method
+sign-in-code-subject = Su código para entrar (referencia { $reference })
+sign-in-code-intro = Este es el código que pidió en su portal de pacientes de { $clinic }:
+sign-in-code-where = Escríbalo en la página para entrar. No se lo dé a nadie, ni a quien diga que trabaja en la clínica.
+sign-in-code-not-you = Si usted no lo pidió, alguien puede saber su contraseña. Cámbiela, o { $call-us }.
+sign-in-code-sms = { $clinic }: su clave para entrar es { $code } (ref. { $reference }). Vence en { $expiry }. No la comparta.
+sign-in-code-voice-intro = Hola. Le llama { $clinic }. Este es su código para entrar a su portal de pacientes.
+
 ## A password reset link (the link itself is inserted by the server)
 reset-link-subject = Cambie su contraseña (referencia { $reference })
 reset-link-intro = Usted pidió cambiar su contraseña. Es para su portal de pacientes de { $clinic }.
@@ -147,6 +156,8 @@ two-step-changed-subject = { $what ->
     [code_used] Se usó un código de recuperación para entrar a su portal
     [clinic_reset] La clínica quitó el inicio de sesión en dos pasos de su portal
     [device_remembered] Un navegador no pedirá el código en su portal
+    [sent_code_added] Le daremos un código cada vez que entre
+    [sent_code_removed] Ya no le enviaremos códigos para entrar
    *[codes_renewed] Tiene códigos nuevos para su portal
 }
 two-step-changed-intro = { $what ->
@@ -161,6 +172,8 @@ two-step-changed-intro = { $what ->
     }
     [clinic_reset] Como usted pidió, { $clinic } quitó la app de códigos y los códigos guardados de su portal de pacientes. Puede agregar una app nueva cuando entre.
     [device_remembered] Un navegador entró a su portal de pacientes de { $clinic } y pidió no pedir el código la próxima vez. Todavía necesita su contraseña.
+    [sent_code_added] Su portal de pacientes de { $clinic } ahora le enviará un código para entrar, por texto, llamada o correo, cuando lo pida.
+    [sent_code_removed] Su portal de pacientes de { $clinic } ya no le enviará códigos para entrar.
    *[codes_renewed] Acaba de hacer códigos de recuperación nuevos para su portal de pacientes de { $clinic }. Los anteriores ya no funcionan.
 }
 two-step-changed-sms = { $what ->
@@ -171,6 +184,8 @@ two-step-changed-sms = { $what ->
     [code_used] { $clinic }: entraron con una clave guardada. { $not-you }
     [clinic_reset] { $clinic }: quitamos su entrada en 2 pasos. { $not-you }
     [device_remembered] { $clinic }: recordamos un navegador nuevo. { $not-you }
+    [sent_code_added] { $clinic }: le enviaremos claves para entrar. { $not-you }
+    [sent_code_removed] { $clinic }: ya no le enviaremos claves. { $not-you }
    *[codes_renewed] { $clinic }: hay claves guardadas nuevas. { $not-you }
 }
 two-step-changed-voice = { $what ->
@@ -181,6 +196,8 @@ two-step-changed-voice = { $what ->
     [code_used] Se acaba de usar uno de sus códigos de recuperación para entrar a su portal de pacientes.
     [clinic_reset] La clínica acaba de quitar la app de códigos y los códigos guardados de su portal de pacientes.
     [device_remembered] Un navegador entró a su portal de pacientes y no pedirá el código la próxima vez.
+    [sent_code_added] Su portal de pacientes ahora le enviará códigos para entrar.
+    [sent_code_removed] Su portal de pacientes ya no le enviará códigos para entrar.
    *[codes_renewed] Se acaban de hacer códigos de recuperación nuevos para su portal de pacientes. Los anteriores ya no funcionan.
 }
 

@@ -220,6 +220,10 @@ pub struct MfaConfig {
     /// How long a browser is remembered after its second step (`mfa.remember_days`); zero:
     /// never (SECURITY.md M7).
     pub remember: Duration,
+    /// Email may carry a second step's code (`mfa.allow_email`, default off: 63B-4 does not
+    /// count email as an out-of-band authenticator, and a mailbox is often the first thing
+    /// taken over).
+    pub allow_email: bool,
 }
 
 impl Config {
@@ -260,6 +264,7 @@ const KEYS: &[(&str, Option<&str>)] = &[
     // the clinic says otherwise (SECURITY.md M2).
     ("mfa.staff", Some("required")),
     ("mfa.remember_days", Some("30")),
+    ("mfa.allow_email", Some("false")),
     ("password.min_length", Some("15")),
     ("password.require_mix", Some("false")),
     ("http.trusted_proxies", Some("")),
@@ -608,6 +613,7 @@ fn build(raw: &Raw) -> Result<Config, ConfigError> {
         patients: mfa_policy(raw, "mfa.patients", true)?,
         staff: mfa_policy(raw, "mfa.staff", false)?,
         remember: Duration::from_secs(raw.ranged("mfa.remember_days", 0, 180, "days")? * 86_400),
+        allow_email: raw.bool("mfa.allow_email")?,
     };
     let tls = tls(raw, &public_url)?;
     let dev_mode = raw.bool("dev_mode")?;

@@ -202,6 +202,18 @@ pub const ACCOUNTS: &[DemoAccount] = &[
         note: "email only (\"this wasn't me\" demos)",
     },
     DemoAccount {
+        username: "sol",
+        password: "harbor-cobalt-willow-finch",
+        kind: account::Kind::Patient,
+        note: "email and mobile (two-step demos: codes by text)",
+    },
+    DemoAccount {
+        username: "tess",
+        password: "quarry-lilac-ember-drum",
+        kind: account::Kind::Patient,
+        note: "email and mobile (two-step demos: codes by text)",
+    },
+    DemoAccount {
         username: "frontdesk",
         password: "front-desk-coffee-morning",
         kind: account::Kind::Staff,
@@ -551,6 +563,26 @@ const PATIENTS: &[Person] = &[
         zip: "97224",
         email: Some("reza.karimi@example.com"),
         phone: None,
+    },
+    Person {
+        username: "sol",
+        mrn: "100036",
+        first: "Sol",
+        last: "Mendoza",
+        dob: "1979-12-02",
+        zip: "97225",
+        email: Some("sol.mendoza@example.com"),
+        phone: Some(("+15035550191", true, true)),
+    },
+    Person {
+        username: "tess",
+        mrn: "100037",
+        first: "Tess",
+        last: "Okonkwo",
+        dob: "1957-07-19",
+        zip: "97227",
+        email: Some("tess.okonkwo@example.com"),
+        phone: Some(("+15035550192", true, true)),
     },
 ];
 

@@ -7,7 +7,7 @@ use crate::{
     ApiError, AuthenticatorSetup, ClinicInfo, ContactChangeStarted, ContactInfo, ContactKind,
     DeviceSession, HomeInfo, LinkPreview, PasskeyCeremony, Portal, RecoveryAccepted,
     RecoveryChannel, RecoveryIdentity, RememberedDevice, ResetGrant, SecondStepMethod,
-    SecondStepOffer, SessionInfo, TwoStepChanged, TwoStepStatus, UsernameLookup,
+    SecondStepOffer, SentCodeSent, SessionInfo, TwoStepChanged, TwoStepStatus, UsernameLookup,
 };
 use carekey_i18n::Lang;
 
@@ -144,6 +144,11 @@ endpoints! {
     #[endpoint("verify_second_step", args = VerifySecondStep)]
     fn verify_second_step(method: SecondStepMethod, code: String, remember: bool) -> Result<SessionInfo, ApiError>;
 
+    /// The second step with a sent code: sends one to `target` (one of the offer's targets).
+    /// Counted against the same send limits as a reset's codes (429 `TooManyMessages`).
+    #[endpoint("send_second_step_code", args = SendSecondStepCode)]
+    fn send_second_step_code(target: i64) -> Result<SentCodeSent, ApiError>;
+
     /// The second step with a passkey: a ceremony for this account's passkeys.
     #[endpoint("second_step_passkey_options", args = SecondStepPasskeyOptions)]
     fn second_step_passkey_options() -> Result<PasskeyCeremony, ApiError>;
@@ -167,6 +172,16 @@ endpoints! {
     /// asked again within minutes of signing in). The first method also makes backup codes.
     #[endpoint("confirm_authenticator", args = ConfirmAuthenticator)]
     fn confirm_authenticator(id: i64, code: String, current: String) -> Result<TwoStepChanged, ApiError>;
+
+    /// Starts adding codes sent to a contact on file (a text to a mobile, a call to a
+    /// landline, an email where the clinic allows), with the current password: the first code
+    /// goes at once, and typing it back confirms the method.
+    #[endpoint("start_sent_code", args = StartSentCode)]
+    fn start_sent_code(contact_id: i64, current: String) -> Result<SentCodeSent, ApiError>;
+
+    /// Confirms codes sent to a contact as a second step, with the code `start_sent_code` sent.
+    #[endpoint("confirm_sent_code", args = ConfirmSentCode)]
+    fn confirm_sent_code(id: i64, code: String) -> Result<TwoStepChanged, ApiError>;
 
     /// Starts adding a passkey, named by its owner, with the current password (checked before
     /// the browser makes anything; not asked again within minutes of a required sign-in).

@@ -16,6 +16,36 @@ pub enum SecondStepMethod {
     /// A passkey (WebAuthn, user verification required). It also signs in on its own, without
     /// the password, as it is two factors in one (SECURITY.md M3).
     Passkey,
+    /// A code sent when asked for: a text to a mobile, a call to a landline, an email only
+    /// where the clinic allows it. Offered only once the password is proved.
+    SentCode,
+}
+
+/// How a sent code travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CodeRoute {
+    Text,
+    Call,
+    Email,
+}
+
+/// Where a sent code can go, masked (`•••-•••-0123`, `m•••@example.org`). In a second step
+/// `id` is the method's; in Settings, before it is added, the contact's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentCodeTarget {
+    pub id: i64,
+    pub masked: String,
+    pub route: CodeRoute,
+}
+
+/// A code is on its way: where, its reference (named in the message too), and how long it
+/// works. `id`: when adding the method, what confirms it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentCodeSent {
+    pub id: i64,
+    pub target: SentCodeTarget,
+    pub reference: String,
+    pub expires_in_secs: u64,
 }
 
 /// What the sign-in page asks for after the password was right. Only ever sent once the
@@ -26,6 +56,9 @@ pub struct SecondStepOffer {
     pub methods: Vec<SecondStepMethod>,
     /// The kind used last: asked for first, with "try another way" for the rest.
     pub preferred: SecondStepMethod,
+    /// Where a sent code can go (with `SentCode` among the methods).
+    #[serde(default)]
+    pub targets: Vec<SentCodeTarget>,
 }
 
 /// One added method, as its owner sees it in Settings (never its secret).
@@ -51,6 +84,10 @@ pub struct TwoStepStatus {
     /// Passkeys can be added here: the clinic's `public_url` names a host (WebAuthn binds a
     /// passkey to a domain name, never to an IP address).
     pub passkeys: bool,
+    /// Contacts on file a sent code could go to and does not yet (phones that can take a text
+    /// or a call; email addresses only where the clinic allows).
+    #[serde(default)]
+    pub can_send_to: Vec<SentCodeTarget>,
 }
 
 /// One WebAuthn ceremony handed to the browser: `options` is the JSON the server made for

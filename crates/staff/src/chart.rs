@@ -254,6 +254,7 @@ fn two_step_text(p: &PortalAccess) -> String {
             SecondStepMethod::AuthenticatorApp => t("st-two-step-app"),
             SecondStepMethod::BackupCode => t("st-two-step-codes"),
             SecondStepMethod::Passkey => t("st-two-step-passkey"),
+            SecondStepMethod::SentCode => t("st-two-step-sent"),
         })
         .collect::<Vec<_>>()
         .join(", ")

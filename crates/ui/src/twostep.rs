@@ -3,8 +3,8 @@
 //! the page a person the clinic requires a second step of is sent to before anything else.
 
 use carekey_shared::{
-    ApiError, AuthenticatorSetup, SecondStepMethod, SecondStepOffer, SessionInfo, TwoStepMethod,
-    TwoStepStatus, server_fns,
+    ApiError, AuthenticatorSetup, CodeRoute, SecondStepMethod, SecondStepOffer, SentCodeSent,
+    SentCodeTarget, SessionInfo, TwoStepMethod, TwoStepStatus, server_fns,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -88,6 +88,9 @@ fn TwoStepContent(links: PageLinks, back_href: &'static str, back_label: String)
                                     <AddPasskey refresh=refresh fresh_codes=fresh_codes announce=announce />
                                 })}
                                 <AddApp refresh=refresh fresh_codes=fresh_codes announce=announce />
+                                {(!s.can_send_to.is_empty()).then(|| view! {
+                                    <AddSentCode targets=s.can_send_to.clone() refresh=refresh fresh_codes=fresh_codes announce=announce />
+                                })}
                                 <BackupCodes status=s fresh_codes=fresh_codes />
                             }.into_any(),
                             Err(e) => view! { <p role="alert">{error_text(&e)}</p> }.into_any(),
@@ -177,6 +180,7 @@ fn MethodRow(
             <strong>{m.name.clone()}</strong>
             " · " {match m.kind {
                 SecondStepMethod::Passkey => t("two-step-kind-passkey"),
+                SecondStepMethod::SentCode => t("two-step-kind-sent"),
                 _ => t("two-step-kind-app"),
             }}
             <br />
@@ -395,6 +399,149 @@ fn AddApp(
     }
 }
 
+/// "a text to •••-•••-0123": where a sent code goes, in words.
+fn target_text(t_: &SentCodeTarget) -> String {
+    let id = match t_.route {
+        CodeRoute::Text => "two-step-route-text",
+        CodeRoute::Call => "two-step-route-call",
+        CodeRoute::Email => "two-step-route-email",
+    };
+    t_args(id, &[("masked", t_.masked.clone())])
+}
+
+/// Adding codes sent to a contact on file: choose where, confirm with the password, then type
+/// back the first code, which proves it arrives.
+#[component]
+fn AddSentCode(
+    targets: Vec<SentCodeTarget>,
+    refresh: RwSignal<u32>,
+    fresh_codes: RwSignal<Vec<String>>,
+    announce: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let session = use_session();
+    let chosen = RwSignal::new(targets.first().map_or(0, |t| t.id));
+    let sent = RwSignal::new(None::<SentCodeSent>);
+    let code = RwSignal::new(String::new());
+    let current = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let ask_password = RwSignal::new(
+        !session
+            .info
+            .get_untracked()
+            .is_some_and(|i| i.must_add_second_step),
+    );
+    let start = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        let p = current.get_untracked();
+        if ask_password.get_untracked() && p.is_empty() {
+            error.set(Some(t("two-step-password-missing")));
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let to = chosen.get_untracked();
+        spawn_local(async move {
+            let r = server_fns::start_sent_code(to, p).await;
+            busy.set(false);
+            match r {
+                Ok(s) => {
+                    current.set(String::new());
+                    sent.set(Some(s));
+                }
+                Err(ApiError::CurrentPasswordIncorrect) if !ask_password.get_untracked() => {
+                    ask_password.set(true);
+                    error.set(Some(t("two-step-password-again")));
+                }
+                Err(e) => error.set(Some(error_text(&e))),
+            }
+        });
+    };
+    let confirm = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        let Some(s) = sent.get_untracked() else {
+            return;
+        };
+        let c = code.get_untracked();
+        if c.trim().is_empty() {
+            error.set(Some(t("two-step-confirm-missing")));
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            let r = server_fns::confirm_sent_code(s.id, c).await;
+            busy.set(false);
+            match r {
+                Ok(done) => {
+                    session.signed_in(done.session);
+                    sent.set(None);
+                    code.set(String::new());
+                    announce.set(Some(t("two-step-added-sent")));
+                    fresh_codes.set(done.backup_codes);
+                    refresh.update(|n| *n += 1);
+                }
+                Err(ApiError::CodeRejected(_)) => {
+                    code.set(String::new());
+                    error.set(Some(t("two-step-sent-code-wrong")));
+                }
+                Err(e) => error.set(Some(error_text(&e))),
+            }
+        });
+    };
+    let choices = targets.clone();
+    view! {
+        <h2>{t("two-step-add-sent")}</h2>
+        <Show
+            when=move || sent.get().is_some()
+            fallback=move || {
+                let choices = choices.clone();
+                view! {
+                    <p>{t("two-step-sent-explain")}</p>
+                    <form class="stack" on:submit=start novalidate>
+                        <Alert message=error id="two-step-sent-error" />
+                        <fieldset>
+                            <legend>{t("two-step-sent-where")}</legend>
+                            {choices.into_iter().map(|tg| {
+                                let id = tg.id;
+                                let input_id = format!("two-step-sent-{id}");
+                                let label_for = input_id.clone();
+                                view! {
+                                    <label class="check" for=label_for>
+                                        <input type="radio" id=input_id name="two-step-sent-to"
+                                            prop:checked=move || chosen.get() == id
+                                            on:change=move |_| chosen.set(id) />
+                                        {target_text(&tg)}
+                                    </label>
+                                }
+                            }).collect_view()}
+                        </fieldset>
+                        <Show when=move || ask_password.get()>
+                            <PasswordField id="two-step-sent-password" label=t("change-current-password") value=current autocomplete="current-password" />
+                        </Show>
+                        <button type="submit" aria-disabled=move || if busy.get() { "true" } else { "false" }>{t("two-step-sent-start")}</button>
+                    </form>
+                }
+            }
+        >
+            {move || sent.get().map(|s| view! {
+                <p role="status">{t_args("two-step-sent-sent", &[("where", target_text(&s.target)), ("reference", s.reference.clone())])}</p>
+                <form class="stack" on:submit=confirm novalidate>
+                    <Alert message=error id="two-step-sent-confirm-error" />
+                    <TextField id="two-step-sent-code" label=t("two-step-sent-code") value=code inputmode="numeric" autocomplete="one-time-code" />
+                    <button type="submit" class="primary" aria-disabled=move || if busy.get() { "true" } else { "false" }>{t("two-step-confirm")}</button>
+                </form>
+            })}
+        </Show>
+    }
+}
+
 #[component]
 fn BackupCodes(status: TwoStepStatus, fresh_codes: RwSignal<Vec<String>>) -> impl IntoView {
     let current = RwSignal::new(String::new());
@@ -534,6 +681,10 @@ fn SecondStepForm(
         others.first().copied().unwrap_or(offer.preferred)
     };
     let method = RwSignal::new(preferred);
+    let targets = offer.targets.clone();
+    let target = RwSignal::new(targets.first().map_or(0, |t| t.id));
+    // The code on its way, said once it was sent: where, and its reference.
+    let sent = RwSignal::new(None::<String>);
     let code = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
@@ -615,13 +766,43 @@ fn SecondStepForm(
             answered(r);
         });
     };
+    let send = move |_| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let to = target.get_untracked();
+        spawn_local(async move {
+            let r = server_fns::send_second_step_code(to).await;
+            busy.set(false);
+            match r {
+                Ok(s) => {
+                    sent.set(Some(t_args(
+                        "second-step-sent",
+                        &[
+                            ("where", target_text(&s.target)),
+                            ("reference", s.reference.clone()),
+                        ],
+                    )));
+                    if let Some(el) = input.get_untracked() {
+                        let _ = el.focus();
+                    }
+                }
+                Err(ApiError::NotSignedIn) => on_restart.run(Some(t("second-step-expired"))),
+                Err(e) => error.set(Some(error_text(&e))),
+            }
+        });
+    };
     let intro = move || match method.get() {
         SecondStepMethod::AuthenticatorApp => t("second-step-app-intro"),
         SecondStepMethod::BackupCode => t("second-step-backup-intro"),
         SecondStepMethod::Passkey => t("second-step-passkey-intro"),
+        SecondStepMethod::SentCode => t("second-step-sent-intro"),
     };
     let label = move || match method.get() {
         SecondStepMethod::AuthenticatorApp => t("second-step-app-label"),
+        SecondStepMethod::SentCode => t("second-step-sent-label"),
         SecondStepMethod::BackupCode | SecondStepMethod::Passkey => t("second-step-backup-label"),
     };
     let choice = move |m: SecondStepMethod| {
@@ -629,6 +810,7 @@ fn SecondStepForm(
             SecondStepMethod::AuthenticatorApp => t("second-step-use-app"),
             SecondStepMethod::BackupCode => t("second-step-use-backup"),
             SecondStepMethod::Passkey => t("second-step-use-passkey"),
+            SecondStepMethod::SentCode => t("second-step-use-sent"),
         };
         view! {
             <li>
@@ -648,6 +830,33 @@ fn SecondStepForm(
                 {move || error.get().map(|e| view! { <p>{e}</p> })}
             </div>
             <p id="second-step-intro">{intro}</p>
+            <Show when=move || method.get() == SecondStepMethod::SentCode>
+                {
+                    let targets = targets.clone();
+                    view! {
+                        <fieldset>
+                            <legend>{t("second-step-sent-where")}</legend>
+                            {targets.into_iter().map(|tg| {
+                                let id = tg.id;
+                                let input_id = format!("second-step-to-{id}");
+                                let label_for = input_id.clone();
+                                view! {
+                                    <label class="check" for=label_for>
+                                        <input type="radio" id=input_id name="second-step-to"
+                                            prop:checked=move || target.get() == id
+                                            on:change=move |_| target.set(id) />
+                                        {target_text(&tg)}
+                                    </label>
+                                }
+                            }).collect_view()}
+                        </fieldset>
+                        <button type="button" on:click=send aria-disabled=move || if busy.get() { "true" } else { "false" }>
+                            {move || if sent.get().is_some() { t("second-step-send-again") } else { t("second-step-send") }}
+                        </button>
+                        <p role="status" class="notice" class:empty=move || sent.get().is_none()>{move || sent.get()}</p>
+                    }
+                }
+            </Show>
             <div class="field" hidden=move || method.get() == SecondStepMethod::Passkey>
                 <label for="second-step-code">{label}</label>
                 <input
@@ -656,7 +865,7 @@ fn SecondStepForm(
                     type="text"
                     node_ref=input
                     inputmode=move || match method.get() {
-                        SecondStepMethod::AuthenticatorApp => "numeric",
+                        SecondStepMethod::AuthenticatorApp | SecondStepMethod::SentCode => "numeric",
                         SecondStepMethod::BackupCode | SecondStepMethod::Passkey => "text",
                     }
                     autocomplete="one-time-code"

@@ -80,6 +80,9 @@ pub enum TwoStepChange {
     ResetByClinic,
     /// A browser will skip the second step for a while ("remember this device").
     DeviceRemembered,
+    /// Codes sent to a phone (or, where allowed, an email address) on file became a second step.
+    SentCodeAdded,
+    SentCodeRemoved,
 }
 
 /// One message, as data. Codes, references and usernames are inserted into the words as they
@@ -118,6 +121,14 @@ pub enum Outbound {
         reference: String,
         expires_in_minutes: u32,
     },
+    /// A second step's code, sent when asked for at sign-in or to confirm the method when it
+    /// is added (issue 12, SECURITY.md M1): purpose, expiry and reference, as every code (R10).
+    SignInCode {
+        via: Channel,
+        code: String,
+        reference: String,
+        expires_in_minutes: u32,
+    },
     /// To the contacts on file before an email or phone change. `None`: the contact was
     /// removed.
     ContactChanged {
@@ -145,7 +156,9 @@ pub enum Outbound {
 impl Outbound {
     pub fn channel(&self) -> Channel {
         match self {
-            Outbound::ResetCode { via, .. } | Outbound::ContactCode { via, .. } => *via,
+            Outbound::ResetCode { via, .. }
+            | Outbound::ContactCode { via, .. }
+            | Outbound::SignInCode { via, .. } => *via,
             Outbound::ResetLink { .. } | Outbound::CredentialsSetUp { .. } => Channel::Email,
             Outbound::Username { via, .. }
             | Outbound::ContactChanged { via, .. }
@@ -164,6 +177,7 @@ impl Outbound {
             Outbound::Username { .. } => Kind::Username,
             Outbound::CredentialsSetUp { .. } => Kind::CredentialsLetter,
             Outbound::ContactCode { .. } => Kind::ContactCode,
+            Outbound::SignInCode { .. } => Kind::SignInCode,
             Outbound::ContactChanged { .. } => Kind::ContactNotice,
             Outbound::UsernameChanged { .. } => Kind::UsernameNotice,
             Outbound::PasswordChanged { .. } => Kind::PasswordNotice,

@@ -56,6 +56,14 @@ const CONTACT_CODE: CodeIds = CodeIds {
     after: &[id("contact-code-not-you")],
 };
 
+const SIGN_IN_CODE: CodeIds = CodeIds {
+    sms: id("sign-in-code-sms"),
+    voice_intro: id("sign-in-code-voice-intro"),
+    subject: id("sign-in-code-subject"),
+    intro: id("sign-in-code-intro"),
+    after: &[id("sign-in-code-where"), id("sign-in-code-not-you")],
+};
+
 /// The catalogue ids of one kind of code message, by part.
 struct CodeIds {
     sms: &'static str,
@@ -199,6 +207,15 @@ impl Renderer {
                 },
             ),
             (
+                "sign-in code",
+                Outbound::SignInCode {
+                    via: Channel::Sms,
+                    code: "12345678".into(),
+                    reference: "WXYZ".into(),
+                    expires_in_minutes: 59,
+                },
+            ),
+            (
                 "username",
                 Outbound::Username {
                     via: NoticeChannel::Sms,
@@ -235,6 +252,8 @@ impl Renderer {
             TwoStepChange::BackupCodesRenewed,
             TwoStepChange::ResetByClinic,
             TwoStepChange::DeviceRemembered,
+            TwoStepChange::SentCodeAdded,
+            TwoStepChange::SentCodeRemoved,
         ] {
             kinds.push((
                 "two-step changed",
@@ -573,6 +592,12 @@ impl<'a> Words<'a> {
                 reference,
                 expires_in_minutes,
             } => self.contact_code(*via, code, reference, *expires_in_minutes),
+            Outbound::SignInCode {
+                via,
+                code,
+                reference,
+                expires_in_minutes,
+            } => self.code(&SIGN_IN_CODE, *via, code, reference, *expires_in_minutes),
             Outbound::ContactChanged {
                 via,
                 kind,
@@ -805,6 +830,8 @@ impl Words<'_> {
             TwoStepChange::BackupCodesRenewed => ("codes_renewed", 0),
             TwoStepChange::ResetByClinic => ("clinic_reset", 0),
             TwoStepChange::DeviceRemembered => ("device_remembered", 0),
+            TwoStepChange::SentCodeAdded => ("sent_code_added", 0),
+            TwoStepChange::SentCodeRemoved => ("sent_code_removed", 0),
         };
         let args = [("what", s(word)), ("left", Arg::Num(f64::from(left)))];
         match via {
@@ -1102,6 +1129,12 @@ mod snapshot {
             reference: "Z2XW".into(),
             expires_in_minutes: 10,
         };
+        let sign_in_code = |via| Outbound::SignInCode {
+            via,
+            code: "24681357".into(),
+            reference: "M4PK".into(),
+            expires_in_minutes: 5,
+        };
         let link = |minutes| Outbound::ResetLink {
             token: "tok_123-abc".into(),
             reference: "K7QM".into(),
@@ -1120,6 +1153,21 @@ mod snapshot {
                 "reset code by email, no phone",
                 smith(),
                 code(Channel::Email, 15),
+            ),
+            (
+                "sign-in code by text",
+                hillside(),
+                sign_in_code(Channel::Sms),
+            ),
+            (
+                "sign-in code by call",
+                hillside(),
+                sign_in_code(Channel::Voice),
+            ),
+            (
+                "sign-in code by email",
+                hillside(),
+                sign_in_code(Channel::Email),
             ),
             ("reset link", hillside(), link(60)),
             ("reset link, 2 hours, no phone", smith(), link(120)),
@@ -1181,6 +1229,8 @@ mod snapshot {
                 TwoStepChange::BackupCodesRenewed,
                 TwoStepChange::ResetByClinic,
                 TwoStepChange::DeviceRemembered,
+                TwoStepChange::SentCodeAdded,
+                TwoStepChange::SentCodeRemoved,
             ] {
                 out.push((
                     format!("two-step {what:?}, by {name}"),

@@ -7,7 +7,7 @@ use carekey_shared::{
     CodeProblem, ContactChangeStarted, ContactInfo, ContactKind, RecoveryChannel, mask_email,
     mask_phone, normalize_code,
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -21,7 +21,7 @@ use super::{DomainError, Services, phone, secrets, sessions};
 use crate::delivery::outbound::{Outbound, minutes};
 use crate::delivery::outbox::{self, NewMessage};
 use crate::store::entities::audit_log::Action;
-use crate::store::entities::{account, challenge, contact};
+use crate::store::entities::{account, backup_code, challenge, contact, second_factor};
 
 /// The new contact, carried on the challenge until its code comes back.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -303,6 +303,31 @@ impl Services {
     ) -> Result<(), DomainError> {
         let ids: Vec<i64> = replaced.iter().map(|c| c.id).collect();
         challenges::supersede_sent_to(txn, &ids, now).await?;
+        // A second step that sent codes there goes with it: codes to a number or address the
+        // person no longer has would be a second step for whoever has it now.
+        let gone = second_factor::Entity::delete_many()
+            .filter(second_factor::Column::AccountId.eq(acct.id))
+            .filter(second_factor::Column::ContactId.is_in(ids.iter().copied()))
+            .exec(txn)
+            .await?
+            .rows_affected;
+        if gone > 0 {
+            // A change of methods, as when one is removed in Settings: remembered browsers are
+            // asked again (M7), and with no method left the recovery codes go too (they would
+            // otherwise be a second step on their own).
+            crate::domain::twostep::forget_devices(txn, acct.id, now).await?;
+            let left = second_factor::Entity::find()
+                .filter(second_factor::Column::AccountId.eq(acct.id))
+                .filter(second_factor::Column::ConfirmedAt.is_not_null())
+                .count(txn)
+                .await?;
+            if left == 0 {
+                backup_code::Entity::delete_many()
+                    .filter(backup_code::Column::AccountId.eq(acct.id))
+                    .exec(txn)
+                    .await?;
+            }
+        }
         let destinations: Vec<String> = replaced.iter().map(|c| c.value.clone()).collect();
         outbox::cancel_queued(txn, acct.id, &destinations).await?;
         Ok(())

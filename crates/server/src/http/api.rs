@@ -11,8 +11,8 @@ use carekey_shared::backend::{Backend, RequestCtx};
 use carekey_shared::server_fns::*;
 use carekey_shared::{
     ApiError, AuthenticatorSetup, ClinicInfo, ContactChangeStarted, ContactInfo, DeviceSession,
-    HomeInfo, Lang, LinkPreview, PasskeyCeremony, RecoveryAccepted, ResetGrant, SessionInfo,
-    TwoStepChanged, TwoStepStatus,
+    HomeInfo, Lang, LinkPreview, PasskeyCeremony, RecoveryAccepted, ResetGrant, SentCodeSent,
+    SessionInfo, TwoStepChanged, TwoStepStatus,
 };
 
 use super::cookies;
@@ -350,6 +350,38 @@ impl Backend for Api {
             .verify_second_step(&pending, a.method, &a.code, a.remember)
             .await?;
         Ok(self.second_step_passed(ctx, s))
+    }
+
+    async fn send_second_step_code(
+        &self,
+        ctx: &RequestCtx,
+        a: SendSecondStepCode,
+    ) -> Answer<SentCodeSent> {
+        let pending = self.caller(ctx, Allow::SecondStep).await?;
+        Ok(self
+            .services
+            .send_second_step_code(&pending, a.target)
+            .await?)
+    }
+
+    async fn start_sent_code(&self, ctx: &RequestCtx, a: StartSentCode) -> Answer<SentCodeSent> {
+        let caller = self.caller(ctx, Allow::Enrolment).await?;
+        Ok(self
+            .services
+            .start_sent_code(&caller, a.contact_id, &a.current)
+            .await?)
+    }
+
+    async fn confirm_sent_code(
+        &self,
+        ctx: &RequestCtx,
+        a: ConfirmSentCode,
+    ) -> Answer<TwoStepChanged> {
+        let caller = self.caller(ctx, Allow::Enrolment).await?;
+        Ok(self
+            .services
+            .confirm_sent_code(&caller, a.id, &a.code)
+            .await?)
     }
 
     async fn second_step_passkey_options(

@@ -19,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0007RememberedDevices),
             Box::new(M0008Passkeys),
             Box::new(M0009ReportLinks),
+            Box::new(M0010SentCodes),
         ]
     }
 }
@@ -695,5 +696,38 @@ impl MigrationTrait for M0009ReportLinks {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table("report_links").if_exists().to_owned())
             .await
+    }
+}
+
+/// A code sent to a contact on file as a second step (issue 12, SECURITY.md M1): the method
+/// names the contact its codes go to.
+struct M0010SentCodes;
+
+impl MigrationName for M0010SentCodes {
+    fn name(&self) -> &str {
+        "m0010_sent_codes"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0010SentCodes {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("second_factors")
+                .add_column(big_integer_null("contact_id"))
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("second_factors")
+                .drop_column("contact_id")
+                .to_owned(),
+        )
+        .await
     }
 }

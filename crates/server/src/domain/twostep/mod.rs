@@ -11,6 +11,7 @@ pub mod backup;
 mod clinic;
 mod passkey;
 mod second_step;
+mod sent_code;
 mod settings;
 pub mod totp;
 
@@ -79,12 +80,18 @@ enum Proof {
         factor_id: i64,
         updated: Option<passkey::Recount>,
     },
+    /// A sent code matched: the code to use up and the method it came through.
+    Sent {
+        challenge_id: i64,
+        factor_id: i64,
+    },
 }
 
 fn kind_of(f: &second_factor::Model) -> SecondStepMethod {
     match f.kind {
         second_factor::Kind::Totp => SecondStepMethod::AuthenticatorApp,
         second_factor::Kind::Passkey => SecondStepMethod::Passkey,
+        second_factor::Kind::SentCode => SecondStepMethod::SentCode,
     }
 }
 
@@ -151,13 +158,21 @@ impl Services {
         let codes = self.backup_codes_left(db, acct.id).await?;
         // Passkeys first (they cannot be phished), then apps, then the codes on paper; the
         // kind used last is asked for first.
+        let targets = self.second_step_targets(db, acct, &factors, now).await?;
         let mut methods = vec![];
         for kind in [
             SecondStepMethod::Passkey,
             SecondStepMethod::AuthenticatorApp,
+            SecondStepMethod::SentCode,
         ] {
-            // Passkeys cannot answer where the clinic's address has no host name (any more).
-            let usable = kind != SecondStepMethod::Passkey || self.passkeys.is_some();
+            // Passkeys cannot answer where the clinic's address has no host name (any more);
+            // a sent code only where one can go now (and not through a contact a reset was
+            // just proved through, M4).
+            let usable = match kind {
+                SecondStepMethod::Passkey => self.passkeys.is_some(),
+                SecondStepMethod::SentCode => !targets.is_empty(),
+                SecondStepMethod::AuthenticatorApp | SecondStepMethod::BackupCode => true,
+            };
             if usable && factors.iter().any(|f| kind_of(f) == kind) {
                 methods.push(kind);
             }
@@ -165,10 +180,12 @@ impl Services {
         if codes > 0 {
             methods.push(SecondStepMethod::BackupCode);
         }
-        // Only passkeys the address no longer allows: still asked (closed, never skipped);
+        // Only methods that cannot answer here and now: still asked (closed, never skipped);
         // the clinic's two-step reset is the way back.
-        if methods.is_empty() && !factors.is_empty() {
-            methods.push(SecondStepMethod::Passkey);
+        if methods.is_empty()
+            && let Some(f) = factors.first()
+        {
+            methods.push(kind_of(f));
         }
         let used_last = factors
             .iter()
@@ -208,6 +225,7 @@ impl Services {
             offer: Some(SecondStepOffer {
                 methods: methods.clone(),
                 preferred,
+                targets,
             }),
             remembered: false,
         })
@@ -230,9 +248,13 @@ impl Services {
         acct: &account::Model,
     ) -> Result<TwoStepStatus, DomainError> {
         let policy = self.mfa_policy(acct);
-        let methods = self
-            .confirmed_factors(db, acct.id)
-            .await?
+        let factors = self.confirmed_factors(db, acct.id).await?;
+        let can_send_to = if policy == MfaPolicy::Off {
+            vec![]
+        } else {
+            self.can_send_to(db, acct, &factors).await?
+        };
+        let methods = factors
             .into_iter()
             .map(|f| TwoStepMethod {
                 id: f.id,
@@ -248,6 +270,7 @@ impl Services {
             required: policy == MfaPolicy::Required,
             available: policy != MfaPolicy::Off,
             passkeys: policy != MfaPolicy::Off && self.passkeys.is_some(),
+            can_send_to,
         })
     }
 

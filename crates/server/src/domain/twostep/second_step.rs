@@ -10,7 +10,7 @@ use super::{Proof, backup, device_tag, totp};
 use crate::delivery::outbound::TwoStepChange;
 use crate::domain::caller::Caller;
 use crate::domain::signin::{Attempt, NewSession, sessions};
-use crate::domain::{DomainError, Services, lockout};
+use crate::domain::{DomainError, Services, challenges, lockout};
 use crate::store::entities::audit_log::Action;
 use crate::store::entities::session::Stage;
 use crate::store::entities::{account, backup_code, remembered_device, second_factor, session};
@@ -63,6 +63,7 @@ impl Services {
             SecondStepMethod::BackupCode => backup::normalize(code).map(|n| Proof::Backup {
                 tag: backup::tag(&self.key, acct.id, &n),
             }),
+            SecondStepMethod::SentCode => self.sent_code_proof(&acct, code).await?,
             // A passkey's answer is no typed code: it comes through its own call.
             SecondStepMethod::Passkey => {
                 return Err(DomainError::InvalidInput(
@@ -90,7 +91,11 @@ impl Services {
     }
 
     /// A half-done sign-in of an account paused or disabled meanwhile ends here.
-    async fn may_answer(&self, acct: &account::Model, now: i64) -> Result<(), DomainError> {
+    pub(super) async fn may_answer(
+        &self,
+        acct: &account::Model,
+        now: i64,
+    ) -> Result<(), DomainError> {
         if acct.status != account::Status::Active
             || lockout::is_locked(acct.status, acct.locked_until, now)
         {
@@ -155,6 +160,20 @@ impl Services {
                 self.spend_passkey(txn, *factor_id, updated.clone(), now)
                     .await?
             }
+            Some(Proof::Sent {
+                challenge_id,
+                factor_id,
+            }) => {
+                challenges::consume(txn, *challenge_id, now).await?
+                    && second_factor::Entity::update_many()
+                        .col_expr(second_factor::Column::LastUsedAt, Expr::value(now))
+                        .filter(second_factor::Column::Id.eq(*factor_id))
+                        .filter(second_factor::Column::ConfirmedAt.is_not_null())
+                        .exec(txn)
+                        .await?
+                        .rows_affected
+                        == 1
+            }
             None => false,
         };
         // The sign-in succeeds only if the account is still active and unpaused as it commits.
@@ -190,6 +209,7 @@ impl Services {
             SecondStepMethod::AuthenticatorApp => "authenticator_app",
             SecondStepMethod::BackupCode => "backup_code",
             SecondStepMethod::Passkey => "passkey",
+            SecondStepMethod::SentCode => "sent_code",
         };
         uow.audit(
             Action::SecondStepPassed,
@@ -199,7 +219,9 @@ impl Services {
         .await?;
         let left = match method {
             SecondStepMethod::BackupCode => Some(self.backup_codes_left(txn, acct.id).await?),
-            SecondStepMethod::AuthenticatorApp | SecondStepMethod::Passkey => None,
+            SecondStepMethod::AuthenticatorApp
+            | SecondStepMethod::Passkey
+            | SecondStepMethod::SentCode => None,
         };
         uow.audit(Action::SignIn, Some(acct.id), json!({ "session": s.id }))
             .await?;

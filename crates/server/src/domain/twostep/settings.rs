@@ -267,6 +267,7 @@ impl Services {
         let change = match row.kind {
             second_factor::Kind::Totp => TwoStepChange::AppRemoved,
             second_factor::Kind::Passkey => TwoStepChange::PasskeyRemoved,
+            second_factor::Kind::SentCode => TwoStepChange::SentCodeRemoved,
         };
         self.enqueue_two_step_notices(&mut uow, &acct, change)
             .await?;

@@ -16,6 +16,9 @@ vocabulary! {
         Grant = "grant",
         /// Proves a new email address or phone number before it replaces the old one.
         VerifyContact = "verify_contact",
+        /// A code texted, read out by a call or (where the clinic allows) emailed as the second
+        /// step of a sign-in, or to confirm such a method when it is added (SECURITY.md M1).
+        SecondStep = "second_step",
     }
 }
 

@@ -27,6 +27,7 @@ vocabulary! {
         UsernameNotice = "username_notice",
         PasswordNotice = "password_notice",
         TwoStepNotice = "two_step_notice",
+        SignInCode = "sign_in_code",
     }
 }
 

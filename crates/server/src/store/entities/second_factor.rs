@@ -13,6 +13,9 @@ vocabulary! {
         /// A passkey (WebAuthn, user verification required): signs in on its own, and serves
         /// as the second step after a password too (SECURITY.md M3).
         Passkey = "passkey",
+        /// A code sent to a contact on file when asked for: a text to a mobile, a call to a
+        /// landline, an email only where the clinic allows it (`mfa.allow_email`).
+        SentCode = "sent_code",
     }
 }
 
@@ -29,6 +32,8 @@ pub struct Model {
     /// username. None for an authenticator app.
     #[sea_orm(unique)]
     pub credential_id: Option<String>,
+    /// A sent code's contact: where its codes go. The method goes with the contact.
+    pub contact_id: Option<i64>,
     /// A passkey: its public key and counter (webauthn-rs `Passkey`, JSON), sealed like a key
     /// so a row copied to another account does not open. An authenticator app: the TOTP key,
     /// sealed (ChaCha20-Poly1305 under a key derived from the server key file,
