@@ -39,7 +39,8 @@ test('a patient gets sign-in codes by text: added in Settings, then asked for at
   let seen = await codesSent(baseURL!, mobile);
   await page.getByLabel('Current password', { exact: true }).fill(pw);
   await page.getByRole('button', { name: 'Send a code to check it' }).click();
-  await expect(page.getByText(`We sent a text to •••-•••-${last4}`)).toBeVisible();
+  await expect(page.getByRole('status').filter({ hasText: `We sent a text to •••-•••-${last4}` })).toBeVisible();
+  await expect(page.getByLabel('Code we sent')).toBeFocused();
   const code = await sentCode(baseURL!, mobile, seen);
   // A wrong code adds nothing.
   await page.getByLabel('Code we sent').fill(code === '00000000' ? '11111111' : '00000000');
@@ -60,7 +61,9 @@ test('a patient gets sign-in codes by text: added in Settings, then asked for at
   await expectAccessible(page);
   await expectNoHorizontalScroll(page);
   seen = await codesSent(baseURL!, mobile);
-  await page.getByRole('button', { name: 'Send a code', exact: true }).click();
+  // Nothing to type yet: focus is on the button that sends one.
+  await expect(page.getByRole('button', { name: 'Send a code', exact: true })).toBeFocused();
+  await page.keyboard.press('Enter');
   await expect(page.getByRole('status').filter({ hasText: `We sent a text to •••-•••-${last4}` })).toBeVisible();
   await expect(page.getByLabel('Code we sent')).toBeFocused();
   await page.keyboard.type(await sentCode(baseURL!, mobile, seen));

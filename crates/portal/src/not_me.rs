@@ -67,6 +67,7 @@ pub fn NotMePage() -> impl IntoView {
                     <ul>
                         <li>{t("not-me-will-sign-out")}</li>
                         <li>{t("not-me-will-pause")}</li>
+                        <li>{t("not-me-will-lock")}</li>
                         <li>{t("not-me-will-tell")}</li>
                     </ul>
                     <Alert message=error id="not-me-error" />

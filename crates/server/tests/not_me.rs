@@ -54,6 +54,23 @@ async fn queued(srv: &TestServer, account_id: i64, kind: outbox::Kind) -> usize 
         .len()
 }
 
+/// maria's sign-in with the new password, from the browser holding `device`.
+async fn sign_in_on(srv: &TestServer, device: &str) -> common::Reply {
+    srv.post(
+        "sign_in",
+        &[
+            ("portal", "Patient"),
+            ("identifier", "maria"),
+            ("password", NEW_PW),
+        ],
+        common::Call {
+            cookie: Some(device),
+            headers: vec![],
+        },
+    )
+    .await
+}
+
 async fn request_code(srv: &TestServer) {
     let r = srv
         .api(
@@ -181,23 +198,9 @@ on_both_databases!(
 
         // Every session ended.
         assert_eq!(srv.api("home", &[], Some(&theirs)).await.status, 401);
-        // The remembered browser is asked for the second step again.
-        let r = srv
-            .post(
-                "sign_in",
-                &[
-                    ("portal", "Patient"),
-                    ("identifier", "maria"),
-                    ("password", NEW_PW),
-                ],
-                common::Call {
-                    cookie: Some(&device),
-                    headers: vec![],
-                },
-            )
-            .await;
-        assert_eq!(r.status, 200, "{}", r.body);
-        assert!(json(&r)["second_step"].is_object(), "{}", r.body);
+        // Sign-in is locked, the new password and the remembered browser notwithstanding.
+        let r = sign_in_on(&srv, &device).await;
+        assert_eq!(r.status, 401, "{}", r.body);
 
         // A day without self-service codes; then they work again by themselves.
         request_code(&srv).await;
@@ -224,6 +227,17 @@ on_both_databases!(
                 .await,
         );
         assert!(chart["portal"]["reported_at_ms"].is_i64(), "{chart}");
+        assert_eq!(chart["portal"]["status"], "Locked", "{chart}");
+        assert_eq!(chart["portal"]["lock_reason"], "reported", "{chart}");
+        // The desk, having checked who is calling, unlocks; the browser that was remembered
+        // is asked for the second step again.
+        let r = srv
+            .api("portal_unlock", &[("patient_id", &pid)], Some(&desk))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = sign_in_on(&srv, &device).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(json(&r)["second_step"].is_object(), "{}", r.body);
         let r = srv
             .api(
                 "portal_report_handled",

@@ -52,8 +52,9 @@ fn sent(srv: &TestServer, kind: &str, to: &str) -> usize {
         .count()
 }
 
-/// Adds codes by text to maria's mobile in Settings; answers the method's id.
-async fn add_text_codes(srv: &TestServer, cookie: &str) -> i64 {
+/// Adds codes by text to maria's mobile in Settings; answers the method's id and the recovery
+/// codes it brought.
+async fn add_text_codes(srv: &TestServer, cookie: &str) -> (i64, Vec<String>) {
     let status = json(&srv.api("two_step_status", &[], Some(cookie)).await);
     let targets = status["can_send_to"].as_array().unwrap().clone();
     // Her mobile, masked; no email address (the clinic has not allowed email).
@@ -108,7 +109,13 @@ async fn add_text_codes(srv: &TestServer, cookie: &str) -> i64 {
     assert_eq!(done["backup_codes"].as_array().unwrap().len(), 10);
     assert_eq!(done["status"]["methods"][0]["kind"], "SentCode");
     assert!(done["status"]["can_send_to"].as_array().unwrap().is_empty());
-    id.parse().unwrap()
+    let codes = done["backup_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    (id.parse().unwrap(), codes)
 }
 
 /// The password step: answers the half-done sign-in's cookie and the offer.
@@ -134,7 +141,7 @@ async fn answer(srv: &TestServer, pending: &str, code: &str) -> common::Reply {
 
 on_both_databases!(a_code_by_text_is_sent_when_asked_and_works_once, |srv| {
     let cookie = srv.session("Patient", "maria", MARIA_PW).await;
-    let method = add_text_codes(&srv, &cookie).await;
+    let (method, _) = add_text_codes(&srv, &cookie).await;
 
     let (pending, offer) = password_step(&srv, MARIA_PW).await;
     assert_eq!(offer["preferred"], "SentCode", "{offer}");
@@ -225,7 +232,7 @@ on_both_databases!(
     a_reset_proved_by_text_does_not_also_pass_the_second_step,
     |srv| {
         let cookie = srv.session("Patient", "maria", MARIA_PW).await;
-        let method = add_text_codes(&srv, &cookie).await;
+        let (method, codes) = add_text_codes(&srv, &cookie).await;
         // Forgot password, by a code texted to the same mobile.
         let seen = sent(&srv, "reset_code", MARIA_MOBILE);
         let r = srv
@@ -278,9 +285,36 @@ on_both_databases!(
             )
             .await;
         assert_eq!(r.status, 400, "{}", r.body);
-        // An hour later the phone is a second step again.
+        // Not an hour later either: not while that password stands.
         srv.clock.advance(Duration::from_secs(3601));
-        let (_, offer) = password_step(&srv, NEW_PW).await;
+        let (pending, offer) = password_step(&srv, NEW_PW).await;
+        assert!(
+            !offer["methods"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m == "SentCode"),
+            "{offer}"
+        );
+        // Signed in with a recovery code, she chooses a password of her own: the phone is her
+        // second step again.
+        let r = srv
+            .api(
+                "verify_second_step",
+                &[
+                    ("method", "BackupCode"),
+                    ("code", &codes[0]),
+                    ("remember", "false"),
+                ],
+                Some(&pending),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let full = r.session_cookie().unwrap();
+        let third = "orchard-violin-thistle-drum";
+        let r = srv.change_password(&full, NEW_PW, third).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let (_, offer) = password_step(&srv, third).await;
         assert!(
             offer["methods"]
                 .as_array()
@@ -320,6 +354,22 @@ on_both_databases!(a_replaced_mobile_takes_its_codes_with_it, |srv| {
     use sea_orm::EntityTrait;
     let cookie = srv.session("Patient", "maria", MARIA_PW).await;
     add_text_codes(&srv, &cookie).await;
+    let notices = |to: Option<&'static str>| {
+        let db = srv.services.db.clone();
+        async move {
+            use carekey_server::store::entities::outbox;
+            use sea_orm::{ColumnTrait, QueryFilter};
+            outbox::Entity::find()
+                .filter(outbox::Column::Kind.eq(outbox::Kind::TwoStepNotice))
+                .all(&db)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|m| to.is_none_or(|t| m.destination == t))
+                .count()
+        }
+    };
+    let (all_before, mobile_before) = (notices(None).await, notices(Some(MARIA_MOBILE)).await);
     // The front desk corrects her mobile number: codes no longer go to the old one.
     let pid = {
         use carekey_server::store::entities::patient;
@@ -356,6 +406,27 @@ on_both_databases!(a_replaced_mobile_takes_its_codes_with_it, |srv| {
         .filter(|f| f.kind == second_factor::Kind::SentCode)
         .collect();
     assert!(left.is_empty(), "{left:?}");
+    // Removed as in Settings: audited, and every contact told (the old number too).
+    {
+        use carekey_server::store::entities::audit_log;
+        use sea_orm::{ColumnTrait, QueryFilter};
+        let removed = audit_log::Entity::find()
+            .filter(audit_log::Column::Action.eq("two_step_method_removed"))
+            .all(&srv.services.db)
+            .await
+            .unwrap();
+        assert_eq!(removed.len(), 1);
+        assert!(
+            removed[0].details.contains("contact_replaced"),
+            "{:?}",
+            removed[0]
+        );
+        assert!(
+            notices(None).await >= all_before + 2,
+            "the email and the old mobile"
+        );
+        assert_eq!(notices(Some(MARIA_MOBILE)).await, mobile_before + 1);
+    }
     // Her Settings offer the new number instead.
     let cookie = srv.session("Patient", "maria", MARIA_PW).await;
     let status = json(&srv.api("two_step_status", &[], Some(&cookie)).await);

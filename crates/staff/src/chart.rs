@@ -18,6 +18,7 @@ use carekey_ui::{t, t_args};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
+use wasm_bindgen::JsCast;
 
 use crate::letter::LetterView;
 use crate::{FORCED, SIGN_IN, when};
@@ -270,6 +271,7 @@ fn status_text(p: &PortalAccess) -> String {
         AccountStatus::Disabled => t("st-portal-disabled"),
         AccountStatus::Locked => match (p.lock_reason.as_deref(), p.locked_until_ms) {
             (_, Some(until)) => t_args("st-portal-paused", &[("until", when(until))]),
+            (Some("reported"), None) => t("st-portal-locked-reported"),
             _ => t("st-portal-locked"),
         },
     }
@@ -320,7 +322,7 @@ fn PortalWidget(
     });
     view! {
         <section class="widget" aria-labelledby="portal-widget-title">
-            <h2 id="portal-widget-title">{t("st-portal-widget")}</h2>
+            <h2 id="portal-widget-title" tabindex="-1">{t("st-portal-widget")}</h2>
             {reported.map(|at| view! { <Reported pid=pid at=at on_change=on_change /> })}
             {match state {
                 Some(s) => s.into_any(),
@@ -451,10 +453,25 @@ fn UnlockButton(pid: i64, on_change: Callback<PatientChart>) -> impl IntoView {
 #[component]
 fn Reported(pid: i64, at: i64, on_change: Callback<PatientChart>) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
     let handled = move |_| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
         spawn_local(async move {
-            match staff_fns::portal_report_handled(pid).await {
-                Ok(c) => on_change.run(c),
+            let r = staff_fns::portal_report_handled(pid).await;
+            busy.set(false);
+            match r {
+                Ok(c) => {
+                    on_change.run(c);
+                    // The block and its button are gone: focus goes to the widget's heading, not
+                    // to the top of the page.
+                    if let Some(h) = document().get_element_by_id("portal-widget-title") {
+                        let h: web_sys::HtmlElement = h.unchecked_into();
+                        let _ = h.focus();
+                    }
+                }
                 Err(e) => error.set(Some(error_text(&e))),
             }
         });
@@ -464,7 +481,9 @@ fn Reported(pid: i64, at: i64, on_change: Callback<PatientChart>) -> impl IntoVi
             <p><strong>{t_args("st-reported", &[("when", when(at))])}</strong></p>
             <p>{t("st-reported-help")}</p>
             <Alert message=error id="reported-error" />
-            <button type="button" on:click=handled>{t("st-reported-handled")}</button>
+            <button type="button" on:click=handled aria-disabled=move || if busy.get() { "true" } else { "false" }>
+                {t("st-reported-handled")}
+            </button>
         </div>
     }
 }

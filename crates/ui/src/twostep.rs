@@ -8,6 +8,7 @@ use carekey_shared::{
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
 
 use crate::errors::error_text;
 use crate::fields::{Alert, PasswordField, TextField};
@@ -421,6 +422,7 @@ fn AddSentCode(
     let session = use_session();
     let chosen = RwSignal::new(targets.first().map_or(0, |t| t.id));
     let sent = RwSignal::new(None::<SentCodeSent>);
+    let said = RwSignal::new(None::<String>);
     let code = RwSignal::new(String::new());
     let current = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
@@ -450,7 +452,22 @@ fn AddSentCode(
             match r {
                 Ok(s) => {
                     current.set(String::new());
+                    said.set(Some(t_args(
+                        "two-step-sent-sent",
+                        &[
+                            ("where", target_text(&s.target)),
+                            ("reference", s.reference.clone()),
+                        ],
+                    )));
                     sent.set(Some(s));
+                    // The form with the focused button is gone: focus goes to the code field
+                    // once it is drawn.
+                    request_animation_frame(|| {
+                        if let Some(el) = document().get_element_by_id("two-step-sent-code") {
+                            let el: web_sys::HtmlElement = el.unchecked_into();
+                            let _ = el.focus();
+                        }
+                    });
                 }
                 Err(ApiError::CurrentPasswordIncorrect) if !ask_password.get_untracked() => {
                     ask_password.set(true);
@@ -482,6 +499,7 @@ fn AddSentCode(
                 Ok(done) => {
                     session.signed_in(done.session);
                     sent.set(None);
+                    said.set(None);
                     code.set(String::new());
                     announce.set(Some(t("two-step-added-sent")));
                     fresh_codes.set(done.backup_codes);
@@ -498,6 +516,8 @@ fn AddSentCode(
     let choices = targets.clone();
     view! {
         <h2>{t("two-step-add-sent")}</h2>
+        // In the page from the start, so its words are announced when they come.
+        <p role="status" class="notice" class:empty=move || said.get().is_none()>{move || said.get()}</p>
         <Show
             when=move || sent.get().is_some()
             fallback=move || {
@@ -530,14 +550,18 @@ fn AddSentCode(
                 }
             }
         >
-            {move || sent.get().map(|s| view! {
-                <p role="status">{t_args("two-step-sent-sent", &[("where", target_text(&s.target)), ("reference", s.reference.clone())])}</p>
-                <form class="stack" on:submit=confirm novalidate>
-                    <Alert message=error id="two-step-sent-confirm-error" />
-                    <TextField id="two-step-sent-code" label=t("two-step-sent-code") value=code inputmode="numeric" autocomplete="one-time-code" />
-                    <button type="submit" class="primary" aria-disabled=move || if busy.get() { "true" } else { "false" }>{t("two-step-confirm")}</button>
-                </form>
-            })}
+            <form class="stack" on:submit=confirm novalidate>
+                <Alert message=error id="two-step-sent-confirm-error" />
+                <TextField id="two-step-sent-code" label=t("two-step-sent-code") value=code inputmode="numeric" autocomplete="one-time-code" />
+                <button type="submit" class="primary" aria-disabled=move || if busy.get() { "true" } else { "false" }>{t("two-step-confirm")}</button>
+                // Nothing came, or the wrong number: back to the choice, to send again.
+                <button type="button" class="link" on:click=move |_| {
+                    sent.set(None);
+                    said.set(None);
+                    code.set(String::new());
+                    error.set(None);
+                }>{t("second-step-send-again")}</button>
+            </form>
         </Show>
     }
 }
@@ -697,10 +721,17 @@ fn SecondStepForm(
     // Focus moves to the code field when the step appears and when the method changes (to
     // the button for a passkey, which has no field), so a keyboard or screen-reader user is
     // where the next thing to do is.
+    let send_button = NodeRef::<leptos::html::Button>::new();
     Effect::new(move |_| {
         choosing.track();
-        if method.get() == SecondStepMethod::Passkey {
+        let m = method.get();
+        if m == SecondStepMethod::Passkey {
             if let Some(el) = submit_button.get() {
+                let _ = el.focus();
+            }
+        } else if m == SecondStepMethod::SentCode && sent.get_untracked().is_none() {
+            // Nothing to type yet: the next thing to do is to ask for a code.
+            if let Some(el) = send_button.get() {
                 let _ = el.focus();
             }
         } else if let Some(el) = input.get() {
@@ -833,7 +864,9 @@ fn SecondStepForm(
             <Show when=move || method.get() == SecondStepMethod::SentCode>
                 {
                     let targets = targets.clone();
+                    let none = targets.is_empty();
                     view! {
+                        {none.then(|| view! { <p>{t("second-step-sent-none")}</p> })}
                         <fieldset>
                             <legend>{t("second-step-sent-where")}</legend>
                             {targets.into_iter().map(|tg| {
@@ -850,7 +883,7 @@ fn SecondStepForm(
                                 }
                             }).collect_view()}
                         </fieldset>
-                        <button type="button" on:click=send aria-disabled=move || if busy.get() { "true" } else { "false" }>
+                        <button type="button" node_ref=send_button hidden=none on:click=send aria-disabled=move || if busy.get() { "true" } else { "false" }>
                             {move || if sent.get().is_some() { t("second-step-send-again") } else { t("second-step-send") }}
                         </button>
                         <p role="status" class="notice" class:empty=move || sent.get().is_none()>{move || sent.get()}</p>

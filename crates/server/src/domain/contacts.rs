@@ -7,7 +7,7 @@ use carekey_shared::{
     CodeProblem, ContactChangeStarted, ContactInfo, ContactKind, RecoveryChannel, mask_email,
     mask_phone, normalize_code,
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -18,7 +18,7 @@ use super::limits::DAY;
 use super::messages::{code_channel, language_of, message_to};
 use super::uow::Uow;
 use super::{DomainError, Services, phone, secrets, sessions};
-use crate::delivery::outbound::{Outbound, minutes};
+use crate::delivery::outbound::{Outbound, TwoStepChange, minutes};
 use crate::delivery::outbox::{self, NewMessage};
 use crate::store::entities::audit_log::Action;
 use crate::store::entities::{account, backup_code, challenge, contact, second_factor};
@@ -249,7 +249,7 @@ impl Services {
             .iter()
             .filter(|c| kind_of(c) == pending.kind)
             .collect();
-        self.withdraw_from(uow.db(), &acct, &replaced, now).await?;
+        self.withdraw_from(&mut uow, &acct, &replaced, now).await?;
         for c in &replaced {
             contact::Entity::delete_by_id(c.id).exec(uow.db()).await?;
         }
@@ -296,22 +296,28 @@ impl Services {
     /// queued (those must still go).
     pub(crate) async fn withdraw_from(
         &self,
-        txn: &impl ConnectionTrait,
+        uow: &mut Uow,
         acct: &account::Model,
         replaced: &[&contact::Model],
         now: i64,
     ) -> Result<(), DomainError> {
+        let txn = uow.db();
         let ids: Vec<i64> = replaced.iter().map(|c| c.id).collect();
         challenges::supersede_sent_to(txn, &ids, now).await?;
+        let destinations: Vec<String> = replaced.iter().map(|c| c.value.clone()).collect();
+        outbox::cancel_queued(txn, acct.id, &destinations).await?;
         // A second step that sent codes there goes with it: codes to a number or address the
         // person no longer has would be a second step for whoever has it now.
-        let gone = second_factor::Entity::delete_many()
+        let gone = second_factor::Entity::find()
             .filter(second_factor::Column::AccountId.eq(acct.id))
             .filter(second_factor::Column::ContactId.is_in(ids.iter().copied()))
-            .exec(txn)
-            .await?
-            .rows_affected;
-        if gone > 0 {
+            .all(txn)
+            .await?;
+        if !gone.is_empty() {
+            second_factor::Entity::delete_many()
+                .filter(second_factor::Column::Id.is_in(gone.iter().map(|f| f.id)))
+                .exec(txn)
+                .await?;
             // A change of methods, as when one is removed in Settings: remembered browsers are
             // asked again (M7), and with no method left the recovery codes go too (they would
             // otherwise be a second step on their own).
@@ -327,9 +333,21 @@ impl Services {
                     .exec(txn)
                     .await?;
             }
+            for f in gone.iter().filter(|f| f.confirmed_at.is_some()) {
+                uow.audit(
+                    Action::TwoStepMethodRemoved,
+                    Some(acct.id),
+                    json!({ "kind": f.kind, "name": f.name, "methods_left": left, "why": "contact_replaced" }),
+                )
+                .await?;
+            }
+            // Every contact on file (the old ones included: they are told before they go)
+            // hears that sign-in codes no longer go there.
+            if gone.iter().any(|f| f.confirmed_at.is_some()) {
+                self.enqueue_two_step_notices(uow, acct, TwoStepChange::SentCodeRemoved)
+                    .await?;
+            }
         }
-        let destinations: Vec<String> = replaced.iter().map(|c| c.value.clone()).collect();
-        outbox::cancel_queued(txn, acct.id, &destinations).await?;
         Ok(())
     }
 

@@ -1,8 +1,11 @@
 //! "This wasn't me" (issue 12 item 5, SECURITY.md M8; 63B-4 §4.6, ASVS V6.3.7). Every security
 //! notice carries a link; opening it changes nothing (mail scanners open links, R7), and its
-//! Continue ends every session, forgets remembered browsers, pauses self-service recovery for
-//! a day, and flags the account for the clinic. The person is told to call the clinic: the
-//! clinic's own reset, after its identity checks, is the way back in during the pause.
+//! Continue ends every session, forgets remembered browsers, voids every code and link on its
+//! way, pauses self-service recovery for a day, locks sign-in, and flags the account for the
+//! clinic. The lock matters: whoever made the change may hold the new password or a passkey
+//! they added, and ending their session alone would let them straight back in. The person is
+//! told to call the clinic: the clinic's own reset, after its identity checks, is the way back
+//! in (it lifts the lock); after the pause, so is a reset of their own.
 
 use std::time::Duration;
 
@@ -13,14 +16,14 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::domain::caller::Staff;
-use crate::domain::challenges;
+use crate::domain::challenges::{self, Purpose};
 use crate::domain::limits::{self, DAY};
 use crate::domain::secrets::{self, ServerKey};
 use crate::domain::signin::actor_for;
 use crate::domain::uow::Uow;
 use crate::domain::{ClientMeta, DomainError, Services, sessions, twostep};
 use crate::store::entities::audit_log::Action;
-use crate::store::entities::{report_link, session};
+use crate::store::entities::{account, report_link, session};
 use carekey_shared::CodeProblem;
 use carekey_shared::staff::PatientChart;
 
@@ -38,6 +41,9 @@ pub const RECOVERY_PAUSE: Duration = DAY;
 /// Reports a single address may try in an hour: the tokens cannot be guessed, so this only
 /// keeps a script from filling the log.
 const TRIES_PER_ADDRESS_PER_HOUR: u32 = 30;
+
+/// The lock reason the chart shows for an account locked by a report.
+pub const REPORTED: &str = "reported";
 
 fn link_tag(key: &ServerKey, token: &str) -> String {
     key.tag(&["not_me", token])
@@ -142,10 +148,40 @@ impl Services {
         )
         .await?;
         let forgotten = twostep::forget_devices(uow.db(), link.account_id, now).await?;
-        // Codes and links already sent, and a reset half-way through, stop working: whoever
-        // made the change may hold one.
-        let voided =
-            challenges::supersede(uow.db(), link.account_id, challenges::OUTSTANDING, now).await?;
+        // Codes and links already sent, a reset half-way through, a second step's code and a
+        // new contact's confirmation all stop working: whoever made the change may hold one.
+        let voided = challenges::supersede(
+            uow.db(),
+            link.account_id,
+            &[
+                Purpose::Reset,
+                Purpose::StaffCode,
+                Purpose::Grant,
+                Purpose::SecondStep,
+                Purpose::VerifyContact,
+            ],
+            now,
+        )
+        .await?;
+        // Sign-in is locked until the clinic (or, after the pause, a reset) lifts it; a
+        // disabled account stays disabled.
+        let locked = account::Entity::update_many()
+            .col_expr(
+                account::Column::Status,
+                Expr::value(account::Status::Locked),
+            )
+            .col_expr(account::Column::LockReason, Expr::value(REPORTED))
+            .col_expr(
+                account::Column::LockedUntil,
+                Expr::value(Option::<i64>::None),
+            )
+            .col_expr(account::Column::UpdatedAt, Expr::value(now))
+            .filter(account::Column::Id.eq(link.account_id))
+            .filter(account::Column::Status.ne(account::Status::Disabled))
+            .exec(uow.db())
+            .await?
+            .rows_affected
+            == 1;
         limits::start_pause(uow.db(), &pause_key(link.account_id), now).await?;
         uow.audit(
             Action::NotMeReported,
@@ -154,6 +190,7 @@ impl Services {
                 "sessions_ended": ended,
                 "devices_forgotten": forgotten,
                 "codes_voided": voided,
+                "sign_in_locked": locked,
                 "recovery_paused_hours": RECOVERY_PAUSE.as_secs() / 3600,
             }),
         )

@@ -103,6 +103,16 @@ async fn continue_ends_sessions_voids_codes_and_pauses_recovery_for_a_day() {
         .signed_in(Some(&s.token), Allow::FullSessionOnly, &meta())
         .await;
     assert!(matches!(gone, Err(DomainError::NotSignedIn)), "{gone:?}");
+    // Whoever changed it cannot sign straight back in with it.
+    let rosa = w.account(a.id).await;
+    assert_eq!(rosa.status, account::Status::Locked);
+    assert_eq!(rosa.lock_reason.as_deref(), Some(super::REPORTED));
+    assert!(matches!(
+        w.svc
+            .sign_in(Portal::Patient, "rosa", NEW_PW, None, &meta())
+            .await,
+        Err(DomainError::SignInFailed)
+    ));
     let outstanding = crate::store::entities::challenge::Entity::find()
         .filter(crate::store::entities::challenge::Column::AccountId.eq(a.id))
         .filter(crate::store::entities::challenge::Column::SupersededAt.is_null())
@@ -143,24 +153,11 @@ async fn a_second_press_does_nothing_more_and_a_made_up_or_old_link_is_refused()
     w.patient("rosa", PW, Some("rosa@example.org"), None).await;
     let sent = changed_password(&w).await;
     let token = token_in(sent.iter().find(|m| m.kind == "password_notice").unwrap());
-    w.svc.report_not_me(&token, &meta()).await.unwrap();
-    w.svc.report_not_me(&token, &meta()).await.unwrap();
-    assert_eq!(reports(&w).await, 1);
-    let made_up = w.svc.report_not_me("AAAAAAAAAAAAAAAAAAAAAA", &meta()).await;
-    assert!(matches!(
-        made_up,
-        Err(DomainError::CodeRejected(CodeProblem::NotAccepted))
-    ));
-
-    // A link from a notice thirty-one days old no longer works.
+    // A second notice, whose link is left unused.
     let caller = w.caller("rosa", NEW_PW, Portal::Patient).await;
+    let third = "amber-quarry-willow-sparrow";
     w.svc
-        .change_password(
-            &caller,
-            NEW_PW,
-            "amber-quarry-willow-sparrow",
-            "amber-quarry-willow-sparrow",
-        )
+        .change_password(&caller, NEW_PW, third, third)
         .await
         .unwrap();
     let old = token_in(
@@ -170,6 +167,16 @@ async fn a_second_press_does_nothing_more_and_a_made_up_or_old_link_is_refused()
             .find(|m| m.kind == "password_notice")
             .unwrap(),
     );
+    assert_ne!(old, token);
+    w.svc.report_not_me(&token, &meta()).await.unwrap();
+    w.svc.report_not_me(&token, &meta()).await.unwrap();
+    assert_eq!(reports(&w).await, 1);
+    let made_up = w.svc.report_not_me("AAAAAAAAAAAAAAAAAAAAAA", &meta()).await;
+    assert!(matches!(
+        made_up,
+        Err(DomainError::CodeRejected(CodeProblem::NotAccepted))
+    ));
+    // Thirty-one days later the unused link no longer works.
     w.clock.advance(Duration::from_secs(31 * 24 * 3600));
     let expired = w.svc.report_not_me(&old, &meta()).await;
     assert!(matches!(

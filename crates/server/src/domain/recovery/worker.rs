@@ -126,6 +126,9 @@ impl Services {
                 "country_not_allowed"
             }
             (Some(a), Some(c)) => {
+                // The account's lock first: a report ("this wasn't me") committing meanwhile
+                // is then seen, never overtaken by a code issued under it.
+                uow.lock_account(a.id).await?;
                 if crate::domain::not_me::recovery_paused(uow.db(), a.id, uow.now).await? {
                     // The person said a change was not theirs: nothing self-service is sent
                     // for a day; the clinic's own reset still works (SECURITY.md M8).

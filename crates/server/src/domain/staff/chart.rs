@@ -279,7 +279,7 @@ impl Services {
             })
             .collect();
         if let Some(a) = &acct {
-            self.withdraw_from(uow.db(), a, &replaced, now).await?;
+            self.withdraw_from(&mut uow, a, &replaced, now).await?;
         }
         for c in &replaced {
             contact::Entity::delete_by_id(c.id).exec(uow.db()).await?;

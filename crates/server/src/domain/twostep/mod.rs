@@ -158,7 +158,7 @@ impl Services {
         let codes = self.backup_codes_left(db, acct.id).await?;
         // Passkeys first (they cannot be phished), then apps, then the codes on paper; the
         // kind used last is asked for first.
-        let targets = self.second_step_targets(db, acct, &factors, now).await?;
+        let targets = self.second_step_targets(db, acct, &factors).await?;
         let mut methods = vec![];
         for kind in [
             SecondStepMethod::Passkey,

@@ -19,19 +19,15 @@ use crate::delivery::outbound::{Channel, Outbound, TwoStepChange, minutes};
 use crate::delivery::outbox::NewMessage;
 use crate::domain::caller::Caller;
 use crate::domain::challenges::{self, NewChallenge, Purpose};
+use crate::domain::limits::{self, DAY, HOUR};
 use crate::domain::messages::{language_of, message_to};
 use crate::domain::uow::Uow;
 use crate::domain::{DomainError, Services, secrets};
-use crate::store::entities::{account, challenge, contact, second_factor};
+use crate::store::entities::{account, challenge, contact, password_credential, second_factor};
 
 /// How long a sent code works: long enough for a text to arrive or a call to be answered. The
 /// second-step page says "5 minutes" (`second-step-sent`): change both together.
 pub const CODE_TTL: Duration = Duration::from_secs(5 * 60);
-
-/// A reset proved through a contact keeps that contact out of the second step for this long:
-/// a code on one channel is never both the reset's proof and the same sign-in's second step
-/// (SECURITY.md M4), or one stolen phone would do for both.
-pub const AFTER_RESET: Duration = Duration::from_secs(3600);
 
 fn route_word(r: CodeRoute) -> &'static str {
     match r {
@@ -102,7 +98,6 @@ impl Services {
         db: &C,
         acct: &account::Model,
         factors: &[second_factor::Model],
-        now: i64,
     ) -> Result<Vec<SentCodeTarget>, DomainError> {
         if !factors
             .iter()
@@ -119,7 +114,7 @@ impl Services {
             let Some(c) = contacts.iter().find(|c| Some(c.id) == f.contact_id) else {
                 continue;
             };
-            if reset_proved_through(db, acct.id, c.id, now).await? {
+            if password_proved_through(db, acct.id, c.id).await? {
                 continue;
             }
             if let Some(t) = self.target(f.id, c) {
@@ -130,8 +125,10 @@ impl Services {
     }
 
     /// Replaces the account's outstanding second-step code with a new one to `c`, and queues
-    /// its message, in the caller's unit of work. Counted against the same send limits as a
-    /// reset's codes (A2), so the second step cannot be used to flood a phone.
+    /// its message, in the caller's unit of work. Counted against limits of its own, as many
+    /// as a reset's (A2), so the second step cannot flood a phone, and a stranger spending
+    /// the reset's quota with forgotten-password requests cannot stop the person's own
+    /// sign-in (these are counted only once the password is proved).
     async fn send_code(
         &self,
         uow: &mut Uow,
@@ -139,7 +136,7 @@ impl Services {
         c: &contact::Model,
         route: CodeRoute,
     ) -> Result<String, DomainError> {
-        if self.over_send_limits_to(uow, acct.id, c).await? {
+        if self.over_code_limits(uow, acct.id, c).await? {
             return Err(DomainError::TooManyMessages);
         }
         let now = uow.now;
@@ -183,6 +180,44 @@ impl Services {
         })
         .await?;
         Ok(reference)
+    }
+
+    /// Counts one sent code against the account's and the destination's hourly and daily
+    /// limits (`recovery.limits`, the reset's numbers, counted apart); true if any is over.
+    async fn over_code_limits(
+        &self,
+        uow: &Uow,
+        account_id: i64,
+        c: &contact::Model,
+    ) -> Result<bool, DomainError> {
+        let l = self.cfg.recovery.limits;
+        let mut over = false;
+        for (key, window, max) in [
+            (
+                format!("send2:account:{account_id}"),
+                HOUR,
+                l.account_per_hour,
+            ),
+            (
+                format!("send2:account:{account_id}:day"),
+                DAY,
+                l.account_per_day,
+            ),
+            (
+                format!("send2:dest:{}", c.value_norm),
+                HOUR,
+                l.destination_per_hour,
+            ),
+            (
+                format!("send2:dest:{}:day", c.value_norm),
+                DAY,
+                l.destination_per_day,
+            ),
+        ] {
+            // Every counter is bumped, so a refused send still counts.
+            over |= limits::hit(uow.db(), &key, window, uow.now).await? > max;
+        }
+        Ok(over)
     }
 
     /// Settings: starts adding codes sent to `contact_id` (a contact on file). The current
@@ -306,7 +341,7 @@ impl Services {
         self.may_answer(&acct, now).await?;
         let factors = self.confirmed_factors(&self.db, acct.id).await?;
         let Some(target) = self
-            .second_step_targets(&self.db, &acct, &factors, now)
+            .second_step_targets(&self.db, &acct, &factors)
             .await?
             .into_iter()
             .find(|t| t.id == target_id)
@@ -348,7 +383,7 @@ impl Services {
     ) -> Result<Option<Proof>, DomainError> {
         let factors = self.confirmed_factors(&self.db, acct.id).await?;
         let live: Vec<(i64, i64)> = self
-            .second_step_targets(&self.db, acct, &factors, self.now())
+            .second_step_targets(&self.db, acct, &factors)
             .await?
             .iter()
             .filter_map(|t| factors.iter().find(|f| f.id == t.id))
@@ -403,20 +438,27 @@ impl Services {
     }
 }
 
-/// Whether a password reset was proved within the hour through a code or link sent to
-/// `contact_id` (SECURITY.md M4).
-async fn reset_proved_through<C: ConnectionTrait>(
+/// Whether the account's current password was set by a reset proved through a code or link
+/// sent to `contact_id` (SECURITY.md M4): that contact is then not its second step, for as
+/// long as that password stands, or one stolen phone would do for both. (The grant a proved
+/// code becomes carries its contact, and is spent in the unit of work that sets the password,
+/// at the same moment.)
+async fn password_proved_through<C: ConnectionTrait>(
     db: &C,
     account_id: i64,
     contact_id: i64,
-    now: i64,
 ) -> Result<bool, DomainError> {
-    let since = now - AFTER_RESET.as_millis() as i64;
+    let Some(pw) = password_credential::Entity::find_by_id(account_id)
+        .one(db)
+        .await?
+    else {
+        return Ok(false);
+    };
     Ok(challenge::Entity::find()
         .filter(challenge::Column::AccountId.eq(account_id))
-        .filter(challenge::Column::Purpose.eq(Purpose::Reset))
+        .filter(challenge::Column::Purpose.eq(Purpose::Grant))
         .filter(challenge::Column::ContactId.eq(contact_id))
-        .filter(challenge::Column::ConsumedAt.gt(since))
+        .filter(challenge::Column::ConsumedAt.eq(pw.created_at))
         .one(db)
         .await?
         .is_some())
