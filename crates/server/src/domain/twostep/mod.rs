@@ -66,6 +66,20 @@ pub(crate) async fn forget_devices<C: ConnectionTrait>(
         .rows_affected)
 }
 
+/// Drops the account's method that was started and never confirmed: one setup at a time, so
+/// an abandoned one never lingers beside a new one.
+pub(crate) async fn drop_unconfirmed<C: ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+) -> Result<(), DomainError> {
+    second_factor::Entity::delete_many()
+        .filter(second_factor::Column::AccountId.eq(account_id))
+        .filter(second_factor::Column::ConfirmedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// What a second step was proved with, decided before the unit of work that spends it.
 enum Proof {
     App {

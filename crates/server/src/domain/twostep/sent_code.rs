@@ -182,6 +182,21 @@ impl Services {
         Ok(reference)
     }
 
+    /// The account's contact `contact_id` as it is now, in the unit of work: one replaced a
+    /// moment ago gets nothing.
+    async fn contact_now(
+        &self,
+        uow: &Uow,
+        acct: &account::Model,
+        contact_id: i64,
+    ) -> Result<contact::Model, DomainError> {
+        self.contacts_of(uow.db(), acct)
+            .await?
+            .into_iter()
+            .find(|c| c.id == contact_id)
+            .ok_or_else(|| DomainError::InvalidInput("contact".into()))
+    }
+
     /// Counts one sent code against the account's and the destination's hourly and daily
     /// limits (`recovery.limits`, the reset's numbers, counted apart); true if any is over.
     async fn over_code_limits(
@@ -244,21 +259,9 @@ impl Services {
         self.authorise_change(caller, current).await?;
         let mut uow = self.begin(caller.actor()).await?;
         uow.lock_account(acct.id).await?;
-        // The contact as it is now, in the unit of work: one replaced a moment ago gets nothing.
-        let Some(c) = self
-            .contacts_of(uow.db(), &acct)
-            .await?
-            .into_iter()
-            .find(|c| c.id == contact_id)
-        else {
-            return Err(DomainError::InvalidInput("contact".into()));
-        };
+        let c = self.contact_now(&uow, &acct, contact_id).await?;
         // One setup at a time, as for an app.
-        second_factor::Entity::delete_many()
-            .filter(second_factor::Column::AccountId.eq(acct.id))
-            .filter(second_factor::Column::ConfirmedAt.is_null())
-            .exec(uow.db())
-            .await?;
+        super::drop_unconfirmed(uow.db(), acct.id).await?;
         let row = second_factor::ActiveModel {
             account_id: Set(acct.id),
             kind: Set(second_factor::Kind::SentCode),
@@ -357,14 +360,7 @@ impl Services {
         };
         let mut uow = self.begin(caller.actor()).await?;
         uow.lock_account(acct.id).await?;
-        let Some(c) = self
-            .contacts_of(uow.db(), &acct)
-            .await?
-            .into_iter()
-            .find(|c| c.id == contact_id)
-        else {
-            return Err(DomainError::InvalidInput("target".into()));
-        };
+        let c = self.contact_now(&uow, &acct, contact_id).await?;
         let reference = self.send_code(&mut uow, &acct, &c, target.route).await?;
         uow.commit(self).await?;
         Ok(SentCodeSent {

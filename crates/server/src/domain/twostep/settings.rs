@@ -79,11 +79,7 @@ impl Services {
         let uri = totp::otpauth_uri(&key, &self.cfg.clinic_name, &acct.username);
         let qr_svg = totp::qr_svg(&uri).map_err(|e| DomainError::Internal(format!("qr: {e}")))?;
         let uow = self.begin(caller.actor()).await?;
-        second_factor::Entity::delete_many()
-            .filter(second_factor::Column::AccountId.eq(acct.id))
-            .filter(second_factor::Column::ConfirmedAt.is_null())
-            .exec(uow.db())
-            .await?;
+        super::drop_unconfirmed(uow.db(), acct.id).await?;
         let row = second_factor::ActiveModel {
             account_id: Set(acct.id),
             kind: Set(second_factor::Kind::Totp),
