@@ -56,6 +56,7 @@ const smtp = new SMTPServer({
         from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
         to: session.envelope.rcptTo.map((r) => r.address),
         subject: parsed.subject ?? '',
+        message_id: parsed.messageId ?? '',
         text: parsed.text ?? '',
         html: typeof parsed.html === 'string' ? parsed.html : '',
         headers,

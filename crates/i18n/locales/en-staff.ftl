@@ -189,7 +189,6 @@ st-audit-from = From (date)
 st-audit-to = To (date)
 st-audit-show = Show
 st-audit-export = Export CSV
-st-audit-export-failed = The file could not be saved. Please try again.
 st-audit-count = { $count ->
     [one] One entry.
    *[other] { $count } entries, newest first.

@@ -15,6 +15,7 @@ use crate::delivery::seal::Sealer;
 use crate::delivery::smtp::Smtp;
 use crate::delivery::twilio::TwilioTransport;
 use crate::delivery::{Delivery, Letterhead, Renderer, Transport, Transports};
+use crate::domain::audit::{self, Adoption, AuditKey};
 use crate::domain::secrets::ServerKey;
 use crate::domain::{DomainError, Services};
 use crate::http::{self, AppState};
@@ -26,6 +27,8 @@ pub enum AppError {
     Store(#[from] StoreError),
     #[error("cannot start the domain services: {0}")]
     Domain(#[from] DomainError),
+    #[error("cannot check the audit trail: {0}")]
+    Audit(#[from] sea_orm::DbErr),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -42,6 +45,7 @@ pub async fn services(cfg: Config, clock: Arc<dyn Clock>) -> Result<Arc<Services
     let db = store::connect(&cfg.database_url).await?;
     store::migrate(&db).await?;
     let key = ServerKey::load_or_create(&cfg.secret_key_file, &OsEntropy)?;
+    let audit_key = audit_key(&db, &cfg, clock.now_ms()).await?;
     let delivery = delivery(&cfg, Sealer::new(key.derive("outbox-seal-v1")))?;
     Ok(Arc::new(Services::new(
         db,
@@ -49,8 +53,48 @@ pub async fn services(cfg: Config, clock: Arc<dyn Clock>) -> Result<Arc<Services
         clock,
         Arc::new(OsEntropy),
         key,
+        audit_key,
         delivery,
     )?))
+}
+
+/// The audit trail's key, created on first start, and the rows from before it brought under
+/// it once (SECURITY.md S7). A chain that cannot be adopted is logged, never hidden: the
+/// server still serves, and `carekey audit verify` names the damage.
+async fn audit_key(
+    db: &sea_orm::DatabaseConnection,
+    cfg: &Config,
+    now_ms: i64,
+) -> Result<AuditKey, AppError> {
+    let is_new = ServerKey::read(&cfg.audit_key_file)?.is_none();
+    let key = AuditKey::new(ServerKey::load_or_create(&cfg.audit_key_file, &OsEntropy)?);
+    match audit::adopt_key(db, &key, is_new, now_ms).await? {
+        Adoption::AlreadyKeyed => {}
+        Adoption::Rechained {
+            rows,
+            broken_at: None,
+        } => {
+            if rows > 0 {
+                tracing::info!(rows, "the audit trail is now chained under the audit key");
+            }
+        }
+        Adoption::Rechained {
+            rows,
+            broken_at: Some(seq),
+        } => tracing::error!(
+            rows,
+            broken_at_seq = seq,
+            "the audit trail was re-chained under the audit key, but its earlier chain was \
+             already broken at this row; this is recorded in the trail (audit_keyed)"
+        ),
+        Adoption::Refused { rows } => tracing::error!(
+            rows,
+            key = %cfg.audit_key_file.display(),
+            "the audit trail is not chained under the audit key, though the key existed \
+             before this start: the trail may have been rewritten; run `carekey audit verify`"
+        ),
+    }
+    Ok(key)
 }
 
 /// Chooses a transport per channel: the configured one, else the development outbox in dev

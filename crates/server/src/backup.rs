@@ -7,8 +7,8 @@
 //! only prints the commands to run them with.
 //!
 //! The copy holds PHI and password hashes, so it is created readable by this user only. It
-//! does not hold the server key (`secret_key_file`), which must be kept separately: see
-//! [`KEY_REMINDER`].
+//! does not hold the server key (`secret_key_file`) or the audit key (`audit_key_file`), which
+//! must be kept separately: see [`KEY_REMINDER`].
 
 use std::fmt;
 use std::io::Write;
@@ -19,11 +19,17 @@ use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolO
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, SqlxSqliteConnector, Statement};
 
 use crate::config::Config;
-use crate::domain::audit::{self, ChainCheck};
+use crate::domain::audit::{self, AuditKey, ChainCheck};
+use crate::domain::secrets::ServerKey;
 use crate::store::{self, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
+    #[error(
+        "the audit key file {0} cannot be read, so the audit chain cannot be checked: put the \
+         audit key kept with your backups there (audit_key_file)"
+    )]
+    NoAuditKey(PathBuf),
     #[error("{0} already exists; a backup never overwrites a file: choose a new name")]
     FileExists(PathBuf),
     #[error("there is no database at {0} to back up (check database_url and data_dir)")]
@@ -92,11 +98,24 @@ fn db(what: &'static str) -> impl FnOnce(DbErr) -> BackupError {
 
 /// Said after every backup. What the key protects (grep `ServerKey`): the HMACs of codes,
 /// links, recovery grants and desk codes, the signature on call-script URLs, and the seal on
-/// queued outbox payloads. Passwords are argon2 hashes, sessions and the audit chain plain
-/// SHA-256: none of those needs it.
+/// queued outbox payloads. Passwords are argon2 hashes and sessions SHA-256: neither needs
+/// it. The audit chain has a key of its own ([`AUDIT_KEY_REMINDER`]).
 pub const KEY_REMINDER: &str = "Without it, codes, links and desk codes already given out \
 cannot be checked and queued messages cannot be opened (patients ask for new ones); accounts, \
-passwords, sessions and the audit log are unaffected.";
+passwords and sessions are unaffected.";
+
+pub const AUDIT_KEY_REMINDER: &str = "Without it the audit trail cannot be verified \
+(`carekey audit verify`), and a server started without it begins a chain no check can join \
+to the old one.";
+
+/// The audit key, read, never created: a backup or restore checks the chain under the key
+/// the server writes it with.
+fn audit_key(cfg: &Config) -> Result<AuditKey, BackupError> {
+    match ServerKey::read(&cfg.audit_key_file) {
+        Ok(Some(k)) => Ok(AuditKey::new(k)),
+        _ => Err(BackupError::NoAuditKey(cfg.audit_key_file.clone())),
+    }
+}
 
 /// What a backup or restore did, printed by `carekey` as it is.
 #[derive(Debug)]
@@ -106,6 +125,7 @@ pub enum Outcome {
         bytes: u64,
         audit_rows: usize,
         key_file: PathBuf,
+        audit_key_file: PathBuf,
     },
     Restored {
         file: PathBuf,
@@ -125,16 +145,22 @@ impl fmt::Display for Outcome {
                 bytes,
                 audit_rows,
                 key_file,
+                audit_key_file,
             } => {
                 writeln!(
                     f,
                     "Backup written: {}, {bytes} bytes, audit chain verified ({audit_rows} rows).",
                     file.display()
                 )?;
-                write!(
+                writeln!(
                     f,
                     "The key file {} is not in this copy: back it up separately. {KEY_REMINDER}",
                     key_file.display()
+                )?;
+                write!(
+                    f,
+                    "The audit key file {} is not in it either: back it up too. {AUDIT_KEY_REMINDER}",
+                    audit_key_file.display()
                 )
             }
             Outcome::Restored {
@@ -281,9 +307,11 @@ pub async fn backup(cfg: &Config, file: &Path) -> Result<Outcome, BackupError> {
     let db_path = match target(cfg)? {
         Target::Sqlite(p) => p,
         Target::Postgres(pg) => {
-            return Ok(Outcome::Commands(
-                pg.dump_commands(file, &cfg.secret_key_file),
-            ));
+            return Ok(Outcome::Commands(pg.dump_commands(
+                file,
+                &cfg.secret_key_file,
+                &cfg.audit_key_file,
+            )));
         }
     };
     // `store::connect` would create an empty database, and back that up.
@@ -334,9 +362,10 @@ pub async fn backup(cfg: &Config, file: &Path) -> Result<Outcome, BackupError> {
     )
     .await
     .map_err(db("cannot open the copy"))?;
-    let check = audit::verify_chain(&copy)
+    let check = audit::verify_any(&copy, &audit_key(cfg)?)
         .await
-        .map_err(db("cannot read the copy's audit log"))?;
+        .map_err(db("cannot read the copy's audit log"))?
+        .check();
     copy.close().await.map_err(db("closing the copy"))?;
     let bytes = std::fs::metadata(&file)
         .map_err(io("cannot read", &file))?
@@ -347,6 +376,7 @@ pub async fn backup(cfg: &Config, file: &Path) -> Result<Outcome, BackupError> {
             bytes,
             audit_rows: rows,
             key_file: cfg.secret_key_file.clone(),
+            audit_key_file: cfg.audit_key_file.clone(),
         }),
         ChainCheck::Broken { at_seq } => Err(BackupError::LiveChainBroken { file, at_seq }),
     }
@@ -477,9 +507,25 @@ pub async fn restore(cfg: &Config, file: &Path, force: bool) -> Result<Outcome, 
     // The backup may come from an older CareKey: bring it to this version's schema first, so
     // the chain is read with the columns this version knows.
     store::migrate(&copy).await?;
-    let check = audit::verify_chain(&copy)
+    let key = audit_key(cfg)?;
+    let mut check = audit::verify_any(&copy, &key)
         .await
-        .map_err(db("cannot read the backup's audit log"))?;
+        .map_err(db("cannot read the backup's audit log"))?
+        .check();
+    // A copy from before the audit key (m0011) whose chain checks out as it was written is
+    // brought under the key here, by the operator's own restore; a server would refuse to,
+    // since its key is not new.
+    if matches!(check, ChainCheck::Intact { .. }) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        audit::adopt_key(&copy, &key, true, now).await.map_err(db(
+            "cannot bring the backup's audit log under the audit key",
+        ))?;
+        check = audit::verify_chain(&copy, &key)
+            .await
+            .map_err(db("cannot read the backup's audit log"))?;
+    }
     copy.close().await.map_err(db("closing the copy"))?;
     let rows = match check {
         ChainCheck::Intact { rows } => rows,
@@ -638,7 +684,7 @@ impl PgParts {
         )
     }
 
-    fn dump_commands(&self, file: &Path, key_file: &Path) -> Vec<String> {
+    fn dump_commands(&self, file: &Path, key_file: &Path, audit_key_file: &Path) -> Vec<String> {
         vec![
             "PostgreSQL: CareKey does not copy the database itself. Run (on any instance, while serving):".into(),
             format!(
@@ -650,6 +696,10 @@ impl PgParts {
             format!(
                 "The key file {} is not in the dump: back it up separately. {KEY_REMINDER}",
                 key_file.display()
+            ),
+            format!(
+                "The audit key file {} is not in it either: back it up too. {AUDIT_KEY_REMINDER}",
+                audit_key_file.display()
             ),
         ]
     }
@@ -708,6 +758,7 @@ mod tests {
         let lines = pg.dump_commands(
             Path::new("/backups/carekey.dump"),
             Path::new("/srv/carekey/secret.key"),
+            Path::new("/srv/carekey/audit.key"),
         );
         let all = lines.join("\n");
         assert!(
@@ -719,6 +770,7 @@ mod tests {
         assert!(!all.contains("s3cr"), "{all}");
         assert!(all.contains("PGPASSWORD"), "{all}");
         assert!(all.contains("/srv/carekey/secret.key"), "{all}");
+        assert!(all.contains("/srv/carekey/audit.key"), "{all}");
         assert!(
             all.contains("db.example:6543:carekey:care key:PASSWORD"),
             "{all}"

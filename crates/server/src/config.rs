@@ -79,6 +79,10 @@ pub struct Config {
     /// The server key for HMACs of codes and links: from `secret_key_file`, created on first
     /// start if missing. Several instances must share the same file.
     pub secret_key_file: PathBuf,
+    /// The key the audit trail is chained under (`audit_key_file`, SECURITY.md S7): created
+    /// on first start if missing, apart from the server key; shared by every instance, and
+    /// needed by `carekey audit verify`.
+    pub audit_key_file: PathBuf,
     pub recovery: RecoveryConfig,
     pub smtp: Option<SmtpConfig>,
     pub twilio: Option<TwilioConfig>,
@@ -275,6 +279,7 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("tls.key_file", Some("")),
     ("tls.redirect_bind", Some("")),
     ("secret_key_file", Some("")),
+    ("audit_key_file", Some("")),
     ("recovery.identifier", Some("either")),
     ("recovery.security_question", Some("false")),
     ("recovery.code_minutes", Some("10")),
@@ -637,6 +642,16 @@ fn build(raw: &Raw) -> Result<Config, ConfigError> {
         "" => data_dir.join("secret.key"),
         p => PathBuf::from(p),
     };
+    let audit_key_file = match raw.get("audit_key_file").0.trim() {
+        "" => data_dir.join("audit.key"),
+        p => PathBuf::from(p),
+    };
+    if audit_key_file == secret_key_file {
+        return Err(raw.invalid(
+            "audit_key_file",
+            "a file other than secret_key_file (the audit trail has a key of its own)",
+        ));
+    }
     Ok(Config {
         bind,
         public_url,
@@ -661,6 +676,7 @@ fn build(raw: &Raw) -> Result<Config, ConfigError> {
         password_require_mix: raw.bool("password.require_mix")?,
         trusted_proxies: trusted_proxies(raw)?,
         secret_key_file,
+        audit_key_file,
         recovery: recovery(raw)?,
         smtp: smtp(raw)?,
         twilio: twilio(raw, clinic_region)?,

@@ -12,7 +12,9 @@ use carekey_server::backup::{self, ServingLock};
 use carekey_server::clock::SystemClock;
 use carekey_server::config::{self, Config, LogFormat};
 use carekey_server::domain::accounts::NewAccount;
+use carekey_server::domain::audit::{self, AuditKey, Verification};
 use carekey_server::domain::patients::RowOutcome;
+use carekey_server::domain::secrets::ServerKey;
 use carekey_server::domain::{ClientMeta, DomainError};
 use carekey_server::store::entities::account;
 use carekey_server::{app, check, demo, store, telemetry};
@@ -67,6 +69,24 @@ enum Command {
         /// Replace a database that already holds accounts.
         #[arg(long)]
         force: bool,
+    },
+    /// The audit trail (SECURITY.md S7).
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check every audit row under the audit key (audit_key_file) and against the chain's
+    /// head: prints the head to keep, and exits non-zero if a row was altered, deleted or
+    /// cut off. Read-only; safe while the server runs.
+    Verify {
+        /// A head printed by an earlier run (SEQ:MAC): also proves the trail was not rewound
+        /// to before it.
+        #[arg(long)]
+        anchor: Option<audit::Anchor>,
     },
 }
 
@@ -285,6 +305,9 @@ async fn run(command: Command, cfg: Config) -> Result<(), String> {
             println!("{done}");
             Ok(())
         }
+        Command::Audit {
+            command: AuditCommand::Verify { anchor },
+        } => verify_audit(&cfg, anchor.as_ref()).await,
         Command::Restore { file, force } => {
             let done = backup::restore(&cfg, &file, force)
                 .await
@@ -343,5 +366,52 @@ fn read_password() -> Result<String, String> {
             .read_line(&mut line)
             .map_err(|e| e.to_string())?;
         Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    }
+}
+
+/// `carekey audit verify`: the key is read, never created (a new key would verify nothing).
+async fn verify_audit(cfg: &Config, anchor: Option<&audit::Anchor>) -> Result<(), String> {
+    let key = match ServerKey::read(&cfg.audit_key_file).map_err(|e| e.to_string())? {
+        Some(k) => AuditKey::new(k),
+        None => {
+            return Err(format!(
+                "no audit key at {} (audit_key_file): the trail cannot be checked without the \
+                 key it was written with",
+                cfg.audit_key_file.display()
+            ));
+        }
+    };
+    let db = store::connect(&cfg.database_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    store::migrate(&db).await.map_err(|e| e.to_string())?;
+    match audit::verify(&db, &key, anchor)
+        .await
+        .map_err(|e| format!("cannot read the audit trail: {e}"))?
+    {
+        Verification::Intact {
+            rows,
+            head_seq,
+            head_mac,
+        } => {
+            println!("Audit trail intact: {rows} rows, each checked under the audit key.");
+            if let Some(a) = anchor {
+                println!("The checkpoint at row {} is in it as recorded.", a.seq);
+            }
+            println!("Head: {head_seq}:{head_mac}");
+            println!(
+                "Keep the head line elsewhere: `carekey audit verify --anchor <head>` later \
+                 proves the trail was not cut back to before it."
+            );
+            Ok(())
+        }
+        Verification::Broken {
+            at_seq,
+            damage,
+            head_seq,
+        } => Err(format!(
+            "Audit trail DAMAGED at row {at_seq}: {}. The chain head says {head_seq} rows.",
+            damage.describe()
+        )),
     }
 }

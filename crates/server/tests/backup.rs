@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use carekey_server::domain::audit::{ChainCheck, verify_chain};
+use carekey_server::domain::audit::{AuditKey, ChainCheck, verify_chain};
+use carekey_server::domain::secrets::ServerKey;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sea_orm::{ConnectionTrait, DatabaseConnection, SqlxSqliteConnector, Statement};
 
@@ -40,6 +41,15 @@ fn temp_dir(tag: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
+}
+
+/// The audit key `carekey` created in `dir/data` (the chain is checked under it).
+fn audit_key(dir: &Path) -> AuditKey {
+    AuditKey::new(
+        ServerKey::read(&dir.join("data/audit.key"))
+            .unwrap()
+            .expect("an audit key file"),
+    )
 }
 
 fn run(mut cmd: Command) -> Output {
@@ -294,7 +304,7 @@ async fn backup_while_patients_sign_in_then_restore_elsewhere_and_sign_in() {
     let rows = verified_rows(&stdout);
     let copy = open(&file, true).await;
     assert_eq!(
-        verify_chain(&copy).await.unwrap(),
+        verify_chain(&copy, &audit_key(&live)).await.unwrap(),
         ChainCheck::Intact { rows }
     );
     let signed_in = count(
@@ -309,8 +319,19 @@ async fn backup_while_patients_sign_in_then_restore_elsewhere_and_sign_in() {
     copy.close().await.unwrap();
     drop(server);
 
-    // Restore into a directory that has nothing in it yet.
+    // Restore into a directory that has nothing in it yet: without the audit key it is
+    // refused (the chain could not be checked); with it, as the backup's note says, it runs.
     let fresh = temp_dir("fresh");
+    let out = restore(&fresh, &file, false);
+    assert!(!out.status.success(), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stderr).contains("audit key file"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!fresh.join("data/carekey.db").exists());
+    std::fs::create_dir_all(fresh.join("data")).unwrap();
+    std::fs::copy(live.join("data/audit.key"), fresh.join("data/audit.key")).unwrap();
     let out = restore(&fresh, &file, false);
     let stdout = ok(&out);
     assert_eq!(verified_rows(&stdout), rows, "{stdout}");
@@ -319,7 +340,7 @@ async fn backup_while_patients_sign_in_then_restore_elsewhere_and_sign_in() {
     assert_eq!(mode(&db), 0o600);
     let restored = open(&db, true).await;
     assert_eq!(
-        verify_chain(&restored).await.unwrap(),
+        verify_chain(&restored, &audit_key(&fresh)).await.unwrap(),
         ChainCheck::Intact { rows }
     );
     restored.close().await.unwrap();
@@ -407,6 +428,8 @@ async fn restore_of_an_altered_backup_fails_naming_the_row() {
         conn.close().await.unwrap();
     }
     let fresh = temp_dir("altered-into");
+    std::fs::create_dir_all(fresh.join("data")).unwrap();
+    std::fs::copy(dir.join("data/audit.key"), fresh.join("data/audit.key")).unwrap();
     let out = restore(&fresh, &file, false);
     assert!(!out.status.success(), "{}", text(&out.stdout));
     let err = text(&out.stderr);
@@ -416,7 +439,7 @@ async fn restore_of_an_altered_backup_fails_naming_the_row() {
     let left: Vec<_> = std::fs::read_dir(fresh.join("data"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.ends_with("-serve.lock"))
+        .filter(|n| !n.ends_with("-serve.lock") && n != "audit.key")
         .collect();
     assert!(left.is_empty(), "{left:?}");
     let _ = std::fs::remove_dir_all(&dir);

@@ -197,3 +197,80 @@ fn import_patients_reports_each_row_and_adds_nobody_twice() {
         "{second}"
     );
 }
+
+/// `carekey audit verify` (SECURITY.md S7): the head to keep on success, a non-zero exit
+/// naming the row and the damage otherwise, and no key means no verdict.
+#[test]
+fn audit_verify_prints_the_head_and_fails_on_a_cut_or_a_missing_key() {
+    let dir = temp_dir("audit");
+    let mut demo = carekey(&dir);
+    demo.env("CAREKEY_DEV_MODE", "true").arg("demo-data");
+    let out = demo.stdin(Stdio::null()).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let verify = |extra: &[&str]| {
+        let mut c = carekey(&dir);
+        c.args(["audit", "verify"]).args(extra);
+        c.stdin(Stdio::null()).output().unwrap()
+    };
+    let out = verify(&[]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("Audit trail intact: "), "{stdout}");
+    let head = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Head: "))
+        .unwrap()
+        .to_owned();
+    let (seq, _) = head.split_once(':').unwrap();
+    let seq: i64 = seq.parse().unwrap();
+    assert!(seq > 1, "{head}");
+    let out = verify(&["--anchor", &head]);
+    assert!(out.status.success());
+
+    // The newest row deleted, as anyone who can write the file could.
+    let db = dir.join("data/carekey.db");
+    assert!(delete_audit_row(&db, seq), "deleted the newest row");
+    let out = verify(&[]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("DAMAGED at row {seq}")) && err.contains("cut short"),
+        "{err}"
+    );
+
+    std::fs::remove_file(dir.join("data/audit.key")).unwrap();
+    let out = verify(&[]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no audit key"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Deletes the audit row `seq` through sea-orm's SQLite driver (no server running).
+fn delete_audit_row(db: &std::path::Path, seq: i64) -> bool {
+    use sea_orm::ConnectionTrait;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let conn = sea_orm::Database::connect(format!("sqlite://{}", db.display()))
+            .await
+            .unwrap();
+        let r = conn
+            .execute_unprepared(&format!("DELETE FROM audit_log WHERE seq = {seq}"))
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+        r.rows_affected() == 1
+    })
+}

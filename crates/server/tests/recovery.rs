@@ -326,6 +326,11 @@ with_smtp_on_both!(
         srv.clock.advance(Duration::from_secs(11));
         srv.services.delivery.kick();
         let mail = sink.wait_for(MARIA_EMAIL, 1, WAIT).await;
+        // The retried send carries the Message-ID every attempt at that row carries.
+        assert_eq!(
+            mail[0].message_id,
+            format!("<carekey-outbox-{}@hillside.example>", row.id)
+        );
         let code = code_in(&mail[0].text);
         assert_eq!(verify_code(&srv, "maria", &code).await.status, 200);
 

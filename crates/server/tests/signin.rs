@@ -11,7 +11,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 const MARIA_PW: &str = "sunflower-teapot-harbor";
 
-use carekey_server::store::entities::audit_log;
+use carekey_server::store::entities::{account, audit_log};
 
 /// Audit rows with this action, oldest first.
 async fn audit(srv: &common::TestServer, action: &str) -> Vec<audit_log::Model> {
@@ -113,6 +113,33 @@ on_both_databases!(
         assert_eq!(wrong.status, locked.status);
         assert_eq!(wrong.body, locked.body);
         assert_eq!(wrong.stable_headers(), locked.stable_headers());
+        // Disabled, with the right password: the same reply again.
+        use sea_orm::{ActiveModelTrait, Set};
+        let sam = account::Entity::find()
+            .filter(account::Column::UsernameLower.eq("sam"))
+            .one(&srv.services.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            srv.sign_in("Patient", "sam", "quiet-orchard-bicycle")
+                .await
+                .status,
+            200,
+            "the password is right"
+        );
+        account::ActiveModel {
+            id: Set(sam.id),
+            status: Set(account::Status::Disabled),
+            ..Default::default()
+        }
+        .update(&srv.services.db)
+        .await
+        .unwrap();
+        let disabled = srv.sign_in("Patient", "sam", "quiet-orchard-bicycle").await;
+        assert_eq!(wrong.status, disabled.status);
+        assert_eq!(wrong.body, disabled.body);
+        assert_eq!(wrong.stable_headers(), disabled.stable_headers());
     }
 );
 
@@ -435,6 +462,7 @@ on_both_databases!(wrong_current_password_counts_toward_lockout, |srv| {
 
 on_both_databases!(oversized_input_is_refused_before_hashing, |srv| {
     let long = "x".repeat(2000);
+    let hashes = srv.services.hasher.started();
     let started = std::time::Instant::now();
     let r = srv.sign_in("Patient", "maria", &long).await;
     assert_eq!(r.status, 400);
@@ -444,6 +472,11 @@ on_both_databases!(oversized_input_is_refused_before_hashing, |srv| {
     assert!(r.body.contains("InvalidInput"), "{}", r.body);
     // Not a timing assertion on the happy path: a hash takes tens of ms; this took none.
     assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(
+        srv.services.hasher.started(),
+        hashes,
+        "refused before any argon2 run"
+    );
     // 128-character passwords are accepted whole; a prefix is a different password.
     let cookie = srv.session("Patient", "maria", MARIA_PW).await;
     let long_pw: String = "correct horse battery staple "
@@ -522,7 +555,10 @@ on_both_databases!(audit_chain_is_intact_and_holds_no_secrets, |srv| {
         .await;
     let cookie = srv.session("Patient", "maria", MARIA_PW).await;
     srv.api("sign_out", &[], Some(&cookie)).await;
-    match verify_chain(&srv.services.db).await.unwrap() {
+    match verify_chain(&srv.services.db, &srv.services.audit_key)
+        .await
+        .unwrap()
+    {
         ChainCheck::Intact { rows } => assert!(rows >= 9, "{rows}"),
         broken => panic!("{broken:?}"),
     }
@@ -554,7 +590,9 @@ on_both_databases!(audit_chain_is_intact_and_holds_no_secrets, |srv| {
     .await
     .unwrap();
     assert!(matches!(
-        verify_chain(&srv.services.db).await.unwrap(),
+        verify_chain(&srv.services.db, &srv.services.audit_key)
+            .await
+            .unwrap(),
         ChainCheck::Broken { .. }
     ));
 
@@ -568,7 +606,10 @@ on_both_databases!(audit_chain_is_intact_and_holds_no_secrets, |srv| {
     .update(&srv.services.db)
     .await
     .unwrap();
-    let rows = match verify_chain(&srv.services.db).await.unwrap() {
+    let rows = match verify_chain(&srv.services.db, &srv.services.audit_key)
+        .await
+        .unwrap()
+    {
         ChainCheck::Intact { rows } => rows as i64,
         other => panic!("restored row: {other:?}"),
     };
@@ -578,7 +619,9 @@ on_both_databases!(audit_chain_is_intact_and_holds_no_secrets, |srv| {
         .await
         .unwrap();
     assert_eq!(
-        verify_chain(&srv.services.db).await.unwrap(),
+        verify_chain(&srv.services.db, &srv.services.audit_key)
+            .await
+            .unwrap(),
         ChainCheck::Broken { at_seq: rows - 1 }
     );
 });

@@ -9,6 +9,7 @@ use std::time::Duration;
 use common::TestServer;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
+use carekey_server::clock::Clock;
 use carekey_server::domain::ClientMeta;
 use carekey_server::domain::patients::RowOutcome;
 use carekey_server::store::entities::{account, audit_log, challenge, patient};
@@ -125,7 +126,11 @@ on_both_databases!(every_staff_endpoint_checks_the_role, |srv| {
             vec![("user_id", desk_id.clone()), ("role", "Staff".into())],
         ),
         ("audit_rows", true, audit_filter()),
-        ("audit_csv", true, audit_filter()),
+        (
+            "chart_deliveries",
+            false,
+            vec![("patient_id", maria.clone())],
+        ),
         ("search_patients", false, vec![("query", "Lopez".into())]),
         (
             "add_patient",
@@ -245,6 +250,12 @@ on_both_databases!(every_staff_endpoint_checks_the_role, |srv| {
             a.body
         );
     }
+    // The audit export is a download link (GET), administrators only, like the audit view.
+    let export = "/api/audit.csv?person=&action=&from=&to=";
+    assert_eq!(srv.get_as(export, None).await.status, 401);
+    assert_eq!(srv.get_as(export, Some(&patient)).await.status, 403);
+    assert_eq!(srv.get_as(export, Some(&desk)).await.status, 403);
+    assert_eq!(srv.get_as(export, Some(&admin)).await.status, 200);
 });
 
 fn audit_filter() -> Form {
@@ -765,21 +776,25 @@ on_both_databases!(
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0]["target"], "maria");
         let csv = srv
-            .api(
-                "audit_csv",
-                &[
-                    ("filter[person]", ""),
-                    ("filter[action]", ""),
-                    ("filter[from]", "2000-01-01"),
-                    ("filter[to]", "2100-12-31"),
-                ],
+            .get_as(
+                "/api/audit.csv?person=&action=&from=2000-01-01&to=2100-12-31",
                 Some(&admin),
             )
             .await;
-        let text: String = serde_json::from_str(&csv.body).unwrap();
-        assert!(text.starts_with("seq,time_utc,actor,target,action,ip,detail\r\n"));
+        assert_eq!(csv.status, 200, "{}", csv.body);
+        assert!(
+            csv.headers["content-disposition"]
+                .to_str()
+                .unwrap()
+                .starts_with("attachment")
+        );
+        let text = csv.body;
+        assert!(text.starts_with("seq,time_utc,actor,target,action,ip,detail,mac\r\n"));
         assert!(text.contains(",sign_in_failed,"));
         assert!(!text.contains("not-her-password"));
+        // The file ends with the chain's proof.
+        let last = text.trim_end().lines().last().unwrap();
+        assert!(last.starts_with("# audit chain intact: "), "{last}");
         let bad = srv
             .api(
                 "audit_rows",
@@ -1131,3 +1146,174 @@ async fn a_staff_reset_prints_a_spanish_letter_for_a_spanish_patient_postgres() 
         a_staff_reset_prints_a_letter_in_the_patients_language(srv).await;
     }
 }
+
+on_both_databases!(
+    staff_reads_are_audited_and_background_refreshes_keep_no_session_alive,
+    |srv| {
+        use carekey_server::store::entities::outbox;
+        let desk = staff_session(&srv, "frontdesk", DESK_PW).await;
+        let pid = patient_id(&srv, "100001").await.to_string();
+        let maria = account_id(&srv, "maria").await;
+
+        // A search records every patient it listed, not the words searched for.
+        let found = json(
+            &srv.api("search_patients", &[("query", "Lopez")], Some(&desk))
+                .await,
+        );
+        let searched = audit_actions(&srv, "patients_searched").await;
+        assert_eq!(searched.len(), 1);
+        assert_eq!(searched[0].actor, "frontdesk");
+        assert!(
+            !searched[0].details.contains("Lopez"),
+            "{}",
+            searched[0].details
+        );
+        let listed: serde_json::Value = serde_json::from_str(&searched[0].details).unwrap();
+        assert_eq!(
+            listed["results"].as_u64().unwrap() as usize,
+            found.as_array().unwrap().len()
+        );
+        assert!(!listed["patient_ids"].as_array().unwrap().is_empty());
+
+        // Opening a chart is one row naming the patient's account; each opening is another.
+        assert_eq!(
+            srv.api("patient_chart", &[("patient_id", &pid)], Some(&desk))
+                .await
+                .status,
+            200
+        );
+        let opened = audit_actions(&srv, "chart_opened").await;
+        assert_eq!(opened.len(), 1);
+        assert_eq!(opened[0].target_account_id, Some(maria));
+        // The console's refreshes of that chart's deliveries add none.
+        for _ in 0..3 {
+            let r = srv
+                .api("chart_deliveries", &[("patient_id", &pid)], Some(&desk))
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+        }
+        assert_eq!(audit_actions(&srv, "chart_opened").await.len(), 1);
+
+        // A message's status: recorded the first time this session looks, not at every poll.
+        let sent = srv
+            .api(
+                "portal_send_reset",
+                &[("patient_id", &pid), ("channel", "Sms")],
+                Some(&desk),
+            )
+            .await;
+        assert_eq!(sent.status, 200, "{}", sent.body);
+        let message = outbox::Entity::find()
+            .filter(outbox::Column::AccountId.eq(maria))
+            .one(&srv.services.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+            .to_string();
+        for _ in 0..3 {
+            let r = srv
+                .api("message_status", &[("message_id", &message)], Some(&desk))
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+        }
+        let status_rows = audit_actions(&srv, "message_status_viewed").await;
+        assert_eq!(status_rows.len(), 1);
+        assert_eq!(status_rows[0].target_account_id, Some(maria));
+
+        // Background refreshes do not count as activity (HIPAA 164.312(a)(2)(iii)): 16
+        // minutes after the last thing the person did, refreshed every few minutes, the
+        // session has still ended.
+        let last_activity = srv.clock.now_ms();
+        for _ in 0..4 {
+            srv.clock.advance(Duration::from_secs(4 * 60));
+            let r = srv
+                .api("chart_deliveries", &[("patient_id", &pid)], Some(&desk))
+                .await;
+            let m = srv
+                .api("message_status", &[("message_id", &message)], Some(&desk))
+                .await;
+            if srv.clock.now_ms() - last_activity < 15 * 60 * 1000 {
+                assert_eq!(r.status, 200, "{}", r.body);
+                assert_eq!(m.status, 200, "{}", m.body);
+            }
+        }
+        assert_eq!(srv.api("whoami", &[], Some(&desk)).await.status, 401);
+
+        // The audit view and its export are reads too.
+        let admin = staff_session(&srv, "admin", ADMIN_PW).await;
+        let filter = [
+            ("filter[person]", "maria"),
+            ("filter[action]", ""),
+            ("filter[from]", ""),
+            ("filter[to]", ""),
+        ];
+        assert_eq!(
+            srv.api("audit_rows", &filter, Some(&admin)).await.status,
+            200
+        );
+        let viewed = audit_actions(&srv, "audit_viewed").await;
+        assert_eq!(viewed.len(), 1);
+        assert!(
+            viewed[0].details.contains("\"person\":\"maria\""),
+            "{}",
+            viewed[0].details
+        );
+        let csv = srv
+            .get_as("/api/audit.csv?person=maria", Some(&admin))
+            .await;
+        assert_eq!(csv.status, 200, "{}", csv.body);
+        assert_eq!(audit_actions(&srv, "audit_exported").await.len(), 1);
+    }
+);
+
+on_both_databases!(the_export_streams_every_row_and_proves_the_chain, |srv| {
+    use carekey_server::domain::audit::{self, Actor, Event};
+    use carekey_server::store::entities::audit_log::Action;
+    use sea_orm::TransactionTrait;
+    // More rows than the on-screen view shows (5,000) and than one read of the export (500).
+    let txn = srv.services.db.begin().await.unwrap();
+    for i in 0..5_200 {
+        audit::append(
+            &txn,
+            &srv.services.audit_key,
+            srv.clock.now_ms(),
+            &Actor {
+                name: "loadtest".into(),
+                ..Default::default()
+            },
+            Event {
+                action: Action::SignInFailed,
+                target: None,
+                details: serde_json::json!({ "n": i }),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    txn.commit().await.unwrap();
+    let admin = staff_session(&srv, "admin", ADMIN_PW).await;
+    let csv = srv.get_as("/api/audit.csv", Some(&admin)).await;
+    assert_eq!(csv.status, 200, "{}", csv.body);
+    let lines: Vec<&str> = csv.body.trim_end().split("\r\n").collect();
+    let rows = lines.iter().filter(|l| l.contains(",loadtest,")).count();
+    assert_eq!(rows, 5_200);
+    // Oldest first, every seq once, up to the head as it stood when the export began.
+    let seqs: Vec<i64> = lines[1..lines.len() - 1]
+        .iter()
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "seqs in order");
+    let head = *seqs.last().unwrap();
+    let proof = lines.last().unwrap();
+    assert!(
+        proof.starts_with(&format!("# audit chain intact: {head} rows")),
+        "{proof}"
+    );
+    // The MAC column is the chain itself: the head's MAC closes the proof line.
+    let last_mac = lines[lines.len() - 2].rsplit(',').next().unwrap();
+    assert!(
+        proof.ends_with(&format!("head {head}:{last_mac}")),
+        "{proof}"
+    );
+});

@@ -5,9 +5,9 @@ use crate::ApiError;
 use crate::endpoints::endpoints;
 use crate::recovery::RecoveryChannel;
 use crate::staff::{
-    AuditFilter, AuditRow, CredentialsLetter, DeliveryStatus, DeskCode, IdentityChecks, NewPatient,
-    NewStaffUser, PasswordChoice, PatientChart, PatientSummary, SentToPatient, StaffRole,
-    StaffUser,
+    AuditFilter, AuditRow, CredentialsLetter, DeliveryRow, DeliveryStatus, DeskCode,
+    IdentityChecks, NewPatient, NewStaffUser, PasswordChoice, PatientChart, PatientSummary,
+    SentToPatient, StaffRole, StaffUser,
 };
 
 endpoints! {
@@ -98,7 +98,14 @@ endpoints! {
     #[endpoint("portal_unlock", args = PortalUnlock)]
     fn portal_unlock(patient_id: i64) -> Result<PatientChart, ApiError>;
 
+    /// The chart's delivery list alone, refreshed by the console while a message is on its
+    /// way. A background refresh: it does not count as the person's activity, so an open
+    /// chart never keeps an idle session alive.
+    #[endpoint("chart_deliveries", args = ChartDeliveries)]
+    fn chart_deliveries(patient_id: i64) -> Result<Vec<DeliveryRow>, ApiError>;
+
     /// The delivery status of one message the console is waiting on (the letter's email).
+    /// Polled in the background: not counted as activity.
     #[endpoint("message_status", args = MessageStatus)]
     fn message_status(message_id: i64) -> Result<DeliveryStatus, ApiError>;
 
@@ -106,7 +113,4 @@ endpoints! {
     #[endpoint("audit_rows", args = AuditRows)]
     fn audit_rows(filter: AuditFilter) -> Result<Vec<AuditRow>, ApiError>;
 
-    /// Admin > Audit log as CSV, same filter.
-    #[endpoint("audit_csv", args = AuditCsv)]
-    fn audit_csv(filter: AuditFilter) -> Result<String, ApiError>;
 }

@@ -863,13 +863,15 @@ impl DeliveryFeed {
     /// Asks for the list once; false when the chart is gone or the answer was not used.
     async fn fetch(&self) -> bool {
         let n = self.asked.fetch_add(1, Ordering::Relaxed) + 1;
-        let Ok(chart) = staff_fns::open_chart(self.pid).await else {
+        // The delivery list alone, as a background refresh: it neither reopens the chart in
+        // the audit trail nor keeps an idle session alive.
+        let Ok(rows) = staff_fns::chart_deliveries(self.pid).await else {
             return false;
         };
         if !self.alive() || self.shown.fetch_max(n, Ordering::Relaxed) > n {
             return false;
         }
-        self.rows.try_set(chart.deliveries).is_none()
+        self.rows.try_set(rows).is_none()
     }
 
     fn refresh(&self) {

@@ -51,6 +51,13 @@ impl Smtp {
     }
 }
 
+/// The same for every attempt at one outbox message, on every instance: a send retried after
+/// its answer was lost (a timeout after the relay took it) reaches the inbox as the same
+/// message, which mail systems recognise as a duplicate rather than a second email.
+fn message_id(outbox_id: i64, from: &Mailbox) -> String {
+    format!("<carekey-outbox-{outbox_id}@{}>", from.email.domain())
+}
+
 #[async_trait]
 impl Transport for Smtp {
     fn name(&self) -> &'static str {
@@ -71,6 +78,7 @@ impl Transport for Smtp {
             .parse::<Mailbox>()
             .map_err(|e| SendError::Permanent(format!("address on file is not valid: {e}")))?;
         let email = Message::builder()
+            .message_id(Some(message_id(msg.id, &self.from)))
             .from(self.from.clone())
             .to(to)
             .subject(subject)
@@ -96,5 +104,21 @@ impl Transport for Smtp {
             // Connection refused, TLS or timeout: no address in these.
             Err(e) => Err(SendError::Temporary(e.to_string())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_message_id_names_the_outbox_row_under_the_senders_domain() {
+        let from: Mailbox = "Hillside Clinic <portal@hillside.example>".parse().unwrap();
+        assert_eq!(
+            message_id(42, &from),
+            "<carekey-outbox-42@hillside.example>"
+        );
+        assert_eq!(message_id(42, &from), message_id(42, &from));
+        assert_ne!(message_id(42, &from), message_id(43, &from));
     }
 }

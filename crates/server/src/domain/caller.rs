@@ -15,7 +15,7 @@
 use carekey_shared::AccountKind;
 
 use super::audit::Actor;
-use super::signin::{Allow, actor_for, kind_of};
+use super::signin::{Activity, Allow, actor_for, kind_of};
 use super::{ClientMeta, DomainError, Services};
 use crate::store::entities::{account, session};
 
@@ -49,7 +49,27 @@ impl Services {
         allow: Allow,
         meta: &ClientMeta,
     ) -> Result<Caller, DomainError> {
-        let (account, session) = self.authenticate(token, allow).await?;
+        self.resolve(token, allow, Activity::Counts, meta).await
+    }
+
+    /// As `signed_in`, for a page's background refresh: the idle timer is not reset.
+    pub async fn signed_in_background(
+        &self,
+        token: Option<&str>,
+        meta: &ClientMeta,
+    ) -> Result<Caller, DomainError> {
+        self.resolve(token, Allow::FullSessionOnly, Activity::Background, meta)
+            .await
+    }
+
+    async fn resolve(
+        &self,
+        token: Option<&str>,
+        allow: Allow,
+        activity: Activity,
+        meta: &ClientMeta,
+    ) -> Result<Caller, DomainError> {
+        let (account, session) = self.authenticate(token, allow, activity).await?;
         Ok(Caller {
             account,
             session,

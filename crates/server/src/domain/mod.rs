@@ -111,11 +111,15 @@ pub struct Services {
     pub hasher: Hasher,
     /// The key for every stored HMAC (codes, links, grants).
     pub key: ServerKey,
+    /// The audit trail's own key (SECURITY.md S7).
+    pub audit_key: audit::AuditKey,
     pub delivery: Delivery,
     /// Wakes the recovery worker when a request has been queued.
     pub recovery_wake: Arc<Notify>,
     /// The WebAuthn relying party for passkeys; None when `public_url` names no host.
     pub passkeys: Option<Arc<webauthn_rs::Webauthn>>,
+    /// Staff reads already recorded per session (`staff::ReadMemo`).
+    pub(crate) reads: staff::ReadMemo,
 }
 
 impl Services {
@@ -125,6 +129,7 @@ impl Services {
         clock: Arc<dyn Clock>,
         entropy: Arc<dyn Entropy>,
         key: ServerKey,
+        audit_key: audit::AuditKey,
         delivery: Delivery,
     ) -> Result<Self, DomainError> {
         let passkeys = twostep::relying_party(&cfg);
@@ -135,14 +140,21 @@ impl Services {
             entropy,
             hasher: Hasher::new()?,
             key,
+            audit_key,
             delivery,
             recovery_wake: Arc::new(Notify::new()),
             passkeys,
+            reads: staff::ReadMemo::default(),
         })
     }
 
     pub fn now(&self) -> i64 {
         self.clock.now_ms()
+    }
+
+    /// The audit chain checked from its first row to its head (SECURITY.md S7).
+    pub async fn verify_audit_chain(&self) -> Result<audit::ChainCheck, DomainError> {
+        Ok(audit::verify_chain(&self.db, &self.audit_key).await?)
     }
 
     pub fn policy(&self) -> PasswordPolicy {

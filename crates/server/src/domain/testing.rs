@@ -63,6 +63,7 @@ pub async fn world_with(settings: &[(&str, &str)]) -> World {
         Arc::new(clock.clone()),
         Arc::new(OsEntropy),
         key,
+        crate::domain::audit::AuditKey::new(ServerKey::from_bytes([7; 32])),
         delivery,
     )
     .unwrap();

@@ -19,7 +19,7 @@ use sea_orm::{
     TransactionOptions, TransactionTrait,
 };
 
-use super::audit::{self, Actor, Event};
+use super::audit::{self, Actor, AuditKey, Event};
 use super::{DomainError, Services};
 use crate::delivery::outbox::{self, NewMessage};
 use crate::delivery::seal::Sealer;
@@ -38,6 +38,7 @@ pub struct Uow {
     /// The channel of each message queued, counted once the commit lands.
     queued: Vec<outbox_row::Channel>,
     sealer: Sealer,
+    audit_key: AuditKey,
 }
 
 impl Services {
@@ -58,6 +59,7 @@ impl Services {
             told: Vec::new(),
             queued: Vec::new(),
             sealer: self.delivery.sealer.clone(),
+            audit_key: self.audit_key.clone(),
         })
     }
 }
@@ -110,6 +112,7 @@ impl Uow {
     ) -> Result<(), DomainError> {
         audit::append(
             &self.txn,
+            &self.audit_key,
             self.now,
             actor,
             Event {

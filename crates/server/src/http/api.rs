@@ -39,6 +39,15 @@ impl Api {
         Ok(self.caller(ctx, Allow::FullSessionOnly).await?.staff()?)
     }
 
+    /// A member of staff whose page refreshes itself: not counted as their activity.
+    pub(super) async fn staff_background(&self, ctx: &RequestCtx) -> Result<Staff, ApiError> {
+        Ok(self
+            .services
+            .signed_in_background(ctx.session_token.as_deref(), &meta(ctx))
+            .await?
+            .staff()?)
+    }
+
     /// A passed second step: the session's cookie, and the "remember this device" cookie
     /// when one was asked for (SECURITY.md M7).
     fn second_step_passed(

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod apps;
 pub mod cookies;
+pub mod export;
 pub mod guard;
 pub mod observe;
 pub mod outside;
@@ -45,7 +46,7 @@ const API_BODY_LIMIT: usize = 16 * 1024;
 const DRAIN_CAP: usize = 4 * 1024 * 1024;
 
 /// Longest an API call may take: 2 s hashing queue + hashes + database, with room to spare.
-const API_DEADLINE: Duration = Duration::from_secs(10);
+pub(crate) const API_DEADLINE: Duration = Duration::from_secs(10);
 
 #[derive(Clone)]
 pub struct AppState {
@@ -68,6 +69,7 @@ pub fn router(state: AppState) -> Router {
     let apps = Arc::new(Apps::from_config(&cfg.dist_dir));
     let api = Router::new()
         .route("/api/{*fn_name}", post(server_fn_handler))
+        .route("/api/audit.csv", get(export::audit_csv))
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(API_BODY_LIMIT))
         .layer(middleware::from_fn(oversized_is_bad_input))
@@ -206,10 +208,9 @@ async fn readyz(State(state): State<AppState>) -> Response {
 /// (`http.trusted_proxies`). Then `X-Forwarded-For` is read from the right, where each proxy
 /// appended the address it saw, past every trusted proxy, to the first address that is not
 /// one: entries further left were written by the client and prove nothing.
-fn client_ip(state: &AppState, req: &Request, peer: SocketAddr) -> String {
+fn client_ip(state: &AppState, headers: &axum::http::HeaderMap, peer: SocketAddr) -> String {
     let cfg = &state.services.cfg;
-    let entries: Vec<&str> = req
-        .headers()
+    let entries: Vec<&str> = headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -258,8 +259,8 @@ async fn server_fn_handler(
         .chars()
         .take(300)
         .collect();
-    let ctx =
-        RequestCtx::new(client_ip(&state, &req, peer), user_agent, token).with_device_token(device);
+    let ctx = RequestCtx::new(client_ip(&state, req.headers(), peer), user_agent, token)
+        .with_device_token(device);
     let backend = state.backend.clone();
     let ctx_for_fn = ctx.clone();
     let handled = leptos_axum::handle_server_fns_with_context(

@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 use carekey_shared::backend::{RequestCtx, StaffBackend};
 use carekey_shared::staff::{
-    AuditRow, CredentialsLetter, DeliveryStatus, DeskCode, PatientChart, PatientSummary,
-    SentToPatient, StaffUser,
+    AuditRow, CredentialsLetter, DeliveryRow, DeliveryStatus, DeskCode, PatientChart,
+    PatientSummary, SentToPatient, StaffUser,
 };
 // The arguments structs (`StaffUsers`, …) that `#[server]` generates, one per endpoint.
 use carekey_shared::staff_fns::*;
@@ -171,18 +171,22 @@ impl StaffBackend for Api {
             .await?)
     }
 
+    async fn chart_deliveries(
+        &self,
+        ctx: &RequestCtx,
+        a: ChartDeliveries,
+    ) -> Answer<Vec<DeliveryRow>> {
+        let staff = self.staff_background(ctx).await?;
+        Ok(self.services.chart_deliveries(&staff, a.patient_id).await?)
+    }
+
     async fn message_status(&self, ctx: &RequestCtx, a: MessageStatus) -> Answer<DeliveryStatus> {
-        let staff = self.staff(ctx).await?;
+        let staff = self.staff_background(ctx).await?;
         Ok(self.services.message_status(&staff, a.message_id).await?)
     }
 
     async fn audit_rows(&self, ctx: &RequestCtx, a: AuditRows) -> Answer<Vec<AuditRow>> {
         let admin = self.admin(ctx).await?;
         Ok(self.services.audit_rows(&admin, &a.filter).await?)
-    }
-
-    async fn audit_csv(&self, ctx: &RequestCtx, a: AuditCsv) -> Answer<String> {
-        let admin = self.admin(ctx).await?;
-        Ok(self.services.audit_csv(&admin, &a.filter).await?)
     }
 }

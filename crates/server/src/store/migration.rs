@@ -20,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0008Passkeys),
             Box::new(M0009ReportLinks),
             Box::new(M0010SentCodes),
+            Box::new(M0011KeyedAudit),
         ]
     }
 }
@@ -726,6 +727,40 @@ impl MigrationTrait for M0010SentCodes {
             Table::alter()
                 .table("second_factors")
                 .drop_column("contact_id")
+                .to_owned(),
+        )
+        .await
+    }
+}
+
+/// The audit chain is keyed (issue 14 item 4, SECURITY.md S7): `keyed` says the rows written
+/// before the audit key existed were re-chained under it, once, by the instance that created
+/// the key. It never goes back to false by any code path.
+struct M0011KeyedAudit;
+
+impl MigrationName for M0011KeyedAudit {
+    fn name(&self) -> &str {
+        "m0011_keyed_audit"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0011KeyedAudit {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("audit_head")
+                .add_column(boolean("keyed").default(false))
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("audit_head")
+                .drop_column("keyed")
                 .to_owned(),
         )
         .await

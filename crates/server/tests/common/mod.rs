@@ -320,12 +320,16 @@ impl TestServer {
     }
 
     pub async fn get(&self, path: &str) -> Reply {
-        let res = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap();
+        self.get_as(path, None).await
+    }
+
+    /// A GET with the session cookie, as a link in the console is followed.
+    pub async fn get_as(&self, path: &str, cookie: Option<&str>) -> Reply {
+        let mut req = self.http.get(format!("{}{path}", self.base));
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        let res = req.send().await.unwrap();
         let status = res.status().as_u16();
         let headers = res.headers().clone();
         let body = res.text().await.unwrap();

@@ -20,6 +20,9 @@ pub struct Mail {
     pub from: String,
     pub to: Vec<String>,
     pub subject: String,
+    /// The Message-ID header as the sink parsed it.
+    #[serde(default)]
+    pub message_id: String,
     pub text: String,
     pub html: String,
 }

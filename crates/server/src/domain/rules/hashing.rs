@@ -360,18 +360,42 @@ mod tests {
     #[tokio::test]
     async fn unknown_user_never_verifies() {
         let h = Hasher::new().unwrap();
+        let before = h.started();
         let v = h.verify("anything at all here".into(), None).await.unwrap();
         assert!(!v.ok);
+        // The "no" came from a real argon2 run against the dummy hash, not a shortcut: the
+        // unknown name costs what a known one does (SECURITY.md E2).
+        assert_eq!(h.started(), before + 1);
+        // And the dummy is a real hash of its kind: its own parameters, verifiable at all.
+        assert!(h.dummy_phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
     }
 
     #[tokio::test]
     async fn full_queue_answers_busy_instead_of_waiting_forever() {
         let mut h = Hasher::new().unwrap();
-        h.slots = Arc::new(Semaphore::new(0));
         h.queue_timeout = Duration::from_millis(20);
+        // Every real slot taken, as by hashes in flight.
+        let cores = h.slots.available_permits();
+        assert!(cores >= 1);
+        let held = h
+            .slots
+            .clone()
+            .acquire_many_owned(cores as u32)
+            .await
+            .unwrap();
+        let before = h.started();
         assert!(matches!(
             h.hash("x".repeat(20)).await,
             Err(DomainError::Busy)
         ));
+        assert_eq!(h.started(), before, "busy, not hashed");
+        // A slot freed: the same call is served.
+        drop(held);
+        assert!(
+            h.hash("x".repeat(20))
+                .await
+                .unwrap()
+                .starts_with("$argon2id$")
+        );
     }
 }

@@ -56,6 +56,15 @@ pub enum Allow {
     Enrolment,
 }
 
+/// Whether a call counts as the person's activity for the idle logoff (HIPAA
+/// 164.312(a)(2)(iii)). A page's own background refresh does not: otherwise a chart left open
+/// while a message is on its way would keep the session alive forever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activity {
+    Counts,
+    Background,
+}
+
 /// Records a sign-in on the account in the statement that re-checks it may sign in (active,
 /// not paused), so a lock that lands while the hash ran is never slipped past (SECURITY.md
 /// A1). `whole`: the sign-in is complete (the counters are cleared and the times moved);
@@ -451,6 +460,7 @@ impl Services {
         &self,
         token: Option<&str>,
         allow: Allow,
+        activity: Activity,
     ) -> Result<(account::Model, session::Model), DomainError> {
         let token = token.ok_or(DomainError::NotSignedIn)?;
         let now = self.now();
@@ -502,6 +512,9 @@ impl Services {
         }
         if s.stage == session::Stage::Enrol && allow == Allow::FullSessionOnly {
             return Err(DomainError::SecondStepSetupRequired);
+        }
+        if activity == Activity::Background {
+            return Ok((a, s));
         }
         let s = session::ActiveModel {
             id: Set(s.id),

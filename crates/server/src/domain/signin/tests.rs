@@ -55,15 +55,27 @@ async fn five_failures_pause_sign_in_for_fifteen_minutes() {
 }
 
 #[tokio::test]
-async fn unknown_staff_and_wrong_portal_fail_alike() {
+async fn unknown_staff_disabled_and_wrong_portal_fail_alike() {
+    use sea_orm::{ActiveModelTrait, Set};
     let w = testing::world().await;
     w.patient("rosa", PW, None, None).await;
     w.staff(account::Kind::Staff, "clerk", PW).await;
+    // A disabled patient with the right password.
+    let gone = w.patient("ada", PW, None, None).await;
+    account::ActiveModel {
+        id: Set(gone.id),
+        status: Set(account::Status::Disabled),
+        ..Default::default()
+    }
+    .update(&w.svc.db)
+    .await
+    .unwrap();
     for (portal, who, pw) in [
         (Portal::Patient, "nobody", PW),
         (Portal::Patient, "clerk", PW),
         (Portal::Staff, "rosa", PW),
         (Portal::Patient, "rosa", "wrong-password-here"),
+        (Portal::Patient, "ada", PW),
     ] {
         assert!(
             matches!(

@@ -1,22 +1,73 @@
-//! The audit log for administrators: filters and the CSV export.
+//! The audit log for administrators: filters, and the CSV export, which streams every
+//! matching row and ends with the chain's proof. Viewing and exporting are themselves reads
+//! of patient data, and recorded (SECURITY.md S8).
 
 use carekey_shared::staff::{AuditFilter, AuditRow};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
 
+use crate::domain::audit::{self, Verification};
 use crate::domain::caller::Admin;
 use crate::domain::dates::{day_start_ms, iso_utc};
 use crate::domain::limits::DAY;
 use crate::domain::{DomainError, Services};
+use crate::store::entities::audit_log::Action;
 use crate::store::entities::{account, audit_log};
 
 use super::{AUDIT_LIMIT, csv_cell, like_pattern, lower_like};
 
+/// The export's first line. `mac` is each row's link in the chain: with the audit key, the
+/// rows of an unfiltered export verify on their own from the first to the head.
+pub const AUDIT_CSV_HEADER: &str = "seq,time_utc,actor,target,action,ip,detail,mac\r\n";
+
+/// Rows read per query while an export streams.
+const EXPORT_BATCH: u64 = 500;
+
+/// One export: the rows the filter matches, up to the head as it stood when the export
+/// began, and the chain's proof as checked then.
+pub struct AuditExport {
+    query: Select<audit_log::Entity>,
+    pub through_seq: i64,
+    pub proof: Verification,
+}
+
+impl AuditExport {
+    /// The export's last line: what the chain check found, and the head it covers. It starts
+    /// with `#` so a spreadsheet shows it as a note under the rows.
+    pub fn proof_line(&self) -> String {
+        match &self.proof {
+            Verification::Intact {
+                rows,
+                head_seq,
+                head_mac,
+            } => format!(
+                "# audit chain intact: {rows} rows checked under the audit key; head {head_seq}:{head_mac}\r\n"
+            ),
+            Verification::Broken {
+                at_seq,
+                damage,
+                head_seq,
+            } => format!(
+                "# audit chain DAMAGED at row {at_seq}: {}; the head says {head_seq} rows\r\n",
+                damage.describe()
+            ),
+        }
+    }
+}
+
+fn filter_details(filter: &AuditFilter) -> serde_json::Value {
+    serde_json::json!({
+        "person": filter.person.trim(),
+        "action": filter.action.trim(),
+        "from": filter.from.trim(),
+        "to": filter.to.trim(),
+    })
+}
+
 impl Services {
-    pub async fn audit_rows(
+    async fn audit_query(
         &self,
-        _caller: &Admin,
         filter: &AuditFilter,
-    ) -> Result<Vec<AuditRow>, DomainError> {
+    ) -> Result<Select<audit_log::Entity>, DomainError> {
         let mut q = audit_log::Entity::find();
         if !filter.action.trim().is_empty() {
             q = q.filter(audit_log::Column::Action.eq(filter.action.trim()));
@@ -51,11 +102,14 @@ impl Services {
                     .add(lower_like(audit_log::Column::Actor, &like_pattern(&person))),
             );
         }
-        let rows = q
-            .order_by_desc(audit_log::Column::Seq)
-            .limit(AUDIT_LIMIT)
-            .all(&self.db)
-            .await?;
+        Ok(q)
+    }
+
+    /// The rows as the console shows them, each with its chain MAC.
+    async fn audit_view_rows(
+        &self,
+        rows: Vec<audit_log::Model>,
+    ) -> Result<Vec<(AuditRow, String)>, DomainError> {
         let mut target_ids: Vec<i64> = rows.iter().filter_map(|r| r.target_account_id).collect();
         target_ids.sort_unstable();
         target_ids.dedup();
@@ -68,44 +122,111 @@ impl Services {
             .collect();
         Ok(rows
             .into_iter()
-            .map(|r| AuditRow {
-                seq: r.seq,
-                at_ms: r.at,
-                actor: r.actor,
-                target: r
-                    .target_account_id
-                    .and_then(|id| names.get(&id).cloned())
-                    .unwrap_or_default(),
-                action: r.action,
-                ip: r.ip,
-                detail: r.details,
+            .map(|r| {
+                let row = AuditRow {
+                    seq: r.seq,
+                    at_ms: r.at,
+                    actor: r.actor,
+                    target: r
+                        .target_account_id
+                        .and_then(|id| names.get(&id).cloned())
+                        .unwrap_or_default(),
+                    action: r.action,
+                    ip: r.ip,
+                    detail: r.details,
+                };
+                (row, r.hash)
             })
             .collect())
     }
 
-    /// The same rows as CSV for a spreadsheet, times in UTC (ISO 8601).
-    pub async fn audit_csv(
+    /// The newest rows the filter matches, at most `AUDIT_LIMIT` on screen (the export has
+    /// them all).
+    pub async fn audit_rows(
         &self,
         caller: &Admin,
         filter: &AuditFilter,
-    ) -> Result<String, DomainError> {
-        let rows = self.audit_rows(caller, filter).await?;
-        let mut out = String::from("seq,time_utc,actor,target,action,ip,detail\r\n");
-        for r in rows {
-            let when = iso_utc(r.at_ms);
+    ) -> Result<Vec<AuditRow>, DomainError> {
+        let rows = self
+            .audit_query(filter)
+            .await?
+            .order_by_desc(audit_log::Column::Seq)
+            .limit(AUDIT_LIMIT)
+            .all(&self.db)
+            .await?;
+        let rows: Vec<AuditRow> = self
+            .audit_view_rows(rows)
+            .await?
+            .into_iter()
+            .map(|(row, _)| row)
+            .collect();
+        let mut details = filter_details(filter);
+        details["rows"] = rows.len().into();
+        self.record_read(caller.as_staff(), Action::AuditViewed, None, details)
+            .await?;
+        Ok(rows)
+    }
+
+    /// Starts an export: checks the chain, then records the export (with the head it runs
+    /// to) before a row leaves.
+    pub async fn audit_export(
+        &self,
+        caller: &Admin,
+        filter: &AuditFilter,
+    ) -> Result<AuditExport, DomainError> {
+        let query = self.audit_query(filter).await?;
+        let proof = audit::verify(&self.db, &self.audit_key, None).await?;
+        let through_seq = match &proof {
+            Verification::Intact { head_seq, .. } | Verification::Broken { head_seq, .. } => {
+                *head_seq
+            }
+        };
+        let mut details = filter_details(filter);
+        details["through_seq"] = through_seq.into();
+        self.record_read(caller.as_staff(), Action::AuditExported, None, details)
+            .await?;
+        Ok(AuditExport {
+            query,
+            through_seq,
+            proof,
+        })
+    }
+
+    /// The export's next rows after `after_seq`, oldest first, as CSV lines (times in UTC,
+    /// ISO 8601), with the last seq they reach; None when every row has been given.
+    pub async fn audit_export_chunk(
+        &self,
+        export: &AuditExport,
+        after_seq: i64,
+    ) -> Result<Option<(i64, String)>, DomainError> {
+        let rows = export
+            .query
+            .clone()
+            .filter(audit_log::Column::Seq.gt(after_seq))
+            .filter(audit_log::Column::Seq.lte(export.through_seq))
+            .order_by_asc(audit_log::Column::Seq)
+            .limit(EXPORT_BATCH)
+            .all(&self.db)
+            .await?;
+        let Some(last) = rows.last().map(|r| r.seq) else {
+            return Ok(None);
+        };
+        let mut out = String::new();
+        for (r, mac) in self.audit_view_rows(rows).await? {
             let cells = [
                 r.seq.to_string(),
-                when,
+                iso_utc(r.at_ms),
                 r.actor,
                 r.target,
                 r.action,
                 r.ip,
                 r.detail,
+                mac,
             ];
             let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
             out.push_str(&line.join(","));
             out.push_str("\r\n");
         }
-        Ok(out)
+        Ok(Some((last, out)))
     }
 }

@@ -18,7 +18,7 @@ use crate::store::entities::{
 };
 
 use super::{
-    SEARCH_LIMIT, chart_contact, like_pattern, lower_like, masked, status_of, summary,
+    ReadKind, SEARCH_LIMIT, chart_contact, like_pattern, lower_like, masked, status_of, summary,
     username_from_name,
 };
 use crate::store::entities::audit_log::Action;
@@ -28,7 +28,7 @@ impl Services {
     /// or the last name).
     pub async fn search_patients(
         &self,
-        _caller: &Staff,
+        caller: &Staff,
         query: &str,
     ) -> Result<Vec<PatientSummary>, DomainError> {
         let q = query.trim();
@@ -65,6 +65,15 @@ impl Services {
             .into_iter()
             .filter_map(|a| a.patient_id)
             .collect();
+        // Each patient listed is a disclosure (S8); the words searched for are not kept.
+        let listed: Vec<i64> = rows.iter().map(|p| p.id).collect();
+        self.record_read(
+            caller,
+            Action::PatientsSearched,
+            None,
+            serde_json::json!({ "results": listed.len(), "patient_ids": listed }),
+        )
+        .await?;
         Ok(rows
             .iter()
             .map(|p| summary(p, with_accounts.contains(&p.id)))
@@ -73,10 +82,45 @@ impl Services {
 
     pub async fn patient_chart(
         &self,
-        _caller: &Staff,
+        caller: &Staff,
         patient_id: i64,
     ) -> Result<PatientChart, DomainError> {
-        self.chart(patient_id).await
+        let chart = self.chart(patient_id).await?;
+        let (_, acct) = self.patient_and_account(patient_id).await?;
+        self.record_read(
+            caller,
+            Action::ChartOpened,
+            acct.map(|a| a.id),
+            serde_json::json!({ "patient_id": patient_id }),
+        )
+        .await?;
+        self.reads
+            .first(caller.caller().session().id, ReadKind::Chart, patient_id);
+        Ok(chart)
+    }
+
+    /// The chart's delivery list again, as the console refreshes it while a message is on its
+    /// way: recorded once per session and patient, since the chart it belongs to was.
+    pub async fn chart_deliveries(
+        &self,
+        caller: &Staff,
+        patient_id: i64,
+    ) -> Result<Vec<DeliveryRow>, DomainError> {
+        let (_, acct) = self.patient_and_account(patient_id).await?;
+        let rows = match &acct {
+            Some(a) => self.deliveries(a.id).await?,
+            None => vec![],
+        };
+        self.record_read_once(
+            caller,
+            ReadKind::Chart,
+            patient_id,
+            Action::ChartOpened,
+            acct.as_ref().map(|a| a.id),
+            serde_json::json!({ "patient_id": patient_id, "deliveries_only": true }),
+        )
+        .await?;
+        Ok(rows)
     }
 
     pub(crate) async fn chart(&self, patient_id: i64) -> Result<PatientChart, DomainError> {
@@ -358,13 +402,22 @@ impl Services {
     /// The delivery status of one message the console is waiting on (the letter's email).
     pub async fn message_status(
         &self,
-        _caller: &Staff,
+        caller: &Staff,
         message_id: i64,
     ) -> Result<DeliveryStatus, DomainError> {
         let m = outbox_row::Entity::find_by_id(message_id)
             .one(&self.db)
             .await?
             .ok_or_else(|| DomainError::NotFound("message".into()))?;
+        self.record_read_once(
+            caller,
+            ReadKind::Message,
+            message_id,
+            Action::MessageStatusViewed,
+            m.account_id,
+            serde_json::json!({ "message_id": message_id }),
+        )
+        .await?;
         Ok(super::delivery_status(m.status))
     }
 }

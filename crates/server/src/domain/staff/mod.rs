@@ -13,7 +13,9 @@ use sea_orm::{
 };
 use unicode_normalization::UnicodeNormalization;
 
+use crate::domain::caller::Staff;
 use crate::domain::{DomainError, Services, lockout};
+use crate::store::entities::audit_log::Action;
 use crate::store::entities::{account, contact, outbox, patient};
 
 /// Rows a search or a list returns at most; staff narrow the search rather than scroll.
@@ -138,6 +140,67 @@ pub fn username_from_name(first: &str, last: &str) -> String {
 }
 
 /// Turns a spreadsheet cell into one no spreadsheet will run as a formula (CSV injection).
+/// Which staff reads a session has already had recorded, so that the console's background
+/// refreshes of what is on screen (a chart's delivery list, a letter's email status) add one
+/// audit row per thing seen rather than one every few seconds. Per process: another instance,
+/// or a restart, records the read once more, which errs on the side of the trail.
+#[derive(Default)]
+pub struct ReadMemo(std::sync::Mutex<std::collections::HashSet<(i64, ReadKind, i64)>>);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReadKind {
+    Chart,
+    Message,
+}
+
+/// Entries kept at most before the memo starts over (a few MB at worst).
+const READ_MEMO_CAP: usize = 100_000;
+
+impl ReadMemo {
+    /// True the first time this session reads this thing (and remembers it).
+    fn first(&self, session: i64, kind: ReadKind, id: i64) -> bool {
+        let Ok(mut seen) = self.0.lock() else {
+            return true;
+        };
+        if seen.len() >= READ_MEMO_CAP {
+            seen.clear();
+        }
+        seen.insert((session, kind, id))
+    }
+}
+
+impl Services {
+    /// Records a staff read of patient data before it is shown (HIPAA 164.312(b), SECURITY.md
+    /// S8): a read that cannot be recorded is not answered.
+    pub(crate) async fn record_read(
+        &self,
+        caller: &Staff,
+        action: Action,
+        target: Option<i64>,
+        details: serde_json::Value,
+    ) -> Result<(), DomainError> {
+        let uow = self.begin(caller.actor()).await?;
+        uow.audit(action, target, details).await?;
+        uow.commit(self).await
+    }
+
+    /// As `record_read`, once per session and thing (`ReadMemo`).
+    pub(crate) async fn record_read_once(
+        &self,
+        caller: &Staff,
+        kind: ReadKind,
+        id: i64,
+        action: Action,
+        target: Option<i64>,
+        details: serde_json::Value,
+    ) -> Result<(), DomainError> {
+        if !self.reads.first(caller.caller().session().id, kind, id) {
+            return Ok(());
+        }
+        self.record_read(caller, action, target, details).await
+    }
+}
+
 fn csv_cell(v: &str) -> String {
     let v = if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{v}")
@@ -151,7 +214,7 @@ fn csv_cell(v: &str) -> String {
     }
 }
 
-mod audit_view;
+pub mod audit_view;
 mod chart;
 mod desk_code;
 mod portal;

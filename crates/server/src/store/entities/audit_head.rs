@@ -15,6 +15,8 @@ pub struct Model {
     pub id: i32,
     pub seq: i64,
     pub hash: String,
+    /// The rows from before the audit key were re-chained under it (m0011).
+    pub keyed: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

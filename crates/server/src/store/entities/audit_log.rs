@@ -57,6 +57,16 @@ vocabulary! {
         NotMeReported = "not_me_reported",
         /// Staff marked such a report handled; the chart's flag goes away.
         NotMeHandled = "not_me_handled",
+        /// The rows written before the audit key were re-chained under it (issue 14, S7).
+        AuditKeyed = "audit_keyed",
+        /// Staff reads of patient data (HIPAA 164.312(b), SECURITY.md S8): a chart opened, a
+        /// search and the patients it listed, a message's delivery status, the audit log
+        /// viewed or exported.
+        ChartOpened = "chart_opened",
+        PatientsSearched = "patients_searched",
+        MessageStatusViewed = "message_status_viewed",
+        AuditViewed = "audit_viewed",
+        AuditExported = "audit_exported",
     }
 }
 
@@ -79,7 +89,8 @@ pub struct Model {
     /// JSON with non-secret detail.
     pub details: String,
     pub prev_hash: String,
-    /// SHA-256 over prev_hash and this row's fields: editing or deleting a row breaks the chain.
+    /// HMAC-SHA256 under the audit key over prev_hash and this row's fields: editing or
+    /// deleting a row breaks the chain (unkeyed SHA-256 before m0011).
     pub hash: String,
 }
 
