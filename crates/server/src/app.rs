@@ -158,6 +158,9 @@ pub fn voice_url(services: &Services, outbox_id: i64) -> String {
     )
 }
 
+/// Longest one round of the recovery worker (or of housekeeping) may take.
+const WORKER_ROUND: Duration = Duration::from_secs(30);
+
 /// The background workers: the recovery worker and the outbox dispatcher. They stop when
 /// `stop` is set to true.
 pub fn spawn_workers(services: Arc<Services>, stop: tokio::sync::watch::Receiver<bool>) {
@@ -170,13 +173,25 @@ pub fn spawn_workers(services: Arc<Services>, stop: tokio::sync::watch::Receiver
         tokio::pin!(worker_stop);
         let mut last_housekeeping = std::time::Instant::now();
         loop {
-            if let Err(e) = svc.process_recovery_requests().await {
-                tracing::warn!(error = %e, "recovery worker: will retry");
+            // Each round is bounded (SECURITY.md F1): a database connection that went silent
+            // mid-query would otherwise hold the worker until TCP gives up, while the portal
+            // keeps saying "we sent it". A round cut short drops its transaction; requests it
+            // had claimed come back when their lease ends.
+            match tokio::time::timeout(WORKER_ROUND, svc.process_recovery_requests()).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "recovery worker: will retry"),
+                Err(_) => tracing::warn!(
+                    "recovery worker: the database did not answer within {WORKER_ROUND:?}; will retry"
+                ),
             }
             if last_housekeeping.elapsed() > Duration::from_secs(600) {
                 last_housekeeping = std::time::Instant::now();
-                if let Err(e) = svc.housekeeping().await {
-                    tracing::warn!(error = %e, "housekeeping: will retry");
+                match tokio::time::timeout(WORKER_ROUND, svc.housekeeping()).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => tracing::warn!(error = %e, "housekeeping: will retry"),
+                    Err(_) => {
+                        tracing::warn!("housekeeping: the database did not answer; will retry")
+                    }
                 }
             }
             tokio::select! {

@@ -31,6 +31,25 @@ const SEND_DEADLINE: Duration = Duration::from_secs(60);
 const LEASE_MS_MIN: i64 = 1_000;
 const LEASE_MS_MAX: i64 = 3_600_000;
 
+/// Longest one of the dispatcher's database calls may take (SECURITY.md F1). A connection
+/// that went silent (a failover, a stalled network) would otherwise hold the dispatcher for
+/// as long as TCP takes to give up, a quarter of an hour, while every message waits; cut
+/// short, the round fails, the call's transaction is dropped, and the next round tries again
+/// on a fresh connection. The send itself is bounded by `SEND_DEADLINE`, not by this.
+const DB_CALL: Duration = Duration::from_secs(5);
+
+async fn bounded<T>(
+    call: impl std::future::Future<Output = Result<T, sea_orm::DbErr>>,
+) -> Result<T, sea_orm::DbErr> {
+    tokio::time::timeout(DB_CALL, call)
+        .await
+        .unwrap_or_else(|_| {
+            Err(sea_orm::DbErr::Custom(
+                "the database did not answer in time".into(),
+            ))
+        })
+}
+
 pub type VoiceUrl = Arc<dyn Fn(i64) -> String + Send + Sync>;
 
 pub struct Dispatcher {
@@ -84,7 +103,7 @@ impl Dispatcher {
         let mut handled = 0;
         loop {
             let now = self.clock.now_ms();
-            let ids = outbox::due(&self.db, now, 20).await?;
+            let ids = bounded(outbox::due(&self.db, now, 20)).await?;
             if ids.is_empty() {
                 return Ok(handled);
             }
@@ -96,7 +115,7 @@ impl Dispatcher {
                 // the same message again.
                 let claimed_at = self.clock.now_ms();
                 if let Some((row, lease)) =
-                    outbox::claim(&self.db, id, claimed_at, self.lease_ms()).await?
+                    bounded(outbox::claim(&self.db, id, claimed_at, self.lease_ms())).await?
                 {
                     self.deliver(row, lease).await?;
                     handled += 1;
@@ -128,14 +147,14 @@ impl Dispatcher {
                 id = row.id,
                 "outbox: expired before it could be sent; dropped"
             );
-            let done = outbox::finish(
+            let done = bounded(outbox::finish(
                 &self.db,
                 &lease,
                 Status::Expired,
                 row.last_error,
                 now,
                 false,
-            )
+            ))
             .await?;
             counted(row.channel, "expired", done);
             return recorded(row.id, done);
@@ -148,8 +167,15 @@ impl Dispatcher {
                 Ok(q) => q,
                 Err(e) => {
                     let err = Some(format!("unreadable: {e}"));
-                    let done =
-                        outbox::finish(&self.db, &lease, Status::Failed, err, now, false).await?;
+                    let done = bounded(outbox::finish(
+                        &self.db,
+                        &lease,
+                        Status::Failed,
+                        err,
+                        now,
+                        false,
+                    ))
+                    .await?;
                     counted(row.channel, "unreadable", done);
                     return recorded(row.id, done);
                 }
@@ -158,8 +184,15 @@ impl Dispatcher {
         let Some(transport) = self.delivery.transports.for_channel(channel).cloned() else {
             // Configuration changed after it was queued; do not switch channel.
             let err = format!("no transport configured for {}", channel.as_str());
-            let done =
-                outbox::finish(&self.db, &lease, Status::Failed, Some(err), now, false).await?;
+            let done = bounded(outbox::finish(
+                &self.db,
+                &lease,
+                Status::Failed,
+                Some(err),
+                now,
+                false,
+            ))
+            .await?;
             counted(row.channel, "no_transport", done);
             return recorded(row.id, done);
         };
@@ -187,26 +220,49 @@ impl Dispatcher {
             Ok(()) => {
                 tracing::info!(id = row.id, via = transport.name(), kind = %row.kind, "outbox: sent");
                 // A call's script is fetched by Twilio after this; it is scrubbed on expiry.
-                let done = outbox::finish(&self.db, &lease, Status::Sent, None, now, voice).await?;
+                let done = bounded(outbox::finish(
+                    &self.db,
+                    &lease,
+                    Status::Sent,
+                    None,
+                    now,
+                    voice,
+                ))
+                .await?;
                 ("sent", done)
             }
             Err(SendError::Permanent(e)) => {
                 tracing::warn!(id = row.id, via = transport.name(), error = %e, "outbox: refused; not retried");
-                let done =
-                    outbox::finish(&self.db, &lease, Status::Failed, Some(e), now, false).await?;
+                let done = bounded(outbox::finish(
+                    &self.db,
+                    &lease,
+                    Status::Failed,
+                    Some(e),
+                    now,
+                    false,
+                ))
+                .await?;
                 ("refused", done)
             }
             Err(SendError::Temporary(e)) if attempts as u32 >= self.max_attempts => {
                 tracing::warn!(id = row.id, via = transport.name(), error = %e, attempts, "outbox: giving up");
-                let done =
-                    outbox::finish(&self.db, &lease, Status::Failed, Some(e), now, false).await?;
+                let done = bounded(outbox::finish(
+                    &self.db,
+                    &lease,
+                    Status::Failed,
+                    Some(e),
+                    now,
+                    false,
+                ))
+                .await?;
                 ("gave_up", done)
             }
             Err(SendError::Temporary(e)) => {
                 let wait = backoff(attempts as u32, self.jitter());
                 let next = now + wait.as_millis() as i64;
                 tracing::info!(id = row.id, via = transport.name(), error = %e, attempts, retry_in_ms = wait.as_millis() as u64, "outbox: will retry");
-                let done = outbox::retry_later(&self.db, &lease, attempts, next, e).await?;
+                let done =
+                    bounded(outbox::retry_later(&self.db, &lease, attempts, next, e)).await?;
                 ("retry", done)
             }
         };

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
 };
 
 use super::secrets::ServerKey;
@@ -200,6 +200,12 @@ pub async fn take_guess<C: ConnectionTrait>(
         .filter(Column::SupersededAt.is_null())
         .filter(Column::ExpiresAt.gt(now))
         .filter(Column::Attempts.lt(MAX_GUESSES))
+        // A link is never typed: a guessed code does not shorten its life.
+        .filter(
+            Condition::any()
+                .add(Column::Purpose.ne(Purpose::Reset))
+                .add(Column::Channel.ne("email_link")),
+        )
         .exec(db)
         .await?;
     Ok(res.rows_affected > 0)

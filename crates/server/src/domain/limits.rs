@@ -1,8 +1,13 @@
 //! Counters for send limits and guess limits, kept in the database so that several server
 //! instances agree (SECURITY.md A2, R6, F6).
 //!
-//! Windows are fixed (the hour or day a request falls in), so every instance computes the same
-//! window for the same moment, and one atomic upsert both counts and answers.
+//! A limit reads the last hour or the last 24 hours, not the calendar one (issue 14): each
+//! counter keeps its current fixed window and the one before it, and the count is the
+//! current window's plus the part of the previous window still inside the last `window`
+//! (the sliding-window counter; the previous window's events are taken as evenly spread,
+//! rounded down). Forty guesses no longer fit in two minutes across midnight: twenty-one do. Window boundaries
+//! are fixed, so every instance computes the same answer, and one atomic upsert both counts
+//! and answers.
 
 use std::time::Duration;
 
@@ -35,70 +40,120 @@ pub fn address_key(ip: &str) -> String {
     }
 }
 
-/// Counts one event under `key` in the current window and returns the count including it.
+/// The count over the last `window` ending at `into` ms into the current window: all of the
+/// current window, and of the previous one the share still inside, rounded down. Rounding up
+/// would hold a burst for most of another window (five sends at 9:00 would still refuse at
+/// 10:11); down, the estimate is at most one event short.
+fn sliding(current: u32, previous: u32, into: i64, window: Duration) -> u32 {
+    let w = window.as_millis() as i64;
+    let left = (w - into.clamp(0, w)) as u64;
+    let share = (u64::from(previous) * left) / (w as u64);
+    current.saturating_add(u32::try_from(share).unwrap_or(u32::MAX))
+}
+
+/// Counts one event under `key` and returns the count over the last `window`, this one
+/// included.
 pub async fn hit<C: ConnectionTrait>(
     db: &C,
     key: &str,
     window: Duration,
     now: i64,
 ) -> Result<u32, DbErr> {
+    let w = window.as_millis() as i64;
     let start = window_start(now, window);
-    let same_window = Expr::col((rate_limit::Entity, Column::WindowStart)).eq(start);
+    let stored_start = || Expr::col((rate_limit::Entity, Column::WindowStart));
+    let stored_count = || Expr::col((rate_limit::Entity, Column::Count));
     let count = CaseStatement::new()
-        .case(
-            same_window,
-            Expr::col((rate_limit::Entity, Column::Count)).add(1),
-        )
+        .case(stored_start().eq(start), stored_count().add(1))
         .finally(Expr::val(1));
+    // The row moves on to a new window: what was current becomes the previous window when
+    // the two are adjacent, and nothing when a whole window passed without an event.
+    let previous = CaseStatement::new()
+        .case(
+            stored_start().eq(start),
+            Expr::col((rate_limit::Entity, Column::PrevCount)),
+        )
+        .case(stored_start().eq(start - w), stored_count())
+        .finally(Expr::val(0));
     let stmt = Query::insert()
         .into_table(rate_limit::Entity)
-        .columns([Column::Key, Column::WindowStart, Column::Count])
-        .values([key.into(), start.into(), 1.into()])
+        .columns([
+            Column::Key,
+            Column::WindowStart,
+            Column::Count,
+            Column::PrevCount,
+        ])
+        .values([key.into(), start.into(), 1.into(), 0.into()])
         .map_err(|e| DbErr::Custom(e.to_string()))?
         .on_conflict(
             OnConflict::column(Column::Key)
                 .values([
                     (Column::Count, count.into()),
+                    (Column::PrevCount, previous.into()),
                     (Column::WindowStart, Expr::val(start)),
                 ])
                 .to_owned(),
         )
-        .returning_col(Column::Count)
+        .returning(Query::returning().columns([Column::Count, Column::PrevCount]))
         .to_owned();
     let row = db
         .query_one(&stmt)
         .await?
         .ok_or_else(|| DbErr::Custom("upsert returned no row".into()))?;
     let n: i32 = row.try_get("", "count")?;
-    Ok(u32::try_from(n).unwrap_or(0))
+    let prev: i32 = row.try_get("", "prev_count")?;
+    Ok(sliding(
+        u32::try_from(n).unwrap_or(0),
+        u32::try_from(prev).unwrap_or(0),
+        now - start,
+        window,
+    ))
 }
 
-/// The count under `key` in the current window, without counting.
+/// The count under `key` over the last `window`, without counting.
 pub async fn peek<C: ConnectionTrait>(
     db: &C,
     key: &str,
     window: Duration,
     now: i64,
 ) -> Result<u32, DbErr> {
+    let w = window.as_millis() as i64;
     let start = window_start(now, window);
-    Ok(rate_limit::Entity::find()
+    let Some(r) = rate_limit::Entity::find()
         .filter(Column::Key.eq(key))
-        .filter(Column::WindowStart.eq(start))
         .one(db)
         .await?
-        .map_or(0, |r| u32::try_from(r.count).unwrap_or(0)))
+    else {
+        return Ok(0);
+    };
+    let (count, prev) = (
+        u32::try_from(r.count).unwrap_or(0),
+        u32::try_from(r.prev_count).unwrap_or(0),
+    );
+    Ok(if r.window_start == start {
+        sliding(count, prev, now - start, window)
+    } else if r.window_start == start - w {
+        sliding(0, count, now - start, window)
+    } else {
+        0
+    })
 }
 
 /// Starts (or restarts) a pause under `key` at `now`.
 pub async fn start_pause<C: ConnectionTrait>(db: &C, key: &str, now: i64) -> Result<(), DbErr> {
     let stmt = Query::insert()
         .into_table(rate_limit::Entity)
-        .columns([Column::Key, Column::WindowStart, Column::Count])
-        .values([key.into(), now.into(), 1.into()])
+        .columns([
+            Column::Key,
+            Column::WindowStart,
+            Column::Count,
+            Column::PrevCount,
+        ])
+        .values([key.into(), now.into(), 1.into(), 0.into()])
         .map_err(|e| DbErr::Custom(e.to_string()))?
         .on_conflict(
             OnConflict::column(Column::Key)
-                .update_columns([Column::WindowStart, Column::Count])
+                .update_columns([Column::WindowStart, Column::Count, Column::PrevCount])
                 .to_owned(),
         )
         .to_owned();
@@ -113,6 +168,15 @@ pub async fn reset<C: ConnectionTrait>(db: &C, key: &str) -> Result<(), DbErr> {
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// When the last pause under `key` started, running or not (kept until pruned).
+pub async fn pause_started<C: ConnectionTrait>(db: &C, key: &str) -> Result<Option<i64>, DbErr> {
+    Ok(rate_limit::Entity::find()
+        .filter(Column::Key.eq(key))
+        .one(db)
+        .await?
+        .map(|r| r.window_start))
 }
 
 /// Whether a pause started under `key` is still running.
@@ -150,6 +214,78 @@ mod tests {
         assert_eq!(address_key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
         assert_eq!(address_key("2001:db8:1:2:bbbb::9"), "2001:db8:1:2::/64");
         assert_eq!(address_key("::ffff:203.0.113.7"), "203.0.113.7");
+    }
+
+    #[test]
+    fn the_previous_window_counts_for_the_share_still_inside() {
+        let h = HOUR.as_millis() as i64;
+        // At the start of a window, all of the previous one is within the last hour.
+        assert_eq!(sliding(0, 20, 0, HOUR), 20);
+        // Halfway, half of it (rounded down).
+        assert_eq!(sliding(3, 20, h / 2, HOUR), 13);
+        assert_eq!(sliding(0, 5, h / 2, HOUR), 2);
+        // Five in a burst at the start of the last window, a minute into this one: four of
+        // them still count, so a sixth send is allowed only as the fifth.
+        assert_eq!(sliding(1, 5, 60_000, HOUR), 5);
+        // At its very end, nothing of it.
+        assert_eq!(sliding(7, 20, h, HOUR), 7);
+    }
+
+    #[tokio::test]
+    async fn forty_guesses_do_not_fit_in_two_minutes_across_midnight() {
+        let db = crate::store::connect_memory(&format!("limits{}", std::process::id()))
+            .await
+            .unwrap();
+        let d = DAY.as_millis() as i64;
+        let midnight = 20_000 * d;
+        let mut last = 0;
+        for i in 0..20 {
+            last = hit(&db, "guess:account:7", DAY, midnight - 60_000 + i)
+                .await
+                .unwrap();
+        }
+        assert_eq!(last, 20);
+        // Just past midnight the day's twenty are still counted (all but a fraction of one):
+        // the second guess of the new day is the 21st, over the limit.
+        let n = hit(&db, "guess:account:7", DAY, midnight + 60_000)
+            .await
+            .unwrap();
+        assert_eq!(n, 20);
+        let n = hit(&db, "guess:account:7", DAY, midnight + 60_001)
+            .await
+            .unwrap();
+        assert_eq!(n, 21);
+        assert_eq!(
+            peek(&db, "guess:account:7", DAY, midnight + 60_001)
+                .await
+                .unwrap(),
+            21
+        );
+        // A whole day later they have all slid out.
+        assert_eq!(
+            peek(&db, "guess:account:7", DAY, midnight + d + 61_000)
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            peek(&db, "guess:account:7", DAY, midnight + d + d / 2)
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            peek(&db, "guess:account:7", DAY, midnight + 2 * d + 61_000)
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            hit(&db, "guess:account:7", DAY, midnight + 3 * d)
+                .await
+                .unwrap(),
+            1
+        );
     }
 
     #[test]

@@ -21,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0009ReportLinks),
             Box::new(M0010SentCodes),
             Box::new(M0011KeyedAudit),
+            Box::new(M0012SlidingLimits),
         ]
     }
 }
@@ -761,6 +762,39 @@ impl MigrationTrait for M0011KeyedAudit {
             Table::alter()
                 .table("audit_head")
                 .drop_column("keyed")
+                .to_owned(),
+        )
+        .await
+    }
+}
+
+/// Limits over the last hour or day, not the calendar one (issue 14 item 2, SECURITY.md R6):
+/// each counter keeps the window before its current one.
+struct M0012SlidingLimits;
+
+impl MigrationName for M0012SlidingLimits {
+    fn name(&self) -> &str {
+        "m0012_sliding_limits"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0012SlidingLimits {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("rate_limits")
+                .add_column(integer("prev_count").default(0))
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("rate_limits")
+                .drop_column("prev_count")
                 .to_owned(),
         )
         .await

@@ -57,7 +57,7 @@ impl Services {
         {
             // Answers count against the same day's attempts as codes, and a pause stops them.
             let (paused, guess_left) = self
-                .count_attempt(Some(&acct), RECOVERY_PURPOSES, now)
+                .count_attempt(Some(&acct), RECOVERY_PURPOSES, meta, now)
                 .await?;
             let answer = normalize_answer(security_answer.unwrap_or(""));
             let ok = self.hasher.verify(answer, Some(q.answer_phc)).await?.ok;

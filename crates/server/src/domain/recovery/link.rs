@@ -36,9 +36,9 @@ impl Services {
             .await?
             .filter(|a| a.status != account::Status::Disabled)
             .ok_or_else(not_accepted)?;
-        if self.recovery_paused(a.id, now).await? {
-            return Err(not_accepted());
-        }
+        // No pause for guessed codes (R6) stops a link: its 256-bit token cannot be guessed,
+        // and it went to the person's own inbox, so a stranger's wrong codes must not keep
+        // them from using it.
         match challenges::state(&row, now) {
             State::Active => Ok((a, row)),
             other => Err(DomainError::CodeRejected(problem(other))),

@@ -20,7 +20,13 @@ use crate::domain::uow::Uow;
 use crate::domain::{DomainError, Services, phone};
 use crate::store::entities::{account, contact};
 
-/// What a recovery guess is counted against.
+/// What a typed code is counted against: the codes a person may be typing (a link's token is
+/// never typed, and a wrong code must not use up a link's life).
+const CODE_PURPOSES: &[challenges::Purpose] =
+    &[challenges::Purpose::Reset, challenges::Purpose::StaffCode];
+
+/// What a security answer is counted against: the grant it is given with, or the code still
+/// out.
 const RECOVERY_PURPOSES: &[challenges::Purpose] = &[
     challenges::Purpose::Reset,
     challenges::Purpose::StaffCode,
@@ -29,6 +35,9 @@ const RECOVERY_PURPOSES: &[challenges::Purpose] = &[
 
 /// Guesses of codes and links one client address may make per hour, whatever the accounts.
 const GUESSES_PER_IP_PER_HOUR: u32 = 100;
+/// Sends one client address may cause for one account in an hour (the account's own limit is
+/// 5): the rest of the allowance stays for requests from elsewhere.
+const ADDRESS_SHARE_PER_HOUR: u32 = 3;
 /// How long a worker owns a request before another instance may take it over.
 const REQUEST_LEASE_MS: i64 = 60_000;
 /// Longest identifier or answer accepted (an email address is at most 320 characters).
@@ -197,6 +206,23 @@ impl Services {
         let by_phone = c.kind == contact::Kind::Phone;
         self.over_send_limits(uow.db(), account_id, &c.value_norm, by_phone, uow.now)
             .await
+    }
+
+    /// One address's share of an account's sends: at most `ADDRESS_SHARE_PER_HOUR` an hour,
+    /// checked before the request counts against the account, so that requests from one
+    /// place that only use up someone's allowance stop there (issue 14). Only the requests
+    /// past the share are refused; they count against nothing else.
+    pub(crate) async fn over_address_share(
+        &self,
+        uow: &Uow,
+        meta: &crate::domain::ClientMeta,
+        account_id: i64,
+    ) -> Result<bool, DomainError> {
+        let key = format!(
+            "send:ip-account:{}:{account_id}",
+            limits::address_key(&meta.ip)
+        );
+        Ok(limits::hit(uow.db(), &key, HOUR, uow.now).await? > ADDRESS_SHARE_PER_HOUR)
     }
 
     /// Counts one send against every limit that applies; true if any is exceeded

@@ -175,3 +175,163 @@ async fn completing_sets_the_password_ends_sessions_and_spends_the_grant() {
             .any(|m| m.kind == outbox::Kind::PasswordNotice && m.account_id == Some(a.id))
     );
 }
+
+fn from(ip: &str) -> crate::domain::ClientMeta {
+    crate::domain::ClientMeta {
+        ip: ip.into(),
+        user_agent: "somewhere else".into(),
+    }
+}
+
+fn not_the(code: &str) -> &'static str {
+    if code == "11111111" {
+        "22222222"
+    } else {
+        "11111111"
+    }
+}
+
+/// The token of the newest reset link sent to `to`.
+fn link_in(messages: &[crate::delivery::dev::DevMessage], to: &str) -> String {
+    let m = messages
+        .iter()
+        .find(|m| m.to == to)
+        .unwrap_or_else(|| panic!("nothing sent to {to}: {messages:?}"));
+    m.text
+        .split_whitespace()
+        .find_map(|w| w.split_once("/reset#t=").map(|(_, t)| t.to_owned()))
+        .unwrap_or_else(|| panic!("no link in {}", m.text))
+}
+
+/// SECURITY.md R6: a guess is charged only against a live code. A stranger guessing at a
+/// username while no code is out, from any number of addresses, pauses nothing: the patient's
+/// own code then works.
+#[tokio::test]
+async fn wrong_guesses_with_no_code_out_pause_nothing() {
+    let w = testing::world().await;
+    let a = w.patient("rosa", PW, Some("rosa@example.org"), None).await;
+    for i in 0..40 {
+        let r = w
+            .svc
+            .verify_reset_code(who("rosa"), "12345678", &from(&format!("198.51.100.{i}")))
+            .await;
+        assert!(matches!(
+            r,
+            Err(DomainError::CodeRejected(CodeProblem::NotAccepted))
+        ));
+    }
+    let counted = crate::domain::limits::peek(
+        &w.svc.db,
+        &format!("guess:account:{}", a.id),
+        crate::domain::limits::DAY,
+        w.svc.now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(counted, 0, "nothing charged to the account");
+    let code = emailed_code(&w, "rosa", "rosa@example.org").await;
+    assert!(
+        w.svc
+            .verify_reset_code(who("rosa"), &code, &meta())
+            .await
+            .is_ok()
+    );
+}
+
+/// A link is never typed: wrong codes do not use up its life, and the pause that twenty-one
+/// wrong codes start stops codes, not the link in the patient's own inbox.
+#[tokio::test]
+async fn wrong_codes_neither_use_up_nor_pause_a_link() {
+    let w = testing::world().await;
+    w.patient("rosa", PW, Some("rosa@example.org"), None).await;
+    w.svc
+        .request_reset(who("rosa"), RecoveryChannel::EmailLink, Lang::En, &meta())
+        .await
+        .unwrap();
+    let link = link_in(&w.deliver().await, "rosa@example.org");
+    for _ in 0..8 {
+        w.svc
+            .verify_reset_code(who("rosa"), "12345678", &from("198.51.100.7"))
+            .await
+            .unwrap_err();
+    }
+    assert!(w.svc.preview_reset_link(&link, &meta()).await.is_ok());
+
+    // Codes are asked for and guessed at until recovery pauses (5 per code, 21 charged);
+    // each hour brings the allowance for new sends, the guesses stay counted for 24 hours.
+    let mut charged = 0;
+    let mut round = 0;
+    while charged <= crate::domain::challenges::MAX_GUESSES_PER_DAY {
+        w.clock.advance(Duration::from_secs(3600));
+        round += 1;
+        let code = emailed_code(&w, "rosa", "rosa@example.org").await;
+        for _ in 0..5 {
+            w.svc
+                .verify_reset_code(
+                    who("rosa"),
+                    not_the(&code),
+                    &from(&format!("203.0.113.{round}")),
+                )
+                .await
+                .unwrap_err();
+            charged += 1;
+            if charged > crate::domain::challenges::MAX_GUESSES_PER_DAY {
+                break;
+            }
+        }
+    }
+    // Paused: a fresh code, even right, is refused (a new code does not reset the count).
+    let code = emailed_code(&w, "rosa", "rosa@example.org").await;
+    assert!(matches!(
+        w.svc.verify_reset_code(who("rosa"), &code, &meta()).await,
+        Err(DomainError::CodeRejected(CodeProblem::NotAccepted))
+    ));
+    // A link the patient asks for now, from home, still works: they finish.
+    w.clock.advance(Duration::from_secs(3600 - 60));
+    w.svc
+        .request_reset(
+            who("rosa"),
+            RecoveryChannel::EmailLink,
+            Lang::En,
+            &from("192.0.2.55"),
+        )
+        .await
+        .unwrap();
+    let link = link_in(&w.deliver().await, "rosa@example.org");
+    let grant = w.svc.redeem_reset_link(&link, &meta()).await.unwrap().grant;
+    w.svc
+        .complete_reset(&grant, None, NEW, NEW, None, &meta())
+        .await
+        .unwrap();
+}
+
+/// One address may cause at most three of an account's sends an hour; the rest of the
+/// allowance is still there for the patient's own request from elsewhere.
+#[tokio::test]
+async fn one_address_cannot_spend_an_accounts_whole_allowance() {
+    let w = testing::world().await;
+    w.patient("rosa", PW, Some("rosa@example.org"), None).await;
+    for _ in 0..10 {
+        w.svc
+            .request_reset(
+                who("rosa"),
+                RecoveryChannel::EmailCode,
+                Lang::En,
+                &from("198.51.100.99"),
+            )
+            .await
+            .unwrap();
+    }
+    let sent = w.deliver().await;
+    assert_eq!(
+        sent.iter().filter(|m| m.to == "rosa@example.org").count(),
+        3
+    );
+    let code = emailed_code(&w, "rosa", "rosa@example.org").await;
+    assert!(
+        w.svc
+            .verify_reset_code(who("rosa"), &code, &meta())
+            .await
+            .is_ok()
+    );
+}

@@ -14,7 +14,7 @@ use crate::domain::signin::actor_for;
 use crate::domain::{ClientMeta, DomainError, Services, secrets};
 use crate::store::entities::{account, challenge, contact, security_question};
 
-use super::{GUESSES_PER_IP_PER_HOUR, RECOVERY_PURPOSES, not_accepted, pause_key, problem};
+use super::{CODE_PURPOSES, GUESSES_PER_IP_PER_HOUR, not_accepted, pause_key, problem};
 use crate::store::entities::audit_log::Action;
 
 impl Services {
@@ -53,7 +53,7 @@ impl Services {
         // Every attempt is counted *before* it is compared, so simultaneous guesses cannot
         // all slip in under the limits (R6); a correct code spends an attempt too.
         let (paused, guess_left) = self
-            .count_attempt(acct.as_ref(), RECOVERY_PURPOSES, now)
+            .count_attempt(acct.as_ref(), CODE_PURPOSES, meta, now)
             .await?;
         let account_id = acct.as_ref().map_or(-1, |a| a.id);
         // Codes that ended within the last day still match, so an expired code gets the calm
@@ -90,34 +90,49 @@ impl Services {
         Err(not_accepted())
     }
 
-    /// Counts one attempt against the account's day and takes one guess from its live codes.
-    /// Answers (recovery paused, a guess was left). The same statements run for unknown
-    /// identifiers, against the shared id -1, so the work does not depend on whether the
-    /// account exists (E2).
+    /// Takes one guess from the account's live codes and, only when there was one to take,
+    /// counts it against the account's last 24 hours (SECURITY.md R6: guesses count only
+    /// against a live code, so a stranger guessing while none is out pauses nothing). The
+    /// twenty-first such guess in 24 hours is refused and starts an hour's pause. The count
+    /// is not restarted by the pause, nor by a new code: after the pause one guess is
+    /// compared and starts the next hour's pause, so past twenty the rate is one an hour,
+    /// where a restarted count allowed twenty. Answers (recovery paused, a guess was left).
+    ///
+    /// The same statements run whatever the identifier names, known or not, paused or not,
+    /// code out or not (E2): the guess is taken under the account's id, or under -1 (which
+    /// matches no code) when there is no account or it is paused; the count goes to the
+    /// account's key or, when nothing was charged, to the address's own.
     pub(crate) async fn count_attempt(
         &self,
         acct: Option<&account::Model>,
         purposes: &[challenges::Purpose],
+        meta: &ClientMeta,
         now: i64,
     ) -> Result<(bool, bool), DomainError> {
         let account_id = acct.map_or(-1, |a| a.id);
-        let day_key = format!("guess:account:{account_id}");
         // Nothing here is audited: the caller records the outcome with its own answer.
         let uow = self.begin(Actor::default()).await?;
         let txn = uow.db();
-        let n = limits::hit(txn, &day_key, DAY, now).await?;
-        let already = limits::paused(txn, &pause_key(account_id), challenges::PAUSE, now).await?;
-        // The twenty-first attempt in a day starts an hour's pause; the count starts again
-        // after it (a new code does not reset it, only the pause does).
-        let over = n > challenges::MAX_GUESSES_PER_DAY;
+        let pause = pause_key(account_id);
+        let last_pause = limits::pause_started(txn, &pause).await?;
+        let already = last_pause.is_some_and(|t| now < t + challenges::PAUSE.as_millis() as i64);
+        let charge_to = if already { -1 } else { account_id };
+        let took = challenges::take_guess(txn, charge_to, purposes, now).await?;
+        let key = if took {
+            format!("guess:account:{account_id}")
+        } else {
+            format!("guess:nocode:{}", limits::address_key(&meta.ip))
+        };
+        let n = limits::hit(txn, &key, DAY, now).await?;
+        let over = took && n > challenges::MAX_GUESSES_PER_DAY;
         if over {
-            limits::start_pause(txn, &pause_key(account_id), now).await?;
-            limits::reset(txn, &day_key).await?;
+            limits::start_pause(txn, &pause, now).await?;
         }
-        let guess_left =
-            !(already || over) && challenges::take_guess(txn, account_id, purposes, now).await?;
+        // Past the limit, a guess after an ended pause is still compared (the next pause has
+        // just started); the one that first crosses it is not.
+        let refused = over && last_pause.is_none();
         uow.commit(self).await?;
-        Ok((acct.is_some() && (already || over), guess_left))
+        Ok((acct.is_some() && (already || refused), took && !refused))
     }
 
     pub(crate) async fn audit_wrong_guess(
@@ -134,15 +149,6 @@ impl Services {
         )
         .await?;
         uow.commit(self).await
-    }
-
-    /// Whether recovery is paused for the account after too many wrong guesses (R6).
-    pub(crate) async fn recovery_paused(
-        &self,
-        account_id: i64,
-        now: i64,
-    ) -> Result<bool, DomainError> {
-        Ok(limits::paused(&self.db, &pause_key(account_id), challenges::PAUSE, now).await?)
     }
 
     pub(crate) async fn audit_code_problem(
@@ -173,6 +179,11 @@ impl Services {
     ) -> Result<ResetGrant, DomainError> {
         let token = secrets::new_token(self.entropy.as_ref())?;
         let uow = self.begin(actor_for(None, meta)).await?;
+        // The account's lock first, as every change to its credentials takes it: a password
+        // set by the clinic meanwhile then either sees this grant and supersedes it, or
+        // commits first and leaves nothing to exchange (SECURITY.md R5; found by the F4 load
+        // in tests/kill.rs on PostgreSQL, where the grant otherwise outlived the reset).
+        uow.lock_account(a.id).await?;
         if !challenges::consume(uow.db(), r.id, now).await? {
             // Someone else used it a moment ago (F5: exactly one success).
             return Err(DomainError::CodeRejected(CodeProblem::AlreadyUsed));

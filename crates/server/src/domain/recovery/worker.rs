@@ -21,13 +21,32 @@ use crate::telemetry::names;
 use super::{REQUEST_LEASE_MS, ResetPayload, UsernamePayload};
 use crate::store::entities::audit_log::Action;
 
+/// Longest one of the worker's reads or claims may take (SECURITY.md F1): a connection that
+/// went silent mid-query (a failover, a stalled network) would otherwise hold the worker
+/// until TCP gives up, a quarter of an hour, while the portal keeps saying "we sent it". Cut
+/// short, the round ends with an error, and the next one starts on a fresh connection.
+const DB_CALL: std::time::Duration = std::time::Duration::from_secs(5);
+/// Longest the handling of one request may take, all its statements together.
+const HANDLE_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+async fn bounded<T>(
+    call: impl std::future::Future<Output = Result<T, sea_orm::DbErr>>,
+) -> Result<T, DomainError> {
+    match tokio::time::timeout(DB_CALL, call).await {
+        Ok(r) => Ok(r?),
+        Err(_) => Err(DomainError::Database(sea_orm::DbErr::Custom(
+            "the database did not answer in time".into(),
+        ))),
+    }
+}
+
 impl Services {
     /// Handles queued requests until none is left; returns how many it handled.
     pub async fn process_recovery_requests(&self) -> Result<usize, DomainError> {
         let mut handled = 0;
         loop {
             let now = self.now();
-            let due: Vec<recovery_request::Model> = recovery_request::Entity::find()
+            let due = recovery_request::Entity::find()
                 .filter(
                     recovery_request::Column::LeaseUntil
                         .is_null()
@@ -35,8 +54,8 @@ impl Services {
                 )
                 .order_by_asc(recovery_request::Column::Id)
                 .limit(20)
-                .all(&self.db)
-                .await?;
+                .all(&self.db);
+            let due = bounded(due).await?;
             if due.is_empty() {
                 return Ok(handled);
             }
@@ -56,8 +75,8 @@ impl Services {
                             .is_null()
                             .or(recovery_request::Column::LeaseUntil.lt(now)),
                     )
-                    .exec(&self.db)
-                    .await?;
+                    .exec(&self.db);
+                let claimed = bounded(claimed).await?;
                 if claimed.rows_affected != 1 {
                     continue;
                 }
@@ -67,9 +86,21 @@ impl Services {
                 // NTP counts as none).
                 metrics::histogram!(names::RECOVERY_LAG)
                     .record(Ord::max(now - req.created_at, 0) as f64 / 1000.0);
-                let result = match req.kind {
-                    recovery_request::Kind::Reset => self.handle_reset_request(&req).await,
-                    recovery_request::Kind::Username => self.handle_username_request(&req).await,
+                let handle = async {
+                    match req.kind {
+                        recovery_request::Kind::Reset => self.handle_reset_request(&req).await,
+                        recovery_request::Kind::Username => {
+                            self.handle_username_request(&req).await
+                        }
+                    }
+                };
+                // Bounded like every call here: cut short, its unit of work is dropped
+                // unfinished (nothing of it commits) and the lease brings the request back.
+                let result = match tokio::time::timeout(HANDLE_LIMIT, handle).await {
+                    Ok(r) => r,
+                    Err(_) => Err(DomainError::Database(sea_orm::DbErr::Custom(
+                        "the database did not answer in time".into(),
+                    ))),
                 };
                 if let Err(e) = result {
                     // The lease runs out and the request is tried again; a request that can
@@ -133,7 +164,9 @@ impl Services {
                     // The person said a change was not theirs: nothing self-service is sent
                     // for a day; the clinic's own reset still works (SECURITY.md M8).
                     "paused_after_report"
-                } else if self.over_send_limits_to(&uow, a.id, &c).await? {
+                } else if self.over_address_share(&uow, &meta, a.id).await?
+                    || self.over_send_limits_to(&uow, a.id, &c).await?
+                {
                     "limited"
                 } else {
                     self.issue_reset(&mut uow, a, &c, p.channel, &req.reference, Some(p.lang))
@@ -267,7 +300,9 @@ impl Services {
         let outcome = match &found {
             None => "no_single_match",
             Some((a, c)) => {
-                if self.over_send_limits_to(&uow, a.id, c).await? {
+                if self.over_address_share(&uow, &meta, a.id).await?
+                    || self.over_send_limits_to(&uow, a.id, c).await?
+                {
                     "limited"
                 } else {
                     let message = Outbound::Username {

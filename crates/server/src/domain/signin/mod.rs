@@ -8,9 +8,10 @@ pub mod sessions;
 
 use carekey_shared::policy::MAX_BYTES;
 use carekey_shared::{AccountKind, DeviceSession, HomeInfo, Portal, SessionInfo};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 
@@ -158,29 +159,28 @@ impl Services {
     /// email that matches several accounts identifies none of them, and the person must use
     /// their username.
     pub async fn find_by_email(&self, email: &str) -> Result<Option<account::Model>, DomainError> {
-        let emails = contact::Entity::find()
-            .filter(contact::Column::Kind.eq(contact::Kind::Email))
-            .filter(contact::Column::ValueNorm.eq(email.trim().to_lowercase()))
+        // One statement whether or not the address is on file, and however many times: the
+        // work does not tell an onlooker that it is (SECURITY.md E2).
+        let on_file = |col: contact::Column| {
+            Query::select()
+                .column(col)
+                .from(contact::Entity)
+                .and_where(contact::Column::Kind.eq(contact::Kind::Email))
+                .and_where(contact::Column::ValueNorm.eq(email.trim().to_lowercase()))
+                .and_where(col.is_not_null())
+                .to_owned()
+        };
+        let mut found = account::Entity::find()
+            .filter(
+                Condition::any()
+                    .add(account::Column::Id.in_subquery(on_file(contact::Column::AccountId)))
+                    .add(
+                        account::Column::PatientId.in_subquery(on_file(contact::Column::PatientId)),
+                    ),
+            )
+            .limit(2)
             .all(&self.db)
             .await?;
-        let mut found: Vec<account::Model> = vec![];
-        for c in emails {
-            let a = if let Some(id) = c.account_id {
-                account::Entity::find_by_id(id).one(&self.db).await?
-            } else if let Some(pid) = c.patient_id {
-                account::Entity::find()
-                    .filter(account::Column::PatientId.eq(pid))
-                    .one(&self.db)
-                    .await?
-            } else {
-                None
-            };
-            if let Some(a) = a
-                && !found.iter().any(|f| f.id == a.id)
-            {
-                found.push(a);
-            }
-        }
         Ok(if found.len() == 1 { found.pop() } else { None })
     }
 
