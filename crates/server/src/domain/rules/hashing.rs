@@ -8,6 +8,7 @@
 //! sign-ins grew the server from 12 MiB to 228 MiB. With owned buffers the memory is exactly
 //! cores × m_cost whatever the allocator.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -17,7 +18,7 @@ use argon2::password_hash::phc::PasswordHash;
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::domain::DomainError;
 use crate::telemetry::names;
@@ -31,9 +32,42 @@ pub const QUEUE_TIMEOUT: Duration = Duration::from_secs(2);
 /// A job gets the worker thread's reusable argon2 memory.
 type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
 
+/// Hashes one client address may have running or queued at once: half the slots, at least
+/// one. A client that sends sign-ins as fast as it can then waits behind itself, and every
+/// other client still finds a slot (issue 14: one address could hold every slot, and every
+/// patient was told "busy").
+fn per_client(cores: usize) -> usize {
+    (cores / 2).max(1)
+}
+
+/// Each client address's own gate in front of the shared slots. Entries go when no request
+/// of theirs is waiting or running.
+#[derive(Clone, Default)]
+struct FairShare {
+    gates: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
+    per_client: usize,
+}
+
+impl FairShare {
+    fn gate(&self, client: &str) -> Arc<Semaphore> {
+        let Ok(mut gates) = self.gates.lock() else {
+            return Arc::new(Semaphore::new(self.per_client));
+        };
+        if gates.len() > 4_096 {
+            // Gates no request holds any more (only the map has them).
+            gates.retain(|_, g| Arc::strong_count(g) > 1);
+        }
+        gates
+            .entry(client.to_owned())
+            .or_insert_with(|| Arc::new(Semaphore::new(self.per_client)))
+            .clone()
+    }
+}
+
 #[derive(Clone)]
 pub struct Hasher {
     slots: Arc<Semaphore>,
+    share: FairShare,
     workers: mpsc::Sender<Job>,
     queue_timeout: Duration,
     /// A real hash of a random password: unknown users are "verified" against it so that the
@@ -195,6 +229,10 @@ impl Hasher {
         let dummy = hash_with(&hex::encode(random), &mut Vec::new())?;
         Ok(Self {
             slots: Arc::new(Semaphore::new(cores)),
+            share: FairShare {
+                gates: Arc::default(),
+                per_client: per_client(cores),
+            },
             workers: start_workers(cores)?,
             queue_timeout: QUEUE_TIMEOUT,
             dummy_phc: Arc::new(dummy),
@@ -205,6 +243,16 @@ impl Hasher {
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
+    ) -> Result<T, DomainError> {
+        self.run_holding(work, None).await
+    }
+
+    /// Runs `work` once a slot is free; `held` (a client's gate permit) is given back with
+    /// the slot, when the hash has really finished.
+    async fn run_holding<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
+        held: Option<OwnedSemaphorePermit>,
     ) -> Result<T, DomainError> {
         let asked = std::time::Instant::now();
         let waiting = Waiting::enter();
@@ -220,8 +268,12 @@ impl Hasher {
         // The permit travels with the job: if the client disconnects and this future is dropped,
         // the slot stays taken until the hash actually finishes, so the queue stays bounded.
         let job: Job = Box::new(move |memory| {
-            let _ = tx.send(work(memory));
+            let out = work(memory);
+            // The slot and the client's gate are free before the answer is: whoever reads
+            // the answer finds them given back.
             drop(permit);
+            drop(held);
+            let _ = tx.send(out);
         });
         self.workers
             .send(job)
@@ -237,6 +289,26 @@ impl Hasher {
         self.started.load(Ordering::Relaxed)
     }
 
+    /// `verify` for a sign-in from `client` (its address key): behind that client's own gate
+    /// first, so one client holds at most its share of the slots. The gate's wait counts
+    /// toward the same queue timeout: a client flooding sign-ins is told "busy", others not.
+    pub async fn verify_from(
+        &self,
+        client: &str,
+        password: String,
+        phc: Option<String>,
+    ) -> Result<Verified, DomainError> {
+        let asked = std::time::Instant::now();
+        let gate = self.share.gate(client);
+        let held = tokio::time::timeout(self.queue_timeout, gate.acquire_owned())
+            .await
+            .map_err(|_| DomainError::Busy)?
+            .map_err(|_| DomainError::Busy)?;
+        let mut h = self.clone();
+        h.queue_timeout = self.queue_timeout.saturating_sub(asked.elapsed());
+        h.verify_holding(password, phc, Some(held)).await
+    }
+
     /// Hashes an already normalised password.
     pub async fn hash(&self, password: String) -> Result<String, DomainError> {
         self.run(move |memory| hash_with(&password, memory)).await?
@@ -249,10 +321,19 @@ impl Hasher {
         password: String,
         phc: Option<String>,
     ) -> Result<Verified, DomainError> {
+        self.verify_holding(password, phc, None).await
+    }
+
+    async fn verify_holding(
+        &self,
+        password: String,
+        phc: Option<String>,
+        held: Option<OwnedSemaphorePermit>,
+    ) -> Result<Verified, DomainError> {
         let real = phc.is_some();
         let phc = phc.unwrap_or_else(|| self.dummy_phc.as_str().to_owned());
         let v = self
-            .run(move |memory| verify_with(&password, &phc, memory))
+            .run_holding(move |memory| verify_with(&password, &phc, memory), held)
             .await?;
         Ok(if real {
             v
@@ -368,6 +449,57 @@ mod tests {
         assert_eq!(h.started(), before + 1);
         // And the dummy is a real hash of its kind: its own parameters, verifiable at all.
         assert!(h.dummy_phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+    }
+
+    /// One address sending sign-ins as fast as it can holds at most its share of the slots:
+    /// another address's sign-in is served while the flood is still queued behind itself.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_client_cannot_hold_every_slot() {
+        let h = Hasher::new().unwrap();
+        let phc = hash_blocking("the flood's password here");
+        let done = Arc::new(AtomicU64::new(0));
+        let mut flood = vec![];
+        for _ in 0..8 {
+            let (h, phc, done) = (h.clone(), phc.clone(), done.clone());
+            flood.push(tokio::spawn(async move {
+                let r = h
+                    .verify_from("198.51.100.1", "a wrong guess here".into(), Some(phc))
+                    .await;
+                done.fetch_add(1, Ordering::SeqCst);
+                r
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let other = h
+            .verify_from(
+                "203.0.113.9",
+                "someone else's try".into(),
+                Some(phc.clone()),
+            )
+            .await
+            .unwrap();
+        assert!(!other.ok);
+        let flood_done = done.load(Ordering::SeqCst);
+        assert!(
+            flood_done < 8,
+            "the other client waited for the whole flood ({flood_done} of 8 done)"
+        );
+        for f in flood {
+            // Queued behind itself, the flood may be told "busy"; never an error of another kind.
+            match f.await.unwrap() {
+                Ok(v) => assert!(!v.ok),
+                Err(e) => assert!(matches!(e, DomainError::Busy), "{e}"),
+            }
+        }
+        // The gates are taken down with the last request through them.
+        assert!(
+            h.share
+                .gates
+                .lock()
+                .unwrap()
+                .values()
+                .all(|g| g.available_permits() == h.share.per_client)
+        );
     }
 
     #[tokio::test]

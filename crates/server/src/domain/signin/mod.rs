@@ -231,7 +231,12 @@ impl Services {
         };
         let normalized = carekey_shared::policy::normalize(password);
         let phc = if blocked.is_none() { credential } else { None };
-        let verified = self.hasher.verify(normalized.clone(), phc.clone()).await?;
+        // Behind the address's own gate: one client cannot hold every argon2 slot.
+        let client = crate::domain::limits::address_key(&meta.ip);
+        let verified = self
+            .hasher
+            .verify_from(&client, normalized.clone(), phc.clone())
+            .await?;
 
         match (account, blocked, verified.ok, phc) {
             (Some(acct), None, true, Some(verified_phc)) => {
