@@ -95,6 +95,8 @@ function settings(extra: Record<string, string>): NodeJS.ProcessEnv {
     // One key for every instance: a code one issues must verify on the other, and a message
     // one seals must open on the other.
     CAREKEY_SECRET_KEY_FILE: path.join(dir, 'secret.key'),
+    // One audit key too: an instance under another key refuses to start.
+    CAREKEY_AUDIT_KEY_FILE: path.join(dir, 'audit.key'),
     CAREKEY_PUBLIC_URL: lb,
     CAREKEY_HTTP_TRUSTED_PROXIES: '127.0.0.1',
     // The staff unlock below signs frontdesk in with a password alone; the required second

@@ -59,16 +59,43 @@ pub async fn services(cfg: Config, clock: Arc<dyn Clock>) -> Result<Arc<Services
 }
 
 /// The audit trail's key, created on first start, and the rows from before it brought under
-/// it once (SECURITY.md S7). A chain that cannot be adopted is logged, never hidden: the
-/// server still serves, and `carekey audit verify` names the damage.
+/// it once (SECURITY.md S7). A new key is made as `<audit_key_file>.pending` and becomes the
+/// key only once the trail is chained under it, so a start that stops halfway leaves nothing
+/// stuck: the next start finishes with the same pending key. An instance whose key is not the
+/// one the trail is under refuses to start rather than write rows no check can join. A trail
+/// that cannot be adopted is logged, never hidden: the server still serves, and `carekey
+/// audit verify` names the damage.
 async fn audit_key(
     db: &sea_orm::DatabaseConnection,
     cfg: &Config,
     now_ms: i64,
 ) -> Result<AuditKey, AppError> {
-    let is_new = ServerKey::read(&cfg.audit_key_file)?.is_none();
-    let key = AuditKey::new(ServerKey::load_or_create(&cfg.audit_key_file, &OsEntropy)?);
-    match audit::adopt_key(db, &key, is_new, now_ms).await? {
+    let path = &cfg.audit_key_file;
+    let other_key = || {
+        AppError::Wiring(format!(
+            "the audit trail is chained under another key than {} holds: give every instance \
+             the same audit_key_file (copy it from the first instance, or restore it from \
+             backup); nothing was written",
+            path.display()
+        ))
+    };
+    if let Some(k) = ServerKey::read(path)? {
+        let key = AuditKey::new(k);
+        match audit::adopt_key(db, &key, false, now_ms).await? {
+            Adoption::AlreadyKeyed | Adoption::Rechained { .. } => {}
+            Adoption::OtherKey => return Err(other_key()),
+            Adoption::Refused { rows } => tracing::error!(
+                rows,
+                key = %path.display(),
+                "the audit trail is not chained under the audit key, though the key existed \
+                 before this start: the trail may have been rewritten; run `carekey audit verify`"
+            ),
+        }
+        return Ok(key);
+    }
+    let pending = path.with_extension("key.pending");
+    let key = AuditKey::new(ServerKey::load_or_create(&pending, &OsEntropy)?);
+    match audit::adopt_key(db, &key, true, now_ms).await? {
         Adoption::AlreadyKeyed => {}
         Adoption::Rechained {
             rows,
@@ -87,13 +114,17 @@ async fn audit_key(
             "the audit trail was re-chained under the audit key, but its earlier chain was \
              already broken at this row; this is recorded in the trail (audit_keyed)"
         ),
-        Adoption::Refused { rows } => tracing::error!(
-            rows,
-            key = %cfg.audit_key_file.display(),
-            "the audit trail is not chained under the audit key, though the key existed \
-             before this start: the trail may have been rewritten; run `carekey audit verify`"
-        ),
+        // A new key is never refused; answered as a key that does not fit, should it be.
+        Adoption::OtherKey | Adoption::Refused { .. } => return Err(other_key()),
     }
+    std::fs::rename(&pending, path).map_err(|e| {
+        AppError::Wiring(format!(
+            "audit key {} could not be put in place as {}: {e}",
+            pending.display(),
+            path.display()
+        ))
+    })?;
+    tracing::info!(path = %path.display(), "created the audit key");
     Ok(key)
 }
 

@@ -30,6 +30,13 @@ pub enum BackupError {
          audit key kept with your backups there (audit_key_file)"
     )]
     NoAuditKey(PathBuf),
+    #[error(
+        "the audit trail in {file} was written before the audit key (an older CareKey); its \
+         chain checks out, but as it was written then, which anyone with the file could \
+         recompute. Nothing was restored. If you trust this file, run the restore again with \
+         --adopt-unkeyed-audit to chain it under the audit key"
+    )]
+    UnkeyedAudit { file: PathBuf },
     #[error("{0} already exists; a backup never overwrites a file: choose a new name")]
     FileExists(PathBuf),
     #[error("there is no database at {0} to back up (check database_url and data_dir)")]
@@ -383,7 +390,12 @@ pub async fn backup(cfg: &Config, file: &Path) -> Result<Outcome, BackupError> {
 }
 
 /// `carekey restore FILE [--force]`.
-pub async fn restore(cfg: &Config, file: &Path, force: bool) -> Result<Outcome, BackupError> {
+pub async fn restore(
+    cfg: &Config,
+    file: &Path,
+    force: bool,
+    adopt_unkeyed: bool,
+) -> Result<Outcome, BackupError> {
     let db_path = match target(cfg)? {
         Target::Sqlite(p) => absolute(&p)?,
         Target::Postgres(pg) => return Ok(Outcome::Commands(pg.restore_commands(file))),
@@ -512,10 +524,18 @@ pub async fn restore(cfg: &Config, file: &Path, force: bool) -> Result<Outcome, 
         .await
         .map_err(db("cannot read the backup's audit log"))?
         .check();
-    // A copy from before the audit key (m0011) whose chain checks out as it was written is
-    // brought under the key here, by the operator's own restore; a server would refuse to,
-    // since its key is not new.
-    if matches!(check, ChainCheck::Intact { .. }) {
+    // A copy from before the audit key (m0011) is checked as it was chained then, which
+    // anyone can recompute: it is brought under the key only when the operator says they
+    // trust the file (`--adopt-unkeyed-audit`); a server would refuse to, its key not being
+    // new.
+    let keyed = audit::is_keyed(&copy)
+        .await
+        .map_err(db("cannot read the backup's audit log"))?;
+    if !keyed && matches!(check, ChainCheck::Intact { .. }) {
+        if !adopt_unkeyed {
+            copy.close().await.map_err(db("closing the copy"))?;
+            return Err(BackupError::UnkeyedAudit { file });
+        }
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64);

@@ -69,6 +69,10 @@ enum Command {
         /// Replace a database that already holds accounts.
         #[arg(long)]
         force: bool,
+        /// A backup made before the audit key (an older CareKey): chain its audit trail under
+        /// the key. Only for a file you trust: its old chain is unkeyed.
+        #[arg(long)]
+        adopt_unkeyed_audit: bool,
     },
     /// The audit trail (SECURITY.md S7).
     Audit {
@@ -308,8 +312,12 @@ async fn run(command: Command, cfg: Config) -> Result<(), String> {
         Command::Audit {
             command: AuditCommand::Verify { anchor },
         } => verify_audit(&cfg, anchor.as_ref()).await,
-        Command::Restore { file, force } => {
-            let done = backup::restore(&cfg, &file, force)
+        Command::Restore {
+            file,
+            force,
+            adopt_unkeyed_audit,
+        } => {
+            let done = backup::restore(&cfg, &file, force, adopt_unkeyed_audit)
                 .await
                 .map_err(|e| e.to_string())?;
             println!("{done}");
@@ -381,14 +389,34 @@ async fn verify_audit(cfg: &Config, anchor: Option<&audit::Anchor>) -> Result<()
             ));
         }
     };
+    // Read as it is: no migration (a live database under another version is not touched),
+    // and no SQLite file made where none is (an empty one would "verify").
+    if let Some(p) = store::sqlite_path(&cfg.database_url)
+        && !p.exists()
+    {
+        return Err(format!("there is no database at {}", p.display()));
+    }
     let db = store::connect(&cfg.database_url)
         .await
         .map_err(|e| e.to_string())?;
-    store::migrate(&db).await.map_err(|e| e.to_string())?;
-    match audit::verify(&db, &key, anchor)
-        .await
-        .map_err(|e| format!("cannot read the audit trail: {e}"))?
-    {
+    let read_err = |e: sea_orm::DbErr| {
+        format!("cannot read the audit trail (is the database migrated to this version?): {e}")
+    };
+    if !audit::is_keyed(&db).await.map_err(read_err)? {
+        let v = audit::verify_any(&db, &key).await.map_err(read_err)?;
+        return match v {
+            Verification::Intact { rows, .. } => Err(format!(
+                "The audit trail ({rows} rows) is not yet chained under the audit key; as it \
+                 was chained before, it is whole. It is brought under the key when the server \
+                 next starts with this key file."
+            )),
+            Verification::Broken { at_seq, damage, .. } => Err(format!(
+                "Audit trail (not yet under the audit key) DAMAGED at row {at_seq}: {}.",
+                damage.describe()
+            )),
+        };
+    }
+    match audit::verify(&db, &key, anchor).await.map_err(read_err)? {
         Verification::Intact {
             rows,
             head_seq,

@@ -222,6 +222,8 @@ fn carekey(setup: &Setup, data: &str) -> Command {
         .env("CAREKEY_DIST_DIR", setup.dir.join("dist"))
         // One key for both: each must open payloads the other sealed, and check its codes.
         .env("CAREKEY_SECRET_KEY_FILE", setup.dir.join("secret.key"))
+        // And one audit key: an instance under another refuses to start.
+        .env("CAREKEY_AUDIT_KEY_FILE", setup.dir.join("audit.key"))
         .env("CAREKEY_DEV_MODE", "true")
         .env("CAREKEY_SMTP_HOST", "127.0.0.1")
         .env("CAREKEY_SMTP_PORT", setup.smtp_port.to_string())

@@ -38,6 +38,9 @@ const LEASE_MS_MAX: i64 = 3_600_000;
 /// on a fresh connection. The send itself is bounded by `SEND_DEADLINE`, not by this.
 const DB_CALL: Duration = Duration::from_secs(5);
 
+/// Tries at recording a message as sent, a second apart.
+const SENT_RECORD_TRIES: u32 = 10;
+
 async fn bounded<T>(
     call: impl std::future::Future<Output = Result<T, sea_orm::DbErr>>,
 ) -> Result<T, sea_orm::DbErr> {
@@ -220,15 +223,30 @@ impl Dispatcher {
             Ok(()) => {
                 tracing::info!(id = row.id, via = transport.name(), kind = %row.kind, "outbox: sent");
                 // A call's script is fetched by Twilio after this; it is scrubbed on expiry.
-                let done = bounded(outbox::finish(
-                    &self.db,
-                    &lease,
-                    Status::Sent,
-                    None,
-                    now,
-                    voice,
-                ))
-                .await?;
+                // The message is out: recording that must not be given up after one slow
+                // call, or the lease runs out and the message goes again. Each try is bounded
+                // (a silent connection is left behind), and tried again on a fresh one.
+                let mut tries = 0;
+                let done = loop {
+                    match bounded(outbox::finish(
+                        &self.db,
+                        &lease,
+                        Status::Sent,
+                        None,
+                        now,
+                        voice,
+                    ))
+                    .await
+                    {
+                        Ok(done) => break done,
+                        Err(e) if tries < SENT_RECORD_TRIES => {
+                            tries += 1;
+                            tracing::warn!(id = row.id, error = %e, "outbox: sent, but not yet recorded; trying again");
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                        }
+                        Err(e) => return Err(e),
+                    }
+                };
                 ("sent", done)
             }
             Err(SendError::Permanent(e)) => {

@@ -24,6 +24,11 @@ impl AuditKey {
     pub fn new(key: ServerKey) -> Self {
         Self(key)
     }
+
+    /// Names the key without giving it away: what `audit_head.key_id` holds.
+    pub fn id(&self) -> String {
+        self.0.tag(&["audit-key-id"])[..16].to_owned()
+    }
 }
 
 /// Who did it and from where.
@@ -232,7 +237,9 @@ impl std::str::FromStr for Anchor {
         let seq = seq
             .trim()
             .parse::<i64>()
-            .map_err(|_| "SEQ must be a row number")?;
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or("SEQ must be a row number (1 or more)")?;
         let mac = mac.trim().to_ascii_lowercase();
         if mac.len() != 64 || !mac.chars().all(|c| c.is_ascii_hexdigit()) {
             return Err("MAC must be 64 hex digits".into());
@@ -272,6 +279,11 @@ pub async fn verify_any<C: ConnectionTrait>(db: &C, key: &AuditKey) -> Result<Ve
     } else {
         walk(db, &legacy_hash, None).await
     }
+}
+
+/// Whether the trail is chained under an audit key yet (m0011 adopted).
+pub async fn is_keyed<C: ConnectionTrait>(db: &C) -> Result<bool, DbErr> {
+    Ok(head(db).await?.keyed)
 }
 
 async fn head<C: ConnectionTrait>(db: &C) -> Result<audit_head::Model, DbErr> {
@@ -349,6 +361,8 @@ pub enum Adoption {
     /// The head says unkeyed but the key was not created now: someone may have put an unkeyed
     /// chain in place of a keyed one. Nothing is re-chained; `audit verify` reports it.
     Refused { rows: usize },
+    /// The chain is keyed under another key (`audit_head.key_id`).
+    OtherKey,
 }
 
 /// Brings a chain from before m0011 under the key, once: only the instance that has just
@@ -363,11 +377,18 @@ pub async fn adopt_key(
     let txn = db.begin().await?;
     let head = lock_head(&txn, 0).await?;
     if head.keyed {
-        return Ok(Adoption::AlreadyKeyed);
+        return Ok(if head.key_id == key.id() {
+            Adoption::AlreadyKeyed
+        } else {
+            Adoption::OtherKey
+        });
     }
-    if head.seq > 0 && !key_is_new {
+    // The rows themselves, not the head, say whether there is anything to adopt: a head set
+    // back to nothing in front of rewritten rows must not pass for an empty trail.
+    let any_row = audit_log::Entity::find().one(&txn).await?.is_some();
+    if any_row && !key_is_new {
         return Ok(Adoption::Refused {
-            rows: head.seq as usize,
+            rows: Ord::max(head.seq, 1) as usize,
         });
     }
     let mut legacy_prev = GENESIS.to_owned();
@@ -408,6 +429,7 @@ pub async fn adopt_key(
         .col_expr(audit_head::Column::Hash, Expr::value(prev))
         .col_expr(audit_head::Column::Seq, Expr::value(last))
         .col_expr(audit_head::Column::Keyed, Expr::value(true))
+        .col_expr(audit_head::Column::KeyId, Expr::value(key.id()))
         .filter(audit_head::Column::Id.eq(1))
         .exec(&txn)
         .await?;
@@ -681,11 +703,18 @@ mod tests {
             verify_any(&db, &k).await.unwrap(),
             Verification::Intact { rows: 3, .. }
         ));
-        // The key existed already: someone may have put an unkeyed chain there. Refused.
+        // The key existed already: someone may have put an unkeyed chain there. Refused,
+        // also when the head was set back to nothing in front of the rows.
         assert_eq!(
             adopt_key(&db, &k, false, 9).await.unwrap(),
             Adoption::Refused { rows: 3 }
         );
+        exec(&db, "UPDATE audit_head SET seq = 0 WHERE id = 1").await;
+        assert!(matches!(
+            adopt_key(&db, &k, false, 9).await.unwrap(),
+            Adoption::Refused { .. }
+        ));
+        exec(&db, "UPDATE audit_head SET seq = 3 WHERE id = 1").await;
         assert_eq!(
             adopt_key(&db, &k, true, 9).await.unwrap(),
             Adoption::Rechained {
@@ -713,5 +742,11 @@ mod tests {
             adopt_key(&db, &k, true, 10).await.unwrap(),
             Adoption::AlreadyKeyed
         );
+        // Another key (an instance given a key file of its own) is told apart.
+        assert_eq!(
+            adopt_key(&db, &key(2), true, 10).await.unwrap(),
+            Adoption::OtherKey
+        );
+        assert!("0:".parse::<Anchor>().is_err());
     }
 }

@@ -202,7 +202,12 @@ impl Services {
             return Err(not_accepted);
         }
         let (paused, guess_left) = self
-            .count_attempt(Some(&acct), &[challenges::Purpose::VerifyContact], meta, now)
+            .count_attempt(
+                Some(&acct),
+                &[challenges::Purpose::VerifyContact],
+                meta,
+                now,
+            )
             .await?;
         let rows = challenge::Entity::find()
             .filter(challenge::Column::AccountId.eq(acct.id))

@@ -63,18 +63,24 @@ pub async fn hit<C: ConnectionTrait>(
     let start = window_start(now, window);
     let stored_start = || Expr::col((rate_limit::Entity, Column::WindowStart));
     let stored_count = || Expr::col((rate_limit::Entity, Column::Count));
+    // A request whose clock read falls just before a window boundary may land after one from
+    // the next window (or another instance's clock runs a little ahead): it is counted in the
+    // newer window, never allowed to take the row back and wipe its count.
     let count = CaseStatement::new()
-        .case(stored_start().eq(start), stored_count().add(1))
+        .case(stored_start().gte(start), stored_count().add(1))
         .finally(Expr::val(1));
     // The row moves on to a new window: what was current becomes the previous window when
     // the two are adjacent, and nothing when a whole window passed without an event.
     let previous = CaseStatement::new()
         .case(
-            stored_start().eq(start),
+            stored_start().gte(start),
             Expr::col((rate_limit::Entity, Column::PrevCount)),
         )
         .case(stored_start().eq(start - w), stored_count())
         .finally(Expr::val(0));
+    let newest_start = CaseStatement::new()
+        .case(stored_start().gt(start), stored_start())
+        .finally(Expr::val(start));
     let stmt = Query::insert()
         .into_table(rate_limit::Entity)
         .columns([
@@ -90,7 +96,7 @@ pub async fn hit<C: ConnectionTrait>(
                 .values([
                     (Column::Count, count.into()),
                     (Column::PrevCount, previous.into()),
-                    (Column::WindowStart, Expr::val(start)),
+                    (Column::WindowStart, newest_start.into()),
                 ])
                 .to_owned(),
         )
@@ -168,6 +174,35 @@ pub async fn reset<C: ConnectionTrait>(db: &C, key: &str) -> Result<(), DbErr> {
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// Starts a pause under `key` at `now` unless one started within `length`; true if this call
+/// started it. One statement: of requests racing to start it, exactly one does.
+pub async fn start_pause_unless_running<C: ConnectionTrait>(
+    db: &C,
+    key: &str,
+    length: Duration,
+    now: i64,
+) -> Result<bool, DbErr> {
+    let ended = now - length.as_millis() as i64;
+    let stmt = Query::insert()
+        .into_table(rate_limit::Entity)
+        .columns([
+            Column::Key,
+            Column::WindowStart,
+            Column::Count,
+            Column::PrevCount,
+        ])
+        .values([key.into(), now.into(), 1.into(), 0.into()])
+        .map_err(|e| DbErr::Custom(e.to_string()))?
+        .on_conflict(
+            OnConflict::column(Column::Key)
+                .update_columns([Column::WindowStart, Column::Count, Column::PrevCount])
+                .action_and_where(Expr::col((rate_limit::Entity, Column::WindowStart)).lte(ended))
+                .to_owned(),
+        )
+        .to_owned();
+    Ok(db.execute(&stmt).await?.rows_affected() == 1)
 }
 
 /// When the last pause under `key` started, running or not (kept until pruned).

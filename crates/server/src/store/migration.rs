@@ -736,7 +736,9 @@ impl MigrationTrait for M0010SentCodes {
 
 /// The audit chain is keyed (issue 14 item 4, SECURITY.md S7): `keyed` says the rows written
 /// before the audit key existed were re-chained under it, once, by the instance that created
-/// the key. It never goes back to false by any code path.
+/// the key (no code path sets it back); `key_id` names that key (an HMAC of a fixed word
+/// under it), so an instance started with another key refuses instead of writing rows no
+/// check can join.
 struct M0011KeyedAudit;
 
 impl MigrationName for M0011KeyedAudit {
@@ -754,17 +756,27 @@ impl MigrationTrait for M0011KeyedAudit {
                 .add_column(boolean("keyed").default(false))
                 .to_owned(),
         )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table("audit_head")
+                .add_column(string("key_id").default(""))
+                .to_owned(),
+        )
         .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.alter_table(
-            Table::alter()
-                .table("audit_head")
-                .drop_column("keyed")
-                .to_owned(),
-        )
-        .await
+        for col in ["key_id", "keyed"] {
+            m.alter_table(
+                Table::alter()
+                    .table("audit_head")
+                    .drop_column(col)
+                    .to_owned(),
+            )
+            .await?;
+        }
+        Ok(())
     }
 }
 

@@ -125,12 +125,12 @@ impl Services {
         };
         let n = limits::hit(txn, &key, DAY, now).await?;
         let over = took && n > challenges::MAX_GUESSES_PER_DAY;
-        if over {
-            limits::start_pause(txn, &pause, now).await?;
-        }
-        // Past the limit, a guess after an ended pause is still compared (the next pause has
-        // just started); the one that first crosses it is not.
-        let refused = over && last_pause.is_none();
+        // Past the limit, the one guess that starts the next pause after an ended one is
+        // compared; the guess that first crosses the limit is not, nor any that raced it to
+        // start the pause and lost (one statement decides, on both databases).
+        let started =
+            over && limits::start_pause_unless_running(txn, &pause, challenges::PAUSE, now).await?;
+        let refused = over && (last_pause.is_none() || !started);
         uow.commit(self).await?;
         Ok((acct.is_some() && (already || refused), took && !refused))
     }

@@ -15,8 +15,9 @@ use crate::store::entities::{account, audit_log};
 
 use super::{AUDIT_LIMIT, csv_cell, like_pattern, lower_like};
 
-/// The export's first line. `mac` is each row's link in the chain: with the audit key, the
-/// rows of an unfiltered export verify on their own from the first to the head.
+/// The export's first line. `mac` is each row's link in the chain, to be matched against the
+/// database (`carekey audit verify` checks the chain itself; the export does not carry every
+/// field the MAC covers, such as the user agent).
 pub const AUDIT_CSV_HEADER: &str = "seq,time_utc,actor,target,action,ip,detail,mac\r\n";
 
 /// Rows read per query while an export streams.

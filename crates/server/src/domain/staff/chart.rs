@@ -95,7 +95,7 @@ impl Services {
         )
         .await?;
         self.reads
-            .first(caller.caller().session().id, ReadKind::Chart, patient_id);
+            .remember(caller.caller().session().id, ReadKind::Chart, patient_id);
         Ok(chart)
     }
 

@@ -139,7 +139,6 @@ pub fn username_from_name(first: &str, last: &str) -> String {
     }
 }
 
-/// Turns a spreadsheet cell into one no spreadsheet will run as a formula (CSV injection).
 /// Which staff reads a session has already had recorded, so that the console's background
 /// refreshes of what is on screen (a chart's delivery list, a letter's email status) add one
 /// audit row per thing seen rather than one every few seconds. Per process: another instance,
@@ -157,15 +156,21 @@ pub enum ReadKind {
 const READ_MEMO_CAP: usize = 100_000;
 
 impl ReadMemo {
-    /// True the first time this session reads this thing (and remembers it).
-    fn first(&self, session: i64, kind: ReadKind, id: i64) -> bool {
-        let Ok(mut seen) = self.0.lock() else {
-            return true;
-        };
-        if seen.len() >= READ_MEMO_CAP {
-            seen.clear();
+    /// Whether this session's read of this thing is already in the trail.
+    fn seen(&self, session: i64, kind: ReadKind, id: i64) -> bool {
+        self.0
+            .lock()
+            .is_ok_and(|seen| seen.contains(&(session, kind, id)))
+    }
+
+    /// Remembers a read once its audit row has committed.
+    fn remember(&self, session: i64, kind: ReadKind, id: i64) {
+        if let Ok(mut seen) = self.0.lock() {
+            if seen.len() >= READ_MEMO_CAP {
+                seen.clear();
+            }
+            seen.insert((session, kind, id));
         }
-        seen.insert((session, kind, id))
     }
 }
 
@@ -194,13 +199,19 @@ impl Services {
         target: Option<i64>,
         details: serde_json::Value,
     ) -> Result<(), DomainError> {
-        if !self.reads.first(caller.caller().session().id, kind, id) {
+        let session = caller.caller().session().id;
+        if self.reads.seen(session, kind, id) {
             return Ok(());
         }
-        self.record_read(caller, action, target, details).await
+        // Remembered only once recorded: a read whose row did not commit is not shown, and
+        // the next refresh records it again.
+        self.record_read(caller, action, target, details).await?;
+        self.reads.remember(session, kind, id);
+        Ok(())
     }
 }
 
+/// Turns a spreadsheet cell into one no spreadsheet will run as a formula (CSV injection).
 fn csv_cell(v: &str) -> String {
     let v = if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{v}")

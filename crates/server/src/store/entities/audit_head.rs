@@ -17,6 +17,8 @@ pub struct Model {
     pub hash: String,
     /// The rows from before the audit key were re-chained under it (m0011).
     pub keyed: bool,
+    /// Which key the chain is under (`AuditKey::id`), empty before it was keyed.
+    pub key_id: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
