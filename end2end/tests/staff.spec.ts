@@ -242,7 +242,7 @@ test('Recent messages show a send at once and follow it to "sent" without a relo
     ['Lindqvist', /Lindqvist, Yara/, 'y•••@example.com'],
     ['Okafor', /Okafor, Zeke/, 'z•••@example.com']);
   let asked = 0;
-  page.on('request', (r) => { if (r.url().includes('/api/patient_chart')) asked += 1; });
+  page.on('request', (r) => { if (/\/api\/(patient_chart|chart_deliveries)/.test(r.url())) asked += 1; });
   await staffSignIn(page, 'frontdesk', 'front-desk-coffee-morning');
   await openChart(page, query, name);
   await page.getByRole('button', { name: 'Email a reset link' }).click();
@@ -267,12 +267,15 @@ test('Recent messages are asked for again while a message waits, and no longer o
   // shows what the chart does while a real one waits (an SMTP server down, a slow provider).
   let hold = true;
   let asked = 0;
-  await page.route('**/api/patient_chart*', async (route) => {
+  // The chart opens with patient_chart and refreshes its list with chart_deliveries (a
+  // background call that keeps no session alive).
+  await page.route(/\/api\/(patient_chart|chart_deliveries)/, async (route) => {
     asked += 1;
     const response = await route.fetch();
     const body = await response.json();
-    if (hold && Array.isArray(body?.deliveries)) {
-      for (const d of body.deliveries) d.status = 'Queued';
+    const rows = Array.isArray(body) ? body : body?.deliveries;
+    if (hold && Array.isArray(rows)) {
+      for (const d of rows) d.status = 'Queued';
     }
     await route.fulfill({ response, json: body });
   });

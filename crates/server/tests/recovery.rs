@@ -24,10 +24,8 @@ fn who(id: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// Asks for a reset as a person would, each time from an address of its own: one address may
-/// cause only three of an account's sends an hour (checked in
-/// `one_address_cannot_spend_an_accounts_whole_allowance`), and these tests are about the
-/// account's own limits.
+/// Asks for a reset as a person would, each time from an address of its own: these tests are
+/// about the account's own limits, not an address's.
 async fn request_reset(srv: &TestServer, id: &str, channel: &str) -> common::Reply {
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -35,9 +35,6 @@ const RECOVERY_PURPOSES: &[challenges::Purpose] = &[
 
 /// Guesses of codes and links one client address may make per hour, whatever the accounts.
 const GUESSES_PER_IP_PER_HOUR: u32 = 100;
-/// Sends one client address may cause for one account in an hour (the account's own limit is
-/// 5): the rest of the allowance stays for requests from elsewhere.
-const ADDRESS_SHARE_PER_HOUR: u32 = 3;
 /// How long a worker owns a request before another instance may take it over.
 const REQUEST_LEASE_MS: i64 = 60_000;
 /// Longest identifier or answer accepted (an email address is at most 320 characters).
@@ -206,23 +203,6 @@ impl Services {
         let by_phone = c.kind == contact::Kind::Phone;
         self.over_send_limits(uow.db(), account_id, &c.value_norm, by_phone, uow.now)
             .await
-    }
-
-    /// One address's share of an account's sends: at most `ADDRESS_SHARE_PER_HOUR` an hour,
-    /// checked before the request counts against the account, so that requests from one
-    /// place that only use up someone's allowance stop there (issue 14). Only the requests
-    /// past the share are refused; they count against nothing else.
-    pub(crate) async fn over_address_share(
-        &self,
-        uow: &Uow,
-        meta: &crate::domain::ClientMeta,
-        account_id: i64,
-    ) -> Result<bool, DomainError> {
-        let key = format!(
-            "send:ip-account:{}:{account_id}",
-            limits::address_key(&meta.ip)
-        );
-        Ok(limits::hit(uow.db(), &key, HOUR, uow.now).await? > ADDRESS_SHARE_PER_HOUR)
     }
 
     /// Counts one send against every limit that applies; true if any is exceeded

@@ -304,34 +304,3 @@ async fn wrong_codes_neither_use_up_nor_pause_a_link() {
         .await
         .unwrap();
 }
-
-/// One address may cause at most three of an account's sends an hour; the rest of the
-/// allowance is still there for the patient's own request from elsewhere.
-#[tokio::test]
-async fn one_address_cannot_spend_an_accounts_whole_allowance() {
-    let w = testing::world().await;
-    w.patient("rosa", PW, Some("rosa@example.org"), None).await;
-    for _ in 0..10 {
-        w.svc
-            .request_reset(
-                who("rosa"),
-                RecoveryChannel::EmailCode,
-                Lang::En,
-                &from("198.51.100.99"),
-            )
-            .await
-            .unwrap();
-    }
-    let sent = w.deliver().await;
-    assert_eq!(
-        sent.iter().filter(|m| m.to == "rosa@example.org").count(),
-        3
-    );
-    let code = emailed_code(&w, "rosa", "rosa@example.org").await;
-    assert!(
-        w.svc
-            .verify_reset_code(who("rosa"), &code, &meta())
-            .await
-            .is_ok()
-    );
-}

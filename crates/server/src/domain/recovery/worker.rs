@@ -164,9 +164,7 @@ impl Services {
                     // The person said a change was not theirs: nothing self-service is sent
                     // for a day; the clinic's own reset still works (SECURITY.md M8).
                     "paused_after_report"
-                } else if self.over_address_share(&uow, &meta, a.id).await?
-                    || self.over_send_limits_to(&uow, a.id, &c).await?
-                {
+                } else if self.over_send_limits_to(&uow, a.id, &c).await? {
                     "limited"
                 } else {
                     self.issue_reset(&mut uow, a, &c, p.channel, &req.reference, Some(p.lang))
@@ -300,9 +298,7 @@ impl Services {
         let outcome = match &found {
             None => "no_single_match",
             Some((a, c)) => {
-                if self.over_address_share(&uow, &meta, a.id).await?
-                    || self.over_send_limits_to(&uow, a.id, c).await?
-                {
+                if self.over_send_limits_to(&uow, a.id, c).await? {
                     "limited"
                 } else {
                     let message = Outbound::Username {
