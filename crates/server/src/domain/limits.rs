@@ -147,32 +147,7 @@ pub async fn peek<C: ConnectionTrait>(
 
 /// Starts (or restarts) a pause under `key` at `now`.
 pub async fn start_pause<C: ConnectionTrait>(db: &C, key: &str, now: i64) -> Result<(), DbErr> {
-    let stmt = Query::insert()
-        .into_table(rate_limit::Entity)
-        .columns([
-            Column::Key,
-            Column::WindowStart,
-            Column::Count,
-            Column::PrevCount,
-        ])
-        .values([key.into(), now.into(), 1.into(), 0.into()])
-        .map_err(|e| DbErr::Custom(e.to_string()))?
-        .on_conflict(
-            OnConflict::column(Column::Key)
-                .update_columns([Column::WindowStart, Column::Count, Column::PrevCount])
-                .to_owned(),
-        )
-        .to_owned();
-    db.execute(&stmt).await?;
-    Ok(())
-}
-
-/// Forgets the count under `key` (a pause that has started restarts the count after it).
-pub async fn reset<C: ConnectionTrait>(db: &C, key: &str) -> Result<(), DbErr> {
-    rate_limit::Entity::delete_many()
-        .filter(Column::Key.eq(key))
-        .exec(db)
-        .await?;
+    pause_upsert(db, key, now, None).await?;
     Ok(())
 }
 
@@ -185,6 +160,17 @@ pub async fn start_pause_unless_running<C: ConnectionTrait>(
     now: i64,
 ) -> Result<bool, DbErr> {
     let ended = now - length.as_millis() as i64;
+    Ok(pause_upsert(db, key, now, Some(ended)).await? == 1)
+}
+
+/// The pause row's one statement: written at `now`, over an earlier pause only if that began
+/// at or before `only_over` (when given). Answers the rows written.
+async fn pause_upsert<C: ConnectionTrait>(
+    db: &C,
+    key: &str,
+    now: i64,
+    only_over: Option<i64>,
+) -> Result<u64, DbErr> {
     let stmt = Query::insert()
         .into_table(rate_limit::Entity)
         .columns([
@@ -198,11 +184,13 @@ pub async fn start_pause_unless_running<C: ConnectionTrait>(
         .on_conflict(
             OnConflict::column(Column::Key)
                 .update_columns([Column::WindowStart, Column::Count, Column::PrevCount])
-                .action_and_where(Expr::col((rate_limit::Entity, Column::WindowStart)).lte(ended))
+                .action_and_where_option(
+                    only_over.map(|t| Expr::col((rate_limit::Entity, Column::WindowStart)).lte(t)),
+                )
                 .to_owned(),
         )
         .to_owned();
-    Ok(db.execute(&stmt).await?.rows_affected() == 1)
+    Ok(db.execute(&stmt).await?.rows_affected())
 }
 
 /// When the last pause under `key` started, running or not (kept until pruned).
