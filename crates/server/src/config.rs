@@ -143,6 +143,10 @@ pub struct RecoveryConfig {
 pub struct SendLimits {
     pub account_per_hour: u32,
     pub account_per_day: u32,
+    /// Of the account's sends, those asked for through one identifier (the username, or the
+    /// email address): a stranger with the username alone cannot use them all up.
+    pub identifier_per_hour: u32,
+    pub identifier_per_day: u32,
     pub destination_per_hour: u32,
     pub destination_per_day: u32,
     pub ip_per_hour: u32,
@@ -288,6 +292,8 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("recovery.resend_seconds", Some("60")),
     ("limits.account_per_hour", Some("5")),
     ("limits.account_per_day", Some("10")),
+    ("limits.identifier_per_hour", Some("4")),
+    ("limits.identifier_per_day", Some("8")),
     ("limits.destination_per_hour", Some("5")),
     ("limits.destination_per_day", Some("10")),
     ("limits.ip_per_hour", Some("30")),
@@ -855,6 +861,8 @@ fn recovery_normal(raw: &Raw) -> Result<RecoveryConfig, ConfigError> {
         limits: SendLimits {
             account_per_hour: per("limits.account_per_hour")?,
             account_per_day: per("limits.account_per_day")?,
+            identifier_per_hour: per("limits.identifier_per_hour")?,
+            identifier_per_day: per("limits.identifier_per_day")?,
             destination_per_hour: per("limits.destination_per_hour")?,
             destination_per_day: per("limits.destination_per_day")?,
             ip_per_hour: per("limits.ip_per_hour")?,

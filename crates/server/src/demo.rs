@@ -607,6 +607,7 @@ pub async fn load(s: &Services) -> Result<usize, DomainError> {
     let meta = ClientMeta {
         ip: "127.0.0.1".into(),
         user_agent: "carekey demo-data".into(),
+        flow: None,
     };
     let mut added = 0;
     for d in ACCOUNTS {

@@ -275,6 +275,7 @@ async fn run(command: Command, cfg: Config) -> Result<(), String> {
             let meta = ClientMeta {
                 ip: "127.0.0.1".into(),
                 user_agent: "carekey import-patients".into(),
+                flow: None,
             };
             let outcomes = services
                 .import_patients(&text, &meta)
@@ -331,6 +332,7 @@ async fn run(command: Command, cfg: Config) -> Result<(), String> {
             let meta = ClientMeta {
                 ip: "local".into(),
                 user_agent: "carekey create-admin".into(),
+                flow: None,
             };
             let account = NewAccount {
                 kind: account::Kind::Admin,

@@ -32,6 +32,7 @@ pub mod names {
     pub const ARGON2_QUEUE_WAIT: &str = "carekey_argon2_queue_wait_seconds";
     pub const BUSY_ANSWERS: &str = "carekey_busy_answers_total";
     pub const SIGNIN_SUCCESSES: &str = "carekey_signin_successes_total";
+    pub const SIGNIN_PACED: &str = "carekey_signin_paced_total";
     pub const SIGNIN_FAILURES: &str = "carekey_signin_failures_total";
     pub const LOCKOUTS: &str = "carekey_lockouts_total";
     pub const RECOVERY_REQUESTS: &str = "carekey_recovery_requests_total";
@@ -113,6 +114,10 @@ fn describe() {
         "Answers of \"busy, try again in a moment\", by cause (hashing_queue, conflict)"
     );
     describe_counter!(SIGNIN_SUCCESSES, "Sign-ins that opened a session");
+    describe_counter!(
+        SIGNIN_PACED,
+        "Sign-ins paced because their address was past its share of failures this hour"
+    );
     describe_counter!(
         SIGNIN_FAILURES,
         "Failed password checks, by attempt (sign_in, password_change) and reason"

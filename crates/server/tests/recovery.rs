@@ -708,8 +708,9 @@ on_both_databases!(
             }
         }
         // A fresh code does not reset the count: even the right one is refused for an hour.
+        // (Asked for by email address: the username's share of sends, four, is used up.)
         srv.clock.advance(Duration::from_secs(60));
-        request_reset(&srv, "maria", "Sms").await;
+        request_reset(&srv, MARIA_EMAIL, "Sms").await;
         let code = code_in(&dev_messages(&srv, "+15035550101", 5).await[0].text);
         assert!(
             verify_code(&srv, "maria", &code)
@@ -718,16 +719,18 @@ on_both_databases!(
                 .contains("NotAccepted")
         );
         srv.clock.advance(Duration::from_secs(3600));
-        request_reset(&srv, "maria", "Sms").await;
+        request_reset(&srv, MARIA_EMAIL, "Sms").await;
         let code = code_in(&dev_messages(&srv, "+15035550101", 6).await[0].text);
         assert_eq!(verify_code(&srv, "maria", &code).await.status, 200);
     }
 );
 
 on_both_databases!(send_limits_stop_sending_but_not_the_answer, |srv| {
-    // A2: 5 per account per hour. The sixth request answers the same and sends nothing.
-    for _ in 0..6 {
-        let r = request_reset(&srv, "maria", "Sms").await;
+    // A2: 5 per account per hour. The sixth request answers the same and sends nothing. Half
+    // by username, half by email address: one identifier alone has a smaller share (below).
+    for i in 0..6 {
+        let id = if i < 3 { "maria" } else { MARIA_EMAIL };
+        let r = request_reset(&srv, id, "Sms").await;
         assert_eq!(r.status, 200);
         worker_idle(&srv).await;
     }
@@ -1486,3 +1489,195 @@ mod several_instances {
         assert_eq!((done.status, done.last_error), (outbox::Status::Sent, None));
     });
 }
+
+/// A browser as the portal makes one: its first call (`portal_info`, from `ip`) gives it the
+/// recovery flow cookie; answers the `name=value` to send back.
+async fn fresh_browser(srv: &TestServer, ip: &str) -> String {
+    let r = srv
+        .post(
+            "portal_info",
+            &[],
+            Call {
+                cookie: None,
+                headers: vec![("x-forwarded-for", ip.to_owned())],
+            },
+        )
+        .await;
+    r.headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("carekey_flow="))
+        .and_then(|c| c.split(';').next())
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("no flow cookie: {:?}", r.headers))
+}
+
+/// A call from a browser (`cookie`, or none) at an address.
+async fn from_browser(
+    srv: &TestServer,
+    endpoint: &str,
+    form: &[(&str, &str)],
+    cookie: Option<&str>,
+    ip: &str,
+) -> common::Reply {
+    srv.post(
+        endpoint,
+        form,
+        Call {
+            cookie,
+            headers: vec![("x-forwarded-for", ip.to_owned())],
+        },
+    )
+    .await
+}
+
+// Issue 14 item 2: a stranger who knows the username sends 1,000 requests from 1,000
+// addresses, half of them from browsers with a flow cookie of their own: forgotten-password
+// requests by text and wrong codes. The patient, from their own browser, asks by their email
+// address, types the code texted to their own phone on the page that asked, and sets a new
+// password, while the stranger keeps going. The stranger's requests send at most the
+// identifier's share of the account's texts (4 of 5). Their guesses use up the five
+// "stray" guesses of every code, their own and the patient's, and the twenty-first starts the
+// pause; but neither stops a code typed on the page that asked for it (the right code typed
+// anywhere else is refused, below), and their requests never replace the patient's code.
+on_both_databases!(
+    a_stranger_with_the_username_cannot_keep_the_patient_from_resetting,
+    |srv| {
+        const MOBILE: &str = "+15035550101";
+        let per_identifier = srv.services.cfg.recovery.limits.identifier_per_hour as usize;
+        let mut stranger = 0usize;
+        async fn attack(srv: &TestServer, i: usize) {
+            let ip = format!("198.19.{}.{}", i / 200, i % 200 + 1);
+            // Half the requests and half the guesses come from a browser of the stranger's.
+            let with_cookie = if i % 10 == 0 { i % 20 == 0 } else { i % 2 == 0 };
+            let cookie = if with_cookie {
+                Some(fresh_browser(srv, &ip).await)
+            } else {
+                None
+            };
+            let r = if i % 10 == 0 {
+                from_browser(
+                    srv,
+                    "request_reset",
+                    &[
+                        ("who[identifier]", "maria"),
+                        ("who[email]", ""),
+                        ("channel", "Sms"),
+                    ],
+                    cookie.as_deref(),
+                    &ip,
+                )
+                .await
+            } else {
+                let guess = format!("{:08}", (i * 7_919) % 100_000_000);
+                from_browser(
+                    srv,
+                    "verify_reset_code",
+                    &[
+                        ("who[identifier]", "maria"),
+                        ("who[email]", ""),
+                        ("code", &guess),
+                    ],
+                    cookie.as_deref(),
+                    &ip,
+                )
+                .await
+            };
+            // The same calm answers as for anyone: accepted, or "not accepted".
+            assert!(
+                r.status == 200 || r.body.contains("NotAccepted"),
+                "{} {}",
+                r.status,
+                r.body
+            );
+        }
+        for _ in 0..900 {
+            attack(&srv, stranger).await;
+            stranger += 1;
+        }
+        worker_idle(&srv).await;
+        let sent_by_stranger = dev_messages(&srv, MOBILE, 0).await.len();
+        assert!(
+            (1..=per_identifier).contains(&sent_by_stranger),
+            "the stranger's requests sent {sent_by_stranger} texts"
+        );
+        // The patient, at home, in their own browser, asks by their email address.
+        let home = "192.0.2.77";
+        let mine = fresh_browser(&srv, home).await;
+        let r = from_browser(
+            &srv,
+            "request_reset",
+            &[
+                ("who[identifier]", MARIA_EMAIL),
+                ("who[email]", ""),
+                ("channel", "Sms"),
+            ],
+            Some(&mine),
+            home,
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let texts = dev_messages(&srv, MOBILE, sent_by_stranger + 1).await;
+        // The newest first.
+        let code = code_in(&texts[0].text);
+
+        // The stranger keeps going: the last hundred of the thousand.
+        while stranger < 1_000 {
+            attack(&srv, stranger).await;
+            stranger += 1;
+        }
+        worker_idle(&srv).await;
+        assert_eq!(
+            dev_messages(&srv, MOBILE, 0).await.len(),
+            sent_by_stranger + 1,
+            "no more texts: the stranger's share is used up"
+        );
+
+        let paused = audit_log::Entity::find()
+            .filter(audit_log::Column::Action.eq(audit_log::Action::RecoveryCodeFailed))
+            .all(&srv.services.db)
+            .await
+            .unwrap()
+            .iter()
+            .any(|r| r.details.contains("\"recovery_paused\":true"));
+        assert!(paused, "the stranger's guesses paused recovery");
+
+        // The right code typed anywhere but on the page that asked: refused.
+        let elsewhere = from_browser(
+            &srv,
+            "verify_reset_code",
+            &[
+                ("who[identifier]", "maria"),
+                ("who[email]", ""),
+                ("code", &code),
+            ],
+            None,
+            "203.0.113.200",
+        )
+        .await;
+        assert!(elsewhere.body.contains("NotAccepted"), "{}", elsewhere.body);
+
+        // On the page that asked, it works, and the new password signs in.
+        let r = from_browser(
+            &srv,
+            "verify_reset_code",
+            &[
+                ("who[identifier]", MARIA_EMAIL),
+                ("who[email]", ""),
+                ("code", &code),
+            ],
+            Some(&mine),
+            home,
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let grant = json(&r)["grant"].as_str().unwrap().to_owned();
+        assert_eq!(complete(&srv, &grant, NEW_PW).await.status, 200);
+        assert_eq!(
+            srv.sign_in("Patient", "maria", NEW_PW).await.status,
+            200,
+            "the patient finished"
+        );
+    }
+);

@@ -19,6 +19,8 @@ pub struct RequestCtx {
     pub session_token: Option<String>,
     /// The "remember this device" token from its cookie, if any (SECURITY.md M7).
     pub device_token: Option<String>,
+    /// The recovery flow token from its cookie, if any (SECURITY.md R6).
+    pub flow_token: Option<String>,
     /// What the handler wants added to the response (cookies). Written by the backend, applied
     /// by the HTTP layer after the server function returns.
     pub response: Arc<Mutex<ResponseMeta>>,
@@ -36,12 +38,18 @@ impl RequestCtx {
             user_agent,
             session_token,
             device_token: None,
+            flow_token: None,
             response: Arc::new(Mutex::new(ResponseMeta::default())),
         }
     }
 
     pub fn with_device_token(mut self, token: Option<String>) -> Self {
         self.device_token = token;
+        self
+    }
+
+    pub fn with_flow_token(mut self, token: Option<String>) -> Self {
+        self.flow_token = token;
         self
     }
 

@@ -100,7 +100,20 @@ pub struct NewChallenge<'a> {
     pub issued_by: Option<i64>,
     pub checklist: Option<String>,
     pub pending_value: Option<String>,
+    /// The asking (or, for a grant, proving) browser's flow tag; None when it sent no cookie
+    /// or the clinic issued it.
+    pub flow_tag: Option<String>,
 }
+
+/// The tag kept for a browser's flow cookie: an HMAC, so the database never holds the value a
+/// browser presents.
+pub fn flow_tag(key: &ServerKey, token: &str) -> String {
+    key.tag(&["flow", token])
+}
+
+/// Stands for "no flow" in statements that run the same way whether or not the browser sent
+/// a cookie (SECURITY.md E2): no tag is ever this value (tags are hex).
+pub const NO_FLOW: &str = "-";
 
 pub async fn insert<C: ConnectionTrait>(
     db: &C,
@@ -122,6 +135,8 @@ pub async fn insert<C: ConnectionTrait>(
         checklist: Set(n.checklist),
         created_at: Set(now),
         pending_value: Set(n.pending_value),
+        flow_tag: Set(n.flow_tag),
+        stray_attempts: Set(0),
         ..Default::default()
     }
     .insert(db)
@@ -141,6 +156,34 @@ pub async fn supersede<C: ConnectionTrait>(
         .filter(Column::Purpose.is_in(purposes.iter().copied()))
         .filter(Column::ConsumedAt.is_null())
         .filter(Column::SupersededAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// Marks as replaced what a patient's own new request makes obsolete: the outstanding
+/// challenges of the same browser (`flow`), or, for a request without a flow cookie, those of
+/// no browser. A stranger's request thus never replaces the code or link another browser is
+/// waiting for (SECURITY.md R5 within one browser, R6); the clinic's sends and every password
+/// change still replace everything (`supersede`).
+pub async fn supersede_flow<C: ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+    purposes: &[Purpose],
+    flow: Option<&str>,
+    now: i64,
+) -> Result<u64, DbErr> {
+    let same_flow = match flow {
+        Some(tag) => Column::FlowTag.eq(tag),
+        None => Column::FlowTag.is_null(),
+    };
+    Ok(challenge::Entity::update_many()
+        .col_expr(Column::SupersededAt, Expr::value(now))
+        .filter(Column::AccountId.eq(account_id))
+        .filter(Column::Purpose.is_in(purposes.iter().copied()))
+        .filter(Column::ConsumedAt.is_null())
+        .filter(Column::SupersededAt.is_null())
+        .filter(same_flow)
         .exec(db)
         .await?
         .rows_affected)
@@ -180,32 +223,76 @@ pub async fn consume<C: ConnectionTrait>(db: &C, id: i64, now: i64) -> Result<bo
     Ok(res.rows_affected == 1)
 }
 
+/// The filters every guess shares: live, typed (a link is never typed: a guessed code does
+/// not shorten its life), of the account and purposes.
+fn live_typed(account_id: i64, purposes: &[Purpose], now: i64) -> Condition {
+    Condition::all()
+        .add(Column::AccountId.eq(account_id))
+        .add(Column::Purpose.is_in(purposes.iter().copied()))
+        .add(Column::ConsumedAt.is_null())
+        .add(Column::SupersededAt.is_null())
+        .add(Column::ExpiresAt.gt(now))
+        .add(
+            Condition::any()
+                .add(Column::Purpose.ne(Purpose::Reset))
+                .add(Column::Channel.ne("email_link")),
+        )
+}
+
 /// Takes one of the five guesses of every live code of the account, before the guess is
 /// compared: one UPDATE that only matches codes with guesses left, so of any number of
 /// simultaneous guesses at most five are ever compared (R6), while one of several
 /// simultaneous submissions of the right code still succeeds (F5). Returns whether a guess
 /// was available. Runs for unknown accounts too, against an id that never exists, so the work
 /// does not depend on whether the account does.
+///
+/// This is a guess from no browser in particular: it takes from the codes of no browser
+/// (`attempts`) and, separately, from codes bound to a browser other than `flow`
+/// (`stray_attempts`), so a stranger's guesses never use up the guesses of the page that
+/// asked (R6). Both statements always run.
 pub async fn take_guess<C: ConnectionTrait>(
     db: &C,
     account_id: i64,
     purposes: &[Purpose],
+    flow: Option<&str>,
+    now: i64,
+) -> Result<bool, DbErr> {
+    let unbound = challenge::Entity::update_many()
+        .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
+        .filter(live_typed(account_id, purposes, now))
+        .filter(Column::FlowTag.is_null())
+        .filter(Column::Attempts.lt(MAX_GUESSES))
+        .exec(db)
+        .await?;
+    let others = challenge::Entity::update_many()
+        .col_expr(
+            Column::StrayAttempts,
+            Expr::col(Column::StrayAttempts).add(1),
+        )
+        .filter(live_typed(account_id, purposes, now))
+        .filter(Column::FlowTag.is_not_null())
+        .filter(Column::FlowTag.ne(flow.unwrap_or(NO_FLOW)))
+        .filter(Column::StrayAttempts.lt(MAX_GUESSES))
+        .exec(db)
+        .await?;
+    Ok(unbound.rows_affected + others.rows_affected > 0)
+}
+
+/// Takes one of the five guesses of the live codes bound to this browser's flow (SECURITY.md
+/// R6): its own page's guesses, apart from everyone else's. Runs whether or not the browser
+/// sent a cookie, against a tag no row has when it did not.
+pub async fn take_bound_guess<C: ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+    purposes: &[Purpose],
+    flow: Option<&str>,
     now: i64,
 ) -> Result<bool, DbErr> {
     let res = challenge::Entity::update_many()
         .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
-        .filter(Column::AccountId.eq(account_id))
-        .filter(Column::Purpose.is_in(purposes.iter().copied()))
-        .filter(Column::ConsumedAt.is_null())
-        .filter(Column::SupersededAt.is_null())
-        .filter(Column::ExpiresAt.gt(now))
+        .filter(live_typed(account_id, purposes, now))
+        .filter(Column::FlowTag.eq(flow.unwrap_or(NO_FLOW)))
         .filter(Column::Attempts.lt(MAX_GUESSES))
-        // A link is never typed: a guessed code does not shorten its life.
-        .filter(
-            Condition::any()
-                .add(Column::Purpose.ne(Purpose::Reset))
-                .add(Column::Channel.ne("email_link")),
-        )
         .exec(db)
         .await?;
     Ok(res.rows_affected > 0)
@@ -232,6 +319,8 @@ mod tests {
             checklist: None,
             created_at: 0,
             pending_value: None,
+            flow_tag: None,
+            stray_attempts: 0,
         }
     }
 

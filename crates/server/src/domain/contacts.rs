@@ -152,6 +152,7 @@ impl Services {
                     issued_by: None,
                     checklist: None,
                     pending_value: Some(pending),
+                    flow_tag: None,
                 },
                 now,
             )
@@ -201,7 +202,7 @@ impl Services {
         if self.too_many_guesses_from(meta, now).await? {
             return Err(not_accepted);
         }
-        let (paused, guess_left) = self
+        let attempt = self
             .count_attempt(
                 Some(&acct),
                 &[challenges::Purpose::VerifyContact],
@@ -219,7 +220,7 @@ impl Services {
             .iter()
             .find(|r| challenges::code_matches(&self.key, r, &code));
         let row = match matched.map(|r| (r, challenges::state(r, now))) {
-            Some((r, State::Active)) if guess_left && !paused => r.clone(),
+            Some((r, State::Active)) if attempt.allows(r) => r.clone(),
             Some((_, s @ (State::Expired | State::Used | State::Replaced))) => {
                 return Err(DomainError::CodeRejected(match s {
                     State::Expired => CodeProblem::Expired,
@@ -228,7 +229,8 @@ impl Services {
                 }));
             }
             _ => {
-                self.audit_wrong_guess(Some(&acct), paused, meta).await?;
+                self.audit_wrong_guess(Some(&acct), attempt.paused, meta)
+                    .await?;
                 return Err(not_accepted);
             }
         };

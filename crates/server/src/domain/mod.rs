@@ -100,6 +100,9 @@ pub enum DomainError {
 pub struct ClientMeta {
     pub ip: String,
     pub user_agent: String,
+    /// The browser's recovery flow cookie, if it sent one: a patient's own codes are bound to
+    /// the browser that asked for them (SECURITY.md R6).
+    pub flow: Option<String>,
 }
 
 /// All domain services, sharing one database, clock and hasher.
@@ -120,6 +123,8 @@ pub struct Services {
     pub passkeys: Option<Arc<webauthn_rs::Webauthn>>,
     /// Staff reads already recorded per session (`staff::ReadMemo`).
     pub(crate) reads: staff::ReadMemo,
+    /// Paces sign-ins from addresses past their share of failures (`signin::pacer`).
+    pub(crate) pacer: signin::pacer::Pacer,
 }
 
 impl Services {
@@ -145,6 +150,7 @@ impl Services {
             recovery_wake: Arc::new(Notify::new()),
             passkeys,
             reads: staff::ReadMemo::default(),
+            pacer: signin::pacer::Pacer::default(),
         })
     }
 

@@ -28,6 +28,7 @@ pub fn meta() -> ClientMeta {
     ClientMeta {
         ip: "192.0.2.10".into(),
         user_agent: "unit test".into(),
+        flow: None,
     }
 }
 

@@ -79,6 +79,7 @@ pub(super) fn meta(ctx: &RequestCtx) -> ClientMeta {
     ClientMeta {
         ip: ctx.ip.clone(),
         user_agent: ctx.user_agent.clone(),
+        flow: ctx.flow_token.clone(),
     }
 }
 
@@ -128,8 +129,14 @@ impl From<DomainError> for ApiError {
 
 #[async_trait]
 impl Backend for Api {
-    async fn portal_info(&self, _: &RequestCtx, _: PortalInfo) -> Answer<ClinicInfo> {
+    async fn portal_info(&self, ctx: &RequestCtx, _: PortalInfo) -> Answer<ClinicInfo> {
         let c = &self.services.cfg;
+        // Every page asks this first: the browser gets its recovery flow cookie before it can
+        // ask for a code, so the code is bound to it (SECURITY.md R6).
+        if ctx.flow_token.is_none() {
+            let token = crate::domain::secrets::new_token(self.services.entropy.as_ref())?;
+            ctx.set_cookie(cookies::flow_cookie(c, &token));
+        }
         Ok(ClinicInfo {
             clinic_name: c.clinic_name.clone(),
             clinic_phone: c.clinic_phone.clone(),

@@ -49,6 +49,31 @@ pub fn device_cookie(cfg: &Config, token: &str, max_age_secs: u64) -> String {
     )
 }
 
+/// The recovery flow cookie: names this browser's own forgot-password attempts, so a code it
+/// asked for is bound to it (SECURITY.md R6) and a stranger's guesses elsewhere cannot use up
+/// that code's guesses or pause it. Set when the portal first loads, so the first request is
+/// already bound; it lives as long as the browser session and says nothing about any account.
+pub fn flow_cookie_name(cfg: &Config) -> &'static str {
+    if cfg.is_https() {
+        "__Host-carekey_flow"
+    } else {
+        "carekey_flow"
+    }
+}
+
+pub fn flow_cookie(cfg: &Config, token: &str) -> String {
+    format!("{}={token}; {}", flow_cookie_name(cfg), attributes(cfg))
+}
+
+/// The flow token from a `Cookie` header, if present.
+pub fn flow_from_header(cfg: &Config, header: &str) -> Option<String> {
+    let name = flow_cookie_name(cfg);
+    header.split(';').find_map(|part| {
+        let (k, v) = part.trim().split_once('=')?;
+        (k == name && !v.is_empty() && v.len() <= 128).then(|| v.to_owned())
+    })
+}
+
 /// The device token from a `Cookie` header, if present.
 pub fn device_from_header(cfg: &Config, header: &str) -> Option<String> {
     let name = device_cookie_name(cfg);

@@ -54,6 +54,7 @@ pub async fn audit_csv(
             .chars()
             .take(300)
             .collect(),
+        flow: None,
     };
     let filter = AuditFilter {
         person: q.person,

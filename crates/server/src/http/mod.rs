@@ -251,6 +251,7 @@ async fn server_fn_handler(
         .and_then(|v| v.to_str().ok());
     let token = cookie_header.and_then(|h| cookies::token_from_header(cfg, h));
     let device = cookie_header.and_then(|h| cookies::device_from_header(cfg, h));
+    let flow = cookie_header.and_then(|h| cookies::flow_from_header(cfg, h));
     let user_agent = req
         .headers()
         .get(header::USER_AGENT)
@@ -260,7 +261,8 @@ async fn server_fn_handler(
         .take(300)
         .collect();
     let ctx = RequestCtx::new(client_ip(&state, req.headers(), peer), user_agent, token)
-        .with_device_token(device);
+        .with_device_token(device)
+        .with_flow_token(flow);
     let backend = state.backend.clone();
     let ctx_for_fn = ctx.clone();
     let handled = leptos_axum::handle_server_fns_with_context(

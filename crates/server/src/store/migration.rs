@@ -22,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0010SentCodes),
             Box::new(M0011KeyedAudit),
             Box::new(M0012SlidingLimits),
+            Box::new(M0013BoundCodes),
         ]
     }
 }
@@ -810,5 +811,49 @@ impl MigrationTrait for M0012SlidingLimits {
                 .to_owned(),
         )
         .await
+    }
+}
+
+/// Codes bound to the browser that asked for them (issue 14 item 2, SECURITY.md R6): the
+/// browser's flow tag, and the guesses made from anywhere else, counted apart so a stranger's
+/// guessing cannot use up the guesses of the patient's own page.
+struct M0013BoundCodes;
+
+impl MigrationName for M0013BoundCodes {
+    fn name(&self) -> &str {
+        "m0013_bound_codes"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0013BoundCodes {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("challenges")
+                .add_column(string_null("flow_tag"))
+                .to_owned(),
+        )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table("challenges")
+                .add_column(integer("stray_attempts").default(0))
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for col in ["stray_attempts", "flow_tag"] {
+            m.alter_table(
+                Table::alter()
+                    .table("challenges")
+                    .drop_column(col)
+                    .to_owned(),
+            )
+            .await?;
+        }
+        Ok(())
     }
 }

@@ -55,15 +55,18 @@ impl Services {
                 .one(&self.db)
                 .await?
         {
-            // Answers count against the same day's attempts as codes, and a pause stops them.
-            let (paused, guess_left) = self
+            // Answers count against the same day's attempts as codes, and a pause stops them
+            // everywhere but on the page that proved the code or link (its grant's browser).
+            let attempt = self
                 .count_attempt(Some(&acct), RECOVERY_PURPOSES, meta, now)
                 .await?;
+            let allowed = attempt.allows(&row);
             let answer = normalize_answer(security_answer.unwrap_or(""));
             let ok = self.hasher.verify(answer, Some(q.answer_phc)).await?.ok;
-            if paused || !guess_left || !ok {
-                self.audit_wrong_guess(Some(&acct), paused, meta).await?;
-                return Err(if paused || !guess_left {
+            if !allowed || !ok {
+                self.audit_wrong_guess(Some(&acct), attempt.paused, meta)
+                    .await?;
+                return Err(if !allowed {
                     not_accepted()
                 } else {
                     DomainError::SecurityAnswerIncorrect

@@ -4,6 +4,7 @@
 use carekey_shared::{Lang, RecoveryAccepted, RecoveryChannel, RecoveryIdentity, UsernameLookup};
 use sea_orm::{ActiveModelTrait, Set};
 
+use crate::domain::challenges;
 use crate::domain::limits::{self, HOUR};
 use crate::domain::{ClientMeta, DomainError, Services, secrets};
 use crate::store::entities::recovery_request;
@@ -64,8 +65,17 @@ impl Services {
             return Err(DomainError::InvalidInput("channel not offered".into()));
         }
         let reference = secrets::new_reference(self.entropy.as_ref())?;
-        let payload = serde_json::to_string(&ResetPayload { who, channel, lang })
-            .map_err(|e| DomainError::Internal(e.to_string()))?;
+        let flow_tag = meta
+            .flow
+            .as_deref()
+            .map(|t| challenges::flow_tag(&self.key, t));
+        let payload = serde_json::to_string(&ResetPayload {
+            who,
+            channel,
+            lang,
+            flow_tag,
+        })
+        .map_err(|e| DomainError::Internal(e.to_string()))?;
         self.queue_request(
             recovery_request::Kind::Reset,
             payload,

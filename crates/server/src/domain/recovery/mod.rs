@@ -49,6 +49,19 @@ struct ResetPayload {
     channel: RecoveryChannel,
     #[serde(default)]
     lang: Lang,
+    /// The asking browser's flow tag (an HMAC of its cookie), when it sent one.
+    #[serde(default)]
+    flow_tag: Option<String>,
+}
+
+/// Who asked for a reset message, which decides what it replaces and whom it is bound to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Asker<'a> {
+    /// The clinic: its send replaces everything outstanding, and is bound to no browser.
+    Clinic,
+    /// The patient's own request in `lang`, from the browser with this flow tag (None: the
+    /// caller kept no cookie).
+    Patient { lang: Lang, flow: Option<&'a str> },
 }
 
 /// A forgot-username request, with the page's language as for a reset.
@@ -74,6 +87,18 @@ fn not_accepted() -> DomainError {
 
 fn pause_key(account_id: i64) -> String {
     format!("pause:recovery:{account_id}")
+}
+
+/// Which of the account's identifiers a request named: the username, or the email address
+/// on file (the only two a request can name).
+fn identifier_kind(mode: IdentifierMode, typed: &str) -> &'static str {
+    match mode {
+        IdentifierMode::Username => "username",
+        IdentifierMode::Email => "email",
+        IdentifierMode::Both => "both",
+        IdentifierMode::Either if typed.contains('@') => "email",
+        IdentifierMode::Either => "username",
+    }
 }
 
 /// The security answer as compared: NFKC, lower case, single spaces ("  Fluffy " = "fluffy").
@@ -203,6 +228,36 @@ impl Services {
         let by_phone = c.kind == contact::Kind::Phone;
         self.over_send_limits(uow.db(), account_id, &c.value_norm, by_phone, uow.now)
             .await
+    }
+
+    /// Sends asked for through one identifier (the username, or the email address) of one
+    /// account, counted before the account's own allowance: a stranger who knows only the
+    /// username can use up at most this share of it, and the patient, asking by their email
+    /// address, still has the rest (issue 14 item 2). True when over.
+    pub(crate) async fn over_identifier_limits(
+        &self,
+        uow: &Uow,
+        account_id: i64,
+        who: &RecoveryIdentity,
+    ) -> Result<bool, DomainError> {
+        let l = self.cfg.recovery.limits;
+        let by = identifier_kind(self.cfg.recovery.identifier, &who.identifier);
+        let mut over = false;
+        for (key, window, max) in [
+            (
+                format!("send:who:{account_id}:{by}"),
+                HOUR,
+                l.identifier_per_hour,
+            ),
+            (
+                format!("send:who:{account_id}:{by}:day"),
+                DAY,
+                l.identifier_per_day,
+            ),
+        ] {
+            over |= limits::hit(uow.db(), &key, window, uow.now).await? > max;
+        }
+        Ok(over)
     }
 
     /// Counts one send against every limit that applies; true if any is exceeded

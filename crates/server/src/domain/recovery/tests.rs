@@ -180,6 +180,7 @@ fn from(ip: &str) -> crate::domain::ClientMeta {
     crate::domain::ClientMeta {
         ip: ip.into(),
         user_agent: "somewhere else".into(),
+        flow: None,
     }
 }
 
@@ -301,6 +302,162 @@ async fn wrong_codes_neither_use_up_nor_pause_a_link() {
     let grant = w.svc.redeem_reset_link(&link, &meta()).await.unwrap().grant;
     w.svc
         .complete_reset(&grant, None, NEW, NEW, None, &meta())
+        .await
+        .unwrap();
+}
+
+/// A browser at an address with its own recovery flow cookie.
+fn browser(ip: &str, flow: &str) -> crate::domain::ClientMeta {
+    crate::domain::ClientMeta {
+        ip: ip.into(),
+        user_agent: "a browser".into(),
+        flow: Some(flow.into()),
+    }
+}
+
+async fn ask(w: &World, id: &str, m: &crate::domain::ClientMeta) {
+    w.svc
+        .request_reset(who(id), RecoveryChannel::EmailCode, Lang::En, m)
+        .await
+        .unwrap();
+}
+
+/// R5 within one browser, R6 across them: a new request replaces the code of the browser
+/// that asks (or, from a caller with no cookie, the codes of no browser), never the code
+/// another browser is waiting for.
+#[tokio::test]
+async fn a_request_replaces_only_its_own_browsers_code() {
+    let w = testing::world().await;
+    w.patient("rosa", PW, Some("rosa@example.org"), None).await;
+    let home = browser("192.0.2.20", "home-flow");
+    ask(&w, "rosa", &home).await;
+    let first = code_in(&w.deliver().await, "rosa@example.org");
+    ask(&w, "rosa", &browser("198.51.100.9", "strangers-flow")).await;
+    w.deliver().await;
+    ask(&w, "rosa", &from("198.51.100.10")).await;
+    w.deliver().await;
+    // Still live: typed on its own page it works...
+    ask(&w, "rosa", &home).await;
+    let second = code_in(&w.deliver().await, "rosa@example.org");
+    // ...but the same browser's new request did replace it.
+    assert!(matches!(
+        w.svc.verify_reset_code(who("rosa"), &first, &home).await,
+        Err(DomainError::CodeRejected(CodeProblem::Replaced))
+    ));
+    assert!(
+        w.svc
+            .verify_reset_code(who("rosa"), &second, &home)
+            .await
+            .is_ok()
+    );
+}
+
+/// R6: guesses from anywhere but the page that asked use up their own five, not the page's.
+#[tokio::test]
+async fn strangers_guesses_leave_the_asking_pages_five() {
+    let w = testing::world().await;
+    w.patient("rosa", PW, Some("rosa@example.org"), None).await;
+    let home = browser("192.0.2.20", "home-flow");
+    ask(&w, "rosa", &home).await;
+    let code = code_in(&w.deliver().await, "rosa@example.org");
+    for i in 0..12 {
+        let m = if i % 2 == 0 {
+            from(&format!("198.51.100.{i}"))
+        } else {
+            browser(&format!("198.51.100.{i}"), &format!("stranger-{i}"))
+        };
+        w.svc
+            .verify_reset_code(who("rosa"), not_the(&code), &m)
+            .await
+            .unwrap_err();
+    }
+    // Elsewhere the right code is now refused (its five stray guesses are gone)...
+    assert!(matches!(
+        w.svc
+            .verify_reset_code(who("rosa"), &code, &from("198.51.100.99"))
+            .await,
+        Err(DomainError::CodeRejected(CodeProblem::NotAccepted))
+    ));
+    // ...and the page that asked still has four wrong guesses and then the right one.
+    for _ in 0..4 {
+        w.svc
+            .verify_reset_code(who("rosa"), not_the(&code), &home)
+            .await
+            .unwrap_err();
+    }
+    assert!(
+        w.svc
+            .verify_reset_code(who("rosa"), &code, &home)
+            .await
+            .is_ok()
+    );
+}
+
+/// Issue 14 item 2: requests through one identifier use at most its share of the account's
+/// sends; asking by the email address, the patient still gets a code.
+#[tokio::test]
+async fn the_usernames_share_of_sends_leaves_the_email_its_own() {
+    let w = testing::world().await;
+    w.patient("rosa", PW, Some("rosa@example.org"), None).await;
+    let share = w.svc.cfg.recovery.limits.identifier_per_hour as usize;
+    for i in 0..10 {
+        ask(&w, "rosa", &from(&format!("198.51.100.{i}"))).await;
+    }
+    let sent = w.deliver().await;
+    let to_rosa = |m: &[crate::delivery::dev::DevMessage]| {
+        m.iter().filter(|m| m.to == "rosa@example.org").count()
+    };
+    assert_eq!(to_rosa(&sent), share);
+    ask(&w, "rosa@example.org", &browser("192.0.2.20", "home")).await;
+    assert_eq!(to_rosa(&w.deliver().await), share + 1);
+}
+
+/// R6: the pause a stranger's guesses start stops codes typed anywhere else, never the code
+/// on the page that asked for it.
+#[tokio::test]
+async fn the_pause_does_not_stop_the_page_that_asked() {
+    let w = testing::world().await;
+    w.patient("rosa", PW, Some("rosa@example.org"), None).await;
+    let mut charged = 0;
+    let mut round = 0;
+    while charged <= crate::domain::challenges::MAX_GUESSES_PER_DAY {
+        w.clock.advance(Duration::from_secs(3600));
+        round += 1;
+        let code = emailed_code(&w, "rosa", "rosa@example.org").await;
+        for _ in 0..5 {
+            w.svc
+                .verify_reset_code(
+                    who("rosa"),
+                    not_the(&code),
+                    &from(&format!("203.0.113.{round}")),
+                )
+                .await
+                .unwrap_err();
+            charged += 1;
+            if charged > crate::domain::challenges::MAX_GUESSES_PER_DAY {
+                break;
+            }
+        }
+    }
+    let home = browser("192.0.2.20", "home-flow");
+    ask(&w, "rosa@example.org", &home).await;
+    let code = code_in(&w.deliver().await, "rosa@example.org");
+    // Typed anywhere else, the right code is refused: recovery is paused.
+    assert!(matches!(
+        w.svc
+            .verify_reset_code(who("rosa"), &code, &from("198.51.100.40"))
+            .await,
+        Err(DomainError::CodeRejected(CodeProblem::NotAccepted))
+    ));
+    // On the page that asked, it works, and so does the answer step after it.
+    let grant = w
+        .svc
+        .verify_reset_code(who("rosa@example.org"), &code, &home)
+        .await
+        .unwrap()
+        .grant;
+    w.svc
+        .complete_reset(&grant, None, NEW, NEW, None, &home)
         .await
         .unwrap();
 }

@@ -17,6 +17,42 @@ use crate::store::entities::{account, challenge, contact, security_question};
 use super::{CODE_PURPOSES, GUESSES_PER_IP_PER_HOUR, not_accepted, pause_key, problem};
 use crate::store::entities::audit_log::Action;
 
+/// What one counted guess may do.
+#[derive(Debug, Clone)]
+pub(crate) struct Attempt {
+    /// The guessing browser's flow tag, if it sent a cookie.
+    pub flow: Option<String>,
+    /// A guess was taken from a live code bound to this browser.
+    pub bound: bool,
+    /// Recovery is paused (for every guess but the bound page's at its own code).
+    pub paused: bool,
+    /// A guess was taken from the account's other live codes, within the daily count.
+    pub unbound_left: bool,
+}
+
+impl Attempt {
+    /// Whether the challenge was sent for (or proved on) this very browser.
+    fn is_mine(&self, row: &challenge::Model) -> bool {
+        matches!((&row.flow_tag, &self.flow), (Some(tag), Some(mine)) if tag == mine)
+    }
+
+    /// Whether the answer may say anything about the challenge matched ("expired", "used"):
+    /// its own page always may; anyone else, only while not paused.
+    pub fn may_see(&self, row: &challenge::Model) -> bool {
+        self.is_mine(row) || !self.paused
+    }
+
+    /// Whether this guess may use the challenge it matched: the bound page's guess its own
+    /// code, any other guess the others, while not paused.
+    pub fn allows(&self, row: &challenge::Model) -> bool {
+        if self.is_mine(row) {
+            self.bound
+        } else {
+            self.unbound_left && !self.paused
+        }
+    }
+}
+
 impl Services {
     /// Per-address cap on guesses of any kind; true when over it.
     pub(crate) async fn too_many_guesses_from(
@@ -52,7 +88,7 @@ impl Services {
         let acct = self.find_for_recovery(&who).await?;
         // Every attempt is counted *before* it is compared, so simultaneous guesses cannot
         // all slip in under the limits (R6); a correct code spends an attempt too.
-        let (paused, guess_left) = self
+        let attempt = self
             .count_attempt(acct.as_ref(), CODE_PURPOSES, meta, now)
             .await?;
         let account_id = acct.as_ref().map_or(-1, |a| a.id);
@@ -72,9 +108,9 @@ impl Services {
         let matched = rows
             .iter()
             .find(|r| challenges::code_matches(&self.key, r, &code));
-        if let (Some(a), Some(r), false) = (&acct, matched, paused) {
+        if let (Some(a), Some(r)) = (&acct, matched.filter(|r| attempt.may_see(r))) {
             match challenges::state(r, now) {
-                State::Active if guess_left => {
+                State::Active if attempt.allows(r) => {
                     return self.grant_for(a, r, "code", meta, now).await;
                 }
                 // Five guesses used: refused even when right.
@@ -86,38 +122,54 @@ impl Services {
                 }
             }
         }
-        self.audit_wrong_guess(acct.as_ref(), paused, meta).await?;
+        self.audit_wrong_guess(acct.as_ref(), attempt.paused, meta)
+            .await?;
         Err(not_accepted())
     }
 
-    /// Takes one guess from the account's live codes and, only when there was one to take,
-    /// counts it against the account's last 24 hours (SECURITY.md R6: guesses count only
-    /// against a live code, so a stranger guessing while none is out pauses nothing). The
-    /// twenty-first such guess in 24 hours is refused and starts an hour's pause. The count
-    /// is not restarted by the pause, nor by a new code: after the pause one guess is
-    /// compared and starts the next hour's pause, so past twenty the rate is one an hour,
-    /// where a restarted count allowed twenty. Answers (recovery paused, a guess was left).
+    /// Takes one guess and counts it, before anything is compared (SECURITY.md R6).
+    ///
+    /// A guess from the browser a code is bound to (the one that asked for it) takes one of
+    /// that code's own five guesses, and neither the account's daily count nor its pause
+    /// stops it at that code, so a stranger's guessing elsewhere cannot keep the patient from
+    /// finishing on their own page with the code sent to their own contact. Such a guess is
+    /// worth little to a stranger: five per code, and codes come only within the send limits.
+    ///
+    /// Any other guess takes one from the account's other live codes (see `take_guess`) and,
+    /// only when there was one to take, counts against the account's last 24 hours (guesses
+    /// count only against a live code, so a stranger guessing while none is out pauses
+    /// nothing). The twenty-first such guess in 24 hours is refused and starts an hour's
+    /// pause. The count is not restarted by the pause, nor by a new code: after the pause one
+    /// guess is compared and starts the next hour's pause, so past twenty the rate is one an
+    /// hour, where a restarted count allowed twenty.
     ///
     /// The same statements run whatever the identifier names, known or not, paused or not,
-    /// code out or not (E2): the guess is taken under the account's id, or under -1 (which
-    /// matches no code) when there is no account or it is paused; the count goes to the
-    /// account's key or, when nothing was charged, to the address's own.
+    /// code out or not, cookie or not (E2): guesses are taken under the account's id, or
+    /// under -1 (which matches no code) when there is no account or it is paused; the count
+    /// goes to the account's key or, when nothing was charged
+    /// to it, to the address's own.
     pub(crate) async fn count_attempt(
         &self,
         acct: Option<&account::Model>,
         purposes: &[challenges::Purpose],
         meta: &ClientMeta,
         now: i64,
-    ) -> Result<(bool, bool), DomainError> {
+    ) -> Result<Attempt, DomainError> {
         let account_id = acct.map_or(-1, |a| a.id);
+        let flow = meta
+            .flow
+            .as_deref()
+            .map(|t| challenges::flow_tag(&self.key, t));
         // Nothing here is audited: the caller records the outcome with its own answer.
         let uow = self.begin(Actor::default()).await?;
         let txn = uow.db();
         let pause = pause_key(account_id);
         let last_pause = limits::pause_started(txn, &pause).await?;
         let already = last_pause.is_some_and(|t| now < t + challenges::PAUSE.as_millis() as i64);
+        let bound =
+            challenges::take_bound_guess(txn, account_id, purposes, flow.as_deref(), now).await?;
         let charge_to = if already { -1 } else { account_id };
-        let took = challenges::take_guess(txn, charge_to, purposes, now).await?;
+        let took = challenges::take_guess(txn, charge_to, purposes, flow.as_deref(), now).await?;
         let key = if took {
             format!("guess:account:{account_id}")
         } else {
@@ -132,7 +184,12 @@ impl Services {
             over && limits::start_pause_unless_running(txn, &pause, challenges::PAUSE, now).await?;
         let refused = over && (last_pause.is_none() || !started);
         uow.commit(self).await?;
-        Ok((acct.is_some() && (already || refused), took && !refused))
+        Ok(Attempt {
+            flow,
+            bound,
+            paused: acct.is_some() && (already || refused),
+            unbound_left: took && !refused,
+        })
     }
 
     pub(crate) async fn audit_wrong_guess(
@@ -201,6 +258,12 @@ impl Services {
                 issued_by: None,
                 checklist: None,
                 pending_value: None,
+                // The grant belongs to the browser that proved the code or link: its answer
+                // step is its own page's, as the code was (R6).
+                flow_tag: meta
+                    .flow
+                    .as_deref()
+                    .map(|t| challenges::flow_tag(&self.key, t)),
             },
             now,
         )

@@ -2,7 +2,7 @@
 //! account, which contact to use and whether a limit applies, and writes the challenge and its
 //! message in one transaction. Leases keep several instances from handling one request twice.
 
-use carekey_shared::{Lang, RecoveryChannel, UsernameLookup};
+use carekey_shared::{RecoveryChannel, UsernameLookup};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
@@ -18,7 +18,7 @@ use crate::domain::{ClientMeta, DomainError, Services, phone, secrets};
 use crate::store::entities::{account, contact, patient, recovery_request};
 use crate::telemetry::names;
 
-use super::{REQUEST_LEASE_MS, ResetPayload, UsernamePayload};
+use super::{Asker, REQUEST_LEASE_MS, ResetPayload, UsernamePayload};
 use crate::store::entities::audit_log::Action;
 
 /// Longest one of the worker's reads or claims may take (SECURITY.md F1): a connection that
@@ -129,6 +129,7 @@ impl Services {
         let meta = ClientMeta {
             ip: req.ip.clone(),
             user_agent: req.user_agent.clone(),
+            flow: None,
         };
         Ok(Some((meta, payload)))
     }
@@ -164,10 +165,16 @@ impl Services {
                     // The person said a change was not theirs: nothing self-service is sent
                     // for a day; the clinic's own reset still works (SECURITY.md M8).
                     "paused_after_report"
+                } else if self.over_identifier_limits(&uow, a.id, &p.who).await? {
+                    "identifier_limited"
                 } else if self.over_send_limits_to(&uow, a.id, &c).await? {
                     "limited"
                 } else {
-                    self.issue_reset(&mut uow, a, &c, p.channel, &req.reference, Some(p.lang))
+                    let asker = Asker::Patient {
+                        lang: p.lang,
+                        flow: p.flow_tag.as_deref(),
+                    };
+                    self.issue_reset(&mut uow, a, &c, p.channel, &req.reference, asker)
                         .await?;
                     "queued"
                 }
@@ -208,10 +215,20 @@ impl Services {
         c: &contact::Model,
         channel: RecoveryChannel,
         reference: &str,
-        asked: Option<Lang>,
+        asker: Asker<'_>,
     ) -> Result<i64, DomainError> {
         let now = uow.now;
-        challenges::supersede(uow.db(), acct.id, challenges::OUTSTANDING, now).await?;
+        let (asked, flow_tag) = match asker {
+            Asker::Clinic => {
+                challenges::supersede(uow.db(), acct.id, challenges::OUTSTANDING, now).await?;
+                (None, None)
+            }
+            Asker::Patient { lang, flow } => {
+                challenges::supersede_flow(uow.db(), acct.id, challenges::OUTSTANDING, flow, now)
+                    .await?;
+                (Some(lang), flow.map(str::to_owned))
+            }
+        };
         let r = &self.cfg.recovery;
         // The code or token goes into the sealed message; only its HMAC is kept with the
         // challenge.
@@ -254,6 +271,7 @@ impl Services {
                 issued_by: None,
                 checklist: None,
                 pending_value: None,
+                flow_tag,
             },
             now,
         )

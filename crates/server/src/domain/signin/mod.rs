@@ -4,6 +4,7 @@
 //! or wrong-portal account all end in the same `SignInFailed` after the same argon2 work and an
 //! audit write, so neither the answer nor its timing says whether someone is a patient here.
 
+pub mod pacer;
 pub mod sessions;
 
 use carekey_shared::policy::MAX_BYTES;
@@ -233,6 +234,22 @@ impl Services {
         let phc = if blocked.is_none() { credential } else { None };
         // Behind the address's own gate: one client cannot hold every argon2 slot.
         let client = crate::domain::limits::address_key(&meta.ip);
+        // Spraying: past its free share of failures this hour, an address gets one attempt a
+        // second. The count and the wait depend on the address alone, never on the account.
+        let failed = crate::domain::limits::peek(
+            &self.db,
+            &spray_key(&client),
+            crate::domain::limits::HOUR,
+            now,
+        )
+        .await?;
+        if failed > pacer::FREE_FAILURES_PER_HOUR {
+            metrics::counter!(names::SIGNIN_PACED).increment(1);
+            match self.pacer.turn(&client) {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => return Err(DomainError::Busy),
+            }
+        }
         let verified = self
             .hasher
             .verify_from(&client, normalized.clone(), phc.clone())
@@ -374,6 +391,11 @@ impl Services {
         };
         let uow = self.begin(actor).await?;
         let txn = uow.db();
+        if matches!(attempt, Attempt::SignIn) {
+            let client = crate::domain::limits::address_key(&meta.ip);
+            crate::domain::limits::hit(txn, &spray_key(&client), crate::domain::limits::HOUR, now)
+                .await?;
+        }
         let counted = acct.filter(|_| matches!(reason, "wrong_password" | "wrong_second_step"));
         account::Entity::update_many()
             .col_expr(
@@ -621,6 +643,11 @@ impl Services {
         uow.commit(self).await?;
         Ok(u32::try_from(ended).unwrap_or(u32::MAX))
     }
+}
+
+/// Failed sign-ins from one address in the last hour, whatever the accounts.
+fn spray_key(client: &str) -> String {
+    format!("signin:fail:{client}")
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::domain::caller::Staff;
 use crate::domain::challenges::{self, NewChallenge};
+use crate::domain::recovery::Asker;
 use crate::domain::uow::Uow;
 use crate::domain::{DomainError, Services, secrets};
 use crate::store::entities::{account, contact};
@@ -51,6 +52,7 @@ impl Services {
                 issued_by: uow.actor().account_id,
                 checklist: Some(checklist),
                 pending_value: None,
+                flow_tag: None,
             },
             now,
         )
@@ -110,7 +112,7 @@ impl Services {
             return Err(DomainError::TooManyMessages);
         }
         let message_id = self
-            .issue_reset(&mut uow, &acct, &c, channel, &reference, None)
+            .issue_reset(&mut uow, &acct, &c, channel, &reference, Asker::Clinic)
             .await?;
         uow.audit(
             Action::StaffSentReset,

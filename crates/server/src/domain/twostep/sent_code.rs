@@ -162,6 +162,7 @@ impl Services {
                 issued_by: None,
                 checklist: None,
                 pending_value: None,
+                flow_tag: None,
             },
             now,
         )
@@ -411,7 +412,7 @@ impl Services {
             return Ok(None);
         };
         if contacts.is_empty()
-            || !challenges::take_guess(&self.db, acct.id, &[Purpose::SecondStep], now).await?
+            || !challenges::take_guess(&self.db, acct.id, &[Purpose::SecondStep], None, now).await?
         {
             return Ok(None);
         }

@@ -48,6 +48,11 @@ pub struct Model {
     pub created_at: i64,
     /// Contact changes: the new email or number (JSON), applied when the code comes back.
     pub pending_value: Option<String>,
+    /// HMAC of the flow cookie of the browser that asked (a patient's own request) or proved
+    /// the code (a grant); NULL for the clinic's codes and callers that keep no cookie.
+    pub flow_tag: Option<String>,
+    /// Guesses at a bound code made from any other browser (its own page's are `attempts`).
+    pub stray_attempts: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
