@@ -1550,13 +1550,17 @@ on_both_databases!(
         async fn attack(srv: &TestServer, i: usize) {
             let ip = format!("198.19.{}.{}", i / 200, i % 200 + 1);
             // Half the requests and half the guesses come from a browser of the stranger's.
-            let with_cookie = if i % 10 == 0 { i % 20 == 0 } else { i % 2 == 0 };
+            let with_cookie = if i.is_multiple_of(10) {
+                i.is_multiple_of(20)
+            } else {
+                i.is_multiple_of(2)
+            };
             let cookie = if with_cookie {
                 Some(fresh_browser(srv, &ip).await)
             } else {
                 None
             };
-            let r = if i % 10 == 0 {
+            let r = if i.is_multiple_of(10) {
                 from_browser(
                     srv,
                     "request_reset",

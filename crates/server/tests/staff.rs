@@ -1264,6 +1264,23 @@ on_both_databases!(
             .await;
         assert_eq!(csv.status, 200, "{}", csv.body);
         assert_eq!(audit_actions(&srv, "audit_exported").await.len(), 1);
+        // A HEAD of the link reads nothing: answered, and not recorded as an export.
+        let head = srv
+            .http
+            .head(format!("{}/api/audit.csv?person=maria", srv.base))
+            .header("cookie", &admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(head.status().as_u16(), 200);
+        assert_eq!(audit_actions(&srv, "audit_exported").await.len(), 1);
+        let anonymous = srv
+            .http
+            .head(format!("{}/api/audit.csv", srv.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(anonymous.status().as_u16(), 401);
     }
 );
 
