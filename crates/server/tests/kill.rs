@@ -35,9 +35,8 @@
 mod common;
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -53,6 +52,7 @@ use carekey_server::store::entities::{
     account, audit_log, challenge, contact, outbox, password_credential, password_history,
     recovery_request, session,
 };
+use common::process::{self, Instance, Log};
 
 /// SIGKILLs per database.
 const KILLS: usize = 22;
@@ -116,7 +116,7 @@ static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigkill_mid_reset_loses_nothing_and_half_writes_nothing_on_sqlite() {
     let _one = SERIAL.lock().await;
-    let dir = common::TempDir(temp_dir("sqlite"));
+    let dir = process::temp_dir("kill-sqlite");
     let url = format!("sqlite://{}/carekey.db", dir.0.display());
     run("SQLite", dir.0.clone(), url).await;
 }
@@ -124,12 +124,12 @@ async fn sigkill_mid_reset_loses_nothing_and_half_writes_nothing_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigkill_mid_reset_loses_nothing_and_half_writes_nothing_on_postgres() {
     let _one = SERIAL.lock().await;
-    let Some((name, url)) = pg_database().await else {
+    let Some((name, url)) = process::pg_database("kill", "F4").await else {
         return;
     };
-    let dir = common::TempDir(temp_dir("postgres"));
+    let dir = process::temp_dir("kill-postgres");
     run("PostgreSQL", dir.0.clone(), url).await;
-    drop_database(&name).await;
+    process::drop_database(&name).await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -190,33 +190,11 @@ impl Setup {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("carekey-kill-{}-{tag}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-/// The `carekey` binary with only the settings given here: nothing from the test's own
-/// environment can change what is tested. Every start uses the same data directory (server
-/// key, audit key) and database.
+/// Every start uses the same data directory (server key, audit key) and database.
 fn carekey(setup: &Setup) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_carekey"));
+    let mut c = process::carekey(&setup.dir, &setup.database_url, "data");
     let base = setup.base();
-    c.current_dir(&setup.dir)
-        .env_clear()
-        .env("DATABASE_URL", &setup.database_url)
-        .env("CAREKEY_DATA_DIR", setup.dir.join("data"))
-        .env("CAREKEY_DIST_DIR", setup.dir.join("dist"))
-        .env("CAREKEY_DEV_MODE", "true")
+    c.env("CAREKEY_DEV_MODE", "true")
         .env("CAREKEY_BIND", format!("127.0.0.1:{}", setup.port))
         .env("CAREKEY_PUBLIC_URL", &base)
         .env("CAREKEY_METRICS_BIND", "off")
@@ -233,59 +211,46 @@ fn carekey(setup: &Setup) -> Command {
         .env("CAREKEY_LIMITS_DESTINATION_PER_DAY", "100000")
         .env("CAREKEY_LIMITS_IP_PER_HOUR", "100000")
         // A message a killed process was sending is taken up again after this.
-        .env("CAREKEY_DELIVERY_LEASE_SECONDS", "2")
-        .env("RUST_LOG", "carekey=info,carekey_server=info,warn")
-        .env("NO_COLOR", "1");
+        .env("CAREKEY_DELIVERY_LEASE_SECONDS", "2");
     c
 }
 
 /// The one `carekey serve` of a run, started again after each kill. Dropping it stops it.
 struct Server {
     setup: Arc<Setup>,
-    child: Option<Child>,
+    instance: Option<Instance>,
     generation: usize,
-    log: Arc<Mutex<Vec<String>>>,
+    /// Every start's lines, each marked with its start: a violation may stem from an earlier
+    /// process than the one running when it is found.
+    log: Log,
 }
 
 impl Server {
     fn new(setup: Arc<Setup>) -> Server {
         Server {
             setup,
-            child: None,
+            instance: None,
             generation: 0,
-            log: Arc::new(Mutex::new(vec![])),
+            log: Log::default(),
         }
-    }
-
-    fn spawn(&mut self) {
-        self.generation += 1;
-        let mut child = carekey(&self.setup)
-            .arg("serve")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        collect(
-            child.stdout.take().unwrap(),
-            self.log.clone(),
-            self.generation,
-        );
-        collect(
-            child.stderr.take().unwrap(),
-            self.log.clone(),
-            self.generation,
-        );
-        self.child = Some(child);
     }
 
     /// Starts the process and waits for `/readyz`; a start that fails at once (the port not
     /// yet free after a kill) is tried again.
     async fn start(&mut self, http: &reqwest::Client) {
+        let bind = format!("127.0.0.1:{}", self.setup.port);
         for _ in 0..5 {
-            self.spawn();
-            match self.wait_ready(http).await {
-                Ok(()) => return,
+            self.generation += 1;
+            let prefix = format!("[start {}] ", self.generation);
+            let mut instance =
+                Instance::spawn("carekey", carekey(&self.setup), &bind, &self.log, prefix);
+            // Polled often: every kill waits for this, and the run has a time limit.
+            let poll = Duration::from_millis(25);
+            match instance.try_wait_ready(http, poll, 200).await {
+                Ok(()) => {
+                    self.instance = Some(instance);
+                    return;
+                }
                 Err(status) => {
                     eprintln!(
                         "carekey (start {}) exited before it was ready ({status}); again",
@@ -298,87 +263,23 @@ impl Server {
         panic!("carekey never became ready:\n{}", self.log_tail(200));
     }
 
-    async fn wait_ready(&mut self, http: &reqwest::Client) -> Result<(), ExitStatus> {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let url = format!("{}/readyz", self.setup.base());
-        loop {
-            if let Some(child) = self.child.as_mut()
-                && let Some(status) = child.try_wait().unwrap()
-            {
-                self.child = None;
-                return Err(status);
-            }
-            if let Ok(r) = http.get(&url).send().await
-                && r.status() == 200
-            {
-                return Ok(());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "carekey not ready after 30 s:\n{}",
-                self.log_tail(200)
-            );
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-    }
-
-    /// SIGKILL (what `Child::kill` sends on Unix), and the exit reaped.
     fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
+        if let Some(mut instance) = self.instance.take() {
+            instance.kill();
         }
     }
 
-    /// SIGTERM as an operator would, then SIGKILL if it has not gone within 10 s.
     fn stop(&mut self) -> Option<ExitStatus> {
-        let mut child = self.child.take()?;
-        if let Ok(Some(status)) = child.try_wait() {
-            return Some(status);
-        }
-        let _ = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = child.try_wait() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        eprintln!("carekey ignored SIGTERM for 10 s; killed");
-        let _ = child.kill();
-        child.wait().ok()
+        self.instance.take()?.stop()
     }
 
     fn log_tail(&self, n: usize) -> String {
-        let log = self.log.lock().unwrap();
-        log[log.len().saturating_sub(n)..].join("\n")
+        self.log.tail(n)
     }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-fn collect(from: impl std::io::Read + Send + 'static, log: Arc<Mutex<Vec<String>>>, g: usize) {
-    std::thread::spawn(move || {
-        for line in BufReader::new(from).lines().map_while(Result::ok) {
-            log.lock().unwrap().push(format!("[start {g}] {line}"));
-        }
-    });
 }
 
 fn run_demo_data(setup: &Setup) {
-    let out = carekey(setup).arg("demo-data").output().unwrap();
-    assert!(
-        out.status.success(),
-        "carekey demo-data: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    process::demo_data(carekey(setup));
 }
 
 /// `carekey audit verify` (SECURITY.md S7), as an operator runs it: the chain checked under
@@ -394,41 +295,6 @@ fn audit_verify(setup: &Setup) -> Result<String, String> {
         Ok(text)
     } else {
         Err(text)
-    }
-}
-
-/// A fresh PostgreSQL database, or None where a missing server may skip the test (never
-/// under CI=true: there F4 must be proved on PostgreSQL, not skipped).
-async fn pg_database() -> Option<(String, String)> {
-    let admin = common::pg_admin_url();
-    let ci = std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true"));
-    // Refused connections otherwise wait out the pool's 30 s before they count as missing.
-    let mut quick = sea_orm::ConnectOptions::new(admin.clone());
-    quick
-        .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(5));
-    if let Err(e) = Database::connect(quick).await {
-        assert!(
-            !ci,
-            "no PostgreSQL at {admin} ({e}); with CI=true SECURITY.md F4 must be proved, not skipped"
-        );
-        eprintln!("skipped: no PostgreSQL at {admin} ({e})");
-        println!("skipped: no PostgreSQL at {admin}");
-        return None;
-    }
-    let fresh = common::fresh_pg_database("kill").await;
-    assert!(
-        fresh.is_some() || !ci,
-        "could not create a database at {admin}"
-    );
-    fresh
-}
-
-async fn drop_database(name: &str) {
-    if let Ok(conn) = Database::connect(&common::pg_admin_url()).await {
-        let _ = conn
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .await;
     }
 }
 
@@ -1369,7 +1235,7 @@ async fn run(db_name: &'static str, dir: PathBuf, database_url: String) {
     let setup = Arc::new(Setup {
         dir,
         database_url: database_url.clone(),
-        port: free_port(),
+        port: process::free_port(),
     });
     run_demo_data(&setup);
 

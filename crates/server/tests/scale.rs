@@ -8,16 +8,17 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use sea_orm::{ColumnTrait, ConnectionTrait, Database, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Database, EntityTrait, PaginatorTrait, QueryFilter};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 
 use carekey_server::store::entities::{outbox, recovery_request};
+use common::process::{self, AbortOnDrop, Instance};
 
 /// The dispatcher's lease, shorter than the SMTP server's answer.
 const LEASE_SECONDS: u64 = 2;
@@ -50,13 +51,7 @@ struct Received {
 struct SlowSmtp {
     port: u16,
     received: Arc<Mutex<Received>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for SlowSmtp {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+    _server: AbortOnDrop,
 }
 
 /// Counts a transaction as in flight until it is answered or its connection goes away.
@@ -81,20 +76,18 @@ impl SlowSmtp {
         let port = listener.local_addr().unwrap().port();
         let received = Arc::new(Mutex::new(Received::default()));
         let r = received.clone();
-        let task = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let r = r.clone();
-                tokio::spawn(async move {
-                    if let Err(e) = smtp_session(stream, delay, r).await {
-                        eprintln!("slow smtp: connection ended: {e}");
-                    }
-                });
+        let server = process::serve_connections(listener, move |stream| {
+            let r = r.clone();
+            async move {
+                if let Err(e) = smtp_session(stream, delay, r).await {
+                    eprintln!("slow smtp: connection ended: {e}");
+                }
             }
         });
         SlowSmtp {
             port,
             received,
-            task,
+            _server: server,
         }
     }
 
@@ -188,223 +181,29 @@ async fn smtp_session(
 // ---------------------------------------------------------------------------------------------
 // `carekey` processes.
 
-/// One `carekey serve` process. Dropping it stops it (SIGTERM, then SIGKILL), so a failing
-/// test leaves no server behind.
-struct Instance {
-    name: &'static str,
-    child: Child,
-    base: String,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
 struct Setup {
     dir: PathBuf,
     database_url: String,
     smtp_port: u16,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// The `carekey` binary with only the settings given here: nothing from the test's own
-/// environment (a stray `CAREKEY_*` or `DATABASE_URL`) can change what is tested.
+/// Each instance has its own data directory (`data`) and shares the rest, as two hosts of one
+/// deployment would.
 fn carekey(setup: &Setup, data: &str) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_carekey"));
-    c.current_dir(&setup.dir)
-        .env_clear()
-        .env("DATABASE_URL", &setup.database_url)
-        .env("CAREKEY_DATA_DIR", setup.dir.join(data))
-        .env("CAREKEY_DIST_DIR", setup.dir.join("dist"))
-        // One key for both: each must open payloads the other sealed, and check its codes.
-        .env("CAREKEY_SECRET_KEY_FILE", setup.dir.join("secret.key"))
+    let mut c = process::carekey(&setup.dir, &setup.database_url, data);
+    // One key for both: each must open payloads the other sealed, and check its codes.
+    c.env("CAREKEY_SECRET_KEY_FILE", setup.dir.join("secret.key"))
         // And one audit key: an instance under another refuses to start.
         .env("CAREKEY_AUDIT_KEY_FILE", setup.dir.join("audit.key"))
         .env("CAREKEY_DEV_MODE", "true")
-        .env("CAREKEY_SMTP_HOST", "127.0.0.1")
-        .env("CAREKEY_SMTP_PORT", setup.smtp_port.to_string())
-        .env("CAREKEY_SMTP_TLS", "none")
-        .env(
-            "CAREKEY_SMTP_FROM",
-            "Hillside Clinic <portal@hillside.example>",
-        )
-        .env("CAREKEY_DELIVERY_LEASE_SECONDS", LEASE_SECONDS.to_string())
-        .env("RUST_LOG", "carekey=info,carekey_server=info,warn")
-        .env("NO_COLOR", "1");
+        .env("CAREKEY_DELIVERY_LEASE_SECONDS", LEASE_SECONDS.to_string());
+    process::plain_smtp(&mut c, SocketAddr::from(([127, 0, 0, 1], setup.smtp_port)));
     c
 }
 
-fn collect(from: impl std::io::Read + Send + 'static, log: Arc<Mutex<Vec<String>>>) {
-    std::thread::spawn(move || {
-        for line in BufReader::new(from).lines().map_while(Result::ok) {
-            log.lock().unwrap().push(line);
-        }
-    });
-}
-
-impl Instance {
-    fn start(name: &'static str, setup: &Setup) -> Instance {
-        let port = free_port();
-        let base = format!("http://127.0.0.1:{port}");
-        let mut child = carekey(setup, name)
-            .arg("serve")
-            .env("CAREKEY_BIND", format!("127.0.0.1:{port}"))
-            .env("CAREKEY_PUBLIC_URL", &base)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let log = Arc::new(Mutex::new(vec![]));
-        collect(child.stdout.take().unwrap(), log.clone());
-        collect(child.stderr.take().unwrap(), log.clone());
-        Instance {
-            name,
-            child,
-            base,
-            log,
-        }
-    }
-
-    async fn wait_ready(&mut self, http: &reqwest::Client) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                panic!(
-                    "instance {} exited before it was ready ({status}):\n{}",
-                    self.name,
-                    self.log_text()
-                );
-            }
-            let url = format!("{}/readyz", self.base);
-            if let Ok(r) = http.get(&url).send().await
-                && r.status() == 200
-            {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "instance {} not ready after 30 s:\n{}",
-                self.name,
-                self.log_text()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    fn log_text(&self) -> String {
-        self.log.lock().unwrap().join("\n")
-    }
-
-    fn sent(&self) -> usize {
-        self.log
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|l| l.contains("outbox: sent"))
-            .count()
-    }
-
-    /// SIGTERM as an operator would, then SIGKILL if it has not gone within 10 s.
-    fn stop(&mut self) -> Option<ExitStatus> {
-        // Once reaped, `try_wait` keeps answering with the status, so no signal ever goes to a
-        // process id the system has handed to someone else.
-        if let Ok(Some(status)) = self.child.try_wait() {
-            return Some(status);
-        }
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        eprintln!("instance {} ignored SIGTERM for 10 s; killed", self.name);
-        let _ = self.child.kill();
-        self.child.wait().ok()
-    }
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-async fn request_reset(http: &reqwest::Client, base: &str, username: &str) {
-    let body = format!("who%5Bidentifier%5D={username}&who%5Bemail%5D=&channel=EmailCode");
-    let r = http
-        .post(format!("{base}/api/request_reset"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    let text = r.text().await.unwrap_or_default();
-    assert_eq!(
-        status, 200,
-        "request_reset for {username} at {base}: {text}"
-    );
-}
-
-/// PostgreSQL is required: F6 is about several instances on one PostgreSQL database. Returns
-/// the fresh database's name and URL, or None where a missing server may skip the test.
-async fn database() -> Option<(String, String)> {
-    let admin = common::pg_admin_url();
-    let ci = std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true"));
-    // Refused connections otherwise wait out the pool's 30 s before they count as missing.
-    let mut quick = sea_orm::ConnectOptions::new(admin.clone());
-    quick
-        .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(5));
-    if let Err(e) = Database::connect(quick).await {
-        assert!(
-            !ci,
-            "no PostgreSQL at {admin} ({e}); with CI=true SECURITY.md F6 must be proved, not skipped"
-        );
-        eprintln!("skipped: no PostgreSQL at {admin} ({e})");
-        println!("skipped: no PostgreSQL at {admin}");
-        return None;
-    }
-    let fresh = common::fresh_pg_database("scale").await;
-    assert!(
-        fresh.is_some() || !ci,
-        "could not create a database at {admin}"
-    );
-    fresh
-}
-
-async fn drop_database(name: &str) {
-    if let Ok(conn) = Database::connect(&common::pg_admin_url()).await {
-        let _ = conn
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .await;
-    }
-}
-
-fn temp_dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("carekey-scale-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn run_demo_data(setup: &Setup) {
-    let out = carekey(setup, "demo").arg("demo-data").output().unwrap();
-    assert!(
-        out.status.success(),
-        "carekey demo-data: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+fn start(name: &str, setup: &Setup) -> Instance {
+    let bind = format!("127.0.0.1:{}", process::free_port());
+    Instance::start(&format!("instance {name}"), carekey(setup, name), &bind)
 }
 
 /// Messages not yet settled: recovery requests not yet turned into messages, and messages
@@ -422,22 +221,23 @@ async fn unsettled(db: &sea_orm::DatabaseConnection) -> (u64, u64, u64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_send_each_message_once_though_smtp_is_slower_than_the_lease() {
-    let Some((db_name, database_url)) = database().await else {
+    // PostgreSQL is required: F6 is about several instances on one PostgreSQL database.
+    let Some((db_name, database_url)) = process::pg_database("scale", "F6").await else {
         return;
     };
     let started = Instant::now();
-    let dir = common::TempDir(temp_dir());
+    let dir = process::temp_dir("scale");
     let smtp = SlowSmtp::start(SMTP_DELAY).await;
     let setup = Setup {
         dir: dir.0.clone(),
         database_url: database_url.clone(),
         smtp_port: smtp.port,
     };
-    run_demo_data(&setup);
+    process::demo_data(carekey(&setup, "demo"));
     assert!(setup.dir.join("secret.key").exists());
 
-    let mut a = Instance::start("a", &setup);
-    let mut b = Instance::start("b", &setup);
+    let mut a = start("a", &setup);
+    let mut b = start("b", &setup);
     let http = reqwest::Client::new();
     a.wait_ready(&http).await;
     b.wait_ready(&http).await;
@@ -446,7 +246,7 @@ async fn two_processes_send_each_message_once_though_smtp_is_slower_than_the_lea
     // messages and wakes its own dispatcher, so both send at once.
     for (i, (username, _)) in PATIENTS.iter().enumerate() {
         let base = if i % 2 == 0 { &a.base } else { &b.base };
-        request_reset(&http, base, username).await;
+        process::request_reset_ok(&http, base, username, "EmailCode").await;
     }
 
     let db = Database::connect(&database_url).await.unwrap();
@@ -502,7 +302,7 @@ async fn two_processes_send_each_message_once_though_smtp_is_slower_than_the_lea
         "every message sent: {statuses:?}"
     );
     // Both instances really shared the work, and neither reported a send the other made too.
-    let (sent_a, sent_b) = (a.sent(), b.sent());
+    let (sent_a, sent_b) = (a.log.lines("outbox: sent"), b.log.lines("outbox: sent"));
     assert!(
         sent_a > 0 && sent_b > 0,
         "both instances sent: a {sent_a}, b {sent_b}"
@@ -515,12 +315,12 @@ async fn two_processes_send_each_message_once_though_smtp_is_slower_than_the_lea
         let status = instance.stop();
         assert!(
             status.is_some_and(|s| s.success()),
-            "instance {} after SIGTERM: {status:?}\n{}",
+            "{} after SIGTERM: {status:?}\n{}",
             instance.name,
             instance.log_text()
         );
     }
-    drop_database(&db_name).await;
+    process::drop_database(&db_name).await;
     println!(
         "F6: {} messages through 2 processes (a sent {sent_a}, b sent {sent_b}), lease \
          {LEASE_SECONDS} s, SMTP answering after {SMTP_DELAY:?}: each received once; {:.1} s",

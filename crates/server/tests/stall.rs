@@ -31,6 +31,7 @@ use carekey_server::domain::audit::{AuditKey, ChainCheck, verify_chain};
 use carekey_server::domain::secrets::ServerKey;
 use carekey_server::store::entities::audit_log::Action;
 use carekey_server::store::entities::{account, audit_log, outbox, recovery_request};
+use common::process::{self, AbortOnDrop, Answer, DropDatabase, Instance, api, timed};
 
 /// The longest an API call may take (`API_DEADLINE` in crates/server/src/http/mod.rs).
 const API_DEADLINE: Duration = Duration::from_secs(10);
@@ -69,13 +70,7 @@ struct RelayState {
 struct Relay {
     port: u16,
     state: Arc<Mutex<RelayState>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Relay {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+    _server: AbortOnDrop,
 }
 
 impl Relay {
@@ -84,31 +79,33 @@ impl Relay {
         let port = listener.local_addr().unwrap().port();
         let state = Arc::new(Mutex::new(RelayState::default()));
         let st = state.clone();
-        let task = tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                let gate = {
-                    let mut s = st.lock().unwrap();
-                    let (tx, rx) = watch::channel(s.paused);
-                    s.open.push(tx);
-                    rx
+        let server = process::serve_connections(listener, move |client| {
+            let gate = {
+                let mut s = st.lock().unwrap();
+                let (tx, rx) = watch::channel(s.paused);
+                s.open.push(tx);
+                rx
+            };
+            let upstream = upstream.clone();
+            async move {
+                // The backend is reached at once, as a stopped backend's kernel would still
+                // accept the connection; only bytes wait for the gate.
+                let Ok(server) = TcpStream::connect(&upstream).await else {
+                    return;
                 };
-                let upstream = upstream.clone();
-                tokio::spawn(async move {
-                    // The backend is reached at once, as a stopped backend's kernel would
-                    // still accept the connection; only bytes wait for the gate.
-                    let Ok(server) = TcpStream::connect(&upstream).await else {
-                        return;
-                    };
-                    let (client_read, client_write) = client.into_split();
-                    let (server_read, server_write) = server.into_split();
-                    tokio::join!(
-                        pump(client_read, server_write, gate.clone()),
-                        pump(server_read, client_write, gate),
-                    );
-                });
+                let (client_read, client_write) = client.into_split();
+                let (server_read, server_write) = server.into_split();
+                tokio::join!(
+                    pump(client_read, server_write, gate.clone()),
+                    pump(server_read, client_write, gate),
+                );
             }
         });
-        Relay { port, state, task }
+        Relay {
+            port,
+            state,
+            _server: server,
+        }
     }
 
     /// Stops forwarding on every connection, open or new; nothing is closed.
@@ -168,161 +165,28 @@ struct Setup {
     database_url: String,
 }
 
-/// The `carekey` binary with only the settings given here (nothing from the test's own
-/// environment). Dev mode without SMTP or Twilio: messages go to the development outbox.
+/// Dev mode without SMTP or Twilio: messages go to the development outbox.
 fn carekey(setup: &Setup) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_carekey"));
-    c.current_dir(&setup.dir)
-        .env_clear()
-        .env("DATABASE_URL", &setup.database_url)
-        .env("CAREKEY_DATA_DIR", setup.dir.join("data"))
-        .env("CAREKEY_DIST_DIR", setup.dir.join("dist"))
-        .env("CAREKEY_SECRET_KEY_FILE", setup.dir.join("secret.key"))
+    let mut c = process::carekey(&setup.dir, &setup.database_url, "data");
+    c.env("CAREKEY_SECRET_KEY_FILE", setup.dir.join("secret.key"))
+        // Where `chain_intact` reads it.
         .env("CAREKEY_AUDIT_KEY_FILE", setup.dir.join("audit.key"))
         .env("CAREKEY_DEV_MODE", "true")
-        .env("CAREKEY_METRICS_BIND", "off")
-        .env("RUST_LOG", "carekey=info,carekey_server=info,warn")
-        .env("NO_COLOR", "1");
+        .env("CAREKEY_METRICS_BIND", "off");
     c
 }
 
 fn run_demo_data(setup: &Setup) {
-    let out = carekey(setup).arg("demo-data").output().unwrap();
-    assert!(
-        out.status.success(),
-        "carekey demo-data: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    process::demo_data(carekey(setup));
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-type Log = Arc<Mutex<Vec<(Instant, String)>>>;
-
-/// One `carekey serve` process; dropping it stops it (SIGTERM, then SIGKILL).
-struct Instance {
-    child: Child,
-    base: String,
-    log: Log,
-}
-
-fn collect(from: impl std::io::Read + Send + 'static, log: Log) {
-    std::thread::spawn(move || {
-        for line in BufReader::new(from).lines().map_while(Result::ok) {
-            log.lock().unwrap().push((Instant::now(), line));
-        }
-    });
-}
-
-impl Instance {
-    fn start(setup: &Setup) -> Instance {
-        let port = free_port();
-        let base = format!("http://127.0.0.1:{port}");
-        let mut child = carekey(setup)
-            .arg("serve")
-            .env("CAREKEY_BIND", format!("127.0.0.1:{port}"))
-            .env("CAREKEY_PUBLIC_URL", &base)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let log: Log = Arc::new(Mutex::new(vec![]));
-        collect(child.stdout.take().unwrap(), log.clone());
-        collect(child.stderr.take().unwrap(), log.clone());
-        Instance { child, base, log }
-    }
-
-    async fn wait_ready(&mut self, http: &reqwest::Client) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                panic!(
-                    "carekey exited before it was ready ({status}):\n{}",
-                    self.log_text()
-                );
-            }
-            if let Ok(r) = http.get(format!("{}/readyz", self.base)).send().await
-                && r.status() == 200
-            {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "carekey not ready after 30 s:\n{}",
-                self.log_text()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    fn still_running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
-    }
-
-    fn log_text(&self) -> String {
-        self.log
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(_, l)| l.as_str())
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-
-    /// Lines containing `needle` logged in `[from, to)`.
-    fn lines_between(&self, needle: &str, from: Instant, to: Instant) -> usize {
-        self.log
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|(at, l)| *at >= from && *at < to && l.contains(needle))
-            .count()
-    }
-
-    /// SIGTERM as an operator would, then SIGKILL if it has not gone within 10 s.
-    fn stop(&mut self) -> Option<ExitStatus> {
-        if let Ok(Some(status)) = self.child.try_wait() {
-            return Some(status);
-        }
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        eprintln!("carekey ignored SIGTERM for 10 s; killed");
-        let _ = self.child.kill();
-        self.child.wait().ok()
-    }
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        self.stop();
-    }
+fn serve(setup: &Setup) -> Instance {
+    let bind = format!("127.0.0.1:{}", process::free_port());
+    Instance::start("carekey", carekey(setup), &bind)
 }
 
 // ---------------------------------------------------------------------------------------------
 // Calls, timed.
-
-#[derive(Debug, Clone)]
-struct Answer {
-    status: u16,
-    body: String,
-    took: Duration,
-}
 
 fn client() -> reqwest::Client {
     // Far above every deadline the server promises: a hang shows as a long `took`, then as a
@@ -333,43 +197,13 @@ fn client() -> reqwest::Client {
         .unwrap()
 }
 
-async fn timed(req: reqwest::RequestBuilder) -> Answer {
-    let started = Instant::now();
-    match req.send().await {
-        Ok(r) => {
-            let status = r.status().as_u16();
-            let body = r.text().await.unwrap_or_default();
-            Answer {
-                status,
-                body,
-                took: started.elapsed(),
-            }
-        }
-        Err(e) => Answer {
-            status: 0,
-            body: format!("no answer: {e}"),
-            took: started.elapsed(),
-        },
-    }
-}
-
-async fn api(http: &reqwest::Client, base: &str, endpoint: &str, form: &str) -> Answer {
-    timed(
-        http.post(format!("{base}/api/{endpoint}"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(form.to_owned()),
-    )
-    .await
-}
-
 async fn sign_in(http: &reqwest::Client, base: &str, username: &str, password: &str) -> Answer {
     let form = format!("portal=Patient&identifier={username}&password={password}");
     api(http, base, "sign_in", &form).await
 }
 
 async fn request_reset(http: &reqwest::Client, base: &str, username: &str) -> Answer {
-    let form = format!("who%5Bidentifier%5D={username}&who%5Bemail%5D=&channel=EmailCode");
-    api(http, base, "request_reset", &form).await
+    process::request_reset(http, base, username, "EmailCode").await
 }
 
 async fn readyz(http: &reqwest::Client, base: &str) -> Answer {
@@ -488,56 +322,6 @@ async fn until_sent(
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL.
 
-/// A fresh database (name, direct URL), or None where a missing server may skip the test: under
-/// CI=true a missing PostgreSQL fails it (common/mod.rs's convention).
-async fn pg_database(tag: &str) -> Option<(String, String)> {
-    let admin = common::pg_admin_url();
-    let ci = std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true"));
-    let mut quick = sea_orm::ConnectOptions::new(admin.clone());
-    quick
-        .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(5));
-    if let Err(e) = Database::connect(quick).await {
-        assert!(
-            !ci,
-            "CI=true but no PostgreSQL at {admin} ({e}): SECURITY.md F1 must be proved, not skipped"
-        );
-        eprintln!("skipped: no PostgreSQL at {admin} ({e})");
-        println!("skipped: no PostgreSQL at {admin}");
-        return None;
-    }
-    let fresh = common::fresh_pg_database(tag).await;
-    assert!(
-        fresh.is_some() || !ci,
-        "could not create a database at {admin}"
-    );
-    fresh
-}
-
-/// Drops the test's database when the test ends, passed or failed.
-struct DropDatabase(String);
-
-impl Drop for DropDatabase {
-    fn drop(&mut self) {
-        let name = self.0.clone();
-        // Its own thread and runtime: this may run while the test's runtime unwinds.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                if let Ok(conn) = Database::connect(&common::pg_admin_url()).await {
-                    let _ = conn
-                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .await;
-                }
-            });
-        })
-        .join();
-    }
-}
-
 /// The backend's address, and the same database's URL through the relay.
 fn relay_urls(direct: &str, relay_port: u16) -> (String, String) {
     let mut url = url::Url::parse(direct).unwrap();
@@ -549,13 +333,6 @@ fn relay_urls(direct: &str, relay_port: u16) -> (String, String) {
     url.set_host(Some("127.0.0.1")).unwrap();
     url.set_port(Some(relay_port)).unwrap();
     (upstream, url.to_string())
-}
-
-fn temp_dir(tag: &str) -> common::TempDir {
-    let d = std::env::temp_dir().join(format!("carekey-stall-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    common::TempDir(d)
 }
 
 /// Backends of `db_name` waiting for a lock, and those idle inside a transaction.
@@ -601,12 +378,12 @@ async fn until_waiting(admin: &DatabaseConnection, db_name: &str, n: i64, within
 /// process serves again by itself.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_stall_answers_503_in_time_leaves_nothing_half_done_and_recovers() {
-    let Some((db_name, direct_url)) = pg_database("stall").await else {
+    let Some((db_name, direct_url)) = process::pg_database("stall", "F1").await else {
         return;
     };
     let _drop_database = DropDatabase(db_name.clone());
     let started = Instant::now();
-    let dir = temp_dir("pg");
+    let dir = process::temp_dir("stall-pg");
     let (upstream, _) = relay_urls(&direct_url, 0);
     let relay = Relay::start(upstream).await;
     let (_, via_relay) = relay_urls(&direct_url, relay.port);
@@ -615,7 +392,7 @@ async fn postgres_stall_answers_503_in_time_leaves_nothing_half_done_and_recover
         database_url: via_relay,
     };
     run_demo_data(&setup);
-    let mut srv = Instance::start(&setup);
+    let mut srv = serve(&setup);
     let http = client();
     srv.wait_ready(&http).await;
     let base = srv.base.clone();
@@ -677,8 +454,9 @@ async fn postgres_stall_answers_503_in_time_leaves_nothing_half_done_and_recover
     let stalled_for = paused_at.elapsed();
     let resumed_at = Instant::now();
     let gave_up = (
-        srv.lines_between("recovery worker: will retry", paused_at, resumed_at),
-        srv.lines_between(
+        srv.log
+            .lines_between("recovery worker: will retry", paused_at, resumed_at),
+        srv.log.lines_between(
             "outbox: could not read the queue; will retry",
             paused_at,
             resumed_at,
@@ -779,12 +557,12 @@ async fn postgres_stall_answers_503_in_time_leaves_nothing_half_done_and_recover
 /// the silent connection and retry on a new one: a reset asked for afterwards is delivered.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_workers_give_up_on_a_silent_connection_and_retry() {
-    let Some((db_name, direct_url)) = pg_database("workers").await else {
+    let Some((db_name, direct_url)) = process::pg_database("workers", "F1").await else {
         return;
     };
     let _drop_database = DropDatabase(db_name.clone());
     let started = Instant::now();
-    let dir = temp_dir("workers");
+    let dir = process::temp_dir("stall-workers");
     let (upstream, _) = relay_urls(&direct_url, 0);
     let relay = Relay::start(upstream).await;
     let (_, via_relay) = relay_urls(&direct_url, relay.port);
@@ -793,7 +571,7 @@ async fn postgres_workers_give_up_on_a_silent_connection_and_retry() {
         database_url: via_relay,
     };
     run_demo_data(&setup);
-    let mut srv = Instance::start(&setup);
+    let mut srv = serve(&setup);
     let http = client();
     srv.wait_ready(&http).await;
     let base = srv.base.clone();
@@ -825,8 +603,9 @@ async fn postgres_workers_give_up_on_a_silent_connection_and_retry() {
     let delivered = until_sent(&db, ROSA_EMAIL, Duration::from_secs(12)).await;
     let now = Instant::now();
     let gave_up = (
-        srv.lines_between("recovery worker: will retry", silent_at, now),
-        srv.lines_between(
+        srv.log
+            .lines_between("recovery worker: will retry", silent_at, now),
+        srv.log.lines_between(
             "outbox: could not read the queue; will retry",
             silent_at,
             now,
@@ -953,14 +732,14 @@ impl Drop for LockHolder {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_write_lock_held_elsewhere_gives_a_calm_503_then_recovers() {
     let started = Instant::now();
-    let dir = temp_dir("sqlite");
+    let dir = process::temp_dir("stall-sqlite");
     let db_file = dir.0.join("carekey.db");
     let setup = Setup {
         dir: dir.0.clone(),
         database_url: format!("sqlite://{}", db_file.display()),
     };
     run_demo_data(&setup);
-    let mut srv = Instance::start(&setup);
+    let mut srv = serve(&setup);
     let http = client();
     srv.wait_ready(&http).await;
     let base = srv.base.clone();

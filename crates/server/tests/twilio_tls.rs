@@ -16,11 +16,12 @@
 //! Needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) and `ip` from iproute2; without them it says
 //! so and returns.
 
+mod common;
+
 use std::collections::{HashMap, VecDeque};
-use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -32,6 +33,7 @@ use axum::routing::post;
 use sea_orm::{ColumnTrait, Database, DatabaseConnection, EntityTrait, QueryFilter};
 
 use carekey_server::store::entities::outbox;
+use common::process::{self, AbortOnDrop, Instance, request_reset_ok};
 
 const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
 const AUTH_TOKEN: &str = "f3-test-auth-token-7c1d9e";
@@ -468,13 +470,7 @@ fn certificates() -> (String, String, String) {
 struct SmtpSink {
     addr: SocketAddr,
     received: Arc<Mutex<usize>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for SmtpSink {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+    _server: AbortOnDrop,
 }
 
 impl SmtpSink {
@@ -482,15 +478,12 @@ impl SmtpSink {
         let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
         let received = Arc::new(Mutex::new(0));
         let r = received.clone();
-        let task = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(smtp_session(stream, r.clone()));
-            }
-        });
+        let server =
+            process::serve_connections(listener, move |stream| smtp_session(stream, r.clone()));
         SmtpSink {
             addr,
             received,
-            task,
+            _server: server,
         }
     }
 
@@ -546,81 +539,21 @@ async fn smtp_session(stream: tokio::net::TcpStream, received: Arc<Mutex<usize>>
 // ---------------------------------------------------------------------------------------------
 // `carekey serve` inside the namespace.
 
-struct Dir(PathBuf);
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-type Log = Arc<Mutex<Vec<String>>>;
-
-struct Instance {
-    child: Child,
-    base: String,
-    log: Log,
-}
-
-impl Instance {
-    fn log_text(&self) -> String {
-        self.log.lock().unwrap().join("\n")
-    }
-
-    fn stop(&mut self) -> Option<ExitStatus> {
-        if let Ok(Some(status)) = self.child.try_wait() {
-            return Some(status);
-        }
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        self.child.wait().ok()
-    }
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// The settings both runs of `carekey` get, and nothing from the test's environment. Email
-/// goes to the test's SMTP sink, so a text switched to email would be seen there.
+/// The settings both runs of `carekey` get. Email goes to the test's SMTP sink, so a text
+/// switched to email would be seen there.
 fn configure(c: &mut Command, dir: &Path, ca_file: Option<&Path>, smtp: SocketAddr) {
-    c.current_dir(dir)
-        .env_clear()
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}", dir.join("carekey.db").display()),
-        )
-        .env("CAREKEY_DATA_DIR", dir.join("data"))
-        .env("CAREKEY_DIST_DIR", dir.join("dist"))
+    let database_url = format!("sqlite://{}", dir.join("carekey.db").display());
+    process::isolate(c, dir, &database_url, "data")
         .env("CAREKEY_SECRET_KEY_FILE", dir.join("secret.key"))
         .env("CAREKEY_METRICS_BIND", "off")
-        .env("CAREKEY_SMTP_HOST", smtp.ip().to_string())
-        .env("CAREKEY_SMTP_PORT", smtp.port().to_string())
-        .env("CAREKEY_SMTP_TLS", "none")
-        .env(
-            "CAREKEY_SMTP_FROM",
-            "Hillside Clinic <portal@hillside.example>",
-        )
         .env("CAREKEY_TWILIO_ACCOUNT_SID", ACCOUNT_SID)
         .env("CAREKEY_TWILIO_AUTH_TOKEN", AUTH_TOKEN)
         .env("CAREKEY_TWILIO_FROM", FROM)
         .env(
             "CAREKEY_TWILIO_TIMEOUT_SECONDS",
             TWILIO_TIMEOUT.as_secs().to_string(),
-        )
-        .env("RUST_LOG", "carekey=info,carekey_server=info,warn")
-        .env("NO_COLOR", "1");
+        );
+    process::plain_smtp(c, smtp);
     // The test CA: with it, the only root the server's TLS client trusts besides the system's.
     if let Some(ca) = ca_file {
         c.env("SSL_CERT_FILE", ca);
@@ -642,83 +575,14 @@ async fn serve(
     std::fs::create_dir_all(dir).unwrap();
     let mut demo = Command::new(carekey);
     configure(&mut demo, dir, ca_file, smtp);
-    let out = demo
-        .arg("demo-data")
-        .env("CAREKEY_DEV_MODE", "true")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "carekey demo-data: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let base = format!("http://{}:{port}", ns.ns_addr);
+    demo.env("CAREKEY_DEV_MODE", "true");
+    process::demo_data(demo);
     let mut command = ns.command(carekey);
     configure(&mut command, dir, ca_file, smtp);
-    let mut child = command
-        .arg("serve")
-        .env("CAREKEY_BIND", format!("{}:{port}", ns.ns_addr))
-        .env("CAREKEY_PUBLIC_URL", &base)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let log: Log = Arc::new(Mutex::new(vec![]));
-    collect(child.stdout.take().unwrap(), log.clone());
-    collect(child.stderr.take().unwrap(), log.clone());
-    let mut srv = Instance { child, base, log };
-    wait_ready(&mut srv, http).await;
+    let bind = format!("{}:{port}", ns.ns_addr);
+    let mut srv = Instance::start("carekey", command, &bind);
+    srv.wait_ready(http).await;
     srv
-}
-
-fn collect(from: impl std::io::Read + Send + 'static, log: Log) {
-    std::thread::spawn(move || {
-        for line in BufReader::new(from).lines().map_while(Result::ok) {
-            log.lock().unwrap().push(line);
-        }
-    });
-}
-
-async fn wait_ready(srv: &mut Instance, http: &reqwest::Client) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(status) = srv.child.try_wait().unwrap() {
-            panic!(
-                "carekey exited before it was ready ({status}):\n{}",
-                srv.log_text()
-            );
-        }
-        if let Ok(r) = http.get(format!("{}/readyz", srv.base)).send().await
-            && r.status() == 200
-        {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "carekey not ready after 30 s:\n{}",
-            srv.log_text()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn request_reset(http: &reqwest::Client, base: &str, username: &str, channel: &str) {
-    let body = format!("who%5Bidentifier%5D={username}&who%5Bemail%5D=&channel={channel}");
-    let r = http
-        .post(format!("{base}/api/request_reset"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    let text = r.text().await.unwrap_or_default();
-    assert_eq!(
-        status, 200,
-        "request_reset for {username} by {channel}: {text}"
-    );
 }
 
 async fn outbox_rows(db: &DatabaseConnection) -> Vec<outbox::Model> {
@@ -747,9 +611,7 @@ async fn real_twilio_transport_over_tls_retries_without_duplicates_or_channel_sw
         }
     };
     let started = Instant::now();
-    let dir = Dir(std::env::temp_dir().join(format!("carekey-twilio-tls-{}", std::process::id())));
-    let _ = std::fs::remove_dir_all(&dir.0);
-    std::fs::create_dir_all(&dir.0).unwrap();
+    let dir = process::temp_dir("twilio-tls");
     let (ca_pem, cert_pem, key_pem) = certificates();
     let ca_file = dir.0.join("test-ca.pem");
     std::fs::write(&ca_file, &ca_pem).unwrap();
@@ -770,9 +632,9 @@ async fn real_twilio_transport_over_tls_retries_without_duplicates_or_channel_sw
     let asked_at = Instant::now();
 
     for case in CASES {
-        request_reset(&http, &base, case.username, case.channel).await;
+        request_reset_ok(&http, &base, case.username, case.channel).await;
     }
-    request_reset(&http, &base, EMAIL_ONLY.0, "EmailCode").await;
+    request_reset_ok(&http, &base, EMAIL_ONLY.0, "EmailCode").await;
 
     // Settled: every message sent or failed, and the fake idle for longer than a first retry's
     // backoff, so a duplicate on its way would have arrived.
@@ -976,7 +838,7 @@ async fn real_twilio_transport_over_tls_retries_without_duplicates_or_channel_sw
     let control_dir = dir.0.join("control");
     let mut control = serve(&ns, &control_dir, None, smtp.addr, 3001, &http).await;
     let before = fake.seen().len();
-    request_reset(&http, &control.base, "maria", "Sms").await;
+    request_reset_ok(&http, &control.base, "maria", "Sms").await;
     let db = Database::connect(format!(
         "sqlite://{}",
         control_dir.join("carekey.db").display()

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod passkey;
+pub mod process;
 pub mod smtp;
 
 use std::collections::HashMap;
