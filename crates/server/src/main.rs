@@ -409,8 +409,10 @@ async fn verify_audit(cfg: &Config, anchor: Option<&audit::Anchor>) -> Result<()
         return match v {
             Verification::Intact { rows, .. } => Err(format!(
                 "The audit trail ({rows} rows) is not yet chained under the audit key; as it \
-                 was chained before, it is whole. It is brought under the key when the server \
-                 next starts with this key file."
+                 was chained before, it is whole. Only the start that creates a key file brings \
+                 a trail under it: with this key file already in place the server will not \
+                 re-chain it (that could launder a rewritten trail). Take a backup and restore \
+                 it with `carekey restore --adopt-unkeyed-audit`, which checks it first."
             )),
             Verification::Broken { at_seq, damage, .. } => Err(format!(
                 "Audit trail (not yet under the audit key) DAMAGED at row {at_seq}: {}.",

@@ -12,8 +12,15 @@ use std::time::{Duration, Instant};
 
 use carekey_server::domain::audit::{AuditKey, ChainCheck, verify_chain};
 use carekey_server::domain::secrets::ServerKey;
+use carekey_server::store::entities::audit_head::GENESIS;
+use carekey_server::store::entities::audit_log;
+use carekey_server::store::migration::Migrator;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
-use sea_orm::{ConnectionTrait, DatabaseConnection, SqlxSqliteConnector, Statement};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, EntityTrait, QueryOrder, SqlxSqliteConnector, Statement,
+};
+use sea_orm_migration::MigratorTrait;
+use sha2::{Digest, Sha256};
 
 /// Demo patients who sign in without a forced change (crates/server/src/demo.rs).
 const PATIENTS: &[(&str, &str)] = &[
@@ -504,5 +511,250 @@ fn backup_refuses_an_existing_file_and_a_missing_database() {
     assert!(err.contains("already exists"), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep me");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The unkeyed SHA-256 an older CareKey (before m0011) chained the trail with, as the legacy
+/// check in domain/audit.rs recomputes it: the previous hash and every field, each prefixed
+/// with its length. Written out here because the library keeps it private: it only reads it.
+fn legacy_hash(prev: &str, m: &audit_log::Model) -> String {
+    let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    let mut h = Sha256::new();
+    for field in [
+        prev.to_owned(),
+        m.seq.to_string(),
+        m.at.to_string(),
+        opt(m.actor_account_id),
+        m.actor.clone(),
+        opt(m.target_account_id),
+        m.action.clone(),
+        m.ip.clone(),
+        m.user_agent.clone(),
+        m.details.clone(),
+    ] {
+        h.update((field.len() as u64).to_be_bytes());
+        h.update(field.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+async fn audit_rows(db: &DatabaseConnection) -> Vec<audit_log::Model> {
+    audit_log::Entity::find()
+        .order_by_asc(audit_log::Column::Seq)
+        .all(db)
+        .await
+        .unwrap()
+}
+
+async fn one_text(db: &DatabaseConnection, sql: &str) -> String {
+    db.query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<String>(0)
+        .unwrap()
+}
+
+/// Turns a backup this version made into the file a release before the audit key wrote: the
+/// schema taken back to m0010 by the migrations' own `down` (no `keyed`, no `key_id`), and the
+/// rows re-chained by the legacy rule, head included. Returns the rows as that file holds them.
+async fn as_written_before_the_audit_key(file: &Path) -> Vec<audit_log::Model> {
+    let conn = open(file, false).await;
+    let later = count(
+        &conn,
+        "SELECT count(*) FROM seaql_migrations WHERE version >= 'm0011'",
+    )
+    .await;
+    Migrator::down(&conn, Some(later as u32)).await.unwrap();
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM pragma_table_info('audit_head') WHERE name IN ('keyed', 'key_id')",
+        )
+        .await,
+        0
+    );
+    let mut rows = audit_rows(&conn).await;
+    let backend = conn.get_database_backend();
+    let mut prev = GENESIS.to_owned();
+    for (i, r) in rows.iter_mut().enumerate() {
+        assert_eq!(r.seq, i as i64 + 1, "the backup's trail has no gaps");
+        r.prev_hash = prev.clone();
+        r.hash = legacy_hash(&prev, r);
+        conn.execute_raw(Statement::from_sql_and_values(
+            backend,
+            "UPDATE audit_log SET prev_hash = ?, hash = ? WHERE id = ?",
+            [
+                r.prev_hash.clone().into(),
+                r.hash.clone().into(),
+                r.id.into(),
+            ],
+        ))
+        .await
+        .unwrap();
+        prev = r.hash.clone();
+    }
+    let head = conn
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            "UPDATE audit_head SET hash = ? WHERE id = 1 AND seq = ?",
+            [prev.into(), (rows.len() as i64).into()],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(head.rows_affected(), 1, "the head names the last row");
+    conn.close().await.unwrap();
+    rows
+}
+
+/// What a refused restore must leave as it was: the accounts, and the trail's rows and head.
+async fn target_state(db: &Path) -> (i64, Vec<audit_log::Model>, String) {
+    let conn = open(db, false).await;
+    let state = (
+        count(&conn, "SELECT count(*) FROM accounts").await,
+        audit_rows(&conn).await,
+        one_text(
+            &conn,
+            "SELECT seq || ':' || hash || ':' || keyed || ':' || key_id FROM audit_head",
+        )
+        .await,
+    );
+    conn.close().await.unwrap();
+    state
+}
+
+fn restore_adopting(dir: &Path, file: &Path) -> Output {
+    let mut c = carekey(dir);
+    c.arg("restore")
+        .arg(file)
+        .args(["--force", "--adopt-unkeyed-audit"]);
+    run(c)
+}
+
+/// A backup from before the audit key (SECURITY.md S7) holds a chain anyone with the file can
+/// recompute, so a restore takes it only when the operator says they trust the file; even then
+/// its old chain must check out as it was written, so a row altered in the file is not
+/// laundered into a keyed trail by the re-chaining.
+#[tokio::test]
+async fn a_backup_from_before_the_audit_key_is_adopted_only_when_asked_and_only_if_whole() {
+    let dir = populated("prekey");
+    let file = dir.join("b.db");
+    ok(&backup(&dir, &file));
+    let old_rows = as_written_before_the_audit_key(&file).await;
+    assert!(old_rows.len() > 1, "{}", old_rows.len());
+    let backup_accounts = {
+        let conn = open(&file, true).await;
+        let n = count(&conn, "SELECT count(*) FROM accounts").await;
+        conn.close().await.unwrap();
+        n
+    };
+    // The same file with one row's details changed after it was chained.
+    let tampered = dir.join("tampered.db");
+    std::fs::copy(&file, &tampered).unwrap();
+    {
+        let conn = open(&tampered, false).await;
+        let changed = conn
+            .execute_unprepared("UPDATE audit_log SET details = '{\"forged\":true}' WHERE seq = 2")
+            .await
+            .unwrap();
+        assert_eq!(changed.rows_affected(), 1);
+        conn.close().await.unwrap();
+    }
+
+    // The target holds more than the backup (an administrator added since), so a restore that
+    // wrongly went ahead would show.
+    let mut c = carekey(&dir);
+    c.args(["create-admin", "--username", "later"]);
+    ok(&common::run_with_stdin(
+        c,
+        "a long and private admin passphrase\n",
+    ));
+    let db = dir.join("data/carekey.db");
+    let before = target_state(&db).await;
+    assert_eq!(before.0, backup_accounts + 1);
+    let no_scratch = || {
+        let left: Vec<_> = std::fs::read_dir(dir.join("data"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains("restore"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    };
+
+    // Without the flag: refused, naming the flag, and nothing replaced.
+    let out = restore(&dir, &file, true);
+    assert!(!out.status.success(), "{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(err.contains("--adopt-unkeyed-audit"), "{err}");
+    assert!(err.contains("Nothing was restored"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert_eq!(target_state(&db).await, before, "the target was changed");
+    no_scratch();
+
+    // With the flag but a row altered in the file: the old chain does not hold, refused.
+    let out = restore_adopting(&dir, &tampered);
+    assert!(!out.status.success(), "{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(err.contains("broken at row seq 2"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert_eq!(target_state(&db).await, before, "the target was changed");
+    no_scratch();
+
+    // With the flag and the file as it was written: restored, under the key, one row added
+    // that says so.
+    let keyed_rows = old_rows.len() + 1;
+    let stdout = ok(&restore_adopting(&dir, &file));
+    assert_eq!(verified_rows(&stdout), keyed_rows, "{stdout}");
+    let mut c = carekey(&dir);
+    c.args(["audit", "verify"]);
+    let stdout = ok(&run(c));
+    assert!(
+        stdout.contains(&format!("Audit trail intact: {keyed_rows} rows")),
+        "{stdout}"
+    );
+    let key = audit_key(&dir);
+    let restored = open(&db, false).await;
+    assert_eq!(
+        verify_chain(&restored, &key).await.unwrap(),
+        ChainCheck::Intact { rows: keyed_rows }
+    );
+    assert_eq!(
+        one_text(
+            &restored,
+            "SELECT keyed || ':' || key_id FROM audit_head WHERE id = 1"
+        )
+        .await,
+        format!("1:{}", key.id())
+    );
+    assert_eq!(
+        count(&restored, "SELECT count(*) FROM accounts").await,
+        backup_accounts,
+        "the backup's accounts, not the later one"
+    );
+    let rows = audit_rows(&restored).await;
+    restored.close().await.unwrap();
+    let content = |r: &audit_log::Model| audit_log::Model {
+        prev_hash: String::new(),
+        hash: String::new(),
+        ..r.clone()
+    };
+    assert_eq!(
+        rows[..old_rows.len()]
+            .iter()
+            .map(content)
+            .collect::<Vec<_>>(),
+        old_rows.iter().map(content).collect::<Vec<_>>(),
+        "the rows' content is the backup's"
+    );
+    let note = rows.last().unwrap();
+    assert_eq!(note.action, "audit_keyed");
+    assert!(
+        note.details
+            .contains(&format!("\"earlier_rows\":{}", old_rows.len()))
+            && note.details.contains("\"earlier_chain\":\"intact\""),
+        "{}",
+        note.details
+    );
+    no_scratch();
     let _ = std::fs::remove_dir_all(&dir);
 }

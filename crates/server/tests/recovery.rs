@@ -344,7 +344,10 @@ with_smtp_on_both!(
         // The retried send carries the Message-ID every attempt at that row carries.
         assert_eq!(
             mail[0].message_id,
-            format!("<carekey-outbox-{}@hillside.example>", row.id)
+            format!(
+                "<carekey-outbox-{}.{}@hillside.example>",
+                row.id, row.created_at
+            )
         );
         let code = code_in(&mail[0].text);
         assert_eq!(verify_code(&srv, "maria", &code).await.status, 200);

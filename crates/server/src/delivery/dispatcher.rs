@@ -205,6 +205,7 @@ impl Dispatcher {
         let voice = channel == Channel::Voice;
         let msg = Outgoing {
             id: row.id,
+            created_at: row.created_at,
             kind: row.kind,
             destination: row.destination.clone(),
             body,

@@ -30,6 +30,9 @@ pub use render::{Letterhead, Rendered, Renderer};
 #[derive(Debug, Clone)]
 pub struct Outgoing {
     pub id: i64,
+    /// When the row was queued (ms): with the id, names this message for good, even where a
+    /// restored or new database hands out the same ids again.
+    pub created_at: i64,
     pub kind: crate::store::entities::outbox::Kind,
     pub destination: String,
     pub body: Rendered,

@@ -53,9 +53,14 @@ impl Smtp {
 
 /// The same for every attempt at one outbox message, on every instance: a send retried after
 /// its answer was lost (a timeout after the relay took it) reaches the inbox as the same
-/// message, which mail systems recognise as a duplicate rather than a second email.
-fn message_id(outbox_id: i64, from: &Mailbox) -> String {
-    format!("<carekey-outbox-{outbox_id}@{}>", from.email.domain())
+/// message, which mail systems recognise as a duplicate rather than a second email. The time
+/// it was queued is part of it: after a restore or a fresh database the ids start over, and a
+/// new message with an old one's Message-ID could be dropped as that old message's duplicate.
+fn message_id(outbox_id: i64, queued_at: i64, from: &Mailbox) -> String {
+    format!(
+        "<carekey-outbox-{outbox_id}.{queued_at}@{}>",
+        from.email.domain()
+    )
 }
 
 #[async_trait]
@@ -78,7 +83,7 @@ impl Transport for Smtp {
             .parse::<Mailbox>()
             .map_err(|e| SendError::Permanent(format!("address on file is not valid: {e}")))?;
         let email = Message::builder()
-            .message_id(Some(message_id(msg.id, &self.from)))
+            .message_id(Some(message_id(msg.id, msg.created_at, &self.from)))
             .from(self.from.clone())
             .to(to)
             .subject(subject)
@@ -115,10 +120,12 @@ mod tests {
     fn the_message_id_names_the_outbox_row_under_the_senders_domain() {
         let from: Mailbox = "Hillside Clinic <portal@hillside.example>".parse().unwrap();
         assert_eq!(
-            message_id(42, &from),
-            "<carekey-outbox-42@hillside.example>"
+            message_id(42, 1_800_000_000_000, &from),
+            "<carekey-outbox-42.1800000000000@hillside.example>"
         );
-        assert_eq!(message_id(42, &from), message_id(42, &from));
-        assert_ne!(message_id(42, &from), message_id(43, &from));
+        assert_eq!(message_id(42, 7, &from), message_id(42, 7, &from));
+        assert_ne!(message_id(42, 7, &from), message_id(43, 7, &from));
+        // The same id handed out again later (a restored database) is another message.
+        assert_ne!(message_id(42, 7, &from), message_id(42, 8, &from));
     }
 }

@@ -281,6 +281,11 @@ pub async fn verify_any<C: ConnectionTrait>(db: &C, key: &AuditKey) -> Result<Ve
     }
 }
 
+/// The newest row's seq, as the head records it.
+pub async fn head_seq<C: ConnectionTrait>(db: &C) -> Result<i64, DbErr> {
+    Ok(head(db).await?.seq)
+}
+
 /// Whether the trail is chained under an audit key yet (m0011 adopted).
 pub async fn is_keyed<C: ConnectionTrait>(db: &C) -> Result<bool, DbErr> {
     Ok(head(db).await?.keyed)

@@ -28,30 +28,27 @@ const EXPORT_BATCH: u64 = 500;
 pub struct AuditExport {
     query: Select<audit_log::Entity>,
     pub through_seq: i64,
-    pub proof: Verification,
 }
 
-impl AuditExport {
-    /// The export's last line: what the chain check found, and the head it covers. It starts
-    /// with `#` so a spreadsheet shows it as a note under the rows.
-    pub fn proof_line(&self) -> String {
-        match &self.proof {
-            Verification::Intact {
-                rows,
-                head_seq,
-                head_mac,
-            } => format!(
-                "# audit chain intact: {rows} rows checked under the audit key; head {head_seq}:{head_mac}\r\n"
-            ),
-            Verification::Broken {
-                at_seq,
-                damage,
-                head_seq,
-            } => format!(
-                "# audit chain DAMAGED at row {at_seq}: {}; the head says {head_seq} rows\r\n",
-                damage.describe()
-            ),
-        }
+/// The export's last line: what the chain check found, and the head it covers. It starts with
+/// `#` so a spreadsheet shows it as a note under the rows.
+pub fn proof_line(proof: &Verification) -> String {
+    match proof {
+        Verification::Intact {
+            rows,
+            head_seq,
+            head_mac,
+        } => format!(
+            "# audit chain intact: {rows} rows checked under the audit key; head {head_seq}:{head_mac}\r\n"
+        ),
+        Verification::Broken {
+            at_seq,
+            damage,
+            head_seq,
+        } => format!(
+            "# audit chain DAMAGED at row {at_seq}: {}; the head says {head_seq} rows\r\n",
+            damage.describe()
+        ),
     }
 }
 
@@ -168,29 +165,33 @@ impl Services {
         Ok(rows)
     }
 
-    /// Starts an export: checks the chain, then records the export (with the head it runs
-    /// to) before a row leaves.
+    /// Starts an export: records it before a row leaves, then fixes the head it runs to (its
+    /// own row included). The chain is checked after the rows (`audit_export_proof`), so a
+    /// trail of any length starts at once instead of timing out before its first byte.
     pub async fn audit_export(
         &self,
         caller: &Admin,
         filter: &AuditFilter,
     ) -> Result<AuditExport, DomainError> {
         let query = self.audit_query(filter).await?;
+        // The export's own row is the last it carries: its seq is where the export ends.
+        self.record_read(
+            caller.as_staff(),
+            Action::AuditExported,
+            None,
+            filter_details(filter),
+        )
+        .await?;
+        let through_seq = audit::head_seq(&self.db).await?;
+        Ok(AuditExport { query, through_seq })
+    }
+
+    /// The export's closing line: the whole chain checked under the key, to the head as it
+    /// stands once the rows are out (at or past the last row exported: what was written
+    /// meanwhile is covered too).
+    pub async fn audit_export_proof(&self) -> Result<String, DomainError> {
         let proof = audit::verify(&self.db, &self.audit_key, None).await?;
-        let through_seq = match &proof {
-            Verification::Intact { head_seq, .. } | Verification::Broken { head_seq, .. } => {
-                *head_seq
-            }
-        };
-        let mut details = filter_details(filter);
-        details["through_seq"] = through_seq.into();
-        self.record_read(caller.as_staff(), Action::AuditExported, None, details)
-            .await?;
-        Ok(AuditExport {
-            query,
-            through_seq,
-            proof,
-        })
+        Ok(proof_line(&proof))
     }
 
     /// The export's next rows after `after_seq`, oldest first, as CSV lines (times in UTC,
