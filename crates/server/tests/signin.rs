@@ -768,46 +768,27 @@ async fn a_trickled_oversized_body_is_cut_off_at_the_deadline() {
 // twenty times this hour: one attempt a second, and those more than five seconds back in line
 // are told "busy" at once. Another address is not held up meanwhile.
 on_both_databases!(spraying_from_one_address_is_paced, |srv| {
-    async fn from(srv: &common::TestServer, ip: &str, id: &str, pw: &str) -> common::Reply {
-        srv.post(
-            "sign_in",
-            &[("portal", "Patient"), ("identifier", id), ("password", pw)],
-            Call {
-                cookie: None,
-                headers: vec![("x-forwarded-for", ip.to_owned())],
-            },
-        )
-        .await
-    }
     const SPRAYER: &str = "198.51.100.66";
     let srv = std::sync::Arc::new(srv);
     // Names that match no account, as most of a spray's do (the work is the same, E2).
     for i in 0..21 {
-        let r = from(
-            &srv,
-            SPRAYER,
-            &format!("patient-{i}"),
-            "Summer2026!Summer2026!",
-        )
-        .await;
+        let r = srv
+            .sign_in_from(SPRAYER, &format!("patient-{i}"), "Summer2026!Summer2026!")
+            .await;
         assert_eq!(r.status, 401, "{}", r.body);
     }
     let mut burst = Vec::new();
     for i in 0..10 {
         let srv = srv.clone();
         burst.push(tokio::spawn(async move {
-            let r = from(
-                &srv,
-                SPRAYER,
-                &format!("someone-{i}"),
-                "Summer2026!Summer2026!",
-            )
-            .await;
+            let r = srv
+                .sign_in_from(SPRAYER, &format!("someone-{i}"), "Summer2026!Summer2026!")
+                .await;
             (r.status, r.body)
         }));
     }
     // Meanwhile a patient elsewhere signs in.
-    let elsewhere = from(&srv, "192.0.2.123", "maria", MARIA_PW).await;
+    let elsewhere = srv.sign_in_from("192.0.2.123", "maria", MARIA_PW).await;
     assert_eq!(elsewhere.status, 200, "{}", elsewhere.body);
     let mut refused = 0;
     let mut busy = 0;

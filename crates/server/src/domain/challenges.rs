@@ -150,12 +150,23 @@ pub async fn supersede<C: ConnectionTrait>(
     purposes: &[Purpose],
     now: i64,
 ) -> Result<u64, DbErr> {
+    supersede_where(db, account_id, purposes, Condition::all(), now).await
+}
+
+async fn supersede_where<C: ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+    purposes: &[Purpose],
+    which: Condition,
+    now: i64,
+) -> Result<u64, DbErr> {
     Ok(challenge::Entity::update_many()
         .col_expr(Column::SupersededAt, Expr::value(now))
         .filter(Column::AccountId.eq(account_id))
         .filter(Column::Purpose.is_in(purposes.iter().copied()))
         .filter(Column::ConsumedAt.is_null())
         .filter(Column::SupersededAt.is_null())
+        .filter(which)
         .exec(db)
         .await?
         .rows_affected)
@@ -177,16 +188,14 @@ pub async fn supersede_flow<C: ConnectionTrait>(
         Some(tag) => Column::FlowTag.eq(tag),
         None => Column::FlowTag.is_null(),
     };
-    Ok(challenge::Entity::update_many()
-        .col_expr(Column::SupersededAt, Expr::value(now))
-        .filter(Column::AccountId.eq(account_id))
-        .filter(Column::Purpose.is_in(purposes.iter().copied()))
-        .filter(Column::ConsumedAt.is_null())
-        .filter(Column::SupersededAt.is_null())
-        .filter(same_flow)
-        .exec(db)
-        .await?
-        .rows_affected)
+    supersede_where(
+        db,
+        account_id,
+        purposes,
+        Condition::all().add(same_flow),
+        now,
+    )
+    .await
 }
 
 /// Marks every outstanding challenge sent to (or proved through) one of these contacts as
@@ -257,25 +266,21 @@ pub async fn take_guess<C: ConnectionTrait>(
     flow: Option<&str>,
     now: i64,
 ) -> Result<bool, DbErr> {
-    let unbound = challenge::Entity::update_many()
-        .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
-        .filter(live_typed(account_id, purposes, now))
-        .filter(Column::FlowTag.is_null())
-        .filter(Column::Attempts.lt(MAX_GUESSES))
-        .exec(db)
-        .await?;
-    let others = challenge::Entity::update_many()
-        .col_expr(
-            Column::StrayAttempts,
-            Expr::col(Column::StrayAttempts).add(1),
-        )
-        .filter(live_typed(account_id, purposes, now))
-        .filter(Column::FlowTag.is_not_null())
-        .filter(Column::FlowTag.ne(flow.unwrap_or(NO_FLOW)))
-        .filter(Column::StrayAttempts.lt(MAX_GUESSES))
-        .exec(db)
-        .await?;
-    Ok(unbound.rows_affected + others.rows_affected > 0)
+    let unbound = take_one(
+        db,
+        Column::Attempts,
+        live_typed(account_id, purposes, now).add(Column::FlowTag.is_null()),
+    )
+    .await?;
+    let others = take_one(
+        db,
+        Column::StrayAttempts,
+        live_typed(account_id, purposes, now)
+            .add(Column::FlowTag.is_not_null())
+            .add(Column::FlowTag.ne(flow.unwrap_or(NO_FLOW))),
+    )
+    .await?;
+    Ok(unbound || others)
 }
 
 /// Takes one of the five guesses of the live codes bound to this browser's flow (SECURITY.md
@@ -288,11 +293,24 @@ pub async fn take_bound_guess<C: ConnectionTrait>(
     flow: Option<&str>,
     now: i64,
 ) -> Result<bool, DbErr> {
+    take_one(
+        db,
+        Column::Attempts,
+        live_typed(account_id, purposes, now).add(Column::FlowTag.eq(flow.unwrap_or(NO_FLOW))),
+    )
+    .await
+}
+
+/// One UPDATE adding a guess to `counter` of the rows `which` selects that have one left.
+async fn take_one<C: ConnectionTrait>(
+    db: &C,
+    counter: Column,
+    which: Condition,
+) -> Result<bool, DbErr> {
     let res = challenge::Entity::update_many()
-        .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
-        .filter(live_typed(account_id, purposes, now))
-        .filter(Column::FlowTag.eq(flow.unwrap_or(NO_FLOW)))
-        .filter(Column::Attempts.lt(MAX_GUESSES))
+        .col_expr(counter, Expr::col(counter).add(1))
+        .filter(which)
+        .filter(counter.lt(MAX_GUESSES))
         .exec(db)
         .await?;
     Ok(res.rows_affected > 0)

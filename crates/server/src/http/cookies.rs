@@ -4,14 +4,23 @@
 
 use crate::config::Config;
 
+/// `__Host-` prefixed over https. Browsers refuse `__Host-` cookies without Secure, and Secure
+/// needs https; on plain-http localhost development each cookie is host-only instead.
+fn named(cfg: &Config, https: &'static str, plain: &'static str) -> &'static str {
+    if cfg.is_https() { https } else { plain }
+}
+
+/// A cookie's value from a `Cookie` header, if present (at most 128 characters, as every
+/// token we set is).
+fn value_from_header(name: &str, header: &str) -> Option<String> {
+    header.split(';').find_map(|part| {
+        let (k, v) = part.trim().split_once('=')?;
+        (k == name && !v.is_empty() && v.len() <= 128).then(|| v.to_owned())
+    })
+}
+
 pub fn cookie_name(cfg: &Config) -> &'static str {
-    if cfg.is_https() {
-        "__Host-carekey_session"
-    } else {
-        // Browsers refuse `__Host-` cookies without Secure, and Secure needs https; on plain-http
-        // localhost development the cookie is host-only instead.
-        "carekey_session"
-    }
+    named(cfg, "__Host-carekey_session", "carekey_session")
 }
 
 fn attributes(cfg: &Config) -> &'static str {
@@ -34,11 +43,7 @@ pub fn clear_cookie(cfg: &Config) -> String {
 /// but it outlives the browser session for `mfa.remember_days`. It only ever stands in for the
 /// second step: the password is still asked.
 pub fn device_cookie_name(cfg: &Config) -> &'static str {
-    if cfg.is_https() {
-        "__Host-carekey_device"
-    } else {
-        "carekey_device"
-    }
+    named(cfg, "__Host-carekey_device", "carekey_device")
 }
 
 pub fn device_cookie(cfg: &Config, token: &str, max_age_secs: u64) -> String {
@@ -54,11 +59,7 @@ pub fn device_cookie(cfg: &Config, token: &str, max_age_secs: u64) -> String {
 /// that code's guesses or pause it. Set when the portal first loads, so the first request is
 /// already bound; it lives as long as the browser session and says nothing about any account.
 pub fn flow_cookie_name(cfg: &Config) -> &'static str {
-    if cfg.is_https() {
-        "__Host-carekey_flow"
-    } else {
-        "carekey_flow"
-    }
+    named(cfg, "__Host-carekey_flow", "carekey_flow")
 }
 
 pub fn flow_cookie(cfg: &Config, token: &str) -> String {
@@ -67,29 +68,17 @@ pub fn flow_cookie(cfg: &Config, token: &str) -> String {
 
 /// The flow token from a `Cookie` header, if present.
 pub fn flow_from_header(cfg: &Config, header: &str) -> Option<String> {
-    let name = flow_cookie_name(cfg);
-    header.split(';').find_map(|part| {
-        let (k, v) = part.trim().split_once('=')?;
-        (k == name && !v.is_empty() && v.len() <= 128).then(|| v.to_owned())
-    })
+    value_from_header(flow_cookie_name(cfg), header)
 }
 
 /// The device token from a `Cookie` header, if present.
 pub fn device_from_header(cfg: &Config, header: &str) -> Option<String> {
-    let name = device_cookie_name(cfg);
-    header.split(';').find_map(|part| {
-        let (k, v) = part.trim().split_once('=')?;
-        (k == name && !v.is_empty() && v.len() <= 128).then(|| v.to_owned())
-    })
+    value_from_header(device_cookie_name(cfg), header)
 }
 
 /// The session token from a `Cookie` header, if present.
 pub fn token_from_header(cfg: &Config, header: &str) -> Option<String> {
-    let name = cookie_name(cfg);
-    header.split(';').find_map(|part| {
-        let (k, v) = part.trim().split_once('=')?;
-        (k == name && !v.is_empty() && v.len() <= 128).then(|| v.to_owned())
-    })
+    value_from_header(cookie_name(cfg), header)
 }
 
 #[cfg(test)]

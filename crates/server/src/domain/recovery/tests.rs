@@ -239,6 +239,33 @@ async fn wrong_guesses_with_no_code_out_pause_nothing() {
     );
 }
 
+/// Codes are asked for (by username, an hour apart, as the sends allow) and guessed at from
+/// elsewhere until recovery pauses: 5 per code, 21 charged; the guesses stay counted for 24
+/// hours.
+async fn guess_until_paused(w: &World) {
+    let mut charged = 0;
+    let mut round = 0;
+    while charged <= crate::domain::challenges::MAX_GUESSES_PER_DAY {
+        w.clock.advance(Duration::from_secs(3600));
+        round += 1;
+        let code = emailed_code(w, "rosa", "rosa@example.org").await;
+        for _ in 0..5 {
+            w.svc
+                .verify_reset_code(
+                    who("rosa"),
+                    not_the(&code),
+                    &from(&format!("203.0.113.{round}")),
+                )
+                .await
+                .unwrap_err();
+            charged += 1;
+            if charged > crate::domain::challenges::MAX_GUESSES_PER_DAY {
+                break;
+            }
+        }
+    }
+}
+
 /// A link is never typed: wrong codes do not use up its life, and the pause that twenty-one
 /// wrong codes start stops codes, not the link in the patient's own inbox.
 #[tokio::test]
@@ -258,29 +285,7 @@ async fn wrong_codes_neither_use_up_nor_pause_a_link() {
     }
     assert!(w.svc.preview_reset_link(&link, &meta()).await.is_ok());
 
-    // Codes are asked for and guessed at until recovery pauses (5 per code, 21 charged);
-    // each hour brings the allowance for new sends, the guesses stay counted for 24 hours.
-    let mut charged = 0;
-    let mut round = 0;
-    while charged <= crate::domain::challenges::MAX_GUESSES_PER_DAY {
-        w.clock.advance(Duration::from_secs(3600));
-        round += 1;
-        let code = emailed_code(&w, "rosa", "rosa@example.org").await;
-        for _ in 0..5 {
-            w.svc
-                .verify_reset_code(
-                    who("rosa"),
-                    not_the(&code),
-                    &from(&format!("203.0.113.{round}")),
-                )
-                .await
-                .unwrap_err();
-            charged += 1;
-            if charged > crate::domain::challenges::MAX_GUESSES_PER_DAY {
-                break;
-            }
-        }
-    }
+    guess_until_paused(&w).await;
     // Paused: a fresh code, even right, is refused (a new code does not reset the count).
     let code = emailed_code(&w, "rosa", "rosa@example.org").await;
     assert!(matches!(
@@ -418,27 +423,7 @@ async fn the_usernames_share_of_sends_leaves_the_email_its_own() {
 async fn the_pause_does_not_stop_the_page_that_asked() {
     let w = testing::world().await;
     w.patient("rosa", PW, Some("rosa@example.org"), None).await;
-    let mut charged = 0;
-    let mut round = 0;
-    while charged <= crate::domain::challenges::MAX_GUESSES_PER_DAY {
-        w.clock.advance(Duration::from_secs(3600));
-        round += 1;
-        let code = emailed_code(&w, "rosa", "rosa@example.org").await;
-        for _ in 0..5 {
-            w.svc
-                .verify_reset_code(
-                    who("rosa"),
-                    not_the(&code),
-                    &from(&format!("203.0.113.{round}")),
-                )
-                .await
-                .unwrap_err();
-            charged += 1;
-            if charged > crate::domain::challenges::MAX_GUESSES_PER_DAY {
-                break;
-            }
-        }
-    }
+    guess_until_paused(&w).await;
     let home = browser("192.0.2.20", "home-flow");
     ask(&w, "rosa@example.org", &home).await;
     let code = code_in(&w.deliver().await, "rosa@example.org");
