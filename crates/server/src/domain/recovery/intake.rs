@@ -4,7 +4,6 @@
 use carekey_shared::{Lang, RecoveryAccepted, RecoveryChannel, RecoveryIdentity, UsernameLookup};
 use sea_orm::{ActiveModelTrait, Set};
 
-use crate::domain::challenges;
 use crate::domain::limits::{self, HOUR};
 use crate::domain::{ClientMeta, DomainError, Services, secrets};
 use crate::store::entities::recovery_request;
@@ -65,10 +64,7 @@ impl Services {
             return Err(DomainError::InvalidInput("channel not offered".into()));
         }
         let reference = secrets::new_reference(self.entropy.as_ref())?;
-        let flow_tag = meta
-            .flow
-            .as_deref()
-            .map(|t| challenges::flow_tag(&self.key, t));
+        let flow_tag = self.flow_tag_of(meta);
         let payload = serde_json::to_string(&ResetPayload {
             who,
             channel,

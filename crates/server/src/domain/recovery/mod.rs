@@ -143,6 +143,14 @@ impl Services {
         }
     }
 
+    /// The tag kept for the caller's flow cookie, if it sent one (R6: codes bound to the
+    /// browser that asked).
+    pub(crate) fn flow_tag_of(&self, meta: &crate::domain::ClientMeta) -> Option<String> {
+        meta.flow
+            .as_deref()
+            .map(|t| challenges::flow_tag(&self.key, t))
+    }
+
     pub(crate) fn check_fields(&self, fields: &[&str]) -> Result<(), DomainError> {
         if fields.iter().any(|f| f.chars().count() > MAX_FIELD) {
             return Err(DomainError::InvalidInput("field too long".into()));

@@ -156,10 +156,7 @@ impl Services {
         now: i64,
     ) -> Result<Attempt, DomainError> {
         let account_id = acct.map_or(-1, |a| a.id);
-        let flow = meta
-            .flow
-            .as_deref()
-            .map(|t| challenges::flow_tag(&self.key, t));
+        let flow = self.flow_tag_of(meta);
         // Nothing here is audited: the caller records the outcome with its own answer.
         let uow = self.begin(Actor::default()).await?;
         let txn = uow.db();
@@ -260,10 +257,7 @@ impl Services {
                 pending_value: None,
                 // The grant belongs to the browser that proved the code or link: its answer
                 // step is its own page's, as the code was (R6).
-                flow_tag: meta
-                    .flow
-                    .as_deref()
-                    .map(|t| challenges::flow_tag(&self.key, t)),
+                flow_tag: self.flow_tag_of(meta),
             },
             now,
         )
