@@ -72,6 +72,9 @@ pub struct Config {
     pub password_min_length: usize,
     /// Optional clinic rule: letters, digits and symbols (SECURITY.md P3; off by default).
     pub password_require_mix: bool,
+    /// How many passwords may not be used again, the current one included (`password.history`,
+    /// 0–24; SECURITY.md P5). Each costs one argon2 verification whenever a password is set.
+    pub password_history: u32,
     /// The clinic's own proxies (`http.trusted_proxies`): a request from one of them has its
     /// client address read from `X-Forwarded-For`, right to left, up to the first address
     /// that is not one of them. Empty: the peer address is the client.
@@ -275,6 +278,7 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("mfa.allow_email", Some("false")),
     ("password.min_length", Some("15")),
     ("password.require_mix", Some("false")),
+    ("password.history", Some("5")),
     ("http.trusted_proxies", Some("")),
     // Replaced by http.trusted_proxies; kept so that a configuration still setting it to true
     // stops with a message saying what to write instead, not a silent change of addresses.
@@ -680,6 +684,7 @@ fn build(raw: &Raw) -> Result<Config, ConfigError> {
         // 63B-4 §3.1.1.2 sets 15 as the floor for single-factor passwords; clinics may go higher.
         password_min_length: raw.ranged("password.min_length", 15, 64, "characters")? as usize,
         password_require_mix: raw.bool("password.require_mix")?,
+        password_history: raw.ranged("password.history", 0, 24, "passwords")? as u32,
         trusted_proxies: trusted_proxies(raw)?,
         secret_key_file,
         audit_key_file,
@@ -1022,8 +1027,23 @@ mod tests {
         assert_eq!(c.session_absolute, Duration::from_secs(12 * 3600));
         assert_eq!(c.lockout, LockoutConfig::default());
         assert_eq!(c.password_min_length, 15);
+        assert_eq!(c.password_history, 5, "P5: N = 5");
         assert_eq!(c.database_url, "sqlite://data/carekey.db");
         assert!(!c.dev_mode);
+    }
+
+    #[test]
+    fn password_history_is_zero_to_twenty_four() {
+        let off = with_env(&[("CAREKEY_PASSWORD_HISTORY", "0")]).unwrap();
+        assert_eq!(off.password_history, 0);
+        let most = with_env(&[("CAREKEY_PASSWORD_HISTORY", "24")]).unwrap();
+        assert_eq!(most.password_history, 24);
+        let e = with_env(&[("CAREKEY_PASSWORD_HISTORY", "25")]).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("a whole number of passwords from 0 to 24"),
+            "{e}"
+        );
     }
 
     #[test]

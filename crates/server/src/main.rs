@@ -74,6 +74,14 @@ enum Command {
         #[arg(long)]
         adopt_unkeyed_audit: bool,
     },
+    /// Measure this machine's password hashing at CareKey's parameters (argon2id, 19 MiB, two
+    /// passes): milliseconds per hash on one core, and hashes a second on every core, which is
+    /// about how many password sign-ins a second the server can check. Needs no configuration.
+    BenchHashing {
+        /// Seconds for each of the two measurements.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+    },
     /// The audit trail (SECURITY.md S7).
     Audit {
         #[command(subcommand)]
@@ -96,6 +104,15 @@ enum AuditCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::BenchHashing { seconds } = cli.command {
+        return match bench_hashing(seconds) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let explicit = cli.config.is_some();
     let file = cli.config.unwrap_or_else(|| PathBuf::from("carekey.toml"));
     let cfg = match config::load(Some(&file), explicit, &|k| std::env::var(k).ok()) {
@@ -122,6 +139,34 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn bench_hashing(seconds: u64) -> Result<(), String> {
+    use carekey_server::domain::rules::hashing;
+    let each = std::time::Duration::from_secs(seconds.clamp(1, 600));
+    let s = hashing::measure(each).map_err(|e| e.to_string())?;
+    println!(
+        "argon2id m={} KiB t={} p={} ({}):",
+        hashing::M_COST_KIB,
+        hashing::T_COST,
+        hashing::P_COST,
+        if s.avx2 { "AVX2" } else { "portable" }
+    );
+    println!(
+        "  one core:  {:.2} ms per hash, {:.1} hashes/s",
+        s.one_core_ms, s.one_core_per_s
+    );
+    println!(
+        "  {} cores:   {:.1} hashes/s ({:.1} per core)",
+        s.cores,
+        s.all_cores_per_s,
+        s.all_cores_per_s / s.cores as f64
+    );
+    println!(
+        "RESULT one_core_ms={:.2} one_core_per_s={:.1} all_cores_per_s={:.1} cores={}",
+        s.one_core_ms, s.one_core_per_s, s.all_cores_per_s, s.cores
+    );
+    Ok(())
 }
 
 async fn run(command: Command, cfg: Config) -> Result<(), String> {
@@ -313,6 +358,8 @@ async fn run(command: Command, cfg: Config) -> Result<(), String> {
         Command::Audit {
             command: AuditCommand::Verify { anchor },
         } => verify_audit(&cfg, anchor.as_ref()).await,
+        // Runs in `main`, before any configuration is read.
+        Command::BenchHashing { seconds } => bench_hashing(seconds),
         Command::Restore {
             file,
             force,

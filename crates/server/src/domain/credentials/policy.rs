@@ -8,9 +8,6 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use crate::domain::{DomainError, Services};
 use crate::store::entities::{account, contact, password_credential, password_history, patient};
 
-/// How many previous passwords may not be reused (SECURITY.md P5).
-pub const HISTORY_DEPTH: u64 = 5;
-
 impl Services {
     /// Normalises, checks the policy with what is known about the person, and hashes.
     pub async fn checked_hash(
@@ -45,7 +42,9 @@ impl Services {
     }
 
     /// The hash to store for `new`, unless it is the current password (`stored`) or one of the
-    /// ones before it (P5).
+    /// ones before it (P5, `password.history`). The new hash is made while the old ones are
+    /// compared, all on the hashing pool at once: the check costs about one hash's time on a
+    /// quiet server, and one wait in the queue on a busy one.
     pub(crate) async fn hash_unless_recent(
         &self,
         account_id: i64,
@@ -53,12 +52,18 @@ impl Services {
         new: &str,
     ) -> Result<String, DomainError> {
         let normalized = carekey_shared::policy::normalize(new);
-        if self.recently_used(account_id, stored, &normalized).await? {
+        let recent = self.recent_hashes(account_id, stored).await?;
+        let (used, hashed) = futures_util::future::join(
+            self.hasher.matches_any(normalized.clone(), recent),
+            self.hasher.hash(normalized),
+        )
+        .await;
+        if used? {
             return Err(DomainError::PasswordRejected(vec![
                 carekey_shared::policy::PolicyIssue::RecentlyUsed,
             ]));
         }
-        self.hasher.hash(normalized).await
+        hashed
     }
 
     /// Everything about the person a guesser would try first: username, names, every email on
@@ -85,38 +90,31 @@ impl Services {
         Ok(words)
     }
 
-    /// Whether `normalized` is the current password or one of the last `HISTORY_DEPTH - 1`
-    /// before it (SECURITY.md P5).
-    pub(crate) async fn recently_used(
+    /// The current password's hash and the ones before it, `password.history` in all, newest
+    /// first (SECURITY.md P5). Read outside any unit of work: the comparisons are slow.
+    pub(crate) async fn recent_hashes(
         &self,
         account_id: i64,
         stored: Option<&password_credential::Model>,
-        normalized: &str,
-    ) -> Result<bool, DomainError> {
+    ) -> Result<Vec<String>, DomainError> {
+        let depth = u64::from(self.cfg.password_history);
+        if depth == 0 {
+            return Ok(Vec::new());
+        }
         let mut previous: Vec<String> = stored.iter().map(|c| c.phc.clone()).collect();
         previous.extend(
             password_history::Entity::find()
                 .filter(password_history::Column::AccountId.eq(account_id))
                 .order_by_desc(password_history::Column::CreatedAt)
                 // Ties (two changes in one millisecond, or a frozen test clock) go by insertion
-                // order; otherwise PostgreSQL may return any four of them.
+                // order; otherwise PostgreSQL may return any of them.
                 .order_by_desc(password_history::Column::Id)
-                .limit(HISTORY_DEPTH - 1)
+                .limit(depth - previous.len() as u64)
                 .all(&self.db)
                 .await?
                 .into_iter()
                 .map(|h| h.phc),
         );
-        for phc in previous {
-            if self
-                .hasher
-                .verify(normalized.to_owned(), Some(phc))
-                .await?
-                .ok
-            {
-                return Ok(true);
-            }
-        }
-        Ok(false)
+        Ok(previous)
     }
 }

@@ -234,3 +234,132 @@ async fn a_stale_sign_in_must_type_the_temporary_password_again() {
     ));
     w.svc.change_password(&me, NEW, MINE, MINE).await.unwrap();
 }
+
+/// Changes `rosa`'s password through each of `steps` in turn, from `PW`.
+async fn change_through(w: &World, me: &crate::domain::caller::Caller, steps: &[&str]) {
+    let mut current = PW;
+    for next in steps {
+        w.svc
+            .change_password(me, current, next, next)
+            .await
+            .unwrap();
+        current = next;
+    }
+}
+
+/// `password.history` says how many passwords may not come back, the current one included:
+/// with 3, the password three changes ago is allowed again and the two before now are not.
+#[tokio::test]
+async fn the_history_depth_is_the_clinics() {
+    const STEPS: [&str; 3] = [
+        "lantern-violin-harbor-quartz",
+        "orchard-pepper-lantern-violet",
+        "meadow-cobalt-willow-tundra",
+    ];
+    let w = testing::world_with(&[("CAREKEY_PASSWORD_HISTORY", "3")]).await;
+    w.patient("rosa", PW, None, None).await;
+    let me = w.caller("rosa", PW, Portal::Patient).await;
+    change_through(&w, &me, &STEPS).await;
+    let now = STEPS[2];
+    for recent in [STEPS[2], STEPS[1], STEPS[0]] {
+        assert!(
+            matches!(
+                w.svc.change_password(&me, now, recent, recent).await,
+                Err(DomainError::PasswordRejected(_))
+            ),
+            "{recent} is one of the last 3"
+        );
+    }
+    // Four passwords back: out of the history.
+    w.svc.change_password(&me, now, PW, PW).await.unwrap();
+}
+
+/// With `password.history = 0` nothing is compared: no verification runs, only the new hash.
+#[tokio::test]
+async fn no_history_costs_one_hash() {
+    let w = testing::world_with(&[("CAREKEY_PASSWORD_HISTORY", "0")]).await;
+    let a = w.patient("rosa", PW, None, None).await;
+    let stored = password_credential::Entity::find_by_id(a.id)
+        .one(&w.svc.db)
+        .await
+        .unwrap();
+    let before = w.svc.hasher.started();
+    w.svc
+        .hash_unless_recent(a.id, stored.as_ref(), PW)
+        .await
+        .unwrap();
+    assert_eq!(w.svc.hasher.started(), before + 1);
+}
+
+/// The history is compared on the hashing pool all at once (P5): with the default depth and a
+/// full history, the five comparisons and the new hash wait for a slot together, so under load
+/// the check waits in the queue once, not six times one after another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_history_is_compared_side_by_side() {
+    let w = testing::world().await;
+    let a = w.patient("rosa", PW, None, None).await;
+    let me = w.caller("rosa", PW, Portal::Patient).await;
+    change_through(
+        &w,
+        &me,
+        &[
+            "lantern-violin-harbor-quartz",
+            "orchard-pepper-lantern-violet",
+            "meadow-cobalt-willow-tundra",
+            "saffron-glacier-pillow-drum",
+            "velvet-compass-thistle-ember",
+        ],
+    )
+    .await;
+    let stored = password_credential::Entity::find_by_id(a.id)
+        .one(&w.svc.db)
+        .await
+        .unwrap();
+    let recent = w.svc.recent_hashes(a.id, stored.as_ref()).await.unwrap();
+    assert_eq!(recent.len(), 5, "the current password and the four before");
+
+    let busy = w.svc.hasher.hold_every_slot().await;
+    let check = w
+        .svc
+        .hash_unless_recent(a.id, stored.as_ref(), "quill-marigold-anchor-sleet");
+    let watch = async {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        while w.svc.hasher.queued() < 6 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "only {} of the six runs were queued at once",
+                w.svc.hasher.queued()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        drop(busy);
+    };
+    let (phc, ()) = tokio::join!(check, watch);
+    let phc = phc.unwrap();
+    assert!(
+        w.svc
+            .hasher
+            .verify("quill-marigold-anchor-sleet".into(), Some(phc))
+            .await
+            .unwrap()
+            .ok
+    );
+
+    // A match ends the check: the current password and the oldest remembered are refused.
+    let stored = password_credential::Entity::find_by_id(a.id)
+        .one(&w.svc.db)
+        .await
+        .unwrap();
+    for used in [
+        "velvet-compass-thistle-ember",
+        "orchard-pepper-lantern-violet",
+    ] {
+        assert!(
+            matches!(
+                w.svc.hash_unless_recent(a.id, stored.as_ref(), used).await,
+                Err(DomainError::PasswordRejected(_))
+            ),
+            "{used}"
+        );
+    }
+}

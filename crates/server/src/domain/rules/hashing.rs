@@ -22,6 +22,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::domain::DomainError;
 use crate::telemetry::names;
+use carekey_argon2id as argon2id;
 
 /// OWASP Password Storage cheat sheet floor for argon2id.
 pub const M_COST_KIB: u32 = 19_456;
@@ -76,6 +77,8 @@ pub struct Hasher {
     /// Hashes and verifications begun since start (a metric, and how a test knows a use case
     /// has finished its reads and is hashing).
     started: Arc<AtomicU64>,
+    /// Hashes waiting for a slot now.
+    queued: Arc<AtomicU64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +106,23 @@ fn run_argon2(
     let need = params.block_count();
     if memory.len() < need {
         memory.resize(need, Block::default());
+    }
+    // CareKey's own shape goes to the AVX2 path (about twice as fast, the same bytes; see
+    // the carekey-argon2id crate); anything else, or a processor without AVX2, to the crate.
+    if alg == Algorithm::Argon2id && version == Version::V0x13 && params.p_cost() == 1 {
+        if let Ok(tag) = <&mut [u8; argon2id::TAG_LEN]>::try_from(&mut *out) {
+            let fast = argon2id::hash(
+                password,
+                salt,
+                params.t_cost(),
+                params.m_cost(),
+                tag,
+                memory,
+            );
+            if fast.is_ok() {
+                return Ok(());
+            }
+        }
     }
     Argon2::new(alg, version, params)
         .hash_password_into_with_memory(password, salt, out, &mut memory[..need])
@@ -176,20 +196,69 @@ fn is_weaker_than_policy(parsed: &PasswordHash) -> bool {
     }
 }
 
+/// This machine's hashing at CareKey's parameters (`carekey bench-hashing`, scripts/bench.sh):
+/// what one sign-in costs, and how many the server can check a second with every core busy.
+#[derive(Debug, Clone, Copy)]
+pub struct Speed {
+    pub cores: usize,
+    /// Whether the AVX2 path ran (carekey-argon2id), or the crate's portable one.
+    pub avx2: bool,
+    pub one_core_ms: f64,
+    pub one_core_per_s: f64,
+    pub all_cores_per_s: f64,
+}
+
+/// Hashes for `each` on one thread, then on one thread per core at once, each thread with its
+/// own working memory as the server's pool has.
+pub fn measure(each: Duration) -> Result<Speed, DomainError> {
+    fn run_for(each: Duration) -> Result<u64, DomainError> {
+        let mut memory = Vec::new();
+        hash_with("warming up the memory", &mut memory)?;
+        let start = std::time::Instant::now();
+        let mut n = 0u64;
+        while start.elapsed() < each {
+            hash_with("a benchmark password here", &mut memory)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let one = run_for(each)?;
+    let threads: Vec<_> = (0..cores)
+        .map(|_| std::thread::spawn(move || run_for(each)))
+        .collect();
+    let mut all = 0;
+    for t in threads {
+        all += t
+            .join()
+            .map_err(|_| DomainError::Hashing("benchmark thread panicked".into()))??;
+    }
+    let secs = each.as_secs_f64();
+    Ok(Speed {
+        cores,
+        avx2: argon2id::available(),
+        one_core_ms: secs * 1000.0 / one.max(1) as f64,
+        one_core_per_s: one as f64 / secs,
+        all_cores_per_s: all as f64 / secs,
+    })
+}
+
 /// A hash waiting for a slot, counted in the queue-depth gauge while it waits: dropped when a
 /// slot is granted, when the wait gives up, and when the request goes away mid-wait.
-struct Waiting;
+struct Waiting(Arc<AtomicU64>);
 
 impl Waiting {
-    fn enter() -> Self {
+    fn enter(queued: &Arc<AtomicU64>) -> Self {
         metrics::gauge!(names::ARGON2_QUEUE_DEPTH).increment(1.0);
-        Waiting
+        queued.fetch_add(1, Ordering::Relaxed);
+        Waiting(queued.clone())
     }
 }
 
 impl Drop for Waiting {
     fn drop(&mut self) {
         metrics::gauge!(names::ARGON2_QUEUE_DEPTH).decrement(1.0);
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -237,6 +306,7 @@ impl Hasher {
             queue_timeout: QUEUE_TIMEOUT,
             dummy_phc: Arc::new(dummy),
             started: Arc::new(AtomicU64::new(0)),
+            queued: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -255,7 +325,7 @@ impl Hasher {
         held: Option<OwnedSemaphorePermit>,
     ) -> Result<T, DomainError> {
         let asked = std::time::Instant::now();
-        let waiting = Waiting::enter();
+        let waiting = Waiting::enter(&self.queued);
         let permit =
             tokio::time::timeout(self.queue_timeout, self.slots.clone().acquire_owned()).await;
         drop(waiting);
@@ -287,6 +357,22 @@ impl Hasher {
     /// How many hashes and verifications have begun since start.
     pub fn started(&self) -> u64 {
         self.started.load(Ordering::Relaxed)
+    }
+
+    /// How many are waiting for a slot now.
+    pub fn queued(&self) -> u64 {
+        self.queued.load(Ordering::Relaxed)
+    }
+
+    /// Every slot, as hashes in flight would hold them, until the permit is dropped.
+    #[cfg(test)]
+    pub(crate) async fn hold_every_slot(&self) -> OwnedSemaphorePermit {
+        let all = self.slots.available_permits() as u32;
+        self.slots
+            .clone()
+            .acquire_many_owned(all)
+            .await
+            .expect("the hasher's semaphore is never closed")
     }
 
     /// `verify` for a sign-in from `client` (its address key): behind that client's own gate
@@ -322,6 +408,45 @@ impl Hasher {
         phc: Option<String>,
     ) -> Result<Verified, DomainError> {
         self.verify_holding(password, phc, None).await
+    }
+
+    /// Whether `password` is the one behind any of `phcs` (the password history, P5). Every
+    /// verification is queued on the pool at once, so on an idle server they run side by side
+    /// and under load the whole check waits in the queue once, not once per password; the first
+    /// match ends it, and the verifications not begun by then are skipped. Nothing here holds a
+    /// database transaction: callers check before their unit of work opens.
+    pub async fn matches_any(
+        &self,
+        password: String,
+        phcs: Vec<String>,
+    ) -> Result<bool, DomainError> {
+        use futures_util::StreamExt;
+        use std::sync::atomic::AtomicBool;
+        let found = Arc::new(AtomicBool::new(false));
+        let password = Arc::new(password);
+        let mut pending: futures_util::stream::FuturesUnordered<_> = phcs
+            .into_iter()
+            .map(|phc| {
+                let (found, password) = (found.clone(), password.clone());
+                self.run(move |memory| {
+                    // Another verification already matched: this one would change nothing.
+                    if found.load(Ordering::Relaxed) {
+                        return false;
+                    }
+                    let ok = verify_with(&password, &phc, memory).ok;
+                    if ok {
+                        found.store(true, Ordering::Relaxed);
+                    }
+                    ok
+                })
+            })
+            .collect();
+        while let Some(ok) = pending.next().await {
+            if ok? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     async fn verify_holding(
