@@ -198,40 +198,58 @@ pub fn spawn_workers(services: Arc<Services>, stop: tokio::sync::watch::Receiver
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|v| *v).await;
     };
-    let svc = services.clone();
-    let worker_stop = stopped(stop.clone());
-    tokio::spawn(async move {
-        tokio::pin!(worker_stop);
-        let mut last_housekeeping = std::time::Instant::now();
-        loop {
-            // Each round is bounded (SECURITY.md F1): a database connection that went silent
-            // mid-query would otherwise hold the worker until TCP gives up, while the portal
-            // keeps saying "we sent it". A round cut short drops its transaction; requests it
-            // had claimed come back when their lease ends.
-            match tokio::time::timeout(WORKER_ROUND, svc.process_recovery_requests()).await {
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => tracing::warn!(error = %e, "recovery worker: will retry"),
-                Err(_) => tracing::warn!(
-                    "recovery worker: the database did not answer within {WORKER_ROUND:?}; will retry"
-                ),
-            }
-            if last_housekeeping.elapsed() > Duration::from_secs(600) {
-                last_housekeeping = std::time::Instant::now();
-                match tokio::time::timeout(WORKER_ROUND, svc.housekeeping()).await {
-                    Ok(Ok(_)) => {}
-                    Ok(Err(e)) => tracing::warn!(error = %e, "housekeeping: will retry"),
-                    Err(_) => {
-                        tracing::warn!("housekeeping: the database did not answer; will retry")
+    // On PostgreSQL, two recovery workers per instance: their batches claim different rows
+    // (leases) and lock different accounts, and one waits for the database while the other
+    // works (issue 15). SQLite has one writer at a time, so one worker.
+    let workers = match services.db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => 2,
+        _ => 1,
+    };
+    for _ in 0..workers {
+        let svc = services.clone();
+        let worker_stop = stopped(stop.clone());
+        tokio::spawn(async move {
+            tokio::pin!(worker_stop);
+            let mut last_housekeeping = std::time::Instant::now();
+            loop {
+                // Each round is bounded (SECURITY.md F1): a database connection that went silent
+                // mid-query would otherwise hold the worker until TCP gives up, while the portal
+                // keeps saying "we sent it". A round cut short drops its transaction; requests it
+                // had claimed come back when their lease ends.
+                let mut more = false;
+                match tokio::time::timeout(WORKER_ROUND, svc.process_recovery_requests()).await {
+                    // A round that handled something may have stopped with a backlog left (its
+                    // time is bounded): the next starts at once, not after the wait below.
+                    Ok(Ok(handled)) => more = handled > 0,
+                    Ok(Err(e)) => tracing::warn!(error = %e, "recovery worker: will retry"),
+                    Err(_) => tracing::warn!(
+                        "recovery worker: the database did not answer within {WORKER_ROUND:?}; will retry"
+                    ),
+                }
+                if last_housekeeping.elapsed() > Duration::from_secs(600) {
+                    last_housekeeping = std::time::Instant::now();
+                    match tokio::time::timeout(WORKER_ROUND, svc.housekeeping()).await {
+                        Ok(Ok(_)) => {}
+                        Ok(Err(e)) => tracing::warn!(error = %e, "housekeeping: will retry"),
+                        Err(_) => {
+                            tracing::warn!("housekeeping: the database did not answer; will retry")
+                        }
                     }
                 }
+                if more {
+                    tokio::select! {
+                        _ = &mut worker_stop => break,
+                        _ = tokio::task::yield_now() => continue,
+                    }
+                }
+                tokio::select! {
+                    _ = &mut worker_stop => break,
+                    _ = svc.recovery_wake.notified() => {}
+                    _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+                }
             }
-            tokio::select! {
-                _ = &mut worker_stop => break,
-                _ = svc.recovery_wake.notified() => {}
-                _ = tokio::time::sleep(Duration::from_secs(2)) => {}
-            }
-        }
-    });
+        });
+    }
     let svc = services.clone();
     let dispatcher = Dispatcher {
         db: services.db.clone(),

@@ -114,50 +114,77 @@ pub async fn append<C: ConnectionTrait>(
     actor: &Actor,
     event: Event,
 ) -> Result<(), DbErr> {
-    let head = lock_head(db, 1).await?;
-    let mut row = audit_log::Model {
-        id: 0,
-        seq: head.seq,
-        at: now_ms,
-        actor_account_id: actor.account_id,
-        actor: if actor.name.is_empty() {
-            "anonymous".into()
-        } else {
-            actor.name.clone()
-        },
-        target_account_id: event.target,
-        // The stored word is what the row MAC covers, exactly as before the enum.
-        action: event.action.as_str().to_owned(),
-        ip: actor.ip.clone(),
-        user_agent: actor.user_agent.chars().take(300).collect(),
-        details: event.details.to_string(),
-        prev_hash: head.hash.clone(),
-        hash: String::new(),
-    };
-    row.hash = row_mac(key, &head.hash, &row);
-    audit_log::ActiveModel {
-        seq: Set(row.seq),
-        at: Set(row.at),
-        actor_account_id: Set(row.actor_account_id),
-        actor: Set(row.actor.clone()),
-        target_account_id: Set(row.target_account_id),
-        action: Set(row.action.clone()),
-        ip: Set(row.ip.clone()),
-        user_agent: Set(row.user_agent.clone()),
-        details: Set(row.details.clone()),
-        prev_hash: Set(row.prev_hash.clone()),
-        hash: Set(row.hash.clone()),
-        ..Default::default()
+    append_all(db, key, now_ms, &[(actor.clone(), event)]).await
+}
+
+/// Rows a statement carries at most (11 values each, well inside SQLite's and PostgreSQL's
+/// limits on bound values).
+const ROWS_PER_INSERT: usize = 500;
+
+/// Appends `events` in order inside the caller's transaction: the head is taken once for all
+/// of them, the rows are chained in memory and written in as few statements as fit, and the
+/// head moves once. A unit of work that records many rows (the recovery worker's batch) then
+/// costs three statements more than its rows, not three per row (issue 15).
+pub async fn append_all<C: ConnectionTrait>(
+    db: &C,
+    key: &AuditKey,
+    now_ms: i64,
+    events: &[(Actor, Event)],
+) -> Result<(), DbErr> {
+    if events.is_empty() {
+        return Ok(());
     }
-    .insert(db)
-    .await?;
-    audit_head::ActiveModel {
-        id: Set(1),
-        hash: Set(row.hash),
-        ..Default::default()
+    let n = events.len() as i64;
+    let head = lock_head(db, n).await?;
+    let mut prev = head.hash.clone();
+    let mut rows = Vec::with_capacity(events.len());
+    for (i, (actor, event)) in events.iter().enumerate() {
+        let mut row = audit_log::Model {
+            id: 0,
+            seq: head.seq - n + 1 + i as i64,
+            at: now_ms,
+            actor_account_id: actor.account_id,
+            actor: if actor.name.is_empty() {
+                "anonymous".into()
+            } else {
+                actor.name.clone()
+            },
+            target_account_id: event.target,
+            // The stored word is what the row MAC covers, exactly as before the enum.
+            action: event.action.as_str().to_owned(),
+            ip: actor.ip.clone(),
+            user_agent: actor.user_agent.chars().take(300).collect(),
+            details: event.details.to_string(),
+            prev_hash: prev.clone(),
+            hash: String::new(),
+        };
+        row.hash = row_mac(key, &prev, &row);
+        prev = row.hash.clone();
+        rows.push(audit_log::ActiveModel {
+            seq: Set(row.seq),
+            at: Set(row.at),
+            actor_account_id: Set(row.actor_account_id),
+            actor: Set(row.actor),
+            target_account_id: Set(row.target_account_id),
+            action: Set(row.action),
+            ip: Set(row.ip),
+            user_agent: Set(row.user_agent),
+            details: Set(row.details),
+            prev_hash: Set(row.prev_hash),
+            hash: Set(row.hash),
+            ..Default::default()
+        });
     }
-    .update(db)
-    .await?;
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<_> = rows.by_ref().take(ROWS_PER_INSERT).collect();
+        audit_log::Entity::insert_many(chunk).exec(db).await?;
+    }
+    audit_head::Entity::update_many()
+        .col_expr(audit_head::Column::Hash, Expr::value(prev))
+        .filter(audit_head::Column::Id.eq(1))
+        .exec(db)
+        .await?;
     Ok(())
 }
 

@@ -39,6 +39,13 @@ pub struct Uow {
     queued: Vec<outbox_row::Channel>,
     sealer: Sealer,
     audit_key: AuditKey,
+    /// Audit rows, written in order just before the commit (one pass over the chain's head,
+    /// which is then held only for the commit itself).
+    /// (Behind a lock only so that recording one needs no `&mut`: it is never held across an
+    /// await.)
+    audits: std::sync::Mutex<Vec<(Actor, Event)>>,
+    /// Whether any message was queued, for the dispatcher's wake-up.
+    sent: bool,
 }
 
 impl Services {
@@ -60,6 +67,8 @@ impl Services {
             queued: Vec::new(),
             sealer: self.delivery.sealer.clone(),
             audit_key: self.audit_key.clone(),
+            audits: std::sync::Mutex::default(),
+            sent: false,
         })
     }
 }
@@ -110,24 +119,33 @@ impl Uow {
         target: Option<i64>,
         details: serde_json::Value,
     ) -> Result<(), DomainError> {
-        audit::append(
-            &self.txn,
-            &self.audit_key,
-            self.now,
-            actor,
+        let mut audits = self
+            .audits
+            .lock()
+            .map_err(|_| DomainError::Internal("audit rows poisoned".into()))?;
+        audits.push((
+            actor.clone(),
             Event {
                 action,
                 target,
                 details,
             },
-        )
-        .await?;
+        ));
         Ok(())
+    }
+
+    /// Starts the next part of a unit of work that serves several requests in one
+    /// transaction (the recovery worker's batch): its rows are recorded as `actor`'s, and
+    /// "already told" starts afresh, as it would in a unit of work of its own.
+    pub fn next_part(&mut self, actor: Actor) {
+        self.actor = actor;
+        self.told.clear();
     }
 
     /// Queues a message to be sent after commit.
     pub async fn send(&mut self, m: NewMessage<'_>) -> Result<outbox_row::Model, DomainError> {
         self.told.push(m.destination.to_lowercase());
+        self.sent = true;
         let row = outbox::enqueue(&self.txn, &self.sealer, m, self.now).await?;
         self.queued.push(row.channel);
         Ok(row)
@@ -139,9 +157,14 @@ impl Uow {
         self.told.contains(&d)
     }
 
-    /// Commits, then wakes the dispatcher if a message was queued.
+    /// Writes the audit rows, commits, then wakes the dispatcher if a message was queued.
     pub async fn commit(self, svc: &Services) -> Result<(), DomainError> {
-        let queued = !self.told.is_empty();
+        let queued = self.sent;
+        let audits = self
+            .audits
+            .into_inner()
+            .map_err(|_| DomainError::Internal("audit rows poisoned".into()))?;
+        audit::append_all(&self.txn, &self.audit_key, self.now, &audits).await?;
         self.txn.commit().await?;
         for channel in &self.queued {
             metrics::counter!(names::OUTBOX_QUEUED, "channel" => channel.as_str()).increment(1);

@@ -23,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0011KeyedAudit),
             Box::new(M0012SlidingLimits),
             Box::new(M0013BoundCodes),
+            Box::new(M0014FairQueue),
         ]
     }
 }
@@ -855,5 +856,52 @@ impl MigrationTrait for M0013BoundCodes {
             .await?;
         }
         Ok(())
+    }
+}
+
+/// The recovery queue served fairly (issue 15 item 3): each request's place is how many its
+/// address, or its identifier, had asked in the hour before it, so a newcomer goes ahead of the
+/// backlog of an address that floods.
+struct M0014FairQueue;
+
+impl MigrationName for M0014FairQueue {
+    fn name(&self) -> &str {
+        "m0014_fair_queue"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0014FairQueue {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("recovery_requests")
+                .add_column(big_integer("fair_rank").default(0))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "recovery_requests",
+            "idx_recovery_requests_fair",
+            &["fair_rank", "id"],
+        ))
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_index(
+            Index::drop()
+                .name("idx_recovery_requests_fair")
+                .table("recovery_requests")
+                .to_owned(),
+        )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table("recovery_requests")
+                .drop_column("fair_rank")
+                .to_owned(),
+        )
+        .await
     }
 }

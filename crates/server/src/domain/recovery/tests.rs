@@ -446,3 +446,73 @@ async fn the_pause_does_not_stop_the_page_that_asked() {
         .await
         .unwrap();
 }
+
+/// Where the request with `reference` was handled among every request the worker handled:
+/// 0 for the first.
+async fn handled_at(w: &World, reference: &str) -> usize {
+    use crate::store::entities::audit_log;
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+    let rows = audit_log::Entity::find()
+        .filter(audit_log::Column::Action.eq("recovery_requested"))
+        .order_by_asc(audit_log::Column::Seq)
+        .all(&w.svc.db)
+        .await
+        .unwrap();
+    rows.iter()
+        .position(|r| r.details.contains(reference))
+        .unwrap_or_else(|| panic!("{reference} was never handled"))
+}
+
+/// Issue 15 item 3: the queue is served fairly. A patient's first request goes ahead of the
+/// backlog of one address that floods, and ahead of a flood aimed at one identifier from many
+/// addresses; both floods are still handled, after.
+#[tokio::test]
+async fn a_newcomer_goes_ahead_of_a_flood() {
+    let w = testing::world_with(&[("CAREKEY_LIMITS_IP_PER_HOUR", "1000")]).await;
+    w.patient("rosa", PW, Some("rosa@example.org"), None).await;
+    for i in 0..60 {
+        w.svc
+            .request_reset(
+                who(&format!("nobody-{i}")),
+                RecoveryChannel::EmailCode,
+                Lang::En,
+                &from("198.51.100.1"),
+            )
+            .await
+            .unwrap();
+    }
+    for i in 0..60 {
+        w.svc
+            .request_reset(
+                who("someone-aimed-at"),
+                RecoveryChannel::EmailCode,
+                Lang::En,
+                &from(&format!("203.0.113.{i}")),
+            )
+            .await
+            .unwrap();
+    }
+    let patient = w
+        .svc
+        .request_reset(
+            who("rosa"),
+            RecoveryChannel::EmailCode,
+            Lang::En,
+            &from("192.0.2.44"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(w.svc.process_recovery_requests().await.unwrap(), 121);
+    // Behind at most the first request of each flood (ranks 1) and the one round before it.
+    let at = handled_at(&w, &patient.reference).await;
+    assert!(at < 3, "the patient's request was handled {at}th of 121");
+    assert!(
+        w.deliver().await.iter().any(|m| m.to == "rosa@example.org"),
+        "the patient's code went out"
+    );
+    assert_eq!(
+        rows::<recovery_request::Entity>(&w).await,
+        0,
+        "every flood request handled too"
+    );
+}

@@ -40,109 +40,195 @@ async fn bounded<T>(
     }
 }
 
+/// Requests one unit of work handles together: one claim, one transaction, one pass over the
+/// audit chain and one delete for all of them, where each request used to cost all of these on
+/// its own (issue 15: the worker handled a flood at a tenth of the rate it was accepted).
+const BATCH: u64 = 50;
+/// A round returns after this long even with requests left, inside the round limit in app.rs
+/// (30 s), which would otherwise cut a long backlog's round off mid-batch; the next round
+/// starts at once.
+const ROUND_BUDGET: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// A request read, and whom it names, before its unit of work opens.
+enum LookedUp {
+    Reset(ResetPayload, Option<account::Model>),
+    Username(UsernamePayload, Option<(account::Model, contact::Model)>),
+    Unreadable,
+}
+
+fn meta_of(req: &recovery_request::Model) -> ClientMeta {
+    ClientMeta {
+        ip: req.ip.clone(),
+        user_agent: req.user_agent.clone(),
+        flow: None,
+    }
+}
+
+fn cut_short() -> DomainError {
+    DomainError::Database(sea_orm::DbErr::Custom(
+        "the database did not answer in time".into(),
+    ))
+}
+
 impl Services {
-    /// Handles queued requests until none is left; returns how many it handled.
+    /// Handles queued requests, fairest first (intake.rs), in batches, until none is left or
+    /// the round's time is up; returns how many it handled.
     pub async fn process_recovery_requests(&self) -> Result<usize, DomainError> {
+        let began = std::time::Instant::now();
         let mut handled = 0;
-        loop {
+        while began.elapsed() < ROUND_BUDGET {
             let now = self.now();
             let due = recovery_request::Entity::find()
+                .select_only()
+                .column(recovery_request::Column::Id)
                 .filter(
                     recovery_request::Column::LeaseUntil
                         .is_null()
                         .or(recovery_request::Column::LeaseUntil.lt(now)),
                 )
+                // Fairly: everyone's first request before anyone's hundredth (intake.rs).
+                .order_by_asc(recovery_request::Column::FairRank)
                 .order_by_asc(recovery_request::Column::Id)
-                .limit(20)
+                .limit(BATCH)
+                .into_tuple::<i64>()
                 .all(&self.db);
             let due = bounded(due).await?;
             if due.is_empty() {
-                return Ok(handled);
+                break;
             }
-            let mut progressed = false;
-            for req in due {
-                // Leased from the moment of this claim, not the batch's read (a lease already
-                // run out would let another instance handle the request twice).
-                let now = self.now();
-                let claimed = recovery_request::Entity::update_many()
-                    .col_expr(
-                        recovery_request::Column::LeaseUntil,
-                        Expr::value(now + REQUEST_LEASE_MS),
-                    )
-                    .filter(recovery_request::Column::Id.eq(req.id))
-                    .filter(
-                        recovery_request::Column::LeaseUntil
-                            .is_null()
-                            .or(recovery_request::Column::LeaseUntil.lt(now)),
-                    )
-                    .exec(&self.db);
-                let claimed = bounded(claimed).await?;
-                if claimed.rows_affected != 1 {
-                    continue;
-                }
-                progressed = true;
-                handled += 1;
+            // Leased from the moment of this claim, not the read's (a lease already run out
+            // would let another instance handle a request twice); the rows the claim returns
+            // are this worker's, whatever another instance took meanwhile.
+            let now = self.now();
+            let claimed = recovery_request::Entity::update_many()
+                .col_expr(
+                    recovery_request::Column::LeaseUntil,
+                    Expr::value(now + REQUEST_LEASE_MS),
+                )
+                .filter(recovery_request::Column::Id.is_in(due))
+                .filter(
+                    recovery_request::Column::LeaseUntil
+                        .is_null()
+                        .or(recovery_request::Column::LeaseUntil.lt(now)),
+                )
+                .exec_with_returning(&self.db);
+            let mut claimed = bounded(claimed).await?;
+            if claimed.is_empty() {
+                break;
+            }
+            claimed.sort_by_key(|r| (r.fair_rank, r.id));
+            for req in &claimed {
                 // From the request to the worker taking it up (a clock moved back by a test or
                 // NTP counts as none).
                 metrics::histogram!(names::RECOVERY_LAG)
                     .record(Ord::max(now - req.created_at, 0) as f64 / 1000.0);
-                let handle = async {
-                    match req.kind {
-                        recovery_request::Kind::Reset => self.handle_reset_request(&req).await,
-                        recovery_request::Kind::Username => {
-                            self.handle_username_request(&req).await
+            }
+            // Bounded like every call here: cut short, the unit of work is dropped unfinished
+            // (nothing of it commits) and the leases bring the requests back.
+            match tokio::time::timeout(HANDLE_LIMIT, self.handle_batch(&claimed)).await {
+                Ok(Ok(())) => handled += claimed.len(),
+                Ok(Err(e)) => {
+                    // One request's failure undid the batch: each again in a unit of work of
+                    // its own, so one that cannot be handled now holds back no other.
+                    tracing::warn!(error = %e, requests = claimed.len(), "recovery batch not handled; one at a time");
+                    for req in &claimed {
+                        let one = tokio::time::timeout(HANDLE_LIMIT, self.handle_one(req)).await;
+                        match one.unwrap_or_else(|_| Err(cut_short())) {
+                            Ok(()) => handled += 1,
+                            // The lease runs out and the request is tried again.
+                            Err(e) => {
+                                tracing::warn!(request = req.id, error = %e, "recovery request not handled yet")
+                            }
                         }
                     }
-                };
-                // Bounded like every call here: cut short, its unit of work is dropped
-                // unfinished (nothing of it commits) and the lease brings the request back.
-                let result = match tokio::time::timeout(HANDLE_LIMIT, handle).await {
-                    Ok(r) => r,
-                    Err(_) => Err(DomainError::Database(sea_orm::DbErr::Custom(
-                        "the database did not answer in time".into(),
-                    ))),
-                };
-                if let Err(e) = result {
-                    // The lease runs out and the request is tried again; a request that can
-                    // never succeed (unreadable) is dropped inside the handlers.
-                    tracing::warn!(request = req.id, error = %e, "recovery request not handled yet");
+                }
+                Err(_) => return Err(cut_short()),
+            }
+        }
+        Ok(handled)
+    }
+
+    /// One request in a unit of work of its own.
+    async fn handle_one(&self, req: &recovery_request::Model) -> Result<(), DomainError> {
+        let looked_up = self.look_up(req).await?;
+        let mut uow = self.begin(actor_for(None, &meta_of(req))).await?;
+        self.handle_in(&mut uow, req, looked_up).await?;
+        recovery_request::Entity::delete_by_id(req.id)
+            .exec(uow.db())
+            .await?;
+        uow.commit(self).await
+    }
+
+    /// Every request of `reqs` in one unit of work, each as its own part (its own actor in the
+    /// audit trail), deleted together with what they did: handled once or not at all. Whom
+    /// each names is looked up first, before the transaction opens, as for one request.
+    async fn handle_batch(&self, reqs: &[recovery_request::Model]) -> Result<(), DomainError> {
+        let Some(first) = reqs.first() else {
+            return Ok(());
+        };
+        let mut looked_up = Vec::with_capacity(reqs.len());
+        for req in reqs {
+            looked_up.push(self.look_up(req).await?);
+        }
+        let mut uow = self.begin(actor_for(None, &meta_of(first))).await?;
+        for (req, found) in reqs.iter().zip(looked_up) {
+            uow.next_part(actor_for(None, &meta_of(req)));
+            self.handle_in(&mut uow, req, found).await?;
+        }
+        recovery_request::Entity::delete_many()
+            .filter(recovery_request::Column::Id.is_in(reqs.iter().map(|r| r.id)))
+            .exec(uow.db())
+            .await?;
+        uow.commit(self).await
+    }
+
+    /// What a request asks and whom it names, read before any unit of work opens. A request
+    /// that cannot be read can never succeed: it is dropped (deleted with the rest), not
+    /// retried.
+    async fn look_up(&self, req: &recovery_request::Model) -> Result<LookedUp, DomainError> {
+        Ok(match req.kind {
+            recovery_request::Kind::Reset => {
+                match serde_json::from_str::<ResetPayload>(&req.payload) {
+                    Ok(p) => {
+                        let acct = self.find_for_recovery(&p.who).await?;
+                        LookedUp::Reset(p, acct)
+                    }
+                    Err(_) => LookedUp::Unreadable,
                 }
             }
-            if !progressed {
-                return Ok(handled);
+            recovery_request::Kind::Username => {
+                match serde_json::from_str::<UsernamePayload>(&req.payload) {
+                    Ok(p) => {
+                        let found = self.username_for(&p.lookup).await?;
+                        LookedUp::Username(p, found)
+                    }
+                    Err(_) => LookedUp::Unreadable,
+                }
             }
+        })
+    }
+
+    /// What one request asks, done in the caller's unit of work.
+    async fn handle_in(
+        &self,
+        uow: &mut Uow,
+        req: &recovery_request::Model,
+        looked_up: LookedUp,
+    ) -> Result<(), DomainError> {
+        match looked_up {
+            LookedUp::Reset(p, acct) => self.handle_reset_request(uow, req, p, acct).await,
+            LookedUp::Username(p, found) => self.handle_username_request(uow, p, found).await,
+            LookedUp::Unreadable => Ok(()),
         }
     }
 
-    /// Where a request came from and what it asks. A request that cannot be read can never
-    /// succeed: it is dropped, not retried.
-    async fn read_request<T: serde::de::DeserializeOwned>(
+    async fn handle_reset_request(
         &self,
+        uow: &mut Uow,
         req: &recovery_request::Model,
-    ) -> Result<Option<(ClientMeta, T)>, DomainError> {
-        let Ok(payload) = serde_json::from_str::<T>(&req.payload) else {
-            recovery_request::Entity::delete_by_id(req.id)
-                .exec(&self.db)
-                .await?;
-            return Ok(None);
-        };
-        let meta = ClientMeta {
-            ip: req.ip.clone(),
-            user_agent: req.user_agent.clone(),
-            flow: None,
-        };
-        Ok(Some((meta, payload)))
-    }
-
-    pub(crate) async fn handle_reset_request(
-        &self,
-        req: &recovery_request::Model,
+        p: ResetPayload,
+        acct: Option<account::Model>,
     ) -> Result<(), DomainError> {
-        let Some((meta, p)) = self.read_request::<ResetPayload>(req).await? else {
-            return Ok(());
-        };
-        let acct = self.find_for_recovery(&p.who).await?;
-        let mut uow = self.begin(actor_for(None, &meta)).await?;
         // The contacts as they are now, in the unit of work: a contact replaced a moment ago
         // must not get the code.
         let contacts = match &acct {
@@ -165,16 +251,16 @@ impl Services {
                     // The person said a change was not theirs: nothing self-service is sent
                     // for a day; the clinic's own reset still works (SECURITY.md M8).
                     "paused_after_report"
-                } else if self.over_identifier_limits(&uow, a.id, &p.who).await? {
+                } else if self.over_identifier_limits(uow, a.id, &p.who).await? {
                     "identifier_limited"
-                } else if self.over_send_limits_to(&uow, a.id, &c).await? {
+                } else if self.over_send_limits_to(uow, a.id, &c).await? {
                     "limited"
                 } else {
                     let asker = Asker::Patient {
                         lang: p.lang,
                         flow: p.flow_tag.as_deref(),
                     };
-                    self.issue_reset(&mut uow, a, &c, p.channel, &req.reference, asker)
+                    self.issue_reset(uow, a, &c, p.channel, &req.reference, asker)
                         .await?;
                     "queued"
                 }
@@ -189,21 +275,7 @@ impl Services {
                 "outcome": outcome,
             }),
         )
-        .await?;
-        self.finish_request(uow, req).await
-    }
-
-    /// Deletes a handled request in the unit of work that did its work (so it is handled once
-    /// or not at all, whatever happens) and commits; the dispatcher wakes if a message went.
-    pub(crate) async fn finish_request(
-        &self,
-        uow: Uow,
-        req: &recovery_request::Model,
-    ) -> Result<(), DomainError> {
-        recovery_request::Entity::delete_by_id(req.id)
-            .exec(uow.db())
-            .await?;
-        uow.commit(self).await
+        .await
     }
 
     /// Replaces any outstanding code or link with a new one and queues its message, in the
@@ -287,19 +359,14 @@ impl Services {
         Ok(message.id)
     }
 
-    pub(crate) async fn handle_username_request(
+    /// The one account a forgot-username lookup names, and the contact to send to.
+    async fn username_for(
         &self,
-        req: &recovery_request::Model,
-    ) -> Result<(), DomainError> {
-        let Some((meta, UsernamePayload { lookup, lang })) =
-            self.read_request::<UsernamePayload>(req).await?
-        else {
-            return Ok(());
-        };
-        // (account, the contact to send to) when exactly one account matches.
-        let found = match &lookup {
+        lookup: &UsernameLookup,
+    ) -> Result<Option<(account::Model, contact::Model)>, DomainError> {
+        match lookup {
             UsernameLookup::Contact { email_or_phone } => {
-                self.username_by_contact(email_or_phone).await?
+                self.username_by_contact(email_or_phone).await
             }
             UsernameLookup::Demographics {
                 first_name,
@@ -308,15 +375,22 @@ impl Services {
                 zip,
             } => {
                 self.username_by_demographics(first_name, last_name, date_of_birth, zip)
-                    .await?
+                    .await
             }
-        };
-        let mut uow = self.begin(actor_for(None, &meta)).await?;
+        }
+    }
+
+    async fn handle_username_request(
+        &self,
+        uow: &mut Uow,
+        UsernamePayload { lookup, lang }: UsernamePayload,
+        found: Option<(account::Model, contact::Model)>,
+    ) -> Result<(), DomainError> {
         let now = uow.now;
         let outcome = match &found {
             None => "no_single_match",
             Some((a, c)) => {
-                if self.over_send_limits_to(&uow, a.id, c).await? {
+                if self.over_send_limits_to(uow, a.id, c).await? {
                     "limited"
                 } else {
                     let message = Outbound::Username {
@@ -342,8 +416,7 @@ impl Services {
             found.as_ref().map(|(a, _)| a.id),
             json!({ "by": how, "outcome": outcome }),
         )
-        .await?;
-        self.finish_request(uow, req).await
+        .await
     }
 
     /// The one patient account a typed email or phone number is on file for, and that contact

@@ -95,8 +95,27 @@ fn policy_params() -> Result<Params, DomainError> {
         .map_err(|e| DomainError::Hashing(e.to_string()))
 }
 
+/// Which argon2 code runs: the AVX2 path where it can, or always the crate's portable one
+/// (for `carekey bench-hashing`'s comparison).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Argon2Code {
+    Fastest,
+    Portable,
+}
+
 /// Runs argon2 in `memory`, growing it only if these parameters need more than it has.
 fn run_argon2(
+    params: (Algorithm, Version, Params),
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+    memory: &mut Vec<Block>,
+) -> Result<(), DomainError> {
+    run_argon2_on(Argon2Code::Fastest, params, password, salt, out, memory)
+}
+
+fn run_argon2_on(
+    engine: Argon2Code,
     (alg, version, params): (Algorithm, Version, Params),
     password: &[u8],
     salt: &[u8],
@@ -109,7 +128,11 @@ fn run_argon2(
     }
     // CareKey's own shape goes to the AVX2 path (about twice as fast, the same bytes; see
     // the carekey-argon2id crate); anything else, or a processor without AVX2, to the crate.
-    if alg == Algorithm::Argon2id && version == Version::V0x13 && params.p_cost() == 1 {
+    if engine == Argon2Code::Fastest
+        && alg == Algorithm::Argon2id
+        && version == Version::V0x13
+        && params.p_cost() == 1
+    {
         if let Ok(tag) = <&mut [u8; argon2id::TAG_LEN]>::try_from(&mut *out) {
             let fast = argon2id::hash(
                 password,
@@ -131,11 +154,19 @@ fn run_argon2(
 
 /// A PHC string: `$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>` (unpadded standard base64).
 fn hash_with(password: &str, memory: &mut Vec<Block>) -> Result<String, DomainError> {
+    hash_on(Argon2Code::Fastest, password, memory)
+}
+
+fn hash_on(
+    engine: Argon2Code,
+    password: &str,
+    memory: &mut Vec<Block>,
+) -> Result<String, DomainError> {
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(|e| DomainError::Hashing(e.to_string()))?;
     let mut out = [0u8; OUTPUT_LEN];
     let policy = (Algorithm::Argon2id, Version::V0x13, policy_params()?);
-    run_argon2(policy, password.as_bytes(), &salt, &mut out, memory)?;
+    run_argon2_on(engine, policy, password.as_bytes(), &salt, &mut out, memory)?;
     Ok(format!(
         "$argon2id$v=19$m={M_COST_KIB},t={T_COST},p={P_COST}${}${}",
         STANDARD_NO_PAD.encode(salt),
@@ -206,26 +237,30 @@ pub struct Speed {
     pub one_core_ms: f64,
     pub one_core_per_s: f64,
     pub all_cores_per_s: f64,
+    /// The crate's portable code on one core, for comparison.
+    pub portable_one_core_ms: f64,
 }
 
-/// Hashes for `each` on one thread, then on one thread per core at once, each thread with its
-/// own working memory as the server's pool has.
+/// Hashes for `each` with the crate's portable code on one thread, then with the fastest code
+/// on one thread, then on one thread per core at once, each thread with its own working
+/// memory as the server's pool has.
 pub fn measure(each: Duration) -> Result<Speed, DomainError> {
-    fn run_for(each: Duration) -> Result<u64, DomainError> {
+    fn run_for(engine: Argon2Code, each: Duration) -> Result<u64, DomainError> {
         let mut memory = Vec::new();
-        hash_with("warming up the memory", &mut memory)?;
+        hash_on(engine, "warming up the memory", &mut memory)?;
         let start = std::time::Instant::now();
         let mut n = 0u64;
         while start.elapsed() < each {
-            hash_with("a benchmark password here", &mut memory)?;
+            hash_on(engine, "a benchmark password here", &mut memory)?;
             n += 1;
         }
         Ok(n)
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let one = run_for(each)?;
+    let portable = run_for(Argon2Code::Portable, each)?;
+    let one = run_for(Argon2Code::Fastest, each)?;
     let threads: Vec<_> = (0..cores)
-        .map(|_| std::thread::spawn(move || run_for(each)))
+        .map(|_| std::thread::spawn(move || run_for(Argon2Code::Fastest, each)))
         .collect();
     let mut all = 0;
     for t in threads {
@@ -240,6 +275,7 @@ pub fn measure(each: Duration) -> Result<Speed, DomainError> {
         one_core_ms: secs * 1000.0 / one.max(1) as f64,
         one_core_per_s: one as f64 / secs,
         all_cores_per_s: all as f64 / secs,
+        portable_one_core_ms: secs * 1000.0 / portable.max(1) as f64,
     })
 }
 

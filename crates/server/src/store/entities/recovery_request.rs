@@ -29,6 +29,10 @@ pub struct Model {
     /// Worker lease: another instance leaves the row alone until this passes.
     pub lease_until: Option<i64>,
     pub created_at: i64,
+    /// The queue's order: how many requests this one's address or identifier (the larger)
+    /// had made in the hour up to it. The worker takes the lowest first, oldest first among
+    /// equals, so one address's flood waits behind everyone else's first request.
+    pub fair_rank: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
