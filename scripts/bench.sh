@@ -235,11 +235,45 @@ echo "   a real patient's code in the outbox: p50 $p50_ms ms, p99 $p99_ms ms, ma
 kill "$fpid" 2>/dev/null || true; wait "$fpid" 2>/dev/null || true
 rm -rf "$fdata"
 
+# The whole reset flow (issue 15 items 2 and 6): request, the code from the development
+# outbox, verify, new password, sign in; 8 patients at once, each on an account of their own,
+# on a server of its own (limits raised: an account resets every second or two here), once
+# with password.history 5 (the default) and once with 0.
+declare -A FLOWS
+for history in 5 0; do
+  rdata="$(mktemp -d -t carekey-reset-XXXXXX)"
+  rport=3212
+  (
+    export CAREKEY_DATA_DIR="$rdata" CAREKEY_BIND="127.0.0.1:$rport" CAREKEY_PUBLIC_URL="http://127.0.0.1:$rport"
+    export CAREKEY_METRICS_BIND="127.0.0.1:9473" CAREKEY_PASSWORD_HISTORY=$history
+    for k in ACCOUNT_PER_HOUR ACCOUNT_PER_DAY IDENTIFIER_PER_HOUR IDENTIFIER_PER_DAY DESTINATION_PER_HOUR \
+             DESTINATION_PER_DAY IP_PER_HOUR; do export "CAREKEY_LIMITS_$k=100000"; done
+    target/release/carekey demo-data >/dev/null
+    exec target/release/carekey serve >"$rdata/server.log" 2>&1
+  ) &
+  rpid=$!
+  for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$rport/readyz" >/dev/null && break; sleep 0.2; done
+  echo
+  echo "== reset flow at 8 patients, password.history = $history (request, code, verify, new password, sign in)"
+  python3 scripts/bench/reset_flow.py "http://127.0.0.1:$rport" 8 "$(( secs * 2 ))" \
+    --metrics "http://127.0.0.1:9473/metrics" >"$rdata/flow.txt" 2>&1 || true
+  grep -v '^RESULT' "$rdata/flow.txt" | sed 's/^/   /'
+  line=$(grep '^RESULT' "$rdata/flow.txt" || echo "RESULT flows_per_s=0 argon2_asked_per_flow=0")
+  eval "$(echo "$line" | sed -E 's/^RESULT //; s/ /;/g')"
+  share=$(awk -v f="$flows_per_s" -v o="$argon2_asked_per_flow" -v l="$HASH_ALL_PER_S" \
+    'BEGIN { if (l > 0 && o != "NA") printf "%.0f", 100 * f * o / l; else print "?" }')
+  echo "   => $flows_per_s flows/s, $argon2_asked_per_flow argon2 runs per flow: ${share}% of the measured argon2 limit ($HASH_ALL_PER_S/s)"
+  FLOWS[$history]="$flows_per_s flows/s, set-new-password p50 $set_p50_ms ms p99 $set_p99_ms ms"
+  kill "$rpid" 2>/dev/null || true; wait "$rpid" 2>/dev/null || true
+  rm -rf "$rdata"
+done
+
 echo "== server peak RSS: ${rss_mib} MiB (budget $BUDGET_PEAK_RSS_MIB: $(verdict $rss_mib $BUDGET_PEAK_RSS_MIB down))"
 echo "== budgets: sign-in req/s at 8 clients ${RPS[8]} (>= $BUDGET_SIGNIN_RPS_8: $(verdict "${RPS[8]}" $BUDGET_SIGNIN_RPS_8 up));" \
      "p99 at 1 client ${P99[1]} ms (<= $BUDGET_SIGNIN_P99_MS_1: $(verdict "${P99[1]}" $BUDGET_SIGNIN_P99_MS_1 down))"
 echo "   (non2xx at 64 clients are 503 'busy' answers: the argon2 queue refuses waits over 2 s by design)"
 echo "== budget: a patient's sign-in p99 while one address floods $FLOOD_PATIENT_P99 ms (<= $BUDGET_FLOOD_PATIENT_P99_MS: $(verdict "$FLOOD_PATIENT_P99" $BUDGET_FLOOD_PATIENT_P99_MS down))"
+echo "== reset flow at 8 patients: history 5: ${FLOWS[5]}; history 0: ${FLOWS[0]}"
 echo "== budget: forgot-password request p99 during the flood $REC_P99 ms (<= $BUDGET_RECOVERY_P99_MS_8: $(verdict "$REC_P99" $BUDGET_RECOVERY_P99_MS_8 down))"
 echo "== budget: a patient's code during the flood, p99 $PATIENT_CODE_P99 ms (<= $BUDGET_PATIENT_CODE_P99_MS: $(verdict "$PATIENT_CODE_P99" $BUDGET_PATIENT_CODE_P99_MS down));" \
      "queue drained $DRAIN s after it (<= $BUDGET_DRAIN_S: $(verdict "$DRAIN" $BUDGET_DRAIN_S down))"

@@ -56,6 +56,16 @@ enum LookedUp {
     Unreadable,
 }
 
+impl LookedUp {
+    fn account_id(&self) -> Option<i64> {
+        match self {
+            LookedUp::Reset(_, acct) => acct.as_ref().map(|a| a.id),
+            LookedUp::Username(_, found) => found.as_ref().map(|(a, _)| a.id),
+            LookedUp::Unreadable => None,
+        }
+    }
+}
+
 fn meta_of(req: &recovery_request::Model) -> ClientMeta {
     ClientMeta {
         ip: req.ip.clone(),
@@ -170,8 +180,13 @@ impl Services {
         for req in reqs {
             looked_up.push(self.look_up(req).await?);
         }
+        let mut work: Vec<_> = reqs.iter().zip(looked_up).collect();
+        // Every batch locks its accounts in one order, so two workers' batches (PostgreSQL)
+        // never each hold an account the other waits for. They commit together, so the order
+        // inside a batch changes nothing else.
+        work.sort_by_key(|(_, found)| found.account_id());
         let mut uow = self.begin(actor_for(None, &meta_of(first))).await?;
-        for (req, found) in reqs.iter().zip(looked_up) {
+        for (req, found) in work {
             uow.next_part(actor_for(None, &meta_of(req)));
             self.handle_in(&mut uow, req, found).await?;
         }
