@@ -363,9 +363,14 @@ mod avx2 {
                 if independent && first != 0 {
                     next_address(&mut input, &mut address);
                 }
-                let mut cur = slice * segment + first;
-                let mut prev = if cur == 0 { lane - 1 } else { cur - 1 };
+                let start = slice * segment;
+                let mut prev = if start + first == 0 {
+                    lane - 1
+                } else {
+                    start + first - 1
+                };
                 for index in first..segment {
+                    let cur = start + index;
                     let rand = if independent {
                         if index % WORDS == 0 {
                             next_address(&mut input, &mut address);
@@ -383,7 +388,6 @@ mod avx2 {
                         compress(base.add(prev), base.add(refi), base.add(cur), pass > 0);
                     }
                     prev = cur;
-                    cur += 1;
                 }
             }
         }

@@ -43,7 +43,7 @@ async fn bounded<T>(
 /// Requests one unit of work handles together: one claim, one transaction, one pass over the
 /// audit chain and one delete for all of them, where each request used to cost all of these on
 /// its own (issue 15: the worker handled a flood at a tenth of the rate it was accepted).
-const BATCH: u64 = 50;
+pub(crate) const BATCH: u64 = 50;
 /// A round returns after this long even with requests left, inside the round limit in app.rs
 /// (30 s), which would otherwise cut a long backlog's round off mid-batch; the next round
 /// starts at once.

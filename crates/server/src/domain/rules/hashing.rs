@@ -132,20 +132,18 @@ fn run_argon2_on(
         && alg == Algorithm::Argon2id
         && version == Version::V0x13
         && params.p_cost() == 1
+        && let Ok(tag) = <&mut [u8; argon2id::TAG_LEN]>::try_from(&mut *out)
+        && argon2id::hash(
+            password,
+            salt,
+            params.t_cost(),
+            params.m_cost(),
+            tag,
+            memory,
+        )
+        .is_ok()
     {
-        if let Ok(tag) = <&mut [u8; argon2id::TAG_LEN]>::try_from(&mut *out) {
-            let fast = argon2id::hash(
-                password,
-                salt,
-                params.t_cost(),
-                params.m_cost(),
-                tag,
-                memory,
-            );
-            if fast.is_ok() {
-                return Ok(());
-            }
-        }
+        return Ok(());
     }
     Argon2::new(alg, version, params)
         .hash_password_into_with_memory(password, salt, out, &mut memory[..need])
