@@ -151,7 +151,7 @@ fn bench_hashing(seconds: u64) -> Result<(), String> {
         hashing::M_COST_KIB,
         hashing::T_COST,
         hashing::P_COST,
-        if s.avx2 { "AVX2" } else { "portable" }
+        s.code
     );
     println!(
         "  one core:  {:.2} ms per hash, {:.1} hashes/s",

@@ -230,8 +230,8 @@ fn is_weaker_than_policy(parsed: &PasswordHash) -> bool {
 #[derive(Debug, Clone, Copy)]
 pub struct Speed {
     pub cores: usize,
-    /// Whether the AVX2 path ran (carekey-argon2id), or the crate's portable one.
-    pub avx2: bool,
+    /// Which code ran: "AVX-512" or "AVX2" (carekey-argon2id), or "portable" (the crate's).
+    pub code: &'static str,
     pub one_core_ms: f64,
     pub one_core_per_s: f64,
     pub all_cores_per_s: f64,
@@ -269,7 +269,7 @@ pub fn measure(each: Duration) -> Result<Speed, DomainError> {
     let secs = each.as_secs_f64();
     Ok(Speed {
         cores,
-        avx2: argon2id::available(),
+        code: argon2id::code_name(),
         one_core_ms: secs * 1000.0 / one.max(1) as f64,
         one_core_per_s: one as f64 / secs,
         all_cores_per_s: all as f64 / secs,
