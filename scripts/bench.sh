@@ -8,6 +8,7 @@
 #   - the full reset flow at 8 patients with password.history 5 and 0
 #   - forgot-password: the request path, and a flood with limits raised (drain time, a real
 #     patient's code latency during it)
+#   - the first page in Lighthouse (LCP, FCP, TBT, CLS), when Lighthouse is installed
 #   - the server's peak resident memory
 # Usage: scripts/bench.sh [seconds-per-level]   (default 10)
 set -euo pipefail
@@ -174,6 +175,27 @@ line=$(node scripts/bench/passkey-signin.mjs "http://localhost:$port" 8 "$secs" 
 eval "$(echo "$line" | sed -E 's/^RESULT //; s/ /;/g')"
 printf '%-8s %10s %9s %9s %9s %9s %8s\n' 8 "$rps" "$p50_ms" "$p95_ms" "$p99_ms" "$requests" "$non2xx"
 echo "   password sign-in at 8 clients, above: ${RPS[8]} sign-ins/s"
+
+echo
+echo "== the patient's first page in Lighthouse (mobile, simulated slow 4G), when it is installed"
+if command -v lighthouse >/dev/null; then
+  CHROME_PATH="${CHROME_PATH:-$(command -v chromium || true)}" lighthouse "http://localhost:$port/" \
+    --quiet --only-categories=performance --form-factor=mobile \
+    --chrome-flags="--headless=new --no-sandbox" --output=json --output-path="$data/lighthouse.json" \
+    >/dev/null 2>&1 || true
+  python3 - "$data/lighthouse.json" <<'PY' || echo "   (Lighthouse did not finish)"
+import json, sys
+r = json.load(open(sys.argv[1]))
+a = r["audits"]
+ms = lambda k: a[k]["numericValue"]
+print(f"   performance {round(r['categories']['performance']['score'] * 100)}, "
+      f"FCP {ms('first-contentful-paint') / 1000:.2f} s, LCP {ms('largest-contentful-paint') / 1000:.2f} s, "
+      f"TBT {ms('total-blocking-time'):.0f} ms, CLS {a['cumulative-layout-shift']['numericValue']:.3f}, "
+      f"{a['total-byte-weight']['numericValue']:.0f} B transferred")
+PY
+else
+  echo "   (not installed: npm install -g lighthouse@12; it drives Debian's chromium through CHROME_PATH)"
+fi
 
 echo
 echo "== forgot-password requests at 8 clients, one address, default limits (30 an hour per"
