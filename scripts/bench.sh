@@ -237,19 +237,18 @@ flood_end=$(date +%s.%N)
 eval "$(sed -E 's/^RESULT //; s/ /;/g' "$fdata/flood.txt")"
 REC_P99=$p99_ms
 printf '   accepted: %s requests/s (%s in %ss), p50 %s ms, p99 %s ms, %s not 2xx\n' "$rps" "$requests" "$FLOOD_SECS" "$p50_ms" "$p99_ms" "$non2xx"
-left="?"
-if command -v sqlite3 >/dev/null; then
-  for _ in $(seq 1 3000); do
-    left=$(sqlite3 "$fdata/carekey.db" "SELECT count(*) FROM recovery_requests" 2>/dev/null || echo "?")
-    [ "$left" = 0 ] && break
-    sleep 0.1
-  done
-  DRAIN=$(echo "$(date +%s.%N) - $flood_end" | bc)
-  echo "   queue drained $DRAIN s after the flood ended (left: $left)"
-else
-  DRAIN="?"
-  echo "   (install sqlite3 to time the queue draining)"
-fi
+# The queue's depth from the server's own gauge (a count at scrape time): the sqlite3 CLI
+# needs seconds to open a database with a large write-ahead log, which became the measurement.
+waiting() { curl -fs "http://127.0.0.1:9472/metrics" | awk '/^carekey_recovery_requests_waiting /{ print $2 }'; }
+left_at_end=$(waiting || echo "?")
+left="$left_at_end"
+for _ in $(seq 1 3000); do
+  [ "$left" = 0 ] && break
+  sleep 0.05
+  left=$(waiting || echo "?")
+done
+DRAIN=$(echo "$(date +%s.%N) - $flood_end" | bc)
+echo "   waiting when the flood ended: $left_at_end; queue empty $DRAIN s after it (left: $left)"
 wait $patients
 eval "$(sed -E 's/^RESULT //; s/ /;/g' "$fdata/patients.txt")"
 PATIENT_CODE_P99=$p99_ms

@@ -520,3 +520,77 @@ async fn a_newcomer_goes_ahead_of_a_flood() {
         "every flood request handled too"
     );
 }
+
+/// The worker's lookup for a whole batch gives, for every identity, exactly what
+/// `find_for_recovery` gives for it alone, in every `recovery.identifier` mode: usernames in
+/// any case and with spaces, emails, an address two patients share (names nobody), staff,
+/// a turned-off account, strangers, and (for "both") a username with the right or a wrong
+/// email.
+#[tokio::test]
+async fn the_batch_lookup_answers_as_one_at_a_time() {
+    use crate::store::entities::account;
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, QueryFilter};
+    for mode in ["either", "username", "email", "both"] {
+        let w = testing::world_with(&[("CAREKEY_RECOVERY_IDENTIFIER", mode)]).await;
+        w.patient("rosa", PW, Some("Rosa@Example.org"), None).await;
+        w.patient("omar", PW, Some("omar@example.org"), None).await;
+        w.patient("ann", PW, Some("family@example.org"), None).await;
+        w.patient("ben", PW, Some("family@example.org"), None).await;
+        let off = w.patient("olga", PW, Some("olga@example.org"), None).await;
+        account::Entity::update_many()
+            .col_expr(
+                account::Column::Status,
+                Expr::value(account::Status::Disabled),
+            )
+            .filter(account::Column::Id.eq(off.id))
+            .exec(&w.svc.db)
+            .await
+            .unwrap();
+        w.staff(account::Kind::Staff, "frontdesk", PW).await;
+        let pairs = [
+            ("rosa", ""),
+            ("  ROSA ", ""),
+            ("rosa@example.org", ""),
+            (" Rosa@Example.org ", ""),
+            ("omar", "omar@example.org"),
+            ("omar", "rosa@example.org"),
+            ("rosa", "ROSA@example.org"),
+            ("family@example.org", ""),
+            ("ann", "family@example.org"),
+            ("olga", "olga@example.org"),
+            ("olga@example.org", ""),
+            ("frontdesk", ""),
+            ("nobody", ""),
+            ("nobody@example.org", "nobody@example.org"),
+            ("", ""),
+        ];
+        let identities: Vec<RecoveryIdentity> = pairs
+            .iter()
+            .map(|(identifier, email)| RecoveryIdentity {
+                identifier: (*identifier).into(),
+                email: (*email).into(),
+            })
+            .collect();
+        let refs: Vec<&RecoveryIdentity> = identities.iter().collect();
+        let many = w.svc.find_many_for_recovery(&refs).await.unwrap();
+        let mut found = 0;
+        for (who, batch) in identities.iter().zip(&many) {
+            let alone = w.svc.find_for_recovery(who).await.unwrap();
+            assert_eq!(
+                batch.as_ref().map(|a| a.id),
+                alone.as_ref().map(|a| a.id),
+                "{mode}: {who:?}"
+            );
+            found += usize::from(alone.is_some());
+        }
+        assert!(
+            found >= 2,
+            "{mode}: the comparison found some accounts ({found})"
+        );
+        assert!(
+            w.svc.find_many_for_recovery(&[]).await.unwrap().is_empty(),
+            "{mode}: no identities, no answers"
+        );
+    }
+}

@@ -2,7 +2,7 @@
 //! account, which contact to use and whether a limit applies, and writes the challenge and its
 //! message in one transaction. Leases keep several instances from handling one request twice.
 
-use carekey_shared::{RecoveryChannel, UsernameLookup};
+use carekey_shared::{RecoveryChannel, RecoveryIdentity, UsernameLookup};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
@@ -160,7 +160,11 @@ impl Services {
 
     /// One request in a unit of work of its own.
     async fn handle_one(&self, req: &recovery_request::Model) -> Result<(), DomainError> {
-        let looked_up = self.look_up(req).await?;
+        let looked_up = self
+            .look_up(std::slice::from_ref(req))
+            .await?
+            .pop()
+            .unwrap_or(LookedUp::Unreadable);
         let mut uow = self.begin(actor_for(None, &meta_of(req))).await?;
         self.handle_in(&mut uow, req, looked_up).await?;
         recovery_request::Entity::delete_by_id(req.id)
@@ -171,15 +175,12 @@ impl Services {
 
     /// Every request of `reqs` in one unit of work, each as its own part (its own actor in the
     /// audit trail), deleted together with what they did: handled once or not at all. Whom
-    /// each names is looked up first, before the transaction opens, as for one request.
+    /// they name is looked up first, before the transaction opens, as for one request.
     async fn handle_batch(&self, reqs: &[recovery_request::Model]) -> Result<(), DomainError> {
         let Some(first) = reqs.first() else {
             return Ok(());
         };
-        let mut looked_up = Vec::with_capacity(reqs.len());
-        for req in reqs {
-            looked_up.push(self.look_up(req).await?);
-        }
+        let looked_up = self.look_up(reqs).await?;
         let mut work: Vec<_> = reqs.iter().zip(looked_up).collect();
         // Every batch locks its accounts in one order, so two workers' batches (PostgreSQL)
         // never each hold an account the other waits for. They commit together, so the order
@@ -197,30 +198,42 @@ impl Services {
         uow.commit(self).await
     }
 
-    /// What a request asks and whom it names, read before any unit of work opens. A request
+    /// What each request asks and whom it names, in order, read before any unit of work opens:
+    /// the accounts forgot-password requests name in one lookup for all of them. A request
     /// that cannot be read can never succeed: it is dropped (deleted with the rest), not
     /// retried.
-    async fn look_up(&self, req: &recovery_request::Model) -> Result<LookedUp, DomainError> {
-        Ok(match req.kind {
-            recovery_request::Kind::Reset => {
-                match serde_json::from_str::<ResetPayload>(&req.payload) {
-                    Ok(p) => {
-                        let acct = self.find_for_recovery(&p.who).await?;
-                        LookedUp::Reset(p, acct)
-                    }
-                    Err(_) => LookedUp::Unreadable,
+    async fn look_up(
+        &self,
+        reqs: &[recovery_request::Model],
+    ) -> Result<Vec<LookedUp>, DomainError> {
+        let resets: Vec<Option<ResetPayload>> = reqs
+            .iter()
+            .map(|r| match r.kind {
+                recovery_request::Kind::Reset => serde_json::from_str(&r.payload).ok(),
+                recovery_request::Kind::Username => None,
+            })
+            .collect();
+        let whos: Vec<&RecoveryIdentity> = resets.iter().flatten().map(|p| &p.who).collect();
+        let mut accounts = self.find_many_for_recovery(&whos).await?.into_iter();
+        let mut out = Vec::with_capacity(reqs.len());
+        for (req, reset) in reqs.iter().zip(resets) {
+            out.push(match (&req.kind, reset) {
+                (recovery_request::Kind::Reset, Some(p)) => {
+                    LookedUp::Reset(p, accounts.next().flatten())
                 }
-            }
-            recovery_request::Kind::Username => {
-                match serde_json::from_str::<UsernamePayload>(&req.payload) {
-                    Ok(p) => {
-                        let found = self.username_for(&p.lookup).await?;
-                        LookedUp::Username(p, found)
+                (recovery_request::Kind::Reset, None) => LookedUp::Unreadable,
+                (recovery_request::Kind::Username, _) => {
+                    match serde_json::from_str::<UsernamePayload>(&req.payload) {
+                        Ok(p) => {
+                            let found = self.username_for(&p.lookup).await?;
+                            LookedUp::Username(p, found)
+                        }
+                        Err(_) => LookedUp::Unreadable,
                     }
-                    Err(_) => LookedUp::Unreadable,
                 }
-            }
-        })
+            });
+        }
+        Ok(out)
     }
 
     /// What one request asks, done in the caller's unit of work.
