@@ -113,6 +113,36 @@
     return;
   }
 
+  // The sign-in page the server drew into the page (crates/ui/src/first_page.rs) is shown only
+  // here, where the app can run and take it over (style/main.css); elsewhere the message is.
+  root.setAttribute('data-drawn', 'shown');
+  // A form sent before the app runs must not go to the server as a plain form (a password in
+  // the address): it waits, and the app sends it as soon as it has taken the page over.
+  document.addEventListener('submit', function (e) {
+    if (!started()) {
+      e.preventDefault();
+      root.setAttribute('data-submit-pending', '');
+    }
+  }, true);
+  // A button pressed before the app runs ("Show" the password) is pressed again once it has
+  // taken over: its place under <main id="main">, which the app's page has in the same shape.
+  document.addEventListener('click', function (e) {
+    var main = document.getElementById('main');
+    var drawn = document.getElementById('first-page');
+    var t = e.target;
+    while (t && t.tagName !== 'BUTTON') { t = t.parentNode; }
+    if (started() || !main || !drawn || !t || !drawn.contains(t) || !main.contains(t) ||
+        t.type === 'submit') {
+      return;
+    }
+    var path = [];
+    for (var n = t; n !== main; n = n.parentNode) {
+      path.unshift(Array.prototype.indexOf.call(n.parentNode.children, n));
+    }
+    var before = root.getAttribute('data-drawn-clicks');
+    root.setAttribute('data-drawn-clicks', (before ? before + ' ' : '') + path.join('.'));
+  }, true);
+
   // Resource errors do not bubble; they reach a capturing listener on window. Only the app's
   // code counts: a missing stylesheet or icon leaves a working, if plainer, page. An uncaught
   // error before the app has started (the loader's failed fetch or compile, reported at the

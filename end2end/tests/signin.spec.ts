@@ -4,7 +4,7 @@ import { expectAccessible, expectNoHorizontalScroll, pick, signIn } from './help
 test('a patient signs in, sees their home page, and signs out', async ({ page }) => {
   await page.goto('/');
   await expect(page.getByRole('heading', { level: 1, name: 'Sign in to your patient portal' })).toBeVisible();
-  await expect(page.getByText('Hillside Family Clinic')).toBeVisible();
+  await expect(page.getByRole('banner').getByText('Hillside Family Clinic')).toBeVisible();
   await expectAccessible(page);
   await expectNoHorizontalScroll(page);
 

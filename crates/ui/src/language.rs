@@ -22,6 +22,8 @@ use crate::i18n;
 const STORAGE_KEY: &str = "carekey.lang";
 /// The switch link's id, so focus can return to it after the pages re-render.
 const SWITCH_ID: &str = "language-switch";
+/// The cookie the server reads to draw the sign-in page in this device's language.
+pub const LANG_COOKIE: &str = "carekey_lang";
 
 /// The page language as a signal, for the one re-render boundary ([`ByLanguage`]).
 #[derive(Clone, Copy)]
@@ -63,9 +65,35 @@ where
     wasm_bindgen_futures::spawn_local(async move {
         let ready = i18n::has_catalogue(lang) || load(lang).await;
         apply(if ready { lang } else { Lang::En });
-        leptos::mount::mount_to_body(app);
+        // A sign-in page the server drew stays until the app's own replaces it; the app
+        // draws beside it, hidden, meanwhile. One mount either way (see above).
+        let drawn = crate::first_page::drawn_page();
+        let hidden = drawn
+            .as_ref()
+            .and_then(|_| crate::first_page::hidden_root());
+        if let (Some(drawn), None) = (&drawn, &hidden) {
+            // No room to draw beside it: the app's page replaces it at once, as before.
+            drawn.remove();
+        }
+        let Some(target) = hidden.clone().or_else(|| document().body()) else {
+            return;
+        };
+        leptos::mount::mount_to(target, app).forget();
+        if let (Some(drawn), Some(root)) = (drawn, hidden) {
+            crate::first_page::take_over(drawn, root).await;
+        }
         crate::page::mark_started();
     });
+}
+
+/// Lets go of the kept state and the root owner while the reactive system is still there: the
+/// server's drawing thread ends after one page, and thread-locals dropped at its exit could
+/// no longer reach the reactive arena.
+pub(crate) fn forget_all() {
+    let kept: Vec<Entry> = KEPT.with(|k| k.borrow_mut().drain().map(|(_, e)| e).collect());
+    kept.iter().for_each(|e| (e.dispose)());
+    drop(kept);
+    ROOT.with(|r| r.borrow_mut().take());
 }
 
 /// Provides the switch, starting from the language [`mount`] applied. Call once, at the top
@@ -101,6 +129,8 @@ fn initial_lang() -> Lang {
         .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten())
         .and_then(|c| parse(&c))
     {
+        // A choice made before the server read the cookie: it draws in this language next time.
+        remember_for_server(chosen);
         return chosen;
     }
     // The first of the browser's languages we have, so "es-MX, en" gets Spanish and
@@ -160,6 +190,23 @@ fn remember(lang: Lang) {
     if let Some(s) = storage() {
         let _ = s.set_item(STORAGE_KEY, lang.code());
     }
+    remember_for_server(lang);
+}
+
+/// The server draws the sign-in page into the page it sends (`first_page`), in the language
+/// this cookie names: a language, nothing about the person (`carekey_lang`, a year, the whole
+/// site, not sent cross-site).
+fn remember_for_server(lang: Lang) {
+    let Ok(doc) = document().dyn_into::<web_sys::HtmlDocument>() else {
+        return;
+    };
+    let secure = window().location().protocol().is_ok_and(|p| p == "https:");
+    let cookie = format!(
+        "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax{}",
+        lang.code(),
+        if secure { "; Secure" } else { "" }
+    );
+    let _ = doc.set_cookie(&cookie);
 }
 
 /// The catalogue and `<html lang>` (WCAG 3.1.1) follow the language.

@@ -1,6 +1,8 @@
 //! Page scaffolding: the document title, a heading that receives focus when the page opens
 //! (so screen-reader users hear where they landed after navigation), and the session guard.
 
+use std::cell::Cell;
+
 use carekey_shared::ApiError;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -9,12 +11,30 @@ use crate::i18n::t;
 use crate::nav::use_go;
 use crate::session::use_session;
 
+thread_local! {
+    static KEEP_FOCUS: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The next page heading leaves focus where it is: the app took over a page the server drew
+/// while the person was already typing in it.
+pub(crate) fn keep_focus_once() {
+    KEEP_FOCUS.with(|k| k.set(true));
+}
+
+/// Once the take-over's effects have run: later pages' headings take focus as usual.
+pub(crate) fn keep_focus_once_done() {
+    KEEP_FOCUS.with(|k| k.set(false));
+}
+
 #[component]
 pub fn PageHeading(text: String) -> impl IntoView {
     let heading = NodeRef::<leptos::html::H1>::new();
     let title = text.clone();
     Effect::new(move |_| {
         document().set_title(&title);
+        if KEEP_FOCUS.with(Cell::get) {
+            return;
+        }
         if let Some(h) = heading.get() {
             let _ = h.focus();
         }

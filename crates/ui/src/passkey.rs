@@ -36,6 +36,11 @@ fn credential_class() -> Option<JsValue> {
 /// Whether this browser can make and use passkeys the way these pages ask (Chrome 129,
 /// Safari 18.4, Firefox 119 and later).
 pub fn supported() -> bool {
+    // The server draws the sign-in page before any browser is known: it draws the passkey
+    // button as most browsers will keep it, so the app's first frame does not move the page.
+    if cfg!(not(target_arch = "wasm32")) {
+        return true;
+    }
     credential_class().is_some_and(|c| {
         method(&c, "parseCreationOptionsFromJSON").is_some()
             && method(&c, "parseRequestOptionsFromJSON").is_some()

@@ -18,20 +18,37 @@ pub struct SessionCtx {
 }
 
 pub fn provide_session() -> SessionCtx {
-    let ctx = SessionCtx {
-        info: RwSignal::new(None),
-        portal: RwSignal::new(None),
-        last_activity_ms: RwSignal::new(js_sys::Date::now()),
-        absolute_deadline_ms: RwSignal::new(f64::INFINITY),
-        notice: RwSignal::new(crate::nav::take_notice()),
-        common_list: RwSignal::new(Default::default()),
-    };
-    provide_context(ctx);
+    // The clinic the server wrote into the page (the first page only): the first frame then
+    // draws what the server drew. `portal_info` is still asked, for the flow cookie it sets.
+    let ctx = new_ctx(
+        crate::first_page::written_clinic(),
+        crate::nav::take_notice(),
+        js_sys::Date::now(),
+    );
     leptos::task::spawn_local(async move {
         if let Ok(p) = carekey_shared::server_fns::portal_info().await {
             ctx.portal.set(Some(p));
         }
     });
+    ctx
+}
+
+/// The session as the server draws the sign-in page: the clinic known, nobody signed in, and
+/// nothing asked of a browser (there is none).
+pub(crate) fn provide_drawn_session(clinic: ClinicInfo) -> SessionCtx {
+    new_ctx(Some(clinic), None, 0.0)
+}
+
+fn new_ctx(clinic: Option<ClinicInfo>, notice: Option<String>, now_ms: f64) -> SessionCtx {
+    let ctx = SessionCtx {
+        info: RwSignal::new(None),
+        portal: RwSignal::new(clinic),
+        last_activity_ms: RwSignal::new(now_ms),
+        absolute_deadline_ms: RwSignal::new(f64::INFINITY),
+        notice: RwSignal::new(notice),
+        common_list: RwSignal::new(Default::default()),
+    };
+    provide_context(ctx);
     ctx
 }
 

@@ -132,7 +132,9 @@ pub fn SignInForm(
 
     let password_form = move || {
         view! {
-            <form class="stack" on:submit=submit novalidate>
+            // "post": were it ever sent as a plain form (before the app runs), the password
+            // must not end up in the address.
+            <form class="stack" method="post" on:submit=submit novalidate>
                 // One region, so the help is read out with the message it belongs to.
                 <div id="sign-in-error" class="alert" role="alert" class:empty=move || error.get().is_none()>
                     {move || error.get().map(|e| view! { <p>{e}</p> })}
@@ -204,12 +206,22 @@ impl Passkeys {
         go_on: Callback<SessionInfo>,
     ) -> Self {
         let session = use_session();
+        // Known at once when the clinic was written into the page: the button is then in the
+        // first frame, where the server's drawing has it too.
+        let offered_now = session
+            .portal
+            .get_untracked()
+            .is_some_and(|c| match portal {
+                Portal::Patient => c.passkeys,
+                Portal::Staff => c.staff_passkeys,
+            })
+            && passkey::supported();
         let p = Passkeys {
             portal,
             error,
             failed,
             go_on,
-            offered: RwSignal::new(false),
+            offered: RwSignal::new(offered_now),
             busy: RwSignal::new(false),
             autofill: StoredValue::new_local(None),
         };

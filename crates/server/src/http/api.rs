@@ -127,6 +127,30 @@ impl From<DomainError> for ApiError {
     }
 }
 
+/// What every page is told of the clinic (`portal_info`), and what the server draws the
+/// sign-in page with: configuration only, the same for everyone.
+pub fn clinic_info(services: &Services) -> ClinicInfo {
+    let c = &services.cfg;
+    ClinicInfo {
+        clinic_name: c.clinic_name.clone(),
+        clinic_phone: c.clinic_phone.clone(),
+        idle_timeout_secs: c.session_idle.as_secs(),
+        idle_warning_secs: c.session_warning.as_secs(),
+        password_min_length: c.password_min_length,
+        password_require_mix: c.password_require_mix,
+        lockout_threshold: c.lockout.threshold,
+        lockout_minutes: c.lockout.base.as_secs().div_ceil(60),
+        dev_mode: c.dev_mode,
+        remember_days: u32::try_from(c.mfa.remember.as_secs() / 86_400).unwrap_or(0),
+        // A clinic that turned two-step off for one side turned its passkeys off too:
+        // a passkey sign-in there is refused, so it is not offered.
+        passkeys: services.passkeys.is_some() && c.mfa.patients != crate::config::MfaPolicy::Off,
+        staff_passkeys: services.passkeys.is_some() && c.mfa.staff != crate::config::MfaPolicy::Off,
+        recovery: services.recovery_options(),
+        language_help: services.delivery.renderer.language_help(),
+    }
+}
+
 #[async_trait]
 impl Backend for Api {
     async fn portal_info(&self, ctx: &RequestCtx, _: PortalInfo) -> Answer<ClinicInfo> {
@@ -137,26 +161,7 @@ impl Backend for Api {
             let token = crate::domain::secrets::new_token(self.services.entropy.as_ref())?;
             ctx.set_cookie(cookies::flow_cookie(c, &token));
         }
-        Ok(ClinicInfo {
-            clinic_name: c.clinic_name.clone(),
-            clinic_phone: c.clinic_phone.clone(),
-            idle_timeout_secs: c.session_idle.as_secs(),
-            idle_warning_secs: c.session_warning.as_secs(),
-            password_min_length: c.password_min_length,
-            password_require_mix: c.password_require_mix,
-            lockout_threshold: c.lockout.threshold,
-            lockout_minutes: c.lockout.base.as_secs().div_ceil(60),
-            dev_mode: c.dev_mode,
-            remember_days: u32::try_from(c.mfa.remember.as_secs() / 86_400).unwrap_or(0),
-            // A clinic that turned two-step off for one side turned its passkeys off too:
-            // a passkey sign-in there is refused, so it is not offered.
-            passkeys: self.services.passkeys.is_some()
-                && c.mfa.patients != crate::config::MfaPolicy::Off,
-            staff_passkeys: self.services.passkeys.is_some()
-                && c.mfa.staff != crate::config::MfaPolicy::Off,
-            recovery: self.services.recovery_options(),
-            language_help: self.services.delivery.renderer.language_help(),
-        })
+        Ok(clinic_info(&self.services))
     }
 
     async fn sign_in(&self, ctx: &RequestCtx, a: SignIn) -> Answer<SessionInfo> {

@@ -12,7 +12,7 @@ fn named(cfg: &Config, https: &'static str, plain: &'static str) -> &'static str
 
 /// A cookie's value from a `Cookie` header, if present (at most 128 characters, as every
 /// token we set is).
-fn value_from_header(name: &str, header: &str) -> Option<String> {
+pub(super) fn value_from_header(name: &str, header: &str) -> Option<String> {
     header.split(';').find_map(|part| {
         let (k, v) = part.trim().split_once('=')?;
         (k == name && !v.is_empty() && v.len() <= 128).then(|| v.to_owned())

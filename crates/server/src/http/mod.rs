@@ -5,6 +5,7 @@ pub mod api;
 pub mod apps;
 pub mod cookies;
 pub mod export;
+pub mod first_page;
 pub mod guard;
 pub mod observe;
 pub mod outside;
@@ -67,6 +68,15 @@ pub fn router(state: AppState) -> Router {
     let services = state.services.clone();
     let cfg = &services.cfg;
     let apps = Arc::new(Apps::from_config(&cfg.dist_dir));
+    // Drawn once: it depends on configuration only. Without it the page still works (the app
+    // draws the sign-in page itself once it has loaded).
+    let first = match first_page::FirstPage::draw(&api::clinic_info(&services)) {
+        Ok(first) => Some(Arc::new(first)),
+        Err(err) => {
+            tracing::error!(%err, "the sign-in page could not be drawn into the first page");
+            None
+        }
+    };
     let api = Router::new()
         .route("/api/{*fn_name}", post(server_fn_handler))
         .route("/api/audit.csv", get(export::audit_csv))
@@ -87,9 +97,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/dev/outbox", get(outside::dev_outbox))
         .route("/dev/outbox.json", get(outside::dev_outbox_json))
-        .nest_service("/staff", spa(&apps, "staff", cfg))
+        .nest_service("/staff", spa(&apps, "staff", cfg, None))
         .merge(portal_routes(&apps, cfg))
-        .fallback_service(spa(&apps, "patient", cfg))
+        .fallback_service(spa(&apps, "patient", cfg, first))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             guard::security_headers,
@@ -106,8 +116,13 @@ pub fn router(state: AppState) -> Router {
 /// An app: static files with precompressed variants, and its page (`pages::AppPage`, filled in
 /// with the clinic) for a directory such as `/` and every path that is no file, so deep links
 /// such as `/forgot-password` load the app.
-fn spa(apps: &Arc<Apps>, app: &'static str, cfg: &Config) -> MethodRouter {
-    let page = page_route(pages::AppPage::new(apps.clone(), app, cfg));
+fn spa(
+    apps: &Arc<Apps>,
+    app: &'static str,
+    cfg: &Config,
+    first: Option<Arc<first_page::FirstPage>>,
+) -> MethodRouter {
+    let page = page_route(pages::AppPage::new(apps.clone(), app, cfg).with_first_page(first));
     match apps.as_ref() {
         Apps::Dir(dir) => get_service(
             ServeDir::new(dir.join(app))
@@ -133,7 +148,7 @@ fn spa(apps: &Arc<Apps>, app: &'static str, cfg: &Config) -> MethodRouter {
 /// 1.3 KB brotli). It reflects nothing from the request, so compression reveals nothing
 /// (BREACH needs a secret and attacker-chosen text in one body).
 fn page_route<S: Clone + Send + Sync + 'static>(page: pages::AppPage) -> MethodRouter<S> {
-    get(move || page.clone().response()).layer(
+    get(move |req: Request| page.clone().response(req)).layer(
         CompressionLayer::new()
             .br(true)
             .gzip(true)

@@ -7,10 +7,12 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::http::{StatusCode, header};
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::apps::Apps;
+use super::first_page::{FirstPage, page_lang};
 use crate::config::Config;
 
 /// Where the page names the clinic, in each language's copy of the message; the text inside is
@@ -35,6 +37,8 @@ pub struct AppPage {
     apps: Arc<Apps>,
     app: &'static str,
     clinic: Arc<(String, String)>,
+    /// The patient app's sign-in page, drawn into the page sent for `/`.
+    first: Option<Arc<FirstPage>>,
 }
 
 impl AppPage {
@@ -43,17 +47,45 @@ impl AppPage {
             apps,
             app,
             clinic: Arc::new((cfg.clinic_name.clone(), cfg.clinic_phone.clone())),
+            first: None,
         }
     }
 
+    /// The page for `/` carries `first`, drawn in the language the app will choose.
+    pub fn with_first_page(mut self, first: Option<Arc<FirstPage>>) -> Self {
+        self.first = first;
+        self
+    }
+
     /// The page, or the 404 a missing file would be (the app was not built).
-    pub async fn response(self) -> Response {
+    pub async fn response(self, req: Request) -> Response {
         match self.apps.page(self.app).await {
-            Some(html) => (
-                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-                Body::from(fill(&html, &self.clinic.0, &self.clinic.1)),
-            )
-                .into_response(),
+            Some(html) => {
+                let mut html = fill(&html, &self.clinic.0, &self.clinic.1);
+                let drawn = self.first.as_ref().filter(|_| req.uri().path() == "/");
+                if let Some(first) = drawn {
+                    let header_text = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+                    let lang = page_lang(
+                        req.uri().query(),
+                        header_text(header::COOKIE),
+                        header_text(header::ACCEPT_LANGUAGE),
+                    );
+                    html = first.insert(&html, lang);
+                }
+                let mut res = (
+                    [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                    Body::from(html),
+                )
+                    .into_response();
+                if drawn.is_some() {
+                    // Drawn in the asker's language: a shared cache must keep the copies apart.
+                    res.headers_mut().insert(
+                        header::VARY,
+                        HeaderValue::from_static("accept-language, cookie"),
+                    );
+                }
+                res
+            }
             None => {
                 tracing::debug!(app = self.app, from = %self.apps.describe(), "app page missing");
                 StatusCode::NOT_FOUND.into_response()
@@ -79,7 +111,7 @@ pub fn fill(html: &str, name: &str, phone: &str) -> String {
     page
 }
 
-fn escape(s: &str) -> String {
+pub(super) fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -1,0 +1,275 @@
+//! The patient's sign-in page, drawn by the server into the page it sends (issue 15, item 4):
+//! the heading and the form paint with the page itself, before the app's code has arrived,
+//! instead of only once the wasm has loaded and run. Drawn once per language at start-up from
+//! the app's own components (`carekey_ui::first_page`), so it cannot drift from what the app
+//! draws; the app takes it over as it starts, keeping what was typed.
+//!
+//! The drawing depends on configuration only (the clinic, the pause rule, the language-help
+//! lines), never on an account: the page is the same for everyone asking in one language.
+
+use carekey_i18n::Lang;
+use carekey_shared::ClinicInfo;
+use leptos::prelude::*;
+use leptos_router::components::Router;
+use leptos_router::location::RequestUrl;
+use thiserror::Error;
+
+use carekey_ui::first_page::{CLINIC_INFO_ID, DRAWN_ID, Layout, SignInPage};
+use carekey_ui::language::{ByLanguage, LANG_COOKIE};
+
+#[derive(Debug, Error)]
+pub enum DrawError {
+    #[error("drawing the sign-in page in {0:?} failed")]
+    Panicked(Lang),
+    #[error("the clinic could not be written as JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// The sign-in page in every language, with the clinic as JSON for the app's first frame.
+pub struct FirstPage {
+    drawings: Vec<(Lang, Drawing)>,
+    clinic_json: String,
+}
+
+struct Drawing {
+    /// The page's title as the app sets it (the heading's words).
+    title: String,
+    body: String,
+}
+
+/// Where the page takes the drawing, as written in the source and as a minified build writes it.
+const MARKS: [&str; 2] = [
+    r#"<div id="first-page"></div>"#,
+    r#"<div id=first-page></div>"#,
+];
+
+impl FirstPage {
+    pub fn draw(clinic: &ClinicInfo) -> Result<Self, DrawError> {
+        let drawings = Lang::ALL
+            .into_iter()
+            .map(|lang| Ok((lang, draw_in(lang, clinic.clone())?)))
+            .collect::<Result<Vec<_>, DrawError>>()?;
+        // In a <script> element only `</script` could end it early: `<` is written escaped.
+        let clinic_json = serde_json::to_string(clinic)?
+            .replace('<', "\\u003c")
+            .replace('>', "\\u003e")
+            .replace('&', "\\u0026");
+        Ok(Self {
+            drawings,
+            clinic_json,
+        })
+    }
+
+    /// `html` (the first page's `index.html`) with the sign-in page drawn in `lang`. A page
+    /// without the mark (an older build in `dist_dir`) is returned as it is.
+    pub fn insert(&self, html: &str, lang: Lang) -> String {
+        let Some(drawing) = self
+            .drawings
+            .iter()
+            .find(|(l, _)| *l == lang)
+            .map(|(_, d)| d)
+        else {
+            return html.to_owned();
+        };
+        let Some(mark) = MARKS.into_iter().find(|m| html.contains(m)) else {
+            return html.to_owned();
+        };
+        let drawn = format!(
+            r#"<script type="application/json" id="{CLINIC_INFO_ID}">{}</script><div id="{DRAWN_ID}">{}</div>"#,
+            self.clinic_json, drawing.body
+        );
+        let mut page = html.replacen(mark, &drawn, 1);
+        for root in [r#"<html lang="en">"#, "<html lang=en>"] {
+            page = page.replacen(root, &format!(r#"<html lang="{}">"#, lang.code()), 1);
+        }
+        if let (Some(start), Some(end)) = (page.find("<title>"), page.find("</title>"))
+            && start < end
+        {
+            page.replace_range(
+                start + "<title>".len()..end,
+                &super::pages::escape(&drawing.title),
+            );
+        }
+        page
+    }
+}
+
+/// Draws on a thread of its own: the app's catalogues and kept state live in thread-locals,
+/// and each language must start from none.
+fn draw_in(lang: Lang, clinic: ClinicInfo) -> Result<Drawing, DrawError> {
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            let owner = Owner::new();
+            owner.with(|| {
+                provide_context(RequestUrl::new("/"));
+                let catalogue = match lang {
+                    Lang::En => carekey_i18n::EN_FTL,
+                    Lang::Es => carekey_i18n::ES_FTL,
+                };
+                carekey_ui::first_page::provide_for_drawing(lang, catalogue, clinic);
+                let title = carekey_ui::t("sign-in-title");
+                // The app's tree down to the sign-in page (crates/client/src/main.rs).
+                let body = view! {
+                    <Router>
+                        <ByLanguage>
+                            <Layout>
+                                <SignInPage />
+                            </Layout>
+                        </ByLanguage>
+                    </Router>
+                }
+                .to_html();
+                carekey_ui::first_page::end_drawing();
+                Drawing { title, body }
+            })
+        })
+        .join()
+        .map_err(|_| DrawError::Panicked(lang))
+    })
+}
+
+/// The language the app will choose (crates/ui/src/language.rs), as far as the server can see
+/// it: `?lang=` on the address, then this device's choice (the cookie the app sets), then the
+/// first of the browser's languages the portal has, else English. A device whose choice is in
+/// its storage only (set before the cookie existed) is drawn in the browser's language once;
+/// the app then redraws in the chosen one and sets the cookie.
+pub fn page_lang(query: Option<&str>, cookie: Option<&str>, accept_language: Option<&str>) -> Lang {
+    let asked = query.and_then(|q| {
+        q.split('&')
+            .find_map(|pair| pair.strip_prefix("lang="))
+            .and_then(parse)
+    });
+    let kept = cookie
+        .and_then(|c| super::cookies::value_from_header(LANG_COOKIE, c))
+        .and_then(|v| parse(&v));
+    let browser = || {
+        accept_language?.split(',').find_map(|item| {
+            let mut parts = item.split(';');
+            let tag = parts.next()?.trim();
+            let refused = parts.any(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            (!refused).then(|| parse(tag)).flatten()
+        })
+    };
+    asked.or(kept).or_else(browser).unwrap_or_default()
+}
+
+fn parse(tag: &str) -> Option<Lang> {
+    let primary = tag.split(['-', '_']).next()?.to_ascii_lowercase();
+    Lang::ALL.into_iter().find(|l| l.code() == primary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clinic() -> ClinicInfo {
+        ClinicInfo {
+            clinic_name: "Smith & <Sons> Clinic".into(),
+            clinic_phone: "+15035550100".into(),
+            idle_timeout_secs: 900,
+            idle_warning_secs: 120,
+            password_min_length: 15,
+            password_require_mix: false,
+            lockout_threshold: 5,
+            lockout_minutes: 15,
+            dev_mode: false,
+            remember_days: 30,
+            passkeys: true,
+            staff_passkeys: true,
+            recovery: carekey_shared::recovery::RecoveryOptions {
+                identifier: carekey_shared::recovery::IdentifierMode::Either,
+                channels: vec![carekey_shared::recovery::RecoveryChannel::EmailCode],
+                code_ttl_secs: 600,
+                link_ttl_secs: 3600,
+                resend_after_secs: 60,
+            },
+            language_help: vec![carekey_shared::Tagline {
+                lang: "vi".into(),
+                text: "Hỗ trợ ngôn ngữ miễn phí </p>".into(),
+            }],
+        }
+    }
+
+    const PAGE: &str = "<!doctype html><html lang=en><head><title>Patient portal</title></head><body><main id=app-unavailable hidden></main><div id=first-page></div></body></html>";
+
+    #[test]
+    fn the_sign_in_page_is_drawn_in_each_language_from_the_apps_components() {
+        let first = FirstPage::draw(&clinic()).unwrap();
+        let en = first.insert(PAGE, Lang::En);
+        let es = first.insert(PAGE, Lang::Es);
+        let title = |lang| {
+            carekey_i18n::Catalogue::from_source(
+                lang,
+                match lang {
+                    Lang::En => carekey_i18n::EN_FTL,
+                    Lang::Es => carekey_i18n::ES_FTL,
+                },
+            )
+            .tr("sign-in-title")
+        };
+        for (page, lang) in [(&en, Lang::En), (&es, Lang::Es)] {
+            assert!(page.starts_with(&format!(
+                r#"<!doctype html><html lang="{}"><head><title>{}</title>"#,
+                lang.code(),
+                title(lang)
+            )));
+            assert!(page.contains(&format!(">{}</h1>", title(lang))), "{page}");
+            // The form as the app draws it: labelled fields, posted (never in the address).
+            for part in [
+                r#"<header class="site">"#,
+                r#"<main id="main">"#,
+                r#"method="post""#,
+                r#"id="identifier""#,
+                r#"autocomplete="username webauthn""#,
+                r#"id="password""#,
+                r#"autocomplete="current-password""#,
+                r#"href="/forgot-password""#,
+                r#"id="language-switch""#,
+            ] {
+                assert!(page.contains(part), "{part} missing from {page}");
+            }
+            // The clinic, escaped as text and in the JSON the app reads.
+            assert!(page.contains("Smith &amp; &lt;Sons&gt; Clinic"));
+            assert!(page.contains(r#""clinic_name":"Smith \u0026 \u003cSons\u003e Clinic""#));
+            assert!(!page.contains("<Sons>"));
+            assert!(
+                !page.contains("</p>\"}"),
+                "a tagline cannot end the JSON's element"
+            );
+            assert!(page.contains(r#"<p lang="vi" dir="auto">"#));
+        }
+        assert!(en.contains(">Español</a>"));
+        assert!(es.contains(">English</a>"));
+        assert_ne!(title(Lang::En), title(Lang::Es));
+    }
+
+    #[test]
+    fn a_page_without_the_mark_is_sent_as_it_is() {
+        let first = FirstPage::draw(&clinic()).unwrap();
+        let old = "<html lang=en><body></body></html>";
+        assert_eq!(first.insert(old, Lang::Es), old);
+    }
+
+    #[test]
+    fn the_language_is_the_one_the_app_will_choose() {
+        let es = Some("es-MX,es;q=0.9,en;q=0.8");
+        assert_eq!(page_lang(None, None, None), Lang::En);
+        assert_eq!(page_lang(None, None, es), Lang::Es);
+        assert_eq!(page_lang(None, None, Some("fr-CA, es;q=0.5")), Lang::Es);
+        assert_eq!(page_lang(None, None, Some("fr, es;q=0")), Lang::En);
+        assert_eq!(page_lang(None, Some("a=b; carekey_lang=en"), es), Lang::En);
+        assert_eq!(
+            page_lang(Some("x=1&lang=es"), Some("carekey_lang=en"), None),
+            Lang::Es
+        );
+        assert_eq!(
+            page_lang(Some("lang=fr"), Some("carekey_lang=es"), None),
+            Lang::Es
+        );
+    }
+}
