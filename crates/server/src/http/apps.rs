@@ -62,6 +62,27 @@ impl Apps {
         }
     }
 
+    /// One of an app's files by its path in the page (`/main-0123.css`, `/portal/x.js`), as
+    /// text: what the first page carries inline. Only names without `..`.
+    pub async fn text(&self, app: &str, href: &str) -> Option<String> {
+        let name = href.split(['?', '#']).next()?.trim_start_matches('/');
+        let name = if app == "patient" {
+            name
+        } else {
+            name.strip_prefix(app)?.trim_start_matches('/')
+        };
+        if name.is_empty() || name.split(['/', '\\']).any(|seg| seg == ".." || seg == ".") {
+            return None;
+        }
+        match self {
+            Self::Embedded => Built::get(&format!("{app}/{name}"))
+                .and_then(|f| String::from_utf8(f.data.into_owned()).ok()),
+            Self::Dir(dir) => tokio::fs::read_to_string(dir.join(app).join(name))
+                .await
+                .ok(),
+        }
+    }
+
     /// An app's `index.html`, read at each request as a static file would be.
     pub async fn page(&self, app: &str) -> Option<String> {
         match self {

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 
-const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+pub const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
                    style-src 'self'; img-src 'self' data:; object-src 'none'; \
                    base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
@@ -16,10 +16,14 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
     let path = req.uri().path().to_owned();
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
+    // The first page sets its own: the same policy with the hashes of what it carries inline
+    // (`first_page::inline_critical`).
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        );
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

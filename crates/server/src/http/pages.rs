@@ -12,7 +12,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::apps::Apps;
-use super::first_page::{FirstPage, page_lang};
+use super::first_page::{FirstPage, inline_critical, page_lang};
 use crate::config::Config;
 
 /// Where the page names the clinic, in each language's copy of the message; the text inside is
@@ -72,11 +72,21 @@ impl AppPage {
                     );
                     html = first.insert(&html, lang);
                 }
+                let mut csp = None;
+                if drawn.is_some() {
+                    let (page, policy) = inline_critical(&html, &self.apps).await;
+                    html = page;
+                    csp = HeaderValue::from_str(&policy).ok();
+                }
                 let mut res = (
                     [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
                     Body::from(html),
                 )
                     .into_response();
+                if let Some(csp) = csp {
+                    res.headers_mut()
+                        .insert(header::CONTENT_SECURITY_POLICY, csp);
+                }
                 if drawn.is_some() {
                     // Drawn in the asker's language: a shared cache must keep the copies apart.
                     res.headers_mut().insert(
