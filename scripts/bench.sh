@@ -2,6 +2,7 @@
 # CareKey benchmark: prints figures, compares them with the budgets below, never fails a build.
 #   - every dist/ asset raw / gzip / brotli; the patient's first page (sign-in and recovery),
 #     what the signed-in portal adds after sign-in, and the staff console
+#   - where each bundle's wasm bytes go, by crate (twiggy; scripts/bench/wasm_breakdown.sh)
 #   - sign-in throughput and p50/p95/p99 at 1, 8 and 64 concurrent clients (SQLite, release),
 #     and passkey sign-ins at 8 clients beside it
 #   - argon2id hashes/s on one core and on all (`carekey bench-hashing`)
@@ -86,6 +87,18 @@ echo "   common-password list, fetched when a new-password field is first focuse
 critical dist/staff /staff/
 echo "== staff console (its own bundle, none of it on a patient's path):$crit_list"
 echo "   raw $crit_raw  gzip $crit_gz  brotli $crit_br"
+
+echo
+echo "== Where each bundle's bytes go (twiggy, before wasm-opt): by crate, top items by retained size"
+# Same cargo build as Trunk's above (answered from its cache); installs twiggy once if missing
+# (exit 3 when it cannot). Never fails the benchmark.
+wb_rc=0
+bash scripts/bench/wasm_breakdown.sh patient portal staff 2>&1 | sed 's/^/   /' || wb_rc=$?
+case "$wb_rc" in
+  0) ;;
+  3) echo "   (skipped: twiggy is not installed and could not be installed)" ;;
+  *) echo "   (the breakdown failed, exit $wb_rc; the benchmark goes on)" ;;
+esac
 
 echo
 echo "== one file to deploy (target/release/carekey, the apps built in)"
@@ -177,22 +190,26 @@ printf '%-8s %10s %9s %9s %9s %9s %8s\n' 8 "$rps" "$p50_ms" "$p95_ms" "$p99_ms" 
 echo "   password sign-in at 8 clients, above: ${RPS[8]} sign-ins/s"
 
 echo
-echo "== the patient's first page in Lighthouse (mobile, simulated slow 4G), when it is installed"
+echo "== the patient's first page in Lighthouse (mobile, slow 4G), when it is installed"
+echo "   simulated: Lighthouse's default, which replays this machine's own (fast) load under a"
+echo "   model; devtools: the network and CPU really throttled, so the wasm really arrives late"
 if command -v lighthouse >/dev/null; then
-  CHROME_PATH="${CHROME_PATH:-$(command -v chromium || true)}" lighthouse "http://localhost:$port/" \
-    --quiet --only-categories=performance --form-factor=mobile \
-    --chrome-flags="--headless=new --no-sandbox" --output=json --output-path="$data/lighthouse.json" \
-    >/dev/null 2>&1 || true
-  python3 - "$data/lighthouse.json" <<'PY' || echo "   (Lighthouse did not finish)"
+  for method in simulate devtools; do
+    CHROME_PATH="${CHROME_PATH:-$(command -v chromium || true)}" lighthouse "http://localhost:$port/" \
+      --quiet --only-categories=performance --form-factor=mobile --throttling-method=$method \
+      --chrome-flags="--headless=new --no-sandbox" --output=json --output-path="$data/lighthouse-$method.json" \
+      >/dev/null 2>&1 || true
+    python3 - "$data/lighthouse-$method.json" "$method" <<'PY' || echo "   ($method: Lighthouse did not finish)"
 import json, sys
 r = json.load(open(sys.argv[1]))
 a = r["audits"]
 ms = lambda k: a[k]["numericValue"]
-print(f"   performance {round(r['categories']['performance']['score'] * 100)}, "
+print(f"   {sys.argv[2]:<9} performance {round(r['categories']['performance']['score'] * 100)}, "
       f"FCP {ms('first-contentful-paint') / 1000:.2f} s, LCP {ms('largest-contentful-paint') / 1000:.2f} s, "
       f"TBT {ms('total-blocking-time'):.0f} ms, CLS {a['cumulative-layout-shift']['numericValue']:.3f}, "
       f"{a['total-byte-weight']['numericValue']:.0f} B transferred")
 PY
+  done
 else
   echo "   (not installed: npm install -g lighthouse@12; it drives Debian's chromium through CHROME_PATH)"
 fi
