@@ -88,6 +88,12 @@ pub fn provide_for_drawing(lang: Lang, catalogue: &str, clinic: ClinicInfo) {
     crate::language::provide_page_language();
 }
 
+/// The page's title as the sign-in page sets it (its heading's words), for the server's
+/// drawing: set in the `<title>` it sends, so the tab reads the same before and after.
+pub fn drawn_title() -> String {
+    t("sign-in-title")
+}
+
 /// After the server's drawing, before its thread ends (see [`provide_for_drawing`]).
 pub fn end_drawing() {
     crate::language::forget_all();

@@ -107,7 +107,7 @@ fn draw_in(lang: Lang, clinic: ClinicInfo) -> Result<Drawing, DrawError> {
                     Lang::Es => carekey_i18n::ES_FTL,
                 };
                 carekey_ui::first_page::provide_for_drawing(lang, catalogue, clinic);
-                let title = carekey_ui::t("sign-in-title");
+                let title = carekey_ui::first_page::drawn_title();
                 // The app's tree down to the sign-in page (crates/client/src/main.rs).
                 let body = view! {
                     <Router>
