@@ -41,6 +41,13 @@ impl Lang {
     /// Every language with catalogues; the tests check each one has every message.
     pub const ALL: [Lang; 2] = [Lang::En, Lang::Es];
 
+    /// The language we have for a tag as browsers, cookies and files write it ("es", "es-MX",
+    /// "en_US", "ES"): its primary subtag.
+    pub fn from_tag(tag: &str) -> Option<Lang> {
+        let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        Lang::ALL.into_iter().find(|l| l.code() == primary)
+    }
+
     /// The language's own name for itself ("Español"), the same in every catalogue, so a
     /// person finds theirs whatever the page's language.
     pub fn own_name(self) -> &'static str {

@@ -3,9 +3,8 @@
 use carekey_shared::HomeInfo;
 use carekey_ui::i18n::t_num;
 use carekey_ui::idle::IdleWatcher;
-use carekey_ui::language::LanguageSwitch;
 use carekey_ui::nav::use_go;
-use carekey_ui::page::{PageHeading, RequireSession, sign_out_and_go};
+use carekey_ui::page::{PageHeading, RequireSession, SiteHeader, sign_out_and_go};
 use carekey_ui::password::{self, PageLinks};
 use carekey_ui::session::use_session;
 use carekey_ui::{t, t_args};
@@ -16,13 +15,8 @@ pub fn Layout(children: Children) -> impl IntoView {
     let session = use_session();
     let go = use_go();
     let sign_out = sign_out_and_go("/");
-    let clinic = move || session.clinic_name();
     view! {
-        <header class="site">
-            <p class="brand">{clinic}</p>
-            <p class="product">{t("portal-name")}</p>
-            <LanguageSwitch />
-        </header>
+        <SiteHeader />
         <main id="main">{children()}</main>
         <IdleWatcher
             on_timeout=Callback::new(move |_| {

@@ -10,9 +10,8 @@ use carekey_shared::{ClinicInfo, Portal};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::language::LanguageSwitch;
 use crate::nav::use_go;
-use crate::page::PageHeading;
+use crate::page::{PageHeading, SiteHeader};
 use crate::session::use_session;
 use crate::signin::SignInForm;
 use crate::t;
@@ -34,14 +33,8 @@ const CLICKS: &str = "data-drawn-clicks";
 /// bundle, which has one).
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
-    let session = use_session();
-    let clinic = move || session.clinic_name();
     view! {
-        <header class="site">
-            <p class="brand">{clinic}</p>
-            <p class="product">{t("portal-name")}</p>
-            <LanguageSwitch />
-        </header>
+        <SiteHeader />
         <main id="main">{children()}</main>
     }
 }
@@ -196,10 +189,7 @@ fn read_typed(drawn: &web_sys::Element) -> Typed {
 fn hand_over(typed: Typed) {
     let doc = document();
     for (id, value) in &typed.values {
-        if let Some(input) = doc
-            .get_element_by_id(id)
-            .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
-        {
+        if let Some(input) = by_id::<web_sys::HtmlInputElement>(id) {
             input.set_value(value);
             let init = web_sys::EventInit::new();
             init.set_bubbles(true);
@@ -209,11 +199,7 @@ fn hand_over(typed: Typed) {
         }
     }
     let restored = typed.focus.and_then(|(id, start, end)| {
-        let el = doc
-            .get_element_by_id(&id)
-            .filter(|_| !id.is_empty())?
-            .dyn_into::<web_sys::HtmlElement>()
-            .ok()?;
+        let el = by_id::<web_sys::HtmlElement>(&id).filter(|_| !id.is_empty())?;
         // The page heading would take focus as the page opens: the person is already typing.
         crate::page::keep_focus_once();
         let _ = el.focus();
@@ -227,12 +213,7 @@ fn hand_over(typed: Typed) {
     if restored.is_none() {
         // As on any page the app opens: a screen reader starts at the heading. (Its own
         // attempt may have come while the page was still hidden.)
-        if let Some(h1) = doc
-            .query_selector("#main h1")
-            .ok()
-            .flatten()
-            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-        {
+        if let Some(h1) = select::<web_sys::HtmlElement>("#main h1") {
             let _ = h1.focus();
         }
     }
@@ -251,15 +232,18 @@ fn hand_over(typed: Typed) {
     }
     if root.has_attribute(SUBMIT_PENDING) {
         let _ = root.remove_attribute(SUBMIT_PENDING);
-        if let Some(form) = doc
-            .query_selector("#main form")
-            .ok()
-            .flatten()
-            .and_then(|f| f.dyn_into::<web_sys::HtmlFormElement>().ok())
-        {
+        if let Some(form) = select::<web_sys::HtmlFormElement>("#main form") {
             let _ = form.request_submit();
         }
     }
+}
+
+fn by_id<T: JsCast>(id: &str) -> Option<T> {
+    document().get_element_by_id(id)?.dyn_into().ok()
+}
+
+fn select<T: JsCast>(selector: &str) -> Option<T> {
+    document().query_selector(selector).ok()??.dyn_into().ok()
 }
 
 /// A timeout of zero: later than every microtask already queued.

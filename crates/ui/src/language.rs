@@ -127,7 +127,7 @@ fn initial_lang() -> Lang {
     }
     if let Some(chosen) = storage()
         .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten())
-        .and_then(|c| parse(&c))
+        .and_then(|c| Lang::from_tag(&c))
     {
         // A choice made before the server read the cookie: it draws in this language next time.
         remember_for_server(chosen);
@@ -140,7 +140,7 @@ fn initial_lang() -> Lang {
         .languages()
         .iter()
         .filter_map(|v| v.as_string())
-        .find_map(|tag| parse(&tag))
+        .find_map(|tag| Lang::from_tag(&tag))
         .unwrap_or_default()
 }
 
@@ -155,7 +155,7 @@ fn from_address() -> Option<Lang> {
         .split('&')
         .filter(|pair| match pair.strip_prefix("lang=") {
             Some(code) => {
-                asked = parse(code);
+                asked = Lang::from_tag(code);
                 false
             }
             None => !pair.is_empty(),
@@ -174,12 +174,6 @@ fn from_address() -> Option<Lang> {
         }
     }
     asked
-}
-
-/// A language tag ("es", "es-MX", "en-US") to the language we have for it.
-fn parse(tag: &str) -> Option<Lang> {
-    let primary = tag.split(['-', '_']).next()?.to_ascii_lowercase();
-    Lang::ALL.into_iter().find(|l| l.code() == primary)
 }
 
 fn storage() -> Option<web_sys::Storage> {

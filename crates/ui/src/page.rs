@@ -11,6 +11,21 @@ use crate::i18n::t;
 use crate::nav::use_go;
 use crate::session::use_session;
 
+/// The header of every patient page, in both bundles: the clinic, the portal's name and the
+/// language switch.
+#[component]
+pub fn SiteHeader() -> impl IntoView {
+    let session = use_session();
+    let clinic = move || session.clinic_name();
+    view! {
+        <header class="site">
+            <p class="brand">{clinic}</p>
+            <p class="product">{t("portal-name")}</p>
+            <crate::language::LanguageSwitch />
+        </header>
+    }
+}
+
 thread_local! {
     static KEEP_FOCUS: Cell<bool> = const { Cell::new(false) };
 }

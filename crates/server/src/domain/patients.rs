@@ -91,7 +91,6 @@ pub fn check_new_patient(
 pub fn import_language(cell: &str) -> Result<Option<carekey_shared::Lang>, UnknownLanguage> {
     use carekey_shared::Lang;
     let v = cell.trim().to_lowercase();
-    let primary = v.split(['-', '_']).next().unwrap_or_default();
     if v.is_empty() {
         return Ok(None);
     }
@@ -101,7 +100,7 @@ pub fn import_language(cell: &str) -> Result<Option<carekey_shared::Lang>, Unkno
         _ => None,
     };
     by_name
-        .or_else(|| Lang::ALL.into_iter().find(|l| l.code() == primary))
+        .or_else(|| Lang::from_tag(&v))
         .map(Some)
         .ok_or(UnknownLanguage)
 }

@@ -137,11 +137,11 @@ pub fn page_lang(query: Option<&str>, cookie: Option<&str>, accept_language: Opt
     let asked = query.and_then(|q| {
         q.split('&')
             .find_map(|pair| pair.strip_prefix("lang="))
-            .and_then(parse)
+            .and_then(Lang::from_tag)
     });
     let kept = cookie
         .and_then(|c| super::cookies::value_from_header(LANG_COOKIE, c))
-        .and_then(|v| parse(&v));
+        .and_then(|v| Lang::from_tag(&v));
     let browser = || {
         accept_language?.split(',').find_map(|item| {
             let mut parts = item.split(';');
@@ -152,7 +152,7 @@ pub fn page_lang(query: Option<&str>, cookie: Option<&str>, accept_language: Opt
                     .and_then(|q| q.trim().parse::<f32>().ok())
                     .is_some_and(|q| q <= 0.0)
             });
-            (!refused).then(|| parse(tag)).flatten()
+            (!refused).then(|| Lang::from_tag(tag)).flatten()
         })
     };
     asked.or(kept).or_else(browser).unwrap_or_default()
@@ -251,11 +251,6 @@ fn attr(tag: &str, name: &str) -> Option<String> {
             .next()?
             .to_owned(),
     })
-}
-
-fn parse(tag: &str) -> Option<Lang> {
-    let primary = tag.split(['-', '_']).next()?.to_ascii_lowercase();
-    Lang::ALL.into_iter().find(|l| l.code() == primary)
 }
 
 #[cfg(test)]

@@ -61,39 +61,30 @@ impl AppPage {
     pub async fn response(self, req: Request) -> Response {
         match self.apps.page(self.app).await {
             Some(html) => {
-                let mut html = fill(&html, &self.clinic.0, &self.clinic.1);
-                let drawn = self.first.as_ref().filter(|_| req.uri().path() == "/");
-                if let Some(first) = drawn {
+                let html = fill(&html, &self.clinic.0, &self.clinic.1);
+                let Some(first) = self.first.as_ref().filter(|_| req.uri().path() == "/") else {
+                    return html_response(html);
+                };
+                // Read before the await: the request's body is not shareable across threads.
+                let lang = {
                     let header_text = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
-                    let lang = page_lang(
+                    page_lang(
                         req.uri().query(),
                         header_text(header::COOKIE),
                         header_text(header::ACCEPT_LANGUAGE),
-                    );
-                    html = first.insert(&html, lang);
+                    )
+                };
+                let (html, policy) = inline_critical(&first.insert(&html, lang), &self.apps).await;
+                let mut res = html_response(html);
+                let h = res.headers_mut();
+                if let Ok(csp) = HeaderValue::from_str(&policy) {
+                    h.insert(header::CONTENT_SECURITY_POLICY, csp);
                 }
-                let mut csp = None;
-                if drawn.is_some() {
-                    let (page, policy) = inline_critical(&html, &self.apps).await;
-                    html = page;
-                    csp = HeaderValue::from_str(&policy).ok();
-                }
-                let mut res = (
-                    [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-                    Body::from(html),
-                )
-                    .into_response();
-                if let Some(csp) = csp {
-                    res.headers_mut()
-                        .insert(header::CONTENT_SECURITY_POLICY, csp);
-                }
-                if drawn.is_some() {
-                    // Drawn in the asker's language: a shared cache must keep the copies apart.
-                    res.headers_mut().insert(
-                        header::VARY,
-                        HeaderValue::from_static("accept-language, cookie"),
-                    );
-                }
+                // Drawn in the asker's language: a shared cache must keep the copies apart.
+                h.insert(
+                    header::VARY,
+                    HeaderValue::from_static("accept-language, cookie"),
+                );
                 res
             }
             None => {
@@ -102,6 +93,14 @@ impl AppPage {
             }
         }
     }
+}
+
+fn html_response(html: String) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        Body::from(html),
+    )
+        .into_response()
 }
 
 /// The page with the clinic's name and phone in place of the marks, HTML-escaped (they come
