@@ -432,7 +432,7 @@ fn SentStep(
     }
     let wait_secs = move || ((resend_at.get() - tick.get()) / 1000.0).ceil().max(0.0) as u64;
     let channel = move || current.get().channel;
-    let minutes = move || current.get().expires_in_secs.div_ceil(60) as f64;
+    let minutes = move || current.get().expires_in_secs.div_ceil(60) as i64;
     let reference = move || current.get().reference;
 
     // A new code goes the same way as the first, so the channel of the page never changes.
@@ -585,7 +585,7 @@ fn SentStep(
                     {move || if channel().sends_code() { t("recover-resend-code") } else { t("recover-resend-link") }}
                 </button>
                 <p class="hint" id="resend-wait">
-                    {move || (wait_secs() > 0).then(|| t_num("recover-resend-wait", "seconds", wait_secs() as f64))}
+                    {move || (wait_secs() > 0).then(|| t_num("recover-resend-wait", "seconds", wait_secs() as i64))}
                 </p>
             </div>
         </Show>

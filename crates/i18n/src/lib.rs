@@ -4,8 +4,10 @@
 //! page catalogue when a page starts or switches to it ([`Catalogue::from_source`]): Spanish
 //! would otherwise weigh on every English reader's first page (issue 13, about 7 KB brotli).
 
-use fluent_bundle::{FluentArgs, FluentBundle, FluentResource, FluentValue};
-use unic_langid::{LanguageIdentifier, langid};
+mod ftl;
+
+#[cfg(test)]
+mod against_fluent;
 
 // The page catalogues without their comment lines (build.rs): the browser downloads these.
 pub const EN_FTL: &str = include_str!(concat!(env!("OUT_DIR"), "/en.ftl"));
@@ -74,13 +76,6 @@ impl Lang {
         }
     }
 
-    fn id(self) -> LanguageIdentifier {
-        match self {
-            Lang::En => langid!("en-US"),
-            Lang::Es => langid!("es-US"),
-        }
-    }
-
     /// Every catalogue in this crate. Only [`Catalogue::new`] calls it: a browser app that
     /// never calls that carries no catalogue it does not name (the linker drops the rest).
     fn source(self) -> &'static str {
@@ -91,8 +86,11 @@ impl Lang {
     }
 }
 
+/// One language's messages, read once. Plain data: the server shares one between threads.
+#[derive(Debug)]
 pub struct Catalogue {
-    bundle: FluentBundle<FluentResource>,
+    /// Sorted by id, each id once.
+    messages: Vec<(String, Vec<ftl::Part>)>,
 }
 
 impl Catalogue {
@@ -105,73 +103,70 @@ impl Catalogue {
     /// The page catalogue for `lang` from its `.ftl` text: [`EN_FTL`], or the file a browser
     /// app fetched (`/locales/<code>.ftl`).
     pub fn from_source(lang: Lang, source: &str) -> Self {
-        let mut bundle = FluentBundle::new(vec![lang.id()]);
-        // Unicode isolation marks around arguments confuse screen readers reading phone numbers
-        // and clutter copy-paste; our arguments are never mixed-direction text.
-        bundle.set_use_isolating(false);
-        bundle.add_resource_overriding(parse(source));
         #[cfg(any(feature = "staff", test))]
         {
             // The staff console is English only; a Spanish bundle still resolves its ids.
             let staff = match lang {
                 Lang::En | Lang::Es => EN_STAFF_FTL,
             };
-            bundle.add_resource_overriding(parse(staff));
+            Self::from_sources(&[source, staff])
         }
-        Self { bundle }
+        #[cfg(not(any(feature = "staff", test)))]
+        {
+            // Plural rules are the same in every language we have (`ftl::plural`).
+            let _ = lang;
+            Self::from_sources(&[source])
+        }
+    }
+
+    /// Later sources' messages replace earlier ones with the same id.
+    pub(crate) fn from_sources(sources: &[&str]) -> Self {
+        let mut messages: Vec<(String, Vec<ftl::Part>)> =
+            sources.iter().flat_map(|s| ftl::parse(s)).collect();
+        // The stable sort keeps the written order within an id; reversed first, the last
+        // written comes first and is the one `dedup` keeps.
+        messages.reverse();
+        messages.sort_by(|a, b| a.0.cmp(&b.0));
+        messages.dedup_by(|a, b| a.0 == b.0);
+        Self { messages }
+    }
+
+    fn get(&self, id: &str) -> Option<&[ftl::Part]> {
+        let at = self
+            .messages
+            .binary_search_by(|(m, _)| m.as_str().cmp(id))
+            .ok()?;
+        self.messages.get(at).map(|(_, parts)| parts.as_slice())
     }
 
     /// The message for `id`, or the id itself if missing, so a gap is visible, never blank.
     pub fn tr(&self, id: &str) -> String {
-        self.format(id, None)
+        self.tr_args(id, &[])
     }
 
+    /// Arguments are written as they are: no Unicode isolation marks around them (they
+    /// confuse screen readers reading phone numbers, clutter copy-paste and land in texts and
+    /// the words a speech engine reads out; our arguments are never mixed-direction text).
     pub fn tr_args(&self, id: &str, args: &[(&str, Arg)]) -> String {
-        self.format(id, Some(&fluent_args(args)))
-    }
-
-    fn format(&self, id: &str, args: Option<&FluentArgs>) -> String {
-        let Some(msg) = self.bundle.get_message(id) else {
+        let Some(parts) = self.get(id) else {
             return id.to_owned();
         };
-        let Some(pattern) = msg.value() else {
-            return id.to_owned();
-        };
-        let mut errors = vec![];
-        self.bundle
-            .format_pattern(pattern, args, &mut errors)
-            .into_owned()
+        let mut out = String::new();
+        ftl::write(&mut out, parts, args);
+        out
     }
 
     pub fn has(&self, id: &str) -> bool {
-        self.bundle.has_message(id)
+        self.get(id).is_some()
     }
 }
 
+/// A message argument. A count is a whole number: the plural rules choose by it, and nothing
+/// we say counts in fractions.
 #[derive(Debug, Clone)]
 pub enum Arg {
     Str(String),
-    Num(f64),
-}
-
-fn fluent_args<'a>(args: &'a [(&'a str, Arg)]) -> FluentArgs<'a> {
-    let mut fa = FluentArgs::new();
-    for (k, v) in args {
-        match v {
-            Arg::Str(s) => fa.set(*k, FluentValue::from(s.as_str())),
-            Arg::Num(n) => fa.set(*k, FluentValue::from(*n)),
-        }
-    }
-    fa
-}
-
-/// A catalogue that does not parse is a build-time bug caught by this crate's tests; at run
-/// time we keep whatever entries did parse rather than show nothing.
-fn parse(source: &str) -> FluentResource {
-    match FluentResource::try_new(source.to_owned()) {
-        Ok(r) => r,
-        Err((r, _)) => r,
-    }
+    Num(i64),
 }
 
 #[cfg(test)]
@@ -181,6 +176,7 @@ mod tests {
 
     #[test]
     fn every_catalogue_parses_cleanly() {
+        use fluent_bundle::FluentResource;
         assert!(FluentResource::try_new(EN_STAFF_FTL.to_owned()).is_ok());
         for lang in Lang::ALL {
             assert!(
@@ -238,8 +234,8 @@ mod tests {
             for id in ids {
                 let args = [
                     ("name", Arg::Str("Ana".into())),
-                    ("count", Arg::Num(2.0)),
-                    ("minutes", Arg::Num(5.0)),
+                    ("count", Arg::Num(2)),
+                    ("minutes", Arg::Num(5)),
                 ];
                 assert!(carried.has(id), "{file}: {id}");
                 assert_eq!(

@@ -231,7 +231,7 @@ fn spanish_counts_of_one_are_singular() {
             .iter()
             .map(|v| {
                 let arg = if numeric.contains(&v.as_str()) {
-                    Arg::Num(1.0)
+                    Arg::Num(1)
                 } else {
                     Arg::Str("X".into())
                 };

@@ -93,7 +93,7 @@ fn one_of_anything_is_singular() {
             .iter()
             .map(|v| {
                 let arg = if NUMERIC.contains(&v.as_str()) {
-                    Arg::Num(1.0)
+                    Arg::Num(1)
                 } else {
                     Arg::Str("X".into())
                 };
@@ -109,7 +109,7 @@ fn one_of_anything_is_singular() {
         let many: Vec<(&str, Arg)> = args
             .iter()
             .map(|(k, a)| match a {
-                Arg::Num(_) => (*k, Arg::Num(5.0)),
+                Arg::Num(_) => (*k, Arg::Num(5)),
                 other => (*k, other.clone()),
             })
             .collect();
@@ -133,9 +133,9 @@ fn the_recovery_pages_say_one_minute() {
             "recover-sent-sms",
             "recover-sent-voice",
         ] {
-            let one = c.tr_args(id, &[("minutes", Arg::Num(1.0))]);
+            let one = c.tr_args(id, &[("minutes", Arg::Num(1))]);
             assert!(one.contains(one_minute), "{id}: {one}");
-            let ten = c.tr_args(id, &[("minutes", Arg::Num(10.0))]);
+            let ten = c.tr_args(id, &[("minutes", Arg::Num(10))]);
             assert!(ten.contains(ten_minutes), "{id}: {ten}");
         }
     }

@@ -194,7 +194,7 @@ fn ContactForm() -> impl IntoView {
                 {move || started.get().map(|s| t_with("contact-code-sent", &[
                     ("destination", Arg::Str(s.masked_destination)),
                     ("reference", Arg::Str(s.reference)),
-                    ("minutes", Arg::Num(s.expires_in_secs.div_ceil(60) as f64)),
+                    ("minutes", Arg::Num(s.expires_in_secs.div_ceil(60) as i64)),
                 ]))}
             </p>
             <form class="stack" on:submit=confirm novalidate>

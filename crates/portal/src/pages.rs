@@ -87,7 +87,7 @@ fn last_sign_in(h: &HomeInfo) -> impl IntoView + use<> {
             }}
         </p>
         {(failed > 0).then(|| view! {
-            <p class="notice">{t_num("home-failed-attempts", "count", f64::from(failed))}</p>
+            <p class="notice">{t_num("home-failed-attempts", "count", i64::from(failed))}</p>
         })}
     }
 }

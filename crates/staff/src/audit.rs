@@ -66,7 +66,7 @@ pub fn AuditPage() -> impl IntoView {
                 <Alert message=error id="audit-error" />
                 <div role="status">
                     {move || rows.get().map(|r| view! {
-                        <p>{t_num("st-audit-count", "count", r.len() as f64)}</p>
+                        <p>{t_num("st-audit-count", "count", r.len() as i64)}</p>
                         <div class="table-scroll">
                         <table>
                             <thead><tr>

@@ -54,7 +54,7 @@ fn PatientSearch() -> impl IntoView {
                 view! { <p>{t("st-search-none")}</p> }.into_any()
             } else {
                 view! {
-                    <p>{t_num("st-search-count", "count", r.len() as f64)}</p>
+                    <p>{t_num("st-search-count", "count", r.len() as i64)}</p>
                     <ul class="results">
                         {r.into_iter().map(|p| view! {
                             <li>

@@ -49,7 +49,7 @@ pub fn SignedInDevices() -> impl IntoView {
             let r = server_fns::sign_out_other_sessions().await;
             busy.set(false);
             status.set(Some(match r {
-                Ok(n) => t_num("devices-signed-out", "count", f64::from(n)),
+                Ok(n) => t_num("devices-signed-out", "count", i64::from(n)),
                 Err(e) => error_text(&e),
             }));
             refresh.update(|n| *n += 1);

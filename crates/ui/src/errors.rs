@@ -37,8 +37,8 @@ pub fn error_text(e: &ApiError) -> String {
 
 pub fn policy_text(issue: &PolicyIssue) -> String {
     match issue {
-        PolicyIssue::TooShort { min } => t_num("policy-too-short", "min", *min as f64),
-        PolicyIssue::TooLong { max } => t_num("policy-too-long", "max", *max as f64),
+        PolicyIssue::TooShort { min } => t_num("policy-too-short", "min", *min as i64),
+        PolicyIssue::TooLong { max } => t_num("policy-too-long", "max", *max as i64),
         PolicyIssue::RecentlyUsed => t("policy-recently-used"),
         PolicyIssue::TooSimilarToCurrent => t("policy-too-similar"),
         PolicyIssue::ContainsPersonalInfo => t("policy-personal-info"),

@@ -70,7 +70,7 @@ pub fn t_args(id: &str, args: &[(&str, String)]) -> String {
 }
 
 /// Numeric argument (plural rules apply).
-pub fn t_num(id: &str, name: &str, n: f64) -> String {
+pub fn t_num(id: &str, name: &str, n: i64) -> String {
     with_catalogue(|c| c.tr_args(id, &[(name, Arg::Num(n))]))
 }
 

@@ -105,7 +105,7 @@ pub fn IdleWatcher(
                 >
                     <h2 id="idle-title">{t("idle-title")}</h2>
                     <p id="idle-body">
-                        {move || t_num("idle-body", "minutes", (left() / 60.0).ceil())}
+                        {move || t_num("idle-body", "minutes", (left() / 60.0).ceil() as i64)}
                     </p>
                     <div class="actions">
                         <button class="primary" node_ref=stay_button on:click=move |_| stay()>

@@ -215,7 +215,7 @@ pub fn PasswordHints(new: RwSignal<String>, issues: Signal<Vec<PolicyIssue>>) ->
             {move || match state.get() {
                 HintState::Start => Some(view! { <li>{t("hint-start")}</li> }.into_any()),
                 HintState::KeepGoing { min } => Some(
-                    view! { <li class="pending">{t_num("hint-keep-going", "min", min as f64)}</li> }
+                    view! { <li class="pending">{t_num("hint-keep-going", "min", min as i64)}</li> }
                         .into_any(),
                 ),
                 HintState::AllMet => Some(view! { <li class="met">{t("hint-all-met")}</li> }.into_any()),

@@ -44,7 +44,7 @@ pub fn SignInForm(
             let duration = t_num(
                 "sign-in-pause-duration",
                 "minutes",
-                p.lockout_minutes as f64,
+                p.lockout_minutes as i64,
             );
             t_args(
                 "sign-in-pause-rule",

@@ -599,7 +599,7 @@ fn BackupCodes(status: TwoStepStatus, fresh_codes: RwSignal<Vec<String>>) -> imp
     has_method.then(|| {
         view! {
             <h2>{t("two-step-codes-title")}</h2>
-            <p>{t_num("two-step-codes-left", "count", f64::from(status.backup_codes_left))}</p>
+            <p>{t_num("two-step-codes-left", "count", i64::from(status.backup_codes_left))}</p>
             <form class="stack" on:submit=regenerate novalidate>
                 <p class="hint">{t("two-step-codes-regenerate-hint")}</p>
                 <Alert message=error id="two-step-codes-error" />
@@ -912,7 +912,7 @@ fn SecondStepForm(
                 <div class="field">
                     <label class="check" for="second-step-remember">
                         <input type="checkbox" id="second-step-remember" aria-describedby="second-step-remember-hint" bind:checked=remember />
-                        {move || t_num("second-step-remember", "days", f64::from(remember_days()))}
+                        {move || t_num("second-step-remember", "days", i64::from(remember_days()))}
                     </label>
                     <p class="hint" id="second-step-remember-hint">{t("second-step-remember-hint")}</p>
                 </div>

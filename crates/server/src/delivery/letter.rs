@@ -66,7 +66,7 @@ impl Renderer {
         let open = w.t("letter-step-open", &[]);
         let choose = w.t(
             "letter-step-choose",
-            &[("min", carekey_i18n::Arg::Num(f.min_length as f64))],
+            &[("min", carekey_i18n::Arg::Num(f.min_length as i64))],
         );
         let (intro, secret_label, steps) = match f.holds {
             LetterHolds::TemporaryPassword => (

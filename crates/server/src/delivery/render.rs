@@ -446,12 +446,12 @@ impl<'a> Words<'a> {
         if minutes >= 60 && minutes.is_multiple_of(60) {
             self.t(
                 "expiry-hours",
-                &[("hours", Arg::Num(f64::from(minutes / 60)))],
+                &[("hours", Arg::Num(i64::from(minutes / 60)))],
             )
         } else {
             self.t(
                 "expiry-minutes",
-                &[("minutes", Arg::Num(f64::from(minutes)))],
+                &[("minutes", Arg::Num(i64::from(minutes)))],
             )
         }
     }
@@ -833,7 +833,7 @@ impl Words<'_> {
             TwoStepChange::SentCodeAdded => ("sent_code_added", 0),
             TwoStepChange::SentCodeRemoved => ("sent_code_removed", 0),
         };
-        let args = [("what", s(word)), ("left", Arg::Num(f64::from(left)))];
+        let args = [("what", s(word)), ("left", Arg::Num(i64::from(left)))];
         match via {
             NoticeChannel::Sms => self.notice_sms(id("two-step-changed-sms"), &args, report),
             NoticeChannel::Voice => self.voice_notice(self.t("two-step-changed-voice", &args)),
