@@ -19,8 +19,10 @@ set -euo pipefail
 # pages joined it (+45 KB): a patient who forgot their password loads nothing more, where a
 # separate recovery bundle would cost them ~200 KB at the worst moment (it repeats Leptos).
 # The signed-in pages are their own bundle (dist/portal), loaded after sign-in and cached.
-BUDGET_PATIENT_CRITICAL_BR=275000
-BUDGET_PORTAL_BR=300000             # the signed-in bundle a patient loads after sign-in
+# 240,000 since issue 15 (our own Fluent reader, erase_components: 232,340); the issue's
+# target, 150,000, needs the recovery pages loaded on demand.
+BUDGET_PATIENT_CRITICAL_BR=240000
+BUDGET_PORTAL_BR=290000             # the signed-in bundle after sign-in (278,861; target 170,000)
 BUDGET_SIGNIN_RPS_8=20              # argon2id m=19 MiB t=2 on 2 cores: ~30-60 hashes/s
 BUDGET_SIGNIN_P99_MS_1=250
 BUDGET_PEAK_RSS_MIB=128             # 2 hashing threads x 19 MiB + SQLite + runtime
