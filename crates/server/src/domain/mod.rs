@@ -125,6 +125,9 @@ pub struct Services {
     pub(crate) reads: staff::ReadMemo,
     /// Paces sign-ins from addresses past their share of failures (`signin::pacer`).
     pub(crate) pacer: signin::pacer::Pacer,
+    /// On SQLite, forgot-password requests store themselves one at a time
+    /// (`recovery::intake`); None on PostgreSQL, whose writers do not share one lock.
+    pub(crate) intake_turn: Option<tokio::sync::Mutex<()>>,
 }
 
 impl Services {
@@ -138,6 +141,7 @@ impl Services {
         delivery: Delivery,
     ) -> Result<Self, DomainError> {
         let passkeys = twostep::relying_party(&cfg);
+        let db_backend = sea_orm::ConnectionTrait::get_database_backend(&db);
         Ok(Self {
             db,
             cfg,
@@ -151,6 +155,8 @@ impl Services {
             passkeys,
             reads: staff::ReadMemo::default(),
             pacer: signin::pacer::Pacer::default(),
+            intake_turn: (db_backend == sea_orm::DbBackend::Sqlite)
+                .then(|| tokio::sync::Mutex::new(())),
         })
     }
 
