@@ -425,6 +425,30 @@ mod tests {
         assert_eq!(text(src, "m", &[("what", Arg::Str("z".into()))]), "B");
     }
 
+    /// A fetched catalogue can be anything a proxy sends, or cut off mid-download: reading it
+    /// must end, without a panic, whatever it holds.
+    #[test]
+    fn any_text_is_read_without_a_panic() {
+        let page = "<!doctype html>\n<html><body>\nError = { oops\n  [x\n*[\n{ $a ->\n</body>";
+        assert!(
+            parse(page)
+                .iter()
+                .all(|(id, _)| id != "language-switch-failed")
+        );
+        let catalogue = crate::ES_FTL;
+        let cuts: Vec<usize> = (0..catalogue.len())
+            .step_by(37)
+            .filter(|i| catalogue.is_char_boundary(*i))
+            .collect();
+        assert!(cuts.len() > 100);
+        for cut in cuts {
+            let mut s = String::new();
+            for (_, parts) in parse(&catalogue[..cut]) {
+                write(&mut s, &parts, &[("n", Arg::Num(1))]);
+            }
+        }
+    }
+
     #[test]
     fn comments_terms_and_attributes_are_passed_over() {
         let src = "# note\n-brand = X\nm = Hi\n    .title = T\nn = { -brand }\n";
