@@ -113,7 +113,8 @@ impl Catalogue {
         }
         #[cfg(not(any(feature = "staff", test)))]
         {
-            // Plural rules are the same in every language we have (`ftl::plural`).
+            // `source` is already the language's; `lang` only chooses the staff catalogue,
+            // which this build does not carry.
             let _ = lang;
             Self::from_sources(&[source])
         }
