@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the three wasm bundles with Trunk, each its own download so none weighs on another:
-#   dist/patient  the first page (sign-in and recovery), what every visitor loads
+# Builds the four wasm bundles with Trunk, each its own download so none weighs on another:
+#   dist/patient  the first page (sign-in), what every visitor loads
+#   dist/recovery forgot password and forgot username, served under /recovery/
 #   dist/portal   the signed-in patient pages, served under /portal/ (loaded after sign-in)
 #   dist/staff    the staff console, served under /staff/
 set -euo pipefail
@@ -9,6 +10,8 @@ cd "$root"
 export PATH="$HOME/.cargo/bin:$root/end2end/node_modules/.bin:$PATH"
 trunk build --release --offline --config Trunk.toml \
   --dist dist/patient --public-url / crates/client/index.html
+trunk build --release --offline --config Trunk.toml \
+  --dist dist/recovery --public-url /recovery/ crates/recovery/index.html
 trunk build --release --offline --config Trunk.toml \
   --dist dist/portal --public-url /portal/ crates/portal/index.html
 trunk build --release --offline --config Trunk.toml \

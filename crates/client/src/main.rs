@@ -1,15 +1,12 @@
-//! The patient portal's first page: sign-in and the recovery pages. The signed-in pages are a
-//! second bundle (`carekey-portal`), so this one, which every visitor downloads, stays small.
+//! The patient portal's first page: sign-in. The recovery pages (`carekey-recovery`) and the
+//! signed-in pages (`carekey-portal`) are bundles of their own, so this one, which every
+//! visitor downloads, stays small (issue 15 item 5). It has no router: it renders one page,
+//! and every move from it (to forgot password, to home after sign-in) is a page load.
 
-mod pages;
-mod recovery;
-
+use carekey_ui::first_page::{Layout, NotFound, SignInPage};
 use carekey_ui::language::{ByLanguage, provide_page_language};
-use carekey_ui::nav::provide_bundle;
 use carekey_ui::session::provide_session;
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
 
 fn main() {
     console_error_panic_hook::set_once();
@@ -17,31 +14,17 @@ fn main() {
     carekey_ui::language::mount(App);
 }
 
-/// The paths this bundle renders; the server sends the portal bundle for the signed-in ones.
-fn owns(path: &str) -> bool {
-    matches!(
-        path,
-        "/" | "/forgot-password" | "/forgot-username" | "/reset"
-    )
-}
-
 #[component]
 fn App() -> impl IntoView {
     provide_session();
-    provide_bundle(owns);
     provide_page_language();
+    // The server sends this bundle for `/` and for every path no other bundle renders.
+    let sign_in = window().location().pathname().is_ok_and(|p| p == "/");
     view! {
-        <Router>
-            <ByLanguage>
-            <pages::Layout>
-                <Routes fallback=pages::NotFound>
-                    <Route path=path!("/") view=pages::SignInPage />
-                    <Route path=path!("/forgot-password") view=recovery::ForgotPasswordPage />
-                    <Route path=path!("/forgot-username") view=recovery::ForgotUsernamePage />
-                    <Route path=path!("/reset") view=recovery::ResetLinkPage />
-                </Routes>
-            </pages::Layout>
-            </ByLanguage>
-        </Router>
+        <ByLanguage>
+            <Layout>
+                {if sign_in { SignInPage().into_any() } else { NotFound().into_any() }}
+            </Layout>
+        </ByLanguage>
     }
 }

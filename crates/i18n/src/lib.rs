@@ -267,7 +267,13 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let mut missing = vec![];
         let mut seen = 0;
-        for dir in ["ui/src", "client/src", "portal/src", "staff/src"] {
+        for dir in [
+            "ui/src",
+            "client/src",
+            "recovery/src",
+            "portal/src",
+            "staff/src",
+        ] {
             for file in rs_files(&root.join(dir)) {
                 let text = std::fs::read_to_string(&file).unwrap();
                 for id in used_ids(&text) {

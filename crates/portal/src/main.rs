@@ -7,7 +7,7 @@ mod not_me;
 mod pages;
 
 use carekey_ui::language::{ByLanguage, provide_page_language};
-use carekey_ui::nav::provide_bundle;
+use carekey_ui::nav::RoutedBundle;
 use carekey_ui::session::provide_session;
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
@@ -30,10 +30,10 @@ fn owns(path: &str) -> bool {
 #[component]
 fn App() -> impl IntoView {
     provide_session();
-    provide_bundle(owns);
     provide_page_language();
     view! {
         <Router>
+            <RoutedBundle owns=owns>
             <ByLanguage>
             <pages::Layout>
                 <Routes fallback=pages::NotFound>
@@ -50,6 +50,7 @@ fn App() -> impl IntoView {
                 </Routes>
             </pages::Layout>
             </ByLanguage>
+            </RoutedBundle>
         </Router>
     }
 }

@@ -330,11 +330,15 @@ fn tls(cfg: &Config) -> Outcome {
     }
 }
 
-/// The three apps' pages: built into the binary, or where `dist_dir` points.
+/// The four apps' pages: built into the binary, or where `dist_dir` points.
 fn apps(apps: &Apps) -> Outcome {
     let missing = apps.missing();
     if missing.is_empty() {
-        Outcome::Ok(format!("{}: patient, portal and staff", apps.describe()))
+        Outcome::Ok(format!(
+            "{}: {}",
+            apps.describe(),
+            crate::http::apps::APPS.join(", ")
+        ))
     } else {
         Outcome::Failed(format!(
             "{}: not built: {} (run scripts/build-client.sh before building the server, or set dist_dir)",

@@ -632,8 +632,8 @@ on_both_databases!(health_and_readiness, |srv| {
     assert!(carekey_server::http::check_server_fns_registered().is_ok());
 });
 
-/// The signed-in pages are a second bundle: their paths must load its page, and every other
-/// path (deep links into recovery, unknown paths) the first page's.
+/// The signed-in pages and the recovery pages are bundles of their own: their paths must load
+/// their page, and every other path (unknown paths among them) the first page's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_path_loads_the_bundle_that_renders_it() {
     let srv = common::start_with(
@@ -650,16 +650,20 @@ async fn each_path_loads_the_bundle_that_renders_it() {
     for (bundle, body) in [
         ("patient", "first page"),
         ("portal", "signed-in portal"),
+        ("recovery", "recovery pages"),
         ("staff", "staff console"),
     ] {
         std::fs::create_dir_all(dist.join(bundle)).unwrap();
         std::fs::write(dist.join(bundle).join("index.html"), body).unwrap();
     }
     std::fs::write(dist.join("portal").join("app-0123456789abcdef.js"), "js").unwrap();
+    std::fs::write(dist.join("recovery").join("app-fedcba9876543210.js"), "rjs").unwrap();
     for (path, body) in [
         ("/", "first page"),
-        ("/forgot-password", "first page"),
-        ("/reset", "first page"),
+        ("/forgot-password", "recovery pages"),
+        ("/forgot-username", "recovery pages"),
+        ("/reset", "recovery pages"),
+        ("/forgot-password/more", "first page"),
         ("/no-such-page", "first page"),
         ("/home", "signed-in portal"),
         ("/settings", "signed-in portal"),
@@ -667,11 +671,13 @@ async fn each_path_loads_the_bundle_that_renders_it() {
         ("/change-password", "signed-in portal"),
         ("/staff/home", "staff console"),
         ("/portal/app-0123456789abcdef.js", "js"),
+        ("/recovery/app-fedcba9876543210.js", "rjs"),
     ] {
         let r = srv.get(path).await;
         assert_eq!((r.status, r.body.as_str()), (200, body), "{path}");
     }
     assert_eq!(srv.get("/portal/missing.js").await.status, 404);
+    assert_eq!(srv.get("/recovery/missing.js").await.status, 404);
 
     // Each page carries a plain "could not open" message for browsers that cannot run the
     // app; the server writes the clinic's name and phone into it, escaped.
@@ -696,7 +702,7 @@ async fn each_path_loads_the_bundle_that_renders_it() {
     std::fs::write(dist.join("patient").join("index.html"), &page).unwrap();
     let res = srv
         .http
-        .get(format!("{}/forgot-password", srv.base))
+        .get(format!("{}/no-such-page", srv.base))
         .header("accept-encoding", "br, gzip")
         .send()
         .await

@@ -60,6 +60,8 @@ fn App() -> impl IntoView {
     provide_context(carekey_ui::page::EnrolHref(TWO_STEP));
     view! {
         <Router>
+            // The console renders every path it links to: all moves go through its router.
+            <carekey_ui::nav::RoutedBundle owns=|_| true>
             <Layout>
                 <Routes fallback=NotFound>
                     <Route path=path!("/staff") view=SignInPage />
@@ -76,6 +78,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("/staff/admin/audit") view=audit::AuditPage />
                 </Routes>
             </Layout>
+            </carekey_ui::nav::RoutedBundle>
         </Router>
     }
 }

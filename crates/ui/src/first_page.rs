@@ -20,6 +20,9 @@ use crate::t;
 pub const DRAWN_ID: &str = "first-page";
 /// The clinic, as `portal_info` answers it, written into the page beside the drawing.
 pub const CLINIC_INFO_ID: &str = "clinic-info";
+/// The `<meta>` in which the server names the recovery bundle's files (its
+/// `first_page::name_recovery_files`).
+pub const RECOVERY_FILES: &str = "carekey-recovery-files";
 /// The app's own root while the drawn page is still shown.
 const APP_ROOT_ID: &str = "app-root";
 /// Set on `<html>` by `public/app-check.js` when a form was submitted before the app ran: the
@@ -66,6 +69,56 @@ pub fn SignInPage() -> impl IntoView {
             <SignInForm portal=Portal::Patient on_success=on_success forgot_href="/forgot-password" second_step_href="/second-step" />
             <crate::tagline::LanguageHelp />
         </section>
+    }
+}
+
+/// For a path no patient bundle renders: the first page's bundle answers every such path.
+/// Also the recovery bundle's fallback.
+#[component]
+pub fn NotFound() -> impl IntoView {
+    view! {
+        <section class="card">
+            <PageHeading text=t("not-found-title") />
+            <p>{t("not-found-body")}</p>
+            <p><a href="/">{t("back-sign-in")}</a></p>
+        </section>
+    }
+}
+
+/// Fetches the recovery pages' files into the browser's cache, once: called when a patient may
+/// be about to need them (a failed sign-in, the "forgot" link pointed at, focused or touched).
+/// The recovery pages are a bundle of their own (about 210 KB brotli) that only such a patient
+/// should download; fetched ahead, they open as quickly as the sign-in page's own code did.
+/// `prefetch` is the browser's lowest priority, so it never slows what the page is doing. On
+/// the staff console's sign-in (no such `<meta>`) this does nothing.
+pub(crate) fn fetch_recovery_ahead() {
+    thread_local! {
+        static ASKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    if ASKED.with(|a| a.replace(true)) {
+        return;
+    }
+    let doc = document();
+    let Some(files) = select::<web_sys::Element>(&format!(r#"meta[name="{RECOVERY_FILES}"]"#))
+        .and_then(|m| m.get_attribute("content"))
+    else {
+        return;
+    };
+    let Some(head) = doc.head() else {
+        return;
+    };
+    for href in files.split_whitespace() {
+        let Ok(link) = doc.create_element("link") else {
+            continue;
+        };
+        let _ = link.set_attribute("rel", "prefetch");
+        // As the recovery page fetches its script and wasm (Trunk writes `crossorigin` on
+        // those), so the cached copy is the one it asks for.
+        if !href.ends_with(".css") {
+            let _ = link.set_attribute("crossorigin", "");
+        }
+        let _ = link.set_attribute("href", href);
+        let _ = head.append_child(&link);
     }
 }
 

@@ -38,6 +38,13 @@ pub fn SignInForm(
     // sees the same help whatever they typed: a paused account, an unknown name and a wrong
     // password must read alike (SECURITY.md E1, E3), so the help has to fit all three.
     let failed = kept("sign-in.failed", || false);
+    // Someone who could not sign in may need the recovery pages next: their files are fetched
+    // ahead, so those pages open at once (first_page::fetch_recovery_ahead).
+    Effect::new(move |_| {
+        if failed.get() {
+            crate::first_page::fetch_recovery_ahead();
+        }
+    });
     let pause_rule = move || {
         let p = session.portal.get()?;
         (p.lockout_threshold > 0).then(|| {
@@ -172,7 +179,12 @@ pub fn SignInForm(
                     </button>
                 </Show>
                 <p class="links">
-                    <a href=forgot_href>{t("sign-in-forgot-password")}</a>
+                    <a href=forgot_href
+                        on:pointerenter=|_| crate::first_page::fetch_recovery_ahead()
+                        on:focus=|_| crate::first_page::fetch_recovery_ahead()
+                        on:touchstart=|_| crate::first_page::fetch_recovery_ahead()>
+                        {t("sign-in-forgot-password")}
+                    </a>
                 </p>
             </form>
         }

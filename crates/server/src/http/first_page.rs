@@ -10,11 +10,9 @@
 use carekey_i18n::Lang;
 use carekey_shared::ClinicInfo;
 use leptos::prelude::*;
-use leptos_router::components::Router;
-use leptos_router::location::RequestUrl;
 use thiserror::Error;
 
-use carekey_ui::first_page::{CLINIC_INFO_ID, DRAWN_ID, Layout, SignInPage};
+use carekey_ui::first_page::{CLINIC_INFO_ID, DRAWN_ID, Layout, RECOVERY_FILES, SignInPage};
 use carekey_ui::language::{ByLanguage, LANG_COOKIE};
 
 #[derive(Debug, Error)]
@@ -101,7 +99,6 @@ fn draw_in(lang: Lang, clinic: ClinicInfo) -> Result<Drawing, DrawError> {
         s.spawn(move || {
             let owner = Owner::new();
             owner.with(|| {
-                provide_context(RequestUrl::new("/"));
                 let catalogue = match lang {
                     Lang::En => carekey_i18n::EN_FTL,
                     Lang::Es => carekey_i18n::ES_FTL,
@@ -110,13 +107,11 @@ fn draw_in(lang: Lang, clinic: ClinicInfo) -> Result<Drawing, DrawError> {
                 let title = carekey_ui::first_page::drawn_title();
                 // The app's tree down to the sign-in page (crates/client/src/main.rs).
                 let body = view! {
-                    <Router>
-                        <ByLanguage>
-                            <Layout>
-                                <SignInPage />
-                            </Layout>
-                        </ByLanguage>
-                    </Router>
+                    <ByLanguage>
+                        <Layout>
+                            <SignInPage />
+                        </Layout>
+                    </ByLanguage>
                 }
                 .to_html();
                 carekey_ui::first_page::end_drawing();
@@ -218,6 +213,51 @@ pub async fn inline_critical(html: &str, apps: &super::apps::Apps) -> (String, S
     (page, csp)
 }
 
+/// The sign-in page names the recovery bundle's files (its page's stylesheet, loader, glue
+/// and wasm) in a `<meta>` before `</head>`: the app fetches them into the browser's cache
+/// once a patient may need them (a failed sign-in, the "forgot" link pointed at, focused or
+/// touched), so the recovery pages, a bundle of their own since issue 15 item 5, open as fast
+/// as when they were part of the first page, while nobody else downloads them. Read from the
+/// recovery page at each request, as the page itself is: a replaced `dist_dir` names its new
+/// files at once. A page without `</head>`, or no recovery bundle, is returned as it is.
+pub async fn name_recovery_files(html: String, apps: &super::apps::Apps) -> String {
+    let Some(recovery) = apps.page("recovery").await else {
+        return html;
+    };
+    let files = recovery_files(&recovery);
+    if files.is_empty() || !html.contains("</head>") {
+        return html;
+    }
+    let meta = format!(
+        r#"<meta name="{RECOVERY_FILES}" content="{}">"#,
+        files.join(" ")
+    );
+    html.replacen("</head>", &format!("{meta}</head>"), 1)
+}
+
+/// The recovery bundle's own files its page links, in order. Only plain paths under
+/// `/recovery/`: nothing from the page can break out of the attribute it is written into.
+fn recovery_files(page: &str) -> Vec<String> {
+    let links = tags(page, "<link", ">")
+        .into_iter()
+        .filter_map(|t| attr(&t, "href"));
+    let scripts = tags(page, "<script", ">")
+        .into_iter()
+        .filter_map(|t| attr(&t, "src"));
+    let mut files: Vec<String> = Vec::new();
+    for href in links.chain(scripts) {
+        let ours = href.starts_with("/recovery/")
+            && [".js", ".css", ".wasm"].iter().any(|e| href.ends_with(e))
+            && href
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"/._-".contains(&b));
+        if ours && !files.contains(&href) {
+            files.push(href);
+        }
+    }
+    files
+}
+
 fn sha256(text: &str) -> String {
     use base64::Engine;
     use sha2::Digest;
@@ -256,6 +296,57 @@ fn attr(tag: &str, name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A minified Trunk page, as dist/recovery/index.html is written.
+    const RECOVERY_PAGE: &str = concat!(
+        r#"<html lang=en><head><script src=/public/app-check.js></script>"#,
+        r#"<script type="module" src="/recovery/boot-1b3f9ae51cfddf9b.js"></script>"#,
+        r#"<link href=/recovery/main-ea94997035db93f.css integrity=sha384-x rel=stylesheet>"#,
+        r#"<link href=/public/favicon.svg rel=icon type=image/svg+xml>"#,
+        r#"<link crossorigin href=/recovery/carekey-recovery-47927fc058a6ed7f.js rel=modulepreload>"#,
+        r#"<link as=fetch crossorigin href=/recovery/carekey-recovery-47927fc058a6ed7f_bg.wasm rel=preload>"#,
+        r#"<link href="/recovery/x.js?a=<b>" rel=modulepreload>"#,
+        r#"<link href="/elsewhere/y.wasm" rel=preload>"#,
+        r#"</head><body></body></html>"#,
+    );
+
+    #[test]
+    fn the_recovery_files_are_its_own_plain_paths_once_each() {
+        assert_eq!(
+            recovery_files(&format!("{RECOVERY_PAGE}{RECOVERY_PAGE}")),
+            [
+                "/recovery/main-ea94997035db93f.css",
+                "/recovery/carekey-recovery-47927fc058a6ed7f.js",
+                "/recovery/carekey-recovery-47927fc058a6ed7f_bg.wasm",
+                "/recovery/boot-1b3f9ae51cfddf9b.js",
+            ]
+        );
+        assert!(recovery_files("<html><head></head></html>").is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_sign_in_page_names_the_recovery_files() {
+        let dir =
+            std::env::temp_dir().join(format!("carekey-recovery-files-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("recovery")).unwrap();
+        let apps = super::super::apps::Apps::Dir(dir.clone());
+        let page = "<html><head><title>t</title></head><body></body></html>".to_owned();
+        // No recovery bundle built: the page as it was.
+        assert_eq!(name_recovery_files(page.clone(), &apps).await, page);
+        std::fs::write(dir.join("recovery").join("index.html"), RECOVERY_PAGE).unwrap();
+        let named = name_recovery_files(page, &apps).await;
+        assert_eq!(
+            named,
+            concat!(
+                r#"<html><head><title>t</title><meta name="carekey-recovery-files" content=""#,
+                "/recovery/main-ea94997035db93f.css /recovery/carekey-recovery-47927fc058a6ed7f.js ",
+                "/recovery/carekey-recovery-47927fc058a6ed7f_bg.wasm /recovery/boot-1b3f9ae51cfddf9b.js",
+                r#""></head><body></body></html>"#
+            )
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     fn clinic() -> ClinicInfo {
         ClinicInfo {

@@ -98,7 +98,8 @@ pub fn router(state: AppState) -> Router {
         .route("/dev/outbox", get(outside::dev_outbox))
         .route("/dev/outbox.json", get(outside::dev_outbox_json))
         .nest_service("/staff", spa(&apps, "staff", cfg, None))
-        .merge(portal_routes(&apps, cfg))
+        .merge(bundle_routes(&apps, "portal", &PORTAL_PATHS, cfg))
+        .merge(bundle_routes(&apps, "recovery", &RECOVERY_PATHS, cfg))
         .fallback_service(spa(&apps, "patient", cfg, first))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -156,9 +157,11 @@ fn page_route<S: Clone + Send + Sync + 'static>(page: pages::AppPage) -> MethodR
     )
 }
 
-/// The signed-in patient pages are a second bundle (`carekey-portal`, files under `/portal/`),
-/// so the first page, which every visitor downloads, carries sign-in and recovery only. These
-/// paths load that bundle's page; every other path outside `/staff` loads the first page's.
+/// The signed-in patient pages are a bundle of their own (`carekey-portal`, files under
+/// `/portal/`), and so are the recovery pages (`carekey-recovery`, under `/recovery/`), so the
+/// first page, which every visitor downloads, carries sign-in only. These paths load the
+/// portal's page; every other path outside `/staff` and [`RECOVERY_PATHS`] loads the first
+/// page's.
 pub const PORTAL_PATHS: [&str; 6] = [
     "/home",
     "/second-step",
@@ -168,24 +171,34 @@ pub const PORTAL_PATHS: [&str; 6] = [
     "/change-password",
 ];
 
-fn portal_routes<S: Clone + Send + Sync + 'static>(apps: &Arc<Apps>, cfg: &Config) -> Router<S> {
-    let serve = page_route(pages::AppPage::new(apps.clone(), "portal", cfg));
+/// The paths the recovery bundle renders (`crates/recovery/src/main.rs`).
+pub const RECOVERY_PATHS: [&str; 3] = ["/forgot-password", "/forgot-username", "/reset"];
+
+/// A patient bundle beside the first page: its page for each of `paths`, its files under
+/// `/<app>/`.
+fn bundle_routes<S: Clone + Send + Sync + 'static>(
+    apps: &Arc<Apps>,
+    app: &'static str,
+    paths: &[&str],
+    cfg: &Config,
+) -> Router<S> {
+    let serve = page_route(pages::AppPage::new(apps.clone(), app, cfg));
     let files: MethodRouter = match apps.as_ref() {
         Apps::Dir(dir) => get_service(
-            ServeDir::new(dir.join("portal"))
+            ServeDir::new(dir.join(app))
                 .precompressed_br()
                 .precompressed_gzip()
                 .append_index_html_on_directories(false),
         ),
-        Apps::Embedded => get(|req: Request| async move {
-            apps::embedded_file("portal", req.uri().path(), req.headers())
+        Apps::Embedded => get(move |req: Request| async move {
+            apps::embedded_file(app, req.uri().path(), req.headers())
                 .unwrap_or_else(|| StatusCode::NOT_FOUND.into_response())
         }),
     };
-    PORTAL_PATHS
+    paths
         .iter()
         .fold(Router::new(), |r, path| r.route(path, serve.clone()))
-        .nest_service("/portal", files)
+        .nest_service(&format!("/{app}"), files)
 }
 
 /// The plain-HTTP port next to HTTPS: every request is sent to the same path on `public_url`.

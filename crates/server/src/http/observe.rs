@@ -17,7 +17,7 @@ use axum::routing::get;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tracing::Instrument;
 
-use super::{AppState, PORTAL_PATHS};
+use super::{AppState, PORTAL_PATHS, RECOVERY_PATHS};
 use crate::domain::Services;
 use crate::store::stats;
 use crate::telemetry::{self, names};
@@ -51,6 +51,7 @@ pub fn endpoint_label(matched: Option<&str>, path: &str) -> &'static str {
     ROUTES
         .iter()
         .chain(PORTAL_PATHS.iter())
+        .chain(RECOVERY_PATHS.iter())
         .find(|r| **r == matched)
         .copied()
         .unwrap_or("static")

@@ -1,4 +1,4 @@
-//! The three apps' `index.html`, served from memory with the clinic's name and phone written
+//! The four apps' `index.html`, served from memory with the clinic's name and phone written
 //! into the plain-HTML "this page could not start" message each page carries. That message is
 //! for a browser that cannot run the app (no WebAssembly, no ES modules) or an app that failed
 //! to load (a dropped connection, a blocked file): the app itself, which knows the clinic's
@@ -12,7 +12,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::apps::Apps;
-use super::first_page::{FirstPage, inline_critical, page_lang};
+use super::first_page::{FirstPage, inline_critical, name_recovery_files, page_lang};
 use crate::config::Config;
 
 /// Where the page names the clinic, in each language's copy of the message; the text inside is
@@ -75,6 +75,7 @@ impl AppPage {
                     )
                 };
                 let (html, policy) = inline_critical(&first.insert(&html, lang), &self.apps).await;
+                let html = name_recovery_files(html, &self.apps).await;
                 let mut res = html_response(html);
                 let h = res.headers_mut();
                 if let Ok(csp) = HeaderValue::from_str(&policy) {
