@@ -17,7 +17,7 @@ else
 fi
 
 echo "==> Rust unit and integration tests"
-cargo test --workspace --exclude carekey-client --exclude carekey-staff --exclude carekey-portal --exclude carekey-recovery --exclude carekey-ui
+cargo test --workspace --exclude carekey-client --exclude carekey-staff --exclude carekey-portal --exclude carekey-recovery --exclude carekey-landing --exclude carekey-ui
 
 echo "==> Reading level of every patient-facing message"
 python3 scripts/reading_level.py

@@ -1,10 +1,12 @@
 import { type CDPSession, expect, type Page, test } from '@playwright/test';
+import { signIn } from './helpers';
 
 // Issue 15, item 5: the sign-in page is the smallest bundle, with no recovery pages in it. The
 // recovery pages are a bundle of their own under /recovery/, which the sign-in page fetches
 // into the cache only when a patient may need it: a failed sign-in, or the "forgot" link
-// pointed at, focused or touched. Moving between the bundles is a page load, whether by a link
-// or after a step.
+// pointed at, focused or touched. The home page a sign-in lands on is another (/landing/), and
+// Settings and the other signed-in pages another (/portal/). Moving between the bundles is a
+// page load, whether by a link or after a step.
 
 /** Every path under /recovery/ the page asks for, in order. */
 function recoveryRequests(page: Page): string[] {
@@ -59,8 +61,9 @@ test('a failed sign-in fetches the recovery pages ahead, once', async ({ page })
   await page.goto('/');
   await expect(page.locator('html[data-app="started"]')).toHaveCount(1);
   const prefetched = page.waitForResponse((r) => /\/recovery\/[^/]+_bg\.wasm$/.test(new URL(r.url()).pathname));
+  // A name no account has: it fails as a wrong password does, and counts against nobody.
   for (const attempt of [1, 2]) {
-    await page.getByLabel('Username or email').fill('maria');
+    await page.getByLabel('Username or email').fill('nobody-by-this-name');
     await page.getByLabel('Password', { exact: true }).fill(`not-her-password-${attempt}`);
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await expect(page.getByRole('alert')).toContainText('did not match');
@@ -91,4 +94,24 @@ test('an address no bundle renders shows "not found" with the way back to sign i
   await expect(page.getByRole('heading', { level: 1 })).toBeFocused();
   await page.getByRole('link', { name: 'Back to sign in' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Sign in to your patient portal' })).toBeVisible();
+});
+
+test('a sign-in lands on the home page\'s own bundle; Settings loads the portal, and home is one link back', async ({ page }) => {
+  const files: string[] = [];
+  page.on('request', (r) => {
+    const path = new URL(r.url()).pathname;
+    if (/^\/(landing|portal)\/.+\.wasm$/.test(path)) files.push(path.split('/')[1]);
+  });
+  await signIn(page, 'maria', 'sunflower-teapot-harbor');
+  await expect(page).toHaveURL(/\/home$/);
+  await expect(page.getByRole('heading', { level: 1, name: /^Welcome, / })).toBeFocused();
+  expect(files).toEqual(['landing']);
+
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Settings' })).toBeFocused();
+  expect(files).toEqual(['landing', 'portal']);
+  await page.getByRole('link', { name: 'Back to home' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: /^Welcome, / })).toBeFocused();
+  // Still signed in, in the same session: the home page names her again.
+  await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
 });

@@ -10,7 +10,7 @@
 # The sizes are before wasm-opt, whose -Oz trims code + data by only ~8% here (patient bundle:
 # 899,536 -> 828,041 B; AFTER_OPT=1 shows the table after it), so they are close to what ships.
 #
-# Usage: scripts/bench/wasm_breakdown.sh [patient|recovery|portal|staff ...]   (default: all four)
+# Usage: scripts/bench/wasm_breakdown.sh [patient|recovery|landing|portal|staff ...]   (default: all five)
 #   CARGO_LOCK=/tmp/cargo.lock   run every cargo command under `flock $CARGO_LOCK`
 #   TOP=15                       items in the retained-size list
 #   AFTER_OPT=1                  also break down the module after Trunk's wasm-opt pass (run
@@ -31,7 +31,7 @@ lock=()
 if [ -n "${CARGO_LOCK:-}" ]; then lock=(flock "$CARGO_LOCK"); fi
 
 apps=("$@")
-[ ${#apps[@]} -gt 0 ] || apps=(patient recovery portal staff)
+[ ${#apps[@]} -gt 0 ] || apps=(patient recovery landing portal staff)
 
 if ! twiggy --version 2>/dev/null | grep -q " $TWIGGY_VERSION\$"; then
   echo "==> installing twiggy $TWIGGY_VERSION (once, a few minutes): cargo install --locked twiggy --version $TWIGGY_VERSION"
@@ -66,9 +66,10 @@ for app in "${apps[@]}"; do
   case "$app" in
     patient) crate=client ;;
     recovery) crate=recovery ;;
+    landing) crate=landing ;;
     portal) crate=portal ;;
     staff) crate=staff ;;
-    *) echo "unknown bundle '$app' (patient, recovery, portal or staff)" >&2; exit 2 ;;
+    *) echo "unknown bundle '$app' (patient, recovery, landing, portal or staff)" >&2; exit 2 ;;
   esac
   html="crates/$crate/index.html"
   # The cargo command Trunk 0.21 runs for this link (src/pipelines/rust/mod.rs `cargo_build`):

@@ -271,6 +271,7 @@ mod tests {
             "ui/src",
             "client/src",
             "recovery/src",
+            "landing/src",
             "portal/src",
             "staff/src",
         ] {

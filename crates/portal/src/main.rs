@@ -1,5 +1,7 @@
-//! The signed-in patient portal: home and Settings > Manage Login Credentials. A bundle of its
-//! own, loaded after sign-in, so none of it weighs on the first page every visitor downloads.
+//! The signed-in patient portal: Settings > Manage Login Credentials, the second step at
+//! sign-in, the forced password change and "this wasn't me". A bundle of its own, so none of it
+//! weighs on the first page every visitor downloads; the home page a sign-in lands on is
+//! another (`carekey-landing`), so none of it weighs on that either.
 
 mod contact;
 mod language;
@@ -8,6 +10,7 @@ mod pages;
 
 use carekey_ui::language::{ByLanguage, provide_page_language};
 use carekey_ui::nav::RoutedBundle;
+use carekey_ui::page::SignedInLayout;
 use carekey_ui::session::provide_session;
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
@@ -23,7 +26,7 @@ fn main() {
 fn owns(path: &str) -> bool {
     matches!(
         path,
-        "/home" | "/settings" | "/change-password" | "/second-step" | "/not-me"
+        "/settings" | "/change-password" | "/second-step" | "/not-me"
     ) || path.starts_with("/settings/")
 }
 
@@ -35,9 +38,8 @@ fn App() -> impl IntoView {
         <Router>
             <RoutedBundle owns=owns>
             <ByLanguage>
-            <pages::Layout>
+            <SignedInLayout>
                 <Routes fallback=pages::NotFound>
-                    <Route path=path!("/home") view=pages::HomePage />
                     <Route path=path!("/second-step") view=pages::SecondStepPage />
                     <Route path=path!("/not-me") view=not_me::NotMePage />
                     <Route path=path!("/settings") view=pages::SettingsPage />
@@ -48,7 +50,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("/settings/two-step") view=pages::TwoStepPage />
                     <Route path=path!("/change-password") view=pages::ForcedChangePage />
                 </Routes>
-            </pages::Layout>
+            </SignedInLayout>
             </ByLanguage>
             </RoutedBundle>
         </Router>

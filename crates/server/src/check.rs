@@ -330,7 +330,7 @@ fn tls(cfg: &Config) -> Outcome {
     }
 }
 
-/// The four apps' pages: built into the binary, or where `dist_dir` points.
+/// The five apps' pages: built into the binary, or where `dist_dir` points.
 fn apps(apps: &Apps) -> Outcome {
     let missing = apps.missing();
     if missing.is_empty() {

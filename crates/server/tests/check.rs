@@ -15,9 +15,9 @@ fn temp_dir(tag: &str) -> PathBuf {
     d
 }
 
-/// A working install in `dir`: migrated database, a private key, the four apps' pages.
+/// A working install in `dir`: migrated database, a private key, the five apps' pages.
 fn install(dir: &Path) {
-    for app in ["patient", "portal", "recovery", "staff"] {
+    for app in ["patient", "recovery", "landing", "portal", "staff"] {
         std::fs::create_dir_all(dir.join("dist").join(app)).unwrap();
         std::fs::write(dir.join("dist").join(app).join("index.html"), "<p>app</p>").unwrap();
     }

@@ -632,8 +632,9 @@ on_both_databases!(health_and_readiness, |srv| {
     assert!(carekey_server::http::check_server_fns_registered().is_ok());
 });
 
-/// The signed-in pages and the recovery pages are bundles of their own: their paths must load
-/// their page, and every other path (unknown paths among them) the first page's.
+/// The home page, the other signed-in pages and the recovery pages are bundles of their own:
+/// their paths must load their page, and every other path (unknown paths among them) the first
+/// page's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_path_loads_the_bundle_that_renders_it() {
     let srv = common::start_with(
@@ -651,6 +652,7 @@ async fn each_path_loads_the_bundle_that_renders_it() {
         ("patient", "first page"),
         ("portal", "signed-in portal"),
         ("recovery", "recovery pages"),
+        ("landing", "home page"),
         ("staff", "staff console"),
     ] {
         std::fs::create_dir_all(dist.join(bundle)).unwrap();
@@ -658,6 +660,7 @@ async fn each_path_loads_the_bundle_that_renders_it() {
     }
     std::fs::write(dist.join("portal").join("app-0123456789abcdef.js"), "js").unwrap();
     std::fs::write(dist.join("recovery").join("app-fedcba9876543210.js"), "rjs").unwrap();
+    std::fs::write(dist.join("landing").join("app-00112233445566.js"), "ljs").unwrap();
     for (path, body) in [
         ("/", "first page"),
         ("/forgot-password", "recovery pages"),
@@ -665,13 +668,16 @@ async fn each_path_loads_the_bundle_that_renders_it() {
         ("/reset", "recovery pages"),
         ("/forgot-password/more", "first page"),
         ("/no-such-page", "first page"),
-        ("/home", "signed-in portal"),
+        ("/home", "home page"),
+        ("/home/more", "first page"),
+        ("/second-step", "signed-in portal"),
         ("/settings", "signed-in portal"),
         ("/settings/contact", "signed-in portal"),
         ("/change-password", "signed-in portal"),
         ("/staff/home", "staff console"),
         ("/portal/app-0123456789abcdef.js", "js"),
         ("/recovery/app-fedcba9876543210.js", "rjs"),
+        ("/landing/app-00112233445566.js", "ljs"),
     ] {
         let r = srv.get(path).await;
         assert_eq!((r.status, r.body.as_str()), (200, body), "{path}");

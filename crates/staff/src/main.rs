@@ -159,13 +159,7 @@ fn SignInPage() -> impl IntoView {
 #[component]
 fn HomePage() -> impl IntoView {
     let session = use_session();
-    let name = move || {
-        session
-            .info
-            .get()
-            .map(|i| i.display_name)
-            .unwrap_or_default()
-    };
+    let name = move || session.display_name();
     view! {
         <RequireSession sign_in_href=SIGN_IN change_href=FORCED>
             <section class="card">

@@ -42,13 +42,8 @@ pub fn Layout(children: Children) -> impl IntoView {
     }
 }
 
-/// The portal's pages a sign-in can lead to (the portal bundle renders them).
-const LINKS: crate::password::PageLinks = crate::password::PageLinks {
-    sign_in: "/",
-    forced_change: "/change-password",
-    home: "/home",
-    two_step: "/settings/two-step",
-};
+/// The portal's pages a sign-in can lead to (the landing and portal bundles render them).
+use crate::password::PATIENT_LINKS as LINKS;
 
 #[component]
 pub fn SignInPage() -> impl IntoView {

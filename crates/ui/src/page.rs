@@ -26,6 +26,26 @@ pub fn SiteHeader() -> impl IntoView {
     }
 }
 
+/// The frame of every signed-in patient page, in the landing and portal bundles: the idle
+/// watcher warns, then signs the patient out after the idle time (15 minutes, SECURITY.md S2).
+#[component]
+pub fn SignedInLayout(children: Children) -> impl IntoView {
+    let session = use_session();
+    let go = use_go();
+    let sign_out = sign_out_and_go("/");
+    view! {
+        <SiteHeader />
+        <main id="main">{children()}</main>
+        <crate::idle::IdleWatcher
+            on_timeout=Callback::new(move |_| {
+                session.notice.set(Some(t("signed-out-idle")));
+                go("/");
+            })
+            on_sign_out=Callback::new(move |_| sign_out())
+        />
+    }
+}
+
 thread_local! {
     static KEEP_FOCUS: Cell<bool> = const { Cell::new(false) };
 }

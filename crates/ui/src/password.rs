@@ -350,6 +350,14 @@ pub struct PageLinks {
     pub two_step: &'static str,
 }
 
+/// The patient's signed-in pages, in whichever bundle renders them.
+pub const PATIENT_LINKS: PageLinks = PageLinks {
+    sign_in: "/",
+    forced_change: "/change-password",
+    home: "/home",
+    two_step: "/settings/two-step",
+};
+
 impl PageLinks {
     /// Where a person goes once signed in: the forced password change first, then adding the
     /// second step the clinic requires, then home (the server refuses the rest until then).

@@ -68,6 +68,11 @@ impl SessionCtx {
         self.last_activity_ms.set(js_sys::Date::now());
     }
 
+    /// The signed-in person's name as the clinic has it (empty until `whoami` answers).
+    pub fn display_name(&self) -> String {
+        self.info.get().map(|i| i.display_name).unwrap_or_default()
+    }
+
     pub fn clinic_name(&self) -> String {
         self.portal.get().map(|p| p.clinic_name).unwrap_or_default()
     }

@@ -1,4 +1,4 @@
-//! Where the four browser apps' files come from: built into the binary (the default, so a
+//! Where the five browser apps' files come from: built into the binary (the default, so a
 //! clinic deploys one file), or a `dist_dir` on disk (development, or a clinic trying a newer
 //! build of the pages without a new binary).
 //!
@@ -13,25 +13,26 @@ use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-/// `dist/` at compile time. Only the four apps' folders are taken: anything else a developer
+/// `dist/` at compile time. Only the five apps' folders are taken: anything else a developer
 /// leaves in `dist/` stays out of the binary.
 #[derive(rust_embed::Embed)]
 #[folder = "$CARGO_MANIFEST_DIR/../../dist/"]
 #[include = "patient/*"]
 #[include = "portal/*"]
 #[include = "recovery/*"]
+#[include = "landing/*"]
 #[include = "staff/*"]
 #[allow_missing = true]
 struct Built;
 
-/// The four apps, each a folder in `dist/` and in the binary.
-pub const APPS: [&str; 4] = ["patient", "portal", "recovery", "staff"];
+/// The five apps, each a folder in `dist/` and in the binary.
+pub const APPS: [&str; 5] = ["patient", "recovery", "landing", "portal", "staff"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Apps {
     /// The files compiled into this binary.
     Embedded,
-    /// `dist_dir`: a folder holding `patient/`, `portal/`, `recovery/` and `staff/`.
+    /// `dist_dir`: a folder holding `patient/`, `recovery/`, `landing/`, `portal/` and `staff/`.
     Dir(PathBuf),
 }
 

@@ -100,6 +100,7 @@ pub fn router(state: AppState) -> Router {
         .nest_service("/staff", spa(&apps, "staff", cfg, None))
         .merge(bundle_routes(&apps, "portal", &PORTAL_PATHS, cfg))
         .merge(bundle_routes(&apps, "recovery", &RECOVERY_PATHS, cfg))
+        .merge(bundle_routes(&apps, "landing", &LANDING_PATHS, cfg))
         .fallback_service(spa(&apps, "patient", cfg, first))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -158,18 +159,21 @@ fn page_route<S: Clone + Send + Sync + 'static>(page: pages::AppPage) -> MethodR
 }
 
 /// The signed-in patient pages are a bundle of their own (`carekey-portal`, files under
-/// `/portal/`), and so are the recovery pages (`carekey-recovery`, under `/recovery/`), so the
-/// first page, which every visitor downloads, carries sign-in only. These paths load the
-/// portal's page; every other path outside `/staff` and [`RECOVERY_PATHS`] loads the first
-/// page's.
-pub const PORTAL_PATHS: [&str; 6] = [
-    "/home",
+/// `/portal/`), and so are the home page ([`LANDING_PATHS`]) and the recovery pages
+/// ([`RECOVERY_PATHS`]), so the first page, which every visitor downloads, carries sign-in
+/// only. These paths load the portal's page; every other path outside `/staff` and those
+/// lists loads the first page's.
+pub const PORTAL_PATHS: [&str; 5] = [
     "/second-step",
     "/not-me",
     "/settings",
     "/settings/{*rest}",
     "/change-password",
 ];
+
+/// The home page a sign-in lands on: a bundle of its own (`carekey-landing`, files under
+/// `/landing/`), so the download that follows every sign-in is small.
+pub const LANDING_PATHS: [&str; 1] = ["/home"];
 
 /// The paths the recovery bundle renders (`crates/recovery/src/main.rs`).
 pub const RECOVERY_PATHS: [&str; 3] = ["/forgot-password", "/forgot-username", "/reset"];

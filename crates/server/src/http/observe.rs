@@ -17,7 +17,7 @@ use axum::routing::get;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tracing::Instrument;
 
-use super::{AppState, PORTAL_PATHS, RECOVERY_PATHS};
+use super::{AppState, LANDING_PATHS, PORTAL_PATHS, RECOVERY_PATHS};
 use crate::domain::Services;
 use crate::store::stats;
 use crate::telemetry::{self, names};
@@ -52,6 +52,7 @@ pub fn endpoint_label(matched: Option<&str>, path: &str) -> &'static str {
         .iter()
         .chain(PORTAL_PATHS.iter())
         .chain(RECOVERY_PATHS.iter())
+        .chain(LANDING_PATHS.iter())
         .find(|r| **r == matched)
         .copied()
         .unwrap_or("static")

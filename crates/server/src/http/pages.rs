@@ -1,4 +1,4 @@
-//! The four apps' `index.html`, served from memory with the clinic's name and phone written
+//! The five apps' `index.html`, served from memory with the clinic's name and phone written
 //! into the plain-HTML "this page could not start" message each page carries. That message is
 //! for a browser that cannot run the app (no WebAssembly, no ES modules) or an app that failed
 //! to load (a dropped connection, a blocked file): the app itself, which knows the clinic's
