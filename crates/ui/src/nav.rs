@@ -1,7 +1,7 @@
-//! Moving between pages when the patient side is three wasm bundles: the first page (sign-in,
-//! no router: it renders one page), the recovery pages and the signed-in portal. Paths the
-//! running bundle renders itself go through its router; any other path is a full page load,
-//! so the bundle that renders it starts. A notice meant for the next page (why someone was
+//! Moving between pages when the patient side is four wasm bundles: the first page (sign-in)
+//! and the home page, which render one page each and have no router, the recovery pages and
+//! the other signed-in pages. Paths the running bundle renders itself go through its router;
+//! any other path is a full page load, so the bundle that renders it starts. A notice meant for the next page (why someone was
 //! signed out) travels in `sessionStorage` across that load.
 
 use std::sync::Arc;
